@@ -1,0 +1,173 @@
+/* Attribution methods (Captum's algorithms) on the engine API.
+ *
+ * One entry point, hl_attribute(), takes a method name and an
+ * hl_attr_params struct; a table of parameter descriptors (hl_param_desc)
+ * lets the CLI parse "--n-steps 200" and the window build its parameter
+ * panel without knowing each method. One file per method family:
+ * gradient.c (saliency, input_x_gradient, guided_backprop, deconvolution),
+ * path.c (integrated_gradients), deeplift.c, layer.c (layer_* and
+ * guided_grad_cam), neuron.c, perturbation.c (occlusion, feature_ablation,
+ * shapley_value_sampling), surrogate.c (lime, kernel_shap), shap.c
+ * (gradient_shap, deep_lift_shap), noise_tunnel.c, baseline.c,
+ * feature_mask.c, method.c (registry + dispatch), params.c (descriptors).
+ */
+#ifndef HL_ATTR_H
+#define HL_ATTR_H
+
+#include <stdint.h>
+#include "../engine/engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------- parameters */
+
+typedef enum {
+    HL_IG_GAUSSLEGENDRE = 0,
+    HL_IG_RIEMANN_LEFT,
+    HL_IG_RIEMANN_RIGHT,
+    HL_IG_RIEMANN_MIDDLE,
+    HL_IG_RIEMANN_TRAPEZOID,
+} hl_ig_method;
+
+typedef enum {
+    HL_NT_NONE = 0, HL_NT_SMOOTHGRAD, HL_NT_SMOOTHGRAD_SQ, HL_NT_VARGRAD,
+} hl_noise_tunnel;
+
+typedef enum { HL_INTERP_NONE = 0, HL_INTERP_NEAREST, HL_INTERP_BILINEAR } hl_interp;
+
+/* Every parameter of every method, with Captum's defaults from
+ * hl_attr_params_init(). Plain data (fixed-size strings) so it can be
+ * copied, compared and used as a cache key; init memsets it first. */
+typedef struct hl_attr_params {
+    int target;                 /* class index; -1 = top-1 ("auto") */
+    char layer[256];            /* node or value name for layer/neuron methods */
+    int neuron[3];              /* C,H,W index into the layer (neuron_*) */
+    int has_neuron;
+
+    /* Baseline spec: "zero" | number | "black" | "white" | "blur:SIGMA" |
+     * "uniform" | FILE.npy. black/white/blur need the preprocessing, given
+     * through hl_attr_context (mean/std). */
+    char baseline[512];
+
+    int n_steps;                /* IG, conductance: 50 */
+    hl_ig_method ig_method;     /* gausslegendre */
+    int internal_batch_size;    /* 0 = all steps in one batch */
+    int saliency_abs;           /* 1 */
+    int relu_attributions;      /* GradCAM: 0 */
+    int attribute_to_layer_input; /* 0 */
+    hl_interp interpolate;      /* layer maps: none (keep layer shape) */
+
+    int strides[3];             /* occlusion C,H,W: 3,8,8 */
+    int window[3];              /* occlusion sliding_window_shapes: 3,15,15 */
+    int perturbations_per_eval; /* 16 */
+    char feature_mask[512];     /* "grid:N" | "slic:K" | FILE.npy; grid:16 */
+    int n_samples;              /* shapley 25, lime/kernel_shap 200... */
+    float stdevs;               /* gradient_shap 0.0, noise tunnel 1.0 */
+    char baselines_npy[512];    /* gradient_shap / deep_lift_shap set */
+
+    hl_noise_tunnel noise_tunnel; /* wraps gradient methods */
+    int nt_samples;             /* 5 (Captum's default) */
+    float nt_stdevs;            /* 1.0 */
+
+    uint64_t seed;              /* every random choice; default 0x5eed */
+} hl_attr_params;
+
+void hl_attr_params_init(hl_attr_params *p);
+
+/* What the caller knows about the input beyond the model (for baselines
+ * that live in pixel space and for superpixel masks). */
+typedef struct hl_attr_context {
+    const float *mean;          /* per-channel normalisation, NULL = none */
+    const float *std;
+    float pixel_scale;          /* model input = (pixel*scale - mean)/std;
+                                   pixel in 0..255 ; e.g. 1/255 */
+    /* The unnormalised model-input image as [C,H,W] floats in 0..1 (for
+     * slic:K); NULL if unknown (then SLIC runs on the input tensor). */
+    const float *image01;
+    /* Progress and cancellation, polled between batches. */
+    void (*progress)(void *user, double fraction);
+    void *progress_user;
+    const volatile int *cancel; /* non-zero = stop with HL_ERR_CANCELLED */
+    int threads;                /* engine threads, <= 0 = all */
+} hl_attr_context;
+
+/* ------------------------------------------------------------ results */
+
+typedef struct hl_attr_result {
+    hl_array *attr;        /* [1,C,H,W] for input methods; the layer's shape
+                              (or [1,1,H,W] after interpolate) otherwise */
+    int target;            /* the class actually explained */
+    float target_logit;    /* F(x)[target] */
+    float target_prob;     /* softmax(F(x))[target] */
+    int has_delta;
+    double delta;          /* convergence delta (IG, DeepLift, ...) */
+    double seconds;
+    int is_layer;          /* attr is in layer space (no interpolate) */
+} hl_attr_result;
+
+void hl_attr_result_clear(hl_attr_result *r);
+
+/* Run `method` on `input` ([1,C,H,W], model-input space) with `model`. */
+hl_status hl_attribute(const hl_model *model, const char *method,
+                       const hl_array *input, const hl_attr_params *params,
+                       const hl_attr_context *ctx, hl_attr_result *out,
+                       hl_error *err);
+
+/* ------------------------------------------------------------ registry */
+
+typedef enum {
+    HL_GROUP_GRADIENT, HL_GROUP_PATH, HL_GROUP_PERTURBATION,
+    HL_GROUP_LAYER, HL_GROUP_NEURON,
+} hl_method_group;
+
+typedef enum {
+    HL_PARAM_INT, HL_PARAM_FLOAT, HL_PARAM_BOOL, HL_PARAM_STRING,
+    HL_PARAM_ENUM, HL_PARAM_INT3, HL_PARAM_LAYER, HL_PARAM_U64,
+} hl_param_type;
+
+/* One user-settable parameter: CLI flag "--name", GUI widget. */
+typedef struct hl_param_desc {
+    const char *name;          /* "n-steps" */
+    hl_param_type type;
+    size_t offset;             /* offsetof(hl_attr_params, field) */
+    double min, max;           /* for INT/FLOAT/INT3 */
+    const char *const *choices;/* NULL-terminated, for ENUM (index = value) */
+    const char *help;          /* one line */
+} hl_param_desc;
+
+typedef struct hl_method_desc {
+    const char *name;          /* Captum name in snake_case */
+    const char *title;         /* "Integrated Gradients" */
+    hl_method_group group;
+    const char *description;   /* one line */
+    const char *const *params; /* NULL-terminated param names it uses */
+    int needs_layer;           /* layer_* / neuron_* / guided_grad_cam */
+    int needs_neuron;
+    int has_delta;
+    int stochastic;
+} hl_method_desc;
+
+int hl_method_count(void);
+const hl_method_desc *hl_method_get(int index);
+const hl_method_desc *hl_method_find(const char *name);
+/* "saliency, input_x_gradient, ..." for error messages. */
+const char *hl_method_names(void);
+
+int hl_param_count(void);
+const hl_param_desc *hl_param_get(int index);
+const hl_param_desc *hl_param_find(const char *name);
+/* Parse a textual value ("200", "3,8,8", "true", "riemann_left") into p. */
+hl_status hl_param_set(hl_attr_params *p, const hl_param_desc *d,
+                       const char *value, hl_error *err);
+/* Format the current value of d in p (for reports/metadata). */
+void hl_param_format(const hl_attr_params *p, const hl_param_desc *d,
+                     char *buf, size_t size);
+
+const char *hl_group_name(hl_method_group g);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,170 @@
+/* Heatlens CNN engine: public API.
+ *
+ * Plain C11, no GLib. A model is a DAG of nodes over numbered values
+ * (value = one tensor: the graph input, a constant/initializer or a node
+ * output). Every float value is float32 NCHW-style row-major; dimension 0 of
+ * every value that depends on the graph input is the batch dimension and is
+ * chosen per run, so one run evaluates many IG steps or occlusion patches.
+ *
+ * Errors: every fallible call returns an hl_status and, when err != NULL,
+ * fills err->msg with one line naming the file, node and op at fault.
+ * Nothing here calls exit() or abort() on bad input.
+ */
+#ifndef HL_ENGINE_H
+#define HL_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HL_MAX_DIMS 8
+
+typedef enum {
+    HL_OK = 0,
+    HL_ERR_IO,          /* cannot open / read / write a file */
+    HL_ERR_PARSE,       /* truncated or malformed file (not ONNX, bad PNG...) */
+    HL_ERR_UNSUPPORTED, /* op, attribute, data type or feature we lack */
+    HL_ERR_SHAPE,       /* shape mismatch */
+    HL_ERR_NOMEM,       /* allocation failed */
+    HL_ERR_ARG,         /* wrong parameter from the caller */
+    HL_ERR_CANCELLED,   /* the cancel flag was raised */
+} hl_status;
+
+typedef struct hl_error {
+    hl_status status;
+    char msg[512];
+} hl_error;
+
+/* Fill err (if non-NULL) with printf-style text; returns status. */
+hl_status hl_error_set(hl_error *err, hl_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+const char *hl_status_name(hl_status s);
+
+typedef struct hl_shape {
+    int ndim;
+    int64_t dims[HL_MAX_DIMS];
+} hl_shape;
+
+int64_t hl_shape_numel(const hl_shape *s);
+int hl_shape_equal(const hl_shape *a, const hl_shape *b);
+/* "[1,3,224,224]" into buf; returns buf. */
+char *hl_shape_format(const hl_shape *s, char *buf, size_t size);
+
+/* A float tensor owned by whoever created it (free with hl_array_free). */
+typedef struct hl_array {
+    hl_shape shape;
+    float *data;
+} hl_array;
+
+hl_array *hl_array_new(const hl_shape *shape);      /* zero-filled */
+hl_array *hl_array_copy(const hl_array *a);
+void hl_array_free(hl_array *a);
+
+/* ------------------------------------------------------------------ model */
+
+typedef struct hl_model hl_model;
+
+hl_status hl_model_load_onnx(const char *path, hl_model **out, hl_error *err);
+hl_status hl_model_load_onnx_buffer(const void *data, size_t size,
+                                    const char *display_name, hl_model **out,
+                                    hl_error *err);
+void hl_model_free(hl_model *m);
+
+/* Display name (file name) of the model. */
+const char *hl_model_name(const hl_model *m);
+
+/* The single float graph input and the first graph output. Shapes have
+ * dims[0] = -1 for the free batch dimension. */
+int hl_model_input_value(const hl_model *m);
+int hl_model_output_value(const hl_model *m);
+void hl_model_input_shape(const hl_model *m, hl_shape *out);
+
+/* ONNX metadata_props lookup; NULL when absent. */
+const char *hl_model_metadata(const hl_model *m, const char *key);
+
+int hl_model_num_values(const hl_model *m);
+const char *hl_model_value_name(const hl_model *m, int value);
+/* Shape of a value for batch size 1 (dims[0] = 1 for batched values). */
+hl_status hl_model_value_shape(const hl_model *m, int value, hl_shape *out);
+/* Value id by value name or by the name of the node producing it; -1. */
+int hl_model_find_value(const hl_model *m, const char *name);
+
+typedef struct hl_node_info {
+    const char *name;   /* ONNX node name (may be "" in the file; we name it) */
+    const char *op;     /* ONNX op_type */
+    int output;         /* first output value id */
+    hl_shape shape;     /* that output's shape at batch 1 */
+} hl_node_info;
+
+/* Nodes in topological order, as they run (after load-time folding). */
+int hl_model_num_nodes(const hl_model *m);
+void hl_model_node_info(const hl_model *m, int index, hl_node_info *out);
+
+/* ------------------------------------------------------------------ runs */
+
+/* How the ReLU-family nonlinearities pass gradients back in one backward. */
+typedef enum {
+    HL_RULE_GRADIENT = 0, /* ordinary chain rule */
+    HL_RULE_GUIDED,       /* Relu: relu(g) * (x > 0)            (GuidedBackprop) */
+    HL_RULE_DECONV,       /* Relu: relu(g), forward mask ignored (Deconvolution) */
+    HL_RULE_DEEPLIFT,     /* Relu, Sigmoid, Tanh, Elu, LeakyRelu: g * dy/dx with
+                             dy = y - y_ref, dx = x - x_ref (ordinary
+                             gradient where |dx| < 1e-10); needs a reference */
+} hl_backward_rule;
+
+/* A run owns the activations and gradients of one batch (per-run arena).
+ * A run is reused across calls; it grows to the largest batch seen.
+ * Not thread-safe: one run per thread. Several runs may share a model. */
+typedef struct hl_run hl_run;
+
+/* threads <= 0 means "number of processors". */
+hl_run *hl_run_new(const hl_model *m, int threads);
+void hl_run_free(hl_run *r);
+const hl_model *hl_run_model(const hl_run *r);
+
+/* Replace a value during forward: when the run reaches `value` it uses
+ * `data` (shape = the value's shape at the run's batch) instead of
+ * computing it. Everything downstream is computed from it and backward
+ * stops there (the gradient at that value is still available). The pointer
+ * is borrowed until hl_run_clear_overrides or the next set. */
+hl_status hl_run_set_override(hl_run *r, int value, const float *data,
+                              hl_error *err);
+void hl_run_clear_overrides(hl_run *r);
+
+/* Forward of `batch` inputs laid out contiguously (batch x input shape). */
+hl_status hl_run_forward(hl_run *r, const float *input, int batch,
+                         hl_error *err);
+
+/* The value as computed by the last forward; NULL if not computed.
+ * shape (optional) receives its shape at the run's batch. */
+const float *hl_run_value(const hl_run *r, int value, hl_shape *shape);
+int hl_run_batch(const hl_run *r);
+
+/* Backward from `from_value` with seed gradient `seed` (same shape as that
+ * value at the run's batch). Gradients of every value upstream of it become
+ * available via hl_run_grad. `reference` is needed for HL_RULE_DEEPLIFT:
+ * a run of the same model on the baselines, batch equal to this run's or 1
+ * (broadcast); NULL otherwise. */
+hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
+                          hl_backward_rule rule, const hl_run *reference,
+                          hl_error *err);
+
+/* Gradient at a value after the last backward (NULL if not reached). */
+const float *hl_run_grad(const hl_run *r, int value, hl_shape *shape);
+
+/* Convenience: the gradient w.r.t. the graph input. */
+const float *hl_run_input_grad(const hl_run *r);
+
+/* Multiply-add count of one forward at batch 1 (for GFLOP/s in bench). */
+double hl_model_forward_flops(const hl_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,64 @@
+/* From a photo to the model's input tensor, and back.
+ *
+ * Policy and normalisation come from the model's metadata_props (keys below)
+ * or default to torchvision's ImageNet recipe (resize shorter side to 256,
+ * centre crop 224, mean 0.485/0.456/0.406, std 0.229/0.224/0.225). Every
+ * field can be overridden by the user (CLI flags, window settings).
+ *
+ * metadata_props keys: heatlens.input_size ("224,224" = W,H),
+ * heatlens.resize ("shorter:256" | "stretch"), heatlens.crop ("center"),
+ * heatlens.mean ("0.5,0.5,0.5"), heatlens.std, heatlens.scale ("1/255"),
+ * heatlens.channel_order ("rgb" | "bgr"), heatlens.labels (newline-separated
+ * labels) or heatlens.labels_file (file next to the model).
+ */
+#ifndef HL_PREPROCESS_H
+#define HL_PREPROCESS_H
+
+#include "../engine/engine.h"
+#include "image.h"
+
+typedef enum { HL_RESIZE_SHORTER_CROP = 0, HL_RESIZE_STRETCH } hl_resize_policy;
+
+typedef struct hl_preprocess {
+    int width, height;         /* model input W,H */
+    hl_resize_policy policy;
+    int resize_shorter;        /* shorter side before the centre crop */
+    float mean[3], std[3];     /* in 0..1 pixel units */
+    float scale;               /* pixel value (0..255) * scale = 0..1 usually */
+    int bgr;                   /* channel order of the model input */
+} hl_preprocess;
+
+/* Defaults, then the model's metadata, then the model's input shape. */
+hl_status hl_preprocess_for_model(const hl_model *m, hl_preprocess *out,
+                                  hl_error *err);
+/* key = "input-size" | "resize" | "mean" | "std" | "scale" | "channel-order"
+ * with the same value syntax as the metadata. */
+hl_status hl_preprocess_set(hl_preprocess *p, const char *key,
+                            const char *value, hl_error *err);
+
+/* Where the model input sits in the original photo: model pixel (u,v)
+ * (centre at u+0.5) maps to photo x = x0 + (u+0.5)*sx, y = y0 + (v+0.5)*sy. */
+typedef struct hl_crop_map {
+    double x0, y0, sx, sy;
+    int photo_width, photo_height;
+    int input_width, input_height;
+} hl_crop_map;
+
+/* Photo -> [1,3,H,W] normalised tensor. image01 (optional) receives the
+ * unnormalised crop as [3,H,W] floats in 0..1 (free with free()). */
+hl_status hl_preprocess_apply(const hl_preprocess *p, const hl_image *photo,
+                              hl_array **input, hl_crop_map *map,
+                              float **image01, hl_error *err);
+
+/* Class labels: model metadata, else FILE.labels.txt next to the model,
+ * else "class N". Always returns n_classes entries. */
+typedef struct hl_labels {
+    int n;
+    char **names;
+} hl_labels;
+
+hl_labels *hl_labels_for_model(const hl_model *m, const char *model_path,
+                               int n_classes);
+void hl_labels_free(hl_labels *l);
+
+#endif
