@@ -1,0 +1,11 @@
+/* The heatlens-cli commands; each takes argv with argv[0] = command name
+ * and returns the process exit status. */
+#ifndef HL_CLI_COMMANDS_H
+#define HL_CLI_COMMANDS_H
+
+int cmd_predict(int argc, char **argv);
+int cmd_layers(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+#endif

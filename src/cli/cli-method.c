@@ -1,0 +1,294 @@
+/* Method options from attr's descriptor table; target and layer checks. */
+#include "cli-method.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_method_option(cli_method_options *o, cli_args *a)
+{
+    if (strcmp(a->name, "target") == 0) {
+        return (o->target = cli_args_value(a)) ? 1 : -1;
+    }
+    if (strcmp(a->name, "layer") == 0) {
+        return (o->layer = cli_args_value(a)) ? 1 : -1;
+    }
+    const hl_param_desc *d = hl_param_find(a->name);
+    if (!d)
+        return 0;
+    const char *v = d->type == HL_PARAM_BOOL ? cli_args_flag_value(a)
+                                             : cli_args_value(a);
+    if (!v)
+        return -1;
+    if (o->n == CLI_MAX_METHOD_OPTIONS) {
+        cli_fail("too many method options");
+        return -1;
+    }
+    o->items[o->n].desc = d;
+    o->items[o->n].value = v;
+    o->items[o->n].word = a->word;
+    o->n++;
+    return 1;
+}
+
+const hl_method_desc *cli_method_lookup(const char *name)
+{
+    const hl_method_desc *m = name ? hl_method_find(name) : NULL;
+    if (!m) {
+        if (name)
+            cli_fail("unknown method '%s'; valid: %s", name, hl_method_names());
+        else
+            cli_fail("give a method with --method NAME; valid: %s",
+                     hl_method_names());
+    }
+    return m;
+}
+
+static int method_uses(const hl_method_desc *m, const char *param)
+{
+    for (int i = 0; m->params && m->params[i]; i++)
+        if (strcmp(m->params[i], param) == 0)
+            return 1;
+    return 0;
+}
+
+/* "--n-steps, --ig-method, ..." of the method's table parameters. */
+static void method_param_list(const hl_method_desc *m, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; m->params && m->params[i] && len + 4 < size; i++) {
+        if (strcmp(m->params[i], "target") == 0)
+            continue;
+        int w = snprintf(buf + len, size - len, "%s--%s", len ? ", " : "",
+                         m->params[i]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    if (len == 0)
+        snprintf(buf, size, "none");
+}
+
+int cli_check_layer(const hl_model *model, const char *name)
+{
+    if (hl_model_find_value(model, name) >= 0)
+        return 0;
+    /* List the nodes a user would pick (convolutions and activations). */
+    char valid[600] = "";
+    size_t len = 0;
+    int n = hl_model_num_nodes(model), listed = 0, more = 0;
+    for (int i = 0; i < n; i++) {
+        hl_node_info info;
+        hl_model_node_info(model, i, &info);
+        if (strcmp(info.op, "Conv") != 0)
+            continue;
+        size_t need = strlen(info.name) + 2;
+        if (len + need + 1 >= sizeof valid - 80) {
+            more++;
+            continue;
+        }
+        len += (size_t)snprintf(valid + len, sizeof valid - len, "%s%s",
+                                listed ? ", " : "", info.name);
+        listed++;
+    }
+    if (listed == 0)
+        return cli_fail("unknown layer '%s'; this model has no Conv node "
+                        "(see '%s layers' for all nodes)", name, CLI_PROG);
+    return cli_fail("unknown layer '%s'; valid: %s%s (any node or output name "
+                    "of '%s layers')", name, valid, more ? ", ..." : "",
+                    CLI_PROG);
+}
+
+int cli_auto_layer(const hl_model *model, char *buf, size_t size)
+{
+    int n = hl_model_num_nodes(model), best = -1;
+    double middle = (n - 1) / 2.0, best_dist = 0;
+    for (int i = 0; i < n; i++) {
+        hl_node_info info;
+        hl_model_node_info(model, i, &info);
+        if (strcmp(info.op, "Conv") != 0 || info.shape.ndim != 4 ||
+            info.shape.dims[2] < 7 || info.shape.dims[3] < 7)
+            continue;
+        double dist = i > middle ? i - middle : middle - i;
+        if (best < 0 || dist < best_dist) {
+            best = i;
+            best_dist = dist;
+        }
+    }
+    if (best < 0)
+        return -1;
+    hl_node_info info;
+    hl_model_node_info(model, best, &info);
+    snprintf(buf, size, "%s", info.name);
+    return 0;
+}
+
+static int parse_target(const char *text, const cli_input *in, int *target)
+{
+    if (!text || strcmp(text, "auto") == 0) {
+        *target = -1;
+        return 1;
+    }
+    char *end = NULL;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != '\0') {
+        /* A label name is fine too: "tabby" picks the class labelled so. */
+        for (int k = 0; k < in->n_labels; k++)
+            if (in->labels[k] && strcmp(in->labels[k], text) == 0) {
+                *target = k;
+                return 1;
+            }
+        cli_fail("--target: '%s' is not auto, a class index or a label", text);
+        return 0;
+    }
+    if (v < 0 || v >= in->n_classes) {
+        cli_fail("--target: %ld is out of range; valid: auto or 0..%d", v,
+                 in->n_classes - 1);
+        return 0;
+    }
+    *target = (int)v;
+    return 1;
+}
+
+int cli_method_params(const cli_method_options *o, const hl_method_desc *m,
+                      const cli_input *in, const hl_attr_params *defaults,
+                      hl_attr_params *p)
+{
+    hl_error err = {0};
+    if (defaults)
+        *p = *defaults;
+    else
+        hl_attr_params_init(p);
+    if (!parse_target(o->target, in, &p->target))
+        return 1;
+    for (int i = 0; i < o->n; i++) {
+        const hl_param_desc *d = o->items[i].desc;
+        if (!method_uses(m, d->name)) {
+            char list[512];
+            method_param_list(m, list, sizeof list);
+            return cli_fail("option --%s does not apply to %s; its options: %s",
+                            d->name, m->name, list);
+        }
+        if (hl_param_set(p, d, o->items[i].value, &err) != HL_OK)
+            return cli_fail("--%s: %s", d->name,
+                            err.msg[0] ? err.msg : hl_status_name(err.status));
+    }
+    if (o->layer) {
+        if (!m->needs_layer)
+            return cli_fail("--layer does not apply to %s (it attributes to "
+                            "the input)", m->name);
+        if (cli_check_layer(in->model, o->layer))
+            return 1;
+        snprintf(p->layer, sizeof p->layer, "%s", o->layer);
+    } else if (m->needs_layer && p->layer[0] == '\0') {
+        if (cli_auto_layer(in->model, p->layer, sizeof p->layer) != 0)
+            return cli_fail("%s needs --layer and the model has no "
+                            "convolution of at least 7x7 to pick", m->name);
+    }
+    if (m->needs_neuron && !p->has_neuron)
+        return cli_fail("%s needs --neuron C,H,W (an index into the layer)",
+                        m->name);
+    return 0;
+}
+
+void cli_format_params(const hl_method_desc *m, const hl_attr_params *p,
+                       char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; m->params && m->params[i] && len + 2 < size; i++) {
+        const hl_param_desc *d = hl_param_find(m->params[i]);
+        if (!d || strcmp(d->name, "target") == 0)
+            continue;
+        char value[256];
+        hl_param_format(p, d, value, sizeof value);
+        int w = snprintf(buf + len, size - len, "%s%s=%s", len ? " " : "",
+                         d->name, value);
+        if (w < 0 || (size_t)w >= size - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
+/* The flag the methods poll; a CLI process runs one method at a time. */
+static volatile int cancel_requested;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    cancel_requested = 1;
+    signal(SIGINT, SIG_DFL);   /* a second Ctrl-C ends the process */
+}
+
+const volatile int *cli_cancel_flag(void)
+{
+    signal(SIGINT, on_sigint);
+    return &cancel_requested;
+}
+
+hl_array *cli_attr_for_display(const hl_array *attr, int in_h, int in_w)
+{
+    const hl_shape *s = &attr->shape;
+    if (s->ndim < 2)
+        return NULL;
+    int64_t h = s->dims[s->ndim - 2], w = s->dims[s->ndim - 1];
+    if (h == in_h && w == in_w)
+        return hl_array_copy(attr);
+    if (h <= 0 || w <= 0)
+        return NULL;
+    int64_t maps = hl_shape_numel(s) / (h * w);
+    hl_shape out_shape = *s;
+    out_shape.dims[s->ndim - 2] = in_h;
+    out_shape.dims[s->ndim - 1] = in_w;
+    hl_array *out = hl_array_new(&out_shape);
+    if (!out)
+        return NULL;
+    double sy = (double)h / in_h, sx = (double)w / in_w;
+    for (int64_t m = 0; m < maps; m++) {
+        const float *src = attr->data + m * h * w;
+        float *dst = out->data + m * (int64_t)in_h * in_w;
+        for (int y = 0; y < in_h; y++) {
+            double fy = (y + 0.5) * sy - 0.5;
+            if (fy < 0)
+                fy = 0;
+            int y0 = (int)fy;
+            int y1 = y0 + 1 < h ? y0 + 1 : y0;
+            double ly = fy - y0;
+            for (int x = 0; x < in_w; x++) {
+                double fx = (x + 0.5) * sx - 0.5;
+                if (fx < 0)
+                    fx = 0;
+                int x0 = (int)fx;
+                int x1 = x0 + 1 < w ? x0 + 1 : x0;
+                double lx = fx - x0;
+                double top = src[y0 * w + x0] * (1 - lx) + src[y0 * w + x1] * lx;
+                double bot = src[y1 * w + x0] * (1 - lx) + src[y1 * w + x1] * lx;
+                dst[y * in_w + x] = (float)(top * (1 - ly) + bot * ly);
+            }
+        }
+    }
+    return out;
+}
+
+hl_image *cli_image_from_input(const hl_array *input, const hl_preprocess *pre)
+{
+    const hl_shape *s = &input->shape;
+    if (s->ndim != 4 || s->dims[1] != 3)
+        return NULL;
+    int h = (int)s->dims[2], w = (int)s->dims[3];
+    hl_image *img = hl_image_new(w, h);
+    if (!img)
+        return NULL;
+    float scale = pre->scale > 0 ? pre->scale : 1.0f / 255.0f;
+    for (int c = 0; c < 3; c++) {
+        int out_c = pre->bgr ? 2 - c : c;
+        const float *plane = input->data + (int64_t)c * h * w;
+        for (int64_t i = 0; i < (int64_t)h * w; i++) {
+            double pixel = (plane[i] * pre->std[c] + pre->mean[c]) / scale;
+            pixel = pixel < 0 ? 0 : pixel > 255 ? 255 : pixel;
+            img->rgb[i * 3 + out_c] = (uint8_t)(pixel + 0.5);
+        }
+    }
+    return img;
+}

@@ -1,0 +1,339 @@
+/* heatlens-cli explain: one attribution method on one input, written as a
+ * raw .npy and/or a picture (PNG, PDF, SVG). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli-commands.h"
+#include "cli-method.h"
+#include "cli-options.h"
+#include "npy.h"
+#include "viz.h"
+
+static void explain_help(void)
+{
+    printf("Usage: %s explain [--model FILE.onnx] (--image IMG | --input-npy X.npy)\n"
+           "                    --method NAME [--target auto|INDEX] [--layer NAME]\n"
+           "                    [method options] [--raw OUT.npy] [--json] [--threads N]\n"
+           "                    [--out FILE.png|.pdf|.svg [--viz MODE] [--sign SIGN]\n"
+           "                     [--outlier-perc P] [--cmap NAME] [--alpha A]]\n"
+           "\n"
+           "Attribute the model's decision for one class to the input pixels (or\n"
+           "to a layer) with one of Captum's methods.\n"
+           "\n"
+           "Input options:\n", CLI_PROG);
+    cli_input_print_help(stdout, 1);
+    printf("\nMethod options:\n"
+           "  --method NAME          one of: %s\n"
+           "  --target auto|INDEX    class to explain (default auto = the top-1 class)\n"
+           "  --layer NAME           node or output name for layer/neuron methods\n"
+           "                         (default: a middle convolution of at least 7x7)\n",
+           hl_method_names());
+    for (int i = 0; i < hl_param_count(); i++) {
+        const hl_param_desc *d = hl_param_get(i);
+        if (strcmp(d->name, "target") == 0 || strcmp(d->name, "layer") == 0)
+            continue;
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s%s", d->name,
+                 d->type == HL_PARAM_BOOL ? " [BOOL]" : " V");
+        printf("  %-22s %s", flag, d->help ? d->help : "");
+        if (d->choices) {
+            printf(" (");
+            for (int c = 0; d->choices[c]; c++)
+                printf("%s%s", c ? "|" : "", d->choices[c]);
+            printf(")");
+        }
+        printf("\n");
+    }
+    printf("\nOutput options:\n"
+           "  --raw OUT.npy          write the attribution as float32 .npy\n"
+           "  --json                 print target, label, probability, delta, seconds as JSON\n"
+           "  --out FILE             picture of the attribution over the photo (.png .pdf .svg)\n"
+           "  --viz MODE             %s (default heat_map)\n"
+           "  --sign SIGN            %s (default absolute_value)\n"
+           "  --outlier-perc P       percent of the largest values clipped (default 2)\n"
+           "  --cmap NAME            %s\n"
+           "  --alpha A              overlay opacity for blended_heat_map (default 0.5)\n"
+           "  --help                 this text\n"
+           "\nExample:\n"
+           "  %s explain --image cat.png --method integrated_gradients --n-steps 200 \\\n"
+           "      --out ig.png --viz blended_heat_map --sign all\n",
+           hl_viz_mode_names(), hl_viz_sign_names(), hl_colormap_names(), CLI_PROG);
+}
+
+/* Overlay options given on the command line, checked before any compute. */
+typedef struct explain_viz {
+    const char *out_path;
+    const char *mode, *sign, *cmap, *outlier, *alpha;
+    hl_viz_options opts;
+} explain_viz;
+
+static int viz_option(explain_viz *v, cli_args *a)
+{
+    const char **slot = NULL;
+    if (strcmp(a->name, "out") == 0)
+        slot = &v->out_path;
+    else if (strcmp(a->name, "viz") == 0)
+        slot = &v->mode;
+    else if (strcmp(a->name, "sign") == 0)
+        slot = &v->sign;
+    else if (strcmp(a->name, "cmap") == 0)
+        slot = &v->cmap;
+    else if (strcmp(a->name, "outlier-perc") == 0)
+        slot = &v->outlier;
+    else if (strcmp(a->name, "alpha") == 0)
+        slot = &v->alpha;
+    if (!slot)
+        return 0;
+    return (*slot = cli_args_value(a)) ? 1 : -1;
+}
+
+static int viz_resolve(explain_viz *v)
+{
+    hl_error err = {0};
+    hl_viz_options_init(&v->opts);
+    if (!v->out_path) {
+        if (v->mode || v->sign || v->cmap || v->outlier || v->alpha)
+            return cli_fail("--viz, --sign, --cmap, --outlier-perc and --alpha "
+                            "need --out FILE.png|.pdf|.svg");
+        return 0;
+    }
+    hl_viz_format fmt;
+    if (hl_viz_format_from_path(v->out_path, &fmt, &err) != HL_OK)
+        return cli_fail("--out: %s", err.msg);
+    if (v->mode && hl_viz_mode_from_name(v->mode, &v->opts.mode, &err) != HL_OK)
+        return cli_fail("--viz: %s", err.msg);
+    if (v->sign && hl_viz_sign_from_name(v->sign, &v->opts.sign, &err) != HL_OK)
+        return cli_fail("--sign: %s", err.msg);
+    if (v->cmap && hl_colormap_from_name(v->cmap, &v->opts.cmap, &err) != HL_OK)
+        return cli_fail("--cmap: %s", err.msg);
+    double d;
+    if (v->outlier) {
+        if (!cli_parse_double("outlier-perc", v->outlier, 0, 100, &d))
+            return 1;
+        v->opts.outlier_perc = d;
+    }
+    if (v->alpha) {
+        if (!cli_parse_double("alpha", v->alpha, 0, 1, &d))
+            return 1;
+        v->opts.alpha_overlay = d;
+    }
+    if ((v->opts.mode == HL_VIZ_MASKED_IMAGE ||
+         v->opts.mode == HL_VIZ_ALPHA_SCALING) && v->opts.sign == HL_SIGN_ALL)
+        return cli_fail("--viz %s cannot show --sign all (as in Captum); use "
+                        "positive, negative or absolute_value",
+                        hl_viz_mode_name(v->opts.mode));
+    return 0;
+}
+
+/* Draw the attribution over the photo (or the input tensor's picture). */
+static int write_picture(const explain_viz *v, const cli_input *in,
+                         const hl_method_desc *m, const hl_attr_params *p,
+                         const hl_attr_result *res)
+{
+    hl_error err = {0};
+    int status = 1;
+    hl_viz_norm *norm = NULL;
+    hl_image *own_photo = NULL;
+    int in_h = (int)in->input->shape.dims[2], in_w = (int)in->input->shape.dims[3];
+    hl_array *shown = cli_attr_for_display(res->attr, in_h, in_w);
+    if (!shown) {
+        cli_fail("cannot draw an attribution of this shape; use --raw");
+        goto out;
+    }
+    if (hl_viz_normalize(shown, v->opts.sign, v->opts.outlier_perc, &norm,
+                         &err) != HL_OK) {
+        cli_fail("%s", err.msg);
+        goto out;
+    }
+    if (hl_viz_norm_is_zero(norm))
+        fprintf(stderr, "%s: note: the attribution is zero everywhere; the map "
+                "is neutral\n", CLI_PROG);
+    const hl_image *photo = in->photo;
+    const hl_crop_map *map = in->photo ? &in->map : NULL;
+    if (!photo) {
+        photo = own_photo = cli_image_from_input(in->input, &in->pre);
+        if (!photo && v->opts.mode != HL_VIZ_HEAT_MAP) {
+            cli_fail("--viz %s needs a 3-channel input; use --viz heat_map",
+                     hl_viz_mode_name(v->opts.mode));
+            goto out;
+        }
+    }
+    char title[512], params[1024], target[64], prob[32];
+    snprintf(title, sizeof title, "%s - %s (%.1f%%)", m->title,
+             cli_input_label(in, res->target), res->target_prob * 100.0);
+    hl_viz_view view = {.photo = photo, .map = map, .norm = norm,
+                        .opts = v->opts, .title = title, .show_colorbar = 1,
+                        .show_raw_range = 1};
+    cli_format_params(m, p, params, sizeof params);
+    snprintf(target, sizeof target, "%d %s", res->target,
+             cli_input_label(in, res->target));
+    snprintf(prob, sizeof prob, "%.6f", res->target_prob);
+    hl_viz_meta meta[] = {
+        {"heatlens.method", m->name},
+        {"heatlens.params", params},
+        {"heatlens.model", hl_model_name(in->model)},
+        {"heatlens.image", in->image_path ? in->image_path : in->input_npy},
+        {"heatlens.target", target},
+        {"heatlens.probability", prob},
+        {"heatlens.layer", p->layer},
+    };
+    int n_meta = (int)(sizeof meta / sizeof meta[0]) - (p->layer[0] ? 0 : 1);
+    if (hl_viz_export(&view, v->out_path, HL_VIZ_FORMAT_AUTO, 0, 0, meta,
+                      n_meta, &err) != HL_OK) {
+        cli_fail("%s", err.msg);
+        goto out;
+    }
+    status = 0;
+out:
+    hl_image_free(own_photo);
+    hl_viz_norm_free(norm);
+    hl_array_free(shown);
+    return status;
+}
+
+static double attr_sum(const hl_array *a)
+{
+    double s = 0;
+    int64_t n = hl_shape_numel(&a->shape);
+    for (int64_t i = 0; i < n; i++)
+        s += a->data[i];
+    return s;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, 1)) {
+        explain_help();
+        return 0;
+    }
+    cli_input in;
+    cli_input_init(&in);
+    cli_method_options mo;
+    memset(&mo, 0, sizeof mo);
+    explain_viz viz;
+    memset(&viz, 0, sizeof viz);
+    const char *method_name = NULL, *raw_path = NULL;
+    int json = 0, status = 1;
+    hl_attr_result res;
+    memset(&res, 0, sizeof res);
+
+    cli_args a;
+    cli_args_init(&a, argc, argv, 1);
+    int r;
+    while ((r = cli_args_next(&a)) > 0) {
+        int used = cli_input_option(&in, &a);
+        if (!used)
+            used = viz_option(&viz, &a);
+        if (!used)
+            used = cli_method_option(&mo, &a);
+        if (used < 0)
+            goto out;
+        if (used)
+            continue;
+        if (strcmp(a.name, "method") == 0) {
+            if (!(method_name = cli_args_value(&a)))
+                goto out;
+        } else if (strcmp(a.name, "raw") == 0) {
+            if (!(raw_path = cli_args_value(&a)))
+                goto out;
+        } else if (strcmp(a.name, "json") == 0) {
+            json = 1;
+        } else {
+            cli_fail("explain: unknown option '%s'; valid: the input options, "
+                     "--method, --target, --layer, --raw, --json, --out, --viz, "
+                     "--sign, --outlier-perc, --cmap, --alpha and the method "
+                     "options of '%s explain --help'", a.word, CLI_PROG);
+            goto out;
+        }
+    }
+    if (r < 0)
+        goto out;
+    /* Everything that can be checked without the model first. */
+    const hl_method_desc *m = cli_method_lookup(method_name);
+    if (!m || viz_resolve(&viz) || cli_input_load(&in, 1))
+        goto out;
+    hl_attr_params params;
+    if (cli_method_params(&mo, m, &in, NULL, &params))
+        goto out;
+
+    cli_progress progress;
+    cli_progress_init(&progress, m->name);
+    hl_attr_context ctx = {
+        .mean = in.pre.mean, .std = in.pre.std, .pixel_scale = in.pre.scale,
+        .image01 = in.image01, .progress = cli_progress_update,
+        .progress_user = &progress, .cancel = cli_cancel_flag(),
+        .threads = in.threads,
+    };
+    hl_error err = {0};
+    hl_status st = hl_attribute(in.model, m->name, in.input, &params, &ctx,
+                                &res, &err);
+    cli_progress_done(&progress);
+    if (st != HL_OK) {
+        cli_fail("%s: %s", m->name, err.msg[0] ? err.msg : hl_status_name(st));
+        goto out;
+    }
+    if (raw_path && hl_npy_write(raw_path, res.attr, &err) != HL_OK) {
+        cli_fail("%s", err.msg);
+        goto out;
+    }
+    if (viz.out_path && write_picture(&viz, &in, m, &params, &res))
+        goto out;
+
+    char shape[96];
+    hl_shape_format(&res.attr->shape, shape, sizeof shape);
+    double sum = attr_sum(res.attr);
+    if (json) {
+        printf("{\"method\": ");
+        cli_json_string(stdout, m->name);
+        printf(", \"model\": ");
+        cli_json_string(stdout, hl_model_name(in.model));
+        printf(", \"input\": ");
+        cli_json_string(stdout, in.image_path ? in.image_path : in.input_npy);
+        printf(", \"target\": %d, \"label\": ", res.target);
+        cli_json_string(stdout, cli_input_label(&in, res.target));
+        printf(", \"probability\": %.6g, \"logit\": %.6g", res.target_prob,
+               res.target_logit);
+        if (params.layer[0]) {
+            printf(", \"layer\": ");
+            cli_json_string(stdout, params.layer);
+        }
+        if (res.has_delta && isfinite(res.delta))
+            printf(", \"delta\": %.6g", res.delta);
+        printf(", \"seconds\": %.6f, \"shape\": [", res.seconds);
+        for (int d = 0; d < res.attr->shape.ndim; d++)
+            printf("%s%lld", d ? ", " : "", (long long)res.attr->shape.dims[d]);
+        printf("], \"sum\": %.6g", isfinite(sum) ? sum : 0.0);
+        if (raw_path) {
+            printf(", \"raw\": ");
+            cli_json_string(stdout, raw_path);
+        }
+        if (viz.out_path) {
+            printf(", \"out\": ");
+            cli_json_string(stdout, viz.out_path);
+        }
+        printf("}\n");
+    } else {
+        printf("%s on %s with %s\n", m->title,
+               in.image_path ? in.image_path : in.input_npy,
+               hl_model_name(in.model));
+        if (params.layer[0])
+            printf("layer:       %s%s\n", params.layer,
+                   mo.layer ? "" : " (chosen automatically)");
+        printf("target:      %d %s (p = %.4f)\n", res.target,
+               cli_input_label(&in, res.target), res.target_prob);
+        printf("attribution: %s, sum %.6g\n", shape, sum);
+        if (res.has_delta)
+            printf("delta:       %.6g (convergence)\n", res.delta);
+        printf("time:        %.3f s\n", res.seconds);
+        if (raw_path)
+            printf("wrote        %s\n", raw_path);
+        if (viz.out_path)
+            printf("wrote        %s\n", viz.out_path);
+    }
+    status = 0;
+out:
+    hl_attr_result_clear(&res);
+    cli_input_clear(&in);
+    return status;
+}

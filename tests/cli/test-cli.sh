@@ -1,0 +1,211 @@
+#!/bin/sh
+# heatlens-cli end to end, as TAP: error cases (exit status != 0, exactly one
+# line "heatlens-cli: ..." on stderr, no crash) and, when the bundled model
+# is there, the success paths (predict, layers, explain, report).
+# Usage: test-cli.sh PATH/TO/heatlens-cli   (HL_SOURCE_ROOT = the source tree)
+
+CLI="$1"
+ROOT="${HL_SOURCE_ROOT:-$(dirname "$0")/../..}"
+MODEL="$ROOT/data/models/mobilenet_v2.onnx"
+CAT="$ROOT/data/samples/cat.png"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hl-cli-test.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+n=0
+failed=0
+ok() {   # ok COND_STATUS DESCRIPTION
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $n - $2"
+    else
+        echo "not ok $n - $2"
+        failed=$((failed + 1))
+    fi
+}
+skip() {
+    n=$((n + 1))
+    echo "ok $n # SKIP $1"
+}
+diag() { echo "# $*"; }
+
+if [ ! -x "$CLI" ]; then
+    echo "1..0 # SKIP no heatlens-cli at '$CLI'"
+    exit 0
+fi
+if command -v /usr/bin/python3 >/dev/null 2>&1; then PY=/usr/bin/python3
+elif command -v python3 >/dev/null 2>&1; then PY=python3
+else PY=""; fi
+
+# ---------------------------------------------------------------- fixtures
+
+# Not a PNG past its signature.
+printf '\211PNG\r\n\032\n\000\000\000\015IHDRgarbage-garbage' > "$TMP/broken.png"
+# A text file with an image name.
+echo "hello" > "$TMP/text.png"
+# A file that is not ONNX at all, and a truncated protobuf.
+echo "this is not a model" > "$TMP/notonnx.onnx"
+printf '\010\007\072\133\012\034\012\001' > "$TMP/truncated.onnx"
+# A valid ONNX graph (opset 13) whose only node has op "FooBarOp":
+# x[1,3,8,8] -> FooBarOp (node "weird_node") -> y. Bytes of the protobuf.
+printf '\010\007\022\000\072\133\012\034\012\001\170\022\001\171\032\012\167\145\151\162\144\137\156\157\144\145\042\010\106\157\157\102\141\162\117\160\022\001\147\132\033\012\001\170\022\026\012\024\010\001\022\020\012\002\010\001\012\002\010\003\012\002\010\010\012\002\010\010\142\033\012\001\171\022\026\012\024\010\001\022\020\012\002\010\001\012\002\010\003\012\002\010\010\012\002\010\010\102\004\012\000\020\015' > "$TMP/unknown-op.onnx"
+# A float32 .npy of shape (2, 2): no model takes that as input.
+{
+    printf '\223NUMPY\001\000\166\000'
+    printf "%-117s\n" "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }"
+    printf '\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000'
+} > "$TMP/wrong-shape.npy"
+
+# ---------------------------------------------------------------- helpers
+
+# fails DESCRIPTION EXPECTED_SUBSTRING -- ARGS...: exit status 1..127 (no
+# signal), stderr exactly one line starting "heatlens-cli: " containing the
+# substring (case-insensitive; "" = any).
+fails() {
+    desc="$1"; want="$2"; shift 3
+    "$CLI" "$@" > "$TMP/out" 2> "$TMP/err"
+    st=$?
+    lines=$(wc -l < "$TMP/err" | tr -d ' ')
+    first=$(head -n 1 "$TMP/err")
+    good=0
+    if [ "$st" -eq 0 ] || [ "$st" -ge 128 ]; then good=1; fi
+    if [ "$lines" != 1 ]; then good=1; fi
+    case "$first" in "heatlens-cli: "*) ;; *) good=1 ;; esac
+    if [ -n "$want" ] && ! grep -qiF -- "$want" "$TMP/err"; then good=1; fi
+    ok $good "$desc"
+    if [ $good -ne 0 ]; then
+        diag "status $st, $lines stderr line(s):"
+        sed 's/^/#   /' "$TMP/err" | head -n 5
+    fi
+}
+
+# succeeds DESCRIPTION -- ARGS...: exit 0 (stdout in $TMP/out).
+succeeds() {
+    desc="$1"; shift 2
+    "$CLI" "$@" > "$TMP/out" 2> "$TMP/err"
+    st=$?
+    ok $st "$desc"
+    if [ $st -ne 0 ]; then
+        diag "status $st:"
+        sed 's/^/#   /' "$TMP/err" | head -n 5
+    fi
+}
+
+# json_ok FILE PYTHON_EXPR DESCRIPTION: FILE is JSON and EXPR (on d) holds.
+json_ok() {
+    if [ -z "$PY" ]; then skip "no python3 to parse JSON ($3)"; return; fi
+    "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1" 2>/dev/null
+    ok $? "$3"
+}
+
+# npy_shape FILE: the shape tuple of a .npy header, e.g. "(1, 3, 224, 224)".
+npy_shape() {
+    head -c 256 "$1" | tr -d '\000' | sed -n "s/.*'shape': *\(([^)]*)\).*/\1/p" | head -n 1
+}
+
+# ---------------------------------------------------------------- help
+
+"$CLI" --help > "$TMP/out" 2>&1; st=$?
+grep -q "Usage" "$TMP/out"; ok $((st + $?)) "--help prints usage, exit 0"
+"$CLI" --version > "$TMP/out" 2>&1; st=$?
+grep -q "heatlens-cli [0-9]" "$TMP/out"; ok $((st + $?)) "--version"
+for cmd in predict layers explain report; do
+    "$CLI" $cmd --help > "$TMP/out" 2>&1; st=$?
+    grep -q "Usage: heatlens-cli $cmd" "$TMP/out"; ok $((st + $?)) "$cmd --help"
+done
+"$CLI" explain --help > "$TMP/out" 2>&1
+grep -q -- "--n-steps" "$TMP/out"; ok $? "explain --help lists method options from the table"
+
+# ---------------------------------------------------------------- errors
+
+fails "no command" "command" --
+fails "unknown command" "valid: predict" -- frobnicate
+fails "missing model file" "nope.onnx" -- predict --model "$TMP/nope.onnx" --image "$CAT"
+fails "text file as model" "notonnx.onnx" -- layers --model "$TMP/notonnx.onnx"
+fails "truncated model" "truncated.onnx" -- layers --model "$TMP/truncated.onnx"
+fails "model with an unknown op" "FooBarOp" -- layers --model "$TMP/unknown-op.onnx"
+fails "predict: unknown option" "valid:" -- predict --frobnicate 3
+fails "predict: option without its value" "needs a value" -- predict --image
+fails "predict: --top 0" "top" -- predict --top 0 --image "$CAT"
+fails "predict: --threads abc" "threads" -- predict --threads abc --image "$CAT"
+fails "predict: stray argument" "unexpected" -- predict cat.png
+fails "explain: unknown method" "valid: saliency" -- explain --image "$CAT" --method ig
+fails "explain: no method" "--method" -- explain --image "$CAT"
+fails "explain: bad viz mode" "viz" -- explain --image "$CAT" --method saliency --out "$TMP/x.png" --viz sparkles
+fails "explain: masked_image with sign all" "sign" -- explain --image "$CAT" --method saliency --out "$TMP/x.png" --viz masked_image --sign all
+fails "explain: unknown picture format" "x.bmp" -- explain --image "$CAT" --method saliency --out "$TMP/x.bmp"
+fails "explain: viz option without --out" "--out" -- explain --image "$CAT" --method saliency --sign all
+fails "report: no --out" "--out" -- report --image "$CAT"
+fails "report: SVG is not a report format" "svg" -- report --image "$CAT" --out "$TMP/r.svg"
+fails "report: unknown method" "valid:" -- report --image "$CAT" --methods saliency,nonsense --out "$TMP/r.png"
+
+if [ -f "$MODEL" ]; then
+    fails "missing image" "nope.png" -- predict --image "$TMP/nope.png"
+    fails "broken PNG" "broken.png" -- predict --image "$TMP/broken.png"
+    fails "text file named .png" "text.png" -- predict --image "$TMP/text.png"
+    fails "input-npy of the wrong shape" "shape" -- predict --input-npy "$TMP/wrong-shape.npy"
+    fails "no input" "--image" -- predict
+    fails "explain: unknown method option" "n-stepz" -- explain --image "$CAT" --method saliency --n-stepz 3
+    fails "explain: option of another method" "does not apply" -- explain --image "$CAT" --method saliency --n-steps 10
+    fails "explain: bad option value" "n-steps" -- explain --image "$CAT" --method integrated_gradients --n-steps banana
+    fails "explain: unknown layer" "valid:" -- explain --image "$CAT" --method layer_grad_cam --layer no_such_layer
+    fails "explain: target out of range" "range" -- explain --image "$CAT" --method saliency --target 100000
+    fails "explain: target not a number" "target" -- explain --image "$CAT" --method saliency --target -x-
+    fails "explain: broken PNG" "broken.png" -- explain --image "$TMP/broken.png" --method saliency
+    fails "explain: model with an unknown op" "FooBarOp" -- explain --model "$TMP/unknown-op.onnx" --input-npy "$TMP/wrong-shape.npy" --method saliency
+else
+    skip "bundled model missing: image and method error cases"
+fi
+
+# ---------------------------------------------------------------- success
+
+if [ ! -f "$MODEL" ] || [ ! -f "$CAT" ]; then
+    skip "bundled model or data/samples/cat.png missing: success paths"
+    echo "1..$n"
+    exit 0
+fi
+
+succeeds "predict on the cat" -- predict --image "$CAT" --top 3
+sed -n 2p "$TMP/out" | grep -qiE 'cat|tabby|lynx'; ok $? "the first class is a cat: $(sed -n 2p "$TMP/out")"
+succeeds "predict --json --raw" -- predict --image "$CAT" --json --raw "$TMP/logits.npy"
+cp "$TMP/out" "$TMP/predict.json"
+json_ok "$TMP/predict.json" "len(d['top']) == 5 and d['top'][0]['probability'] >= d['top'][1]['probability']" "predict --json is valid JSON with 5 classes, best first"
+shape=$(npy_shape "$TMP/logits.npy")
+case "$shape" in "(1, 100"[01]")") r=0 ;; *) r=1 ;; esac
+ok $r "predict --raw writes the logits as .npy, shape $shape"
+head -c 6 "$TMP/logits.npy" | od -An -c | grep -q "N   U   M   P   Y"; ok $? ".npy magic"
+
+succeeds "layers" -- layers
+[ "$(grep -c ' Conv ' "$TMP/out")" -ge 10 ]; ok $? "layers lists the convolutions"
+succeeds "layers --json" -- layers --json
+cp "$TMP/out" "$TMP/layers.json"
+json_ok "$TMP/layers.json" "len(d['nodes']) > 10 and all('op' in x and 'shape' in x for x in d['nodes'])" "layers --json is valid JSON with nodes"
+
+succeeds "explain saliency --raw --json" -- explain --image "$CAT" --method saliency --raw "$TMP/sal.npy" --json --threads 2
+cp "$TMP/out" "$TMP/sal.json"
+shape=$(npy_shape "$TMP/sal.npy")
+[ "$shape" = "(1, 3, 224, 224)" ]; ok $? "explain --raw: .npy of shape (1, 3, 224, 224), got $shape"
+json_ok "$TMP/sal.json" "d['method'] == 'saliency' and d['target'] >= 0 and 0 < d['probability'] <= 1 and d['seconds'] >= 0 and 'delta' not in d" "explain --json: target, label, probability, seconds"
+
+succeeds "explain integrated_gradients (8 steps)" -- explain --image "$CAT" --method integrated_gradients --n-steps 8 --json
+cp "$TMP/out" "$TMP/ig.json"
+json_ok "$TMP/ig.json" "'delta' in d and isinstance(d['delta'], float)" "integrated_gradients reports a convergence delta"
+
+succeeds "explain layer_grad_cam with the automatic layer" -- explain --image "$CAT" --method layer_grad_cam --raw "$TMP/cam.npy" --out "$TMP/cam.png" --viz blended_heat_map --json
+cp "$TMP/out" "$TMP/cam.json"
+json_ok "$TMP/cam.json" "d.get('layer')" "layer_grad_cam names the layer it chose"
+head -c 8 "$TMP/cam.png" | od -An -c | grep -q "P   N   G"; ok $? "explain --out writes a PNG"
+
+succeeds "explain --out .pdf" -- explain --image "$CAT" --method saliency --out "$TMP/sal.pdf" --sign all
+head -c 4 "$TMP/sal.pdf" | grep -q "%PDF"; ok $? "the PDF starts with %PDF"
+succeeds "explain --input-npy of the saliency map's shape" -- explain --input-npy "$TMP/sal.npy" --method input_x_gradient --out "$TMP/ixg.svg"
+grep -q "<svg" "$TMP/ixg.svg"; ok $? "explain --out writes SVG"
+
+succeeds "report saliency,layer_grad_cam --out .png" -- report --image "$CAT" --methods saliency,layer_grad_cam --out "$TMP/report.png"
+grep -q "^wrote " "$TMP/out"; ok $? "report prints a summary when stderr is not a terminal"
+[ ! -s "$TMP/err" ]; ok $? "report prints no progress bar when stderr is not a terminal"
+head -c 8 "$TMP/report.png" | od -An -c | grep -q "P   N   G"; ok $? "the report is a PNG"
+succeeds "report --out .pdf" -- report --image "$CAT" --methods input_x_gradient --out "$TMP/report.pdf"
+head -c 4 "$TMP/report.pdf" | grep -q "%PDF"; ok $? "the report PDF starts with %PDF"
+
+echo "1..$n"
+[ $failed -eq 0 ]
