@@ -24,7 +24,19 @@ hl_status hl_image_load_buffer(const void *data, size_t size,
                                hl_error *err);
 
 /* Resize with antialiasing (area averaging when shrinking, bilinear when
- * enlarging). */
+ * enlarging). NULL on bad sizes or out of memory. */
 hl_image *hl_image_resize(const hl_image *img, int width, int height);
+
+/* The window [x0, x0+w) x [y0, y0+h) of the photo (fractional, may reach
+ * outside it: edge pixels repeat) resampled to out_w x out_h with the same
+ * rule per axis, as floats 0..255, row-major RGB (out_w*out_h*3 floats the
+ * caller provides). Used by preprocessing to crop and resize in one step
+ * without rounding to 8 bits in between. */
+hl_status hl_image_resample_region(const hl_image *img, double x0, double y0,
+                                   double w, double h, int out_w, int out_h,
+                                   float *out, hl_error *err);
+
+/* EXIF orientation (1..8) of a JPEG in memory; 1 when absent/unreadable. */
+int hl_jpeg_exif_orientation(const void *data, size_t size);
 
 #endif

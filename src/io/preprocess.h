@@ -6,10 +6,26 @@
  * field can be overridden by the user (CLI flags, window settings).
  *
  * metadata_props keys: heatlens.input_size ("224,224" = W,H),
- * heatlens.resize ("shorter:256" | "stretch"), heatlens.crop ("center"),
- * heatlens.mean ("0.5,0.5,0.5"), heatlens.std, heatlens.scale ("1/255"),
- * heatlens.channel_order ("rgb" | "bgr"), heatlens.labels (newline-separated
- * labels) or heatlens.labels_file (file next to the model).
+ * heatlens.resize ("shorter:256" | "stretch" | "crop_fraction:0.875"),
+ * heatlens.crop ("center"), heatlens.mean ("0.5,0.5,0.5"), heatlens.std,
+ * heatlens.scale ("1/255"), heatlens.channel_order ("rgb" | "bgr"),
+ * heatlens.labels (newline-separated labels) or heatlens.labels_file (file
+ * next to the model). Informative only: heatlens.model_name,
+ * heatlens.source, heatlens.license.
+ *
+ * Numbers may be written as fractions ("1/255"); mean and std take three
+ * comma-separated values (in the model's channel order) or one for all.
+ * The model input is x[c] = (pixel[c] * scale - mean[c]) / std[c] with
+ * pixel in 0..255.
+ *
+ * Resize policies:
+ *   shorter:S          scale so the shorter side is S, then take the centre
+ *                      W x H (torchvision: Resize(256) + CenterCrop(224));
+ *   stretch            the whole photo scaled to W x H (aspect not kept);
+ *   crop_fraction:F    the central fraction F of each side, scaled to
+ *                      W x H (TF-slim evaluation: central_crop(0.875) then
+ *                      resize to 224x224).
+ * Without heatlens.resize, S is 256/224 of the smaller input side.
  */
 #ifndef HL_PREPROCESS_H
 #define HL_PREPROCESS_H
@@ -17,7 +33,11 @@
 #include "../engine/engine.h"
 #include "image.h"
 
-typedef enum { HL_RESIZE_SHORTER_CROP = 0, HL_RESIZE_STRETCH } hl_resize_policy;
+typedef enum {
+    HL_RESIZE_SHORTER_CROP = 0,
+    HL_RESIZE_STRETCH,
+    HL_RESIZE_CROP_FRACTION,
+} hl_resize_policy;
 
 typedef struct hl_preprocess {
     int width, height;         /* model input W,H */
@@ -26,13 +46,18 @@ typedef struct hl_preprocess {
     float mean[3], std[3];     /* in 0..1 pixel units */
     float scale;               /* pixel value (0..255) * scale = 0..1 usually */
     int bgr;                   /* channel order of the model input */
+    float crop_fraction;       /* HL_RESIZE_CROP_FRACTION: 0 < F <= 1 */
 } hl_preprocess;
+
+/* The torchvision ImageNet recipe at 224x224. */
+void hl_preprocess_defaults(hl_preprocess *p);
 
 /* Defaults, then the model's metadata, then the model's input shape. */
 hl_status hl_preprocess_for_model(const hl_model *m, hl_preprocess *out,
                                   hl_error *err);
 /* key = "input-size" | "resize" | "mean" | "std" | "scale" | "channel-order"
- * with the same value syntax as the metadata. */
+ * with the same value syntax as the metadata (underscores also accepted in
+ * the key). Bad values leave p unchanged and return HL_ERR_ARG. */
 hl_status hl_preprocess_set(hl_preprocess *p, const char *key,
                             const char *value, hl_error *err);
 
@@ -45,13 +70,18 @@ typedef struct hl_crop_map {
 } hl_crop_map;
 
 /* Photo -> [1,3,H,W] normalised tensor. image01 (optional) receives the
- * unnormalised crop as [3,H,W] floats in 0..1 (free with free()). */
+ * unnormalised crop as [3,H,W] floats in 0..1, RGB whatever the model's
+ * channel order (free with free()). map and image01 may be NULL. */
 hl_status hl_preprocess_apply(const hl_preprocess *p, const hl_image *photo,
                               hl_array **input, hl_crop_map *map,
                               float **image01, hl_error *err);
 
-/* Class labels: model metadata, else FILE.labels.txt next to the model,
- * else "class N". Always returns n_classes entries. */
+/* Class labels: model metadata (heatlens.labels, then heatlens.labels_file
+ * next to the model), else FILE.labels.txt next to FILE.onnx (or
+ * FILE.onnx.labels.txt), else "class N". A source is used only when it has
+ * exactly n_classes labels (a trailing empty line is ignored). Always
+ * returns n_classes entries; m and model_path may be NULL; NULL only when
+ * out of memory. */
 typedef struct hl_labels {
     int n;
     char **names;

@@ -1,0 +1,138 @@
+/* PNG decoding through libpng: every colour type and bit depth becomes 8-bit
+ * RGB; alpha (including tRNS) is composited on white. libpng reports errors
+ * by calling our error function, which records the message and longjmps
+ * back here; warnings are ignored. Nothing is printed. */
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "image-private.h"
+
+typedef struct png_source {
+    const unsigned char *data;
+    size_t size, pos;
+    char message[200];      /* libpng's error text */
+    int truncated;
+    /* Owned buffers, freed after a longjmp too. */
+    unsigned char *pixels;
+    png_bytep *rows;
+    hl_image *img;
+} png_source;
+
+static void png_read_mem(png_structp png, png_bytep out, size_t n)
+{
+    png_source *src = png_get_io_ptr(png);
+    if (n > src->size - src->pos) {
+        src->truncated = 1;
+        png_error(png, "unexpected end of file");
+    }
+    memcpy(out, src->data + src->pos, n);
+    src->pos += n;
+}
+
+static void png_on_error(png_structp png, png_const_charp msg)
+{
+    png_source *src = png_get_error_ptr(png);
+    snprintf(src->message, sizeof src->message, "%s", msg ? msg : "error");
+    png_longjmp(png, 1);
+}
+
+static void png_on_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+hl_status hl_png_decode(const unsigned char *data, size_t size,
+                        const char *name, hl_image **out, hl_error *err)
+{
+    png_source src;
+    memset(&src, 0, sizeof src);
+    src.data = data;
+    src.size = size;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src,
+                                             png_on_error, png_on_warning);
+    if (!png)
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", name);
+    png_infop info = png_create_info_struct(png);
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", name);
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(src.rows);
+        free(src.pixels);
+        hl_image_free(src.img);
+        if (src.truncated)
+            return hl_error_set(err, HL_ERR_PARSE, "%s: truncated PNG file",
+                                name);
+        return hl_error_set(err, HL_ERR_PARSE, "%s: corrupt PNG file (%s)",
+                            name, src.message);
+    }
+    png_set_read_fn(png, &src, png_read_mem);
+    png_set_user_limits(png, 1 << 20, 1 << 20);
+    png_read_info(png, info);
+
+    png_uint_32 width = png_get_image_width(png, info);
+    png_uint_32 height = png_get_image_height(png, info);
+    int color = png_get_color_type(png, info);
+    int depth = png_get_bit_depth(png, info);
+    if ((long long)width * height > HL_IMAGE_MAX_PIXELS) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "%s: PNG too large (%ux%u pixels)", name,
+                            (unsigned)width, (unsigned)height);
+    }
+    /* Palette -> RGB, grey < 8 bits -> 8, tRNS -> alpha channel. */
+    png_set_expand(png);
+    if (depth == 16)
+        png_set_scale_16(png);   /* rounds, unlike png_set_strip_16 */
+    if (color == PNG_COLOR_TYPE_GRAY || color == PNG_COLOR_TYPE_GRAY_ALPHA)
+        png_set_gray_to_rgb(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+
+    int channels = png_get_channels(png, info);
+    size_t rowbytes = png_get_rowbytes(png, info);
+    if ((channels != 3 && channels != 4) ||
+        rowbytes != (size_t)width * (size_t)channels) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "%s: unsupported PNG layout (%d channels)",
+                            name, channels);
+    }
+    src.pixels = malloc(rowbytes * height);
+    src.rows = malloc(sizeof(png_bytep) * height);
+    src.img = hl_image_new((int)width, (int)height);
+    if (!src.pixels || !src.rows || !src.img) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(src.rows);
+        free(src.pixels);
+        hl_image_free(src.img);
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", name);
+    }
+    for (png_uint_32 y = 0; y < height; y++)
+        src.rows[y] = src.pixels + y * rowbytes;
+    png_read_image(png, src.rows);
+    png_read_end(png, NULL);
+    png_destroy_read_struct(&png, &info, NULL);
+
+    uint8_t *dst = src.img->rgb;
+    size_t n = (size_t)width * height;
+    if (channels == 3) {
+        memcpy(dst, src.pixels, n * 3);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const unsigned char *p = src.pixels + 4 * i;
+            dst[3 * i] = hl_over_white(p[0], p[3]);
+            dst[3 * i + 1] = hl_over_white(p[1], p[3]);
+            dst[3 * i + 2] = hl_over_white(p[2], p[3]);
+        }
+    }
+    free(src.rows);
+    free(src.pixels);
+    *out = src.img;
+    return HL_OK;
+}
