@@ -1,0 +1,414 @@
+/* One-page report: the original photo and several methods side by side,
+ * each with its overlay, colour bar and the facts needed to reproduce it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "viz-private.h"
+
+#ifndef HL_VERSION
+#define HL_VERSION "unknown"
+#endif
+
+/* Heights inside HL_REPORT_PANEL_EXTRA: title above the image, colour bar
+ * and text lines below it. */
+#define TITLE_H 24
+#define BAR_H 44
+#define LINE_H 16
+
+static int report_cell(const hl_report_info *info)
+{
+    return info->cell_size > 0 ? info->cell_size : 300;
+}
+
+static void grid_dims(int n_panels, int *cols, int *rows)
+{
+    int cells = n_panels + 1;
+    *cols = cells < 4 ? cells : 4;
+    *rows = (cells + *cols - 1) / *cols;
+}
+
+void hl_report_page_size(const hl_report_info *info, int n_panels,
+                         int *page_w, int *page_h)
+{
+    int cols, rows, cell = report_cell(info);
+    grid_dims(n_panels, &cols, &rows);
+    *page_w = 2 * HL_REPORT_MARGIN + cols * cell + (cols - 1) * HL_REPORT_GAP;
+    *page_h = 2 * HL_REPORT_MARGIN + HL_REPORT_HEADER + HL_REPORT_FOOTER +
+              rows * (cell + HL_REPORT_PANEL_EXTRA) +
+              (rows - 1) * HL_REPORT_GAP;
+}
+
+typedef struct report_ctx {
+    const hl_report_info *info;
+    const hl_report_panel *panels;
+    int n_panels;
+    hl_viz_norm **norms;      /* one per panel */
+    char date[64];
+} report_ctx;
+
+/* Show text at (x,y) cut with "..." to fit max_w. */
+static void show_fitted(cairo_t *cr, double x, double y, double max_w,
+                        const char *text)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", text);
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, buf, &e);
+    size_t len = strlen(buf);
+    while (e.x_advance > max_w && len > 3) {
+        len--;
+        /* do not cut a UTF-8 sequence in half */
+        while (len > 3 && ((unsigned char)buf[len] & 0xC0) == 0x80)
+            len--;
+        memcpy(buf + len, "...", 4);
+        cairo_text_extents(cr, buf, &e);
+    }
+    cairo_move_to(cr, x, y);
+    cairo_show_text(cr, buf);
+}
+
+static void set_font(cairo_t *cr, double size, int bold)
+{
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD
+                                : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+}
+
+static void target_text(const hl_report_info *info, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "%s",
+                                   info->target_label ? info->target_label
+                                                      : "");
+    if (info->target_index >= 0 && used < size)
+        used += (size_t)snprintf(buf + used, size - used, "%s(class %d)",
+                                 used ? " " : "", info->target_index);
+    if (info->probability >= 0 && used < size)
+        snprintf(buf + used, size - used, "%sp = %.3f", used ? ", " : "",
+                 info->probability);
+    if (!buf[0])
+        snprintf(buf, size, "-");
+}
+
+/* The photo fitted into a cell x cell square: size and offset. */
+static void fit_photo(const hl_image *photo, int cell, int *w, int *h,
+                      int *ox, int *oy)
+{
+    double s = fmin((double)cell / photo->width, (double)cell / photo->height);
+    *w = (int)lround(photo->width * s), *h = (int)lround(photo->height * s);
+    if (*w < 1)
+        *w = 1;
+    if (*h < 1)
+        *h = 1;
+    *ox = (cell - *w) / 2, *oy = (cell - *h) / 2;
+}
+
+static hl_status draw_report(cairo_t *cr, const void *vctx, hl_error *err)
+{
+    const report_ctx *c = vctx;
+    const hl_report_info *info = c->info;
+    int page_w, page_h, cols, rows, cell = report_cell(info);
+    hl_report_page_size(info, c->n_panels, &page_w, &page_h);
+    grid_dims(c->n_panels, &cols, &rows);
+    char line[512], target[256];
+    target_text(info, target, sizeof target);
+
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+
+    /* Header */
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    set_font(cr, 20, 1);
+    snprintf(line, sizeof line, "Heatlens report: %s",
+             info->image_name ? info->image_name : "image");
+    show_fitted(cr, HL_REPORT_MARGIN, HL_REPORT_MARGIN + 22,
+                page_w - 2 * HL_REPORT_MARGIN, line);
+    set_font(cr, 13, 0);
+    snprintf(line, sizeof line, "model: %s    target: %s",
+             info->model_name ? info->model_name : "-", target);
+    show_fitted(cr, HL_REPORT_MARGIN, HL_REPORT_MARGIN + 46,
+                page_w - 2 * HL_REPORT_MARGIN, line);
+
+    int fw, fh, ox, oy;
+    fit_photo(info->photo, cell, &fw, &fh, &ox, &oy);
+    for (int i = 0; i <= c->n_panels; i++) {
+        int col = i % cols, row = i / cols;
+        double x = HL_REPORT_MARGIN + col * (cell + HL_REPORT_GAP);
+        double y = HL_REPORT_MARGIN + HL_REPORT_HEADER +
+                   row * (cell + HL_REPORT_PANEL_EXTRA + HL_REPORT_GAP);
+        const hl_report_panel *p = i ? &c->panels[i - 1] : NULL;
+        hl_viz_options o = p && p->opts ? *p->opts : info->opts;
+        if (!p)
+            o.mode = HL_VIZ_ORIGINAL_IMAGE, o.sign = HL_SIGN_ABSOLUTE_VALUE;
+
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        set_font(cr, 14, 1);
+        show_fitted(cr, x, y + 17, cell,
+                    p ? (p->title ? p->title : "method") : "Original");
+
+        double iy = y + TITLE_H;
+        cairo_set_source_rgb(cr, 0.93, 0.93, 0.93);
+        cairo_rectangle(cr, x, iy, cell, cell);
+        cairo_fill(cr);
+        cairo_surface_t *img = NULL;
+        if (p) {
+            hl_status st = hl_viz_render_surface(c->norms[i - 1], info->photo,
+                                                 info->map, &o, fw, fh, &img,
+                                                 err);
+            if (st)
+                return st;
+        } else {
+            /* The original: the photo, with the model's crop outlined. */
+            uint8_t *rgb = malloc((size_t)fw * fh * 3);
+            img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, fw, fh);
+            if (!rgb || cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+                free(rgb);
+                cairo_surface_destroy(img);
+                return hl_error_set(err, HL_ERR_NOMEM, "report: out of memory");
+            }
+            hl_viz_resample_rgb(info->photo, fw, fh, rgb);
+            cairo_surface_flush(img);
+            unsigned char *d = cairo_image_surface_get_data(img);
+            int st = cairo_image_surface_get_stride(img);
+            for (int yy = 0; yy < fh; yy++)
+                for (int xx = 0; xx < fw; xx++) {
+                    const uint8_t *s = rgb + ((size_t)yy * fw + xx) * 3;
+                    ((uint32_t *)(void *)(d + (size_t)yy * st))[xx] =
+                        0xff000000u | (uint32_t)s[0] << 16 |
+                        (uint32_t)s[1] << 8 | s[2];
+                }
+            cairo_surface_mark_dirty(img);
+            free(rgb);
+        }
+        cairo_set_source_surface(cr, img, x + ox, iy + oy);
+        cairo_rectangle(cr, x + ox, iy + oy, fw, fh);
+        cairo_fill(cr);
+        cairo_surface_destroy(img);
+        if (!p && info->map) {
+            double sc = (double)fw / info->photo->width;
+            const hl_crop_map *m = info->map;
+            cairo_set_source_rgb(cr, 1.0, 0.85, 0.0);
+            cairo_set_line_width(cr, 1.5);
+            double dash = 4;
+            cairo_set_dash(cr, &dash, 1, 0);
+            cairo_rectangle(cr, x + ox + m->x0 * sc, iy + oy + m->y0 * sc,
+                            m->input_width * m->sx * sc,
+                            m->input_height * m->sy * sc);
+            cairo_stroke(cr);
+            cairo_set_dash(cr, NULL, 0, 0);
+        }
+
+        double ty = iy + cell;
+        cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+        if (p && (o.mode == HL_VIZ_HEAT_MAP ||
+                  o.mode == HL_VIZ_BLENDED_HEAT_MAP)) {
+            hl_viz_colorbar_draw(cr, x, ty + 4, cell, BAR_H - 6, o.cmap,
+                                 o.sign, hl_viz_norm_threshold(c->norms[i - 1]),
+                                 1, hl_viz_norm_is_zero(c->norms[i - 1]));
+        } else if (p && hl_viz_norm_is_zero(c->norms[i - 1])) {
+            set_font(cr, 11, 0);
+            show_fitted(cr, x, ty + 20, cell, "attribution is zero everywhere");
+        }
+        ty += BAR_H;
+        set_font(cr, 11, 0);
+        cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+        if (p) {
+            const char *lines[5];
+            char l_params[300], l_viz[160], l_target[300], l_model[300],
+                l_time[160];
+            snprintf(l_params, sizeof l_params, "%s",
+                     p->params && p->params[0] ? p->params : "defaults");
+            snprintf(l_viz, sizeof l_viz, "%s, sign %s, outliers %g%%",
+                     hl_viz_mode_name(o.mode), hl_viz_sign_name(o.sign),
+                     hl_viz_norm_outlier_perc(c->norms[i - 1]));
+            snprintf(l_target, sizeof l_target, "target: %s", target);
+            snprintf(l_model, sizeof l_model, "model: %s",
+                     info->model_name ? info->model_name : "-");
+            size_t used = 0;
+            l_time[0] = '\0';
+            if (p->seconds >= 0)
+                used = (size_t)snprintf(l_time, sizeof l_time, "time: %.2f s",
+                                        p->seconds);
+            if (p->has_delta && used < sizeof l_time)
+                snprintf(l_time + used, sizeof l_time - used,
+                         "%sconvergence delta: %.3g", used ? ", " : "",
+                         p->delta);
+            lines[0] = l_params, lines[1] = l_viz, lines[2] = l_target;
+            lines[3] = l_model, lines[4] = l_time;
+            for (int k = 0; k < 5; k++)
+                show_fitted(cr, x, ty + LINE_H * (k + 1) - 4, cell, lines[k]);
+        } else {
+            snprintf(line, sizeof line, "%d x %d pixels", info->photo->width,
+                     info->photo->height);
+            show_fitted(cr, x, ty + LINE_H - 4, cell, line);
+            if (info->map) {
+                snprintf(line, sizeof line,
+                         "model input %d x %d (dashed: its crop)",
+                         info->map->input_width, info->map->input_height);
+                show_fitted(cr, x, ty + 2 * LINE_H - 4, cell, line);
+            }
+        }
+    }
+
+    /* Footer */
+    set_font(cr, 10, 0);
+    cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+    snprintf(line, sizeof line, "Heatlens %s  -  %s", HL_VERSION, c->date);
+    show_fitted(cr, HL_REPORT_MARGIN, page_h - HL_REPORT_MARGIN - 8,
+                page_w - 2 * HL_REPORT_MARGIN, line);
+    return HL_OK;
+}
+
+/* Key/value strings of the report, owned by the caller's arrays. */
+enum { FIXED_META = 8 };
+
+hl_status hl_report_write(const char *path, const hl_report_info *info,
+                          const hl_report_panel *panels, int n_panels,
+                          hl_error *err)
+{
+    if (!path || !info || !info->photo || !info->photo->rgb)
+        return hl_error_set(err, HL_ERR_ARG,
+                            "report: a path and the photo are required");
+    if (n_panels < 0 || n_panels > 64 || (n_panels && !panels))
+        return hl_error_set(err, HL_ERR_ARG,
+                            "report %s: %d panels (expected 0..64)", path,
+                            n_panels);
+    hl_viz_format format;
+    hl_status st = hl_viz_format_from_path(path, &format, err);
+    if (st)
+        return st;
+    if (format == HL_VIZ_FORMAT_SVG)
+        return hl_error_set(err, HL_ERR_ARG,
+                            "report %s: a report is .png or .pdf", path);
+
+    report_ctx c = {info, panels, n_panels, NULL, ""};
+    c.norms = calloc((size_t)n_panels + 1, sizeof *c.norms);
+    int n_meta = FIXED_META + n_panels;
+    hl_viz_meta *meta = calloc((size_t)n_meta, sizeof *meta);
+    char *strings = calloc((size_t)n_meta, 640);
+    if (!c.norms || !meta || !strings) {
+        st = hl_error_set(err, HL_ERR_NOMEM, "report %s: out of memory", path);
+        goto done;
+    }
+    if (info->date) {
+        snprintf(c.date, sizeof c.date, "%s", info->date);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(c.date, sizeof c.date, "%Y-%m-%d %H:%M UTC", &tm);
+    }
+
+    /* Normalise every panel first, so a bad one fails before any output. */
+    for (int i = 0; i < n_panels; i++) {
+        const hl_viz_options *o = panels[i].opts ? panels[i].opts : &info->opts;
+        const char *title = panels[i].title ? panels[i].title : "method";
+        st = hl_viz_check(NULL, o, err);
+        if (!st)
+            st = hl_viz_normalize(panels[i].attr, o->sign, o->outlier_perc,
+                                  &c.norms[i], err);
+        if (!st && info->map &&
+            (info->map->input_width != hl_viz_norm_width(c.norms[i]) ||
+             info->map->input_height != hl_viz_norm_height(c.norms[i])))
+            st = hl_error_set(err, HL_ERR_SHAPE,
+                              "attribution is %dx%d, model input %dx%d",
+                              hl_viz_norm_width(c.norms[i]),
+                              hl_viz_norm_height(c.norms[i]),
+                              info->map->input_width, info->map->input_height);
+        if (st) {
+            if (err) {
+                char msg[sizeof err->msg];
+                snprintf(msg, sizeof msg, "%s", err->msg);
+                hl_error_set(err, st, "report panel %d (%s): %s", i + 1, title,
+                             msg);
+            }
+            goto done;
+        }
+    }
+
+    /* Metadata: PNG tEXt chunks / PDF metadata. */
+    char target[256];
+    target_text(info, target, sizeof target);
+    int k = 0;
+#define META(KEY, ...)                                                  \
+    do {                                                                \
+        char *s_ = strings + (size_t)k * 640;                           \
+        snprintf(s_, 640, __VA_ARGS__);                                 \
+        meta[k].key = (KEY);                                            \
+        meta[k].value = s_;                                             \
+        k++;                                                            \
+    } while (0)
+    META("Title", "Heatlens report: %s", info->image_name ? info->image_name : "image");
+    META("heatlens.version", "%s", HL_VERSION);
+    META("heatlens.date", "%s", c.date);
+    META("heatlens.image", "%s", info->image_name ? info->image_name : "");
+    META("heatlens.model", "%s", info->model_name ? info->model_name : "");
+    META("heatlens.target", "%s", target);
+    {
+        char *s = strings + (size_t)k * 640;
+        size_t used = 0;
+        s[0] = '\0';
+        for (int i = 0; i < n_panels && used < 600; i++)
+            used += (size_t)snprintf(s + used, 640 - used, "%s%s",
+                                     i ? ", " : "",
+                                     panels[i].title ? panels[i].title : "method");
+        meta[k].key = "heatlens.methods";
+        meta[k].value = s;
+        k++;
+    }
+    static const char *const panel_keys[] = {
+        "heatlens.panel.1", "heatlens.panel.2", "heatlens.panel.3",
+        "heatlens.panel.4", "heatlens.panel.5", "heatlens.panel.6",
+        "heatlens.panel.7", "heatlens.panel.8", "heatlens.panel.9",
+        "heatlens.panel.10", "heatlens.panel.11", "heatlens.panel.12",
+        "heatlens.panel.13", "heatlens.panel.14", "heatlens.panel.15",
+        "heatlens.panel.16",
+    };
+    for (int i = 0; i < n_panels && i < 16; i++) {
+        const hl_viz_options *o = panels[i].opts ? panels[i].opts : &info->opts;
+        char delta[64] = "";
+        if (panels[i].has_delta)
+            snprintf(delta, sizeof delta, "; delta=%.6g", panels[i].delta);
+        META(panel_keys[i], "%s; %s; viz=%s sign=%s outlier_perc=%g; "
+             "seconds=%.3f; threshold=%.6g%s",
+             panels[i].title ? panels[i].title : "method",
+             panels[i].params ? panels[i].params : "",
+             hl_viz_mode_name(o->mode), hl_viz_sign_name(o->sign),
+             o->outlier_perc, panels[i].seconds,
+             hl_viz_norm_threshold(c.norms[i]), delta);
+    }
+#undef META
+
+    int page_w, page_h;
+    hl_report_page_size(info, n_panels, &page_w, &page_h);
+    if (format == HL_VIZ_FORMAT_PDF) {
+        /* "Title" goes into the PDF title; the rest into subject/keywords. */
+        st = hl_viz_vector_write(path, format, page_w, page_h, meta[0].value,
+                                 meta + 1, k - 1, draw_report, &c, err);
+    } else {
+        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+                                                        page_w, page_h);
+        if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+            st = hl_error_set(err, HL_ERR_NOMEM,
+                              "report %s: cannot create a %dx%d page", path,
+                              page_w, page_h);
+        } else {
+            cairo_t *cr = cairo_create(s);
+            st = draw_report(cr, &c, err);
+            cairo_destroy(cr);
+            if (!st)
+                st = hl_viz_write_png_surface(path, s, meta, k, err);
+        }
+        cairo_surface_destroy(s);
+    }
+
+done:
+    if (c.norms)
+        for (int i = 0; i < n_panels; i++)
+            hl_viz_norm_free(c.norms[i]);
+    free(c.norms);
+    free(meta);
+    free(strings);
+    return st;
+}
