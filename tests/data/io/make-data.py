@@ -1,0 +1,45 @@
+#!/usr/bin/python3
+"""Regenerates the small test files of tests/io (run from this folder with
+Debian's python3 + numpy; the JPEG/PNG pairs need ImageMagick's convert).
+The C tests recompute the expected values from the same formulas."""
+import subprocess
+import numpy as np
+from numpy.lib import format as npf
+
+
+def save(name, arr, version=None):
+    with open(name, 'wb') as f:
+        npf.write_array(f, arr, version=version)
+
+
+a = (np.arange(6, dtype=np.float32).reshape(2, 3) * 0.5 - 1)
+save('f4-2x3.npy', a)                                   # v1.0
+save('f8-2x3x4.npy', np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 7)
+save('i4-5.npy', np.array([-3, -1, 0, 7, 100000], dtype='<i4'))
+save('i8-2x2.npy', np.array([[1, -2], [3, 1 << 40]], dtype='<i8'))
+save('u1-3x2.npy', np.array([[0, 1], [128, 200], [254, 255]], dtype=np.uint8))
+save('b1-4.npy', np.array([True, False, False, True]))
+save('scalar-f4.npy', np.array(2.5, dtype=np.float32))
+save('empty-0x3.npy', np.zeros((0, 3), dtype=np.float32))
+save('f4-v2.npy', a, version=(2, 0))
+save('f4-v3.npy', a, version=(3, 0))
+save('fortran-f4.npy', np.asfortranarray(np.arange(6, dtype=np.float32)
+                                         .reshape(2, 3)))
+save('be-f4.npy', np.arange(4, dtype='>f4'))
+save('c8-2.npy', np.array([1 + 2j, 3], dtype=np.complex64))
+
+# JPEG decoding references: a photo (colour, greyscale, progressive,
+# Adobe CMYK) and ImageMagick's own decoding of each as PNG.
+src = '../../../data/samples/owl.jpg'
+jobs = [('owl-rgb.jpg', ['-resize', '128x96!', '-quality', '90']),
+        ('owl-grey.jpg', ['-resize', '128x96!', '-colorspace', 'Gray',
+                          '-quality', '90']),
+        ('owl-progressive.jpg', ['-resize', '128x96!', '-interlace', 'JPEG',
+                                 '-quality', '90']),
+        ('owl-cmyk.jpg', ['-resize', '128x96!', '-colorspace', 'CMYK',
+                          '-quality', '95'])]
+for name, args in jobs:
+    subprocess.run(['convert', src, '-strip'] + args + [name], check=True)
+    subprocess.run(['convert', name, '-colorspace', 'sRGB', '-type',
+                    'TrueColor', 'PNG24:' + name[:-4] + '.ref.png'],
+                   check=True)
