@@ -1,0 +1,49 @@
+/* Feature masks: groups of input elements that the perturbation methods
+ * (feature_ablation, shapley_value_sampling, lime, kernel_shap) switch
+ * between the input and the baseline together.
+ *
+ * Specs (hl_attr_params.feature_mask):
+ *   grid:N       N x N pixel squares, id = (y/N) * ceil(W/N) + x/N, the same
+ *                id for every channel;
+ *   slic:K[,M]   SLIC superpixels (slic.c) of the image, about K segments,
+ *                compactness M (default 10);
+ *   FILE.npy     integer ids (int32/int64/uint8), shape [H,W], [1,H,W],
+ *                [C,H,W], [1,1,H,W] or [1,C,H,W]; a channel dimension of 1
+ *                is broadcast over the channels as Captum does.
+ * Ids are compacted to 0..n_features-1 keeping their order, so a mask
+ * whose ids are already 0..F-1 keeps them (Captum's feature order).
+ */
+#ifndef HL_FEATURE_MASK_H
+#define HL_FEATURE_MASK_H
+
+#include <stdint.h>
+#include "attr.h"
+
+typedef struct hl_feature_mask {
+    int64_t numel;       /* C*H*W of the input */
+    int n_features;
+    int32_t *id;         /* [numel] feature of each input element */
+    int64_t *start;      /* [n_features + 1] offsets into element[] */
+    int64_t *element;    /* [numel] element indices grouped by feature,
+                            ascending inside each group */
+} hl_feature_mask;
+
+/* Build the mask for `input` ([1,C,H,W]). ctx (may be NULL) gives the
+ * 0..1 image and the normalisation for slic:K. */
+hl_status hl_feature_mask_build(const char *spec, const hl_array *input,
+                                const hl_attr_context *ctx,
+                                hl_feature_mask *out, hl_error *err);
+void hl_feature_mask_clear(hl_feature_mask *m);
+
+/* SLIC superpixels (Achanta et al., 2012) of a [C,H,W] image with values
+ * in 0..1: CIELAB when C == 3 (sRGB assumed), grid seeds moved to the
+ * lowest gradient of their 3x3 neighbourhood, 10 rounds of local k-means
+ * with distance sqrt(d_colour^2 + (d_xy / S)^2 * compactness^2), then
+ * connectivity enforcement (segments smaller than a quarter of the mean
+ * size join a neighbour). labels[H*W] receives 0..n_labels-1; every
+ * segment is 4-connected. */
+hl_status hl_slic(const float *image, int channels, int height, int width,
+                  int n_segments, double compactness, int32_t *labels,
+                  int *n_labels, hl_error *err);
+
+#endif

@@ -1,0 +1,290 @@
+/* SHAP-family gradient methods: gradient_shap and deep_lift_shap (Captum's
+ * GradientShap and DeepLiftShap).
+ *
+ * Both explain against a set of K baselines: --baselines-npy FILE.npy
+ * ([K,C,H,W], [C,H,W] or [1,C,H,W]) or, when that is empty, the single
+ * baseline of --baseline (zero by default).
+ *
+ * gradient_shap, as Captum (NoiseTunnel smoothgrad over
+ * InputBaselineXGradient with draw_baseline_from_distrib): for each of
+ * n_samples draws, a baseline index k uniform in 0..K-1, alpha uniform in
+ * [0,1) and, when stdevs > 0, Gaussian noise eps ~ N(0, stdevs^2) added to
+ * the INPUT (Captum's NoiseTunnel perturbs the input, not the path point):
+ *   x~ = x + eps,  point = alpha x~ + (1 - alpha) b_k  (float32 as Captum),
+ *   attribution = mean over draws of grad F(point) * (x~ - b_k).
+ * The convergence delta we report is sum(attribution) - (F(x) - mean over
+ * draws of F(b_k)), which tends to 0 as n_samples grows (for stdevs 0).
+ *
+ * deep_lift_shap: DeepLift (the engine's HL_RULE_DEEPLIFT, rescale) of x
+ * against every baseline of the set, averaged: mean_k (x - b_k) m_k where m_k
+ * are the DeepLift multipliers with the reference run on b_k. Delta =
+ * sum(attribution) - (F(x) - mean_k F(b_k)).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr-private.h"
+#include "../io/npy.h"
+
+#define GRADIENT_SHAP_DEFAULT_SAMPLES 5   /* Captum's n_samples default */
+
+static int64_t input_numel(const hl_attr_call *c)
+{
+    return hl_shape_numel(&c->input->shape);
+}
+
+/* Samples per engine batch: --internal-batch-size, or common.c's automatic
+ * size that bounds memory. */
+static int chunk_size(const hl_attr_call *c, int total)
+{
+    return hl_attr_step_batch(c, total);
+}
+
+static hl_status load_baseline_set(hl_attr_call *c, hl_array **set, int *count,
+                                   hl_error *err)
+{
+    *set = NULL;
+    *count = 0;
+    const int64_t numel = input_numel(c);
+    const char *path = c->p->baselines_npy;
+    if (!path[0]) {
+        hl_status st = hl_attr_make_baseline(c, c->p->baseline, set, err);
+        if (st == HL_OK)
+            *count = 1;
+        return st;
+    }
+    hl_array *a = NULL;
+    hl_status st = hl_npy_read(path, &a, err);
+    if (st != HL_OK)
+        return st;
+    /* The trailing C,H,W must be the input's; leading dims are the set. */
+    const hl_shape *in = &c->input->shape, *s = &a->shape;
+    int ok = s->ndim >= 3 && s->ndim <= 4;
+    for (int i = 1; ok && i <= 3; i++)
+        ok = s->dims[s->ndim - i] == in->dims[in->ndim - i];
+    if (!ok || hl_shape_numel(s) % numel != 0 || hl_shape_numel(s) == 0) {
+        char got[96], want[96];
+        hl_shape_format(s, got, sizeof got);
+        hl_shape_format(in, want, sizeof want);
+        hl_array_free(a);
+        return hl_error_set(err, HL_ERR_SHAPE,
+                            "baselines %s: shape %s, expected [K,C,H,W] with "
+                            "C,H,W of the input %s", path, got, want);
+    }
+    *count = (int)(hl_shape_numel(s) / numel);
+    *set = a;
+    return HL_OK;
+}
+
+/* Target logits of the K baselines. */
+static hl_status baseline_logits(hl_attr_call *c, const hl_array *set, int K,
+                                 float *out, hl_error *err)
+{
+    return hl_attr_target_logits(c, set->data, K, chunk_size(c, K), out, err);
+}
+
+hl_status hl_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines,
+                                      int n_samples, const int *baseline_index,
+                                      const double *alpha, const float *noise,
+                                      hl_attr_result *out, hl_error *err)
+{
+    const int64_t numel = input_numel(c);
+    const int K = (int)(hl_shape_numel(&baselines->shape) / numel);
+    if (n_samples < 1)
+        return hl_error_set(err, HL_ERR_ARG,
+                            "gradient_shap: --n-samples must be >= 1");
+    for (int s = 0; s < n_samples; s++)
+        if (baseline_index[s] < 0 || baseline_index[s] >= K)
+            return hl_error_set(err, HL_ERR_ARG,
+                                "gradient_shap: baseline index %d of draw %d "
+                                "outside the set of %d", baseline_index[s], s, K);
+    const int chunk = chunk_size(c, n_samples);
+    const float *x = c->input->data;
+    float *points = malloc((size_t)chunk * numel * sizeof *points);
+    float *grad = malloc((size_t)chunk * numel * sizeof *grad);
+    float *fb = malloc((size_t)K * sizeof *fb);
+    double *sum = calloc((size_t)numel, sizeof *sum);
+    hl_array *attr = hl_array_new(&c->input->shape);
+    hl_status st = HL_OK;
+    if (!points || !grad || !fb || !sum || !attr) {
+        st = hl_error_set(err, HL_ERR_NOMEM, "gradient_shap: out of memory");
+        goto done;
+    }
+    float fx;
+    st = hl_attr_target_logits(c, x, 1, 1, &fx, err);
+    if (st == HL_OK)
+        st = baseline_logits(c, baselines, K, fb, err);
+    if (st != HL_OK)
+        goto done;
+
+    for (int first = 0; first < n_samples; first += chunk) {
+        int nb = n_samples - first < chunk ? n_samples - first : chunk;
+        for (int b = 0; b < nb; b++) {
+            int s = first + b;
+            const float *bl = baselines->data + (int64_t)baseline_index[s] * numel;
+            const float *eps = noise ? noise + (int64_t)s * numel : NULL;
+            float a = (float)alpha[s];
+            float *pt = points + (int64_t)b * numel;
+            for (int64_t i = 0; i < numel; i++) {
+                float xi = eps ? x[i] + eps[i] : x[i];
+                pt[i] = a * xi + (1.0f - a) * bl[i];
+            }
+        }
+        st = hl_attr_target_grad(c, points, nb, HL_RULE_GRADIENT, NULL, grad,
+                                 NULL, err);
+        if (st != HL_OK)
+            goto done;
+        for (int b = 0; b < nb; b++) {
+            int s = first + b;
+            const float *bl = baselines->data + (int64_t)baseline_index[s] * numel;
+            const float *eps = noise ? noise + (int64_t)s * numel : NULL;
+            const float *g = grad + (int64_t)b * numel;
+            for (int64_t i = 0; i < numel; i++) {
+                float xi = eps ? x[i] + eps[i] : x[i];
+                sum[i] += (double)g[i] * (double)(xi - bl[i]);
+            }
+        }
+        st = hl_attr_tick(c, (double)(first + nb) / n_samples, err);
+        if (st != HL_OK)
+            goto done;
+    }
+    double total = 0, mean_fb = 0;
+    for (int64_t i = 0; i < numel; i++) {
+        attr->data[i] = (float)(sum[i] / n_samples);
+        total += attr->data[i];
+    }
+    for (int s = 0; s < n_samples; s++)
+        mean_fb += fb[baseline_index[s]];
+    mean_fb /= n_samples;
+    out->attr = attr;
+    attr = NULL;
+    out->has_delta = 1;
+    out->delta = total - ((double)fx - mean_fb);
+
+done:
+    hl_array_free(attr);
+    free(points);
+    free(grad);
+    free(fb);
+    free(sum);
+    return st;
+}
+
+hl_status hl_method_gradient_shap(hl_attr_call *c, hl_attr_result *out,
+                                  hl_error *err)
+{
+    const int n = c->p->n_samples > 0 ? c->p->n_samples
+                                      : GRADIENT_SHAP_DEFAULT_SAMPLES;
+    const float stdevs = c->p->stdevs;
+    if (n < 1)
+        return hl_error_set(err, HL_ERR_ARG,
+                            "gradient_shap: --n-samples must be >= 1");
+    if (!(stdevs >= 0))
+        return hl_error_set(err, HL_ERR_ARG,
+                            "gradient_shap: --stdevs must be >= 0");
+    hl_array *set = NULL;
+    int K;
+    hl_status st = load_baseline_set(c, &set, &K, err);
+    if (st != HL_OK)
+        return st;
+    const int64_t numel = input_numel(c);
+    int *index = malloc((size_t)n * sizeof *index);
+    double *alpha = malloc((size_t)n * sizeof *alpha);
+    float *noise = stdevs > 0 ? malloc((size_t)n * numel * sizeof *noise) : NULL;
+    if (!index || !alpha || (stdevs > 0 && !noise)) {
+        st = hl_error_set(err, HL_ERR_NOMEM, "gradient_shap: out of memory");
+    } else {
+        /* Draw order: baseline indices, alphas, then the noise (Captum draws
+         * them in separate calls too). */
+        for (int s = 0; s < n; s++)
+            index[s] = (int)hl_rng_below(c->rng, (uint64_t)K);
+        for (int s = 0; s < n; s++)
+            alpha[s] = hl_rng_uniform(c->rng);
+        if (noise)
+            for (int64_t i = 0; i < (int64_t)n * numel; i++)
+                noise[i] = (float)(stdevs * hl_rng_normal(c->rng));
+        st = hl_gradient_shap_with_draws(c, set, n, index, alpha, noise, out, err);
+    }
+    free(index);
+    free(alpha);
+    free(noise);
+    hl_array_free(set);
+    return st;
+}
+
+hl_status hl_method_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
+                                   hl_error *err)
+{
+    hl_array *set = NULL;
+    int K;
+    hl_status st = load_baseline_set(c, &set, &K, err);
+    if (st != HL_OK)
+        return st;
+    const int64_t numel = input_numel(c);
+    const int chunk = chunk_size(c, K);
+    const float *x = c->input->data;
+    float *inputs = malloc((size_t)chunk * numel * sizeof *inputs);
+    float *grad = malloc((size_t)chunk * numel * sizeof *grad);
+    double *sum = calloc((size_t)numel, sizeof *sum);
+    hl_array *attr = hl_array_new(&c->input->shape);
+    hl_run *ref = hl_run_new(c->model, c->ctx->threads);
+    if (!inputs || !grad || !sum || !attr || !ref) {
+        st = hl_error_set(err, HL_ERR_NOMEM, "deep_lift_shap: out of memory");
+        goto done;
+    }
+    for (int b = 0; b < chunk; b++)
+        memcpy(inputs + (int64_t)b * numel, x, (size_t)numel * sizeof *x);
+    float fx;
+    st = hl_attr_target_logits(c, x, 1, 1, &fx, err);
+    if (st != HL_OK)
+        goto done;
+    double sum_fb = 0;
+    for (int first = 0; first < K; first += chunk) {
+        int nb = K - first < chunk ? K - first : chunk;
+        const float *bl = set->data + (int64_t)first * numel;
+        st = hl_run_forward(ref, bl, nb, err);
+        if (st != HL_OK)
+            goto done;
+        hl_shape os;
+        const float *logits = hl_run_value(ref, c->output_value, &os);
+        if (!logits) {
+            st = hl_error_set(err, HL_ERR_ARG,
+                              "deep_lift_shap: no output from the reference run");
+            goto done;
+        }
+        int64_t classes = hl_shape_numel(&os) / nb;
+        for (int b = 0; b < nb; b++)
+            sum_fb += logits[(int64_t)b * classes + c->target];
+        st = hl_attr_target_grad(c, inputs, nb, HL_RULE_DEEPLIFT, ref, grad,
+                                 NULL, err);
+        if (st != HL_OK)
+            goto done;
+        for (int b = 0; b < nb; b++) {
+            const float *g = grad + (int64_t)b * numel;
+            const float *bk = bl + (int64_t)b * numel;
+            for (int64_t i = 0; i < numel; i++)
+                sum[i] += (double)g[i] * (double)(x[i] - bk[i]);
+        }
+        st = hl_attr_tick(c, (double)(first + nb) / K, err);
+        if (st != HL_OK)
+            goto done;
+    }
+    double total = 0;
+    for (int64_t i = 0; i < numel; i++) {
+        attr->data[i] = (float)(sum[i] / K);
+        total += attr->data[i];
+    }
+    out->attr = attr;
+    attr = NULL;
+    out->has_delta = 1;
+    out->delta = total - ((double)fx - sum_fb / K);
+
+done:
+    hl_run_free(ref);
+    hl_array_free(attr);
+    hl_array_free(set);
+    free(inputs);
+    free(grad);
+    free(sum);
+    return st;
+}

@@ -1,0 +1,224 @@
+/* Shared helpers of the part-2 attribution tests (perturbation, surrogate,
+ * SHAP, noise tunnel): data paths, loading, an hl_attr_call for the
+ * internal entry points, and brute-force Shapley values through the engine
+ * (independent of the code under test). */
+#ifndef HL_TEST_PART2_UTIL_H
+#define HL_TEST_PART2_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "attr-private.h"
+#include "../io/npy.h"
+
+static const char *data_path(const char *rel)
+{
+    static char buf[8][1024];
+    static int slot = 0;
+    const char *root = getenv("HL_SOURCE_ROOT");
+    char *b = buf[slot++ % 8];
+    snprintf(b, 1024, "%s/tests/data/%s", root ? root : ".", rel);
+    return b;
+}
+
+static hl_model *load_model(const char *rel)
+{
+    hl_model *m = NULL;
+    hl_error err = {0};
+    if (hl_model_load_onnx(data_path(rel), &m, &err) != HL_OK) {
+        tap_diag("cannot load %s: %s", rel, err.msg);
+        return NULL;
+    }
+    return m;
+}
+
+static hl_array *load_npy(const char *rel)
+{
+    hl_array *a = NULL;
+    hl_error err = {0};
+    if (hl_npy_read(data_path(rel), &a, &err) != HL_OK) {
+        tap_diag("cannot read %s: %s", rel, err.msg);
+        return NULL;
+    }
+    return a;
+}
+
+/* Runs a registered method; returns the attribution (caller frees) or
+ * NULL with a diagnostic. */
+static hl_array *run_method(const hl_model *m, const char *method,
+                            const hl_array *x, const hl_attr_params *p,
+                            hl_attr_result *res_out)
+{
+    hl_attr_result r;
+    hl_error err = {0};
+    if (hl_attribute(m, method, x, p, NULL, &r, &err) != HL_OK) {
+        tap_diag("%s failed: %s", method, err.msg);
+        return NULL;
+    }
+    hl_array *a = r.attr;
+    r.attr = NULL;
+    if (res_out)
+        *res_out = r;
+    return a;
+}
+
+/* An hl_attr_call for the internal entry points (free with call_done). */
+typedef struct test_call {
+    hl_attr_call c;
+    hl_attr_context ctx;
+    hl_rng rng;
+} test_call;
+
+static void call_init(test_call *t, const hl_model *m, const hl_array *x,
+                      const hl_attr_params *p, int target)
+{
+    memset(t, 0, sizeof *t);
+    hl_rng_seed(&t->rng, p->seed);
+    t->c.model = m;
+    t->c.input = x;
+    t->c.p = p;
+    t->c.ctx = &t->ctx;
+    t->c.target = target;
+    t->c.run = hl_run_new(m, 0);
+    t->c.rng = &t->rng;
+    t->c.output_value = hl_model_output_value(m);
+    t->c.input_value = hl_model_input_value(m);
+}
+
+static void call_done(test_call *t)
+{
+    hl_run_free(t->c.run);
+    t->c.run = NULL;
+}
+
+/* Target logit of each of `batch` inputs, straight through the engine. */
+static int engine_logits(const hl_model *m, const float *inputs, int batch,
+                         int target, double *out)
+{
+    hl_run *r = hl_run_new(m, 0);
+    hl_error err = {0};
+    int ok = r && hl_run_forward(r, inputs, batch, &err) == HL_OK;
+    if (ok) {
+        hl_shape s;
+        const float *y = hl_run_value(r, hl_model_output_value(m), &s);
+        int64_t k = hl_shape_numel(&s) / batch;
+        for (int b = 0; b < batch; b++)
+            out[b] = y[(int64_t)b * k + target];
+    } else {
+        tap_diag("engine forward failed: %s", err.msg);
+    }
+    hl_run_free(r);
+    return ok;
+}
+
+/* Exact Shapley values of F features (ids[numel] in 0..F-1) by evaluating
+ * all 2^F coalitions: phi_i = sum_S |S|!(F-|S|-1)!/F! (v(S+i) - v(S)). */
+static int brute_force_shapley(const hl_model *m, const hl_array *x,
+                               const float *base, const int *ids, int F,
+                               int target, double *phi)
+{
+    const int64_t numel = hl_shape_numel(&x->shape);
+    const int n = 1 << F;
+    double *v = malloc((size_t)n * sizeof *v);
+    const int chunk = 256;
+    float *buf = malloc((size_t)chunk * numel * sizeof *buf);
+    int ok = v && buf;
+    for (int s0 = 0; ok && s0 < n; s0 += chunk) {
+        int nb = n - s0 < chunk ? n - s0 : chunk;
+        for (int b = 0; b < nb; b++) {
+            int set = s0 + b;
+            float *dst = buf + (int64_t)b * numel;
+            for (int64_t i = 0; i < numel; i++)
+                dst[i] = (set >> ids[i]) & 1 ? x->data[i] : base[i];
+        }
+        ok = engine_logits(m, buf, nb, target, v + s0);
+    }
+    double *fact = malloc((size_t)(F + 1) * sizeof *fact);
+    fact[0] = 1;
+    for (int i = 1; i <= F; i++)
+        fact[i] = fact[i - 1] * i;
+    for (int i = 0; ok && i < F; i++) {
+        double acc = 0;
+        for (int set = 0; set < n; set++) {
+            if (set >> i & 1)
+                continue;
+            int k = __builtin_popcount((unsigned)set);
+            acc += fact[k] * fact[F - k - 1] / fact[F] * (v[set | 1 << i] - v[set]);
+        }
+        phi[i] = acc;
+    }
+    free(fact);
+    free(v);
+    free(buf);
+    return ok;
+}
+
+/* Relative L2 between a per-element attribution and per-feature values. */
+static double rel_l2_features(const hl_array *a, const int *ids,
+                              const double *phi)
+{
+    int64_t n = hl_shape_numel(&a->shape);
+    float *ref = malloc((size_t)n * sizeof *ref);
+    for (int64_t i = 0; i < n; i++)
+        ref[i] = (float)phi[ids[i]];
+    double r = tap_rel_l2(a->data, ref, n);
+    free(ref);
+    return r;
+}
+
+/* Grid ids computed here, independently of feature_mask.c. */
+static int *grid_ids(int C, int H, int W, int N)
+{
+    int *ids = malloc((size_t)C * H * W * sizeof *ids);
+    int cols = (W + N - 1) / N;
+    for (int c = 0; c < C; c++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                ids[((int64_t)c * H + y) * W + x] = (y / N) * cols + x / N;
+    return ids;
+}
+
+/* A little-endian int32 .npy (format 1.0), written here so the mask reader
+ * is tested against an independent writer. */
+static int write_npy_int32(const char *path, const int64_t *shape, int ndim,
+                           const int32_t *data)
+{
+    char dims[128] = "";
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        size_t len = strlen(dims);
+        snprintf(dims + len, sizeof dims - len, "%lld,%s", (long long)shape[i],
+                 i + 1 < ndim ? " " : "");
+        n *= shape[i];
+    }
+    char header[256];
+    int hl = snprintf(header, sizeof header,
+                      "{'descr': '<i4', 'fortran_order': False, 'shape': (%s), }",
+                      dims);
+    int total = 10 + hl + 1;
+    int pad = (64 - total % 64) % 64;
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return 0;
+    unsigned short hlen = (unsigned short)(hl + pad + 1);
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    fputc(hlen & 0xff, f);
+    fputc(hlen >> 8, f);
+    fwrite(header, 1, (size_t)hl, f);
+    for (int i = 0; i < pad; i++)
+        fputc(' ', f);
+    fputc('\n', f);
+    fwrite(data, sizeof *data, (size_t)n, f);
+    return fclose(f) == 0;
+}
+
+static int arrays_equal(const hl_array *a, const hl_array *b)
+{
+    return a && b && hl_shape_equal(&a->shape, &b->shape) &&
+           memcmp(a->data, b->data,
+                  (size_t)hl_shape_numel(&a->shape) * sizeof(float)) == 0;
+}
+
+#endif
