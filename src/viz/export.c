@@ -3,6 +3,8 @@
  * over the target only when complete, so a failure never destroys an
  * existing file. */
 #include <errno.h>
+#include <fcntl.h>
+#include <time.h>
 #include <math.h>
 #include <png.h>
 #include <stdlib.h>
@@ -23,14 +25,26 @@ FILE *hl_viz_temp_open(const char *path, char **tmp_path, hl_error *err)
 {
     *tmp_path = NULL;
     size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
+    char *tmp = malloc(len + 64);
     if (!tmp) {
         hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", path);
         return NULL;
     }
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(tmp);
+    /* Not mkstemp: its files are mode 0600, while an exported picture
+     * should get the usual 0666 & ~umask. O_EXCL keeps the name unique. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int fd = -1;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        unsigned long tag = (unsigned long)ts.tv_nsec ^
+                            ((unsigned long)(uintptr_t)tmp >> 4) ^
+                            (unsigned long)attempt * 2654435761u;
+        snprintf(tmp, len + 64, "%s.tmp-%ld-%lx", path, (long)getpid(),
+                 tag & 0xffffffu);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     if (fd < 0) {
         hl_error_set(err, HL_ERR_IO,
                      "%s: cannot create a temporary file next to it: %s",
