@@ -1,0 +1,338 @@
+/* Elementwise nonlinearities: Relu, LeakyRelu, PRelu, Clip, Sigmoid,
+ * HardSigmoid, HardSwish, Tanh, Elu.
+ *
+ * Backward rules follow Captum 0.7: GUIDED and DECONV change only Relu;
+ * DEEPLIFT (rescale) replaces the local derivative of Relu, Sigmoid, Tanh,
+ * Elu and LeakyRelu by (y - y_ref) / (x - x_ref), falling back to the
+ * ordinary gradient where |x - x_ref| < 1e-10. */
+#include <math.h>
+#include <string.h>
+#include "kernels.h"
+
+#define DEEPLIFT_EPS 1e-10
+
+typedef enum {
+    ACT_RELU, ACT_LEAKYRELU, ACT_CLIP, ACT_SIGMOID, ACT_HARDSIGMOID,
+    ACT_HARDSWISH, ACT_TANH, ACT_ELU,
+} act_kind;
+
+typedef struct {
+    act_kind kind;
+    float alpha, beta;  /* LeakyRelu/Elu alpha; HardSigmoid alpha, beta */
+    float lo, hi;       /* Clip bounds from attributes or constant inputs */
+} act_params;
+
+static hl_status act_init_kind(act_kind kind, hl_node *n, const hl_attrs *attrs,
+                               const hl_tensor *in, hl_error *err)
+{
+    if (n->n_in < 1 || n->n_out != 1)
+        return hl_error_set(err, HL_ERR_ARG, "expects 1 output");
+    hl_status st = hl_params_alloc(n, sizeof(act_params), err);
+    if (st)
+        return st;
+    act_params *p = n->params;
+    p->kind = kind;
+    switch (kind) {
+    case ACT_LEAKYRELU: p->alpha = hl_attrs_float(attrs, "alpha", 0.01f); break;
+    case ACT_ELU: p->alpha = hl_attrs_float(attrs, "alpha", 1.0f); break;
+    case ACT_HARDSIGMOID:
+        p->alpha = hl_attrs_float(attrs, "alpha", 0.2f);
+        p->beta = hl_attrs_float(attrs, "beta", 0.5f);
+        break;
+    case ACT_CLIP:
+        p->lo = -INFINITY;
+        p->hi = INFINITY;
+        if (n->opset < 11) {
+            p->lo = hl_attrs_float(attrs, "min", -INFINITY);
+            p->hi = hl_attrs_float(attrs, "max", INFINITY);
+        } else {
+            /* constant bounds are read here; others at run time */
+            if (hl_has_input(n, 1) && in[1].data)
+                p->lo = in[1].data[0];
+            if (hl_has_input(n, 2) && in[2].data)
+                p->hi = in[2].data[0];
+        }
+        break;
+    default:
+        break;
+    }
+    return HL_OK;
+}
+
+static hl_status act_shape(const hl_node *n, const hl_tensor *in,
+                           hl_tensor *out, hl_error *err)
+{
+    (void)n;
+    if (in[0].dtype != HL_DT_FLOAT)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED, "input must be float");
+    out[0].shape = in[0].shape;
+    out[0].dtype = HL_DT_FLOAT;
+    return HL_OK;
+}
+
+typedef struct {
+    const act_params *p;
+    const float *x;
+    float *y;
+} act_fwd_job;
+
+static void act_fwd_range(void *arg, long begin, long end)
+{
+    act_fwd_job *j = arg;
+    const act_params *p = j->p;
+    const float *x = j->x;
+    float *y = j->y;
+    switch (p->kind) {
+    case ACT_RELU:
+        for (long i = begin; i < end; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
+        break;
+    case ACT_LEAKYRELU:
+        for (long i = begin; i < end; i++) y[i] = x[i] >= 0 ? x[i] : p->alpha * x[i];
+        break;
+    case ACT_CLIP:
+        for (long i = begin; i < end; i++) {
+            float v = x[i];
+            v = v < p->lo ? p->lo : v;
+            y[i] = v > p->hi ? p->hi : v;
+        }
+        break;
+    case ACT_SIGMOID:
+        for (long i = begin; i < end; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+        break;
+    case ACT_HARDSIGMOID:
+        for (long i = begin; i < end; i++) {
+            float v = p->alpha * x[i] + p->beta;
+            y[i] = v < 0 ? 0.0f : v > 1 ? 1.0f : v;
+        }
+        break;
+    case ACT_HARDSWISH:
+        for (long i = begin; i < end; i++) {
+            float v = x[i] / 6.0f + 0.5f;
+            v = v < 0 ? 0.0f : v > 1 ? 1.0f : v;
+            y[i] = x[i] * v;
+        }
+        break;
+    case ACT_TANH:
+        for (long i = begin; i < end; i++) y[i] = tanhf(x[i]);
+        break;
+    case ACT_ELU:
+        for (long i = begin; i < end; i++)
+            y[i] = x[i] > 0 ? x[i] : p->alpha * expm1f(x[i]);
+        break;
+    }
+}
+
+static void act_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                        hl_tensor *out)
+{
+    act_params *p = n->params;
+    act_params local = *p;
+    /* Clip bounds may come from non-constant inputs at run time */
+    if (p->kind == ACT_CLIP && n->opset >= 11) {
+        if (hl_has_input(n, 1) && in[1].data) local.lo = in[1].data[0];
+        if (hl_has_input(n, 2) && in[2].data) local.hi = in[2].data[0];
+    }
+    long total = (long)hl_shape_numel(&in[0].shape);
+    act_fwd_job j = { &local, in[0].data, out[0].data };
+    hl_par_for(c, total, total, act_fwd_range, &j);
+}
+
+/* Local derivative dy/dx at x (y = forward output). */
+static inline float act_deriv(const act_params *p, float x, float y)
+{
+    switch (p->kind) {
+    case ACT_RELU: return x > 0 ? 1.0f : 0.0f;
+    case ACT_LEAKYRELU: return x >= 0 ? 1.0f : p->alpha;
+    case ACT_CLIP: return x > p->lo && x < p->hi ? 1.0f : 0.0f;
+    case ACT_SIGMOID: return y * (1.0f - y);
+    case ACT_HARDSIGMOID: {
+        float v = p->alpha * x + p->beta;
+        return v > 0 && v < 1 ? p->alpha : 0.0f;
+    }
+    case ACT_HARDSWISH:
+        return x < -3.0f ? 0.0f : x <= 3.0f ? x / 3.0f + 0.5f : 1.0f;
+    case ACT_TANH: return 1.0f - y * y;
+    case ACT_ELU: return x > 0 ? 1.0f : y + p->alpha;
+    }
+    return 0.0f;
+}
+
+typedef struct {
+    const act_params *p;
+    hl_backward_rule rule;
+    const float *x, *y, *g;
+    float *gx;
+    /* DeepLift reference (NULL unless rule == DEEPLIFT) */
+    const float *xr, *yr;
+    long ref_period;    /* elements per sample when the reference has batch 1 */
+} act_bwd_job;
+
+static void act_bwd_range(void *arg, long begin, long end)
+{
+    act_bwd_job *j = arg;
+    const act_params *p = j->p;
+    const float *x = j->x, *y = j->y, *g = j->g;
+    float *gx = j->gx;
+    if (p->kind == ACT_RELU && j->rule == HL_RULE_GUIDED) {
+        for (long i = begin; i < end; i++)
+            gx[i] += x[i] > 0 && g[i] > 0 ? g[i] : 0.0f;
+        return;
+    }
+    if (p->kind == ACT_RELU && j->rule == HL_RULE_DECONV) {
+        for (long i = begin; i < end; i++)
+            gx[i] += g[i] > 0 ? g[i] : 0.0f;
+        return;
+    }
+    if (j->xr) {
+        for (long i = begin; i < end; i++) {
+            long r = j->ref_period ? i % j->ref_period : i;
+            double dx = (double)x[i] - (double)j->xr[r];
+            if (fabs(dx) < DEEPLIFT_EPS)
+                gx[i] += g[i] * act_deriv(p, x[i], y[i]);
+            else
+                gx[i] += (float)((double)g[i] *
+                                 ((double)y[i] - (double)j->yr[r]) / dx);
+        }
+        return;
+    }
+    if (p->kind == ACT_RELU) {
+        for (long i = begin; i < end; i++)
+            gx[i] += x[i] > 0 ? g[i] : 0.0f;
+        return;
+    }
+    for (long i = begin; i < end; i++)
+        gx[i] += g[i] * act_deriv(p, x[i], y[i]);
+}
+
+static int act_rescaled(act_kind k)
+{
+    return k == ACT_RELU || k == ACT_SIGMOID || k == ACT_TANH ||
+           k == ACT_ELU || k == ACT_LEAKYRELU;
+}
+
+static void act_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                         const hl_tensor *out, const hl_tensor *gout,
+                         hl_tensor *gin)
+{
+    if (!gout[0].data || !gin[0].data)
+        return;
+    act_params *p = n->params;
+    act_params local = *p;
+    if (p->kind == ACT_CLIP && n->opset >= 11) {
+        if (hl_has_input(n, 1) && in[1].data) local.lo = in[1].data[0];
+        if (hl_has_input(n, 2) && in[2].data) local.hi = in[2].data[0];
+    }
+    long total = (long)hl_shape_numel(&in[0].shape);
+    act_bwd_job j = { &local, c ? c->rule : HL_RULE_GRADIENT, in[0].data,
+                      out[0].data, gout[0].data, gin[0].data, NULL, NULL, 0 };
+    if (j.rule == HL_RULE_DEEPLIFT && act_rescaled(p->kind) && c->ref_in &&
+        c->ref_out && c->ref_in[0].data && c->ref_out[0].data) {
+        j.xr = c->ref_in[0].data;
+        j.yr = c->ref_out[0].data;
+        long ref_total = (long)hl_shape_numel(&c->ref_in[0].shape);
+        if (ref_total != total) {
+            /* reference of batch 1 broadcast over this batch */
+            j.ref_period = ref_total;
+        }
+    }
+    hl_par_for(c, total, total, act_bwd_range, &j);
+}
+
+#define ACT_OP(NAME, KIND, TYPE)                                             \
+    static hl_status NAME##_init(hl_node *n, const hl_attrs *attrs,          \
+                                 const hl_tensor *in, hl_error *err)         \
+    {                                                                        \
+        return act_init_kind(KIND, n, attrs, in, err);                       \
+    }                                                                        \
+    const hl_op hl_op_##NAME = {                                             \
+        .op_type = TYPE, .init = NAME##_init, .shape = act_shape,            \
+        .forward = act_forward, .backward = act_backward,                    \
+        .free_params = hl_params_free,                                       \
+    };
+
+ACT_OP(relu, ACT_RELU, "Relu")
+ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu")
+ACT_OP(clip, ACT_CLIP, "Clip")
+ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid")
+ACT_OP(hardsigmoid, ACT_HARDSIGMOID, "HardSigmoid")
+ACT_OP(hardswish, ACT_HARDSWISH, "HardSwish")
+ACT_OP(tanh, ACT_TANH, "Tanh")
+ACT_OP(elu, ACT_ELU, "Elu")
+
+/* ------------------------------------------------------------- PRelu */
+/* y = x (x >= 0), slope * x otherwise; slope broadcasts onto x. */
+
+static hl_status prelu_init(hl_node *n, const hl_attrs *attrs,
+                            const hl_tensor *in, hl_error *err)
+{
+    (void)attrs; (void)in;
+    if (n->n_in != 2 || n->n_out != 1)
+        return hl_error_set(err, HL_ERR_ARG, "expects 2 inputs and 1 output");
+    return HL_OK;
+}
+
+static hl_status prelu_shape(const hl_node *n, const hl_tensor *in,
+                             hl_tensor *out, hl_error *err)
+{
+    (void)n;
+    hl_shape s;
+    char a[96], b[96];
+    if (hl_broadcast_shape(&in[0].shape, &in[1].shape, &s) ||
+        !hl_shape_equal(&s, &in[0].shape))
+        return hl_error_set(err, HL_ERR_SHAPE,
+                            "slope %s does not broadcast to input %s",
+                            hl_shape_format(&in[1].shape, b, sizeof b),
+                            hl_shape_format(&in[0].shape, a, sizeof a));
+    out[0].shape = in[0].shape;
+    out[0].dtype = HL_DT_FLOAT;
+    return HL_OK;
+}
+
+static void prelu_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                          hl_tensor *out)
+{
+    (void)n; (void)c;
+    hl_bcast bc;
+    hl_bcast_init(&bc, &in[0].shape, &in[1].shape);
+    int64_t inner = bc.dims[bc.ndim - 1], sb = bc.sb[bc.ndim - 1];
+    const float *x = in[0].data, *s = in[1].data;
+    float *y = out[0].data;
+    for (int64_t r = 0; r < bc.total / inner; r++) {
+        int64_t oa, ob;
+        hl_bcast_row(&bc, r, &oa, &ob);
+        for (int64_t k = 0; k < inner; k++) {
+            float v = x[oa + k];
+            y[oa + k] = v >= 0 ? v : v * s[ob + k * sb];
+        }
+    }
+}
+
+static void prelu_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                           const hl_tensor *out, const hl_tensor *gout,
+                           hl_tensor *gin)
+{
+    (void)n; (void)c; (void)out;
+    if (!gout[0].data)
+        return;
+    hl_bcast bc;
+    hl_bcast_init(&bc, &in[0].shape, &in[1].shape);
+    int64_t inner = bc.dims[bc.ndim - 1], sb = bc.sb[bc.ndim - 1];
+    const float *x = in[0].data, *s = in[1].data, *g = gout[0].data;
+    for (int64_t r = 0; r < bc.total / inner; r++) {
+        int64_t oa, ob;
+        hl_bcast_row(&bc, r, &oa, &ob);
+        for (int64_t k = 0; k < inner; k++) {
+            float v = x[oa + k];
+            if (gin[0].data)
+                gin[0].data[oa + k] += v >= 0 ? g[oa + k]
+                                              : g[oa + k] * s[ob + k * sb];
+            if (gin[1].data && v < 0)
+                gin[1].data[ob + k * sb] += g[oa + k] * v;
+        }
+    }
+}
+
+const hl_op hl_op_prelu = {
+    .op_type = "PRelu", .init = prelu_init, .shape = prelu_shape,
+    .forward = prelu_forward, .backward = prelu_backward,
+};

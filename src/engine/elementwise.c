@@ -1,0 +1,241 @@
+/* Add, Sub, Mul, Div with NumPy broadcasting; both inputs may need
+ * gradients, reduced over their broadcast axes. int64 operands (shape
+ * arithmetic) are evaluated at plan time through fold(). */
+#include <string.h>
+#include "kernels.h"
+
+typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } bin_kind;
+
+static hl_status binary_init(hl_node *n, const hl_attrs *attrs,
+                             const hl_tensor *in, hl_error *err)
+{
+    (void)in;
+    if (n->n_in != 2 || n->n_out != 1)
+        return hl_error_set(err, HL_ERR_ARG, "expects 2 inputs and 1 output");
+    /* opset < 7 legacy broadcast attribute: only the NumPy-compatible
+     * case (no explicit axis) is supported */
+    if (hl_attrs_find(attrs, "axis"))
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "attribute 'axis' (legacy broadcasting) is not supported");
+    return HL_OK;
+}
+
+static hl_status binary_shape(const hl_node *n, const hl_tensor *in,
+                              hl_tensor *out, hl_error *err)
+{
+    (void)n;
+    char sa[96], sb[96];
+    if (hl_broadcast_shape(&in[0].shape, &in[1].shape, &out[0].shape))
+        return hl_error_set(err, HL_ERR_SHAPE,
+                            "cannot broadcast %s with %s",
+                            hl_shape_format(&in[0].shape, sa, sizeof sa),
+                            hl_shape_format(&in[1].shape, sb, sizeof sb));
+    if (in[0].dtype != in[1].dtype)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "inputs of different data types");
+    out[0].dtype = in[0].dtype;
+    return HL_OK;
+}
+
+typedef struct {
+    bin_kind kind;
+    const hl_bcast *bc;
+    const float *a, *b;
+    float *y;
+} bin_fwd_job;
+
+static void bin_fwd_range(void *arg, long begin, long end)
+{
+    bin_fwd_job *j = arg;
+    const hl_bcast *bc = j->bc;
+    int64_t inner = bc->dims[bc->ndim - 1];
+    int64_t ia = bc->sa[bc->ndim - 1], ib = bc->sb[bc->ndim - 1];
+    int64_t e = begin;
+    while (e < end) {
+        int64_t row = e / inner, col = e % inner;
+        int64_t oa, ob;
+        hl_bcast_row(bc, row, &oa, &ob);
+        int64_t cnt = inner - col;
+        if (cnt > end - e)
+            cnt = end - e;
+        const float *a = j->a + oa + col * ia;
+        const float *b = j->b + ob + col * ib;
+        float *y = j->y + e;
+        switch (j->kind) {
+        case BIN_ADD:
+            if (ia && ib)
+                for (int64_t k = 0; k < cnt; k++) y[k] = a[k] + b[k];
+            else
+                for (int64_t k = 0; k < cnt; k++) y[k] = a[k * ia] + b[k * ib];
+            break;
+        case BIN_SUB:
+            for (int64_t k = 0; k < cnt; k++) y[k] = a[k * ia] - b[k * ib];
+            break;
+        case BIN_MUL:
+            if (ia && ib)
+                for (int64_t k = 0; k < cnt; k++) y[k] = a[k] * b[k];
+            else
+                for (int64_t k = 0; k < cnt; k++) y[k] = a[k * ia] * b[k * ib];
+            break;
+        case BIN_DIV:
+            for (int64_t k = 0; k < cnt; k++) y[k] = a[k * ia] / b[k * ib];
+            break;
+        }
+        e += cnt;
+    }
+}
+
+static void binary_forward(bin_kind kind, hl_op_ctx *c, const hl_tensor *in,
+                           hl_tensor *out)
+{
+    hl_bcast bc;
+    hl_bcast_init(&bc, &in[0].shape, &in[1].shape);
+    bin_fwd_job j = { kind, &bc, in[0].data, in[1].data, out[0].data };
+    hl_par_for(c, (long)bc.total, (long)bc.total, bin_fwd_range, &j);
+}
+
+/* Gradient of one operand: which = 0 (a) or 1 (b). */
+typedef struct {
+    bin_kind kind;
+    int which;
+    const hl_bcast *bc;
+    const float *a, *b, *g;
+    float *gx;
+} bin_bwd_job;
+
+static void bin_bwd_range(void *arg, long begin, long end)
+{
+    bin_bwd_job *j = arg;
+    const hl_bcast *bc = j->bc;
+    int64_t inner = bc->dims[bc->ndim - 1];
+    int64_t ia = bc->sa[bc->ndim - 1], ib = bc->sb[bc->ndim - 1];
+    int64_t e = begin;
+    while (e < end) {
+        int64_t row = e / inner, col = e % inner;
+        int64_t oa, ob;
+        hl_bcast_row(bc, row, &oa, &ob);
+        int64_t cnt = inner - col;
+        if (cnt > end - e)
+            cnt = end - e;
+        const float *a = j->a + oa + col * ia;
+        const float *b = j->b + ob + col * ib;
+        const float *g = j->g + e;
+        float *gx = j->gx + (j->which ? ob + col * ib : oa + col * ia);
+        int64_t sx = j->which ? ib : ia;
+        switch (j->kind) {
+        case BIN_ADD:
+            for (int64_t k = 0; k < cnt; k++) gx[k * sx] += g[k];
+            break;
+        case BIN_SUB:
+            if (j->which)
+                for (int64_t k = 0; k < cnt; k++) gx[k * sx] -= g[k];
+            else
+                for (int64_t k = 0; k < cnt; k++) gx[k * sx] += g[k];
+            break;
+        case BIN_MUL:
+            if (j->which)
+                for (int64_t k = 0; k < cnt; k++) gx[k * sx] += g[k] * a[k * ia];
+            else
+                for (int64_t k = 0; k < cnt; k++) gx[k * sx] += g[k] * b[k * ib];
+            break;
+        case BIN_DIV:
+            if (j->which)
+                for (int64_t k = 0; k < cnt; k++) {
+                    float bv = b[k * ib];
+                    gx[k * sx] -= g[k] * a[k * ia] / (bv * bv);
+                }
+            else
+                for (int64_t k = 0; k < cnt; k++) gx[k * sx] += g[k] / b[k * ib];
+            break;
+        }
+        e += cnt;
+    }
+}
+
+static void binary_backward(bin_kind kind, hl_op_ctx *c, const hl_tensor *in,
+                            const hl_tensor *gout, hl_tensor *gin)
+{
+    if (!gout[0].data)
+        return;
+    hl_bcast bc;
+    hl_bcast_init(&bc, &in[0].shape, &in[1].shape);
+    for (int w = 0; w < 2; w++) {
+        if (!gin[w].data)
+            continue;
+        bin_bwd_job j = { kind, w, &bc, in[0].data, in[1].data, gout[0].data,
+                          gin[w].data };
+        /* a broadcast operand accumulates across rows: keep it serial */
+        if (hl_shape_numel(&in[w].shape) == bc.total)
+            hl_par_for(c, (long)bc.total, (long)bc.total, bin_bwd_range, &j);
+        else
+            bin_bwd_range(&j, 0, (long)bc.total);
+    }
+}
+
+static hl_status binary_fold(bin_kind kind, const hl_tensor *in,
+                             hl_tensor *out, hl_error *err)
+{
+    if (in[0].dtype == HL_DT_FLOAT) {
+        if (!in[0].data || !in[1].data || !out[0].data)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED, "inputs not known");
+        binary_forward(kind, NULL, in, out);
+        return HL_OK;
+    }
+    if (!in[0].i64 || !in[1].i64 || !out[0].i64)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED, "inputs not known");
+    hl_bcast bc;
+    hl_bcast_init(&bc, &in[0].shape, &in[1].shape);
+    int64_t inner = bc.dims[bc.ndim - 1];
+    int64_t ia = bc.sa[bc.ndim - 1], ib = bc.sb[bc.ndim - 1];
+    for (int64_t e = 0; e < bc.total; e++) {
+        int64_t oa, ob;
+        hl_bcast_row(&bc, e / inner, &oa, &ob);
+        int64_t a = in[0].i64[oa + (e % inner) * ia];
+        int64_t b = in[1].i64[ob + (e % inner) * ib];
+        int64_t r = 0;
+        switch (kind) {
+        case BIN_ADD: r = a + b; break;
+        case BIN_SUB: r = a - b; break;
+        case BIN_MUL: r = a * b; break;
+        case BIN_DIV:
+            if (b == 0)
+                return hl_error_set(err, HL_ERR_ARG, "integer division by zero");
+            /* ONNX integer Div truncates like C */
+            r = a / b;
+            break;
+        }
+        out[0].i64[e] = r;
+    }
+    return HL_OK;
+}
+
+#define BINARY_OP(NAME, KIND, TYPE)                                          \
+    static void NAME##_forward(const hl_node *n, hl_op_ctx *c,               \
+                               const hl_tensor *in, hl_tensor *out)          \
+    {                                                                        \
+        (void)n;                                                             \
+        binary_forward(KIND, c, in, out);                                    \
+    }                                                                        \
+    static void NAME##_backward(const hl_node *n, hl_op_ctx *c,              \
+                                const hl_tensor *in, const hl_tensor *out,   \
+                                const hl_tensor *gout, hl_tensor *gin)       \
+    {                                                                        \
+        (void)n; (void)out;                                                  \
+        binary_backward(KIND, c, in, gout, gin);                             \
+    }                                                                        \
+    static hl_status NAME##_fold(const hl_node *n, const hl_tensor *in,      \
+                                 hl_tensor *out, hl_error *err)              \
+    {                                                                        \
+        (void)n;                                                             \
+        return binary_fold(KIND, in, out, err);                              \
+    }                                                                        \
+    const hl_op hl_op_##NAME = {                                             \
+        .op_type = TYPE, .init = binary_init, .shape = binary_shape,         \
+        .forward = NAME##_forward, .backward = NAME##_backward,              \
+        .fold = NAME##_fold, .free_params = hl_params_free,                  \
+    };
+
+BINARY_OP(add, BIN_ADD, "Add")
+BINARY_OP(sub, BIN_SUB, "Sub")
+BINARY_OP(mul, BIN_MUL, "Mul")
+BINARY_OP(div, BIN_DIV, "Div")

@@ -1,0 +1,444 @@
+/* MaxPool, AveragePool (1-3 spatial dims, pads, strides, dilations,
+ * ceil_mode, count_include_pad), GlobalAveragePool, GlobalMaxPool.
+ * Work is split over (image, channel) planes; MaxPool's backward finds the
+ * argmax again from the saved input (first maximum in scan order, as
+ * PyTorch does) instead of storing indices. */
+#include <math.h>
+#include <string.h>
+#include "spatial.h"
+
+typedef struct {
+    hl_window w;
+    int is_max;
+    int count_include_pad;
+} pool_params;
+
+typedef struct {
+    int64_t planes;
+    int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+    int64_t X, P;
+} pool_geom;
+
+static int pool_geom_make(const pool_params *p, const hl_shape *xs,
+                          pool_geom *g)
+{
+    int nsp = p->w.nsp, off = 3 - nsp;
+    if (xs->ndim != nsp + 2)
+        return -1;
+    g->planes = xs->dims[0] * xs->dims[1];
+    for (int i = 0; i < 3; i++)
+        g->in[i] = i < off ? 1 : xs->dims[2 + i - off];
+    if (hl_window_out(&p->w, g->in, g->out, g->pb))
+        return -1;
+    g->X = g->P = 1;
+    for (int i = 0; i < 3; i++) {
+        g->k[i] = p->w.k[i];
+        g->s[i] = p->w.s[i];
+        g->d[i] = p->w.d[i];
+        int64_t ext = (g->k[i] - 1) * g->d[i] + 1;
+        if (p->w.auto_pad == HL_PAD_NOTSET)
+            g->pe[i] = p->w.pe[i];
+        else if (p->w.auto_pad == HL_PAD_VALID)
+            g->pe[i] = 0;
+        else {
+            int64_t total = (g->out[i] - 1) * g->s[i] + ext - g->in[i];
+            g->pe[i] = (total > 0 ? total : 0) - g->pb[i];
+        }
+        g->X *= g->in[i];
+        g->P *= g->out[i];
+    }
+    return 0;
+}
+
+static hl_status pool_init_common(hl_node *n, const hl_attrs *attrs,
+                                  int is_max, hl_error *err)
+{
+    int64_t ks[3];
+    int nsp = hl_attrs_ints(attrs, "kernel_shape", ks, 3);
+    if (nsp < 0)
+        return hl_error_set(err, HL_ERR_ARG,
+                            "attribute 'kernel_shape' is required");
+    if (n->n_in != 1)
+        return hl_error_set(err, HL_ERR_ARG, "expects 1 input");
+    hl_status st = hl_params_alloc(n, sizeof(pool_params), err);
+    if (st)
+        return st;
+    pool_params *p = n->params;
+    p->is_max = is_max;
+    st = hl_window_parse(&p->w, attrs, nsp, 1, 1, err);
+    if (st)
+        return st;
+    if (is_max) {
+        if (hl_has_output(n, 1))
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "the Indices output is not supported");
+        if (hl_attrs_int(attrs, "storage_order", 0) != 0)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "attribute 'storage_order' = %lld (only 0)",
+                                (long long)hl_attrs_int(attrs, "storage_order", 0));
+    } else {
+        int64_t cip = hl_attrs_int(attrs, "count_include_pad", 0);
+        if (cip != 0 && cip != 1)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "attribute 'count_include_pad' value %lld",
+                                (long long)cip);
+        p->count_include_pad = (int)cip;
+    }
+    return HL_OK;
+}
+
+static hl_status maxpool_init(hl_node *n, const hl_attrs *attrs,
+                              const hl_tensor *in, hl_error *err)
+{
+    (void)in;
+    return pool_init_common(n, attrs, 1, err);
+}
+
+static hl_status avgpool_init(hl_node *n, const hl_attrs *attrs,
+                              const hl_tensor *in, hl_error *err)
+{
+    (void)in;
+    return pool_init_common(n, attrs, 0, err);
+}
+
+static hl_status pool_shape(const hl_node *n, const hl_tensor *in,
+                            hl_tensor *out, hl_error *err)
+{
+    const pool_params *p = n->params;
+    pool_geom g;
+    char b[96];
+    if (pool_geom_make(p, &in[0].shape, &g))
+        return hl_error_set(err, HL_ERR_SHAPE,
+                            "input %s does not fit a %d-D window",
+                            hl_shape_format(&in[0].shape, b, sizeof b),
+                            p->w.nsp);
+    int off = 3 - p->w.nsp;
+    out[0].dtype = HL_DT_FLOAT;
+    out[0].shape = in[0].shape;
+    for (int i = 0; i < p->w.nsp; i++)
+        out[0].shape.dims[2 + i] = g.out[off + i];
+    return HL_OK;
+}
+
+/* Valid taps [lo, hi) of a window starting at `start` along one dim. */
+static inline void pool_taps(int64_t start, int64_t k, int64_t d, int64_t in,
+                             int64_t *lo, int64_t *hi)
+{
+    int64_t l = start < 0 ? (-start + d - 1) / d : 0;
+    int64_t h = in - 1 - start >= 0 ? (in - 1 - start) / d + 1 : 0;
+    if (h > k)
+        h = k;
+    if (l > h)
+        l = h;
+    *lo = l;
+    *hi = h;
+}
+
+typedef struct {
+    const pool_params *p;
+    const pool_geom *g;
+    const float *x, *gy;
+    float *y, *gx;
+} pool_job;
+
+/* Visits each output position of one plane: fn gets the output index and
+ * the window's valid tap ranges. Written out per op to keep loops tight. */
+#define POOL_LOOP(G, BODY)                                                    \
+    for (int64_t od = 0; od < (G)->out[0]; od++) {                            \
+        int64_t s0 = od * (G)->s[0] - (G)->pb[0], l0, h0;                     \
+        pool_taps(s0, (G)->k[0], (G)->d[0], (G)->in[0], &l0, &h0);            \
+        for (int64_t oh = 0; oh < (G)->out[1]; oh++) {                        \
+            int64_t s1 = oh * (G)->s[1] - (G)->pb[1], l1, h1;                 \
+            pool_taps(s1, (G)->k[1], (G)->d[1], (G)->in[1], &l1, &h1);        \
+            for (int64_t ow = 0; ow < (G)->out[2]; ow++) {                    \
+                int64_t s2 = ow * (G)->s[2] - (G)->pb[2], l2, h2;             \
+                pool_taps(s2, (G)->k[2], (G)->d[2], (G)->in[2], &l2, &h2);    \
+                int64_t o = (od * (G)->out[1] + oh) * (G)->out[2] + ow;       \
+                BODY                                                          \
+            }                                                                 \
+        }                                                                     \
+    }
+
+/* Index in the plane of the first maximum of the window (-1 if empty). */
+#define POOL_ARGMAX(G, XP, BEST)                                              \
+    do {                                                                      \
+        float m_ = -INFINITY;                                                 \
+        BEST = -1;                                                            \
+        for (int64_t a = l0; a < h0; a++) {                                   \
+            int64_t i0 = s0 + a * (G)->d[0];                                  \
+            for (int64_t b = l1; b < h1; b++) {                               \
+                int64_t i1 = (i0 * (G)->in[1] + s1 + b * (G)->d[1]) *         \
+                             (G)->in[2];                                      \
+                for (int64_t c = l2; c < h2; c++) {                           \
+                    int64_t idx = i1 + s2 + c * (G)->d[2];                    \
+                    if ((XP)[idx] > m_ || BEST < 0) {                         \
+                        m_ = (XP)[idx];                                       \
+                        BEST = idx;                                           \
+                    }                                                         \
+                }                                                             \
+            }                                                                 \
+        }                                                                     \
+    } while (0)
+
+static int64_t avg_divisor(const pool_params *p, const pool_geom *g,
+                           int64_t s0, int64_t s1, int64_t s2, int64_t cnt)
+{
+    if (!p->count_include_pad)
+        return cnt;
+    /* taps inside the padded input, not those past it (ceil_mode) */
+    int64_t st[3] = { s0, s1, s2 }, n = 1;
+    for (int i = 0; i < 3; i++) {
+        int64_t c = 0;
+        for (int64_t k = 0; k < g->k[i]; k++) {
+            int64_t pos = st[i] + k * g->d[i];
+            if (pos >= -g->pb[i] && pos < g->in[i] + g->pe[i])
+                c++;
+        }
+        n *= c;
+    }
+    return n;
+}
+
+static void pool_fwd_range(void *arg, long begin, long end)
+{
+    pool_job *j = arg;
+    const pool_geom *g = j->g;
+    for (long u = begin; u < end; u++) {
+        const float *xp = j->x + u * g->X;
+        float *yp = j->y + u * g->P;
+        if (j->p->is_max) {
+            POOL_LOOP(g, {
+                int64_t best;
+                POOL_ARGMAX(g, xp, best);
+                yp[o] = best >= 0 ? xp[best] : 0.0f;
+            })
+        } else {
+            POOL_LOOP(g, {
+                float sum = 0;
+                for (int64_t a = l0; a < h0; a++) {
+                    int64_t i0 = s0 + a * g->d[0];
+                    for (int64_t b = l1; b < h1; b++) {
+                        const float *row = xp + (i0 * g->in[1] + s1 +
+                                                 b * g->d[1]) * g->in[2] + s2;
+                        for (int64_t c = l2; c < h2; c++)
+                            sum += row[c * g->d[2]];
+                    }
+                }
+                int64_t cnt = (h0 - l0) * (h1 - l1) * (h2 - l2);
+                int64_t div = avg_divisor(j->p, g, s0, s1, s2, cnt);
+                yp[o] = div > 0 ? sum / (float)div : 0.0f;
+            })
+        }
+    }
+}
+
+static void pool_bwd_range(void *arg, long begin, long end)
+{
+    pool_job *j = arg;
+    const pool_geom *g = j->g;
+    for (long u = begin; u < end; u++) {
+        const float *xp = j->x + u * g->X;
+        const float *gp = j->gy + u * g->P;
+        float *gxp = j->gx + u * g->X;
+        if (j->p->is_max) {
+            POOL_LOOP(g, {
+                int64_t best;
+                POOL_ARGMAX(g, xp, best);
+                if (best >= 0)
+                    gxp[best] += gp[o];
+            })
+        } else {
+            POOL_LOOP(g, {
+                int64_t cnt = (h0 - l0) * (h1 - l1) * (h2 - l2);
+                int64_t div = avg_divisor(j->p, g, s0, s1, s2, cnt);
+                if (div <= 0)
+                    continue;
+                float v = gp[o] / (float)div;
+                for (int64_t a = l0; a < h0; a++) {
+                    int64_t i0 = s0 + a * g->d[0];
+                    for (int64_t b = l1; b < h1; b++) {
+                        float *row = gxp + (i0 * g->in[1] + s1 +
+                                            b * g->d[1]) * g->in[2] + s2;
+                        for (int64_t c = l2; c < h2; c++)
+                            row[c * g->d[2]] += v;
+                    }
+                }
+            })
+        }
+    }
+}
+
+static void pool_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                         hl_tensor *out)
+{
+    pool_geom g;
+    if (pool_geom_make(n->params, &in[0].shape, &g))
+        return;
+    pool_job j = { n->params, &g, in[0].data, NULL, out[0].data, NULL };
+    long work = (long)(g.planes * g.P * g.k[0] * g.k[1] * g.k[2]);
+    hl_par_for(c, (long)g.planes, work, pool_fwd_range, &j);
+}
+
+static void pool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                          const hl_tensor *out, const hl_tensor *gout,
+                          hl_tensor *gin)
+{
+    (void)out;
+    if (!gout[0].data || !gin[0].data)
+        return;
+    pool_geom g;
+    if (pool_geom_make(n->params, &in[0].shape, &g))
+        return;
+    pool_job j = { n->params, &g, in[0].data, gout[0].data, NULL,
+                   gin[0].data };
+    long work = (long)(g.planes * g.P * g.k[0] * g.k[1] * g.k[2]);
+    hl_par_for(c, (long)g.planes, work, pool_bwd_range, &j);
+}
+
+const hl_op hl_op_maxpool = {
+    .op_type = "MaxPool", .init = maxpool_init, .shape = pool_shape,
+    .forward = pool_forward, .backward = pool_backward,
+    .free_params = hl_params_free,
+};
+
+const hl_op hl_op_averagepool = {
+    .op_type = "AveragePool", .init = avgpool_init, .shape = pool_shape,
+    .forward = pool_forward, .backward = pool_backward,
+    .free_params = hl_params_free,
+};
+
+/* ------------------------------------------------------- global pools */
+
+typedef struct {
+    int is_max;
+} gpool_params;
+
+static hl_status gpool_init_common(hl_node *n, int is_max, hl_error *err)
+{
+    if (n->n_in != 1 || n->n_out != 1)
+        return hl_error_set(err, HL_ERR_ARG, "expects 1 input and 1 output");
+    hl_status st = hl_params_alloc(n, sizeof(gpool_params), err);
+    if (st)
+        return st;
+    ((gpool_params *)n->params)->is_max = is_max;
+    return HL_OK;
+}
+
+static hl_status gmaxpool_init(hl_node *n, const hl_attrs *attrs,
+                               const hl_tensor *in, hl_error *err)
+{
+    (void)attrs; (void)in;
+    return gpool_init_common(n, 1, err);
+}
+
+static hl_status gavgpool_init(hl_node *n, const hl_attrs *attrs,
+                               const hl_tensor *in, hl_error *err)
+{
+    (void)attrs; (void)in;
+    return gpool_init_common(n, 0, err);
+}
+
+static hl_status gpool_shape(const hl_node *n, const hl_tensor *in,
+                             hl_tensor *out, hl_error *err)
+{
+    (void)n;
+    if (in[0].shape.ndim < 3)
+        return hl_error_set(err, HL_ERR_SHAPE,
+                            "input needs at least one spatial dim");
+    out[0].dtype = HL_DT_FLOAT;
+    out[0].shape = in[0].shape;
+    for (int i = 2; i < in[0].shape.ndim; i++)
+        out[0].shape.dims[i] = 1;
+    return HL_OK;
+}
+
+typedef struct {
+    int is_max;
+    int64_t X;
+    const float *x, *gy;
+    float *y, *gx;
+} gpool_job;
+
+static void gpool_fwd_range(void *arg, long begin, long end)
+{
+    gpool_job *j = arg;
+    for (long u = begin; u < end; u++) {
+        const float *xp = j->x + u * j->X;
+        if (j->is_max) {
+            float m = xp[0];
+            for (int64_t i = 1; i < j->X; i++)
+                m = xp[i] > m ? xp[i] : m;
+            j->y[u] = m;
+        } else {
+            double s = 0;
+            for (int64_t i = 0; i < j->X; i++)
+                s += xp[i];
+            j->y[u] = (float)(s / (double)j->X);
+        }
+    }
+}
+
+static void gpool_bwd_range(void *arg, long begin, long end)
+{
+    gpool_job *j = arg;
+    for (long u = begin; u < end; u++) {
+        const float *xp = j->x + u * j->X;
+        float *gp = j->gx + u * j->X;
+        float g = j->gy[u];
+        if (j->is_max) {
+            int64_t best = 0;
+            for (int64_t i = 1; i < j->X; i++)
+                if (xp[i] > xp[best])
+                    best = i;
+            gp[best] += g;
+        } else {
+            float v = g / (float)j->X;
+            for (int64_t i = 0; i < j->X; i++)
+                gp[i] += v;
+        }
+    }
+}
+
+static gpool_job gpool_make(const hl_node *n, const hl_tensor *in)
+{
+    gpool_job j = { ((const gpool_params *)n->params)->is_max, 1, in[0].data,
+                    NULL, NULL, NULL };
+    for (int i = 2; i < in[0].shape.ndim; i++)
+        j.X *= in[0].shape.dims[i];
+    return j;
+}
+
+static void gpool_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                          hl_tensor *out)
+{
+    gpool_job j = gpool_make(n, in);
+    j.y = out[0].data;
+    long planes = (long)(in[0].shape.dims[0] * in[0].shape.dims[1]);
+    hl_par_for(c, planes, planes * (long)j.X, gpool_fwd_range, &j);
+}
+
+static void gpool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                           const hl_tensor *out, const hl_tensor *gout,
+                           hl_tensor *gin)
+{
+    (void)out;
+    if (!gout[0].data || !gin[0].data)
+        return;
+    gpool_job j = gpool_make(n, in);
+    j.gy = gout[0].data;
+    j.gx = gin[0].data;
+    long planes = (long)(in[0].shape.dims[0] * in[0].shape.dims[1]);
+    hl_par_for(c, planes, planes * (long)j.X, gpool_bwd_range, &j);
+}
+
+const hl_op hl_op_globalaveragepool = {
+    .op_type = "GlobalAveragePool", .init = gavgpool_init,
+    .shape = gpool_shape, .forward = gpool_forward,
+    .backward = gpool_backward, .free_params = hl_params_free,
+};
+
+const hl_op hl_op_globalmaxpool = {
+    .op_type = "GlobalMaxPool", .init = gmaxpool_init, .shape = gpool_shape,
+    .forward = gpool_forward, .backward = gpool_backward,
+    .free_params = hl_params_free,
+};

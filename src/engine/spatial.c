@@ -1,0 +1,146 @@
+/* Window geometry of Conv and pools (see spatial.h). */
+#include <string.h>
+#include "spatial.h"
+
+hl_status hl_window_parse(hl_window *w, const hl_attrs *attrs, int nsp,
+                          int allow_ceil, int allow_dilations, hl_error *err)
+{
+    int64_t v[6];
+    memset(w, 0, sizeof *w);
+    if (nsp < 1 || nsp > 3)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "%d spatial dimensions (1 to 3 supported)", nsp);
+    w->nsp = nsp;
+    int off = 3 - nsp;
+    for (int i = 0; i < 3; i++) {
+        w->k[i] = 1;
+        w->s[i] = 1;
+        w->d[i] = 1;
+    }
+    int cnt = hl_attrs_ints(attrs, "kernel_shape", v, 3);
+    if (cnt >= 0) {
+        if (cnt != nsp)
+            return hl_error_set(err, HL_ERR_SHAPE,
+                                "attribute 'kernel_shape' has %d values for %d spatial dims",
+                                cnt, nsp);
+        w->has_kernel = 1;
+        for (int i = 0; i < nsp; i++) {
+            if (v[i] < 1)
+                return hl_error_set(err, HL_ERR_ARG,
+                                    "attribute 'kernel_shape' has a value < 1");
+            w->k[off + i] = v[i];
+        }
+    }
+    cnt = hl_attrs_ints(attrs, "strides", v, 3);
+    if (cnt >= 0) {
+        if (cnt != nsp)
+            return hl_error_set(err, HL_ERR_SHAPE,
+                                "attribute 'strides' has %d values for %d spatial dims",
+                                cnt, nsp);
+        for (int i = 0; i < nsp; i++) {
+            if (v[i] < 1)
+                return hl_error_set(err, HL_ERR_ARG,
+                                    "attribute 'strides' has a value < 1");
+            w->s[off + i] = v[i];
+        }
+    }
+    cnt = hl_attrs_ints(attrs, "dilations", v, 3);
+    if (cnt >= 0) {
+        if (cnt != nsp)
+            return hl_error_set(err, HL_ERR_SHAPE,
+                                "attribute 'dilations' has %d values for %d spatial dims",
+                                cnt, nsp);
+        for (int i = 0; i < nsp; i++) {
+            if (v[i] < 1)
+                return hl_error_set(err, HL_ERR_ARG,
+                                    "attribute 'dilations' has a value < 1");
+            if (v[i] != 1 && !allow_dilations)
+                return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                    "attribute 'dilations' is not supported here");
+            w->d[off + i] = v[i];
+        }
+    }
+    cnt = hl_attrs_ints(attrs, "pads", v, 6);
+    if (cnt >= 0) {
+        if (cnt != 2 * nsp)
+            return hl_error_set(err, HL_ERR_SHAPE,
+                                "attribute 'pads' has %d values for %d spatial dims",
+                                cnt, nsp);
+        for (int i = 0; i < nsp; i++) {
+            if (v[i] < 0 || v[nsp + i] < 0)
+                return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                    "negative value in attribute 'pads'");
+            w->pb[off + i] = v[i];
+            w->pe[off + i] = v[nsp + i];
+        }
+    }
+    const char *ap = hl_attrs_string(attrs, "auto_pad", "NOTSET");
+    if (strcmp(ap, "NOTSET") == 0 || ap[0] == '\0')
+        w->auto_pad = HL_PAD_NOTSET;
+    else if (strcmp(ap, "SAME_UPPER") == 0)
+        w->auto_pad = HL_PAD_SAME_UPPER;
+    else if (strcmp(ap, "SAME_LOWER") == 0)
+        w->auto_pad = HL_PAD_SAME_LOWER;
+    else if (strcmp(ap, "VALID") == 0)
+        w->auto_pad = HL_PAD_VALID;
+    else
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "attribute 'auto_pad' value '%s'", ap);
+    int64_t ceil_mode = hl_attrs_int(attrs, "ceil_mode", 0);
+    if (ceil_mode != 0 && ceil_mode != 1)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "attribute 'ceil_mode' value %lld",
+                            (long long)ceil_mode);
+    if (ceil_mode && !allow_ceil)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "attribute 'ceil_mode' is not supported here");
+    w->ceil_mode = (int)ceil_mode;
+    return HL_OK;
+}
+
+int hl_window_out(const hl_window *w, const int64_t in[3], int64_t out[3],
+                  int64_t pad_begin[3])
+{
+    for (int i = 0; i < 3; i++) {
+        int64_t ext = (w->k[i] - 1) * w->d[i] + 1; /* dilated kernel extent */
+        int64_t o, pb = w->pb[i], pe = w->pe[i];
+        switch (w->auto_pad) {
+        case HL_PAD_SAME_UPPER:
+        case HL_PAD_SAME_LOWER: {
+            o = (in[i] + w->s[i] - 1) / w->s[i];
+            int64_t total = (o - 1) * w->s[i] + ext - in[i];
+            if (total < 0)
+                total = 0;
+            pb = w->auto_pad == HL_PAD_SAME_UPPER ? total / 2
+                                                   : total - total / 2;
+            break;
+        }
+        case HL_PAD_VALID:
+            pb = 0;
+            o = in[i] >= ext ? (in[i] - ext) / w->s[i] + 1 : 0;
+            break;
+        default: {
+            int64_t span = in[i] + pb + pe - ext;
+            if (span < 0) {
+                o = 0;
+                break;
+            }
+            if (w->ceil_mode) {
+                o = (span + w->s[i] - 1) / w->s[i] + 1;
+                /* PyTorch/ONNX: the last window must start inside the
+                 * input or the begin padding */
+                if ((o - 1) * w->s[i] >= in[i] + pb)
+                    o--;
+            } else {
+                o = span / w->s[i] + 1;
+            }
+            break;
+        }
+        }
+        if (o < 1)
+            return -1;
+        out[i] = o;
+        pad_begin[i] = pb;
+    }
+    return 0;
+}
