@@ -156,6 +156,7 @@ hl_labels *hl_labels_for_model(const hl_model *m, const char *model_path,
             }
         }
         if (!l) {
+            memcpy(p, model_path, len);
             strcpy(p + len, ".labels.txt");
             if (!try_file(p, n_classes, &l)) {
                 free(p);

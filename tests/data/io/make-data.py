@@ -40,6 +40,27 @@ jobs = [('owl-rgb.jpg', ['-resize', '128x96!', '-quality', '90']),
                           '-quality', '95'])]
 for name, args in jobs:
     subprocess.run(['convert', src, '-strip'] + args + [name], check=True)
-    subprocess.run(['convert', name, '-colorspace', 'sRGB', '-type',
+    subprocess.run(['convert', name, '-strip', '-define',
+                    'png:exclude-chunks=date,time', '-colorspace', 'sRGB', '-type',
                     'TrueColor', 'PNG24:' + name[:-4] + '.ref.png'],
                    check=True)
+
+# Reference logits of the bundled model for every sample photo, from the
+# float numpy interpreter of tools/tflite2onnx.py (same preprocessing as
+# its --predict).
+import os
+import sys
+sys.path.insert(0, '../../../tools')
+import onnx                     # noqa: E402
+import tflite2onnx as t2o       # noqa: E402
+model = onnx.load('../../../data/models/mobilenet_v2.onnx')
+meta = {p.key: p.value for p in model.metadata_props}
+scale = float(meta['heatlens.scale'])
+mean = float(meta['heatlens.mean'].split(',')[0])
+for path in t2o.sample_files([]):
+    pix = t2o.preprocess_pixels(t2o.read_image(path))
+    x = (pix * scale - mean).transpose(2, 0, 1)[None]
+    logits = t2o.onnx_run(model, x).reshape(-1).astype(np.float32)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    save('logits-%s.npy' % stem, logits)
+    print(stem, int(logits.argmax()))
