@@ -63,12 +63,21 @@ static uint8_t clamp_round(double v)
     return (uint8_t)(v < 0.0 ? 0.0 : v > 255.0 ? 255.0 : v);
 }
 
-/* Everything one pixel's colour depends on besides the pixel itself. */
+static int colour_bin(double t)
+{
+    /* matplotlib: floor(t * N), clamped to the table (t = 1 -> N - 1) */
+    double x = t * 256.0;
+    return x < 0.0 ? 0 : x >= 255.0 ? 255 : (int)x;
+}
+
+/* Everything one pixel's colour depends on besides the pixel itself,
+ * precomputed per render so the per-pixel work is a few lookups. */
 typedef struct pixel_ctx {
     const hl_viz_options *o;
     const uint8_t (*table)[3];
-    double vmin, vmax;
-    double gray_lo, gray_span;  /* blended: autoscale of mean(R,G,B) */
+    double vmin, vscale;        /* t = (v - vmin) * vscale */
+    uint8_t gray_of_sum[766];   /* blended: gray LUT of autoscaled mean(R,G,B) */
+    uint8_t dim[256];           /* outside the crop: p * (1 - outside_dim) */
 } pixel_ctx;
 
 static void pixel_inside(const pixel_ctx *k, const uint8_t *p, float v,
@@ -78,21 +87,15 @@ static void pixel_inside(const pixel_ctx *k, const uint8_t *p, float v,
     switch (o->mode) {
     case HL_VIZ_HEAT_MAP:
     case HL_VIZ_BLENDED_HEAT_MAP: {
-        double t = ((double)v - k->vmin) / (k->vmax - k->vmin);
-        double x = t * 256.0;
-        int bin = x < 0.0 ? 0 : x >= 255.0 ? 255 : (int)x;
-        const uint8_t *c = k->table[bin];
+        const uint8_t *c = k->table[colour_bin(((double)v - k->vmin) * k->vscale)];
         if (o->mode == HL_VIZ_HEAT_MAP || !p) {
             memcpy(dst, c, 3);
             break;
         }
-        double g = (((double)p[0] + p[1] + p[2]) / 3.0 - k->gray_lo) /
-                   k->gray_span * 256.0;
-        int gbin = g < 0.0 ? 0 : g >= 255.0 ? 255 : (int)g;
-        const uint8_t *gc = hl_cmap_table_gray[gbin];
+        double g = k->gray_of_sum[p[0] + p[1] + p[2]];
         double a = o->alpha_overlay;
         for (int i = 0; i < 3; i++)
-            dst[i] = clamp_round(a * c[i] + (1.0 - a) * gc[i]);
+            dst[i] = clamp_round(a * c[i] + (1.0 - a) * g);
         break;
     }
     case HL_VIZ_MASKED_IMAGE:
@@ -120,34 +123,52 @@ static void pixel_inside(const pixel_ctx *k, const uint8_t *p, float v,
 
 static void pixel_outside(const pixel_ctx *k, const uint8_t *p, uint8_t *dst)
 {
-    double keep = 1.0 - k->o->outside_dim;
     if (!p) {
         dst[0] = dst[1] = dst[2] = 0;
     } else if (k->o->mode == HL_VIZ_BLENDED_HEAT_MAP) {
-        double g = (((double)p[0] + p[1] + p[2]) / 3.0 - k->gray_lo) /
-                   k->gray_span * 256.0;
-        int gbin = g < 0.0 ? 0 : g >= 255.0 ? 255 : (int)g;
-        uint8_t gv = clamp_round(hl_cmap_table_gray[gbin][0] * keep);
-        dst[0] = dst[1] = dst[2] = gv;
+        dst[0] = dst[1] = dst[2] = k->dim[k->gray_of_sum[p[0] + p[1] + p[2]]];
     } else {
-        for (int i = 0; i < 3; i++)
-            dst[i] = clamp_round(p[i] * keep);
+        dst[0] = k->dim[p[0]], dst[1] = k->dim[p[1]], dst[2] = k->dim[p[2]];
     }
 }
 
-/* Bilinear sample of the normalised map at model coordinates (u,v) of pixel
- * centres (pixel i has centre i), edges clamped. */
-static float sample_bilinear(const float *vals, int w, int h, double u,
-                             double v)
+/* Bilinear sampling positions along one axis: output pixel i's centre in
+ * model units is m; inside when 0 <= m < n; samples cells i0, i1 with
+ * weight f on i1 (model pixel j has its centre at j + 0.5; edges clamp). */
+typedef struct axis_samples {
+    int *i0, *i1;
+    float *f;
+    uint8_t *inside;
+} axis_samples;
+
+static int axis_samples_init(axis_samples *a, int out, double to_photo,
+                             double origin, double scale, int n)
 {
-    u = u < 0.0 ? 0.0 : u > w - 1 ? w - 1 : u;
-    v = v < 0.0 ? 0.0 : v > h - 1 ? h - 1 : v;
-    int x0 = (int)u, y0 = (int)v;
-    int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
-    double fx = u - x0, fy = v - y0;
-    double top = vals[(size_t)y0 * w + x0] * (1 - fx) + vals[(size_t)y0 * w + x1] * fx;
-    double bot = vals[(size_t)y1 * w + x0] * (1 - fx) + vals[(size_t)y1 * w + x1] * fx;
-    return (float)(top * (1 - fy) + bot * fy);
+    a->i0 = malloc((size_t)out * sizeof(int));
+    a->i1 = malloc((size_t)out * sizeof(int));
+    a->f = malloc((size_t)out * sizeof(float));
+    a->inside = malloc((size_t)out);
+    if (!a->i0 || !a->i1 || !a->f || !a->inside)
+        return 0;
+    for (int i = 0; i < out; i++) {
+        double m = ((i + 0.5) * to_photo - origin) / scale;
+        a->inside[i] = m >= 0.0 && m < n;
+        double u = m - 0.5;
+        u = u < 0.0 ? 0.0 : u > n - 1 ? n - 1 : u;
+        int j = (int)u;
+        a->i0[i] = j;
+        a->i1[i] = j + 1 < n ? j + 1 : j;
+        a->f[i] = (float)(u - j);
+    }
+    return 1;
+}
+
+static void axis_samples_free(axis_samples *a)
+{
+    free(a->i0);
+    free(a->i1);
+    free(a->f);
+    free(a->inside);
 }
 
 hl_status hl_viz_render_rgb(const hl_viz_norm *n, const hl_image *photo,
@@ -178,10 +199,12 @@ hl_status hl_viz_render_rgb(const hl_viz_norm *n, const hl_image *photo,
                                 "render: attribution is %dx%d but the crop "
                                 "map's model input is %dx%d",
                                 nw, nh, m.input_width, m.input_height);
-        if (!(m.sx > 0.0 && m.sy > 0.0))
+        if (!(m.sx > 0.0 && m.sy > 0.0) || m.photo_width < 1 ||
+            m.photo_height < 1)
             return hl_error_set(err, HL_ERR_ARG,
-                                "render: crop map scale %g,%g must be > 0",
-                                m.sx, m.sy);
+                                "render: crop map scale %g,%g / photo %dx%d "
+                                "must be positive", m.sx, m.sy,
+                                m.photo_width, m.photo_height);
         if (photo && (photo->width != m.photo_width ||
                       photo->height != m.photo_height))
             return hl_error_set(err, HL_ERR_SHAPE,
@@ -196,56 +219,76 @@ hl_status hl_viz_render_rgb(const hl_viz_norm *n, const hl_image *photo,
     if (photo && (!photo->rgb || photo->width < 1 || photo->height < 1))
         return hl_error_set(err, HL_ERR_ARG, "render: empty photo");
 
-    uint8_t *scaled = NULL;
-    if (photo) {
-        scaled = malloc((size_t)width * height * 3);
-        if (!scaled)
-            return hl_error_set(err, HL_ERR_NOMEM,
-                                "render: out of memory for %dx%d", width,
-                                height);
-        hl_viz_resample_rgb(photo, width, height, scaled);
+    pixel_ctx *k = calloc(1, sizeof *k);
+    uint8_t *scaled = photo ? malloc((size_t)width * height * 3) : NULL;
+    axis_samples ax = {0}, ay = {0};
+    int ok = k && (!photo || scaled) &&
+             axis_samples_init(&ax, width, (double)m.photo_width / width,
+                               m.x0, m.sx, nw) &&
+             axis_samples_init(&ay, height, (double)m.photo_height / height,
+                               m.y0, m.sy, nh);
+    if (!ok) {
+        free(k);
+        free(scaled);
+        axis_samples_free(&ax);
+        axis_samples_free(&ay);
+        return hl_error_set(err, HL_ERR_NOMEM,
+                            "render: out of memory for %dx%d", width, height);
     }
+    if (photo)
+        hl_viz_resample_rgb(photo, width, height, scaled);
 
-    pixel_ctx k = {.o = o};
-    k.table = hl_colormap_table(hl_colormap_resolve(o->cmap, o->sign));
-    hl_viz_sign_range(o->sign, &k.vmin, &k.vmax);
-    k.gray_lo = 0.0, k.gray_span = 1.0;
+    k->o = o;
+    k->table = hl_colormap_table(hl_colormap_resolve(o->cmap, o->sign));
+    double vmax;
+    hl_viz_sign_range(o->sign, &k->vmin, &vmax);
+    k->vscale = 1.0 / (vmax - k->vmin);
+    for (int i = 0; i < 256; i++)
+        k->dim[i] = clamp_round(i * (1.0 - o->outside_dim));
     if (photo && o->mode == HL_VIZ_BLENDED_HEAT_MAP) {
-        /* imshow(mean, cmap="gray") autoscales to the data's min..max;
-         * a flat image (span 0) maps to 0 as matplotlib's Normalize does. */
-        double lo = 1e9, hi = -1e9;
+        /* imshow(mean, cmap="gray") autoscales to the data's min..max of
+         * the whole photo; a flat photo maps to 0 as matplotlib's
+         * Normalize does. Sums of R+G+B are exact integers. */
+        int lo = 765, hi = 0;
         size_t np = (size_t)photo->width * photo->height;
         for (size_t i = 0; i < np; i++) {
             const uint8_t *p = photo->rgb + i * 3;
-            double g = ((double)p[0] + p[1] + p[2]) / 3.0;
-            lo = g < lo ? g : lo;
-            hi = g > hi ? g : hi;
+            int sum = p[0] + p[1] + p[2];
+            lo = sum < lo ? sum : lo;
+            hi = sum > hi ? sum : hi;
         }
-        k.gray_lo = lo;
-        k.gray_span = hi > lo ? hi - lo : 1e30;
+        for (int sum = 0; sum <= 765; sum++) {
+            double t = hi > lo ? (sum / 3.0 - lo / 3.0) / ((hi - lo) / 3.0)
+                               : 0.0;
+            k->gray_of_sum[sum] = hl_cmap_table_gray[colour_bin(t)][0];
+        }
     }
 
     const float *vals = hl_viz_norm_values(n);
-    double to_px = (double)m.photo_width / width;
-    double to_py = (double)m.photo_height / height;
     for (int y = 0; y < height; y++) {
-        double py = (y + 0.5) * to_py;
-        double my = (py - m.y0) / m.sy;   /* model units, 0..nh inside */
         uint8_t *row = rgb + (size_t)y * stride;
+        const uint8_t *prow = scaled ? scaled + (size_t)y * width * 3 : NULL;
+        const float *r0 = vals + (size_t)ay.i0[y] * nw;
+        const float *r1 = vals + (size_t)ay.i1[y] * nw;
+        float fy = ay.f[y];
         for (int x = 0; x < width; x++) {
-            double px = (x + 0.5) * to_px;
-            double mx = (px - m.x0) / m.sx;
-            const uint8_t *p = scaled ? scaled + ((size_t)y * width + x) * 3
-                                      : NULL;
-            if (mx >= 0.0 && mx < nw && my >= 0.0 && my < nh) {
-                float v = sample_bilinear(vals, nw, nh, mx - 0.5, my - 0.5);
-                pixel_inside(&k, p, v, ((x >> 3) ^ (y >> 3)) & 1, row + x * 3);
+            const uint8_t *p = prow ? prow + x * 3 : NULL;
+            if (ay.inside[y] && ax.inside[x]) {
+                int x0 = ax.i0[x], x1 = ax.i1[x];
+                float fx = ax.f[x];
+                float top = r0[x0] + (r0[x1] - r0[x0]) * fx;
+                float bot = r1[x0] + (r1[x1] - r1[x0]) * fx;
+                pixel_inside(k, p, top + (bot - top) * fy,
+                             ((x >> 3) ^ (y >> 3)) & 1, row + x * 3);
             } else {
-                pixel_outside(&k, p, row + x * 3);
+                pixel_outside(k, p, row + x * 3);
             }
         }
     }
+    free(k);
     free(scaled);
+    axis_samples_free(&ax);
+    axis_samples_free(&ay);
     return HL_OK;
 }
 
