@@ -361,8 +361,8 @@ static void check_op(const char *label, const char *op_type, int opset,
             continue;
         int64_t n = hl_shape_numel(&ins[i].shape);
         int64_t m = fd_max_ > 0 && n > fd_max_ ? fd_max_ : n;
-        double *fd = malloc(sizeof(double) * (size_t)m);
-        float *an = malloc(sizeof(float) * (size_t)(m + 1));
+        double *fd = calloc((size_t)m + 1, sizeof(double));
+        float *an = calloc((size_t)m + 1, sizeof(float));
         double *yp = malloc(sizeof(double) * (size_t)(on + 1));
         for (int64_t q = 0; q < m; q++) {
             int64_t k = m == n ? q : q * n / m;
