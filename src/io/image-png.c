@@ -103,6 +103,16 @@ hl_status hl_png_decode(const unsigned char *data, size_t size,
                             "%s: unsupported PNG layout (%d channels)",
                             name, channels);
     }
+    /* Deflate expands at most ~1032:1; a header promising far more pixels
+     * than the file can hold is corrupt (and would make us allocate for
+     * nothing). */
+    if ((double)rowbytes * height > 1100.0 * (double)size + 4096.0) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return hl_error_set(err, HL_ERR_PARSE,
+                            "%s: corrupt PNG file (%ux%u pixels cannot fit in"
+                            " %zu bytes)", name, (unsigned)width,
+                            (unsigned)height, size);
+    }
     src.pixels = malloc(rowbytes * height);
     src.rows = malloc(sizeof(png_bytep) * height);
     src.img = hl_image_new((int)width, (int)height);

@@ -107,11 +107,13 @@ hl_status hl_image_load(const char *path, hl_image **out, hl_error *err)
             buf = nb;
             cap = ncap;
         }
+        errno = 0;
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
         if (got == 0) {
             if (ferror(f))
-                st = hl_error_set(err, HL_ERR_IO, "%s: read error", path);
+                st = hl_error_set(err, HL_ERR_IO, "%s: cannot read: %s", path,
+                                  errno ? strerror(errno) : "read error");
             break;
         }
     }

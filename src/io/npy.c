@@ -82,7 +82,8 @@ static hl_status parse_header(const unsigned char *d, size_t size,
         char q = *v++;
         size_t k = 0;
         while (v[k] && v[k] != q && k < sizeof descr - 1) {
-            descr[k] = v[k];
+            /* printable only: it may end up in a message */
+            descr[k] = v[k] >= 0x20 && v[k] < 0x7F ? v[k] : '?';
             k++;
         }
         descr[k] = '\0';

@@ -511,6 +511,18 @@ static void expect_failure(const char *what, const void *data, size_t size,
            "%s -> %s (%s)", what, hl_status_name(st), err.msg);
 }
 
+/* CRC-32 as PNG chunks use it (polynomial 0xEDB88320). */
+static unsigned long crc32_png(const unsigned char *p, size_t n)
+{
+    unsigned long c = 0xFFFFFFFFul;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320ul ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFul;
+}
+
 static void test_broken(void)
 {
     size_t n_png, n_jpg;
@@ -547,6 +559,26 @@ static void test_broken(void)
         bad[i] ^= 0x5A;
     expect_failure("scrambled.png", bad, n_png, HL_ERR_PARSE);
     free(bad);
+
+    /* A valid IHDR promising 9000x9000 pixels in a 57-byte file. */
+    unsigned char bomb[8 + 25 + 12 + 12];
+    memcpy(bomb, "\x89PNG\r\n\x1a\n", 8);
+    static const unsigned char ihdr[4 + 4 + 13] = {
+        0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0x23, 0x28, 0, 0, 0x23, 0x28,
+        8, 2, 0, 0, 0};
+    memcpy(bomb + 8, ihdr, sizeof ihdr);
+    unsigned long crc = crc32_png(ihdr + 4, 17);
+    for (int i = 0; i < 4; i++)
+        bomb[8 + 21 + i] = (unsigned char)(crc >> (24 - 8 * i));
+    static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D',
+                                           0xAE, 0x42, 0x60, 0x82};
+    unsigned char idat[12] = {0, 0, 0, 0, 'I', 'D', 'A', 'T'};
+    crc = crc32_png(idat + 4, 4);
+    for (int i = 0; i < 4; i++)
+        idat[8 + i] = (unsigned char)(crc >> (24 - 8 * i));
+    memcpy(bomb + 33, idat, 12);
+    memcpy(bomb + 45, iend, 12);
+    expect_failure("bomb.png", bomb, sizeof bomb, HL_ERR_PARSE);
 
     unsigned char noise[4096];
     unsigned s = 12345;
