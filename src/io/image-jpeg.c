@@ -173,8 +173,14 @@ hl_status hl_jpeg_decode(const unsigned char *data, size_t size,
     fail.mgr.emit_message = jpeg_on_message;
     fail.mgr.output_message = jpeg_silent_output;
     if (setjmp(fail.jump)) {
+        int code = fail.mgr.msg_code;
         jpeg_destroy_decompress(&cinfo);
         free(fail.pixels);
+        if (code == JERR_BAD_PRECISION || code == JERR_NOT_COMPILED ||
+            code == JERR_CONVERSION_NOTIMPL || code == JERR_BAD_J_COLORSPACE)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "%s: unsupported JPEG variant (%s)", name,
+                                fail.message);
         return hl_error_set(err, HL_ERR_PARSE, "%s: corrupt JPEG file (%s)",
                             name, fail.message);
     }

@@ -92,6 +92,15 @@ hl_status hl_image_load(const char *path, hl_image **out, hl_error *err)
     if (!f)
         return hl_error_set(err, HL_ERR_IO, "%s: cannot open: %s", path,
                             strerror(errno));
+    /* Sniff before reading everything: a large file of another kind is
+     * refused without loading it. */
+    unsigned char head[16];
+    size_t n_head = fread(head, 1, sizeof head, f);
+    if (n_head > 0 && !(head[0] == 0x89 || head[0] == 0xFF)) {
+        fclose(f);
+        return hl_image_load_buffer(head, n_head, path, out, err);
+    }
+    rewind(f);
     unsigned char *buf = NULL;
     size_t len = 0, cap = 0;
     hl_status st = HL_OK;
