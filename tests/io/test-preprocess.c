@@ -254,9 +254,76 @@ static void test_labels(void)
     rmdir(dir);
 }
 
+/* Metadata of small ONNX models written by tests/data/io/make-data.py. */
+static void test_for_model(void)
+{
+    const char *root = getenv("HL_SOURCE_ROOT");
+    char path[1200];
+    hl_model *m = NULL;
+    hl_preprocess p;
+    hl_error err = {0};
+    if (!root)
+        root = ".";
+
+    snprintf(path, sizeof path, "%s/tests/data/io/tiny-plain.onnx", root);
+    hl_status st = hl_model_load_onnx(path, &m, &err);
+    if (tap_ok(st == HL_OK, "tiny-plain.onnx loads (%s)", st ? err.msg : "ok")) {
+        st = hl_preprocess_for_model(m, &p, &err);
+        tap_ok(st == HL_OK && p.width == 32 && p.height == 24 &&
+                   p.policy == HL_RESIZE_SHORTER_CROP &&
+                   p.resize_shorter == 27 && p.mean[1] == 0.456f &&
+                   p.std[2] == 0.225f && p.scale == 1 / 255.0f && !p.bgr,
+               "no metadata: torchvision recipe at the model's 32x24 input, "
+               "shorter side 24*256/224 = %d", p.resize_shorter);
+        hl_labels *l = hl_labels_for_model(m, path, 2);
+        tap_ok(l && !strcmp(l->names[0], "alpha") &&
+                   !strcmp(l->names[1], "beta"),
+               "labels from tiny-plain.labels.txt next to the model");
+        hl_labels_free(l);
+        hl_model_free(m);
+    }
+
+    snprintf(path, sizeof path, "%s/tests/data/io/tiny-meta.onnx", root);
+    st = hl_model_load_onnx(path, &m, &err);
+    if (tap_ok(st == HL_OK, "tiny-meta.onnx loads (%s)", st ? err.msg : "ok")) {
+        st = hl_preprocess_for_model(m, &p, &err);
+        tap_ok(st == HL_OK && p.width == 32 && p.height == 24 &&
+                   p.policy == HL_RESIZE_SHORTER_CROP &&
+                   p.resize_shorter == 40 && p.mean[0] == 0.5f &&
+                   p.mean[2] == 0.5f && p.std[0] == 0.25f &&
+                   p.std[1] == 0.5f && p.std[2] == 1 && p.bgr,
+               "metadata: shorter:40, mean 0.5, std 0.25,0.5,1, bgr");
+        hl_labels *l = hl_labels_for_model(m, path, 2);
+        tap_ok(l && !strcmp(l->names[0], "left") &&
+                   !strcmp(l->names[1], "right"), "labels from metadata");
+        hl_labels_free(l);
+        hl_image *photo = ramp_photo(80, 60);
+        hl_array *in = NULL;
+        st = hl_preprocess_apply(&p, photo, &in, NULL, NULL, &err);
+        tap_ok(st == HL_OK && in->shape.dims[2] == 24 &&
+                   in->shape.dims[3] == 32,
+               "input tensor [1,3,24,32] for the model");
+        hl_array_free(in);
+        hl_image_free(photo);
+        hl_model_free(m);
+    }
+
+    snprintf(path, sizeof path, "%s/tests/data/io/tiny-badmeta.onnx", root);
+    st = hl_model_load_onnx(path, &m, &err);
+    if (tap_ok(st == HL_OK, "tiny-badmeta.onnx loads (%s)",
+               st ? err.msg : "ok")) {
+        st = hl_preprocess_for_model(m, &p, &err);
+        tap_ok(st == HL_ERR_ARG && strstr(err.msg, "heatlens.std") &&
+                   strstr(err.msg, "tiny-badmeta"),
+               "bad metadata value named in the error (%s)", err.msg);
+        hl_model_free(m);
+    }
+}
+
 int main(void)
 {
     test_defaults();
+    test_for_model();
     test_crop_map_exact();
     test_policies();
     test_settings();

@@ -64,3 +64,40 @@ for path in t2o.sample_files([]):
     stem = os.path.splitext(os.path.basename(path))[0]
     save('logits-%s.npy' % stem, logits)
     print(stem, int(logits.argmax()))
+
+# Two tiny classifiers for the metadata tests (Conv 3->2 over the whole
+# 32x24 input + Reshape): one without metadata (torchvision defaults), one
+# with heatlens.* metadata.
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+
+def tiny(name, meta, h=24, w=32):
+    wgt = numpy_helper.from_array(
+        (np.arange(2 * 3 * h * w, dtype=np.float32).reshape(2, 3, h, w)
+         % 7 - 3) / 100, 'w')
+    shape = numpy_helper.from_array(np.array([-1, 2], np.int64), 'shape')
+    g = helper.make_graph(
+        [helper.make_node('Conv', ['input', 'w'], ['conv'],
+                          kernel_shape=[h, w]),
+         helper.make_node('Reshape', ['conv', 'shape'], ['logits'])],
+        'tiny', [helper.make_tensor_value_info('input', TensorProto.FLOAT,
+                                               ['N', 3, h, w])],
+        [helper.make_tensor_value_info('logits', TensorProto.FLOAT,
+                                       ['N', 2])],
+        initializer=[wgt, shape])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)])
+    m.ir_version = 7
+    for k, v in meta.items():
+        p = m.metadata_props.add()
+        p.key, p.value = k, v
+    onnx.checker.check_model(m)
+    onnx.save(m, name)
+
+
+tiny('tiny-plain.onnx', {})
+tiny('tiny-meta.onnx', {'heatlens.resize': 'shorter:40',
+                        'heatlens.mean': '0.5', 'heatlens.std': '0.25,0.5,1',
+                        'heatlens.scale': '1/255',
+                        'heatlens.channel_order': 'bgr',
+                        'heatlens.labels': 'left\nright'})
+tiny('tiny-badmeta.onnx', {'heatlens.std': '0.2,0'})
