@@ -1,0 +1,104 @@
+#include "heatlens-data.h"
+
+#include <string.h>
+
+static const char *
+data_dirs (int i)
+{
+  const char *env = g_getenv ("HEATLENS_DATADIR");
+
+  switch (i)
+    {
+    case 0: return env && *env ? env : NULL;
+#ifdef HL_SOURCE_DATADIR
+    case 1: return HL_SOURCE_DATADIR;
+#endif
+#ifdef HL_DATADIR
+    case 2: return HL_DATADIR;
+#endif
+    default: return NULL;
+    }
+}
+
+char *
+hl_data_find_file (const char *relative)
+{
+  for (int i = 0; i < 3; i++)
+    {
+      const char *dir = data_dirs (i);
+      g_autofree char *path = NULL;
+
+      if (dir == NULL)
+        continue;
+      path = g_build_filename (dir, relative, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&path);
+    }
+  return NULL;
+}
+
+char *
+hl_data_default_model (void)
+{
+  return hl_data_find_file ("models/mobilenet_v2.onnx");
+}
+
+static gboolean
+is_photo_name (const char *name)
+{
+  return g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".jpg") ||
+         g_str_has_suffix (name, ".jpeg") || g_str_has_suffix (name, ".PNG") ||
+         g_str_has_suffix (name, ".JPG");
+}
+
+static int
+compare_paths (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+GPtrArray *
+hl_data_list_samples (void)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  /* The first data dir that has a samples folder wins, so a build-tree run
+   * does not mix in an older installed copy. */
+  for (int i = 0; i < 3 && out->len == 0; i++)
+    {
+      const char *dir = data_dirs (i);
+      g_autofree char *samples = NULL;
+      g_autoptr(GDir) gdir = NULL;
+      const char *name;
+
+      if (dir == NULL)
+        continue;
+      samples = g_build_filename (dir, "samples", NULL);
+      gdir = g_dir_open (samples, 0, NULL);
+      if (gdir == NULL)
+        continue;
+      while ((name = g_dir_read_name (gdir)) != NULL)
+        if (is_photo_name (name))
+          g_ptr_array_add (out, g_build_filename (samples, name, NULL));
+    }
+  g_ptr_array_sort (out, compare_paths);
+  return out;
+}
+
+char *
+hl_data_find_sample (const char *name)
+{
+  g_autoptr(GPtrArray) all = hl_data_list_samples ();
+
+  for (guint i = 0; i < all->len; i++)
+    {
+      g_autofree char *base = g_path_get_basename (all->pdata[i]);
+      char *dot = strrchr (base, '.');
+
+      if (dot)
+        *dot = '\0';
+      if (g_strcmp0 (base, name) == 0)
+        return g_strdup (all->pdata[i]);
+    }
+  return NULL;
+}

@@ -1,0 +1,668 @@
+#include "heatlens-param-panel.h"
+#include "heatlens-error.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _HlParamPanel
+{
+  GtkWidget       parent_instance;
+
+  GtkWidget      *box;
+  GtkDropDown    *method_dropdown;
+  GtkLabel       *description_label;
+  GtkGrid        *param_grid;
+
+  GtkStringList  *methods;        /* Captum names, grouped order */
+  HlClassifier   *classifier;
+  GPtrArray      *layer_names;    /* node names of the classifier */
+  GtkStringList  *layer_labels;   /* "name  op [shape]" */
+  int             default_layer;  /* index into layer_names or -1 */
+  hl_attr_params  params;
+  gboolean        building;       /* widgets being filled: no "changed" */
+};
+
+G_DEFINE_FINAL_TYPE (HlParamPanel, hl_param_panel, GTK_TYPE_WIDGET)
+
+enum { SIG_CHANGED, SIG_INVALID, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void rebuild_params (HlParamPanel *self);
+
+static void *
+field (hl_attr_params      *p,
+       const hl_param_desc *d)
+{
+  return (char *) p + d->offset;
+}
+
+static void
+emit_changed (HlParamPanel *self)
+{
+  if (!self->building)
+    g_signal_emit (self, signals[SIG_CHANGED], 0);
+}
+
+/* Every widget writes through the library's parser, so the GUI accepts
+ * exactly what the CLI accepts. */
+static void
+apply_text (HlParamPanel        *self,
+            const hl_param_desc *d,
+            const char          *text)
+{
+  hl_error err = { 0 };
+
+  if (self->building)
+    return;
+  if (hl_param_set (&self->params, d, text, &err) != HL_OK)
+    {
+      g_autoptr(GError) error = NULL;
+
+      hl_app_error_from_hl (&error, &err);
+      g_signal_emit (self, signals[SIG_INVALID], 0, error);
+      return;
+    }
+  emit_changed (self);
+}
+
+/* ------------------------------------------------------------ widgets */
+
+static const hl_param_desc *
+widget_desc (GtkWidget *w)
+{
+  return g_object_get_data (G_OBJECT (w), "hl-param-desc");
+}
+
+static void
+spin_changed_cb (GtkSpinButton *spin,
+                 HlParamPanel  *self)
+{
+  const hl_param_desc *d = widget_desc (GTK_WIDGET (spin));
+  char buf[64];
+
+  if (d->type == HL_PARAM_FLOAT)
+    g_ascii_formatd (buf, sizeof buf, "%.6g", gtk_spin_button_get_value (spin));
+  else
+    g_snprintf (buf, sizeof buf, "%d", gtk_spin_button_get_value_as_int (spin));
+  apply_text (self, d, buf);
+}
+
+static void
+int3_changed_cb (GtkSpinButton *spin,
+                 HlParamPanel  *self)
+{
+  GtkWidget *box = gtk_widget_get_parent (GTK_WIDGET (spin));
+  const hl_param_desc *d = widget_desc (box);
+  int v[3], i = 0;
+  char buf[96];
+
+  for (GtkWidget *c = gtk_widget_get_first_child (box); c && i < 3;
+       c = gtk_widget_get_next_sibling (c))
+    if (GTK_IS_SPIN_BUTTON (c))
+      v[i++] = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (c));
+  g_snprintf (buf, sizeof buf, "%d,%d,%d", v[0], v[1], v[2]);
+  apply_text (self, d, buf);
+}
+
+static void
+switch_cb (GtkSwitch    *sw,
+           GParamSpec   *pspec,
+           HlParamPanel *self)
+{
+  apply_text (self, widget_desc (GTK_WIDGET (sw)),
+              gtk_switch_get_active (sw) ? "true" : "false");
+}
+
+static void
+enum_cb (GtkDropDown  *dd,
+         GParamSpec   *pspec,
+         HlParamPanel *self)
+{
+  const hl_param_desc *d = widget_desc (GTK_WIDGET (dd));
+  guint i = gtk_drop_down_get_selected (dd);
+
+  if (i != GTK_INVALID_LIST_POSITION)
+    apply_text (self, d, d->choices[i]);
+}
+
+static void
+layer_cb (GtkDropDown  *dd,
+          GParamSpec   *pspec,
+          HlParamPanel *self)
+{
+  guint i = gtk_drop_down_get_selected (dd);
+
+  if (self->layer_names && i < self->layer_names->len)
+    {
+      apply_text (self, widget_desc (GTK_WIDGET (dd)), self->layer_names->pdata[i]);
+      /* the neuron's ranges follow the layer */
+      if (!self->building)
+        rebuild_params (self);
+    }
+}
+
+static void
+entry_activate_cb (GtkEntry     *entry,
+                   HlParamPanel *self)
+{
+  apply_text (self, widget_desc (GTK_WIDGET (entry)),
+              gtk_editable_get_text (GTK_EDITABLE (entry)));
+}
+
+static void
+entry_focus_leave_cb (GtkEventControllerFocus *focus,
+                      HlParamPanel            *self)
+{
+  GtkWidget *entry = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (focus));
+  const hl_param_desc *d = widget_desc (entry);
+  char current[600];
+
+  hl_param_format (&self->params, d, current, sizeof current);
+  if (g_strcmp0 (current, gtk_editable_get_text (GTK_EDITABLE (entry))) != 0)
+    entry_activate_cb (GTK_ENTRY (entry), self);
+}
+
+static GtkWidget *
+make_spin (const hl_param_desc *d,
+           double               value,
+           double               min,
+           double               max)
+{
+  gboolean is_float = d->type == HL_PARAM_FLOAT;
+  GtkWidget *spin = gtk_spin_button_new_with_range (min, max, is_float ? 0.05 : 1);
+
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), is_float ? 3 : 0);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), value);
+  return spin;
+}
+
+/* Upper bounds of a neuron index from the chosen layer's shape. */
+static void
+neuron_limits (HlParamPanel *self,
+               double        max[3])
+{
+  const hl_model *m;
+  int value;
+  hl_shape shape;
+
+  max[0] = max[1] = max[2] = 1e6;
+  if (self->classifier == NULL || self->params.layer[0] == '\0')
+    return;
+  m = hl_classifier_get_model (self->classifier);
+  value = hl_model_find_value (m, self->params.layer);
+  if (value < 0 || hl_model_value_shape (m, value, &shape) != HL_OK)
+    return;
+  for (int i = 0; i < 3 && i + 1 < shape.ndim; i++)
+    max[i] = (double) MAX (0, shape.dims[i + 1] - 1);
+}
+
+static GtkWidget *
+make_widget (HlParamPanel        *self,
+             const hl_param_desc *d)
+{
+  GtkWidget *w = NULL;
+  char text[600];
+
+  switch (d->type)
+    {
+    case HL_PARAM_INT:
+      w = make_spin (d, *(int *) field (&self->params, d), d->min, d->max);
+      g_signal_connect (w, "value-changed", G_CALLBACK (spin_changed_cb), self);
+      break;
+    case HL_PARAM_FLOAT:
+      w = make_spin (d, *(float *) field (&self->params, d), d->min, d->max);
+      g_signal_connect (w, "value-changed", G_CALLBACK (spin_changed_cb), self);
+      break;
+    case HL_PARAM_BOOL:
+      w = gtk_switch_new ();
+      gtk_widget_set_halign (w, GTK_ALIGN_START);
+      gtk_switch_set_active (GTK_SWITCH (w), *(int *) field (&self->params, d) != 0);
+      g_signal_connect (w, "notify::active", G_CALLBACK (switch_cb), self);
+      break;
+    case HL_PARAM_ENUM:
+      w = gtk_drop_down_new_from_strings ((const char * const *) d->choices);
+      gtk_drop_down_set_selected (GTK_DROP_DOWN (w), (guint) *(int *) field (&self->params, d));
+      g_signal_connect (w, "notify::selected", G_CALLBACK (enum_cb), self);
+      break;
+    case HL_PARAM_INT3:
+      {
+        const int *v = field (&self->params, d);
+        static const char *const axis[] = { "C", "H", "W" };
+        double max[3] = { d->max, d->max, d->max };
+
+        if (g_strcmp0 (d->name, "neuron") == 0)
+          neuron_limits (self, max);
+        w = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
+        gtk_widget_add_css_class (w, "linked");
+        for (int i = 0; i < 3; i++)
+          {
+            GtkWidget *spin = make_spin (d, MIN (v[i], max[i]), d->min, MAX (d->min, max[i]));
+
+            gtk_editable_set_width_chars (GTK_EDITABLE (spin), 3);
+            gtk_widget_set_tooltip_text (spin, axis[i]);
+            g_signal_connect (spin, "value-changed", G_CALLBACK (int3_changed_cb), self);
+            gtk_box_append (GTK_BOX (w), spin);
+          }
+      }
+      break;
+    case HL_PARAM_LAYER:
+      {
+        guint selected = GTK_INVALID_LIST_POSITION;
+
+        w = gtk_drop_down_new (self->layer_labels ? g_object_ref (G_LIST_MODEL (self->layer_labels)) : NULL, NULL);
+        gtk_drop_down_set_enable_search (GTK_DROP_DOWN (w), TRUE);
+        gtk_drop_down_set_expression (GTK_DROP_DOWN (w),
+                                      gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
+        for (guint i = 0; self->layer_names && i < self->layer_names->len; i++)
+          if (g_strcmp0 (self->layer_names->pdata[i], self->params.layer) == 0)
+            selected = i;
+        gtk_drop_down_set_selected (GTK_DROP_DOWN (w), selected);
+        g_signal_connect (w, "notify::selected", G_CALLBACK (layer_cb), self);
+      }
+      break;
+    case HL_PARAM_STRING:
+    case HL_PARAM_U64:
+    default:
+      {
+        GtkEventController *focus = gtk_event_controller_focus_new ();
+
+        hl_param_format (&self->params, d, text, sizeof text);
+        w = gtk_entry_new ();
+        gtk_editable_set_text (GTK_EDITABLE (w), text);
+        gtk_entry_set_placeholder_text (GTK_ENTRY (w), d->type == HL_PARAM_U64 ? "0" : "zero");
+        g_signal_connect (w, "activate", G_CALLBACK (entry_activate_cb), self);
+        g_signal_connect (focus, "leave", G_CALLBACK (entry_focus_leave_cb), self);
+        gtk_widget_add_controller (w, focus);
+      }
+      break;
+    }
+  g_object_set_data (G_OBJECT (w), "hl-param-desc", (gpointer) d);
+  gtk_widget_set_name (w, d->name);   /* tests and CSS find it by name */
+  gtk_widget_set_tooltip_text (w, d->help);
+  gtk_widget_set_hexpand (w, TRUE);
+  return w;
+}
+
+/* "n-steps" -> "N steps" */
+static char *
+pretty_name (const char *name)
+{
+  char *s = g_strdup (name);
+
+  for (char *c = s; *c; c++)
+    if (*c == '-')
+      *c = ' ';
+  s[0] = g_ascii_toupper (s[0]);
+  return s;
+}
+
+static void
+rebuild_params (HlParamPanel *self)
+{
+  const hl_method_desc *md = hl_method_find (hl_param_panel_get_method (self));
+  GtkWidget *child;
+  int row = 0;
+
+  self->building = TRUE;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->param_grid))))
+    gtk_grid_remove (self->param_grid, child);
+  if (md == NULL)
+    {
+      gtk_label_set_text (self->description_label, "");
+      self->building = FALSE;
+      return;
+    }
+  gtk_label_set_text (self->description_label, md->description);
+  for (const char *const *name = md->params; name && *name; name++)
+    {
+      const hl_param_desc *d = hl_param_find (*name);
+      g_autofree char *title = NULL;
+      GtkWidget *label, *w;
+
+      if (d == NULL || g_strcmp0 (d->name, "target") == 0)
+        continue;
+      title = pretty_name (d->name);
+      label = gtk_label_new (title);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_widget_set_tooltip_text (label, d->help);
+      w = make_widget (self, d);
+      gtk_label_set_mnemonic_widget (GTK_LABEL (label), w);
+      gtk_grid_attach (self->param_grid, label, 0, row, 1, 1);
+      gtk_grid_attach (self->param_grid, w, 1, row, 1, 1);
+      row++;
+    }
+  if (row == 0)
+    {
+      GtkWidget *label = gtk_label_new ("No parameters");
+
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_grid_attach (self->param_grid, label, 0, 0, 2, 1);
+    }
+  self->building = FALSE;
+}
+
+/* Layer and neuron defaults that need the model: the last spatial feature
+ * map (what GradCAM is usually pointed at). */
+static void
+fill_model_defaults (HlParamPanel *self)
+{
+  const hl_method_desc *md = hl_method_find (hl_param_panel_get_method (self));
+  const hl_param_desc *d;
+
+  if (md == NULL)
+    return;
+  if (md->needs_layer && self->params.layer[0] == '\0' && self->default_layer >= 0 &&
+      (d = hl_param_find ("layer")))
+    hl_param_set (&self->params, d, self->layer_names->pdata[self->default_layer], NULL);
+  if (md->needs_neuron && !self->params.has_neuron && (d = hl_param_find ("neuron")))
+    hl_param_set (&self->params, d, "0,0,0", NULL);
+}
+
+/* ------------------------------------------------------------ method list */
+
+static const hl_method_desc *
+item_method (GtkListItem *item)
+{
+  GtkStringObject *so = gtk_list_item_get_item (item);
+
+  return so ? hl_method_find (gtk_string_object_get_string (so)) : NULL;
+}
+
+static void
+method_setup_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item,
+                 gpointer                  with_description)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_box_append (GTK_BOX (box), title);
+  if (with_description)
+    {
+      GtkWidget *desc = gtk_label_new (NULL);
+
+      gtk_label_set_xalign (GTK_LABEL (desc), 0);
+      gtk_label_set_wrap (GTK_LABEL (desc), TRUE);
+      gtk_label_set_max_width_chars (GTK_LABEL (desc), 44);
+      gtk_widget_add_css_class (desc, "dim-label");
+      gtk_widget_add_css_class (desc, "caption");
+      gtk_box_append (GTK_BOX (box), desc);
+    }
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+method_bind_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *item,
+                gpointer                  with_description)
+{
+  const hl_method_desc *md = item_method (item);
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkWidget *title = gtk_widget_get_first_child (box);
+  GtkWidget *desc = gtk_widget_get_next_sibling (title);
+
+  if (md == NULL)
+    return;
+  if (with_description)
+    {
+      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>  <small>%s</small>",
+                                                         md->title, hl_group_name (md->group));
+      g_autofree char *text = g_strdup (md->description);
+
+      gtk_label_set_markup (GTK_LABEL (title), markup);
+      gtk_label_set_text (GTK_LABEL (desc), text);
+    }
+  else
+    gtk_label_set_text (GTK_LABEL (title), md->title);
+}
+
+static GtkListItemFactory *
+method_factory (gboolean with_description)
+{
+  GtkListItemFactory *f = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (f, "setup", G_CALLBACK (method_setup_cb), GINT_TO_POINTER (with_description));
+  g_signal_connect (f, "bind", G_CALLBACK (method_bind_cb), GINT_TO_POINTER (with_description));
+  return f;
+}
+
+static char *
+method_search_text (GtkStringObject *so)
+{
+  const hl_method_desc *md = hl_method_find (gtk_string_object_get_string (so));
+
+  return md ? g_strdup_printf ("%s %s %s", md->title, md->name, hl_group_name (md->group))
+            : g_strdup ("");
+}
+
+static void
+method_selected_cb (GtkDropDown  *dd,
+                    GParamSpec   *pspec,
+                    HlParamPanel *self)
+{
+  fill_model_defaults (self);
+  rebuild_params (self);
+  emit_changed (self);
+}
+
+static void
+reset_clicked_cb (HlParamPanel *self)
+{
+  hl_param_panel_reset (self);
+}
+
+/* ------------------------------------------------------------ API */
+
+GtkWidget *
+hl_param_panel_new (void)
+{
+  return g_object_new (HL_TYPE_PARAM_PANEL, NULL);
+}
+
+void
+hl_param_panel_set_classifier (HlParamPanel *self,
+                               HlClassifier *classifier)
+{
+  const hl_model *m;
+  int n;
+
+  g_set_object (&self->classifier, classifier);
+  g_clear_pointer (&self->layer_names, g_ptr_array_unref);
+  g_clear_object (&self->layer_labels);
+  self->default_layer = -1;
+  if (classifier == NULL)
+    return;
+  m = hl_classifier_get_model (classifier);
+  n = hl_model_num_nodes (m);
+  self->layer_names = g_ptr_array_new_with_free_func (g_free);
+  self->layer_labels = gtk_string_list_new (NULL);
+  for (int i = 0; i < n; i++)
+    {
+      hl_node_info info;
+      char shape[128];
+      g_autofree char *label = NULL;
+
+      hl_model_node_info (m, i, &info);
+      hl_shape_format (&info.shape, shape, sizeof shape);
+      label = g_strdup_printf ("%s  %s %s", info.name, info.op, shape);
+      g_ptr_array_add (self->layer_names, g_strdup (info.name));
+      gtk_string_list_append (self->layer_labels, label);
+      if (info.shape.ndim == 4 && info.shape.dims[2] > 1 && info.shape.dims[3] > 1)
+        self->default_layer = i;
+    }
+  /* a layer name from another model means nothing here */
+  self->params.layer[0] = '\0';
+  self->params.has_neuron = 0;
+  fill_model_defaults (self);
+  rebuild_params (self);
+}
+
+const char *
+hl_param_panel_get_method (HlParamPanel *self)
+{
+  GtkStringObject *so = gtk_drop_down_get_selected_item (self->method_dropdown);
+
+  return so ? gtk_string_object_get_string (so) : NULL;
+}
+
+gboolean
+hl_param_panel_set_method (HlParamPanel  *self,
+                           const char    *name,
+                           GError       **error)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->methods));
+
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->methods, i), name) == 0)
+      {
+        if (gtk_drop_down_get_selected (self->method_dropdown) != i)
+          gtk_drop_down_set_selected (self->method_dropdown, i);
+        return TRUE;
+      }
+  g_set_error (error, HL_APP_ERROR, HL_ERR_ARG,
+               "unknown method '%s'; known: %s", name, hl_method_names ());
+  return FALSE;
+}
+
+const hl_attr_params *
+hl_param_panel_get_params (HlParamPanel *self)
+{
+  return &self->params;
+}
+
+gboolean
+hl_param_panel_set_param (HlParamPanel  *self,
+                          const char    *name,
+                          const char    *value,
+                          GError       **error)
+{
+  const hl_param_desc *d = hl_param_find (name);
+  hl_error err = { 0 };
+
+  if (d == NULL)
+    {
+      g_set_error (error, HL_APP_ERROR, HL_ERR_ARG, "unknown parameter '%s'", name);
+      return FALSE;
+    }
+  if (hl_param_set (&self->params, d, value, &err) != HL_OK)
+    {
+      hl_app_error_from_hl (error, &err);
+      return FALSE;
+    }
+  rebuild_params (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+/* Captum's defaults, except that layer maps are upsampled to the input
+ * (bilinear) so they can be laid over the photo; "none" stays selectable. */
+static void
+init_params (hl_attr_params *p)
+{
+  const hl_param_desc *d = hl_param_find ("interpolate");
+
+  hl_attr_params_init (p);
+  if (d)
+    hl_param_set (p, d, "bilinear", NULL);
+}
+
+void
+hl_param_panel_reset (HlParamPanel *self)
+{
+  init_params (&self->params);
+  fill_model_defaults (self);
+  rebuild_params (self);
+  emit_changed (self);
+}
+
+char *
+hl_param_panel_describe (const char           *method,
+                         const hl_attr_params *params)
+{
+  const hl_method_desc *md = hl_method_find (method);
+  GString *s = g_string_new (NULL);
+
+  for (const char *const *name = md ? md->params : NULL; name && *name; name++)
+    {
+      const hl_param_desc *d = hl_param_find (*name);
+      char buf[600];
+
+      if (d == NULL || g_strcmp0 (d->name, "target") == 0)
+        continue;
+      hl_param_format (params, d, buf, sizeof buf);
+      g_string_append_printf (s, "%s%s=%s", s->len ? ", " : "", d->name, buf);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* ------------------------------------------------------------ GObject */
+
+static void
+hl_param_panel_dispose (GObject *object)
+{
+  HlParamPanel *self = HL_PARAM_PANEL (object);
+
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+  g_clear_object (&self->classifier);
+  g_clear_object (&self->methods);
+  g_clear_object (&self->layer_labels);
+  g_clear_pointer (&self->layer_names, g_ptr_array_unref);
+  G_OBJECT_CLASS (hl_param_panel_parent_class)->dispose (object);
+}
+
+static void
+hl_param_panel_class_init (HlParamPanelClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hl_param_panel_dispose;
+
+  signals[SIG_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIG_INVALID] =
+    g_signal_new ("invalid", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/heatlens/Heatlens/ui/heatlens-param-panel.ui");
+  gtk_widget_class_bind_template_child (widget_class, HlParamPanel, box);
+  gtk_widget_class_bind_template_child (widget_class, HlParamPanel, method_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, HlParamPanel, description_label);
+  gtk_widget_class_bind_template_child (widget_class, HlParamPanel, param_grid);
+  gtk_widget_class_bind_template_callback (widget_class, reset_clicked_cb);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+hl_param_panel_init (HlParamPanel *self)
+{
+  g_autoptr(GtkListItemFactory) button_factory = method_factory (FALSE);
+  g_autoptr(GtkListItemFactory) list_factory = method_factory (TRUE);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  init_params (&self->params);
+  self->default_layer = -1;
+
+  /* grouped: gradient, path, perturbation, layer, neuron */
+  self->methods = gtk_string_list_new (NULL);
+  for (int g = HL_GROUP_GRADIENT; g <= HL_GROUP_NEURON; g++)
+    for (int i = 0; i < hl_method_count (); i++)
+      if ((int) hl_method_get (i)->group == g)
+        gtk_string_list_append (self->methods, hl_method_get (i)->name);
+
+  gtk_drop_down_set_factory (self->method_dropdown, button_factory);
+  gtk_drop_down_set_list_factory (self->method_dropdown, list_factory);
+  gtk_drop_down_set_expression (self->method_dropdown,
+                                gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
+                                                             G_CALLBACK (method_search_text),
+                                                             NULL, NULL));
+  gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (self->methods));
+  g_signal_connect (self->method_dropdown, "notify::selected",
+                    G_CALLBACK (method_selected_cb), self);
+  rebuild_params (self);
+}

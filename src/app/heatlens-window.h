@@ -1,0 +1,65 @@
+/* HlWindow: one photo, one model, one method at a time.
+ *
+ * Everything the user can do is a window action (see
+ * heatlens-window-actions.c), which is also how the tests drive it.
+ * Signals for observers (tests, --screenshot):
+ *   prediction-shown ()           top-5 of a new photo/model are shown
+ *   result-shown     (HlResult *) a result (computed or cached) is shown
+ *   error-shown      (char *)     the banner shows an error
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+#include "heatlens-classifier.h"
+#include "heatlens-compare-grid.h"
+#include "heatlens-image-view.h"
+#include "heatlens-result-cache.h"
+#include "heatlens-worker.h"
+
+G_BEGIN_DECLS
+
+#define HL_TYPE_WINDOW (hl_window_get_type ())
+G_DECLARE_FINAL_TYPE (HlWindow, hl_window, HL, WINDOW, GtkApplicationWindow)
+
+HlWindow      *hl_window_new              (GtkApplication *application);
+
+void           hl_window_open_image       (HlWindow       *self,
+                                           GFile          *file);
+void           hl_window_open_model       (HlWindow       *self,
+                                           const char     *path);
+gboolean       hl_window_set_method       (HlWindow       *self,
+                                           const char     *method,
+                                           GError        **error);
+/* "n-steps", "200" (any attr parameter, as on the CLI). */
+gboolean       hl_window_set_param        (HlWindow       *self,
+                                           const char     *name,
+                                           const char     *value,
+                                           GError        **error);
+/* mode | sign | outlier | cmap | alpha */
+gboolean       hl_window_set_overlay      (HlWindow       *self,
+                                           const char     *key,
+                                           const char     *value,
+                                           GError        **error);
+void           hl_window_set_target       (HlWindow       *self,
+                                           int             target);
+/* Starts the computation now (cached results show at once). */
+void           hl_window_run              (HlWindow       *self);
+void           hl_window_show_error       (HlWindow       *self,
+                                           const char     *message);
+/* Renders the window as it is now into a PNG. */
+gboolean       hl_window_save_screenshot  (HlWindow       *self,
+                                           const char     *path,
+                                           GError        **error);
+
+HlWorker      *hl_window_get_worker       (HlWindow       *self);
+HlResultCache *hl_window_get_cache        (HlWindow       *self);
+HlResult      *hl_window_get_result       (HlWindow       *self);
+HlClassifier  *hl_window_get_classifier   (HlWindow       *self);
+HlImageView   *hl_window_get_image_view   (HlWindow       *self);
+HlCompareGrid *hl_window_get_compare_grid (HlWindow       *self);
+/* The banner's text, NULL when hidden. */
+const char    *hl_window_get_error        (HlWindow       *self);
+int            hl_window_get_target       (HlWindow       *self);
+const char    *hl_window_get_method       (HlWindow       *self);
+
+G_END_DECLS
