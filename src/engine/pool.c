@@ -45,7 +45,9 @@ static void *worker_main(void *arg)
     hl_pool *p = wa->pool;
     int index = wa->index;
     free(wa);
-    unsigned long seen = atomic_load(&p->generation);
+    /* generation 0 is the pool at creation: a run may start before this
+     * thread does, and must not be taken as already seen */
+    unsigned long seen = 0;
     for (;;) {
         unsigned long gen;
         int spins = 0;

@@ -1,0 +1,346 @@
+/* Arithmetic with NumPy broadcasting (Add, Sub, Mul, Div), Gemm, MatMul,
+ * Softmax, LogSoftmax, ReduceMean: forward vs naive double references,
+ * backward of every data input vs central finite differences. */
+#include "ops-harness.h"
+
+/* Offset in `in` of output element o under NumPy broadcasting. */
+static int64_t bcast_index(const hl_shape *out, const hl_shape *in, int64_t o)
+{
+    int64_t off = 0, stride = 1;
+    for (int d = out->ndim - 1; d >= 0; d--) {
+        int64_t idx = o % out->dims[d];
+        o /= out->dims[d];
+        int id = d - (out->ndim - in->ndim);
+        if (id >= 0) {
+            if (in->dims[id] != 1)
+                off += idx * stride;
+            stride *= in->dims[id];
+        }
+    }
+    return off;
+}
+
+typedef struct {
+    char op;
+    hl_shape a, b, out;
+} bin_ref;
+
+static void bin_ref_run(void *ctx, double *const *in, double *y)
+{
+    const bin_ref *r = ctx;
+    int64_t n = hl_shape_numel(&r->out);
+    for (int64_t o = 0; o < n; o++) {
+        double a = in[0][bcast_index(&r->out, &r->a, o)];
+        double b = in[1][bcast_index(&r->out, &r->b, o)];
+        y[o] = r->op == '+' ? a + b : r->op == '-' ? a - b
+             : r->op == '*' ? a * b : a / b;
+    }
+}
+
+static void bin_case(const char *op, char sym, hl_shape a, hl_shape b,
+                     hl_shape out)
+{
+    bin_ref r = { sym, a, b, out };
+    int64_t na = hl_shape_numel(&a), nb = hl_shape_numel(&b);
+    float *x = malloc(sizeof(float) * (size_t)(na + 1));
+    float *y = malloc(sizeof(float) * (size_t)(nb + 1));
+    rnd_fill(x, na, -2, 2);
+    if (sym == '/') {
+        for (int64_t i = 0; i < nb; i++)
+            y[i] = (float)(rnd_uniform(0.5, 2) * (rnd_uniform(0, 1) < 0.5 ? -1 : 1));
+    } else {
+        rnd_fill(y, nb, -2, 2);
+    }
+    tin ins[2] = { { .shape = a, .f = x, .grad = 1 },
+                   { .shape = b, .f = y, .grad = 1 } };
+    char label[160], s1[64], s2[64];
+    snprintf(label, sizeof label, "%s %s with %s", op,
+             hl_shape_format(&a, s1, sizeof s1), hl_shape_format(&b, s2, sizeof s2));
+    check_op(label, op, 14, NULL, 2, ins, out, bin_ref_run, &r);
+    free(x);
+    free(y);
+}
+
+/* ---------------------------------------------------------------- Gemm */
+
+typedef struct {
+    int ta, tb, has_c;
+    int64_t M, N, K;
+    double alpha, beta;
+    hl_shape cshape;
+} gemm_ref;
+
+static void gemm_ref_run(void *ctx, double *const *in, double *y)
+{
+    const gemm_ref *r = ctx;
+    hl_shape os = { .ndim = 2, .dims = { r->M, r->N } };
+    for (int64_t i = 0; i < r->M; i++)
+        for (int64_t j = 0; j < r->N; j++) {
+            double s = 0;
+            for (int64_t k = 0; k < r->K; k++) {
+                double a = r->ta ? in[0][k * r->M + i] : in[0][i * r->K + k];
+                double b = r->tb ? in[1][j * r->K + k] : in[1][k * r->N + j];
+                s += a * b;
+            }
+            s *= r->alpha;
+            if (r->has_c)
+                s += r->beta * in[2][bcast_index(&os, &r->cshape, i * r->N + j)];
+            y[i * r->N + j] = s;
+        }
+}
+
+static void gemm_case(int ta, int tb, float alpha, float beta, hl_shape cs,
+                      int has_c, int c_grad)
+{
+    int64_t M = 3, N = 4, K = 5;
+    gemm_ref r = { ta, tb, has_c, M, N, K, alpha, beta, cs };
+    float a[15], b[20], c[12];
+    rnd_fill(a, 15, -1, 1);
+    rnd_fill(b, 20, -1, 1);
+    rnd_fill(c, 12, -1, 1);
+    tin ins[3] = {
+        { .shape = ta ? S(K, M) : S(M, K), .f = a, .grad = 1 },
+        { .shape = tb ? S(N, K) : S(K, N), .f = b, .grad = 1 },
+        { .shape = cs, .f = c, .grad = c_grad },
+    };
+    attr_set as;
+    as_reset(&as);
+    if (ta) as_int(&as, "transA", 1);
+    if (tb) as_int(&as, "transB", 1);
+    if (alpha != 1) as_float(&as, "alpha", alpha);
+    if (beta != 1) as_float(&as, "beta", beta);
+    char label[160], s1[64];
+    snprintf(label, sizeof label,
+             "Gemm transA=%d transB=%d alpha=%g beta=%g C=%s", ta, tb,
+             (double)alpha, (double)beta,
+             has_c ? hl_shape_format(&cs, s1, sizeof s1) : "none");
+    check_op(label, "Gemm", 13, &as, has_c ? 3 : 2, ins, S(M, N),
+             gemm_ref_run, &r);
+}
+
+/* -------------------------------------------------------------- MatMul */
+
+typedef struct {
+    hl_shape a, b, out;
+} mm_ref;
+
+static void mm_ref_run(void *ctx, double *const *in, double *y)
+{
+    const mm_ref *r = ctx;
+    /* promote 1-D operands as NumPy does */
+    hl_shape a = r->a, b = r->b;
+    int a1 = a.ndim == 1, b1 = b.ndim == 1;
+    if (a1) { a.ndim = 2; a.dims[1] = a.dims[0]; a.dims[0] = 1; }
+    if (b1) { b.ndim = 2; b.dims[1] = 1; }
+    int64_t M = a.dims[a.ndim - 2], K = a.dims[a.ndim - 1];
+    int64_t N = b.dims[b.ndim - 1];
+    hl_shape ab = a, bb = b;  /* batch shapes */
+    ab.ndim -= 2;
+    bb.ndim -= 2;
+    hl_shape batch = { 0 };
+    int nd = ab.ndim > bb.ndim ? ab.ndim : bb.ndim;
+    batch.ndim = nd;
+    for (int i = 0; i < nd; i++) {
+        int ia = i - (nd - ab.ndim), ib = i - (nd - bb.ndim);
+        int64_t da = ia >= 0 ? ab.dims[ia] : 1, db = ib >= 0 ? bb.dims[ib] : 1;
+        batch.dims[i] = da > db ? da : db;
+    }
+    int64_t nbt = hl_shape_numel(&batch);
+    for (int64_t t = 0; t < nbt; t++) {
+        int64_t oa = bcast_index(&batch, &ab, t) * M * K;
+        int64_t ob = bcast_index(&batch, &bb, t) * K * N;
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double s = 0;
+                for (int64_t k = 0; k < K; k++)
+                    s += in[0][oa + i * K + k] * in[1][ob + k * N + j];
+                y[(t * M + i) * N + j] = s;
+            }
+    }
+}
+
+static void mm_case(hl_shape a, hl_shape b, hl_shape out, int b_grad)
+{
+    mm_ref r = { a, b, out };
+    int64_t na = hl_shape_numel(&a), nb = hl_shape_numel(&b);
+    float *x = malloc(sizeof(float) * (size_t)na);
+    float *w = malloc(sizeof(float) * (size_t)nb);
+    rnd_fill(x, na, -1, 1);
+    rnd_fill(w, nb, -1, 1);
+    tin ins[2] = { { .shape = a, .f = x, .grad = 1 },
+                   { .shape = b, .f = w, .grad = b_grad, .constant = !b_grad } };
+    char label[160], s1[64], s2[64];
+    snprintf(label, sizeof label, "MatMul %s x %s",
+             hl_shape_format(&a, s1, sizeof s1), hl_shape_format(&b, s2, sizeof s2));
+    check_op(label, "MatMul", 13, NULL, 2, ins, out, mm_ref_run, &r);
+    free(x);
+    free(w);
+}
+
+/* ------------------------------------------------------------- Softmax */
+
+typedef struct {
+    int log;
+    int64_t outer, len, inner;
+} sm_ref;
+
+static void sm_ref_run(void *ctx, double *const *in, double *y)
+{
+    const sm_ref *r = ctx;
+    for (int64_t o = 0; o < r->outer; o++)
+        for (int64_t i = 0; i < r->inner; i++) {
+            double m = -INFINITY, s = 0;
+            for (int64_t k = 0; k < r->len; k++)
+                m = fmax(m, in[0][(o * r->len + k) * r->inner + i]);
+            for (int64_t k = 0; k < r->len; k++)
+                s += exp(in[0][(o * r->len + k) * r->inner + i] - m);
+            for (int64_t k = 0; k < r->len; k++) {
+                double v = in[0][(o * r->len + k) * r->inner + i] - m;
+                y[(o * r->len + k) * r->inner + i] =
+                    r->log ? v - log(s) : exp(v) / s;
+            }
+        }
+}
+
+static void sm_case(const char *op, int opset, int has_axis, int64_t axis,
+                    int64_t outer, int64_t len, int64_t inner)
+{
+    sm_ref r = { op[0] == 'L', outer, len, inner };
+    hl_shape sh = S(2, 3, 4, 5);
+    float x[120];
+    rnd_fill(x, 120, -3, 3);
+    tin ins[1] = { { .shape = sh, .f = x, .grad = 1 } };
+    attr_set as;
+    as_reset(&as);
+    if (has_axis)
+        as_int(&as, "axis", axis);
+    char label[128];
+    snprintf(label, sizeof label, "%s opset %d axis %s%lld", op, opset,
+             has_axis ? "" : "default ", (long long)axis);
+    check_op(label, op, opset, &as, 1, ins, sh, sm_ref_run, &r);
+}
+
+/* ---------------------------------------------------------- ReduceMean */
+
+typedef struct {
+    hl_shape in;
+    int mask[HL_MAX_DIMS];
+    hl_shape kept;   /* reduced dims set to 1 */
+} rm_ref;
+
+static void rm_ref_run(void *ctx, double *const *in, double *y)
+{
+    const rm_ref *r = ctx;
+    int64_t n = hl_shape_numel(&r->in), on = hl_shape_numel(&r->kept);
+    double cnt = (double)n / (double)on;
+    for (int64_t o = 0; o < on; o++)
+        y[o] = 0;
+    /* input element i contributes to the kept-shape element it maps to */
+    for (int64_t i = 0; i < n; i++) {
+        int64_t rem = i, o = 0, stride = 1;
+        for (int d = r->in.ndim - 1; d >= 0; d--) {
+            int64_t idx = rem % r->in.dims[d];
+            rem /= r->in.dims[d];
+            if (!r->mask[d]) {
+                o += idx * stride;
+                stride *= r->in.dims[d];
+            }
+        }
+        y[o] += in[0][i] / cnt;
+    }
+}
+
+static void rm_case(int naxes, const int64_t *axes, int keepdims,
+                    hl_shape expect)
+{
+    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5) };
+    for (int d = 0; d < 4; d++)
+        r.mask[d] = naxes < 0;
+    for (int k = 0; k < naxes; k++)
+        r.mask[(axes[k] + 4) % 4] = 1;
+    for (int d = 0; d < 4; d++)
+        if (r.mask[d])
+            r.kept.dims[d] = 1;
+    float x[120];
+    rnd_fill(x, 120, -2, 2);
+    tin ins[1] = { { .shape = r.in, .f = x, .grad = 1 } };
+    attr_set as;
+    as_reset(&as);
+    if (naxes >= 0)
+        as_ints(&as, "axes", naxes, axes);
+    if (keepdims != 1)
+        as_int(&as, "keepdims", keepdims);
+    char label[128], s1[64];
+    snprintf(label, sizeof label, "ReduceMean %d axes keepdims=%d -> %s",
+             naxes, keepdims, hl_shape_format(&expect, s1, sizeof s1));
+    check_op(label, "ReduceMean", 13, &as, 1, ins, expect, rm_ref_run, &r);
+}
+
+int main(void)
+{
+    test_pool_ = hl_pool_new(2);
+    static const char *ops[4] = { "Add", "Sub", "Mul", "Div" };
+    static const char syms[4] = { '+', '-', '*', '/' };
+    for (int k = 0; k < 4; k++) {
+        bin_case(ops[k], syms[k], S(2, 3, 4), S(2, 3, 4), S(2, 3, 4));
+        bin_case(ops[k], syms[k], S(2, 3, 4, 5), S(3, 1, 1), S(2, 3, 4, 5));
+        bin_case(ops[k], syms[k], S(2, 1, 4), S(3, 1), S(2, 3, 4));
+        bin_case(ops[k], syms[k], S(1, 3, 1, 5), S(2, 1, 4, 1), S(2, 3, 4, 5));
+        bin_case(ops[k], syms[k], S(2, 3), S_SCALAR, S(2, 3));
+        bin_case(ops[k], syms[k], S(5), S(4, 5), S(4, 5));
+    }
+    fd_max_ = 40;
+    bin_case("Add", '+', S(4, 16, 32, 32), S(4, 16, 32, 32), S(4, 16, 32, 32));
+    bin_case("Mul", '*', S(4, 16, 32, 32), S(1, 16, 1, 1), S(4, 16, 32, 32));
+    fd_max_ = 0;
+
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            gemm_case(ta, tb, ta ? 0.5f : 1.0f, tb ? 2.0f : 1.0f, S(3, 4), 1, 1);
+    gemm_case(0, 1, 1, 1, S(4), 1, 1);
+    gemm_case(1, 0, 1.5f, 0.5f, S(3, 1), 1, 1);
+    gemm_case(0, 1, 1, 1, S(1), 1, 0);
+    gemm_case(1, 1, 1, 1, S(1), 0, 0);
+
+    mm_case(S(3, 4), S(4, 5), S(3, 5), 1);
+    mm_case(S(2, 3, 4), S(4, 5), S(2, 3, 5), 0);      /* folded batch */
+    mm_case(S(2, 3, 4), S(4, 5), S(2, 3, 5), 1);
+    mm_case(S(2, 3, 4), S(2, 4, 5), S(2, 3, 5), 1);   /* batched */
+    mm_case(S(2, 1, 3, 4), S(3, 4, 2), S(2, 3, 3, 2), 1); /* broadcast */
+    mm_case(S(3, 4), S(2, 4, 5), S(2, 3, 5), 1);      /* A broadcast */
+    mm_case(S(4), S(4, 5), S(5), 1);                  /* 1-D A */
+    mm_case(S(2, 3, 4), S(4), S(2, 3), 1);            /* 1-D B */
+
+    /* Softmax / LogSoftmax on [2,3,4,5] */
+    static const char *sms[2] = { "Softmax", "LogSoftmax" };
+    for (int k = 0; k < 2; k++) {
+        sm_case(sms[k], 11, 0, 1, 2, 60, 1);   /* flatten at axis 1 */
+        sm_case(sms[k], 11, 1, 2, 6, 20, 1);
+        sm_case(sms[k], 11, 1, -1, 24, 5, 1);
+        sm_case(sms[k], 13, 0, -1, 24, 5, 1);
+        sm_case(sms[k], 13, 1, 1, 2, 3, 20);   /* single axis */
+        sm_case(sms[k], 13, 1, 0, 1, 2, 60);
+        sm_case(sms[k], 13, 1, -2, 6, 4, 5);
+    }
+
+    static const int64_t ax23[2] = { 2, 3 }, ax1[1] = { 1 },
+                         axn[2] = { -1, 0 };
+    rm_case(2, ax23, 1, S(2, 3, 1, 1));
+    rm_case(2, ax23, 0, S(2, 3));
+    rm_case(1, ax1, 1, S(2, 1, 4, 5));
+    rm_case(2, axn, 0, S(3, 4));
+    rm_case(-1, NULL, 1, S(1, 1, 1, 1));
+    rm_case(-1, NULL, 0, S_SCALAR);
+
+    /* shape errors */
+    {
+        float a[6] = { 0 }, b[4] = { 0 };
+        tin ins[2] = { { .shape = S(2, 3), .f = a }, { .shape = S(4), .f = b } };
+        check_error("Add [2,3] with [4] does not broadcast", "Add", 14, NULL,
+                    2, ins, 1, HL_ERR_SHAPE, "broadcast");
+        check_error("MatMul [2,3] x [4] mismatch", "MatMul", 13, NULL, 2, ins,
+                    1, HL_ERR_SHAPE, "multiply");
+    }
+    hl_pool_free(test_pool_);
+    return tap_done();
+}
