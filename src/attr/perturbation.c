@@ -56,7 +56,7 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
                               hl_error *err)
 {
     static const char *const dim_name[3] = {"C", "H", "W"};
-    input_dims g;
+    input_dims g = {{0, 0, 0}, 0};
     hl_status st = get_dims(c, &g, err);
     if (st != HL_OK)
         return st;
@@ -165,7 +165,7 @@ static void ablate_feature(const hl_feature_mask *m, int f, const float *base,
 hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
                                      hl_error *err)
 {
-    input_dims g;
+    input_dims g = {{0, 0, 0}, 0};
     hl_status st = get_dims(c, &g, err);
     if (st != HL_OK)
         return st;
@@ -233,7 +233,7 @@ done:
 hl_status hl_method_shapley_value_sampling(hl_attr_call *c,
                                            hl_attr_result *out, hl_error *err)
 {
-    input_dims g;
+    input_dims g = {{0, 0, 0}, 0};
     hl_status st = get_dims(c, &g, err);
     if (st != HL_OK)
         return st;

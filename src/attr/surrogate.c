@@ -413,6 +413,9 @@ static hl_status surrogate_run(hl_attr_call *c, surrogate_kind kind,
        : fit_linear(&s, beta, &intercept, err);
     if (st != HL_OK)
         goto done;
+    st = hl_attr_tick(c, 1.0, err);
+    if (st != HL_OK)
+        goto done;
     for (int64_t i = 0; i < m.numel; i++)
         attr->data[i] = (float)beta[m.id[i]];
     out->attr = attr;

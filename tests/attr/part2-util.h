@@ -10,10 +10,14 @@
 #include <string.h>
 
 #include "tap.h"
+
+/* One engine thread: the models are tiny, and meson runs test programs in
+ * parallel on the 2 cores anyway. */
+#define TEST_THREADS 1
 #include "attr-private.h"
 #include "../io/npy.h"
 
-static const char *data_path(const char *rel)
+__attribute__((unused)) static const char *data_path(const char *rel)
 {
     static char buf[8][1024];
     static int slot = 0;
@@ -23,7 +27,7 @@ static const char *data_path(const char *rel)
     return b;
 }
 
-static hl_model *load_model(const char *rel)
+__attribute__((unused)) static hl_model *load_model(const char *rel)
 {
     hl_model *m = NULL;
     hl_error err = {0};
@@ -34,7 +38,7 @@ static hl_model *load_model(const char *rel)
     return m;
 }
 
-static hl_array *load_npy(const char *rel)
+__attribute__((unused)) static hl_array *load_npy(const char *rel)
 {
     hl_array *a = NULL;
     hl_error err = {0};
@@ -47,13 +51,16 @@ static hl_array *load_npy(const char *rel)
 
 /* Runs a registered method; returns the attribution (caller frees) or
  * NULL with a diagnostic. */
-static hl_array *run_method(const hl_model *m, const char *method,
+__attribute__((unused)) static hl_array *run_method(const hl_model *m, const char *method,
                             const hl_array *x, const hl_attr_params *p,
                             hl_attr_result *res_out)
 {
     hl_attr_result r;
     hl_error err = {0};
-    if (hl_attribute(m, method, x, p, NULL, &r, &err) != HL_OK) {
+    hl_attr_context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.threads = TEST_THREADS;
+    if (hl_attribute(m, method, x, p, &ctx, &r, &err) != HL_OK) {
         tap_diag("%s failed: %s", method, err.msg);
         return NULL;
     }
@@ -71,7 +78,7 @@ typedef struct test_call {
     hl_rng rng;
 } test_call;
 
-static void call_init(test_call *t, const hl_model *m, const hl_array *x,
+__attribute__((unused)) static void call_init(test_call *t, const hl_model *m, const hl_array *x,
                       const hl_attr_params *p, int target)
 {
     memset(t, 0, sizeof *t);
@@ -81,23 +88,24 @@ static void call_init(test_call *t, const hl_model *m, const hl_array *x,
     t->c.p = p;
     t->c.ctx = &t->ctx;
     t->c.target = target;
-    t->c.run = hl_run_new(m, 0);
+    t->ctx.threads = TEST_THREADS;
+    t->c.run = hl_run_new(m, TEST_THREADS);
     t->c.rng = &t->rng;
     t->c.output_value = hl_model_output_value(m);
     t->c.input_value = hl_model_input_value(m);
 }
 
-static void call_done(test_call *t)
+__attribute__((unused)) static void call_done(test_call *t)
 {
     hl_run_free(t->c.run);
     t->c.run = NULL;
 }
 
 /* Target logit of each of `batch` inputs, straight through the engine. */
-static int engine_logits(const hl_model *m, const float *inputs, int batch,
+__attribute__((unused)) static int engine_logits(const hl_model *m, const float *inputs, int batch,
                          int target, double *out)
 {
-    hl_run *r = hl_run_new(m, 0);
+    hl_run *r = hl_run_new(m, TEST_THREADS);
     hl_error err = {0};
     int ok = r && hl_run_forward(r, inputs, batch, &err) == HL_OK;
     if (ok) {
@@ -115,7 +123,7 @@ static int engine_logits(const hl_model *m, const float *inputs, int batch,
 
 /* Exact Shapley values of F features (ids[numel] in 0..F-1) by evaluating
  * all 2^F coalitions: phi_i = sum_S |S|!(F-|S|-1)!/F! (v(S+i) - v(S)). */
-static int brute_force_shapley(const hl_model *m, const hl_array *x,
+__attribute__((unused)) static int brute_force_shapley(const hl_model *m, const hl_array *x,
                                const float *base, const int *ids, int F,
                                int target, double *phi)
 {
@@ -156,7 +164,7 @@ static int brute_force_shapley(const hl_model *m, const hl_array *x,
 }
 
 /* Relative L2 between a per-element attribution and per-feature values. */
-static double rel_l2_features(const hl_array *a, const int *ids,
+__attribute__((unused)) static double rel_l2_features(const hl_array *a, const int *ids,
                               const double *phi)
 {
     int64_t n = hl_shape_numel(&a->shape);
@@ -169,7 +177,7 @@ static double rel_l2_features(const hl_array *a, const int *ids,
 }
 
 /* Grid ids computed here, independently of feature_mask.c. */
-static int *grid_ids(int C, int H, int W, int N)
+__attribute__((unused)) static int *grid_ids(int C, int H, int W, int N)
 {
     int *ids = malloc((size_t)C * H * W * sizeof *ids);
     int cols = (W + N - 1) / N;
@@ -182,7 +190,7 @@ static int *grid_ids(int C, int H, int W, int N)
 
 /* A little-endian int32 .npy (format 1.0), written here so the mask reader
  * is tested against an independent writer. */
-static int write_npy_int32(const char *path, const int64_t *shape, int ndim,
+__attribute__((unused)) static int write_npy_int32(const char *path, const int64_t *shape, int ndim,
                            const int32_t *data)
 {
     char dims[128] = "";
@@ -214,7 +222,7 @@ static int write_npy_int32(const char *path, const int64_t *shape, int ndim,
     return fclose(f) == 0;
 }
 
-static int arrays_equal(const hl_array *a, const hl_array *b)
+__attribute__((unused)) static int arrays_equal(const hl_array *a, const hl_array *b)
 {
     return a && b && hl_shape_equal(&a->shape, &b->shape) &&
            memcmp(a->data, b->data,

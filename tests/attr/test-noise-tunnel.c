@@ -177,6 +177,7 @@ static void progress_and_cancel(void)
         memset(&ctx, 0, sizeof ctx);
         ctx.progress = on_progress;
         ctx.progress_user = &log;
+        ctx.threads = TEST_THREADS;
         hl_attr_result r;
         hl_error err = {0};
         hl_status st = hl_attribute(m, methods[k], x, &p, &ctx, &r, &err);

@@ -37,7 +37,7 @@ static void occlusion_parity(const char *cas, int target)
     p.perturbations_per_eval = 1;
     hl_array *a1 = run_method(m, "occlusion", x, &p, NULL);
     double e1 = a && a1 ? tap_rel_l2(a1->data, a->data, hl_shape_numel(&a->shape)) : 1;
-    tap_ok(e1 < 1e-6, "%s: occlusion with 1 vs 64 perturbations per eval agree "
+    tap_ok(e1 < 1e-5, "%s: occlusion with 1 vs 64 perturbations per eval agree "
            "(rel L2 %.2e)", cas, e1);
     hl_array_free(a);
     hl_array_free(a1);
@@ -92,6 +92,7 @@ static void occlusion_unused_channel(void)
 {
     hl_model *m = load_model("attr2/blind.onnx");
     hl_array *x = load_npy("attr2/blind_input.npy");
+    hl_array *a = NULL;
     if (!m || !x) {
         tap_ok(0, "blind model loads");
         goto out;
@@ -103,7 +104,7 @@ static void occlusion_unused_channel(void)
     memcpy(p.strides, st, sizeof st);
     memcpy(p.window, win, sizeof win);
     strcpy(p.baseline, "zero");
-    hl_array *a = run_method(m, "occlusion", x, &p, NULL);
+    a = run_method(m, "occlusion", x, &p, NULL);
     if (!a) {
         tap_ok(0, "occlusion runs on the blind model");
         goto out;
@@ -253,17 +254,20 @@ static void bad_params(void)
     memcpy(p.window, win, sizeof win);
     hl_attr_result r;
     hl_error err = {0};
-    hl_status st = hl_attribute(m, "occlusion", x, &p, NULL, &r, &err);
+    hl_attr_context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.threads = TEST_THREADS;
+    hl_status st = hl_attribute(m, "occlusion", x, &p, &ctx, &r, &err);
     tap_ok(st == HL_ERR_ARG && strstr(err.msg, "window"),
            "occlusion: a window larger than the input is refused (%s)", err.msg);
     hl_attr_params_init(&p);
     strcpy(p.feature_mask, "grid:x");
-    st = hl_attribute(m, "feature_ablation", x, &p, NULL, &r, &err);
+    st = hl_attribute(m, "feature_ablation", x, &p, &ctx, &r, &err);
     tap_ok(st == HL_ERR_ARG && strstr(err.msg, "grid"),
            "feature_ablation: a bad grid spec is refused (%s)", err.msg);
     snprintf(p.feature_mask, sizeof p.feature_mask, "%s",
              data_path("captum/tinycnn/logits.npy"));
-    st = hl_attribute(m, "feature_ablation", x, &p, NULL, &r, &err);
+    st = hl_attribute(m, "feature_ablation", x, &p, &ctx, &r, &err);
     tap_ok(st != HL_OK, "feature_ablation: a mask .npy of the wrong shape or "
            "type is refused (%s)", err.msg);
 out:

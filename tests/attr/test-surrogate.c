@@ -52,7 +52,7 @@ static void lasso_kkt(void)
     }
     tap_ok(st == HL_OK && worst < 1e-8 && fabs(sr / sw) < 1e-10,
            "lasso fit satisfies the KKT conditions (worst violation %.1e)", worst);
-    tap_ok(zeros >= 1 && fabs(beta[0] - 1.5) < 0.05 && fabs(beta[5] - 2.0) < 0.05,
+    tap_ok(zeros >= 1 && fabs(beta[0] - 1.5) < 0.1 && fabs(beta[5] - 2.0) < 0.1,
            "lasso zeroes small coefficients (%d zero) and keeps the large ones "
            "(%.3f, %.3f)", zeros, beta[0], beta[5]);
 
