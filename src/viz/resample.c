@@ -66,9 +66,13 @@ void hl_viz_resample_rgb(const hl_image *img, int w, int h, uint8_t *out)
         memcpy(out, img->rgb, (size_t)w * h * 3);
         return;
     }
+    /* Vertical pass first into one source-width row of floats, then the
+     * horizontal pass from it: no image-sized temporary (touching a fresh
+     * image-sized buffer costs more than the arithmetic). */
     axis_contrib ax = {0}, ay = {0};
-    float *tmp = malloc((size_t)img->height * w * 3 * sizeof(float));
-    if (!tmp || !axis_contrib_init(&ax, img->width, w) ||
+    size_t row_len = (size_t)img->width * 3;
+    float *row = malloc(row_len * sizeof(float));
+    if (!row || !axis_contrib_init(&ax, img->width, w) ||
         !axis_contrib_init(&ay, img->height, h)) {
         /* Out of memory: nearest neighbour needs no buffers. */
         for (int y = 0; y < h; y++)
@@ -78,41 +82,39 @@ void hl_viz_resample_rgb(const hl_image *img, int w, int h, uint8_t *out)
                                        img->width +
                                    (size_t)(x * (int64_t)img->width / w)) * 3,
                        3);
-        free(tmp);
+        free(row);
         axis_contrib_free(&ax);
         axis_contrib_free(&ay);
         return;
     }
-    for (int y = 0; y < img->height; y++) {           /* horizontal pass */
-        const uint8_t *row = img->rgb + (size_t)y * img->width * 3;
+    for (int y = 0; y < h; y++) {
+        const float *wy = ay.weights + (size_t)y * ay.stride;
+        const uint8_t *src = img->rgb + (size_t)ay.first[y] * row_len;
+        for (size_t i = 0; i < row_len; i++)
+            row[i] = wy[0] * src[i];
+        for (int k = 1; k < ay.count[y]; k++) {
+            src += row_len;
+            float wk = wy[k];
+            for (size_t i = 0; i < row_len; i++)
+                row[i] += wk * src[i];
+        }
+        uint8_t *dst = out + (size_t)y * w * 3;
         for (int x = 0; x < w; x++) {
-            const float *wt = ax.weights + (size_t)x * ax.stride;
-            float acc[3] = {0, 0, 0};
-            for (int k = 0; k < ax.count[x]; k++) {
-                const uint8_t *p = row + (size_t)(ax.first[x] + k) * 3;
-                acc[0] += wt[k] * p[0], acc[1] += wt[k] * p[1];
-                acc[2] += wt[k] * p[2];
+            const float *wx = ax.weights + (size_t)x * ax.stride;
+            const float *p = row + (size_t)ax.first[x] * 3;
+            float acc0 = 0, acc1 = 0, acc2 = 0;
+            for (int k = 0; k < ax.count[x]; k++, p += 3) {
+                acc0 += wx[k] * p[0];
+                acc1 += wx[k] * p[1];
+                acc2 += wx[k] * p[2];
             }
-            memcpy(tmp + ((size_t)y * w + x) * 3, acc, sizeof acc);
+            float acc[3] = {acc0 + 0.5f, acc1 + 0.5f, acc2 + 0.5f};
+            for (int c = 0; c < 3; c++)
+                dst[x * 3 + c] = (uint8_t)(acc[c] < 0.0f ? 0.0f
+                                           : acc[c] > 255.0f ? 255.0f : acc[c]);
         }
     }
-    for (int y = 0; y < h; y++) {                     /* vertical pass */
-        const float *wt = ay.weights + (size_t)y * ay.stride;
-        for (int x = 0; x < w; x++) {
-            float acc[3] = {0, 0, 0};
-            for (int k = 0; k < ay.count[y]; k++) {
-                const float *p = tmp + ((size_t)(ay.first[y] + k) * w + x) * 3;
-                acc[0] += wt[k] * p[0], acc[1] += wt[k] * p[1];
-                acc[2] += wt[k] * p[2];
-            }
-            for (int c = 0; c < 3; c++) {
-                float v = acc[c] + 0.5f;
-                out[((size_t)y * w + x) * 3 + c] =
-                    (uint8_t)(v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
-            }
-        }
-    }
-    free(tmp);
+    free(row);
     axis_contrib_free(&ax);
     axis_contrib_free(&ay);
 }
