@@ -160,6 +160,9 @@ int cli_method_params(const cli_method_options *o, const hl_method_desc *m,
         *p = *defaults;
     else
         hl_attr_params_init(p);
+    if (o->target && !method_uses(m, "target"))
+        return cli_fail("--target does not apply to %s (it explains a layer "
+                        "or neuron, not a class)", m->name);
     if (!parse_target(o->target, in, &p->target))
         return 1;
     for (int i = 0; i < o->n; i++) {
@@ -171,8 +174,13 @@ int cli_method_params(const cli_method_options *o, const hl_method_desc *m,
                             d->name, m->name, list);
         }
         if (hl_param_set(p, d, o->items[i].value, &err) != HL_OK)
+        {
+            /* attr's messages already name the parameter. */
+            if (err.msg[0] && strstr(err.msg, d->name))
+                return cli_fail("%s", err.msg);
             return cli_fail("--%s: %s", d->name,
                             err.msg[0] ? err.msg : hl_status_name(err.status));
+        }
     }
     if (o->layer) {
         if (!m->needs_layer)
@@ -199,7 +207,16 @@ void cli_format_params(const hl_method_desc *m, const hl_attr_params *p,
     buf[0] = '\0';
     for (int i = 0; m->params && m->params[i] && len + 2 < size; i++) {
         const hl_param_desc *d = hl_param_find(m->params[i]);
-        if (!d || strcmp(d->name, "target") == 0)
+        if (!d || strcmp(d->name, "target") == 0 || strcmp(d->name, "layer") == 0)
+            continue;
+        /* Leave out what has no effect on this run. */
+        int nt_param = strcmp(d->name, "noise-tunnel") == 0 ||
+                       strcmp(d->name, "nt-samples") == 0 ||
+                       strcmp(d->name, "nt-stdevs") == 0;
+        if (nt_param && p->noise_tunnel == HL_NT_NONE)
+            continue;
+        if (strcmp(d->name, "seed") == 0 && !m->stochastic &&
+            p->noise_tunnel == HL_NT_NONE)
             continue;
         char value[256];
         hl_param_format(p, d, value, sizeof value);

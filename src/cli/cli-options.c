@@ -467,7 +467,7 @@ void cli_progress_update(void *user, double fraction)
     for (int i = 0; i < WIDTH; i++)
         bar[i] = i < filled ? '#' : '-';
     bar[WIDTH] = '\0';
-    fprintf(stderr, "\r%-24.24s [%s] %5.1f%%", p->label ? p->label : "",
+    fprintf(stderr, "\r%-36.36s [%s] %5.1f%%", p->label ? p->label : "",
             bar, fraction * 100.0);
     fflush(stderr);
 }
@@ -475,7 +475,7 @@ void cli_progress_update(void *user, double fraction)
 void cli_progress_done(cli_progress *p)
 {
     if (p->enabled && p->last_permille >= 0) {
-        fprintf(stderr, "\r%*s\r", 66, "");
+        fprintf(stderr, "\r%*s\r", 78, "");
         fflush(stderr);
     }
     p->last_permille = -1;

@@ -46,12 +46,26 @@ int cmd_layers(int argc, char **argv)
         goto out;
 
     int n = hl_model_num_nodes(in.model);
+    /* Column widths from the longest names (ONNX names can be long). */
+    int name_w = 4, op_w = 2, out_w = 6;
+    for (int i = 0; i < n; i++) {
+        hl_node_info info;
+        hl_model_node_info(in.model, i, &info);
+        const char *output = hl_model_value_name(in.model, info.output);
+        int l = (int)strlen(info.name);
+        name_w = l > name_w ? l : name_w;
+        l = (int)strlen(info.op);
+        op_w = l > op_w ? l : op_w;
+        l = output ? (int)strlen(output) : 0;
+        out_w = l > out_w ? l : out_w;
+    }
     if (json) {
         printf("{\"model\": ");
         cli_json_string(stdout, hl_model_name(in.model));
         printf(", \"nodes\": [");
     } else {
-        printf("%-4s %-40s %-22s %-40s %s\n", "#", "node", "op", "output", "shape");
+        printf("%-4s %-*s  %-*s  %-*s  %s\n", "#", name_w, "node", op_w, "op",
+               out_w, "output", "shape");
     }
     for (int i = 0; i < n; i++) {
         hl_node_info info;
@@ -71,8 +85,8 @@ int cmd_layers(int argc, char **argv)
                 printf("%s%lld", d ? ", " : "", (long long)info.shape.dims[d]);
             printf("]}");
         } else {
-            printf("%-4d %-40s %-22s %-40s %s\n", i, info.name, info.op,
-                   output ? output : "", shape);
+            printf("%-4d %-*s  %-*s  %-*s  %s\n", i, name_w, info.name, op_w,
+                   info.op, out_w, output ? output : "", shape);
         }
     }
     if (json)

@@ -200,6 +200,11 @@ int cmd_report(int argc, char **argv)
         cli_method_options these = mo;
         if (!it->method->needs_layer)
             these.layer = NULL;   /* --layer is for the layer methods only */
+        int uses_target = 0;
+        for (int k = 0; it->method->params && it->method->params[k]; k++)
+            uses_target |= strcmp(it->method->params[k], "target") == 0;
+        if (!uses_target)
+            these.target = NULL;
         if (cli_method_params(&these, it->method, &in, &defaults, &it->params))
             goto out;
         cli_format_params(it->method, &it->params, it->param_text,
@@ -231,7 +236,7 @@ int cmd_report(int argc, char **argv)
             goto out;
         }
         if (progress.enabled)
-            fprintf(stderr, "%-28s %8.2f s\n", label, it->result.seconds);
+            fprintf(stderr, "%-36s %8.2f s\n", label, it->result.seconds);
         total += it->result.seconds;
         it->shown = cli_attr_for_display(it->result.attr, in_h, in_w);
         if (!it->shown) {
