@@ -13,6 +13,9 @@ struct _HlParamPanel
   GtkDropDown    *method_dropdown;
   GtkLabel       *description_label;
   GtkGrid        *param_grid;
+  GtkGrid        *advanced_grid;
+  GtkWidget      *advanced_expander;
+  guint           rebuild_source;
 
   GtkStringList  *methods;        /* Captum names, grouped order */
   HlClassifier   *classifier;
@@ -29,6 +32,42 @@ enum { SIG_CHANGED, SIG_INVALID, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void rebuild_params (HlParamPanel *self);
+
+/* Speed and reproducibility knobs: under "More options". */
+static gboolean
+is_advanced (const char *name)
+{
+  static const char *const names[] = {
+    "internal-batch-size", "perturbations-per-eval", "seed", NULL };
+
+  return g_strv_contains (names, name);
+}
+
+/* The noise tunnel's own settings only matter when it is on. */
+static gboolean
+is_hidden (HlParamPanel *self,
+           const char   *name)
+{
+  return g_str_has_prefix (name, "nt-") && self->params.noise_tunnel == HL_NT_NONE;
+}
+
+static gboolean
+rebuild_idle (gpointer data)
+{
+  HlParamPanel *self = data;
+
+  self->rebuild_source = 0;
+  rebuild_params (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* From inside a widget's own signal: rebuild once the signal is over. */
+static void
+queue_rebuild (HlParamPanel *self)
+{
+  if (self->rebuild_source == 0)
+    self->rebuild_source = g_idle_add (rebuild_idle, self);
+}
 
 static void *
 field (hl_attr_params      *p,
@@ -123,7 +162,11 @@ enum_cb (GtkDropDown  *dd,
   guint i = gtk_drop_down_get_selected (dd);
 
   if (i != GTK_INVALID_LIST_POSITION)
-    apply_text (self, d, d->choices[i]);
+    {
+      apply_text (self, d, d->choices[i]);
+      if (!self->building && g_strcmp0 (d->name, "noise-tunnel") == 0)
+        queue_rebuild (self);
+    }
 }
 
 static void
@@ -138,7 +181,7 @@ layer_cb (GtkDropDown  *dd,
       apply_text (self, widget_desc (GTK_WIDGET (dd)), self->layer_names->pdata[i]);
       /* the neuron's ranges follow the layer */
       if (!self->building)
-        rebuild_params (self);
+        queue_rebuild (self);
     }
 }
 
@@ -197,6 +240,57 @@ neuron_limits (HlParamPanel *self,
     max[i] = (double) MAX (0, shape.dims[i + 1] - 1);
 }
 
+static void
+layer_setup_cb (GtkSignalListItemFactory *f,
+                GtkListItem              *item,
+                gpointer                  ellipsize)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  if (ellipsize)
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_START);
+      gtk_label_set_width_chars (GTK_LABEL (label), 16);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 16);
+    }
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+layer_bind_cb (GtkSignalListItemFactory *f,
+               GtkListItem              *item,
+               gpointer                  ellipsize)
+{
+  GtkStringObject *so = gtk_list_item_get_item (item);
+  const char *text = gtk_string_object_get_string (so);
+  GtkWidget *label = gtk_list_item_get_child (item);
+
+  if (ellipsize)
+    {
+      /* the button: the node name alone, its end visible */
+      const char *sep = strstr (text, "  ");
+      g_autofree char *name = sep ? g_strndup (text, (gsize) (sep - text)) : g_strdup (text);
+
+      gtk_label_set_text (GTK_LABEL (label), name);
+      gtk_widget_set_tooltip_text (label, text);
+    }
+  else
+    gtk_label_set_text (GTK_LABEL (label), text);
+}
+
+/* Layer names are long ("MobilenetV2/Conv_1/Relu6/act  Clip [1,1280,7,7]"):
+ * the button shows the end of the name, the list shows it whole. */
+static GtkListItemFactory *
+layer_factory (gboolean ellipsize)
+{
+  GtkListItemFactory *f = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (f, "setup", G_CALLBACK (layer_setup_cb), GINT_TO_POINTER (ellipsize));
+  g_signal_connect (f, "bind", G_CALLBACK (layer_bind_cb), GINT_TO_POINTER (ellipsize));
+  return f;
+}
+
 static GtkWidget *
 make_widget (HlParamPanel        *self,
              const hl_param_desc *d)
@@ -251,6 +345,11 @@ make_widget (HlParamPanel        *self,
         guint selected = GTK_INVALID_LIST_POSITION;
 
         w = gtk_drop_down_new (self->layer_labels ? g_object_ref (G_LIST_MODEL (self->layer_labels)) : NULL, NULL);
+        g_autoptr(GtkListItemFactory) button_f = layer_factory (TRUE);
+        g_autoptr(GtkListItemFactory) list_f = layer_factory (FALSE);
+
+        gtk_drop_down_set_factory (GTK_DROP_DOWN (w), button_f);
+        gtk_drop_down_set_list_factory (GTK_DROP_DOWN (w), list_f);
         gtk_drop_down_set_enable_search (GTK_DROP_DOWN (w), TRUE);
         gtk_drop_down_set_expression (GTK_DROP_DOWN (w),
                                       gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
@@ -302,11 +401,13 @@ rebuild_params (HlParamPanel *self)
 {
   const hl_method_desc *md = hl_method_find (hl_param_panel_get_method (self));
   GtkWidget *child;
-  int row = 0;
+  int row = 0, adv_row = 0;
 
   self->building = TRUE;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->param_grid))))
     gtk_grid_remove (self->param_grid, child);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->advanced_grid))))
+    gtk_grid_remove (self->advanced_grid, child);
   if (md == NULL)
     {
       gtk_label_set_text (self->description_label, "");
@@ -320,7 +421,7 @@ rebuild_params (HlParamPanel *self)
       g_autofree char *title = NULL;
       GtkWidget *label, *w;
 
-      if (d == NULL || g_strcmp0 (d->name, "target") == 0)
+      if (d == NULL || g_strcmp0 (d->name, "target") == 0 || is_hidden (self, d->name))
         continue;
       title = pretty_name (d->name);
       label = gtk_label_new (title);
@@ -328,10 +429,20 @@ rebuild_params (HlParamPanel *self)
       gtk_widget_set_tooltip_text (label, d->help);
       w = make_widget (self, d);
       gtk_label_set_mnemonic_widget (GTK_LABEL (label), w);
-      gtk_grid_attach (self->param_grid, label, 0, row, 1, 1);
-      gtk_grid_attach (self->param_grid, w, 1, row, 1, 1);
-      row++;
+      if (is_advanced (d->name))
+        {
+          gtk_grid_attach (self->advanced_grid, label, 0, adv_row, 1, 1);
+          gtk_grid_attach (self->advanced_grid, w, 1, adv_row, 1, 1);
+          adv_row++;
+        }
+      else
+        {
+          gtk_grid_attach (self->param_grid, label, 0, row, 1, 1);
+          gtk_grid_attach (self->param_grid, w, 1, row, 1, 1);
+          row++;
+        }
     }
+  gtk_widget_set_visible (self->advanced_expander, adv_row > 0);
   if (row == 0)
     {
       GtkWidget *label = gtk_label_new ("No parameters");
@@ -605,6 +716,7 @@ hl_param_panel_dispose (GObject *object)
 {
   HlParamPanel *self = HL_PARAM_PANEL (object);
 
+  g_clear_handle_id (&self->rebuild_source, g_source_remove);
   g_clear_pointer (&self->box, gtk_widget_unparent);
   g_clear_object (&self->classifier);
   g_clear_object (&self->methods);
@@ -634,6 +746,8 @@ hl_param_panel_class_init (HlParamPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HlParamPanel, method_dropdown);
   gtk_widget_class_bind_template_child (widget_class, HlParamPanel, description_label);
   gtk_widget_class_bind_template_child (widget_class, HlParamPanel, param_grid);
+  gtk_widget_class_bind_template_child (widget_class, HlParamPanel, advanced_grid);
+  gtk_widget_class_bind_template_child (widget_class, HlParamPanel, advanced_expander);
   gtk_widget_class_bind_template_callback (widget_class, reset_clicked_cb);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }

@@ -37,11 +37,10 @@ update_target_label (HlTargetPicker *self)
       gtk_label_set_text (self->target_label, "");
       return;
     }
-  text = g_strdup_printf ("Explaining: %s (%.1f%%)",
+  text = g_markup_printf_escaped ("Explaining <b>%s</b> (%.1f%%)",
                           hl_classifier_get_label (self->classifier, self->target),
                           100.0 * self->prediction->probs[self->target]);
-  gtk_label_set_text (self->target_label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->target_label), text);
+  gtk_label_set_markup (self->target_label, text);
 }
 
 static void
@@ -86,8 +85,8 @@ make_top_row (HlTargetPicker *self,
   gtk_grid_set_row_spacing (GTK_GRID (grid), 3);
   gtk_widget_set_margin_start (grid, 10);
   gtk_widget_set_margin_end (grid, 10);
-  gtk_widget_set_margin_top (grid, 6);
-  gtk_widget_set_margin_bottom (grid, 6);
+  gtk_widget_set_margin_top (grid, 4);
+  gtk_widget_set_margin_bottom (grid, 5);
   gtk_label_set_xalign (GTK_LABEL (name), 0);
   gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (name, TRUE);

@@ -121,8 +121,13 @@ update_titles (HlWindow *self)
   else
     subtitle = g_strdup ("Loading model…");
   gtk_label_set_text (self->subtitle_label, subtitle);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->subtitle_label),
-                               self->classifier ? hl_classifier_get_path (self->classifier) : NULL);
+  if (self->classifier)
+    {
+      g_autofree char *tip = g_strdup_printf ("%s\nClick to open another model (.onnx)",
+                                              hl_classifier_get_path (self->classifier));
+
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->subtitle_label), tip);
+    }
 }
 
 static void

@@ -345,6 +345,12 @@ main (int argc, char **argv)
           "two results pinned (a duplicate pin is ignored)");
   act_s ("page", "compare");
   settle ();
+  if (g_getenv ("HL_APP_TEST_SHOTS"))   /* for looking at the grid by eye */
+    {
+      g_autofree char *p = g_build_filename (g_getenv ("HL_APP_TEST_SHOTS"), "compare.png", NULL);
+
+      hl_window_save_screenshot (win, p, NULL);
+    }
   act_s ("page", "view");
 
   /* --- exports ------------------------------------------------------------ */
