@@ -59,4 +59,122 @@ hl_status hl_attr_find_layer(hl_attr_call *c, int *value, hl_error *err);
 hl_status hl_attr_make_baseline(hl_attr_call *c, const char *spec,
                                 hl_array **out, hl_error *err);
 
+
+/* ---- part 1 (attr1): method functions and shared helpers ----------- */
+
+/* gradient.c */
+hl_status hl_method_saliency(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_input_x_gradient(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_guided_backprop(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_deconvolution(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* path.c */
+hl_status hl_method_integrated_gradients(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* deeplift.c */
+hl_status hl_method_deep_lift(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* layer.c */
+hl_status hl_method_layer_grad_cam(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_guided_grad_cam(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_layer_activation(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_layer_gradient_x_activation(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_layer_integrated_gradients(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_layer_deep_lift(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* neuron.c */
+hl_status hl_method_neuron_gradient(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_neuron_integrated_gradients(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_neuron_conductance(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_neuron_guided_backprop(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+
+/* quadrature.c: IG step positions (alphas) and weights (step sizes) of
+ * Captum's approximation methods, n points. Riemann rules need n > 1. */
+hl_status hl_attr_quadrature(hl_ig_method method, int n, double *alphas,
+                             double *weights, hl_error *err);
+/* Legendre-Gauss nodes (ascending) and weights on [-1, 1], like numpy's
+ * leggauss. */
+void hl_attr_leggauss(int n, double *nodes, double *weights);
+
+/* interpolate.c: LayerAttribution.interpolate (PyTorch F.interpolate,
+ * nearest: src = floor(dst * in / out); bilinear: align_corners=False) of
+ * n*c maps of ih x iw into oh x ow. */
+void hl_attr_interpolate(const float *src, int maps, int ih, int iw,
+                         float *dst, int oh, int ow, hl_interp mode);
+/* Store a layer-space map (layer shape) in out->attr, upsampled to the
+ * input's H x W when c->p->interpolate is set (4-D layers only). */
+hl_status hl_attr_store_layer_map(hl_attr_call *c, const float *map,
+                                  const hl_shape *shape, hl_attr_result *out,
+                                  hl_error *err);
+
+/* common.c */
+int64_t hl_attr_input_numel(const hl_attr_call *c); /* per batch row */
+/* Steps per engine batch for path methods: p->internal_batch_size, or an
+ * automatic size bounding the memory when it is 0. */
+int hl_attr_step_batch(const hl_attr_call *c, int n_steps);
+/* The value where a layer method reads/differentiates: the layer's output,
+ * or its (first data) input with p->attribute_to_layer_input. */
+hl_status hl_attr_layer_value(hl_attr_call *c, int *value, hl_error *err);
+
+/* path.c: the straight-line path integral shared by IG-style methods,
+ * from `start` (the baseline) to `end` (the input), both of `numel` floats
+ * per point (input space, or a layer's space for layer IG). grad_fn fills
+ * grads (batch x numel) at `batch` points of the path; total[i] =
+ * sum_k weight_k * grad_k[i] (double) with the quadrature of
+ * p->ig_method / p->n_steps, in batches of hl_attr_step_batch, ticking
+ * progress between batches. */
+typedef hl_status (*hl_path_grad_fn)(hl_attr_call *c, const float *points,
+                                     int batch, float *grads, void *user,
+                                     hl_error *err);
+hl_status hl_attr_path_integral(hl_attr_call *c, const float *start,
+                                const float *end, int64_t numel,
+                                hl_path_grad_fn grad_fn, void *user,
+                                double *total, hl_error *err);
+
+/* deeplift.c: forward the baseline in a new reference run (*reference,
+ * freed by the caller) and the input in c->run, then backward from the
+ * target logit with HL_RULE_DEEPLIFT. Afterwards hl_run_grad(c->run, v)
+ * are DeepLift multipliers and hl_run_value(*reference, v) the baseline's
+ * activations. */
+hl_status hl_attr_deeplift_backward(hl_attr_call *c, const float *baseline,
+                                    hl_run **reference, hl_error *err);
+
+/* ---- part 2 (attr2): method functions and replay entry points ------ */
+
+/* perturbation.c */
+hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_shapley_value_sampling(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* surrogate.c */
+hl_status hl_method_lime(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_kernel_shap(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* shap.c */
+hl_status hl_method_gradient_shap(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_deep_lift_shap(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+
+/* The surrogate fits of lime (alpha > 0: sklearn's Lasso objective
+ * 1/(2 sum w) sum_i w_i (y_i - c - z_i.beta)^2 + alpha |beta|_1) and
+ * kernel_shap (alpha = 0: weighted least squares, minimum norm) on n
+ * samples z [n x F] row-major, y [n], weights w [n]. */
+hl_status hl_attr_fit_surrogate(int n, int F, const double *z,
+                                const double *y, const double *w,
+                                double alpha, double *beta, double *intercept,
+                                hl_error *err);
+
+/* GradientSHAP with explicit draws (for replaying Captum's): baselines is
+ * the set [K,C,H,W]; for draw s, baseline_index[s] in 0..K-1, alpha[s] in
+ * [0,1] and, when noise != NULL, noise[s * numel ...] added to the input. */
+hl_status hl_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines,
+                                      int n_samples, const int *baseline_index,
+                                      const double *alpha, const float *noise,
+                                      hl_attr_result *out, hl_error *err);
+
+/* noise_tunnel.c: run `inner` on p->nt_samples noisy copies of the input
+ * (noise N(0, p->nt_stdevs^2) from c->rng) and combine per p->noise_tunnel. */
+hl_status hl_noise_tunnel_run(hl_attr_call *c, hl_method_fn inner,
+                              hl_attr_result *out, hl_error *err);
+/* The same with explicit noise [nt_samples x input numel] (NULL: draw it
+ * from c->rng with p->nt_stdevs). */
+hl_status hl_noise_tunnel_with_noise(hl_attr_call *c, hl_method_fn inner,
+                                     hl_noise_tunnel type, int nt_samples,
+                                     const float *noise, hl_attr_result *out,
+                                     hl_error *err);
+
 #endif

@@ -1,0 +1,171 @@
+/* Helpers every method uses: progress/cancel, target gradients and logits
+ * in batches, layer lookup. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr-private.h"
+/* Value kinds (computed from the input or constant) are not in the public
+ * engine API. */
+#include "../engine/graph.h"
+
+hl_status hl_attr_tick(hl_attr_call *c, double fraction, hl_error *err)
+{
+    if (fraction < 0.0)
+        fraction = 0.0;
+    if (fraction > 1.0)
+        fraction = 1.0;
+    if (c->ctx->progress)
+        c->ctx->progress(c->ctx->progress_user, fraction);
+    if (c->ctx->cancel && *c->ctx->cancel)
+        return hl_error_set(err, HL_ERR_CANCELLED, "attribution cancelled");
+    return HL_OK;
+}
+
+int64_t hl_attr_input_numel(const hl_attr_call *c)
+{
+    return hl_shape_numel(&c->input->shape); /* batch is 1 */
+}
+
+/* Without an explicit internal_batch_size, keep the inputs of one batch
+ * under ~2M floats (8 MB; activations scale with it): 13 steps of a
+ * 224x224 RGB input per batch, every step at once for small inputs. */
+int hl_attr_step_batch(const hl_attr_call *c, int n_steps)
+{
+    int b = c->p->internal_batch_size;
+    if (b <= 0) {
+        int64_t numel = hl_attr_input_numel(c);
+        int64_t cap = numel > 0 ? ((int64_t)1 << 21) / numel : 1;
+        b = cap < 1 ? 1 : cap > 100000 ? 100000 : (int)cap;
+    }
+    if (b > n_steps)
+        b = n_steps;
+    return b < 1 ? 1 : b;
+}
+
+/* Output rows of the run's last forward: classes per batch row. */
+static hl_status output_classes(hl_attr_call *c, const float **logits,
+                                int64_t *classes, hl_error *err)
+{
+    hl_shape s;
+    *logits = hl_run_value(c->run, c->output_value, &s);
+    int batch = hl_run_batch(c->run);
+    if (!*logits || batch < 1)
+        return hl_error_set(err, HL_ERR_ARG, "%s: no model output after forward",
+                            hl_model_name(c->model));
+    *classes = hl_shape_numel(&s) / batch;
+    if (c->target < 0 || c->target >= *classes)
+        return hl_error_set(err, HL_ERR_ARG, "target %d out of range (%lld classes)",
+                            c->target, (long long)*classes);
+    return HL_OK;
+}
+
+hl_status hl_attr_target_grad(hl_attr_call *c, const float *inputs, int batch,
+                              hl_backward_rule rule, const hl_run *reference,
+                              float *grad, float *logits_target, hl_error *err)
+{
+    hl_status st = hl_run_forward(c->run, inputs, batch, err);
+    if (st != HL_OK)
+        return st;
+    const float *logits;
+    int64_t k;
+    st = output_classes(c, &logits, &k, err);
+    if (st != HL_OK)
+        return st;
+    if (logits_target)
+        for (int b = 0; b < batch; b++)
+            logits_target[b] = logits[(int64_t)b * k + c->target];
+    float *seed = calloc((size_t)(k * batch), sizeof *seed);
+    if (!seed)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (gradient seed)");
+    for (int b = 0; b < batch; b++)
+        seed[(int64_t)b * k + c->target] = 1.0f;
+    st = hl_run_backward(c->run, c->output_value, seed, rule, reference, err);
+    free(seed);
+    if (st != HL_OK)
+        return st;
+    if (grad) {
+        const float *g = hl_run_input_grad(c->run);
+        size_t n = (size_t)(hl_attr_input_numel(c) * batch);
+        if (g)
+            memcpy(grad, g, n * sizeof *grad);
+        else /* the output does not depend on the input at all */
+            memset(grad, 0, n * sizeof *grad);
+    }
+    return HL_OK;
+}
+
+hl_status hl_attr_target_logits(hl_attr_call *c, const float *inputs,
+                                int batch, int max_batch, float *logits_target,
+                                hl_error *err)
+{
+    int64_t numel = hl_attr_input_numel(c);
+    if (max_batch <= 0)
+        max_batch = batch;
+    for (int b0 = 0; b0 < batch; b0 += max_batch) {
+        int nb = batch - b0 < max_batch ? batch - b0 : max_batch;
+        hl_status st = hl_run_forward(c->run, inputs + (int64_t)b0 * numel, nb, err);
+        if (st != HL_OK)
+            return st;
+        const float *logits;
+        int64_t k;
+        st = output_classes(c, &logits, &k, err);
+        if (st != HL_OK)
+            return st;
+        for (int b = 0; b < nb; b++)
+            logits_target[b0 + b] = logits[(int64_t)b * k + c->target];
+    }
+    return HL_OK;
+}
+
+/* "a, b, c, ... (N layers; see heatlens-cli layers)" */
+static void layer_examples(const hl_model *m, char *buf, size_t size)
+{
+    int n = hl_model_num_nodes(m);
+    size_t len = 0;
+    buf[0] = '\0';
+    int shown = 0;
+    /* The last nodes are the interesting ones for GradCAM; list the
+     * 4-D outputs from the end. */
+    for (int i = n - 1; i >= 0 && shown < 6; i--) {
+        hl_node_info info;
+        hl_model_node_info(m, i, &info);
+        if (info.shape.ndim != 4)
+            continue;
+        int w = snprintf(buf + len, size - len, "%s%s", shown ? ", " : "", info.name);
+        if (w < 0 || (size_t)w >= size - len)
+            break;
+        len += (size_t)w;
+        shown++;
+    }
+    snprintf(buf + len, size - len, "%s... %d nodes; see 'heatlens-cli layers'",
+             shown ? ", " : "", n);
+}
+
+hl_status hl_attr_find_layer(hl_attr_call *c, int *value, hl_error *err)
+{
+    const char *name = c->p->layer;
+    char examples[320];
+    if (!name[0]) {
+        layer_examples(c->model, examples, sizeof examples);
+        return hl_error_set(err, HL_ERR_ARG, "this method needs --layer (e.g. %s)", examples);
+    }
+    int v = hl_model_find_value(c->model, name);
+    if (v < 0 || v == c->input_value) {
+        layer_examples(c->model, examples, sizeof examples);
+        return hl_error_set(err, HL_ERR_ARG, "--layer: no node or value named '%s' in %s (e.g. %s)",
+                            name, hl_model_name(c->model), examples);
+    }
+    /* It must be computed from the input (not a weight): a node output,
+     * or a value the loader kept as an alias of one (e.g. a Conv output
+     * whose BatchNormalization was folded into it). */
+    int found = c->model->values[v].kind == HL_VAL_DYNAMIC;
+    hl_shape s;
+    if (!found || hl_model_value_shape(c->model, v, &s) != HL_OK || s.ndim < 2) {
+        layer_examples(c->model, examples, sizeof examples);
+        return hl_error_set(err, HL_ERR_ARG, "--layer: '%s' is not a layer output computed from the input (e.g. %s)",
+                            name, examples);
+    }
+    *value = v;
+    return HL_OK;
+}

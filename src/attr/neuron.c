@@ -1,0 +1,209 @@
+/* Neuron methods (Captum's NeuronGradient, NeuronIntegratedGradients,
+ * NeuronConductance, NeuronGuidedBackprop): the neuron is element
+ * (C,H,W) of the layer; its gradient is a backward from the layer's value
+ * seeded one-hot at that element. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr-private.h"
+
+typedef struct neuron_ref {
+    int value;          /* layer value id */
+    int64_t numel;      /* layer elements per batch row */
+    int64_t index;      /* flat index of the neuron within a row */
+} neuron_ref;
+
+/* --neuron C,H,W addresses the trailing (non-batch) dims of the layer;
+ * a layer with fewer dims uses the leading components, the rest must be 0. */
+static hl_status find_neuron(hl_attr_call *c, neuron_ref *n, hl_error *err)
+{
+    hl_shape s;
+    hl_status st = hl_attr_layer_value(c, &n->value, err);
+    if (st != HL_OK)
+        return st;
+    if (hl_model_value_shape(c->model, n->value, &s) != HL_OK)
+        return hl_error_set(err, HL_ERR_ARG, "layer '%s': unknown shape", c->p->layer);
+    s.dims[0] = 1;
+    int k = s.ndim - 1;
+    const int *nu = c->p->neuron;
+    char buf[64];
+    if (k < 1 || k > 3)
+        return hl_error_set(err, HL_ERR_SHAPE, "--neuron: layer '%s' has shape %s; neurons need 1 to 3 dims after the batch",
+                            c->p->layer, hl_shape_format(&s, buf, sizeof buf));
+    int64_t idx = 0;
+    for (int i = 0; i < 3; i++) {
+        if (i < k) {
+            if (nu[i] < 0 || nu[i] >= s.dims[i + 1])
+                return hl_error_set(err, HL_ERR_ARG, "--neuron %d,%d,%d is outside layer '%s' of shape %s",
+                                    nu[0], nu[1], nu[2], c->p->layer,
+                                    hl_shape_format(&s, buf, sizeof buf));
+            idx = idx * s.dims[i + 1] + nu[i];
+        } else if (nu[i] != 0) {
+            return hl_error_set(err, HL_ERR_ARG, "--neuron %d,%d,%d: layer '%s' of shape %s has only %d index(es)",
+                                nu[0], nu[1], nu[2], c->p->layer,
+                                hl_shape_format(&s, buf, sizeof buf), k);
+        }
+    }
+    n->numel = hl_shape_numel(&s);
+    n->index = idx;
+    return HL_OK;
+}
+
+/* Backward from the neuron of every row of the run's last forward; input
+ * gradients into grads (batch x input numel). */
+static hl_status neuron_backward(hl_attr_call *c, const neuron_ref *n,
+                                 int batch, hl_backward_rule rule,
+                                 float *grads, hl_error *err)
+{
+    float *seed = calloc((size_t)(n->numel * batch), sizeof *seed);
+    if (!seed)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (neuron seed)");
+    for (int b = 0; b < batch; b++)
+        seed[(int64_t)b * n->numel + n->index] = 1.0f;
+    hl_status st = hl_run_backward(c->run, n->value, seed, rule, NULL, err);
+    free(seed);
+    if (st != HL_OK)
+        return st;
+    size_t total = (size_t)(hl_attr_input_numel(c) * batch);
+    const float *g = hl_run_input_grad(c->run);
+    if (g)
+        memcpy(grads, g, total * sizeof *grads);
+    else
+        memset(grads, 0, total * sizeof *grads);
+    return HL_OK;
+}
+
+static hl_status neuron_input_gradient(hl_attr_call *c, hl_backward_rule rule,
+                                       hl_attr_result *out, hl_error *err)
+{
+    neuron_ref n;
+    hl_status st = find_neuron(c, &n, err);
+    if (st == HL_OK)
+        st = hl_run_forward(c->run, c->input->data, 1, err);
+    if (st != HL_OK)
+        return st;
+    hl_array *a = hl_array_new(&c->input->shape);
+    if (!a)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (attribution)");
+    st = neuron_backward(c, &n, 1, rule, a->data, err);
+    if (st != HL_OK) {
+        hl_array_free(a);
+        return st;
+    }
+    out->attr = a;
+    return hl_attr_tick(c, 1.0, err);
+}
+
+hl_status hl_method_neuron_gradient(hl_attr_call *c, hl_attr_result *out, hl_error *err)
+{
+    return neuron_input_gradient(c, HL_RULE_GRADIENT, out, err);
+}
+
+hl_status hl_method_neuron_guided_backprop(hl_attr_call *c, hl_attr_result *out,
+                                           hl_error *err)
+{
+    return neuron_input_gradient(c, HL_RULE_GUIDED, out, err);
+}
+
+/* Gradient of the neuron at points of the path. */
+static hl_status neuron_ig_grad(hl_attr_call *c, const float *points, int batch,
+                                float *grads, void *user, hl_error *err)
+{
+    const neuron_ref *n = user;
+    hl_status st = hl_run_forward(c->run, points, batch, err);
+    if (st == HL_OK)
+        st = neuron_backward(c, n, batch, HL_RULE_GRADIENT, grads, err);
+    return st;
+}
+
+/* NeuronConductance: dF/dA_n (target backward, read at the neuron) times
+ * dA_n/dx (neuron backward), at each point of the path. */
+static hl_status neuron_cond_grad(hl_attr_call *c, const float *points, int batch,
+                                  float *grads, void *user, hl_error *err)
+{
+    const neuron_ref *n = user;
+    float *mid = malloc(sizeof(float) * (size_t)batch);
+    if (!mid)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (conductance)");
+    hl_status st = hl_attr_target_grad(c, points, batch, HL_RULE_GRADIENT, NULL,
+                                       NULL, NULL, err);
+    if (st == HL_OK) {
+        const float *g = hl_run_grad(c->run, n->value, NULL);
+        for (int b = 0; b < batch; b++)
+            mid[b] = g ? g[(int64_t)b * n->numel + n->index] : 0.0f;
+        st = neuron_backward(c, n, batch, HL_RULE_GRADIENT, grads, err);
+    }
+    if (st == HL_OK) {
+        int64_t numel = hl_attr_input_numel(c);
+        for (int b = 0; b < batch; b++)
+            for (int64_t i = 0; i < numel; i++)
+                grads[(int64_t)b * numel + i] *= mid[b];
+    }
+    free(mid);
+    return st;
+}
+
+/* (x - b) * path integral of grad_fn; the delta of neuron IG compares with
+ * the neuron's own change A_n(x) - A_n(b) (Captum returns none). */
+static hl_status neuron_path(hl_attr_call *c, hl_path_grad_fn fn, int with_delta,
+                             hl_attr_result *out, hl_error *err)
+{
+    neuron_ref n;
+    const int64_t numel = hl_attr_input_numel(c);
+    hl_array *base = NULL, *a = NULL;
+    double *total = NULL;
+    hl_status st = find_neuron(c, &n, err);
+    if (st == HL_OK)
+        st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
+    if (st != HL_OK)
+        goto done;
+    a = hl_array_new(&c->input->shape);
+    total = malloc(sizeof(double) * (size_t)numel);
+    if (!a || !total) {
+        st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (attribution)");
+        goto done;
+    }
+    st = hl_attr_path_integral(c, base->data, c->input->data, numel, fn, &n, total, err);
+    if (st != HL_OK)
+        goto done;
+    double sum = 0.0;
+    for (int64_t i = 0; i < numel; i++) {
+        a->data[i] = (float)(total[i] * ((double)c->input->data[i] - base->data[i]));
+        sum += a->data[i];
+    }
+    if (with_delta) {
+        const float *v;
+        double nx, nb;
+        st = hl_run_forward(c->run, c->input->data, 1, err);
+        if (st != HL_OK || !(v = hl_run_value(c->run, n.value, NULL)))
+            goto done;
+        nx = v[n.index];
+        st = hl_run_forward(c->run, base->data, 1, err);
+        if (st != HL_OK || !(v = hl_run_value(c->run, n.value, NULL)))
+            goto done;
+        nb = v[n.index];
+        out->has_delta = 1;
+        out->delta = sum - (nx - nb);
+    }
+    out->attr = a;
+    a = NULL;
+done:
+    if (st == HL_OK && a) /* a layer value missing after forward */
+        st = hl_error_set(err, HL_ERR_ARG, "layer '%s' was not computed", c->p->layer);
+    hl_array_free(a);
+    hl_array_free(base);
+    free(total);
+    return st;
+}
+
+hl_status hl_method_neuron_integrated_gradients(hl_attr_call *c, hl_attr_result *out,
+                                                hl_error *err)
+{
+    return neuron_path(c, neuron_ig_grad, 1, out, err);
+}
+
+hl_status hl_method_neuron_conductance(hl_attr_call *c, hl_attr_result *out,
+                                       hl_error *err)
+{
+    return neuron_path(c, neuron_cond_grad, 0, out, err);
+}
