@@ -33,7 +33,7 @@ if [ ! -x "$CLI" ]; then
     exit 0
 fi
 # Every run is bounded: a hang becomes a failed check, not a stalled suite.
-if command -v timeout >/dev/null 2>&1; then RUN="timeout 300"; else RUN=""; fi
+if command -v timeout >/dev/null 2>&1; then RUN="timeout 120"; else RUN=""; fi
 if command -v /usr/bin/python3 >/dev/null 2>&1; then PY=/usr/bin/python3
 elif command -v python3 >/dev/null 2>&1; then PY=python3
 else PY=""; fi
