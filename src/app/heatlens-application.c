@@ -81,8 +81,9 @@ screenshot_tick (GtkWidget     *widget,
   HlApplication *self = data;
   g_autoptr(GError) error = NULL;
 
-  /* a couple of frames so the new overlay and labels are laid out and drawn */
-  if (++self->screenshot_ticks < 3)
+  /* a couple of frames after mapping, so the new overlay and labels are
+   * laid out and drawn */
+  if (!gtk_widget_get_mapped (widget) || ++self->screenshot_ticks < 3)
     return G_SOURCE_CONTINUE;
   if (!hl_window_save_screenshot (HL_WINDOW (widget), self->screenshot, &error))
     {

@@ -209,6 +209,8 @@ thumbs_done_cb (GObject      *source,
         pic = gtk_picture_new_for_paintable (textures->pdata[i]);
       else
         pic = gtk_image_new_from_icon_name ("image-missing-symbolic");
+      if (GTK_IS_PICTURE (pic))
+        gtk_picture_set_can_shrink (GTK_PICTURE (pic), TRUE);
       gtk_widget_set_size_request (pic, THUMB_SIZE, THUMB_SIZE * 3 / 4);
       label = gtk_label_new (base);
       gtk_widget_add_css_class (label, "caption");
