@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "pool.h"
 
-#define HL_POOL_SPIN 20000 /* polls before a worker or the caller sleeps */
+#define HL_POOL_SPIN 500 /* polls before a worker or the caller sleeps */
 
 struct hl_pool {
     int threads;               /* including the calling thread */
