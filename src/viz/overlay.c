@@ -194,17 +194,17 @@ hl_status hl_viz_render_rgb(const hl_viz_norm *n, const hl_image *photo,
     hl_crop_map m;
     if (map) {
         m = *map;
-        if (m.input_width != nw || m.input_height != nh)
-            return hl_error_set(err, HL_ERR_SHAPE,
-                                "render: attribution is %dx%d but the crop "
-                                "map's model input is %dx%d",
-                                nw, nh, m.input_width, m.input_height);
         if (!(m.sx > 0.0 && m.sy > 0.0) || m.photo_width < 1 ||
-            m.photo_height < 1)
+            m.photo_height < 1 || m.input_width < 1 || m.input_height < 1)
             return hl_error_set(err, HL_ERR_ARG,
                                 "render: crop map scale %g,%g / photo %dx%d "
                                 "must be positive", m.sx, m.sy,
                                 m.photo_width, m.photo_height);
+        /* A coarser (or finer) grid than the model input, e.g. a layer
+         * attribution not upsampled, covers the same crop. */
+        m.sx *= (double)m.input_width / nw;
+        m.sy *= (double)m.input_height / nh;
+        m.input_width = nw, m.input_height = nh;
         if (photo && (photo->width != m.photo_width ||
                       photo->height != m.photo_height))
             return hl_error_set(err, HL_ERR_SHAPE,

@@ -11,7 +11,7 @@
 #endif
 
 /* Heights inside HL_REPORT_PANEL_EXTRA: title above the image, colour bar
- * and text lines below it. */
+ * and 6 text lines below it (parameters may take two). */
 #define TITLE_H 24
 #define BAR_H 44
 #define LINE_H 16
@@ -66,6 +66,53 @@ static void show_fitted(cairo_t *cr, double x, double y, double max_w,
     }
     cairo_move_to(cr, x, y);
     cairo_show_text(cr, buf);
+}
+
+/* Greedy word wrap on spaces into at most max_lines lines (the last one
+ * cut with "..."); returns the number of lines drawn. */
+static int show_wrapped(cairo_t *cr, double x, double y, double max_w,
+                        double line_h, int max_lines, const char *text)
+{
+    char line[512];
+    const char *p = text;
+    int n = 0;
+    while (*p && n < max_lines) {
+        if (n == max_lines - 1) {
+            show_fitted(cr, x, y + n * line_h, max_w, p);
+            return n + 1;
+        }
+        /* take words while they fit */
+        size_t best = 0, len = 0;
+        for (;;) {
+            const char *sp = strchr(p + len, ' ');
+            size_t next = sp ? (size_t)(sp - p) : strlen(p);
+            if (next >= sizeof line)
+                break;
+            memcpy(line, p, next);
+            line[next] = '\0';
+            cairo_text_extents_t e;
+            cairo_text_extents(cr, line, &e);
+            if (e.x_advance > max_w && best > 0)
+                break;
+            best = next;
+            if (!sp || e.x_advance > max_w)
+                break;
+            len = next + 1;
+        }
+        if (best == 0) { /* one long word: cut it */
+            show_fitted(cr, x, y + n * line_h, max_w, p);
+            return n + 1;
+        }
+        memcpy(line, p, best);
+        line[best] = '\0';
+        cairo_move_to(cr, x, y + n * line_h);
+        cairo_show_text(cr, line);
+        n++;
+        p += best;
+        while (*p == ' ')
+            p++;
+    }
+    return n;
 }
 
 static void set_font(cairo_t *cr, double size, int bold)
@@ -214,7 +261,7 @@ static hl_status draw_report(cairo_t *cr, const void *vctx, hl_error *err)
         set_font(cr, 11, 0);
         cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
         if (p) {
-            const char *lines[5];
+            const char *lines[4];
             char l_params[300], l_viz[160], l_target[300], l_model[300],
                 l_time[160];
             snprintf(l_params, sizeof l_params, "%s",
@@ -234,10 +281,11 @@ static hl_status draw_report(cairo_t *cr, const void *vctx, hl_error *err)
                 snprintf(l_time + used, sizeof l_time - used,
                          "%sconvergence delta: %.3g", used ? ", " : "",
                          p->delta);
-            lines[0] = l_params, lines[1] = l_viz, lines[2] = l_target;
-            lines[3] = l_model, lines[4] = l_time;
-            for (int k = 0; k < 5; k++)
-                show_fitted(cr, x, ty + LINE_H * (k + 1) - 4, cell, lines[k]);
+            show_wrapped(cr, x, ty + LINE_H - 4, cell, LINE_H, 2, l_params);
+            lines[0] = l_viz, lines[1] = l_target;
+            lines[2] = l_model, lines[3] = l_time;
+            for (int k = 0; k < 4; k++)
+                show_fitted(cr, x, ty + LINE_H * (k + 3) - 4, cell, lines[k]);
         } else {
             snprintf(line, sizeof line, "%d x %d pixels", info->photo->width,
                      info->photo->height);
@@ -308,14 +356,6 @@ hl_status hl_report_write(const char *path, const hl_report_info *info,
         if (!st)
             st = hl_viz_normalize(panels[i].attr, o->sign, o->outlier_perc,
                                   &c.norms[i], err);
-        if (!st && info->map &&
-            (info->map->input_width != hl_viz_norm_width(c.norms[i]) ||
-             info->map->input_height != hl_viz_norm_height(c.norms[i])))
-            st = hl_error_set(err, HL_ERR_SHAPE,
-                              "attribution is %dx%d, model input %dx%d",
-                              hl_viz_norm_width(c.norms[i]),
-                              hl_viz_norm_height(c.norms[i]),
-                              info->map->input_width, info->map->input_height);
         if (st) {
             if (err) {
                 char msg[sizeof err->msg];

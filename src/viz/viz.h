@@ -108,7 +108,9 @@ const char *hl_colormap_names(void);
 hl_colormap_id hl_colormap_resolve(hl_colormap_id cmap, hl_viz_sign sign);
 
 /* Colour of t in [0,1] exactly as matplotlib: bin floor(t*256) of the
- * 256-entry table, clamped to 0..255 (NaN -> bin 0). rgb receives 3 bytes. */
+ * 256-entry table, clamped to 0..255 (NaN -> bin 0). rgb receives 3 bytes.
+ * HL_CMAP_DEFAULT here means Blues (resolve it for a sign first). For a
+ * normalised value v: t = (v - vmin) / (vmax - vmin), see below. */
 void hl_colormap_lookup(hl_colormap_id cmap, double t, uint8_t rgb[3]);
 
 /* Captum's vmin/vmax for a sign: all -> -1, 1; the others -> 0, 1. */
@@ -137,8 +139,8 @@ typedef struct hl_viz_norm hl_viz_norm;
  * = 0"; we return a map of zeros with hl_viz_norm_is_zero() = 1 so the
  * caller can say "attribution is zero everywhere" (for that sign). When t
  * is 0 but some values are not (outlier_perc 100 with zeros present) each
- * value becomes its sign, the limit of clip(s/t) for t -> 0+. NaN/Inf in attr or outlier_perc outside
- * [0,100]: HL_ERR_ARG. */
+ * value becomes its sign, the limit of clip(s/t) for t -> 0+.
+ * NaN/Inf in attr or outlier_perc outside [0,100]: HL_ERR_ARG. */
 hl_status hl_viz_normalize(const hl_array *attr, hl_viz_sign sign,
                            double outlier_perc, hl_viz_norm **out,
                            hl_error *err);
@@ -198,7 +200,9 @@ hl_status hl_viz_check(const hl_viz_norm *n, const hl_viz_options *o,
  *   original_image:    p
  * Full-photo renders sample v bilinearly (edges clamped) at each output
  * pixel's centre mapped through the crop map; outside the crop the pixel
- * is p * (1 - outside_dim) (greyscale for blended_heat_map). */
+ * is p * (1 - outside_dim) (greyscale for blended_heat_map). A map whose
+ * grid differs from the crop map's input size (a layer attribution at 7x7)
+ * is stretched over the same crop. */
 
 /* At the model-input resolution: crop = the model-input crop of the photo
  * (same size as the map; may be NULL for heat_map). *out = new RGB image. */
@@ -209,8 +213,9 @@ hl_status hl_viz_render_input(const hl_viz_norm *n, const hl_image *crop,
 /* Into a caller's buffer at any size: the whole photo (width x height; it is
  * resampled: area average when shrinking, bilinear when enlarging) with the
  * map placed by `map`. map may be NULL when the photo IS the model input
- * (same aspect). photo may be NULL only for heat_map (then the map's
- * input_width x input_height area is drawn, outside = black).
+ * (same aspect). photo may be NULL only for heat_map: the output then
+ * covers the map's photo area with black outside the crop (no map: just
+ * the attribution grid).
  * rgb: width*height*3 bytes with rows `stride` bytes apart. */
 hl_status hl_viz_render_rgb(const hl_viz_norm *n, const hl_image *photo,
                             const hl_crop_map *map, const hl_viz_options *o,
@@ -331,7 +336,7 @@ typedef struct hl_report_info {
 #define HL_REPORT_GAP 16
 #define HL_REPORT_HEADER 64
 #define HL_REPORT_FOOTER 28
-#define HL_REPORT_PANEL_EXTRA 150
+#define HL_REPORT_PANEL_EXTRA 166
 
 void hl_report_page_size(const hl_report_info *info, int n_panels,
                          int *page_w, int *page_h);

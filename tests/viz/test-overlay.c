@@ -314,11 +314,40 @@ int main(void)
             }
         tap_ok(ok, "cairo surface render has the same pixels");
         cairo_surface_destroy(surf);
-        /* Mismatched crop map is an error. */
-        hl_crop_map bad_map = {0, 0, 1, 1, 8, 6, 5, 4};
-        tap_ok(hl_viz_render_rgb(n_abs, big, &bad_map, &of, 8, 6, rgb, 24,
-                                 &err) == HL_ERR_SHAPE,
-               "crop map of another input size refused: %s", err.msg);
+        /* A map on a coarser grid than the model input (2x2 over the 4x4
+         * crop) is stretched over the same crop: each grid cell covers 2x2
+         * photo pixels, u = (x + 0.5 - 2) / 2 - 0.5 clamped to [0, 1]. */
+        {
+            const float g[4] = {0, 4, 2, 1}; /* threshold 4: values g/4 */
+            hl_shape s2 = {2, {2, 2}};
+            hl_array *a2 = hl_array_new(&s2);
+            memcpy(a2->data, g, sizeof g);
+            hl_viz_norm *n2 = NULL;
+            hl_viz_normalize(a2, HL_SIGN_ABSOLUTE_VALUE, 2, &n2, NULL);
+            hl_viz_options om;
+            hl_viz_options_init(&om);
+            om.mode = HL_VIZ_MASKED_IMAGE;
+            hl_image *flat = hl_image_new(8, 6);
+            memset(flat->rgb, 200, 8 * 6 * 3);
+            hl_status st2 = hl_viz_render_rgb(n2, flat, &map, &om, 8, 6, rgb,
+                                              24, &err);
+            int worst = st2 == HL_OK ? 0 : 999;
+            for (int y = 1; y < 5 && !st2; y++)
+                for (int x = 2; x < 6; x++) {
+                    double u = fmin(fmax((x + 0.5 - 2) / 2 - 0.5, 0), 1);
+                    double v = fmin(fmax((y + 0.5 - 1) / 2 - 0.5, 0), 1);
+                    double val = (g[0] * (1 - u) + g[1] * u) * (1 - v) +
+                                 (g[2] * (1 - u) + g[3] * u) * v;
+                    int e = (int)(200 * val / 4);
+                    int d = abs(e - rgb[(y * 8 + x) * 3]);
+                    worst = d > worst ? d : worst;
+                }
+            tap_ok(worst <= 1, "2x2 map stretched over the 4x4 crop (worst "
+                   "difference %d) %s", worst, st2 ? err.msg : "");
+            hl_image_free(flat);
+            hl_viz_norm_free(n2);
+            hl_array_free(a2);
+        }
         hl_image_free(big);
     }
 
