@@ -99,6 +99,66 @@ static double ref_normalize(const float *attr, int c, int hw, hl_viz_sign sign,
     return t;
 }
 
+/* Outputs of Captum's recipe run by NumPy in float32
+ * (tests/data/viz/gen-captum-normalize.py): every value must match to the
+ * float32 bit, or at most one unit in the last place. */
+static void check_numpy_reference(void)
+{
+    const char *root = getenv("HL_SOURCE_ROOT");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/viz/captum-normalize.bin",
+             root ? root : ".");
+    FILE *f = fopen(path, "rb");
+    int32_t hdr[4];
+    if (!f || fread(hdr, sizeof hdr, 1, f) != 1) {
+        tap_ok(0, "read %s", path);
+        if (f)
+            fclose(f);
+        return;
+    }
+    int c = hdr[0], h = hdr[1], w = hdr[2], n = hdr[3];
+    hl_shape s = {4, {1, c, h, w}};
+    hl_array *a = hl_array_new(&s);
+    float *expect = malloc(sizeof(float) * (size_t)(h * w));
+    int ok = fread(a->data, sizeof(float), (size_t)(c * h * w), f) ==
+             (size_t)(c * h * w);
+    for (int r = 0; ok && r < n; r++) {
+        int32_t sign;
+        float outlier, threshold;
+        ok = fread(&sign, 4, 1, f) == 1 && fread(&outlier, 4, 1, f) == 1 &&
+             fread(&threshold, 4, 1, f) == 1 &&
+             fread(expect, sizeof(float), (size_t)(h * w), f) == (size_t)(h * w);
+        if (!ok)
+            break;
+        hl_viz_norm *nm = NULL;
+        hl_viz_normalize(a, (hl_viz_sign)sign, outlier, &nm, NULL);
+        int max_ulp = nm ? 0 : 1 << 30, exact = 0;
+        for (int i = 0; nm && i < h * w; i++) {
+            float got = hl_viz_norm_values(nm)[i];
+            int32_t gi, ei;
+            memcpy(&gi, &got, 4);
+            memcpy(&ei, &expect[i], 4);
+            /* +0 and -0 count as equal (NumPy's False * -x is -0) */
+            int64_t d64 = got == expect[i] ? 0 : (int64_t)gi - (int64_t)ei;
+            int d = d64 < 0 ? (d64 < -1000 ? 1000 : (int)-d64)
+                            : (d64 > 1000 ? 1000 : (int)d64);
+            exact += d == 0;
+            max_ulp = d > max_ulp ? d : max_ulp;
+        }
+        tap_ok(nm && max_ulp <= 1 && (float)hl_viz_norm_threshold(nm) == threshold,
+               "NumPy/Captum reference, sign %s outlier %g: threshold %g vs %g, "
+               "%d/%d values bit-exact, max %d ulp", hl_viz_sign_name(sign),
+               outlier, nm ? hl_viz_norm_threshold(nm) : 0.0, threshold, exact,
+               h * w, max_ulp);
+        hl_viz_norm_free(nm);
+    }
+    if (!ok)
+        tap_ok(0, "%s: truncated", path);
+    free(expect);
+    hl_array_free(a);
+    fclose(f);
+}
+
 static unsigned rng_state = 12345u;
 static double uniform(void)
 {
@@ -108,6 +168,7 @@ static double uniform(void)
 
 int main(void)
 {
+    check_numpy_reference();
     /* Hand-worked: values 1..4, total 10. */
     const float a1234[4] = {1, 2, 3, 4};
     {
