@@ -1,4 +1,5 @@
-/* Normalisation against Captum's _normalize_attr formula, recomputed here
+/* Normalisation against NumPy running Captum's recipe (tests/data/viz, with
+ * matplotlib's heat_map colours), against its formula recomputed here
  * in double precision from its definition (captum/attr/_utils/
  * visualization.py), plus hand-worked cases. */
 #include <math.h>
@@ -120,6 +121,7 @@ static void check_numpy_reference(void)
     hl_shape s = {4, {1, c, h, w}};
     hl_array *a = hl_array_new(&s);
     float *expect = malloc(sizeof(float) * (size_t)(h * w));
+    unsigned char *colours = malloc((size_t)(h * w) * 3);
     int ok = fread(a->data, sizeof(float), (size_t)(c * h * w), f) ==
              (size_t)(c * h * w);
     for (int r = 0; ok && r < n; r++) {
@@ -127,7 +129,8 @@ static void check_numpy_reference(void)
         float outlier, threshold;
         ok = fread(&sign, 4, 1, f) == 1 && fread(&outlier, 4, 1, f) == 1 &&
              fread(&threshold, 4, 1, f) == 1 &&
-             fread(expect, sizeof(float), (size_t)(h * w), f) == (size_t)(h * w);
+             fread(expect, sizeof(float), (size_t)(h * w), f) == (size_t)(h * w) &&
+             fread(colours, 3, (size_t)(h * w), f) == (size_t)(h * w);
         if (!ok)
             break;
         hl_viz_norm *nm = NULL;
@@ -150,11 +153,25 @@ static void check_numpy_reference(void)
                "%d/%d values bit-exact, max %d ulp", hl_viz_sign_name(sign),
                outlier, nm ? hl_viz_norm_threshold(nm) : 0.0, threshold, exact,
                h * w, max_ulp);
+        /* heat_map at the model-input grid, Captum's default colormap */
+        hl_viz_options o;
+        hl_viz_options_init(&o);
+        o.sign = (hl_viz_sign)sign;
+        hl_image *img = NULL;
+        int same = 0;
+        if (nm && hl_viz_render_input(nm, NULL, &o, &img, NULL) == HL_OK)
+            for (int i = 0; i < h * w * 3; i++)
+                same += img->rgb[i] == colours[i];
+        tap_ok(same == h * w * 3, "matplotlib heat_map colours, sign %s "
+               "outlier %g: %d/%d bytes equal", hl_viz_sign_name(sign), outlier,
+               same, h * w * 3);
+        hl_image_free(img);
         hl_viz_norm_free(nm);
     }
     if (!ok)
         tap_ok(0, "%s: truncated", path);
     free(expect);
+    free(colours);
     hl_array_free(a);
     fclose(f);
 }

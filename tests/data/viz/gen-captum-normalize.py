@@ -5,7 +5,8 @@ with NumPy in float32 as captum/attr/_utils/visualization.py does
 Captum's main branch, BSD-3-Clause), on a fixed pseudo-random attribution.
 
 Run: /usr/bin/python3 tests/data/viz/gen-captum-normalize.py
-Writes captum-normalize.bin (see README.md for the layout).
+Writes captum-normalize.bin (see README.md for the layout), with the
+heat_map colours matplotlib gives each normalised value.
 """
 import os
 import struct
@@ -44,6 +45,25 @@ def normalise(a, sign, outlier):
     return np.clip(comb / t, -1, 1).astype(np.float32), float(t)
 
 
+import matplotlib
+from matplotlib import colors
+
+cmaps = {  # Captum's _initialize_cmap_and_vmin_vmax
+    "all": (colors.LinearSegmentedColormap.from_list(
+        "RdWhGn", ["red", "white", "green"]), -1, 1),
+    "positive": (matplotlib.colormaps["Greens"], 0, 1),
+    "negative": (matplotlib.colormaps["Reds"], 0, 1),
+    "absolute_value": (matplotlib.colormaps["Blues"], 0, 1),
+}
+
+
+def heat_map_rgb(norm, sign):
+    """What imshow(norm, cmap, vmin, vmax) colours each cell with."""
+    cmap, vmin, vmax = cmaps[sign]
+    scaled = colors.Normalize(vmin=vmin, vmax=vmax)(norm)
+    return cmap(scaled, bytes=True)[..., :3].astype(np.uint8)
+
+
 signs = ["absolute_value", "positive", "negative", "all"]
 outliers = [0, 2, 10, 50]
 out = bytearray()
@@ -54,6 +74,7 @@ for si, sign in enumerate(signs):
         norm, t = normalise(hwc, sign, o)
         out += struct.pack("<iff", si, float(o), t)
         out += norm.astype("<f4").tobytes()
+        out += heat_map_rgb(norm, sign).tobytes()
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                     "captum-normalize.bin")
 with open(path, "wb") as f:
