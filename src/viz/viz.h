@@ -34,7 +34,13 @@
  *     hl_viz_norm_free(norm);
  *
  * Plain C11 + cairo + libpng; no globals; every fallible call returns an
- * hl_status and fills err.
+ * hl_status and fills err. Every function is reentrant: renders of the same
+ * hl_viz_norm may run in several threads at once.
+ *
+ * Cost (one core): normalising 224x224 takes a few ms; a render is linear
+ * in the output pixels plus one pass over the photo when it is shrunk
+ * (and one more for blended_heat_map's grey autoscale), so a window should
+ * render at its display size, not the photo's.
  */
 #ifndef HL_VIZ_H
 #define HL_VIZ_H
