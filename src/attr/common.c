@@ -27,15 +27,33 @@ int64_t hl_attr_input_numel(const hl_attr_call *c)
     return hl_shape_numel(&c->input->shape); /* batch is 1 */
 }
 
-/* Without an explicit internal_batch_size, keep the inputs of one batch
- * under ~2M floats (8 MB; activations scale with it): 13 steps of a
- * 224x224 RGB input per batch, every step at once for small inputs. */
+/* Floats of every batch-dependent value of one batch row: what a run
+ * keeps per row for backward (gradients take about as much again). */
+static int64_t activation_floats_per_row(const hl_model *m)
+{
+    int64_t total = 0;
+    for (int v = 0; v < m->n_values; v++) {
+        hl_shape s;
+        if (m->values[v].kind != HL_VAL_DYNAMIC || hl_model_value_shape(m, v, &s) != HL_OK)
+            continue;
+        int64_t n = hl_shape_numel(&s);
+        total += n > 0 ? n : 0;
+    }
+    return total;
+}
+
+/* Without an explicit internal_batch_size, bound a batch's activations and
+ * gradients to about 256 MB: 1-2 steps of MobileNet V2 at 224x224 per
+ * batch, every step at once for the small test models. The result does
+ * not depend on the batching. */
+#define AUTO_BATCH_BYTES ((int64_t)256 << 20)
+
 int hl_attr_step_batch(const hl_attr_call *c, int n_steps)
 {
     int b = c->p->internal_batch_size;
     if (b <= 0) {
-        int64_t numel = hl_attr_input_numel(c);
-        int64_t cap = numel > 0 ? ((int64_t)1 << 21) / numel : 1;
+        int64_t row = 2 * activation_floats_per_row(c->model) * (int64_t)sizeof(float);
+        int64_t cap = row > 0 ? AUTO_BATCH_BYTES / row : n_steps;
         b = cap < 1 ? 1 : cap > 100000 ? 100000 : (int)cap;
     }
     if (b > n_steps)
