@@ -2,20 +2,45 @@
 
 #include <string.h>
 
+/* Programs inside the build tree (heatlens, the tests) read the source
+ * tree's data first; an installed heatlens reads the installed copy first. */
+static gboolean
+running_from_build_tree (void)
+{
+#ifdef HL_APP_BUILD_ROOT
+  static gsize done = 0;
+  static gboolean inside = FALSE;
+
+  if (g_once_init_enter (&done))
+    {
+      g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+
+      inside = exe && g_str_has_prefix (exe, HL_APP_BUILD_ROOT "/");
+      g_once_init_leave (&done, 1);
+    }
+  return inside;
+#else
+  return FALSE;
+#endif
+}
+
 static const char *
 data_dirs (int i)
 {
   const char *env = g_getenv ("HEATLENS_DATADIR");
+  const char *source = NULL, *installed = NULL;
 
+#ifdef HL_SOURCE_DATADIR
+  source = HL_SOURCE_DATADIR;
+#endif
+#ifdef HL_DATADIR
+  installed = HL_DATADIR;
+#endif
   switch (i)
     {
     case 0: return env && *env ? env : NULL;
-#ifdef HL_SOURCE_DATADIR
-    case 1: return HL_SOURCE_DATADIR;
-#endif
-#ifdef HL_DATADIR
-    case 2: return HL_DATADIR;
-#endif
+    case 1: return running_from_build_tree () ? source : installed;
+    case 2: return running_from_build_tree () ? installed : source;
     default: return NULL;
     }
 }

@@ -428,6 +428,64 @@ main (int argc, char **argv)
     tap_ok (hl_window_get_result (win) != NULL, "the window keeps its result");
   }
 
+  /* --- another target ---------------------------------------------------- */
+  {
+    guint before = n_results;
+    HlClassifier *c = hl_window_get_classifier (win);
+    int other = 282;   /* any class that is not the top-1 */
+
+    if (hl_window_get_target (win) == other)
+      other = 283;
+    act ("set-target", g_variant_new_int32 (other));
+    tap_ok (wait_count (&n_results, before) && last_result && last_result->attr.target == other,
+            "a chosen target class is explained (%d %s)", other, hl_classifier_get_label (c, other));
+  }
+
+  /* --- a file that is not a model: banner, the model stays ------------- */
+  {
+    guint before = n_errors;
+    HlClassifier *c = hl_window_get_classifier (win);
+
+    act_s ("load-model", cat_path);
+    tap_ok (wait_count (&n_errors, before), "a file that is not an ONNX model shows an error banner");
+    tap_ok (hl_window_get_classifier (win) == c, "and the loaded model stays");
+  }
+
+  /* --- copy to and paste from the clipboard ----------------------------- */
+  {
+    GdkClipboard *cb = gtk_widget_get_clipboard (GTK_WIDGET (win));
+    GdkContentProvider *content;
+    g_autoptr(GdkTexture) copied = NULL;
+    guint before;
+
+    act ("copy", NULL);
+    content = gdk_clipboard_get_content (cb);
+    if (content)
+      {
+        GValue v = G_VALUE_INIT;
+
+        g_value_init (&v, GDK_TYPE_TEXTURE);
+        if (gdk_content_provider_get_value (content, &v, NULL))
+          copied = g_value_dup_object (&v);
+        g_value_unset (&v);
+      }
+    tap_ok (copied && cat && gdk_texture_get_width (copied) == cat->width &&
+            gdk_texture_get_height (copied) == cat->height,
+            "Copy puts the overlaid photo on the clipboard at the photo's size");
+
+    before = n_predictions;
+    act ("paste", NULL);
+    tap_ok (wait_count (&n_predictions, before), "Paste opens the clipboard's picture and classifies it");
+    {
+      int t = hl_window_get_target (win);
+      const char *label = t >= 0 ? hl_classifier_get_label (hl_window_get_classifier (win), t) : "";
+
+      tap_ok (hl_compare_grid_get_n_pins (hl_window_get_compare_grid (win)) == 0,
+              "a new photo starts an empty comparison");
+      tap_diag ("pasted overlay picture classified as '%s'", label);
+    }
+  }
+
   /* --- settings remembered ------------------------------------------------ */
   {
     g_autoptr(GSettings) s = g_settings_new ("org.heatlens.Heatlens");
