@@ -244,9 +244,14 @@ static int title_band(const hl_viz_view *v, int img_w)
     return v->title && v->title[0] ? (int)lround(30 * view_scale(img_w)) : 0;
 }
 
+/* Modes without a heat map have no colour bar (Captum keeps an empty axis
+ * there to align several plots; a single picture does not need it). */
 static int colorbar_band(const hl_viz_view *v, int img_w)
 {
-    return v->show_colorbar ? (int)lround(60 * view_scale(img_w)) : 0;
+    int has_heat = v->opts.mode == HL_VIZ_HEAT_MAP ||
+                   v->opts.mode == HL_VIZ_BLENDED_HEAT_MAP;
+    return v->show_colorbar && has_heat ? (int)lround(60 * view_scale(img_w))
+                                        : 0;
 }
 
 void hl_viz_view_size(const hl_viz_view *v, int img_w, int img_h,
@@ -286,9 +291,7 @@ hl_status hl_viz_view_draw(cairo_t *cr, const hl_viz_view *v, int img_w,
         cairo_move_to(cr, x > 2 ? x : 2, tb * 0.7);
         cairo_show_text(cr, v->title);
     }
-    /* Like Captum, modes without a heat map keep an empty colour-bar band. */
-    if (cb && (v->opts.mode == HL_VIZ_HEAT_MAP ||
-               v->opts.mode == HL_VIZ_BLENDED_HEAT_MAP)) {
+    if (cb) {
         double pad = 8 * s;
         hl_viz_colorbar_draw(cr, pad, tb + img_h + pad * 0.75, img_w - 2 * pad,
                              cb - pad, v->opts.cmap, v->opts.sign,

@@ -264,7 +264,8 @@ typedef struct hl_viz_meta {
 } hl_viz_meta;
 
 /* One picture: photo + overlay + optional title band above and colour bar
- * band below. */
+ * band below (only for heat_map and blended_heat_map, the modes that use a
+ * colormap). */
 typedef struct hl_viz_view {
     const hl_image *photo;     /* full photo (or the model-input crop) */
     const hl_crop_map *map;    /* NULL: photo is the model input */

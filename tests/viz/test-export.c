@@ -172,6 +172,19 @@ int main(void)
            "PNG at width 200 keeps the aspect (image 200x150) plus bands: %dx%d",
            r.width, r.height);
 
+    /* Modes without a colormap get no colour-bar band. */
+    {
+        hl_viz_view v2 = view;
+        int w0, h0, w1, h1;
+        v2.show_colorbar = 0;
+        hl_viz_view_size(&v2, 200, 150, &w0, &h0);
+        v2.show_colorbar = 1;
+        v2.opts.mode = HL_VIZ_ORIGINAL_IMAGE;
+        hl_viz_view_size(&v2, 200, 150, &w1, &h1);
+        tap_ok(h1 == h0 && ch > h0 && h0 > 150,
+               "colour-bar band only for heat maps (%d, %d, %d)", h0, h1, ch);
+    }
+
     snprintf(path, sizeof path, "%s/view.pdf", dir);
     st = hl_viz_export(&view, path, HL_VIZ_FORMAT_AUTO, 0, 0, meta, 3, &err);
     tap_ok(st == HL_OK && starts_with_file(path, "%PDF") && file_size(path) > 1000,
