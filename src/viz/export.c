@@ -151,7 +151,12 @@ static int png_write_job(FILE *f, const png_job *job, const char *path,
         if (kl < 1 || kl > 79 || !v)
             continue;   /* PNG keywords are 1..79 characters */
         has_software |= strcmp(k, software_key) == 0;
-        texts[n_text].compression = PNG_TEXT_COMPRESSION_NONE;
+        /* tEXt is Latin-1: UTF-8 values (labels, file names) go in iTXt */
+        int ascii = 1;
+        for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+            ascii &= *c < 0x80;
+        texts[n_text].compression = ascii ? PNG_TEXT_COMPRESSION_NONE
+                                          : PNG_ITXT_COMPRESSION_NONE;
         texts[n_text].key = (png_charp)k;
         texts[n_text].text = (png_charp)v;
         n_text++;

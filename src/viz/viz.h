@@ -257,7 +257,8 @@ typedef enum {
     HL_VIZ_FORMAT_SVG,
 } hl_viz_format;
 
-/* PNG tEXt entries / PDF keywords. Keys: 1..79 Latin-1 characters. */
+/* PNG text entries / PDF keywords. Keys: 1..79 Latin-1 characters; ASCII
+ * values go into tEXt chunks, UTF-8 ones into iTXt. */
 typedef struct hl_viz_meta {
     const char *key;
     const char *value;

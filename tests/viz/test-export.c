@@ -275,11 +275,14 @@ int main(void)
     unsigned char px[2 * 3 * 3] = {255, 0, 0, 0, 255, 0, 0, 0, 255,
                                    1, 2, 3, 4, 5, 6, 7, 8, 9};
     snprintf(path, sizeof path, "%s/tiny.png", dir);
-    hl_viz_meta m1 = {"heatlens.test", "yes"};
-    st = hl_viz_write_png_rgb(path, px, 3, 2, 9, &m1, 1, &err);
+    hl_viz_meta m1[2] = {{"heatlens.test", "yes"},
+                         {"heatlens.label", "caf\xc3\xa9 \xe7\x8c\xab"}};
+    st = hl_viz_write_png_rgb(path, px, 3, 2, 9, m1, 2, &err);
     r = read_png(path);
     tap_ok(st == HL_OK && r.width == 3 && r.height == 2 &&
-           strstr(r.text, "heatlens.test=yes"), "RGB PNG writer");
+           strstr(r.text, "heatlens.test=yes") &&
+           strstr(r.text, "heatlens.label=caf\xc3\xa9 \xe7\x8c\xab"),
+           "RGB PNG writer; a UTF-8 value survives (iTXt)");
 
     /* Colour bar into any cairo context. */
     {
