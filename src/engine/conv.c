@@ -12,13 +12,6 @@
 #include <string.h>
 #include "spatial.h"
 
-/* The convs are where sgemm time goes: pick OpenBLAS's best kernels once,
- * at program start, before any thread exists (see blas.c). */
-__attribute__((constructor)) static void conv_select_blas(void)
-{
-    hl_blas_select_kernels();
-}
-
 #define CONV_CHUNK_COLS 2048      /* aim for GEMMs at least this wide */
 #define CONV_MAX_COL_FLOATS (8L << 20)
 

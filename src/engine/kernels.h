@@ -79,10 +79,6 @@ void hl_bcast_row(const hl_bcast *bc, int64_t r, int64_t *oa, int64_t *ob);
 hl_status hl_params_alloc(hl_node *n, size_t size, hl_error *err);
 void hl_params_free(hl_node *n);
 
-/* blas.c: lets Debian's OpenBLAS use its AVX-512 kernels on CPUs it does
- * not know (called once at start-up); returns the core name in use. */
-const char *hl_blas_select_kernels(void);
-
 /* Read an int64 tensor (plan-time) or float as integers; count returned. */
 int hl_tensor_ints(const hl_tensor *t, int64_t *out, int max);
 
