@@ -104,6 +104,21 @@ settle (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+static GtkWidget *
+find_named (GtkWidget *w, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (w), name) == 0)
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 act (const char *name, GVariant *param)
 {
@@ -474,8 +489,13 @@ main (int argc, char **argv)
             "Copy puts the overlaid photo on the clipboard at the photo's size");
 
     before = n_predictions;
-    act ("paste", NULL);
-    tap_ok (wait_count (&n_predictions, before), "Paste opens the clipboard's picture and classifies it");
+    {
+      guint results_before = n_results;
+
+      act ("paste", NULL);
+      tap_ok (wait_count (&n_predictions, before), "Paste opens the clipboard's picture and classifies it");
+      tap_ok (wait_count (&n_results, results_before), "and explains it");
+    }
     {
       int t = hl_window_get_target (win);
       const char *label = t >= 0 ? hl_classifier_get_label (hl_window_get_classifier (win), t) : "";
@@ -484,6 +504,45 @@ main (int argc, char **argv)
               "a new photo starts an empty comparison");
       tap_diag ("pasted overlay picture classified as '%s'", label);
     }
+  }
+
+  /* --- the parameter panel follows attr's descriptor table -------------- */
+  {
+    int missing = 0, shown = 0;
+    guint jobs_before;
+
+    wait_for (worker_idle, NULL);
+    jobs_before = n_results;
+
+    g_action_group_change_action_state (G_ACTION_GROUP (win), "auto-run", g_variant_new_boolean (FALSE));
+    /* the advanced knobs live in a collapsed expander */
+    if (find_named (GTK_WIDGET (win), "more-options"))
+      gtk_expander_set_expanded (GTK_EXPANDER (find_named (GTK_WIDGET (win), "more-options")), TRUE);
+    for (int i = 0; i < hl_method_count (); i++)
+      {
+        const hl_method_desc *md = hl_method_get (i);
+
+        act_s ("set-method", md->name);
+        for (const char *const *p = md->params; p && *p; p++)
+          {
+            if (strcmp (*p, "target") == 0 || g_str_has_prefix (*p, "nt-"))
+              continue;   /* target: the picker; nt-*: only with a noise tunnel */
+            if (find_named (GTK_WIDGET (win), *p))
+              shown++;
+            else
+              {
+                missing++;
+                tap_diag ("%s: no widget for --%s", md->name, *p);
+              }
+          }
+      }
+    tap_ok (missing == 0 && shown > hl_method_count (),
+            "every parameter of all %d methods gets a widget (%d shown)", hl_method_count (), shown);
+    settle ();
+    tap_ok (n_results == jobs_before && !hl_worker_get_busy (worker),
+            "with 'Recompute automatically' off, nothing runs");
+    g_action_group_change_action_state (G_ACTION_GROUP (win), "auto-run", g_variant_new_boolean (TRUE));
+    act_s ("set-method", "integrated_gradients");
   }
 
   /* --- settings remembered ------------------------------------------------ */
