@@ -83,10 +83,14 @@ static hl_status baseline_logits(hl_attr_call *c, const hl_array *set, int K,
     return hl_attr_target_logits(c, set->data, K, chunk_size(c, K), out, err);
 }
 
-hl_status hl_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines,
-                                      int n_samples, const int *baseline_index,
-                                      const double *alpha, const float *noise,
-                                      hl_attr_result *out, hl_error *err)
+/* The GradientSHAP loop. The noisy inputs x~ of a batch are built per
+ * batch: from `noise` when given (replay), else drawn from c->rng with
+ * draw_stdevs (> 0) in sample order, so memory stays one batch. */
+static hl_status gradient_shap_core(hl_attr_call *c, const hl_array *baselines,
+                                    int n_samples, const int *baseline_index,
+                                    const double *alpha, const float *noise,
+                                    double draw_stdevs, hl_attr_result *out,
+                                    hl_error *err)
 {
     const int64_t numel = input_numel(c);
     const int K = (int)(hl_shape_numel(&baselines->shape) / numel);
@@ -101,12 +105,13 @@ hl_status hl_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines
     const int chunk = chunk_size(c, n_samples);
     const float *x = c->input->data;
     float *points = malloc((size_t)chunk * numel * sizeof *points);
+    float *noisy = malloc((size_t)chunk * numel * sizeof *noisy);
     float *grad = malloc((size_t)chunk * numel * sizeof *grad);
     float *fb = malloc((size_t)K * sizeof *fb);
     double *sum = calloc((size_t)numel, sizeof *sum);
     hl_array *attr = hl_array_new(&c->input->shape);
     hl_status st = HL_OK;
-    if (!points || !grad || !fb || !sum || !attr) {
+    if (!points || !noisy || !grad || !fb || !sum || !attr) {
         st = hl_error_set(err, HL_ERR_NOMEM, "gradient_shap: out of memory");
         goto done;
     }
@@ -125,9 +130,13 @@ hl_status hl_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines
             const float *eps = noise ? noise + (int64_t)s * numel : NULL;
             float a = (float)alpha[s];
             float *pt = points + (int64_t)b * numel;
+            float *xs = noisy + (int64_t)b * numel;
             for (int64_t i = 0; i < numel; i++) {
-                float xi = eps ? x[i] + eps[i] : x[i];
-                pt[i] = a * xi + (1.0f - a) * bl[i];
+                xs[i] = eps ? x[i] + eps[i]
+                      : draw_stdevs > 0
+                          ? x[i] + (float)(draw_stdevs * hl_rng_normal(c->rng))
+                          : x[i];
+                pt[i] = a * xs[i] + (1.0f - a) * bl[i];
             }
         }
         st = hl_attr_target_grad(c, points, nb, HL_RULE_GRADIENT, NULL, grad,
@@ -137,12 +146,10 @@ hl_status hl_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines
         for (int b = 0; b < nb; b++) {
             int s = first + b;
             const float *bl = baselines->data + (int64_t)baseline_index[s] * numel;
-            const float *eps = noise ? noise + (int64_t)s * numel : NULL;
+            const float *xs = noisy + (int64_t)b * numel;
             const float *g = grad + (int64_t)b * numel;
-            for (int64_t i = 0; i < numel; i++) {
-                float xi = eps ? x[i] + eps[i] : x[i];
-                sum[i] += (double)g[i] * (double)(xi - bl[i]);
-            }
+            for (int64_t i = 0; i < numel; i++)
+                sum[i] += (double)g[i] * (double)(xs[i] - bl[i]);
         }
         st = hl_attr_tick(c, (double)(first + nb) / n_samples, err);
         if (st != HL_OK)
@@ -164,10 +171,20 @@ hl_status hl_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines
 done:
     hl_array_free(attr);
     free(points);
+    free(noisy);
     free(grad);
     free(fb);
     free(sum);
     return st;
+}
+
+hl_status hl_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines,
+                                      int n_samples, const int *baseline_index,
+                                      const double *alpha, const float *noise,
+                                      hl_attr_result *out, hl_error *err)
+{
+    return gradient_shap_core(c, baselines, n_samples, baseline_index, alpha,
+                              noise, 0.0, out, err);
 }
 
 hl_status hl_method_gradient_shap(hl_attr_call *c, hl_attr_result *out,
@@ -187,27 +204,21 @@ hl_status hl_method_gradient_shap(hl_attr_call *c, hl_attr_result *out,
     hl_status st = load_baseline_set(c, &set, &K, err);
     if (st != HL_OK)
         return st;
-    const int64_t numel = input_numel(c);
     int *index = malloc((size_t)n * sizeof *index);
     double *alpha = malloc((size_t)n * sizeof *alpha);
-    float *noise = stdevs > 0 ? malloc((size_t)n * numel * sizeof *noise) : NULL;
-    if (!index || !alpha || (stdevs > 0 && !noise)) {
+    if (!index || !alpha) {
         st = hl_error_set(err, HL_ERR_NOMEM, "gradient_shap: out of memory");
     } else {
-        /* Draw order: baseline indices, alphas, then the noise (Captum draws
-         * them in separate calls too). */
+        /* Draw order: baseline indices, alphas, then the noise sample by
+         * sample (Captum draws them in separate calls too). */
         for (int s = 0; s < n; s++)
             index[s] = (int)hl_rng_below(c->rng, (uint64_t)K);
         for (int s = 0; s < n; s++)
             alpha[s] = hl_rng_uniform(c->rng);
-        if (noise)
-            for (int64_t i = 0; i < (int64_t)n * numel; i++)
-                noise[i] = (float)(stdevs * hl_rng_normal(c->rng));
-        st = hl_gradient_shap_with_draws(c, set, n, index, alpha, noise, out, err);
+        st = gradient_shap_core(c, set, n, index, alpha, NULL, stdevs, out, err);
     }
     free(index);
     free(alpha);
-    free(noise);
     hl_array_free(set);
     return st;
 }
