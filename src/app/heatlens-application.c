@@ -49,10 +49,19 @@ hl_application_handle_local_options (GApplication *app,
   HlApplication *self = HL_APPLICATION (app);
   const char *size = NULL;
 
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(GError) error = NULL;
+
   if (g_variant_dict_contains (dict, "version"))
     {
       g_print ("heatlens %s\n", HL_VERSION);
       return 0;
+    }
+  settings = hl_settings_new (&error);
+  if (settings == NULL)
+    {
+      g_printerr ("heatlens: %s\n", error->message);
+      return 1;
     }
   g_variant_dict_lookup (dict, "image", "^ay", &self->image);
   g_variant_dict_lookup (dict, "model", "^ay", &self->model);
@@ -151,7 +160,7 @@ static void
 apply_options (HlApplication *self,
                HlWindow      *window)
 {
-  g_autoptr(GSettings) settings = g_settings_new ("org.heatlens.Heatlens");
+  g_autoptr(GSettings) settings = hl_settings_new (NULL);
   g_autofree char *model = NULL;
   g_autofree char *last = g_settings_get_string (settings, "last-model");
   g_autoptr(GError) error = NULL;

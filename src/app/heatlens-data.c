@@ -127,3 +127,32 @@ hl_data_find_sample (const char *name)
     }
   return NULL;
 }
+
+#define HL_SCHEMA_ID "org.heatlens.Heatlens"
+
+GSettings *
+hl_settings_new (GError **error)
+{
+  GSettingsSchemaSource *def = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = def ? g_settings_schema_source_lookup (def, HL_SCHEMA_ID, TRUE) : NULL;
+
+#ifdef HL_APP_BUILD_ROOT
+  if (schema == NULL)
+    {
+      g_autoptr(GSettingsSchemaSource) src =
+        g_settings_schema_source_new_from_directory (HL_APP_BUILD_ROOT "/data", def, FALSE, NULL);
+
+      if (src)
+        schema = g_settings_schema_source_lookup (src, HL_SCHEMA_ID, TRUE);
+    }
+#endif
+  if (schema == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "the settings schema %s is not installed (run `meson install`, "
+                   "or set GSETTINGS_SCHEMA_DIR to the folder of its gschemas.compiled)",
+                   HL_SCHEMA_ID);
+      return NULL;
+    }
+  return g_settings_new_full (schema, NULL, NULL);
+}

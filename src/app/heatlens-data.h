@@ -2,7 +2,7 @@
  * source tree's data/ (runs from the build tree) or the installed datadir. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -14,5 +14,10 @@ char      *hl_data_default_model (void);
 GPtrArray *hl_data_list_samples (void);
 /* A sample by base name without extension ("cat"), or NULL. */
 char      *hl_data_find_sample  (const char *name);
+
+/* The window's settings. The schema comes from the usual places
+ * (GSETTINGS_SCHEMA_DIR, the installed one) or, for `make run` from the
+ * build tree, from <build>/data. NULL (with a message) when none has it. */
+GSettings *hl_settings_new      (GError **error);
 
 G_END_DECLS

@@ -901,7 +901,8 @@ hl_window_class_init (HlWindowClass *klass)
 static void
 hl_window_init (HlWindow *self)
 {
-  self->settings = g_settings_new ("org.heatlens.Heatlens");
+  /* checked by HlApplication before any window is made */
+  self->settings = hl_settings_new (NULL);
   self->worker = hl_worker_new ();
   self->cache = hl_result_cache_new (64);
 
