@@ -83,10 +83,35 @@ elapsed_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static char *result_title (HlResult *r);
+
+/* The caption above the image says what is on screen, or what is coming. */
+static void
+update_caption (HlWindow *self)
+{
+  g_autofree char *text = NULL;
+
+  if (hl_worker_get_busy (self->worker) && self->prediction)
+    {
+      const hl_method_desc *md = hl_method_find (hl_param_panel_get_method (self->param_panel));
+      int target = hl_target_picker_get_target (self->target_picker);
+
+      text = g_strdup_printf ("Computing %s for %s…", md ? md->title : "",
+                              hl_classifier_get_label (self->classifier, target));
+    }
+  else if (hl_worker_get_busy (self->worker))
+    text = g_strdup ("Classifying…");
+  else if (self->result)
+    text = result_title (self->result);
+  gtk_label_set_text (self->result_label, text ? text : "");
+}
+
 static void
 busy_changed_cb (HlWindow *self)
 {
   gboolean busy = hl_worker_get_busy (self->worker);
+
+  update_caption (self);
 
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), busy);
   gtk_widget_set_visible (self->cancel_button, busy);
@@ -145,11 +170,9 @@ show_result (HlWindow *self,
   hl_image_view_set_result (self->image_view, result);
   update_colorbar (self);
 
-  g_string_append_printf (s, "%s — %s (%.1f%%)", md ? md->title : result->method,
-                          result->target_label, 100.0 * result->attr.target_prob);
-  gtk_label_set_text (self->result_label, s->str);
-  g_string_truncate (s, 0);
-  g_string_append_printf (s, "Computed in %.2f s", result->attr.seconds);
+  update_caption (self);
+  g_string_append_printf (s, "%s computed in %.2f s", md ? md->title : result->method,
+                          result->attr.seconds);
   if (result->attr.has_delta)
     g_string_append_printf (s, " · convergence δ = %.3g", result->attr.delta);
   if (result->attr.is_layer)
@@ -167,7 +190,7 @@ clear_result (HlWindow *self)
   g_clear_pointer (&self->result, hl_result_unref);
   g_clear_pointer (&self->result_status, g_free);
   hl_image_view_set_result (self->image_view, NULL);
-  gtk_label_set_text (self->result_label, "");
+  update_caption (self);
   update_colorbar (self);
   update_status (self);
   hl_window_update_actions (self);
