@@ -9,6 +9,12 @@
 #include <string.h>
 #include "kernels.h"
 
+/* Lets GCC turn the x > 0 ? a : b selects into vector blends (we never
+ * rely on floating-point exception flags). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #define DEEPLIFT_EPS 1e-10
 
 typedef enum {
@@ -76,24 +82,26 @@ typedef struct {
     float *y;
 } act_fwd_job;
 
+/* Loops take their constants into locals and restrict pointers so that
+ * they vectorise (y may not alias the parameters). */
 static void act_fwd_range(void *arg, long begin, long end)
 {
     act_fwd_job *j = arg;
-    const act_params *p = j->p;
-    const float *x = j->x;
-    float *y = j->y;
-    switch (p->kind) {
+    const float *restrict x = j->x;
+    float *restrict y = j->y;
+    const float alpha = j->p->alpha, beta = j->p->beta;
+    const float lo = j->p->lo, hi = j->p->hi;
+    switch (j->p->kind) {
     case ACT_RELU:
         for (long i = begin; i < end; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
         break;
     case ACT_LEAKYRELU:
-        for (long i = begin; i < end; i++) y[i] = x[i] >= 0 ? x[i] : p->alpha * x[i];
+        for (long i = begin; i < end; i++) y[i] = x[i] >= 0 ? x[i] : alpha * x[i];
         break;
     case ACT_CLIP:
         for (long i = begin; i < end; i++) {
-            float v = x[i];
-            v = v < p->lo ? p->lo : v;
-            y[i] = v > p->hi ? p->hi : v;
+            float v = x[i] < lo ? lo : x[i];
+            y[i] = v > hi ? hi : v;
         }
         break;
     case ACT_SIGMOID:
@@ -101,14 +109,16 @@ static void act_fwd_range(void *arg, long begin, long end)
         break;
     case ACT_HARDSIGMOID:
         for (long i = begin; i < end; i++) {
-            float v = p->alpha * x[i] + p->beta;
-            y[i] = v < 0 ? 0.0f : v > 1 ? 1.0f : v;
+            float v = alpha * x[i] + beta;
+            v = v < 0 ? 0.0f : v;
+            y[i] = v > 1 ? 1.0f : v;
         }
         break;
     case ACT_HARDSWISH:
         for (long i = begin; i < end; i++) {
-            float v = x[i] / 6.0f + 0.5f;
-            v = v < 0 ? 0.0f : v > 1 ? 1.0f : v;
+            float v = x[i] * (1.0f / 6.0f) + 0.5f;
+            v = v < 0 ? 0.0f : v;
+            v = v > 1 ? 1.0f : v;
             y[i] = x[i] * v;
         }
         break;
@@ -117,7 +127,7 @@ static void act_fwd_range(void *arg, long begin, long end)
         break;
     case ACT_ELU:
         for (long i = begin; i < end; i++)
-            y[i] = x[i] > 0 ? x[i] : p->alpha * expm1f(x[i]);
+            y[i] = x[i] > 0 ? x[i] : alpha * expm1f(x[i]);
         break;
     }
 }
@@ -175,12 +185,18 @@ static void act_bwd_range(void *arg, long begin, long end)
     float *gx = j->gx;
     if (p->kind == ACT_RELU && j->rule == HL_RULE_GUIDED) {
         for (long i = begin; i < end; i++)
-            gx[i] += x[i] > 0 && g[i] > 0 ? g[i] : 0.0f;
+            {
+                float t = (x[i] > 0) & (g[i] > 0) ? g[i] : 0.0f;
+                gx[i] += t;
+            }
         return;
     }
     if (p->kind == ACT_RELU && j->rule == HL_RULE_DECONV) {
         for (long i = begin; i < end; i++)
-            gx[i] += g[i] > 0 ? g[i] : 0.0f;
+            {
+                float t = g[i] > 0 ? g[i] : 0.0f;
+                gx[i] += t;
+            }
         return;
     }
     if (j->xr) {
@@ -195,13 +211,34 @@ static void act_bwd_range(void *arg, long begin, long end)
         }
         return;
     }
-    if (p->kind == ACT_RELU) {
+    const float *restrict xs = x, *restrict ys = y, *restrict gs = g;
+    float *restrict gxs = gx;
+    const float alpha = p->alpha, lo = p->lo, hi = p->hi;
+    switch (p->kind) {
+    case ACT_RELU:
         for (long i = begin; i < end; i++)
-            gx[i] += x[i] > 0 ? g[i] : 0.0f;
+            gxs[i] += (float)(xs[i] > 0) * gs[i];
         return;
+    case ACT_LEAKYRELU:
+        for (long i = begin; i < end; i++)
+            gxs[i] += xs[i] >= 0 ? gs[i] : alpha * gs[i];
+        return;
+    case ACT_CLIP:
+        for (long i = begin; i < end; i++)
+            gxs[i] += (float)((xs[i] > lo) & (xs[i] < hi)) * gs[i];
+        return;
+    case ACT_SIGMOID:
+        for (long i = begin; i < end; i++)
+            gxs[i] += gs[i] * ys[i] * (1.0f - ys[i]);
+        return;
+    case ACT_TANH:
+        for (long i = begin; i < end; i++)
+            gxs[i] += gs[i] * (1.0f - ys[i] * ys[i]);
+        return;
+    default:
+        for (long i = begin; i < end; i++)
+            gxs[i] += gs[i] * act_deriv(p, xs[i], ys[i]);
     }
-    for (long i = begin; i < end; i++)
-        gx[i] += g[i] * act_deriv(p, x[i], y[i]);
 }
 
 static int act_rescaled(act_kind k)
