@@ -69,7 +69,8 @@ draw_colorbar (GtkDrawingArea *area,
   G_GNUC_END_IGNORE_DEPRECATIONS
   /* the theme's text colour, in case viz draws labels with the source */
   gdk_cairo_set_source_rgba (cr, &fg);
-  hl_viz_colorbar_draw (cr, 2, 0, width - 4, height,
+  /* the tick labels' descenders reach a little below h: keep a margin */
+  hl_viz_colorbar_draw (cr, 2, 0, width - 4, height - 6,
                         hl_colormap_resolve (self->opts.cmap, self->opts.sign),
                         self->opts.sign, self->threshold,
                         self->threshold != 0 || self->is_zero, self->is_zero);

@@ -141,6 +141,12 @@ update_titles (HlWindow *self)
 
   gtk_label_set_text (self->title_label,
                       self->photo ? hl_photo_get_name (self->photo) : "Heatlens");
+  if (self->photo)
+    {
+      g_autofree char *title = g_strdup_printf ("%s — Heatlens", hl_photo_get_name (self->photo));
+
+      gtk_window_set_title (GTK_WINDOW (self), title);
+    }
   if (self->classifier)
     subtitle = g_strdup_printf ("Model: %s", hl_classifier_get_name (self->classifier));
   else
