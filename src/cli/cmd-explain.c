@@ -10,8 +10,101 @@
 #include "npy.h"
 #include "viz.h"
 
-static void explain_help(void)
+/* Print `text` (comma-separated words) wrapped at 79 columns, every line
+ * indented by `indent` (the first line continues after `first_used`). */
+static void print_wrapped(const char *text, int indent, int first_used)
 {
+    int col = first_used;
+    const char *p = text;
+    while (*p) {
+        const char *end = strchr(p, ' ');
+        int len = end ? (int)(end - p) : (int)strlen(p);
+        if (col > indent && col + 1 + len > 79) {
+            printf("\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", len, p);
+        col += len;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    putchar('\n');
+}
+
+static const char *param_metavar(const hl_param_desc *d)
+{
+    switch (d->type) {
+    case HL_PARAM_INT: return "N";
+    case HL_PARAM_FLOAT: return "X";
+    case HL_PARAM_BOOL: return "[true|false]";
+    case HL_PARAM_INT3: return "C,H,W";
+    case HL_PARAM_U64: return "N";
+    case HL_PARAM_ENUM: return "NAME";
+    default: return "SPEC";
+    }
+}
+
+static void print_param(const hl_param_desc *d)
+{
+    char flag[96], text[1024];
+    snprintf(flag, sizeof flag, "--%s %s", d->name, param_metavar(d));
+    if (strlen(flag) > 22)
+        printf("  %s\n  %-22s ", flag, "");
+    else
+        printf("  %-22s ", flag);
+    size_t len = (size_t)snprintf(text, sizeof text, "%s", d->help ? d->help : "");
+    for (int c = 0; d->choices && d->choices[c] && len < sizeof text; c++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s%s",
+                                c ? ", " : "; one of ", d->choices[c]);
+    print_wrapped(text, 25, 25);
+}
+
+static int method_has_param(const hl_method_desc *m, const char *name)
+{
+    for (int i = 0; m->params && m->params[i]; i++)
+        if (strcmp(m->params[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* `explain --method NAME --help`: one method in detail. */
+static void method_help(const hl_method_desc *m)
+{
+    printf("%s (%s, %s group)\n  %s\n\nOptions:\n", m->name, m->title,
+           hl_group_name(m->group), m->description ? m->description : "");
+    if (method_has_param(m, "target"))
+        printf("  %-22s class to explain (default auto = the top-1 class)\n",
+               "--target auto|INDEX");
+    if (m->needs_layer)
+        printf("  %-22s node or output name (default: the convolution nearest\n"
+               "  %-22s the middle of the network with an output >= 7x7)\n",
+               "--layer NAME", "");
+    for (int i = 0; m->params && m->params[i]; i++) {
+        const hl_param_desc *d = hl_param_find(m->params[i]);
+        if (d && strcmp(d->name, "target") != 0 && strcmp(d->name, "layer") != 0)
+            print_param(d);
+    }
+    hl_attr_params p;
+    char defaults[1024];
+    hl_attr_params_init(&p);
+    cli_format_params(m, &p, defaults, sizeof defaults);
+    if (defaults[0]) {
+        printf("\nDefaults: ");
+        print_wrapped(defaults, 10, 10);
+    }
+}
+
+static void explain_help(const char *method_name)
+{
+    const hl_method_desc *m = method_name ? hl_method_find(method_name) : NULL;
+    if (m) {
+        method_help(m);
+        return;
+    }
     printf("Usage: %s explain [--model FILE.onnx] (--image IMG | --input-npy X.npy)\n"
            "                    --method NAME [--target auto|INDEX] [--layer NAME]\n"
            "                    [method options] [--raw OUT.npy] [--json] [--threads N]\n"
@@ -23,42 +116,38 @@ static void explain_help(void)
            "\n"
            "Input options:\n", CLI_PROG);
     cli_input_print_help(stdout, 1);
-    printf("\nMethod options:\n"
-           "  --method NAME          one of: %s\n"
-           "  --target auto|INDEX    class to explain (default auto = the top-1 class)\n"
-           "  --layer NAME           node or output name for layer/neuron methods\n"
-           "                         (default: a middle convolution of at least 7x7)\n",
-           hl_method_names());
+    printf("\nMethods (%s explain --method NAME --help for one in detail):\n",
+           CLI_PROG);
+    for (int i = 0; i < hl_method_count(); i++) {
+        const hl_method_desc *md = hl_method_get(i);
+        printf("  %-28s %s\n", md->name, md->title);
+    }
+    printf("\nMethod options (each method uses some of them):\n"
+           "  %-22s class to explain (default auto = the top-1 class)\n"
+           "  %-22s node or output name for layer/neuron methods\n"
+           "  %-22s (default: a middle convolution of at least 7x7)\n",
+           "--target auto|INDEX", "--layer NAME", "");
     for (int i = 0; i < hl_param_count(); i++) {
         const hl_param_desc *d = hl_param_get(i);
-        if (strcmp(d->name, "target") == 0 || strcmp(d->name, "layer") == 0)
-            continue;
-        char flag[64];
-        snprintf(flag, sizeof flag, "--%s%s", d->name,
-                 d->type == HL_PARAM_BOOL ? " [BOOL]" : " V");
-        printf("  %-22s %s", flag, d->help ? d->help : "");
-        if (d->choices) {
-            printf(" (");
-            for (int c = 0; d->choices[c]; c++)
-                printf("%s%s", c ? "|" : "", d->choices[c]);
-            printf(")");
-        }
-        printf("\n");
+        if (strcmp(d->name, "target") != 0 && strcmp(d->name, "layer") != 0)
+            print_param(d);
     }
     printf("\nOutput options:\n"
            "  --raw OUT.npy          write the attribution as float32 .npy\n"
            "  --json                 print target, label, probability, delta, seconds as JSON\n"
-           "  --out FILE             picture of the attribution over the photo (.png .pdf .svg)\n"
-           "  --viz MODE             %s (default heat_map)\n"
-           "  --sign SIGN            %s (default absolute_value)\n"
-           "  --outlier-perc P       percent of the largest values clipped (default 2)\n"
-           "  --cmap NAME            %s\n"
-           "  --alpha A              overlay opacity for blended_heat_map (default 0.5)\n"
+           "  --out FILE             the attribution over the photo (.png .pdf .svg)\n"
+           "  --viz MODE             default heat_map; one of");
+    print_wrapped(hl_viz_mode_names(), 25, 47);
+    printf("  --sign SIGN            default absolute_value; one of");
+    print_wrapped(hl_viz_sign_names(), 25, 53);
+    printf("  --outlier-perc P       percent of the largest values clipped (default 2)\n"
+           "  --cmap NAME            default (Captum's for the sign), or");
+    print_wrapped(hl_colormap_names(), 25, 58);
+    printf("  --alpha A              overlay opacity for blended_heat_map (default 0.5)\n"
            "  --help                 this text\n"
            "\nExample:\n"
            "  %s explain --image cat.png --method integrated_gradients --n-steps 200 \\\n"
-           "      --out ig.png --viz blended_heat_map --sign all\n",
-           hl_viz_mode_names(), hl_viz_sign_names(), hl_colormap_names(), CLI_PROG);
+           "      --out ig.png --viz blended_heat_map --sign all\n", CLI_PROG);
 }
 
 /* Overlay options given on the command line, checked before any compute. */
@@ -204,7 +293,11 @@ static double attr_sum(const hl_array *a)
 int cmd_explain(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, 1)) {
-        explain_help();
+        const char *name = NULL;
+        for (int i = 1; i + 1 < argc; i++)
+            if (strcmp(argv[i], "--method") == 0)
+                name = argv[i + 1];
+        explain_help(name);
         return 0;
     }
     cli_input in;

@@ -257,9 +257,21 @@ int cmd_report(int argc, char **argv)
     }
     for (int i = 0; i < n_items; i++) {
         report_item *it = &items[i];
-        if (it->params.layer[0])
+        if (it->params.layer[0]) {
+            /* The panel is narrow: the last two parts of a long node name
+             * ("expanded_conv_9/expand/Relu6" -> "expand/Relu6"). */
+            const char *layer = it->params.layer;
+            const char *cut = strrchr(layer, '/');
+            if (cut && cut > layer) {
+                const char *p = cut - 1;
+                while (p > layer && *p != '/')
+                    p--;
+                if (*p == '/')
+                    layer = p + 1;
+            }
             snprintf(titles[i], sizeof titles[i], "%s (%s)", it->method->title,
-                     it->params.layer);
+                     layer);
+        }
         else
             snprintf(titles[i], sizeof titles[i], "%s", it->method->title);
         panels[i].title = titles[i];
