@@ -116,6 +116,9 @@ for cmd in predict layers explain report; do
 done
 "$CLI" explain --help > "$TMP/out" 2>&1
 grep -q -- "--n-steps" "$TMP/out"; ok $? "explain --help lists method options from the table"
+"$CLI" explain --method occlusion --help > "$TMP/out" 2>&1
+grep -q -- "--strides C,H,W" "$TMP/out" && ! grep -q -- "--n-steps" "$TMP/out"
+ok $? "explain --method occlusion --help shows that method's options only"
 
 # ---------------------------------------------------------------- errors
 
@@ -152,6 +155,10 @@ if [ -f "$MODEL" ]; then
     fails "explain: unknown layer" "valid:" -- explain --image "$CAT" --method layer_grad_cam --layer no_such_layer
     fails "explain: target out of range" "range" -- explain --image "$CAT" --method saliency --target 100000
     fails "explain: target not a number" "target" -- explain --image "$CAT" --method saliency --target -x-
+    fails "explain: --layer on an input method" "--layer" -- explain --image "$CAT" --method saliency --layer whatever
+    fails "explain: --target on a layer method without target" "--target" -- explain --image "$CAT" --method layer_activation --target 3
+    fails "explain: neuron method without --neuron" "--neuron" -- explain --image "$CAT" --method neuron_gradient
+    fails "explain: bad --outlier-perc" "outlier-perc" -- explain --image "$CAT" --method saliency --out "$TMP/x.png" --outlier-perc 150
     fails "explain: broken PNG" "broken.png" -- explain --image "$TMP/broken.png" --method saliency
     fails "explain: model with an unknown op" "FooBarOp" -- explain --model "$TMP/unknown-op.onnx" --input-npy "$TMP/wrong-shape.npy" --method saliency
 else
