@@ -296,6 +296,7 @@ typedef struct {
     float *mat;
     int64_t b0, cur, grp;
     int to_img;
+    const float *bias;  /* added on the way to y (forward), or NULL */
 } scatter_job;
 
 static void scatter_range(void *arg, long begin, long end)
@@ -306,7 +307,11 @@ static void scatter_range(void *arg, long begin, long end)
         int64_t oc = u / j->cur, bi = u % j->cur;
         float *ip = j->img + ((j->b0 + bi) * g->OC + j->grp * g->OCg + oc) * g->P;
         float *mp = j->mat + oc * (j->cur * g->P) + bi * g->P;
-        if (j->to_img)
+        if (j->to_img && j->bias) {
+            float bv = j->bias[j->grp * g->OCg + oc];
+            for (int64_t i = 0; i < g->P; i++)
+                ip[i] = mp[i] + bv;
+        } else if (j->to_img)
             memcpy(ip, mp, sizeof(float) * (size_t)g->P);
         else
             memcpy(mp, ip, sizeof(float) * (size_t)g->P);
@@ -397,6 +402,7 @@ static void dw_bwd_range(void *arg, long begin, long end)
 
 /* ------------------------------------------------------------- forward */
 
+/* Fills planes [begin, end) of y with their channel's bias. */
 typedef struct {
     const conv_geom *g;
     const float *bias;
@@ -407,10 +413,10 @@ static void bias_range(void *arg, long begin, long end)
 {
     bias_job *j = arg;
     for (long u = begin; u < end; u++) {
-        float bv = j->bias[u % j->g->OC];
+        float bv = j->bias[u];
         float *yp = j->y + u * j->g->P;
         for (int64_t i = 0; i < j->g->P; i++)
-            yp[i] += bv;
+            yp[i] = bv;
     }
 }
 
@@ -446,23 +452,26 @@ static void conv_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
             }
             const float *Wg = w + grp * g.OCg * g.K;
             if (cur == 1) {
+                /* the bias goes in as C with beta = 1: OpenBLAS would
+                 * otherwise spend a pass zeroing C for beta = 0 */
+                float *yg = y + (b0 * g.OC + grp * g.OCg) * g.P;
+                if (bias) {
+                    bias_job bj = { &g, bias + grp * g.OCg, yg };
+                    hl_par_for(c, (long)g.OCg, (long)(g.OCg * g.P),
+                               bias_range, &bj);
+                }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                             (int)g.OCg, (int)g.P, (int)g.K, 1.0f, Wg, (int)g.K,
-                            B, (int)g.P, 0.0f,
-                            y + (b0 * g.OC + grp * g.OCg) * g.P, (int)g.P);
+                            B, (int)g.P, bias ? 1.0f : 0.0f, yg, (int)g.P);
             } else {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                             (int)g.OCg, (int)cols, (int)g.K, 1.0f, Wg,
                             (int)g.K, B, (int)cols, 0.0f, tmp, (int)cols);
-                scatter_job s = { &g, y, tmp, b0, cur, grp, 1 };
+                scatter_job s = { &g, y, tmp, b0, cur, grp, 1, bias };
                 hl_par_for(c, (long)(g.OCg * cur), (long)(g.OCg * cols),
                            scatter_range, &s);
             }
         }
-    }
-    if (bias) {
-        bias_job j = { &g, bias, y };
-        hl_par_for(c, planes, (long)(planes * g.P), bias_range, &j);
     }
 }
 
@@ -496,7 +505,7 @@ static void conv_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
             if (cur == 1) {
                 A = gy + (b0 * g.OC + grp * g.OCg) * g.P;
             } else {
-                scatter_job s = { &g, gy, tmp, b0, cur, grp, 0 };
+                scatter_job s = { &g, gy, tmp, b0, cur, grp, 0, NULL };
                 hl_par_for(c, (long)(g.OCg * cur), (long)(g.OCg * cols),
                            scatter_range, &s);
                 A = tmp;
