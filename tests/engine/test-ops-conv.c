@@ -175,6 +175,68 @@ static void bn_cases(void)
                 15, &as, 5, ins, 1, HL_ERR_UNSUPPORTED, "training_mode");
 }
 
+/* Random geometries (groups, depthwise, strides, dilations, asymmetric
+ * pads, auto_pad), each checked like the hand-picked cases. The expected
+ * output size follows the ONNX formulas, computed here. */
+static void random_sweep(void)
+{
+    static const char *autos[4] = { NULL, "SAME_UPPER", "SAME_LOWER", "VALID" };
+    for (int t = 0; t < 24; t++) {
+        conv2d_case k;
+        memset(&k, 0, sizeof k);
+        char label[512];
+        int64_t G = 1 + (int64_t)rnd_uniform(0, 3);      /* 1..3 */
+        int dw = rnd_uniform(0, 1) < 0.3;
+        k.N = 1 + (int64_t)rnd_uniform(0, 3);
+        k.G = G;
+        k.C = G * (dw ? 1 : 1 + (int64_t)rnd_uniform(0, 2));
+        k.OC = G * (1 + (int64_t)rnd_uniform(0, 2));
+        k.H = 4 + (int64_t)rnd_uniform(0, 6);
+        k.W = 4 + (int64_t)rnd_uniform(0, 6);
+        k.kh = 1 + (int64_t)rnd_uniform(0, 3);
+        k.kw = 1 + (int64_t)rnd_uniform(0, 3);
+        k.sh = 1 + (int64_t)rnd_uniform(0, 2);
+        k.sw = 1 + (int64_t)rnd_uniform(0, 2);
+        k.dh = 1 + (int64_t)rnd_uniform(0, 2);
+        k.dw = 1 + (int64_t)rnd_uniform(0, 2);
+        k.bias = rnd_uniform(0, 1) < 0.5;
+        const char *ap = autos[(int)rnd_uniform(0, 4) % 4];
+        int64_t eh = (k.kh - 1) * k.dh + 1, ew = (k.kw - 1) * k.dw + 1;
+        if (!ap) {
+            for (int i = 0; i < 4; i++)
+                k.pads[i] = (int64_t)rnd_uniform(0, 3);
+            k.OH = (k.H + k.pads[0] + k.pads[2] - eh) / k.sh + 1;
+            k.OW = (k.W + k.pads[1] + k.pads[3] - ew) / k.sw + 1;
+            if (k.H + k.pads[0] + k.pads[2] < eh || k.W + k.pads[1] + k.pads[3] < ew)
+                continue;
+        } else if (!strcmp(ap, "VALID")) {
+            if (k.H < eh || k.W < ew)
+                continue;
+            k.OH = (k.H - eh) / k.sh + 1;
+            k.OW = (k.W - ew) / k.sw + 1;
+        } else {
+            k.OH = (k.H + k.sh - 1) / k.sh;
+            k.OW = (k.W + k.sw - 1) / k.sw;
+            int64_t th = (k.OH - 1) * k.sh + eh - k.H, tw = (k.OW - 1) * k.sw + ew - k.W;
+            th = th < 0 ? 0 : th;
+            tw = tw < 0 ? 0 : tw;
+            int upper = !strcmp(ap, "SAME_UPPER");
+            k.pt = upper ? th / 2 : th - th / 2;
+            k.pl = upper ? tw / 2 : tw - tw / 2;
+        }
+        k.auto_pad = ap;
+        snprintf(label, sizeof label,
+                 "random conv %d: N%lld C%lld OC%lld G%lld %lldx%lld k%lldx%lld s%lldx%lld d%lldx%lld %s",
+                 t, (long long)k.N, (long long)k.C, (long long)k.OC,
+                 (long long)k.G, (long long)k.H, (long long)k.W,
+                 (long long)k.kh, (long long)k.kw, (long long)k.sh,
+                 (long long)k.sw, (long long)k.dh, (long long)k.dw,
+                 ap ? ap : "pads");
+        k.label = label;
+        run_conv2d(&k);
+    }
+}
+
 int main(void)
 {
     test_pool_ = hl_pool_new(2);
@@ -221,6 +283,7 @@ int main(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_conv2d(&cases[i]);
     conv_nd_cases();
+    random_sweep();
     /* big cases run the threaded im2col/col2im and depthwise paths */
     fd_max_ = 40;
     {
