@@ -373,7 +373,14 @@ int cli_input_load(cli_input *in, int need_input)
     for (int i = 0; i < in->n_overrides; i++)
         if (hl_preprocess_set(&in->pre, in->overrides[i].key,
                               in->overrides[i].value, &err) != HL_OK)
-            return cli_fail("--%s: %s", in->overrides[i].key, err.msg);
+        {
+            /* "mean: bad value" -> "--mean: bad value" */
+            const char *key = in->overrides[i].key, *msg = err.msg;
+            size_t len = strlen(key);
+            if (strncmp(msg, key, len) == 0 && msg[len] == ':' && msg[len + 1] == ' ')
+                msg += len + 2;
+            return cli_fail("--%s: %s", key, msg);
+        }
     if (load_labels(in))
         return 1;
     if (!need_input)
@@ -389,6 +396,20 @@ int cli_input_load(cli_input *in, int need_input)
         in->input = NULL;
         in->image01 = NULL;
         return cli_fail("%s", err.msg);
+    }
+    /* A fixed-size model input must match (--input-size can break it). */
+    hl_shape want;
+    hl_model_input_shape(in->model, &want);
+    int fits = want.ndim == in->input->shape.ndim;
+    for (int d = 1; fits && d < want.ndim; d++)
+        if (want.dims[d] > 0 && want.dims[d] != in->input->shape.dims[d])
+            fits = 0;
+    if (!fits) {
+        char got[96], exp[96];
+        hl_shape_format(&in->input->shape, got, sizeof got);
+        hl_shape_format(&want, exp, sizeof exp);
+        return cli_fail("the preprocessed image %s does not fit the model "
+                        "input %s (check --input-size)", got, exp);
     }
     return 0;
 }

@@ -102,6 +102,12 @@ int cmd_predict(int argc, char **argv)
     }
     if (top > n)
         top = n;
+    for (int i = 0; i < n; i++)
+        if (!isfinite(logits[i])) {
+            cli_fail("%s: the model output is not finite (NaN or Inf) for this "
+                     "input", in.resolved_model);
+            goto out;
+        }
 
     prob = malloc((size_t)n * sizeof *prob);
     order = malloc((size_t)top * sizeof *order);

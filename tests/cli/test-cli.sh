@@ -149,6 +149,8 @@ if [ -f "$MODEL" ]; then
     fails "text file named .png" "text.png" -- predict --image "$TMP/text.png"
     fails "input-npy of the wrong shape" "shape" -- predict --input-npy "$TMP/wrong-shape.npy"
     fails "no input" "--image" -- predict
+    fails "--input-size the model cannot take" "input-size" -- predict --image "$CAT" --input-size 160,160
+    fails "bad --mean" "--mean" -- predict --image "$CAT" --mean 1,2
     fails "explain: unknown method option" "n-stepz" -- explain --image "$CAT" --method saliency --n-stepz 3
     fails "explain: option of another method" "does not apply" -- explain --image "$CAT" --method saliency --n-steps 10
     fails "explain: bad option value" "n-steps" -- explain --image "$CAT" --method integrated_gradients --n-steps banana
