@@ -348,6 +348,7 @@ hl_application_startup (GApplication *app)
     { "win.zoom-in", { "<Control>plus", "<Control>equal", NULL } },
     { "win.zoom-out", { "<Control>minus", NULL } },
     { "win.zoom-fit", { "<Control>0", NULL } },
+    { "win.fullscreen", { "F11", NULL } },
     { "win.page::view", { "<Alt>1", NULL } },
     { "win.page::compare", { "<Alt>2", NULL } },
   };

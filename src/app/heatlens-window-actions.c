@@ -158,6 +158,16 @@ ACTION (zoom_in_activated) { hl_image_view_zoom (HL_WINDOW (data)->image_view, 1
 ACTION (zoom_out_activated) { hl_image_view_zoom (HL_WINDOW (data)->image_view, 1 / 1.25); }
 ACTION (zoom_fit_activated) { hl_image_view_zoom_fit (HL_WINDOW (data)->image_view); }
 
+ACTION (fullscreen_activated)
+{
+  GtkWindow *window = GTK_WINDOW (data);
+
+  if (gtk_window_is_fullscreen (window))
+    gtk_window_unfullscreen (window);
+  else
+    gtk_window_fullscreen (window);
+}
+
 ACTION (pin_activated)
 {
   HlWindow *self = HL_WINDOW (data);
@@ -310,6 +320,7 @@ static const GActionEntry entries[] = {
   { "zoom-in", zoom_in_activated },
   { "zoom-out", zoom_out_activated },
   { "zoom-fit", zoom_fit_activated },
+  { "fullscreen", fullscreen_activated },
   { "load-sample", load_sample_activated, "s" },
   { "load-image", load_image_activated, "s" },
   { "load-model", load_model_activated, "s" },

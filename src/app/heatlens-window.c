@@ -226,8 +226,11 @@ hl_window_run (HlWindow *self)
   key = hl_result_cache_make_key (hl_photo_get_serial (self->photo),
                                   hl_classifier_get_serial (self->classifier),
                                   method, &params);
+  /* already on screen, or already being computed */
   if (self->result && g_strcmp0 (self->result->key, key) == 0 &&
       !hl_worker_get_busy (self->worker))
+    return;
+  if (g_strcmp0 (hl_worker_get_current_key (self->worker), key) == 0)
     return;
   cached = hl_result_cache_lookup (self->cache, key);
   if (cached)

@@ -402,6 +402,12 @@ hl_worker_get_busy (HlWorker *self)
   return self->current != NULL;
 }
 
+const char *
+hl_worker_get_current_key (HlWorker *self)
+{
+  return self->current && self->current->kind == JOB_ATTRIBUTE ? self->current->key : NULL;
+}
+
 double
 hl_worker_get_elapsed (HlWorker *self)
 {

@@ -48,6 +48,8 @@ void      hl_worker_attribute  (HlWorker             *self,
 void      hl_worker_cancel     (HlWorker             *self);
 
 gboolean  hl_worker_get_busy   (HlWorker             *self);
+/* The cache key of the attribution running now, or NULL. */
+const char *hl_worker_get_current_key (HlWorker      *self);
 /* Seconds since the current job was submitted (0 when idle). */
 double    hl_worker_get_elapsed (HlWorker            *self);
 double    hl_worker_get_fraction (HlWorker           *self);
