@@ -350,9 +350,10 @@ make_widget (HlParamPanel        *self,
 
         gtk_drop_down_set_factory (GTK_DROP_DOWN (w), button_f);
         gtk_drop_down_set_list_factory (GTK_DROP_DOWN (w), list_f);
+        g_autoptr(GtkExpression) expr = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string");
+
         gtk_drop_down_set_enable_search (GTK_DROP_DOWN (w), TRUE);
-        gtk_drop_down_set_expression (GTK_DROP_DOWN (w),
-                                      gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
+        gtk_drop_down_set_expression (GTK_DROP_DOWN (w), expr);
         for (guint i = 0; self->layer_names && i < self->layer_names->len; i++)
           if (g_strcmp0 (self->layer_names->pdata[i], self->params.layer) == 0)
             selected = i;
@@ -771,10 +772,13 @@ hl_param_panel_init (HlParamPanel *self)
 
   gtk_drop_down_set_factory (self->method_dropdown, button_factory);
   gtk_drop_down_set_list_factory (self->method_dropdown, list_factory);
-  gtk_drop_down_set_expression (self->method_dropdown,
-                                gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
-                                                             G_CALLBACK (method_search_text),
-                                                             NULL, NULL));
+  {
+    g_autoptr(GtkExpression) expr = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
+                                                                 G_CALLBACK (method_search_text),
+                                                                 NULL, NULL);
+
+    gtk_drop_down_set_expression (self->method_dropdown, expr);
+  }
   gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (self->methods));
   g_signal_connect (self->method_dropdown, "notify::selected",
                     G_CALLBACK (method_selected_cb), self);

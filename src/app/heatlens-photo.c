@@ -61,6 +61,7 @@ photo_new (hl_image   *image,
 typedef struct
 {
   char   *path;
+  GFile  *file;    /* not a local file: read its bytes in the thread */
   GBytes *bytes;
   char   *name;
 } LoadData;
@@ -71,6 +72,7 @@ load_data_free (gpointer data)
   LoadData *ld = data;
 
   g_free (ld->path);
+  g_clear_object (&ld->file);
   g_clear_pointer (&ld->bytes, g_bytes_unref);
   g_free (ld->name);
   g_free (ld);
@@ -87,6 +89,19 @@ load_thread (GTask        *task,
   hl_image *image = NULL;
   hl_status st;
 
+  if (ld->path == NULL && ld->bytes == NULL && ld->file)
+    {
+      GError *error = NULL;
+      char *contents = NULL;
+      gsize len = 0;
+
+      if (!g_file_load_contents (ld->file, cancellable, &contents, &len, NULL, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      ld->bytes = g_bytes_new_take (contents, len);
+    }
   if (ld->path)
     st = hl_image_load (ld->path, &image, &err);
   else
@@ -130,22 +145,7 @@ hl_photo_load_file_async (GFile               *file,
   ld->path = g_file_get_path (file);
   ld->name = g_file_get_basename (file);
   if (ld->path == NULL)
-    {
-      /* Not a local file (e.g. a URI from drag and drop): read its bytes. */
-      g_autoptr(GError) error = NULL;
-      char *contents = NULL;
-      gsize len = 0;
-
-      if (!g_file_load_contents (file, cancellable, &contents, &len, NULL, &error))
-        {
-          g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-
-          load_data_free (ld);
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      ld->bytes = g_bytes_new_take (contents, len);
-    }
+    ld->file = g_object_ref (file);
   start_load (ld, cancellable, callback, user_data);
 }
 

@@ -293,6 +293,9 @@ main (int argc, char **argv)
     wait_for (worker_progressed, NULL);
     tap_ok (hl_worker_get_fraction (worker) > 0 && hl_worker_get_fraction (worker) < 1,
             "its progress arrives in the main loop (%.3f)", hl_worker_get_fraction (worker));
+    act ("run", NULL);
+    tap_ok (hl_worker_get_fraction (worker) > 0 && n_cancelled == cancelled_before,
+            "asking again for the request being computed does not restart it");
     results_before = n_results;
     busy_ticks = 0;
     act ("cancel", NULL);
