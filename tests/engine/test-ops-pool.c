@@ -148,6 +148,66 @@ int main(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_pool2d(&cases[i]);
 
+    /* random geometries: max and average, pads, strides, dilations (max),
+     * ceil_mode, count_include_pad; sizes by the formulas of the spec,
+     * with the PyTorch rule that the last window starts inside the input
+     * or its begin padding */
+    for (int t = 0; t < 24; t++) {
+        pool2d_case k;
+        memset(&k, 0, sizeof k);
+        char label[256];
+        k.is_max = t % 2 == 0;
+        k.N = 1 + (int64_t)rnd_uniform(0, 2);
+        k.C = 1 + (int64_t)rnd_uniform(0, 3);
+        k.H = 3 + (int64_t)rnd_uniform(0, 7);
+        k.W = 3 + (int64_t)rnd_uniform(0, 7);
+        k.kh = 1 + (int64_t)rnd_uniform(0, 3);
+        k.kw = 1 + (int64_t)rnd_uniform(0, 3);
+        k.sh = 1 + (int64_t)rnd_uniform(0, 3);
+        k.sw = 1 + (int64_t)rnd_uniform(0, 3);
+        k.dh = k.dw = 1;
+        if (k.is_max && rnd_uniform(0, 1) < 0.4) {
+            k.dh = 1 + (int64_t)rnd_uniform(0, 2);
+            k.dw = 1 + (int64_t)rnd_uniform(0, 2);
+        }
+        /* pads smaller than the kernel, as ONNX and PyTorch require */
+        k.pads[0] = (int64_t)rnd_uniform(0, (double)k.kh);
+        k.pads[2] = (int64_t)rnd_uniform(0, (double)k.kh);
+        k.pads[1] = (int64_t)rnd_uniform(0, (double)k.kw);
+        k.pads[3] = (int64_t)rnd_uniform(0, (double)k.kw);
+        k.ceil_mode = rnd_uniform(0, 1) < 0.5;
+        k.cip = !k.is_max && rnd_uniform(0, 1) < 0.5;
+        int64_t in[2] = { k.H, k.W }, kk[2] = { k.kh, k.kw },
+                st[2] = { k.sh, k.sw }, dd[2] = { k.dh, k.dw }, out[2];
+        int ok = 1;
+        for (int i = 0; i < 2; i++) {
+            int64_t pb = k.pads[i], pe = k.pads[2 + i];
+            int64_t span = in[i] + pb + pe - ((kk[i] - 1) * dd[i] + 1);
+            if (span < 0) {
+                ok = 0;
+                break;
+            }
+            out[i] = k.ceil_mode ? (span + st[i] - 1) / st[i] + 1
+                                 : span / st[i] + 1;
+            if (k.ceil_mode && (out[i] - 1) * st[i] >= in[i] + pb)
+                out[i]--;
+        }
+        if (!ok)
+            continue;
+        k.OH = out[0];
+        k.OW = out[1];
+        snprintf(label, sizeof label,
+                 "random %s %lldx%lld k%lldx%lld s%lldx%lld d%lldx%lld pads(%lld,%lld,%lld,%lld)%s%s",
+                 k.is_max ? "maxpool" : "avgpool", (long long)k.H,
+                 (long long)k.W, (long long)k.kh, (long long)k.kw,
+                 (long long)k.sh, (long long)k.sw, (long long)k.dh,
+                 (long long)k.dw, (long long)k.pads[0], (long long)k.pads[1],
+                 (long long)k.pads[2], (long long)k.pads[3],
+                 k.ceil_mode ? " ceil" : "", k.cip ? " count_include_pad" : "");
+        k.label = label;
+        run_pool2d(&k);
+    }
+
     /* 1-D and 3-D max pools */
     {
         pool_ref r = { 1, 0, 6, { 1, 1, 9 }, { 1, 1, 3 }, { 1, 1, 2 },
