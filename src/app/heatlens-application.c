@@ -270,9 +270,19 @@ hl_application_open (GApplication  *app,
 {
   HlApplication *self = HL_APPLICATION (app);
 
-  /* `heatlens photo.jpg` = `heatlens --image photo.jpg` */
-  if (n_files > 0 && self->image == NULL)
-    self->image = g_file_get_path (files[0]);
+  /* `heatlens photo.jpg model.onnx` = `--image photo.jpg --model model.onnx` */
+  for (int i = 0; i < n_files; i++)
+    {
+      char *path = g_file_get_path (files[i]);
+      g_autofree char *lower = path ? g_ascii_strdown (path, -1) : NULL;
+
+      if (lower && g_str_has_suffix (lower, ".onnx") && self->model == NULL)
+        self->model = path;
+      else if (path && self->image == NULL)
+        self->image = path;
+      else
+        g_free (path);
+    }
   hl_application_activate (app);
 }
 
@@ -419,6 +429,7 @@ hl_application_init (HlApplication *self)
 {
   self->target = -1;
   g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), "[IMAGE] [MODEL.onnx]");
   g_application_set_option_context_summary (G_APPLICATION (self),
     "Explain an image classifier's decision with attribution maps.\n\n"
     "Without options: the bundled model, the cat sample and its top-1 class.");
