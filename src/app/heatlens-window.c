@@ -1,3 +1,13 @@
+/* HlWindow core: the state (model, photo, prediction, shown result), the
+ * flow between them and the worker, and exporting.
+ *
+ *   photo or model loaded -> predict (worker) -> top-5, target = top-1
+ *   -> run: cache hit shows at once, else attribute (worker) -> show
+ *   parameter/target change -> debounce -> run (cancels the running job)
+ *   overlay change -> re-render in the view, nothing recomputed
+ *
+ * Actions are in heatlens-window-actions.c, drag and drop, paste and the
+ * sample gallery in heatlens-window-dnd.c. */
 #include "heatlens-window-private.h"
 #include "heatlens-data.h"
 #include "heatlens-error.h"
