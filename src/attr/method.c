@@ -159,12 +159,11 @@ const hl_method_desc *hl_method_find(const char *name)
     return e ? &e->desc : NULL;
 }
 
-/* Built once per call into a static buffer: the registry is constant, so
- * every call writes the same text (no mutable global state to race on
- * beyond identical bytes). */
+/* Built into a per-thread buffer (the window's worker and the UI thread
+ * may both format errors). */
 const char *hl_method_names(void)
 {
-    static char names[2048];
+    static _Thread_local char names[2048];
     size_t len = 0;
     for (int i = 0; i < N_METHODS && len + 1 < sizeof names; i++) {
         int n = snprintf(names + len, sizeof names - len, "%s%s",

@@ -351,6 +351,45 @@ static void test_progress_cancel(void)
     }
 }
 
+/* Every part-1 method on the residual model (BN folded into convs, a
+ * depthwise conv, ReLU6, a residual Add): runs, right shape, finite. */
+static void test_every_method_on_tinyres(void)
+{
+    int ok = 1, count = 0;
+    for (int i = 0; i < hl_method_count(); i++) {
+        const hl_method_desc *d = hl_method_get(i);
+        if (d->group == HL_GROUP_PERTURBATION || strstr(d->name, "shap") || !strcmp(d->name, "lime"))
+            continue; /* part 2 */
+        hl_attr_params p;
+        hl_attr_params_init(&p);
+        p.n_steps = 8;
+        strcpy(p.layer, d->needs_neuron ? "/res/Add" : "/res/conv2/Conv_output_0");
+        p.has_neuron = 1;
+        p.neuron[0] = 3, p.neuron[1] = 4, p.neuron[2] = 5;
+        hl_attr_result r;
+        hl_array *a = p1_run(tinyres, d->name, x_res, &p, NULL, &r);
+        int good = a != NULL;
+        for (long k = 0; good && k < numel(a); k++)
+            good = isfinite(a->data[k]);
+        if (good) {
+            hl_shape want = x_res->shape;
+            if (r.is_layer) {
+                hl_model_value_shape(tinyres, hl_model_find_value(tinyres, p.layer), &want);
+                want.dims[0] = 1;
+                if (!strcmp(d->name, "layer_grad_cam"))
+                    want.dims[1] = 1;
+            }
+            good = hl_shape_equal(&a->shape, &want) && r.target == 7;
+        }
+        if (!good)
+            tap_diag("tinyres %s: failed, wrong shape or non-finite", d->name);
+        ok &= good;
+        count++;
+        hl_array_free(a);
+    }
+    tap_ok(ok && count == 17, "all %d part-1 methods run on tinyres (residual Add, ReLU6, depthwise)", count);
+}
+
 static void test_determinism_and_leaks(void)
 {
     hl_attr_params p;
@@ -401,6 +440,7 @@ int main(void)
     test_relu_free();
     test_definitions();
     test_progress_cancel();
+    test_every_method_on_tinyres();
     test_determinism_and_leaks();
     hl_model_free(tinycnn), hl_model_free(tinyres), hl_model_free(smooth);
     hl_array_free(x_cnn), hl_array_free(x_res), hl_array_free(x_smooth);
