@@ -15,7 +15,8 @@ typedef struct jpeg_failure {
     struct jpeg_error_mgr mgr;     /* first: libjpeg passes this pointer */
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
-    int truncated;                 /* saw "premature end of data" */
+    int truncated;                 /* saw "premature end of data" (file
+                                      or entropy-coded segment) */
     /* Owned buffers, freed after a longjmp too. */
     unsigned char *pixels;
 } jpeg_failure;
@@ -32,7 +33,11 @@ static void jpeg_on_message(j_common_ptr cinfo, int level)
     jpeg_failure *f = (jpeg_failure *)cinfo->err;
     if (level < 0) {
         f->mgr.num_warnings++;
-        if (f->mgr.msg_code == JWRN_JPEG_EOF)
+        /* JWRN_HIT_MARKER: a scan cut short by a marker (typically EOI
+         * right after a few bytes of data); libjpeg would go on decoding
+         * zeros, so a 500-byte file could cost a 100-megapixel decode. */
+        if (f->mgr.msg_code == JWRN_JPEG_EOF ||
+            f->mgr.msg_code == JWRN_HIT_MARKER)
             f->truncated = 1;
     }
 }
