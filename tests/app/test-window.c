@@ -335,6 +335,28 @@ main (int argc, char **argv)
     act_s ("set-overlay", "mode=blended_heat_map");
   }
 
+  /* --- zoom and hover ------------------------------------------------------ */
+  {
+    HlImageView *view = hl_window_get_image_view (win);
+    g_autofree char *centre = hl_image_view_describe_pixel (view, cat->width / 2.0, cat->height / 2.0);
+    g_autofree char *corner = hl_image_view_describe_pixel (view, 0.5, 0.5);
+    const hl_crop_map *m = hl_image_view_get_crop_map (view);
+
+    act ("zoom-in", NULL);
+    act ("zoom-in", NULL);
+    tap_ok (fabs (hl_image_view_get_zoom (view) - 1.5625) < 1e-9, "two zoom-ins give 1.25^2 (%.4f)",
+            hl_image_view_get_zoom (view));
+    act ("zoom-fit", NULL);
+    tap_ok (hl_image_view_get_zoom (view) == 1.0, "zoom-fit goes back to 1");
+    tap_ok (centre && strstr (centre, "attribution") != NULL,
+            "hovering the photo's centre shows its attribution: %s", centre ? centre : "");
+    if (m && (m->x0 > 1 || m->y0 > 1))
+      tap_ok (corner && strstr (corner, "outside") != NULL,
+              "hovering a corner outside the model's crop says so: %s", corner ? corner : "");
+    else
+      tap_skip ("the crop covers the whole photo");
+  }
+
   /* --- layer method: the layer picker's default and an input-size map --- */
   act_s ("set-method", "layer_grad_cam");
   {
