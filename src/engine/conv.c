@@ -326,12 +326,166 @@ typedef struct {
     float *y, *gx;
 } dw_job;
 
+/* Depthwise planes that fit DW_BUF floats go through a zero-padded copy
+ * of the input plane (padded geometry Hp x Wp, no bounds checks). With
+ * stride 1 the output is computed "full width" (Wp columns, the extra ones
+ * discarded), so each tap is one long contiguous multiply-add over
+ * OH * Wp elements; small planes (7x7, 14x14) stay vectorised. */
+#define DW_BUF 16384
+
+typedef struct {
+    int64_t Hp, Wp;
+} dw_pad_geom;
+
+static int dw_pad_fits(const conv_geom *g, dw_pad_geom *pg)
+{
+    pg->Hp = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
+    pg->Wp = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
+    /* strided wide planes gain nothing from the copy */
+    int narrow = (g->s[1] == 1 && g->s[2] == 1) || g->out[2] <= 32;
+    return narrow && pg->Hp * pg->Wp <= DW_BUF && g->out[1] * pg->Wp <= DW_BUF;
+}
+
+/* pad[r][c] = x[r - pb1][c - pb2] inside the input, 0 elsewhere */
+static void dw_pad_plane(const conv_geom *g, const dw_pad_geom *pg,
+                         const float *x, float *pad)
+{
+    int64_t H = g->in[1], W = g->in[2];
+    for (int64_t r = 0; r < pg->Hp; r++) {
+        float *row = pad + r * pg->Wp;
+        int64_t ih = r - g->pb[1];
+        if (ih < 0 || ih >= H) {
+            memset(row, 0, sizeof(float) * (size_t)pg->Wp);
+            continue;
+        }
+        for (int64_t c = 0; c < pg->Wp; c++) {
+            int64_t iw = c - g->pb[2];
+            row[c] = iw >= 0 && iw < W ? x[ih * W + iw] : 0.0f;
+        }
+    }
+}
+
+static void dw_fwd_plane(const conv_geom *g, const dw_pad_geom *pg,
+                         const float *x, const float *wk, float bias,
+                         float *y)
+{
+    float pad[DW_BUF], acc[DW_BUF];
+    int64_t OH = g->out[1], OW = g->out[2], Wp = pg->Wp;
+    dw_pad_plane(g, pg, x, pad);
+    if (g->s[1] == 1 && g->s[2] == 1) {
+        int64_t n = OH * Wp - (Wp - OW); /* last row needs only OW */
+        for (int64_t t = 0; t < n; t++)
+            acc[t] = bias;
+        for (int64_t kh = 0; kh < g->k[1]; kh++)
+            for (int64_t kw = 0; kw < g->k[2]; kw++) {
+                const float wv = wk[kh * g->k[2] + kw];
+                const float *restrict src = pad + kh * g->d[1] * Wp + kw * g->d[2];
+                float *restrict a = acc;
+                for (int64_t t = 0; t < n; t++)
+                    a[t] += wv * src[t];
+            }
+        for (int64_t oh = 0; oh < OH; oh++)
+            memcpy(y + oh * OW, acc + oh * Wp, sizeof(float) * (size_t)OW);
+        return;
+    }
+    for (int64_t oh = 0; oh < OH; oh++) {
+        float *restrict yr = y + oh * OW;
+        for (int64_t ow = 0; ow < OW; ow++)
+            yr[ow] = bias;
+        for (int64_t kh = 0; kh < g->k[1]; kh++) {
+            const float *prow = pad + (oh * g->s[1] + kh * g->d[1]) * Wp;
+            for (int64_t kw = 0; kw < g->k[2]; kw++) {
+                const float wv = wk[kh * g->k[2] + kw];
+                const float *restrict src = prow + kw * g->d[2];
+                for (int64_t ow = 0; ow < OW; ow++)
+                    yr[ow] += wv * src[ow * g->s[2]];
+            }
+        }
+    }
+}
+
+/* gx += the part of the padded-plane gradient that lies on the input */
+static void dw_unpad_add(const conv_geom *g, const dw_pad_geom *pg,
+                         const float *gpad, float *gx)
+{
+    int64_t H = g->in[1], W = g->in[2];
+    for (int64_t ih = 0; ih < H; ih++) {
+        int64_t r = ih + g->pb[1];
+        if (r >= pg->Hp)
+            break;
+        const float *row = gpad + r * pg->Wp;
+        for (int64_t iw = 0; iw < W; iw++) {
+            int64_t c = iw + g->pb[2];
+            if (c >= pg->Wp)
+                break;
+            gx[ih * W + iw] += row[c];
+        }
+    }
+}
+
+/* Gradient of one input plane from the OCg output planes it feeds. */
+static void dw_bwd_plane(const conv_geom *g, const dw_pad_geom *pg,
+                         const float *gy_first, const float *wk_first,
+                         float *gx)
+{
+    float gpad[DW_BUF], gyw[DW_BUF];
+    int64_t OH = g->out[1], OW = g->out[2], Wp = pg->Wp;
+    memset(gpad, 0, sizeof(float) * (size_t)(pg->Hp * Wp));
+    for (int64_t m = 0; m < g->OCg; m++) {
+        const float *gy = gy_first + m * g->P;
+        const float *wk = wk_first + m * g->KK;
+        if (g->s[1] == 1 && g->s[2] == 1) {
+            /* full-width copy of gy with zero columns, then one long
+             * multiply-add per tap */
+            int64_t n = OH * Wp;
+            for (int64_t oh = 0; oh < OH; oh++) {
+                memcpy(gyw + oh * Wp, gy + oh * OW, sizeof(float) * (size_t)OW);
+                for (int64_t c = OW; c < Wp; c++)
+                    gyw[oh * Wp + c] = 0.0f;
+            }
+            n -= Wp - OW;
+            for (int64_t kh = 0; kh < g->k[1]; kh++)
+                for (int64_t kw = 0; kw < g->k[2]; kw++) {
+                    const float wv = wk[kh * g->k[2] + kw];
+                    float *restrict dst = gpad + kh * g->d[1] * Wp + kw * g->d[2];
+                    const float *restrict src = gyw;
+                    for (int64_t t = 0; t < n; t++)
+                        dst[t] += wv * src[t];
+                }
+            continue;
+        }
+        for (int64_t oh = 0; oh < OH; oh++) {
+            const float *gr = gy + oh * OW;
+            for (int64_t kh = 0; kh < g->k[1]; kh++) {
+                float *prow = gpad + (oh * g->s[1] + kh * g->d[1]) * Wp;
+                for (int64_t kw = 0; kw < g->k[2]; kw++) {
+                    const float wv = wk[kh * g->k[2] + kw];
+                    float *dst = prow + kw * g->d[2];
+                    for (int64_t ow = 0; ow < OW; ow++)
+                        dst[ow * g->s[2]] += wv * gr[ow];
+                }
+            }
+        }
+    }
+    dw_unpad_add(g, pg, gpad, gx);
+}
+
 static void dw_fwd_range(void *arg, long begin, long end)
 {
     dw_job *j = arg;
     const conv_geom *g = j->g;
     int64_t OH = g->out[1], OW = g->out[2], H = g->in[1], W = g->in[2];
     int64_t sh = g->s[1], sw = g->s[2];
+    dw_pad_geom pg;
+    if (dw_pad_fits(g, &pg)) {
+        for (long u = begin; u < end; u++) {
+            int64_t b = u / g->OC, oc = u % g->OC, ic = oc / g->OCg;
+            dw_fwd_plane(g, &pg, j->x + (b * g->C + ic) * g->X,
+                         j->w + oc * g->KK, j->bias ? j->bias[oc] : 0.0f,
+                         j->y + u * g->P);
+        }
+        return;
+    }
     for (long u = begin; u < end; u++) {
         int64_t b = u / g->OC, oc = u % g->OC, ic = oc / g->OCg;
         const float *xp = j->x + (b * g->C + ic) * g->X;
@@ -369,6 +523,15 @@ static void dw_bwd_range(void *arg, long begin, long end)
     const conv_geom *g = j->g;
     int64_t OH = g->out[1], OW = g->out[2], H = g->in[1], W = g->in[2];
     int64_t sh = g->s[1], sw = g->s[2];
+    dw_pad_geom pg;
+    if (dw_pad_fits(g, &pg)) {
+        for (long u = begin; u < end; u++) {
+            int64_t b = u / g->C, ic = u % g->C;
+            dw_bwd_plane(g, &pg, j->gy + (b * g->OC + ic * g->OCg) * g->P,
+                         j->w + ic * g->OCg * g->KK, j->gx + u * g->X);
+        }
+        return;
+    }
     for (long u = begin; u < end; u++) {
         int64_t b = u / g->C, ic = u % g->C;
         float *gxp = j->gx + u * g->X;
