@@ -281,7 +281,18 @@ int cmd_report(int argc, char **argv)
         panels[i].has_delta = it->result.has_delta;
         panels[i].delta = it->result.delta;
     }
-    int target = items[0].result.target;
+    /* The class of the page: from the first method that explains one. */
+    int first = 0;
+    for (int i = 0; i < n_items; i++) {
+        int uses_target = 0;
+        for (int k = 0; items[i].method->params && items[i].method->params[k]; k++)
+            uses_target |= strcmp(items[i].method->params[k], "target") == 0;
+        if (uses_target) {
+            first = i;
+            break;
+        }
+    }
+    int target = items[first].result.target;
     info.image_name = in.image_path ? in.image_path : in.input_npy;
     info.photo = in.photo;
     info.map = in.photo ? &in.map : NULL;
@@ -297,7 +308,7 @@ int cmd_report(int argc, char **argv)
     info.model_name = hl_model_name(in.model);
     info.target_label = cli_input_label(&in, target);
     info.target_index = target;
-    info.probability = items[0].result.target_prob;
+    info.probability = target >= 0 ? items[first].result.target_prob : -1;
     info.cell_size = cell_size;
     hl_status st = hl_report_write(out_path, &info, panels, n_items, &err);
     free(panels);
