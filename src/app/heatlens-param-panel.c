@@ -128,23 +128,6 @@ spin_changed_cb (GtkSpinButton *spin,
 }
 
 static void
-int3_changed_cb (GtkSpinButton *spin,
-                 HlParamPanel  *self)
-{
-  GtkWidget *box = gtk_widget_get_parent (GTK_WIDGET (spin));
-  const hl_param_desc *d = widget_desc (box);
-  int v[3], i = 0;
-  char buf[96];
-
-  for (GtkWidget *c = gtk_widget_get_first_child (box); c && i < 3;
-       c = gtk_widget_get_next_sibling (c))
-    if (GTK_IS_SPIN_BUTTON (c))
-      v[i++] = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (c));
-  g_snprintf (buf, sizeof buf, "%d,%d,%d", v[0], v[1], v[2]);
-  apply_text (self, d, buf);
-}
-
-static void
 switch_cb (GtkSwitch    *sw,
            GParamSpec   *pspec,
            HlParamPanel *self)
@@ -297,6 +280,7 @@ make_widget (HlParamPanel        *self,
 {
   GtkWidget *w = NULL;
   char text[600];
+  char tip[700] = "";
 
   switch (d->type)
     {
@@ -321,23 +305,25 @@ make_widget (HlParamPanel        *self,
       break;
     case HL_PARAM_INT3:
       {
+        /* one compact "C,H,W" field (three spin buttons do not fit a
+         * sidebar); the library parses and range-checks it */
         const int *v = field (&self->params, d);
-        static const char *const axis[] = { "C", "H", "W" };
         double max[3] = { d->max, d->max, d->max };
+        GtkEventController *focus = gtk_event_controller_focus_new ();
 
         if (g_strcmp0 (d->name, "neuron") == 0)
           neuron_limits (self, max);
-        w = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
-        gtk_widget_add_css_class (w, "linked");
-        for (int i = 0; i < 3; i++)
-          {
-            GtkWidget *spin = make_spin (d, MIN (v[i], max[i]), d->min, MAX (d->min, max[i]));
-
-            gtk_editable_set_width_chars (GTK_EDITABLE (spin), 3);
-            gtk_widget_set_tooltip_text (spin, axis[i]);
-            g_signal_connect (spin, "value-changed", G_CALLBACK (int3_changed_cb), self);
-            gtk_box_append (GTK_BOX (w), spin);
-          }
+        g_snprintf (text, sizeof text, "%d,%d,%d", v[0], v[1], v[2]);
+        w = gtk_entry_new ();
+        gtk_editable_set_text (GTK_EDITABLE (w), text);
+        gtk_entry_set_placeholder_text (GTK_ENTRY (w), "C,H,W");
+        g_signal_connect (w, "activate", G_CALLBACK (entry_activate_cb), self);
+        g_signal_connect (focus, "leave", G_CALLBACK (entry_focus_leave_cb), self);
+        gtk_widget_add_controller (w, focus);
+        g_snprintf (tip, sizeof tip, "%s (C,H,W; C 0..%.0f, H 0..%.0f, W 0..%.0f)",
+                    d->help, max[0], max[1], max[2]);
+        if (g_strcmp0 (d->name, "neuron") != 0)
+          g_snprintf (tip, sizeof tip, "%s (C,H,W; each %.0f..%.0f)", d->help, d->min, d->max);
       }
       break;
     case HL_PARAM_LAYER:
@@ -379,7 +365,7 @@ make_widget (HlParamPanel        *self,
     }
   g_object_set_data (G_OBJECT (w), "hl-param-desc", (gpointer) d);
   gtk_widget_set_name (w, d->name);   /* tests and CSS find it by name */
-  gtk_widget_set_tooltip_text (w, d->help);
+  gtk_widget_set_tooltip_text (w, tip[0] ? tip : d->help);
   gtk_widget_set_hexpand (w, TRUE);
   return w;
 }
@@ -469,7 +455,17 @@ fill_model_defaults (HlParamPanel *self)
       (d = hl_param_find ("layer")))
     hl_param_set (&self->params, d, self->layer_names->pdata[self->default_layer], NULL);
   if (md->needs_neuron && !self->params.has_neuron && (d = hl_param_find ("neuron")))
-    hl_param_set (&self->params, d, "0,0,0", NULL);
+    {
+      /* the centre of the layer's grid: a neuron looking at the middle */
+      double max[3];
+      char text[64];
+
+      neuron_limits (self, max);
+      if (max[1] >= 1e6 || max[2] >= 1e6)
+        max[1] = max[2] = 0;
+      g_snprintf (text, sizeof text, "0,%d,%d", (int) (max[1] / 2 + 0.5), (int) (max[2] / 2 + 0.5));
+      hl_param_set (&self->params, d, text, NULL);
+    }
 }
 
 /* ------------------------------------------------------------ method list */
