@@ -128,6 +128,23 @@ static void test_layer_ig(void)
     tap_ok(ok && fabs(d[1]) < fabs(d[0]) && fabs(d[1]) < 1e-3,
            "layer IG completeness at conv2: |delta| %.3g (20 steps) -> %.3g (300 steps)", d[0], d[1]);
 
+    /* On the residual model, at the Add that every path crosses: the
+     * override replaces the Add's value, so completeness holds there too
+     * (not monotone in n here: ReLU/ReLU6/MaxPool kinks downstream). */
+    {
+        hl_attr_params q;
+        hl_attr_params_init(&q);
+        strcpy(q.layer, "/res/Add");
+        q.n_steps = 300;
+        hl_attr_result r;
+        hl_array *a = p1_run(tinyres, "layer_integrated_gradients", x_res, &q, NULL, &r);
+        double sum = a ? p1_sum(a->data, numel(a)) : 0, df = sum - r.delta;
+        tap_ok(a && r.has_delta && fabs(r.delta) < 1e-3 * fabs(df),
+               "tinyres layer IG completeness at the residual Add: sum %.5f, F(x)-F(0) %.5f, delta %.3g",
+               sum, df, r.delta);
+        hl_array_free(a);
+    }
+
     /* Neuron IG: sum = A_n(x) - A_n(b) in the limit. */
     p.has_neuron = 1;
     strcpy(p.layer, "/relu2/Relu_output_0");
