@@ -335,15 +335,16 @@ typedef struct {
 
 typedef struct {
     int64_t Hp, Wp;
+    int64_t Wq;   /* columns per phase when the column stride is > 1 */
 } dw_pad_geom;
 
 static int dw_pad_fits(const conv_geom *g, dw_pad_geom *pg)
 {
     pg->Hp = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
     pg->Wp = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
-    /* strided wide planes gain nothing from the copy */
-    int narrow = (g->s[1] == 1 && g->s[2] == 1) || g->out[2] <= 32;
-    return narrow && pg->Hp * pg->Wp <= DW_BUF && g->out[1] * pg->Wp <= DW_BUF;
+    /* strided planes are split into s column phases of Wq columns */
+    pg->Wq = (pg->Wp + g->s[2] - 1) / g->s[2];
+    return pg->Hp * pg->Wq * g->s[2] <= DW_BUF && g->out[1] * pg->Wp <= DW_BUF;
 }
 
 /* pad[r][c] = x[r - pb1][c - pb2] inside the input, 0 elsewhere */
@@ -371,8 +372,8 @@ static void dw_fwd_plane(const conv_geom *g, const dw_pad_geom *pg,
 {
     float pad[DW_BUF], acc[DW_BUF];
     int64_t OH = g->out[1], OW = g->out[2], Wp = pg->Wp;
-    dw_pad_plane(g, pg, x, pad);
     if (g->s[1] == 1 && g->s[2] == 1) {
+        dw_pad_plane(g, pg, x, pad);
         int64_t n = OH * Wp - (Wp - OW); /* last row needs only OW */
         for (int64_t t = 0; t < n; t++)
             acc[t] = bias;
@@ -388,17 +389,37 @@ static void dw_fwd_plane(const conv_geom *g, const dw_pad_geom *pg,
             memcpy(y + oh * OW, acc + oh * Wp, sizeof(float) * (size_t)OW);
         return;
     }
+    /* column stride s: phase q holds the padded columns c = c' s + q, so
+     * tap column ow s + t reads phase t % s at c' = ow + t / s, contiguous
+     * in ow */
+    int64_t st = g->s[2], Hp = pg->Hp, Wq = pg->Wq, H = g->in[1], W = g->in[2];
+    float *ph = pad;
+    for (int64_t q = 0; q < st; q++)
+        for (int64_t r = 0; r < Hp; r++) {
+            float *qrow = ph + (q * Hp + r) * Wq;
+            int64_t ih = r - g->pb[1];
+            if (ih < 0 || ih >= H) {
+                memset(qrow, 0, sizeof(float) * (size_t)Wq);
+                continue;
+            }
+            const float *xr = x + ih * W;
+            for (int64_t c = 0; c < Wq; c++) {
+                int64_t iw = c * st + q - g->pb[2];
+                qrow[c] = iw >= 0 && iw < W ? xr[iw] : 0.0f;
+            }
+        }
     for (int64_t oh = 0; oh < OH; oh++) {
         float *restrict yr = y + oh * OW;
         for (int64_t ow = 0; ow < OW; ow++)
             yr[ow] = bias;
         for (int64_t kh = 0; kh < g->k[1]; kh++) {
-            const float *prow = pad + (oh * g->s[1] + kh * g->d[1]) * Wp;
+            int64_t row = oh * g->s[1] + kh * g->d[1];
             for (int64_t kw = 0; kw < g->k[2]; kw++) {
                 const float wv = wk[kh * g->k[2] + kw];
-                const float *restrict src = prow + kw * g->d[2];
+                int64_t t = kw * g->d[2];
+                const float *restrict src = ph + ((t % st) * Hp + row) * Wq + t / st;
                 for (int64_t ow = 0; ow < OW; ow++)
-                    yr[ow] += wv * src[ow * g->s[2]];
+                    yr[ow] += wv * src[ow];
             }
         }
     }
@@ -430,7 +451,7 @@ static void dw_bwd_plane(const conv_geom *g, const dw_pad_geom *pg,
 {
     float gpad[DW_BUF], gyw[DW_BUF];
     int64_t OH = g->out[1], OW = g->out[2], Wp = pg->Wp;
-    memset(gpad, 0, sizeof(float) * (size_t)(pg->Hp * Wp));
+    memset(gpad, 0, sizeof(float) * (size_t)(pg->Hp * pg->Wq * g->s[2]));
     for (int64_t m = 0; m < g->OCg; m++) {
         const float *gy = gy_first + m * g->P;
         const float *wk = wk_first + m * g->KK;
@@ -454,20 +475,41 @@ static void dw_bwd_plane(const conv_geom *g, const dw_pad_geom *pg,
                 }
             continue;
         }
+        /* strided: accumulate in column phases (see dw_fwd_plane) */
+        int64_t st = g->s[2], Hp = pg->Hp, Wq = pg->Wq;
         for (int64_t oh = 0; oh < OH; oh++) {
-            const float *gr = gy + oh * OW;
+            const float *restrict gr = gy + oh * OW;
             for (int64_t kh = 0; kh < g->k[1]; kh++) {
-                float *prow = gpad + (oh * g->s[1] + kh * g->d[1]) * Wp;
+                int64_t row = oh * g->s[1] + kh * g->d[1];
                 for (int64_t kw = 0; kw < g->k[2]; kw++) {
                     const float wv = wk[kh * g->k[2] + kw];
-                    float *dst = prow + kw * g->d[2];
+                    int64_t t = kw * g->d[2];
+                    float *restrict dst = gpad + ((t % st) * Hp + row) * Wq + t / st;
                     for (int64_t ow = 0; ow < OW; ow++)
-                        dst[ow * g->s[2]] += wv * gr[ow];
+                        dst[ow] += wv * gr[ow];
                 }
             }
         }
     }
-    dw_unpad_add(g, pg, gpad, gx);
+    if (g->s[1] == 1 && g->s[2] == 1) {
+        dw_unpad_add(g, pg, gpad, gx);
+        return;
+    }
+    int64_t st = g->s[2], Hp = pg->Hp, Wq = pg->Wq, H = g->in[1], W = g->in[2];
+    for (int64_t ih = 0; ih < H; ih++) {
+        int64_t r = ih + g->pb[1];
+        if (r >= Hp)
+            break;
+        for (int64_t q = 0; q < st; q++) {
+            const float *qrow = gpad + (q * Hp + r) * Wq;
+            /* padded column c = c' st + q is input column c - pb2 */
+            for (int64_t c1 = 0; c1 < Wq; c1++) {
+                int64_t iw = c1 * st + q - g->pb[2];
+                if (iw >= 0 && iw < W)
+                    gx[ih * W + iw] += qrow[c1];
+            }
+        }
+    }
 }
 
 static void dw_fwd_range(void *arg, long begin, long end)
