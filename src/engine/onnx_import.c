@@ -140,15 +140,20 @@ static hl_status tensor_from_proto(const Onnx__TensorProto *tp,
                             what, tp->n_dims, HL_MAX_DIMS);
     out->shape.ndim = (int)tp->n_dims;
     size_t numel = 1;
+    int too_large = 0;
     for (size_t i = 0; i < tp->n_dims; i++) {
         if (tp->dims[i] < 0 || tp->dims[i] > ((int64_t)1 << 40))
             return hl_error_set(err, HL_ERR_PARSE,
                                 "%s: %s has an invalid dimension %lld", file,
                                 what, (long long)tp->dims[i]);
         out->shape.dims[i] = tp->dims[i];
+        /* checked before multiplying: [2^32, 2^32] must not wrap to 0
+         * elements and pass as an empty tensor */
+        if (numel && (size_t)tp->dims[i] > ((size_t)1 << 34) / numel)
+            too_large = 1;
         numel *= (size_t)tp->dims[i];
     }
-    if (numel > ((size_t)1 << 34))
+    if (too_large || numel > ((size_t)1 << 34))
         return hl_error_set(err, HL_ERR_PARSE, "%s: %s is too large", file,
                             what);
     int is_float = onnx_dtype_is_float(dt);
@@ -488,6 +493,7 @@ static hl_status graph_inputs(loader *L, const Onnx__GraphProto *g,
                                     HL_MAX_DIMS);
             s->ndim = (int)sp->n_dim;
             s->dims[0] = -1; /* the batch is always chosen per run */
+            int64_t per_sample = 1;
             for (size_t d = 1; d < sp->n_dim; d++) {
                 const Onnx__TensorShapeProto__Dimension *dim = sp->dim[d];
                 if (dim->value_case !=
@@ -498,6 +504,14 @@ static hl_status graph_inputs(loader *L, const Onnx__GraphProto *g,
                                         "dimension %zu; only the batch "
                                         "dimension (0) may be free", L->file,
                                         name, d);
+                /* same bound as initializers; also keeps every later
+                 * element count (batch x sample) inside int64_t */
+                if (dim->dim_value > ((int64_t)1 << 34) / per_sample)
+                    return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
+                                        "%s: graph input '%s' is too large "
+                                        "(more than 2^34 elements per "
+                                        "sample)", L->file, name);
+                per_sample *= dim->dim_value;
                 s->dims[d] = dim->dim_value;
             }
         }
