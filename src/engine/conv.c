@@ -377,8 +377,11 @@ static void dw_fwd_plane(const conv_geom *g, const dw_pad_geom *pg,
         int64_t n = OH * Wp - (Wp - OW); /* last row needs only OW */
         for (int64_t t = 0; t < n; t++)
             acc[t] = bias;
-        for (int64_t kh = 0; kh < g->k[1]; kh++)
-            for (int64_t kw = 0; kw < g->k[2]; kw++) {
+        /* taps column-major, the order of the direct kernel below: a
+         * different order rounds differently, which can move ties in a
+         * following max pool (seen against Captum at IG's alpha = 0) */
+        for (int64_t kw = 0; kw < g->k[2]; kw++)
+            for (int64_t kh = 0; kh < g->k[1]; kh++) {
                 const float wv = wk[kh * g->k[2] + kw];
                 const float *restrict src = pad + kh * g->d[1] * Wp + kw * g->d[2];
                 float *restrict a = acc;
@@ -412,9 +415,9 @@ static void dw_fwd_plane(const conv_geom *g, const dw_pad_geom *pg,
         float *restrict yr = y + oh * OW;
         for (int64_t ow = 0; ow < OW; ow++)
             yr[ow] = bias;
-        for (int64_t kh = 0; kh < g->k[1]; kh++) {
-            int64_t row = oh * g->s[1] + kh * g->d[1];
-            for (int64_t kw = 0; kw < g->k[2]; kw++) {
+        for (int64_t kw = 0; kw < g->k[2]; kw++) {
+            for (int64_t kh = 0; kh < g->k[1]; kh++) {
+                int64_t row = oh * g->s[1] + kh * g->d[1];
                 const float wv = wk[kh * g->k[2] + kw];
                 int64_t t = kw * g->d[2];
                 const float *restrict src = ph + ((t % st) * Hp + row) * Wq + t / st;
