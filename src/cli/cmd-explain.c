@@ -391,6 +391,9 @@ int cmd_explain(int argc, char **argv)
             printf(", \"layer\": ");
             cli_json_string(stdout, params.layer);
         }
+        if (params.has_neuron)
+            printf(", \"neuron\": [%d, %d, %d]", params.neuron[0],
+                   params.neuron[1], params.neuron[2]);
         if (res.has_delta && isfinite(res.delta))
             printf(", \"delta\": %.6g", res.delta);
         printf(", \"seconds\": %.6f, \"shape\": [", res.seconds);
@@ -413,8 +416,14 @@ int cmd_explain(int argc, char **argv)
         if (params.layer[0])
             printf("layer:       %s%s\n", params.layer,
                    mo.layer ? "" : " (chosen automatically)");
-        printf("target:      %d %s (p = %.4f)\n", res.target,
-               cli_input_label(&in, res.target), res.target_prob);
+        if (params.has_neuron)
+            printf("neuron:      %d,%d,%d\n", params.neuron[0], params.neuron[1],
+                   params.neuron[2]);
+        /* Layer and neuron methods without a class still show the
+         * model's verdict, labelled as such. */
+        printf("%-12s %d %s (p = %.4f)\n",
+               method_has_param(m, "target") ? "target:" : "prediction:",
+               res.target, cli_input_label(&in, res.target), res.target_prob);
         printf("attribution: %s, sum %.6g\n", shape, sum);
         if (res.has_delta)
             printf("delta:       %.6g (convergence)\n", res.delta);
