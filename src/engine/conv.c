@@ -151,11 +151,12 @@ static size_t conv_scratch(const hl_node *n, const hl_tensor *in,
         return 0;
     if (g.depthwise)
         return 0;
+    /* [K, nb*P] im2col matrix (forward) or its gradient (backward), none
+     * for a pointwise conv one image at a time; then [OCg, nb*P] for the
+     * output or output gradient of a chunk of several images */
     size_t cols = (size_t)(g.nb * g.P);
     size_t col = g.pointwise && g.nb == 1 ? 0 : (size_t)g.K * cols;
     size_t tmp = g.nb > 1 ? (size_t)g.OCg * cols : 0;
-    /* backward needs the full dcol even for pointwise chunks of 1 when
-     * accumulating through col2im is skipped; the same bound covers it */
     return col + tmp;
 }
 
