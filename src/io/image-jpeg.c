@@ -192,6 +192,17 @@ hl_status hl_jpeg_decode(const unsigned char *data, size_t size,
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
+    /* Before jpeg_start_decompress: for multi-scan files it allocates the
+     * whole image's coefficients (a 500-byte header claiming 61220x61184
+     * made it ask for gigabytes). */
+    if ((long long)cinfo.image_width * cinfo.image_height >
+        HL_IMAGE_MAX_PIXELS) {
+        unsigned iw = cinfo.image_width, ih = cinfo.image_height;
+        jpeg_destroy_decompress(&cinfo);
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "%s: JPEG of %ux%u pixels is too large (at most "
+                            "%lld)", name, iw, ih, HL_IMAGE_MAX_PIXELS);
+    }
 
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK ||
                cinfo.jpeg_color_space == JCS_YCCK;
