@@ -153,7 +153,9 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
     if (w < 0 || m->values[w].kind != HL_VAL_CONST ||
         m->values[w].dtype != HL_DT_FLOAT || m->values[w].shape.ndim < 2)
         return HL_OK;
-    const hl_shape *ws = &m->values[w].shape;
+    /* a copy: adding values below reallocates m->values */
+    const hl_shape wshape = m->values[w].shape;
+    const hl_shape *ws = &wshape;
     int64_t c = ws->dims[0];
     if (b >= 0 && !const_float(m, b, c))
         return HL_OK;
