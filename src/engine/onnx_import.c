@@ -672,6 +672,18 @@ static hl_status add_node(loader *L, const Onnx__NodeProto *np, int index,
             return hl_error_set(L->err, HL_ERR_PARSE,
                                 "%s: node '%s' (%s) needs one input and "
                                 "output", L->file, name, op_type);
+        if (op_is(op_type, "Dropout") && np->n_input > 2 && in_ids[2] >= 0) {
+            /* training_mode (opset 12+): only a constant false is inference */
+            const hl_value *tm = &m->values[in_ids[2]];
+            int64_t numel = hl_shape_numel(&tm->shape);
+            int is_true = tm->kind != HL_VAL_CONST || numel != 1 ||
+                          (tm->i64 ? tm->i64[0] != 0 : tm->data[0] != 0);
+            if (is_true)
+                return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
+                                    "%s: node '%s' (Dropout): training_mode "
+                                    "is not a constant false (training-mode "
+                                    "dropout is not supported)", L->file, name);
+        }
         if (np->n_output > 1 && np->output[1][0] &&
             output_used(g, np->output[1]))
             return hl_error_set(L->err, HL_ERR_UNSUPPORTED,

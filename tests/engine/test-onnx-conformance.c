@@ -118,6 +118,7 @@ typedef struct case_info {
     char missing_op[128];
     int n_inputs;
     int input_is_float[HL_MAX_IO * 2];
+    int input_elem_type[HL_MAX_IO * 2];
     char *input_names[HL_MAX_IO * 2];
 } case_info;
 
@@ -157,6 +158,10 @@ static int inspect_model(const unsigned char *buf, size_t len, case_info *ci)
         if (vi->type && vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
             vi->type->tensor_type && vi->type->tensor_type->has_elem_type)
             et = vi->type->tensor_type->elem_type;
+        else if (!ci->missing_op[0])
+            snprintf(ci->missing_op, sizeof ci->missing_op,
+                     "(non-tensor graph input '%.60s')", vi->name);
+        ci->input_elem_type[ci->n_inputs] = et;
         ci->input_is_float[ci->n_inputs] = et == 1;
         ci->input_names[ci->n_inputs] = strdup(vi->name);
         ci->n_inputs++;
@@ -236,6 +241,17 @@ static int run_data_set(const unsigned char *model, size_t model_len,
         return rc > 0 ? CASE_SKIP_UNSUPPORTED : CASE_FAIL;
     }
     int result = CASE_FAIL;
+    for (int i = 0; i < ins.n && i < ci->n_inputs; i++) {
+        int et = ci->input_elem_type[i];
+        int declared_float = et == 1 || et == 10 || et == 11 || et == 16;
+        if (declared_float != (ins.t[i].dtype == HL_DT_FLOAT)) {
+            /* e.g. bfloat16 inputs stored as uint16 tensors */
+            snprintf(why, why_size, "input %d is declared with ONNX type %d "
+                     "but stored with another", i, et);
+            result = CASE_SKIP_UNSUPPORTED;
+            goto out;
+        }
+    }
     if (ins.n > ci->n_inputs) {
         snprintf(why, why_size, "%d input files for %d graph inputs", ins.n,
                  ci->n_inputs);
