@@ -6,8 +6,11 @@
  *   integrated_gradients, 200 steps, internal batch 50      Captum 12.4 s
  *                                                           (4.6 GB)
  *
- *   bench-attr [--model FILE.onnx] [--threads N] [--ppe N] [--case occlusion|ig|all]
+ *   bench-attr [--model FILE.onnx] [--threads N] [--ppe N]
+ *              [--case occlusion|ig|ig-auto|all]
  *
+ * ig-auto is the same IG call with internal_batch_size 0 (our automatic
+ * step batch that bounds activation memory).
  * Each case runs in its own child process so that its peak resident memory
  * (getrusage ru_maxrss of the child) is its own. CPU time (user + system)
  * is printed too: on a loaded machine it says more than the wall time. The input is a fixed
@@ -83,7 +86,9 @@ static void run_case(const char *model_path, const char *which, int threads,
     } else {
         method = "integrated_gradients";
         p.n_steps = 200;
-        p.internal_batch_size = 50;
+        /* "ig": Captum's call; "ig-auto": our automatic, memory-bounded
+         * step batch (internal_batch_size 0). */
+        p.internal_batch_size = strcmp(which, "ig") == 0 ? 50 : 0;
     }
     hl_attr_context ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -156,7 +161,7 @@ int main(int argc, char **argv)
             which = argv[++i];
         else {
             fprintf(stderr, "usage: %s [--model FILE.onnx] [--threads N] "
-                    "[--ppe N] [--case occlusion|ig|all]\n", argv[0]);
+                    "[--ppe N] [--case occlusion|ig|ig-auto|all]\n", argv[0]);
             return 2;
         }
     }
@@ -170,9 +175,10 @@ int main(int argc, char **argv)
     } cases[] = {
         {"occlusion", "occlusion strides 3,8,8 window 3,15,15 baseline 0", 30.6},
         {"ig", "integrated_gradients 200 steps, internal batch 50", 12.4},
+        {"ig-auto", "integrated_gradients 200 steps, automatic batch", 12.4},
     };
     int failed = 0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         if (strcmp(which, "all") != 0 && strcmp(which, cases[k].name) != 0)
             continue;
         bench_result r;
