@@ -405,8 +405,9 @@ hl_status hl_run_set_override(hl_run *r, int value, const float *data,
         return hl_error_set(err, HL_ERR_ARG,
                             "%s: value '%s' is not a float tensor", m->name,
                             m->values[value].name);
+    /* takes effect at the next forward; the values and gradients of the
+     * last forward/backward stay readable and consistent until then */
     r->override[v] = data;
-    r->forward_done = 0;
     return HL_OK;
 }
 
@@ -414,7 +415,6 @@ void hl_run_clear_overrides(hl_run *r)
 {
     for (int v = 0; v < r->m->n_values; v++)
         r->override[v] = NULL;
-    r->forward_done = 0;
 }
 
 /* The channel index of element i of a tensor [N, C, ...]. */
