@@ -25,6 +25,38 @@ static hl_status node_error(const hl_model *m, const hl_node *n, hl_status st,
                         n->op_type, msg && msg[0] ? msg : hl_status_name(st));
 }
 
+/* Element count of a shape without int64 overflow; -1 when a dimension is
+ * negative or the count exceeds `cap`. The caps keep hostile files from
+ * asking for wrapped or absurd allocations. */
+#define HL_MAX_VALUE_ELEMS ((int64_t)1 << 34)  /* one activation */
+#define HL_MAX_FOLDED_ELEMS ((int64_t)1 << 28) /* one load/plan-time value */
+
+static int64_t safe_numel(const hl_shape *s, int64_t cap)
+{
+    if (s->ndim < 0 || s->ndim > HL_MAX_DIMS)
+        return -1;
+    int64_t n = 1;
+    for (int i = 0; i < s->ndim; i++) {
+        int64_t d = s->dims[i];
+        if (d < 0)
+            return -1;
+        if (d > 0 && n > cap / d)
+            return -1;
+        n *= d;
+    }
+    return n;
+}
+
+static hl_status too_large(const hl_model *m, const hl_node *n,
+                           const hl_shape *s, hl_error *err)
+{
+    char b[256], msg[400];
+    hl_shape_format(s, b, sizeof b);
+    snprintf(msg, sizeof msg, "output shape %s is invalid or too large", b);
+    return hl_error_set(err, HL_ERR_SHAPE, "%s: node '%s' (%s): %s", m->name,
+                        n->name, n->op_type, msg);
+}
+
 hl_status hl_node_evaluate(const hl_model *m, const hl_node *n,
                            const hl_tensor *in, hl_tensor *out,
                            hl_arena *arena, hl_error *err)
@@ -39,6 +71,8 @@ hl_status hl_node_evaluate(const hl_model *m, const hl_node *n,
             continue;
         if (out[o].dtype == 0)
             out[o].dtype = HL_DT_FLOAT;
+        if (safe_numel(&out[o].shape, HL_MAX_FOLDED_ELEMS) < 0)
+            return too_large(m, n, &out[o].shape, err);
         size_t numel = (size_t)hl_shape_numel(&out[o].shape);
         void *p = hl_arena_alloc(arena, numel * hl_dtype_size(out[o].dtype));
         if (!p)
@@ -155,10 +189,8 @@ hl_status hl_plan_compute(const hl_model *m, hl_plan *p,
                 out[o].i64 = NULL;
             }
             p->t[v] = out[o];
-            if (out[o].shape.ndim < 0 || out[o].shape.ndim > HL_MAX_DIMS ||
-                hl_shape_numel(&out[o].shape) < 0)
-                return node_error(m, n, HL_ERR_SHAPE, "invalid output shape",
-                                  err);
+            if (safe_numel(&out[o].shape, HL_MAX_VALUE_ELEMS) < 0)
+                return too_large(m, n, &out[o].shape, err);
             if (check_batch > 0 && m->node_kind[k] == HL_VAL_DYNAMIC &&
                 m->shape1 && m->shape1[v].ndim > 0 &&
                 m->shape1[v].dims[0] == 1 &&
