@@ -706,6 +706,12 @@ static hl_status add_node(loader *L, const Onnx__NodeProto *np, int index,
                             "%s)", L->file, name, op_type,
                             hl_op_supported_list());
     const hl_op *op = hl_op_get(opi);
+    /* Every supported op but Constant (handled above) reads input 0; the
+     * ops' init functions assume it is there. */
+    if (np->n_input < 1 || !np->input[0][0] || np->n_output < 1)
+        return hl_error_set(L->err, HL_ERR_PARSE,
+                            "%s: node '%s' (%s) has no %s", L->file, name,
+                            op_type, np->n_output < 1 ? "output" : "input");
 
     /* kind of the node from its inputs */
     int all_const = 1, any_dynamic = 0;
