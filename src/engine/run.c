@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <cblas.h>
 
@@ -339,6 +340,28 @@ static size_t round_up(size_t n)
     return (n + HL_RUN_ALIGN - 1) / HL_RUN_ALIGN * HL_RUN_ALIGN;
 }
 
+/* The run's block. A big one is 2 MiB aligned and asked to be backed by
+ * transparent huge pages: a new run at batch 32-50 touches gigabytes for
+ * the first time, and with 4 KiB pages that first touch (about 800k page
+ * faults for MobileNet V2 forward + backward at batch 32) cost more than
+ * the arithmetic (IG 200 steps at batch 50: 48.7 s -> 29.2 s wall). */
+#define HL_RUN_HUGE ((size_t)2 << 20)
+
+static void *run_mem_alloc(size_t *bytes)
+{
+    if (*bytes < 2 * HL_RUN_HUGE)
+        return aligned_alloc(HL_RUN_ALIGN, *bytes);
+    size_t n = (*bytes + HL_RUN_HUGE - 1) / HL_RUN_HUGE * HL_RUN_HUGE;
+    void *p = aligned_alloc(HL_RUN_HUGE, n);
+#ifdef MADV_HUGEPAGE
+    if (p)
+        (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+    if (p)
+        *bytes = n;
+    return p;
+}
+
 /* Plans for these input shapes (unless already planned) and lays out
  * the run's memory. */
 static hl_status run_plan(hl_run *r, int n, const hl_shape *shapes,
@@ -376,7 +399,7 @@ static hl_status run_plan(hl_run *r, int n, const hl_shape *shapes,
     }
     if (need > r->mem_size) {
         free(r->mem);
-        r->mem = aligned_alloc(HL_RUN_ALIGN, need);
+        r->mem = run_mem_alloc(&need);
         r->mem_size = r->mem ? need : 0;
         if (!r->mem)
             return hl_error_set(err, HL_ERR_NOMEM,
