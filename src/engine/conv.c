@@ -333,6 +333,7 @@ typedef struct {
  * discarded), so each tap is one long contiguous multiply-add over
  * OH * Wp elements; small planes (7x7, 14x14) stay vectorised. */
 #define DW_BUF 16384
+#define DW_BLOCK 512
 
 typedef struct {
     int64_t Hp, Wp;
@@ -381,14 +382,21 @@ static void dw_fwd_plane(const conv_geom *g, const dw_pad_geom *pg,
         /* taps column-major, the order of the direct kernel below: a
          * different order rounds differently, which can move ties in a
          * following max pool (seen against Captum at IG's alpha = 0) */
-        for (int64_t kw = 0; kw < g->k[2]; kw++)
-            for (int64_t kh = 0; kh < g->k[1]; kh++) {
-                const float wv = wk[kh * g->k[2] + kw];
-                const float *restrict src = pad + kh * g->d[1] * Wp + kw * g->d[2];
-                float *restrict a = acc;
-                for (int64_t t = 0; t < n; t++)
-                    a[t] += wv * src[t];
-            }
+        /* in blocks of DW_BLOCK outputs so that the accumulators stay in
+         * L1 across the taps (a whole 112x112 plane does not): each
+         * output still gets the same additions in the same order */
+        for (int64_t t0 = 0; t0 < n; t0 += DW_BLOCK) {
+            int64_t nb = n - t0 < DW_BLOCK ? n - t0 : DW_BLOCK;
+            for (int64_t kw = 0; kw < g->k[2]; kw++)
+                for (int64_t kh = 0; kh < g->k[1]; kh++) {
+                    const float wv = wk[kh * g->k[2] + kw];
+                    const float *restrict src =
+                        pad + kh * g->d[1] * Wp + kw * g->d[2] + t0;
+                    float *restrict a = acc + t0;
+                    for (int64_t t = 0; t < nb; t++)
+                        a[t] += wv * src[t];
+                }
+        }
         for (int64_t oh = 0; oh < OH; oh++)
             memcpy(y + oh * OW, acc + oh * Wp, sizeof(float) * (size_t)OW);
         return;
