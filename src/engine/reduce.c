@@ -96,7 +96,8 @@ static void reduce_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     hl_bcast_init(&bc, &in[0].shape, &ks);
     int64_t inner = bc.dims[bc.ndim - 1], sb = bc.sb[bc.ndim - 1];
     const float *x = in[0].data;
-    for (int64_t r = 0; r < bc.total / inner; r++) {
+    int64_t rows = inner > 0 ? bc.total / inner : 0; /* empty input */
+    for (int64_t r = 0; r < rows; r++) {
         int64_t oa, ob;
         hl_bcast_row(&bc, r, &oa, &ob);
         if (sb == 0) {
@@ -130,7 +131,8 @@ static void reduce_backward(const hl_node *n, hl_op_ctx *c,
     float inv = count > 0 ? 1.0f / (float)count : 0.0f;
     const float *g = gout[0].data;
     float *gx = gin[0].data;
-    for (int64_t r = 0; r < bc.total / inner; r++) {
+    int64_t rows = inner > 0 ? bc.total / inner : 0; /* empty input */
+    for (int64_t r = 0; r < rows; r++) {
         int64_t oa, ob;
         hl_bcast_row(&bc, r, &oa, &ob);
         for (int64_t k = 0; k < inner; k++)

@@ -2,6 +2,10 @@
 #include <string.h>
 #include "spatial.h"
 
+/* Larger kernels, strides, dilations or pads are no real CNN and would
+ * overflow the element counts computed from them. */
+#define HL_WINDOW_MAX (1 << 20)
+
 hl_status hl_window_parse(hl_window *w, const hl_attrs *attrs, int nsp,
                           int allow_ceil, int allow_dilations, hl_error *err)
 {
@@ -25,9 +29,10 @@ hl_status hl_window_parse(hl_window *w, const hl_attrs *attrs, int nsp,
                                 cnt, nsp);
         w->has_kernel = 1;
         for (int i = 0; i < nsp; i++) {
-            if (v[i] < 1)
+            if (v[i] < 1 || v[i] > HL_WINDOW_MAX)
                 return hl_error_set(err, HL_ERR_ARG,
-                                    "attribute 'kernel_shape' has a value < 1");
+                                    "attribute 'kernel_shape' has a value outside 1..%d",
+                                    HL_WINDOW_MAX);
             w->k[off + i] = v[i];
         }
     }
@@ -38,9 +43,10 @@ hl_status hl_window_parse(hl_window *w, const hl_attrs *attrs, int nsp,
                                 "attribute 'strides' has %d values for %d spatial dims",
                                 cnt, nsp);
         for (int i = 0; i < nsp; i++) {
-            if (v[i] < 1)
+            if (v[i] < 1 || v[i] > HL_WINDOW_MAX)
                 return hl_error_set(err, HL_ERR_ARG,
-                                    "attribute 'strides' has a value < 1");
+                                    "attribute 'strides' has a value outside 1..%d",
+                                    HL_WINDOW_MAX);
             w->s[off + i] = v[i];
         }
     }
@@ -51,9 +57,10 @@ hl_status hl_window_parse(hl_window *w, const hl_attrs *attrs, int nsp,
                                 "attribute 'dilations' has %d values for %d spatial dims",
                                 cnt, nsp);
         for (int i = 0; i < nsp; i++) {
-            if (v[i] < 1)
+            if (v[i] < 1 || v[i] > HL_WINDOW_MAX)
                 return hl_error_set(err, HL_ERR_ARG,
-                                    "attribute 'dilations' has a value < 1");
+                                    "attribute 'dilations' has a value outside 1..%d",
+                                    HL_WINDOW_MAX);
             if (v[i] != 1 && !allow_dilations)
                 return hl_error_set(err, HL_ERR_UNSUPPORTED,
                                     "attribute 'dilations' is not supported here");
@@ -70,6 +77,10 @@ hl_status hl_window_parse(hl_window *w, const hl_attrs *attrs, int nsp,
             if (v[i] < 0 || v[nsp + i] < 0)
                 return hl_error_set(err, HL_ERR_UNSUPPORTED,
                                     "negative value in attribute 'pads'");
+            if (v[i] > HL_WINDOW_MAX || v[nsp + i] > HL_WINDOW_MAX)
+                return hl_error_set(err, HL_ERR_ARG,
+                                    "attribute 'pads' has a value over %d",
+                                    HL_WINDOW_MAX);
             w->pb[off + i] = v[i];
             w->pe[off + i] = v[nsp + i];
         }
