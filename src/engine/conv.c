@@ -461,9 +461,43 @@ static void dw_bwd_plane(const conv_geom *g, const dw_pad_geom *pg,
                          const float *gy_first, const float *wk_first,
                          float *gx)
 {
-    float gpad[DW_BUF], gyw[DW_BUF];
+    float gpad[DW_BUF], gyw[2 * DW_BUF];
     int64_t OH = g->out[1], OW = g->out[2], Wp = pg->Wp;
+    /* stride 1 as a gather: gyw holds gy full width after `lead` zeros
+     * and before zero rows up to Hp x Wp, so padded position p reads
+     * tap (kh, kw) at gyw[lead + p - kh d1 Wp - kw d2] without bounds */
+    int64_t lead = (g->k[1] - 1) * g->d[1] * Wp + (g->k[2] - 1) * g->d[2];
+    int gather = g->s[1] == 1 && g->s[2] == 1 &&
+                 lead + pg->Hp * Wp <= 2 * DW_BUF;
     memset(gpad, 0, sizeof(float) * (size_t)(pg->Hp * pg->Wq * g->s[2]));
+    if (gather) {
+        int64_t np = pg->Hp * Wp;
+        memset(gyw, 0, sizeof(float) * (size_t)(lead + np));
+        for (int64_t m = 0; m < g->OCg; m++) {
+            const float *gy = gy_first + m * g->P;
+            const float *wk = wk_first + m * g->KK;
+            for (int64_t oh = 0; oh < OH; oh++)
+                memcpy(gyw + lead + oh * Wp, gy + oh * OW,
+                       sizeof(float) * (size_t)OW);
+            /* per position the taps come in the scatter loop's order
+             * (kh, then kw), in L1-sized blocks of positions */
+            for (int64_t p0 = 0; p0 < np; p0 += DW_BLOCK) {
+                int64_t nb = np - p0 < DW_BLOCK ? np - p0 : DW_BLOCK;
+                for (int64_t kh = 0; kh < g->k[1]; kh++)
+                    for (int64_t kw = 0; kw < g->k[2]; kw++) {
+                        const float wv = wk[kh * g->k[2] + kw];
+                        const float *restrict src = gyw + lead + p0 -
+                                                    kh * g->d[1] * Wp -
+                                                    kw * g->d[2];
+                        float *restrict dst = gpad + p0;
+                        for (int64_t t = 0; t < nb; t++)
+                            dst[t] += wv * src[t];
+                    }
+            }
+        }
+        dw_unpad_add(g, pg, gpad, gx);
+        return;
+    }
     for (int64_t m = 0; m < g->OCg; m++) {
         const float *gy = gy_first + m * g->P;
         const float *wk = wk_first + m * g->KK;
