@@ -77,24 +77,36 @@ static hl_status endpoint_logits(hl_attr_call *c, const float *baseline,
 
 /* Captum LayerGradCam: w_c = mean over the spatial dims of dF/dA_c;
  * map = sum_c w_c A_c with shape [1,1,spatial...]; ReLU if asked. */
-static hl_status gradcam_map(hl_attr_call *c, int relu, float **map,
-                             hl_shape *map_shape, hl_error *err)
+/* The layer's activation and the target's gradient at it, at the input. */
+static hl_status layer_act_grad(hl_attr_call *c, hl_shape *s, int64_t *numel,
+                                const float **act, const float **grad,
+                                hl_error *err)
 {
     int v;
-    hl_shape s;
-    int64_t numel = 0;
     hl_status st = hl_attr_layer_value(c, &v, err);
     if (st == HL_OK)
-        st = layer_shape(c, v, &s, &numel, err);
+        st = layer_shape(c, v, s, numel, err);
     if (st == HL_OK)
         st = hl_attr_target_grad(c, c->input->data, 1, HL_RULE_GRADIENT, NULL,
                                  NULL, NULL, err);
     if (st != HL_OK)
         return st;
-    const float *act = hl_run_value(c->run, v, NULL);
-    const float *grad = hl_run_grad(c->run, v, NULL);
-    if (!act)
+    *act = hl_run_value(c->run, v, NULL);
+    *grad = hl_run_grad(c->run, v, NULL);
+    if (!*act)
         return hl_error_set(err, HL_ERR_ARG, "layer '%s' was not computed", c->p->layer);
+    return HL_OK;
+}
+
+static hl_status gradcam_map(hl_attr_call *c, int relu, float **map,
+                             hl_shape *map_shape, hl_error *err)
+{
+    hl_shape s;
+    int64_t numel = 0;
+    const float *act, *grad;
+    hl_status st = layer_act_grad(c, &s, &numel, &act, &grad, err);
+    if (st != HL_OK)
+        return st;
     int64_t channels = s.ndim >= 2 ? s.dims[1] : 1;
     int64_t plane = numel / channels;
     *map_shape = s;
@@ -208,21 +220,12 @@ hl_status hl_method_layer_activation(hl_attr_call *c, hl_attr_result *out, hl_er
 hl_status hl_method_layer_gradient_x_activation(hl_attr_call *c, hl_attr_result *out,
                                                 hl_error *err)
 {
-    int v;
     hl_shape s;
     int64_t numel = 0;
-    hl_status st = hl_attr_layer_value(c, &v, err);
-    if (st == HL_OK)
-        st = layer_shape(c, v, &s, &numel, err);
-    if (st == HL_OK)
-        st = hl_attr_target_grad(c, c->input->data, 1, HL_RULE_GRADIENT, NULL,
-                                 NULL, NULL, err);
+    const float *act, *grad;
+    hl_status st = layer_act_grad(c, &s, &numel, &act, &grad, err);
     if (st != HL_OK)
         return st;
-    const float *act = hl_run_value(c->run, v, NULL);
-    const float *grad = hl_run_grad(c->run, v, NULL);
-    if (!act)
-        return hl_error_set(err, HL_ERR_ARG, "layer '%s' was not computed", c->p->layer);
     float *map = malloc(sizeof(float) * (size_t)numel);
     if (!map)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (layer map)");
