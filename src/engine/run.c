@@ -410,8 +410,10 @@ static hl_status run_plan(hl_run *r, int n, const hl_shape *shapes,
     unsigned char *p = r->mem;
     r->scratch = (float *)p;
     p += round_up((r->plan.scratch_floats + 1) * sizeof(float));
+    /* scratch and activations first, all gradients after them: a run
+     * that never calls backward never touches (never faults in) the
+     * gradient half, even with 2 MiB pages */
     for (int v = 0; v < m->n_values; v++) {
-        r->grad[v] = NULL;
         if (!has_memory(m, v))
             continue;
         hl_tensor *t = &r->plan.t[v];
@@ -422,10 +424,14 @@ static hl_status run_plan(hl_run *r, int n, const hl_shape *shapes,
         else
             t->i64 = (int64_t *)p;
         p += bytes;
-        if (t->dtype == HL_DT_FLOAT) {
-            r->grad[v] = (float *)p;
-            p += bytes;
-        }
+    }
+    for (int v = 0; v < m->n_values; v++) {
+        r->grad[v] = NULL;
+        if (!has_memory(m, v) || r->plan.t[v].dtype != HL_DT_FLOAT)
+            continue;
+        r->grad[v] = (float *)p;
+        p += round_up((size_t)hl_shape_numel(&r->plan.t[v].shape) *
+                      sizeof(float));
     }
     /* plain aliases share their target's buffers */
     for (int v = 0; v < m->n_values; v++)
