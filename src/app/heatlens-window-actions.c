@@ -95,7 +95,6 @@ run_dialog (HlWindow   *self,
   static const char *const images[] = { "*.png", "*.jpg", "*.jpeg", "*.PNG", "*.JPG", "*.JPEG", NULL };
   static const char *const models[] = { "*.onnx", NULL };
   static const char *const pictures[] = { "*.png", "*.pdf", "*.svg", NULL };
-  static const char *const reports[] = { "*.png", "*.pdf", NULL };
   static const char *const npy[] = { "*.npy", NULL };
   gboolean save = kind >= DIALOG_EXPORT_VIEW;
   const char *titles[] = { "Open Image", "Open Model", "Export View", "Export Comparison",
@@ -111,7 +110,7 @@ run_dialog (HlWindow   *self,
     case DIALOG_IMAGE: add_filter (chooser, "PNG and JPEG images", images); break;
     case DIALOG_MODEL: add_filter (chooser, "ONNX models", models); break;
     case DIALOG_EXPORT_VIEW: add_filter (chooser, "PNG, PDF or SVG", pictures); break;
-    case DIALOG_EXPORT_GRID: add_filter (chooser, "PNG or PDF", reports); break;
+    case DIALOG_EXPORT_GRID: add_filter (chooser, "PNG, PDF or SVG", pictures); break;
     case DIALOG_NPY: add_filter (chooser, "NumPy arrays", npy); break;
     }
   if (kind == DIALOG_MODEL)

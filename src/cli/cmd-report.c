@@ -30,7 +30,7 @@ static void report_help(void)
            "                         %s\n"
            "  --target auto|INDEX    class to explain (default: the top-1 class)\n"
            "  --layer NAME           layer for the layer methods\n"
-           "  --out FILE             .pdf or .png\n"
+           "  --out FILE             .pdf, .png or .svg\n"
            "  --viz MODE             %s (default blended_heat_map)\n"
            "  --sign SIGN            %s (default absolute_value)\n"
            "  --outlier-perc P       percent of the largest values clipped (default 2)\n"
@@ -135,13 +135,12 @@ int cmd_report(int argc, char **argv)
 
     /* Check everything cheap before the first method runs. */
     if (!out_path) {
-        cli_fail("report needs --out FILE.pdf or FILE.png");
+        cli_fail("report needs --out FILE.pdf, FILE.png or FILE.svg");
         goto out;
     }
     hl_viz_format fmt;
-    if (hl_viz_format_from_path(out_path, &fmt, &err) != HL_OK ||
-        fmt == HL_VIZ_FORMAT_SVG) {
-        cli_fail("--out: a report is written as .pdf or .png, not '%s'", out_path);
+    if (hl_viz_format_from_path(out_path, &fmt, &err) != HL_OK) {
+        cli_fail("--out: a report is written as .pdf, .png or .svg, not '%s'", out_path);
         goto out;
     }
     hl_report_info info;

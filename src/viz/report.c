@@ -326,10 +326,6 @@ hl_status hl_report_write(const char *path, const hl_report_info *info,
     hl_status st = hl_viz_format_from_path(path, &format, err);
     if (st)
         return st;
-    if (format == HL_VIZ_FORMAT_SVG)
-        return hl_error_set(err, HL_ERR_ARG,
-                            "report %s: a report is .png or .pdf", path);
-
     report_ctx c = {info, panels, n_panels, NULL, ""};
     c.norms = calloc((size_t)n_panels + 1, sizeof *c.norms);
     int n_meta = FIXED_META + n_panels;
@@ -422,8 +418,9 @@ hl_status hl_report_write(const char *path, const hl_report_info *info,
 
     int page_w, page_h;
     hl_report_page_size(info, n_panels, &page_w, &page_h);
-    if (format == HL_VIZ_FORMAT_PDF) {
-        /* "Title" goes into the PDF title; the rest into subject/keywords. */
+    if (format == HL_VIZ_FORMAT_PDF || format == HL_VIZ_FORMAT_SVG) {
+        /* PDF: "Title" goes into the PDF title, the rest into
+         * subject/keywords; SVG has no metadata API in cairo. */
         st = hl_viz_vector_write(path, format, page_w, page_h, meta[0].value,
                                  meta + 1, k - 1, draw_report, &c, err);
     } else {

@@ -140,7 +140,6 @@ fails "explain: masked_image with sign all" "sign" -- explain --image "$CAT" --m
 fails "explain: unknown picture format" "x.bmp" -- explain --image "$CAT" --method saliency --out "$TMP/x.bmp"
 fails "explain: viz option without --out" "--out" -- explain --image "$CAT" --method saliency --sign all
 fails "report: no --out" "--out" -- report --image "$CAT"
-fails "report: SVG is not a report format" "svg" -- report --image "$CAT" --out "$TMP/r.svg"
 fails "report: unknown method" "valid:" -- report --image "$CAT" --methods saliency,nonsense --out "$TMP/r.png"
 
 if [ -f "$MODEL" ]; then
@@ -217,6 +216,8 @@ grep -q "^wrote " "$TMP/out"; ok $? "report prints a summary when stderr is not 
 head -c 8 "$TMP/report.png" | od -An -c | grep -q "P   N   G"; ok $? "the report is a PNG"
 succeeds "report --out .pdf" -- report --image "$CAT" --methods input_x_gradient --out "$TMP/report.pdf" --threads 1
 head -c 4 "$TMP/report.pdf" | grep -q "%PDF"; ok $? "the report PDF starts with %PDF"
+succeeds "report --out .svg" -- report --image "$CAT" --methods saliency --out "$TMP/report.svg" --threads 1
+grep -q "<svg" "$TMP/report.svg"; ok $? "the report SVG is an SVG document"
 
 echo "1..$n"
 [ $failed -eq 0 ]

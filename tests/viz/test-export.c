@@ -358,6 +358,17 @@ int main(void)
            "report PDF: %ld bytes, title in the metadata (%s)", file_size(path),
            st ? err.msg : "");
 
+    snprintf(path, sizeof path, "%s/report.svg", dir);
+    st = hl_report_write(path, &info, panels, 3, &err);
+    {
+        char want[64];
+        snprintf(want, sizeof want, "width=\"%dpt\"", exp_w);
+        tap_ok(st == HL_OK && file_contains(path, "<svg") &&
+               file_contains(path, want) && file_size(path) > 5000,
+               "report SVG: %ld bytes, page width %d (%s)", file_size(path),
+               exp_w, st ? err.msg : "");
+    }
+
     /* 5 panels -> 4 columns, 2 rows. */
     hl_report_panel five[5] = {panels[0], panels[1], panels[2], panels[0], panels[1]};
     info.cell_size = 0; /* default 300 */
