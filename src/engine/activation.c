@@ -186,7 +186,7 @@ static void act_bwd_range(void *arg, long begin, long end)
     if (p->kind == ACT_RELU && j->rule == HL_RULE_GUIDED) {
         for (long i = begin; i < end; i++)
             {
-                float t = (x[i] > 0) & (g[i] > 0) ? g[i] : 0.0f;
+                float t = ((x[i] > 0) & (g[i] > 0)) ? g[i] : 0.0f;
                 gx[i] += t;
             }
         return;
