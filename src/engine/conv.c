@@ -711,11 +711,11 @@ static void conv_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
                     hl_par_for(c, (long)g.OCg, (long)(g.OCg * g.P),
                                bias_range, &bj);
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                hl_sgemm(c, 0, 0,
                             (int)g.OCg, (int)g.P, (int)g.K, 1.0f, Wg, (int)g.K,
                             B, (int)g.P, bias ? 1.0f : 0.0f, yg, (int)g.P);
             } else {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                hl_sgemm(c, 0, 0,
                             (int)g.OCg, (int)cols, (int)g.K, 1.0f, Wg,
                             (int)g.K, B, (int)cols, 0.0f, tmp, (int)cols);
                 scatter_job s = { &g, y, tmp, b0, cur, grp, 1, bias };
@@ -762,13 +762,13 @@ static void conv_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
                 A = tmp;
             }
             if (g.pointwise && cur == 1) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                hl_sgemm(c, 1, 0,
                             (int)g.K, (int)g.P, (int)g.OCg, 1.0f, Wg, (int)g.K,
                             A, (int)g.P, 1.0f,
                             gx + (b0 * g.C + grp * g.Cg) * g.X, (int)g.P);
                 continue;
             }
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+            hl_sgemm(c, 1, 0,
                         (int)g.K, (int)cols, (int)g.OCg, 1.0f, Wg, (int)g.K,
                         A, (int)cols, 0.0f, col, (int)cols);
             col_job j = { &g, NULL, gx, col, b0, cur, grp };

@@ -105,8 +105,7 @@ static void gemm_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
             memset(y, 0, sizeof(float) * (size_t)(d.M * d.N));
         return;
     }
-    cblas_sgemm(CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans,
-                p->trans_b ? CblasTrans : CblasNoTrans, (int)d.M, (int)d.N,
+    hl_sgemm(c, p->trans_a ? 1 : 0, p->trans_b ? 1 : 0, (int)d.M, (int)d.N,
                 (int)d.K, p->alpha, in[0].data, (int)in[0].shape.dims[1],
                 in[1].data, (int)in[1].shape.dims[1], beta, y, (int)d.N);
 }
@@ -124,23 +123,19 @@ static void gemm_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     int lda = (int)in[0].shape.dims[1], ldb = (int)in[1].shape.dims[1];
     if (gin[0].data) {
         if (!p->trans_a) /* dA[M,K] += alpha G[M,N] opB^T[N,K] */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans,
-                        p->trans_b ? CblasNoTrans : CblasTrans, (int)d.M,
+            hl_sgemm(c, 0, p->trans_b ? 0 : 1, (int)d.M,
                         (int)d.K, (int)d.N, p->alpha, g, (int)d.N,
                         in[1].data, ldb, 1.0f, gin[0].data, lda);
         else /* dA[K,M] += alpha opB[K,N] G^T[N,M] */
-            cblas_sgemm(CblasRowMajor, p->trans_b ? CblasTrans : CblasNoTrans,
-                        CblasTrans, (int)d.K, (int)d.M, (int)d.N, p->alpha,
+            hl_sgemm(c, p->trans_b ? 1 : 0, 1, (int)d.K, (int)d.M, (int)d.N, p->alpha,
                         in[1].data, ldb, g, (int)d.N, 1.0f, gin[0].data, lda);
     }
     if (gin[1].data) {
         if (!p->trans_b) /* dB[K,N] += alpha opA^T[K,M] G[M,N] */
-            cblas_sgemm(CblasRowMajor, p->trans_a ? CblasNoTrans : CblasTrans,
-                        CblasNoTrans, (int)d.K, (int)d.N, (int)d.M, p->alpha,
+            hl_sgemm(c, p->trans_a ? 0 : 1, 0, (int)d.K, (int)d.N, (int)d.M, p->alpha,
                         in[0].data, lda, g, (int)d.N, 1.0f, gin[1].data, ldb);
         else /* dB[N,K] += alpha G^T[N,M] opA[M,K] */
-            cblas_sgemm(CblasRowMajor, CblasTrans,
-                        p->trans_a ? CblasTrans : CblasNoTrans, (int)d.N,
+            hl_sgemm(c, 1, p->trans_a ? 1 : 0, (int)d.N,
                         (int)d.K, (int)d.M, p->alpha, g, (int)d.N, in[0].data,
                         lda, 1.0f, gin[1].data, ldb);
     }
@@ -285,7 +280,7 @@ static void matmul_forward(const hl_node *n, hl_op_ctx *c,
         return;
     }
     if (g.a_flat) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+        hl_sgemm(c, 0, 0,
                     (int)(g.M * g.batches), (int)g.N, (int)g.K, 1.0f, a,
                     (int)g.K, b, (int)g.N, 0.0f, y, (int)g.N);
         return;
@@ -293,7 +288,7 @@ static void matmul_forward(const hl_node *n, hl_op_ctx *c,
     for (int64_t t = 0; t < g.batches; t++) {
         int64_t oa, ob;
         mm_offsets(&g, t, &oa, &ob);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.M,
+        hl_sgemm(c, 0, 0, (int)g.M,
                     (int)g.N, (int)g.K, 1.0f, a + oa, (int)g.K, b + ob,
                     (int)g.N, 0.0f, y + t * g.M * g.N, (int)g.N);
     }
@@ -312,11 +307,11 @@ static void matmul_backward(const hl_node *n, hl_op_ctx *c,
     if (g.a_flat) {
         int64_t M = g.M * g.batches;
         if (gin[0].data) /* dA[M,K] += G[M,N] B^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M,
+            hl_sgemm(c, 0, 1, (int)M,
                         (int)g.K, (int)g.N, 1.0f, gy, (int)g.N, b, (int)g.N,
                         1.0f, gin[0].data, (int)g.K);
         if (gin[1].data) /* dB[K,N] += A^T G */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.K,
+            hl_sgemm(c, 1, 0, (int)g.K,
                         (int)g.N, (int)M, 1.0f, a, (int)g.K, gy, (int)g.N,
                         1.0f, gin[1].data, (int)g.N);
         return;
@@ -326,11 +321,11 @@ static void matmul_backward(const hl_node *n, hl_op_ctx *c,
         mm_offsets(&g, t, &oa, &ob);
         const float *gt = gy + t * g.M * g.N;
         if (gin[0].data)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g.M,
+            hl_sgemm(c, 0, 1, (int)g.M,
                         (int)g.K, (int)g.N, 1.0f, gt, (int)g.N, b + ob,
                         (int)g.N, 1.0f, gin[0].data + oa, (int)g.K);
         if (gin[1].data)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.K,
+            hl_sgemm(c, 1, 0, (int)g.K,
                         (int)g.N, (int)g.M, 1.0f, a + oa, (int)g.K, gt,
                         (int)g.N, 1.0f, gin[1].data + ob, (int)g.N);
     }

@@ -46,6 +46,11 @@ static inline int hl_axis(int64_t axis, int rank)
     return axis >= 0 && axis < rank ? (int)axis : -1;
 }
 
+/* C = alpha op(A) op(B) + beta C (row-major), split over the pool (sgemm.c). */
+void hl_sgemm(const hl_op_ctx *c, int trans_a, int trans_b, int M, int N,
+              int K, float alpha, const float *A, int lda, const float *B,
+              int ldb, float beta, float *C, int ldc);
+
 /* Parallel range loop that stays on the calling thread for small work. */
 static inline void hl_par_for(const hl_op_ctx *c, long total, long work,
                               void (*fn)(void *, long, long), void *arg)

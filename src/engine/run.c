@@ -272,9 +272,9 @@ hl_run *hl_run_new(const hl_model *m, int threads)
     r->pool = threads > 1 ? hl_pool_new(threads) : NULL;
     if (!r->pool)
         r->threads = 1;
-    /* The GEMMs run from the calling thread inside our kernels: OpenBLAS
-     * gets the same thread budget. */
-    openblas_set_num_threads(threads);
+    /* OpenBLAS stays single-threaded: our pool splits each GEMM
+     * (sgemm.c), so no idle OpenBLAS thread spins against the pool. */
+    openblas_set_num_threads(1);
     size_t nv = (size_t)m->n_values + 1;
     r->grad = calloc(nv, sizeof *r->grad);
     r->override = calloc(nv, sizeof *r->override);

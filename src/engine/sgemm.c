@@ -1,0 +1,51 @@
+/* GEMM on our thread pool.
+ *
+ * OpenBLAS runs single-threaded (run.c) and the pool splits the columns of
+ * C among its threads, each calling cblas_sgemm on its slice: OpenBLAS's own
+ * idle threads would otherwise spin (sched_yield) against the pool's
+ * threads on the same cores between GEMMs. Each element of C is computed by
+ * the same single-threaded kernel either way. */
+#include <cblas.h>
+#include "kernels.h"
+
+/* Below this many multiply-adds a GEMM is not worth splitting. */
+#define HL_SGEMM_SPLIT_MIN (1L << 20)
+
+typedef struct {
+    int trans_a, trans_b;
+    int M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    int lda, ldb, ldc;
+} sgemm_job;
+
+static void sgemm_slice(void *arg, int i, int n)
+{
+    const sgemm_job *j = arg;
+    /* slices of 16 columns keep the kernels on their full-width paths */
+    int blocks = (j->N + 15) / 16;
+    int n0 = (int)((long)blocks * i / n) * 16;
+    int n1 = (int)((long)blocks * (i + 1) / n) * 16;
+    if (n1 > j->N)
+        n1 = j->N;
+    if (n1 <= n0)
+        return;
+    const float *B = j->trans_b ? j->B + (long)n0 * j->ldb : j->B + n0;
+    cblas_sgemm(CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans,
+                j->trans_b ? CblasTrans : CblasNoTrans, j->M, n1 - n0, j->K,
+                j->alpha, j->A, j->lda, B, j->ldb, j->beta, j->C + n0, j->ldc);
+}
+
+void hl_sgemm(const hl_op_ctx *c, int trans_a, int trans_b, int M, int N,
+              int K, float alpha, const float *A, int lda, const float *B,
+              int ldb, float beta, float *C, int ldc)
+{
+    sgemm_job j = { trans_a, trans_b, M, N, K, alpha, beta, A, B, C,
+                    lda, ldb, ldc };
+    if (!c || !c->pool || hl_pool_threads(c->pool) < 2 || N < 32 ||
+        (long)M * N * K < HL_SGEMM_SPLIT_MIN)
+        sgemm_slice(&j, 0, 1);
+    else
+        hl_pool_run(c->pool, sgemm_slice, &j);
+}
