@@ -14,61 +14,41 @@
 /* One engine thread: the models are tiny, and meson runs test programs in
  * parallel on the 2 cores anyway. */
 #define TEST_THREADS 1
-#include "attr-private.h"
-#include "../io/npy.h"
+#include "part1-util.h"
 
+/* Loading and running go through the part-1 helpers; part-2 tests name
+ * their data relative to tests/data/. */
 __attribute__((unused)) static const char *data_path(const char *rel)
 {
-    static char buf[8][1024];
-    static int slot = 0;
-    const char *root = getenv("HL_SOURCE_ROOT");
-    char *b = buf[slot++ % 8];
-    snprintf(b, 1024, "%s/tests/data/%s", root ? root : ".", rel);
-    return b;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "tests/data/%.480s", rel);
+    return p1_path(tmp);
 }
 
 __attribute__((unused)) static hl_model *load_model(const char *rel)
 {
-    hl_model *m = NULL;
-    hl_error err = {0};
-    if (hl_model_load_onnx(data_path(rel), &m, &err) != HL_OK) {
-        tap_diag("cannot load %s: %s", rel, err.msg);
-        return NULL;
-    }
-    return m;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "tests/data/%.480s", rel);
+    return p1_load_model(tmp);
 }
 
 __attribute__((unused)) static hl_array *load_npy(const char *rel)
 {
-    hl_array *a = NULL;
-    hl_error err = {0};
-    if (hl_npy_read(data_path(rel), &a, &err) != HL_OK) {
-        tap_diag("cannot read %s: %s", rel, err.msg);
-        return NULL;
-    }
-    return a;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "tests/data/%.480s", rel);
+    return p1_load_npy(tmp);
 }
 
-/* Runs a registered method; returns the attribution (caller frees) or
- * NULL with a diagnostic. */
+/* Runs a registered method on TEST_THREADS engine threads; returns the
+ * attribution (caller frees) or NULL with a diagnostic. */
 __attribute__((unused)) static hl_array *run_method(const hl_model *m, const char *method,
                             const hl_array *x, const hl_attr_params *p,
                             hl_attr_result *res_out)
 {
-    hl_attr_result r;
-    hl_error err = {0};
     hl_attr_context ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.threads = TEST_THREADS;
-    if (hl_attribute(m, method, x, p, &ctx, &r, &err) != HL_OK) {
-        tap_diag("%s failed: %s", method, err.msg);
-        return NULL;
-    }
-    hl_array *a = r.attr;
-    r.attr = NULL;
-    if (res_out)
-        *res_out = r;
-    return a;
+    return p1_run(m, method, x, p, &ctx, res_out);
 }
 
 /* An hl_attr_call for the internal entry points (free with call_done). */
