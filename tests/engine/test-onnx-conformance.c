@@ -23,37 +23,10 @@
 #include "graph.h"
 #include "onnx.pb-c.h"
 #include "tap.h"
+#include "test-files.h"
 
 #define RTOL 1e-3
 #define ATOL 1e-4
-
-static unsigned char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    unsigned char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            unsigned char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        if (got == 0)
-            break;
-        n += got;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
 
 static int is_dir(const char *path)
 {
@@ -95,7 +68,7 @@ static int read_tensors(const char *dir, const char *prefix, tensor_list *l,
         if (!is_file(path))
             break;
         size_t len;
-        unsigned char *buf = read_all(path, &len);
+        unsigned char *buf = test_read_file(path, &len);
         if (!buf) {
             snprintf(why, why_size, "cannot read %.300s", path);
             return -1;
@@ -338,7 +311,7 @@ static int run_case(const char *dir, const char *name, char *why,
     char path[4200];
     snprintf(path, sizeof path, "%.4000s/model.onnx", dir);
     size_t len;
-    unsigned char *model = read_all(path, &len);
+    unsigned char *model = test_read_file(path, &len);
     if (!model) {
         snprintf(why, why_size, "cannot read %.300s", path);
         return CASE_FAIL;

@@ -9,22 +9,9 @@
 
 #include "graph.h"
 #include "tap.h"
+#include "test-files.h"
 
 static char data_dir[4096];
-
-static unsigned char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
-    *len = buf ? fread(buf, 1, (size_t)n, f) : 0;
-    fclose(f);
-    return buf;
-}
 
 static int contains(const char *s, const char *part)
 {
@@ -90,7 +77,7 @@ int main(void)
 
     /* truncated copies of a real model */
     size_t len = 0;
-    unsigned char *model = read_all(captum, &len);
+    unsigned char *model = test_read_file(captum, &len);
     tap_ok(model && len > 1000, "read tinyres model (%zu bytes)", len);
     if (model) {
         size_t cuts[] = {len - 1, len - 17, len / 2, len / 3, 200, 37, 1};

@@ -14,6 +14,7 @@
 #include <jpeglib.h>
 #include "image.h"
 #include "tap.h"
+#include "test-files.h"
 
 static char data_dir[1024];
 static char sample_dir[1024];
@@ -293,24 +294,6 @@ static void test_png_variants(void)
 
 /* ------------------------------------------------------------- JPEG */
 
-static unsigned char *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
-}
-
 static void test_jpeg_against_reference(const char *stem, double max_mean,
                                         int max_abs)
 {
@@ -528,9 +511,9 @@ static void test_broken(void)
     size_t n_png, n_jpg;
     char path[1200];
     snprintf(path, sizeof path, "%s/cat.png", sample_dir);
-    unsigned char *png = read_all(path, &n_png);
+    unsigned char *png = test_read_file(path, &n_png);
     snprintf(path, sizeof path, "%s/owl.jpg", sample_dir);
-    unsigned char *jpg = read_all(path, &n_jpg);
+    unsigned char *jpg = test_read_file(path, &n_jpg);
     if (!png || !jpg) {
         tap_ok(0, "sample photos readable");
         free(png);

@@ -12,6 +12,7 @@
 #include "image.h"
 #include "npy.h"
 #include "tap.h"
+#include "test-files.h"
 
 static unsigned long long rng_state = 0x2545F4914F6CDD1DULL;
 
@@ -21,24 +22,6 @@ static unsigned rnd(unsigned n)
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return n ? (unsigned)(rng_state % n) : 0;
-}
-
-static unsigned char *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
 }
 
 /* One damaged copy of src into dst (capacity n + 64); returns its size. */
@@ -113,7 +96,7 @@ static int check_one(const unsigned char *data, size_t size, int npy,
 static void run_file(const char *path, int iterations)
 {
     size_t n;
-    unsigned char *src = read_all(path, &n);
+    unsigned char *src = test_read_file(path, &n);
     if (!src || n == 0) {
         tap_ok(0, "%s readable", path);
         free(src);
