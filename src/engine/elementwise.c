@@ -44,22 +44,33 @@ typedef struct {
     float *y;
 } bin_fwd_job;
 
+/* The contiguous run of output elements starting at e (and before end) that
+ * shares one broadcast row: its length, and the offsets of its first a and
+ * b elements in *pa / *pb. */
+static int64_t bcast_run(const hl_bcast *bc, int64_t e, int64_t end,
+                         int64_t *pa, int64_t *pb)
+{
+    int64_t inner = bc->dims[bc->ndim - 1];
+    int64_t row = e / inner, col = e % inner;
+    int64_t oa, ob;
+    hl_bcast_row(bc, row, &oa, &ob);
+    *pa = oa + col * bc->sa[bc->ndim - 1];
+    *pb = ob + col * bc->sb[bc->ndim - 1];
+    int64_t cnt = inner - col;
+    return cnt < end - e ? cnt : end - e;
+}
+
 static void bin_fwd_range(void *arg, long begin, long end)
 {
     bin_fwd_job *j = arg;
     const hl_bcast *bc = j->bc;
-    int64_t inner = bc->dims[bc->ndim - 1];
     int64_t ia = bc->sa[bc->ndim - 1], ib = bc->sb[bc->ndim - 1];
     int64_t e = begin;
     while (e < end) {
-        int64_t row = e / inner, col = e % inner;
-        int64_t oa, ob;
-        hl_bcast_row(bc, row, &oa, &ob);
-        int64_t cnt = inner - col;
-        if (cnt > end - e)
-            cnt = end - e;
-        const float *a = j->a + oa + col * ia;
-        const float *b = j->b + ob + col * ib;
+        int64_t pa, pb;
+        int64_t cnt = bcast_run(bc, e, end, &pa, &pb);
+        const float *a = j->a + pa;
+        const float *b = j->b + pb;
         float *y = j->y + e;
         switch (j->kind) {
         case BIN_ADD:
@@ -107,20 +118,15 @@ static void bin_bwd_range(void *arg, long begin, long end)
 {
     bin_bwd_job *j = arg;
     const hl_bcast *bc = j->bc;
-    int64_t inner = bc->dims[bc->ndim - 1];
     int64_t ia = bc->sa[bc->ndim - 1], ib = bc->sb[bc->ndim - 1];
     int64_t e = begin;
     while (e < end) {
-        int64_t row = e / inner, col = e % inner;
-        int64_t oa, ob;
-        hl_bcast_row(bc, row, &oa, &ob);
-        int64_t cnt = inner - col;
-        if (cnt > end - e)
-            cnt = end - e;
-        const float *a = j->a + oa + col * ia;
-        const float *b = j->b + ob + col * ib;
+        int64_t pa, pb;
+        int64_t cnt = bcast_run(bc, e, end, &pa, &pb);
+        const float *a = j->a + pa;
+        const float *b = j->b + pb;
         const float *g = j->g + e;
-        float *gx = j->gx + (j->which ? ob + col * ib : oa + col * ia);
+        float *gx = j->gx + (j->which ? pb : pa);
         int64_t sx = j->which ? ib : ia;
         switch (j->kind) {
         case BIN_ADD:
