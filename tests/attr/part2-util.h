@@ -39,6 +39,21 @@ __attribute__((unused)) static hl_array *load_npy(const char *rel)
     return p1_load_npy(tmp);
 }
 
+/* The model and the .npy files of a Captum case (tests/data/captum/CASE/). */
+__attribute__((unused)) static hl_model *case_model(const char *cas)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "captum/%.200s/model.onnx", cas);
+    return load_model(rel);
+}
+
+__attribute__((unused)) static hl_array *case_npy(const char *cas, const char *name)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "captum/%.100s/%.100s.npy", cas, name);
+    return load_npy(rel);
+}
+
 /* Runs a registered method on TEST_THREADS engine threads; returns the
  * attribution (caller frees) or NULL with a diagnostic. */
 __attribute__((unused)) static hl_array *run_method(const hl_model *m, const char *method,

@@ -6,15 +6,10 @@
 
 static void smoothgrad_replay(const char *cas, int target)
 {
-    char rel[256];
-    snprintf(rel, sizeof rel, "captum/%s/model.onnx", cas);
-    hl_model *m = load_model(rel);
-    snprintf(rel, sizeof rel, "captum/%s/input.npy", cas);
-    hl_array *x = load_npy(rel);
-    snprintf(rel, sizeof rel, "captum/%s/smoothgrad_saliency.npy", cas);
-    hl_array *ref = load_npy(rel);
-    snprintf(rel, sizeof rel, "captum/%s/smoothgrad_noise.npy", cas);
-    hl_array *noise = load_npy(rel);
+    hl_model *m = case_model(cas);
+    hl_array *x = case_npy(cas, "input");
+    hl_array *ref = case_npy(cas, "smoothgrad_saliency");
+    hl_array *noise = case_npy(cas, "smoothgrad_noise");
     if (!m || !x || !ref || !noise) {
         tap_ok(0, "%s: smoothgrad reference data loads", cas);
         goto out;

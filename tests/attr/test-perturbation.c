@@ -5,13 +5,9 @@
 
 static void occlusion_parity(const char *cas, int target)
 {
-    char rel[256];
-    snprintf(rel, sizeof rel, "captum/%s/model.onnx", cas);
-    hl_model *m = load_model(rel);
-    snprintf(rel, sizeof rel, "captum/%s/input.npy", cas);
-    hl_array *x = load_npy(rel);
-    snprintf(rel, sizeof rel, "captum/%s/occlusion.npy", cas);
-    hl_array *ref = load_npy(rel);
+    hl_model *m = case_model(cas);
+    hl_array *x = case_npy(cas, "input");
+    hl_array *ref = case_npy(cas, "occlusion");
     if (!m || !x || !ref) {
         tap_ok(0, "%s: occlusion reference data loads", cas);
         goto out;
@@ -50,12 +46,9 @@ out:
 static void ablation_parity(const char *cas, int target)
 {
     char rel[256];
-    snprintf(rel, sizeof rel, "captum/%s/model.onnx", cas);
-    hl_model *m = load_model(rel);
-    snprintf(rel, sizeof rel, "captum/%s/input.npy", cas);
-    hl_array *x = load_npy(rel);
-    snprintf(rel, sizeof rel, "captum/%s/feature_ablation.npy", cas);
-    hl_array *ref = load_npy(rel);
+    hl_model *m = case_model(cas);
+    hl_array *x = case_npy(cas, "input");
+    hl_array *ref = case_npy(cas, "feature_ablation");
     if (!m || !x || !ref) {
         tap_ok(0, "%s: feature_ablation reference data loads", cas);
         goto out;

@@ -6,10 +6,8 @@
 static void gradient_shap_replay(const char *cas, int target, const char *kind)
 {
     char rel[256];
-    snprintf(rel, sizeof rel, "captum/%s/model.onnx", cas);
-    hl_model *m = load_model(rel);
-    snprintf(rel, sizeof rel, "captum/%s/input.npy", cas);
-    hl_array *x = load_npy(rel);
+    hl_model *m = case_model(cas);
+    hl_array *x = case_npy(cas, "input");
     snprintf(rel, sizeof rel, "captum/%s/gradient_shap_%s.npy", cas, kind);
     hl_array *ref = load_npy(rel);
     snprintf(rel, sizeof rel, "captum/%s/gradient_shap_%s_alphas.npy", cas, kind);
@@ -126,14 +124,10 @@ out:
 static void deep_lift_shap_checks(const char *cas, int target)
 {
     char rel[256];
-    snprintf(rel, sizeof rel, "captum/%s/model.onnx", cas);
-    hl_model *m = load_model(rel);
-    snprintf(rel, sizeof rel, "captum/%s/input.npy", cas);
-    hl_array *x = load_npy(rel);
-    snprintf(rel, sizeof rel, "captum/%s/deeplift.npy", cas);
-    hl_array *ref = load_npy(rel);
-    snprintf(rel, sizeof rel, "captum/%s/baselines_random.npy", cas);
-    hl_array *set = load_npy(rel);
+    hl_model *m = case_model(cas);
+    hl_array *x = case_npy(cas, "input");
+    hl_array *ref = case_npy(cas, "deeplift");
+    hl_array *set = case_npy(cas, "baselines_random");
     if (!m || !x || !ref || !set) {
         tap_ok(0, "%s: deeplift reference data loads", cas);
         goto out;
@@ -149,6 +143,7 @@ static void deep_lift_shap_checks(const char *cas, int target)
            "Captum's DeepLift (rel L2 %.1e)", cas, e);
 
     /* Four baselines: the mean of part 1's deep_lift against each. */
+    snprintf(rel, sizeof rel, "captum/%s/baselines_random.npy", cas);
     snprintf(p.baselines_npy, sizeof p.baselines_npy, "%s", data_path(rel));
     hl_attr_result rs;
     hl_array *s = run_method(m, "deep_lift_shap", x, &p, &rs);
