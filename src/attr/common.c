@@ -7,7 +7,6 @@
 #include "attr-private.h"
 /* Value kinds (computed from the input or constant) are not in the public
  * engine API. */
-#include "../engine/graph.h"
 
 hl_status hl_attr_tick(hl_attr_call *c, double fraction, hl_error *err)
 {
@@ -32,9 +31,9 @@ int64_t hl_attr_input_numel(const hl_attr_call *c)
 static int64_t activation_floats_per_row(const hl_model *m)
 {
     int64_t total = 0;
-    for (int v = 0; v < m->n_values; v++) {
+    for (int v = 0; v < hl_model_num_values(m); v++) {
         hl_shape s;
-        if (m->values[v].kind != HL_VAL_DYNAMIC || hl_model_value_shape(m, v, &s) != HL_OK)
+        if (!hl_model_value_is_computed(m, v) || hl_model_value_shape(m, v, &s) != HL_OK)
             continue;
         int64_t n = hl_shape_numel(&s);
         total += n > 0 ? n : 0;
@@ -177,7 +176,7 @@ hl_status hl_attr_find_layer(hl_attr_call *c, int *value, hl_error *err)
     /* It must be computed from the input (not a weight): a node output,
      * or a value the loader kept as an alias of one (e.g. a Conv output
      * whose BatchNormalization was folded into it). */
-    int found = c->model->values[v].kind == HL_VAL_DYNAMIC;
+    int found = hl_model_value_is_computed(c->model, v);
     hl_shape s;
     if (!found || hl_model_value_shape(c->model, v, &s) != HL_OK || s.ndim < 2) {
         layer_examples(c->model, examples, sizeof examples);

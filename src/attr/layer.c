@@ -7,39 +7,12 @@
 #include <string.h>
 
 #include "attr-private.h"
-/* The graph structure (which value feeds a node) is not in the public
- * engine API; attribute_to_layer_input reads it from the engine's model. */
-#include "../engine/graph.h"
-
-/* First batch-dependent input of the node producing `value`, following
- * values the loader replaced by an alias (folded BatchNorm, Identity). */
-static int layer_input_of(const hl_model *m, int value)
-{
-    int v = value;
-    for (int guard = 0; v >= 0 && guard < 64; guard++) {
-        if (m->values[v].producer >= 0)
-            break;
-        if (m->values[v].alias < 0 || m->values[v].alias == v)
-            return -1;
-        v = m->values[v].alias;
-    }
-    if (v < 0 || m->values[v].producer < 0)
-        return -1;
-    const hl_node *n = &m->nodes[m->values[v].producer];
-    for (int i = 0; i < n->n_in; i++) {
-        int in = n->in[i];
-        if (in >= 0 && m->values[in].kind == HL_VAL_DYNAMIC)
-            return in;
-    }
-    return -1;
-}
-
 hl_status hl_attr_layer_value(hl_attr_call *c, int *value, hl_error *err)
 {
     hl_status st = hl_attr_find_layer(c, value, err);
     if (st != HL_OK || !c->p->attribute_to_layer_input)
         return st;
-    int in = layer_input_of(c->model, *value);
+    int in = hl_model_layer_input(c->model, *value);
     if (in < 0)
         return hl_error_set(err, HL_ERR_ARG,
                             "--attribute-to-layer-input: layer '%s' has no input computed from the model input",

@@ -95,6 +95,13 @@ hl_status hl_model_value_shape(const hl_model *m, int value, hl_shape *out);
 /* Value id by value name or by the name of the node producing it; -1. */
 int hl_model_find_value(const hl_model *m, const char *name);
 
+/* Whether a value is computed from the graph input by each forward (a
+ * layer output), as opposed to a weight or a plan-time constant. */
+int hl_model_value_is_computed(const hl_model *m, int value);
+/* First computed input of the node producing `value` (following values
+ * the loader replaced by an alias: folded BatchNorm, Identity); -1. */
+int hl_model_layer_input(const hl_model *m, int value);
+
 typedef struct hl_node_info {
     const char *name;   /* ONNX node name (may be "" in the file; we name it) */
     const char *op;     /* ONNX op_type */

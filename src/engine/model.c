@@ -184,6 +184,32 @@ int hl_model_find_value(const hl_model *m, const char *name)
     return -1;
 }
 
+int hl_model_value_is_computed(const hl_model *m, int value)
+{
+    return value >= 0 && value < m->n_values && m->values[value].kind == HL_VAL_DYNAMIC;
+}
+
+int hl_model_layer_input(const hl_model *m, int value)
+{
+    int v = value;
+    for (int guard = 0; v >= 0 && v < m->n_values && guard < 64; guard++) {
+        if (m->values[v].producer >= 0)
+            break;
+        if (m->values[v].alias < 0 || m->values[v].alias == v)
+            return -1;
+        v = m->values[v].alias;
+    }
+    if (v < 0 || v >= m->n_values || m->values[v].producer < 0)
+        return -1;
+    const hl_node *n = &m->nodes[m->values[v].producer];
+    for (int i = 0; i < n->n_in; i++) {
+        int in = n->in[i];
+        if (hl_model_value_is_computed(m, in))
+            return in;
+    }
+    return -1;
+}
+
 int hl_model_num_nodes(const hl_model *m)
 {
     return m->n_nodes;
