@@ -25,12 +25,20 @@ struct _HlImageView
   char           *hover_text;
   double          pointer_x, pointer_y;
   gboolean        has_pointer;
+  double          press_x, press_y;  /* a click, not a drag, picks */
+
+  gboolean        picking;      /* clicks pick a point (neuron methods) */
+  gboolean        has_marker;
+  graphene_rect_t marker;       /* in photo pixels */
 };
 
 G_DEFINE_FINAL_TYPE (HlImageView, hl_image_view, GTK_TYPE_WIDGET)
 
 enum { PROP_0, PROP_HOVER_TEXT, PROP_ZOOM, PROP_PROBLEM, N_PROPS };
 static GParamSpec *properties[N_PROPS];
+
+enum { SIG_PICKED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------ geometry */
 
@@ -136,6 +144,44 @@ renormalize (HlImageView *self)
   rerender (self);
 }
 
+/* The picked cell: a white box in a dark outline (visible on any photo
+ * and heat map), at least 12 px so a 1-pixel cell can still be seen, with
+ * ticks reaching out to find it on a large photo. */
+static void
+snapshot_marker (HlImageView *self,
+                 GtkSnapshot *snapshot,
+                 double       scale,
+                 double       ox,
+                 double       oy)
+{
+  const GdkRGBA dark = { 0, 0, 0, 0.75f }, light = { 1, 1, 1, 1 };
+  double cx = ox + (self->marker.origin.x + self->marker.size.width / 2) * scale;
+  double cy = oy + (self->marker.origin.y + self->marker.size.height / 2) * scale;
+  double w = MAX (12, self->marker.size.width * scale);
+  double h = MAX (12, self->marker.size.height * scale);
+  double tick = 10;
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      const GdkRGBA *c = pass == 0 ? &dark : &light;
+      float lw = pass == 0 ? 4.0f : 2.0f;
+      GskRoundedRect box;
+      float widths[4] = { lw, lw, lw, lw };
+      GdkRGBA colors[4] = { *c, *c, *c, *c };
+      double d = pass == 0 ? 1 : 0;   /* the dark pass is 1 px wider */
+
+      gsk_rounded_rect_init_from_rect (&box,
+                                       &GRAPHENE_RECT_INIT ((float) (cx - w / 2 - d), (float) (cy - h / 2 - d),
+                                                            (float) (w + 2 * d), (float) (h + 2 * d)), 0);
+      gtk_snapshot_append_border (snapshot, &box, widths, colors);
+      /* ticks left, right, above, below */
+      gtk_snapshot_append_color (snapshot, c, &GRAPHENE_RECT_INIT ((float) (cx - w / 2 - tick - d), (float) (cy - lw / 2), (float) (tick + d), lw));
+      gtk_snapshot_append_color (snapshot, c, &GRAPHENE_RECT_INIT ((float) (cx + w / 2), (float) (cy - lw / 2), (float) (tick + d), lw));
+      gtk_snapshot_append_color (snapshot, c, &GRAPHENE_RECT_INIT ((float) (cx - lw / 2), (float) (cy - h / 2 - tick - d), lw, (float) (tick + d)));
+      gtk_snapshot_append_color (snapshot, c, &GRAPHENE_RECT_INIT ((float) (cx - lw / 2), (float) (cy + h / 2), lw, (float) (tick + d)));
+    }
+}
+
 static void
 hl_image_view_snapshot (GtkWidget   *widget,
                         GtkSnapshot *snapshot)
@@ -182,6 +228,8 @@ hl_image_view_snapshot (GtkWidget   *widget,
         gtk_snapshot_append_color (snapshot, &dim,
                                    &GRAPHENE_RECT_INIT (cx1, cy0, bx1 - cx1, cy1 - cy0));
     }
+  if (self->has_marker)
+    snapshot_marker (self, snapshot, scale, ox, oy);
   gtk_snapshot_pop (snapshot);
 }
 
@@ -379,14 +427,40 @@ drag_update_cb (GtkGestureDrag *drag,
 }
 
 static void
-double_click_cb (GtkGestureClick *click,
-                 int              n_press,
-                 double           x,
-                 double           y,
-                 HlImageView     *self)
+pressed_cb (GtkGestureClick *click,
+            int              n_press,
+            double           x,
+            double           y,
+            HlImageView     *self)
 {
-  if (n_press == 2)
+  self->press_x = x;
+  self->press_y = y;
+  if (n_press == 2 && !self->picking)
     hl_image_view_zoom_fit (self);
+}
+
+/* A release near the press is a click: in picking mode it picks the photo
+ * point under it (a drag pans instead). */
+static void
+released_cb (GtkGestureClick *click,
+             int              n_press,
+             double           x,
+             double           y,
+             HlImageView     *self)
+{
+  double scale, ox, oy;
+  const hl_image *img;
+  double px, py;
+
+  if (!self->picking || n_press != 1 ||
+      fabs (x - self->press_x) > 4 || fabs (y - self->press_y) > 4 ||
+      !get_placement (self, &scale, &ox, &oy))
+    return;
+  img = hl_photo_get_image (self->photo);
+  px = (x - ox) / scale;
+  py = (y - oy) / scale;
+  if (px >= 0 && py >= 0 && px < img->width && py < img->height)
+    g_signal_emit (self, signals[SIG_PICKED], 0, px, py);
 }
 
 static gboolean
@@ -507,6 +581,39 @@ hl_image_view_get_problem (HlImageView *self)
   return self->problem;
 }
 
+void
+hl_image_view_set_picking (HlImageView *self,
+                           gboolean     picking)
+{
+  self->picking = picking;
+  gtk_widget_set_cursor_from_name (GTK_WIDGET (self), picking ? "crosshair" : NULL);
+}
+
+gboolean
+hl_image_view_get_picking (HlImageView *self)
+{
+  return self->picking;
+}
+
+void
+hl_image_view_set_marker (HlImageView           *self,
+                          const graphene_rect_t *photo_rect)
+{
+  self->has_marker = photo_rect != NULL;
+  if (photo_rect)
+    self->marker = *photo_rect;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+hl_image_view_get_marker (HlImageView     *self,
+                          graphene_rect_t *photo_rect)
+{
+  if (self->has_marker && photo_rect)
+    *photo_rect = self->marker;
+  return self->has_marker;
+}
+
 const char *
 hl_image_view_get_hover_text (HlImageView *self)
 {
@@ -568,6 +675,9 @@ hl_image_view_class_init (HlImageViewClass *klass)
     g_param_spec_string ("problem", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  signals[SIG_PICKED] =
+    g_signal_new ("picked", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
   gtk_widget_class_set_css_name (widget_class, "hlimageview");
 }
 
@@ -600,7 +710,8 @@ hl_image_view_init (HlImageView *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
 
   gesture = gtk_gesture_click_new ();
-  g_signal_connect (gesture, "pressed", G_CALLBACK (double_click_cb), self);
+  g_signal_connect (gesture, "pressed", G_CALLBACK (pressed_cb), self);
+  g_signal_connect (gesture, "released", G_CALLBACK (released_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
 
   controller = gtk_event_controller_key_new ();

@@ -6,6 +6,10 @@
  * mode/colormap/opacity change only re-colours; nothing is recomputed.
  * Outside the model's crop the photo is dimmed. Hovering shows the
  * attribution value under the pointer (tooltip and the hover-text property).
+ *
+ * In picking mode (neuron methods) a click, as opposed to a drag, emits
+ *   picked (double photo_x, double photo_y)
+ * and a marker (a rectangle in photo pixels) can be drawn over the photo.
  */
 #pragma once
 
@@ -49,5 +53,14 @@ const char         *hl_image_view_get_hover_text (HlImageView        *self);
 char               *hl_image_view_describe_pixel (HlImageView        *self,
                                                   double              photo_x,
                                                   double              photo_y);
+
+void                hl_image_view_set_picking  (HlImageView          *self,
+                                                gboolean              picking);
+gboolean            hl_image_view_get_picking  (HlImageView          *self);
+/* NULL hides the marker. */
+void                hl_image_view_set_marker   (HlImageView          *self,
+                                                const graphene_rect_t *photo_rect);
+gboolean            hl_image_view_get_marker   (HlImageView          *self,
+                                                graphene_rect_t      *photo_rect);
 
 G_END_DECLS

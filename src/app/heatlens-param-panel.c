@@ -24,6 +24,8 @@ struct _HlParamPanel
   int             default_layer;  /* index into layer_names or -1 */
   hl_attr_params  params;
   gboolean        building;       /* widgets being filled: no "changed" */
+  gboolean        pick_strongest; /* a click on the photo takes the strongest channel */
+  gboolean        neuron_is_default; /* filled in here, not chosen by the user */
 };
 
 G_DEFINE_FINAL_TYPE (HlParamPanel, hl_param_panel, GTK_TYPE_WIDGET)
@@ -85,7 +87,7 @@ emit_changed (HlParamPanel *self)
 
 /* Every widget writes through the library's parser, so the GUI accepts
  * exactly what the CLI accepts. */
-static void
+static gboolean
 apply_text (HlParamPanel        *self,
             const hl_param_desc *d,
             const char          *text)
@@ -93,16 +95,19 @@ apply_text (HlParamPanel        *self,
   hl_error err = { 0 };
 
   if (self->building)
-    return;
+    return FALSE;
   if (hl_param_set (&self->params, d, text, &err) != HL_OK)
     {
       g_autoptr(GError) error = NULL;
 
       hl_app_error_from_hl (&error, &err);
       g_signal_emit (self, signals[SIG_INVALID], 0, error);
-      return;
+      return FALSE;
     }
+  if (g_strcmp0 (d->name, "neuron") == 0)
+    self->neuron_is_default = FALSE;
   emit_changed (self);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------ widgets */
@@ -172,8 +177,12 @@ static void
 entry_activate_cb (GtkEntry     *entry,
                    HlParamPanel *self)
 {
-  apply_text (self, widget_desc (GTK_WIDGET (entry)),
-              gtk_editable_get_text (GTK_EDITABLE (entry)));
+  const hl_param_desc *d = widget_desc (GTK_WIDGET (entry));
+
+  /* a typed neuron also moves the channel spin button */
+  if (apply_text (self, d, gtk_editable_get_text (GTK_EDITABLE (entry))) &&
+      g_strcmp0 (d->name, "neuron") == 0)
+    queue_rebuild (self);
 }
 
 static void
@@ -384,6 +393,76 @@ pretty_name (const char *name)
 }
 
 static void
+neuron_channel_cb (GtkSpinButton *spin,
+                   HlParamPanel  *self)
+{
+  const hl_param_desc *d = hl_param_find ("neuron");
+  GtkWidget *entry = g_object_get_data (G_OBJECT (spin), "hl-neuron-entry");
+  char text[64];
+
+  if (self->building || d == NULL)
+    return;
+  g_snprintf (text, sizeof text, "%d,%d,%d", gtk_spin_button_get_value_as_int (spin),
+              self->params.neuron[1], self->params.neuron[2]);
+  self->building = TRUE;
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  self->building = FALSE;
+  apply_text (self, d, text);
+}
+
+static void
+strongest_cb (GtkCheckButton *check,
+              GParamSpec     *pspec,
+              HlParamPanel   *self)
+{
+  self->pick_strongest = gtk_check_button_get_active (check);
+}
+
+/* Under the neuron's C,H,W field: the channel on its own (a spin button),
+ * whether a click on the photo takes the strongest channel there, and a
+ * hint that clicking picks H,W. */
+static int
+attach_neuron_rows (HlParamPanel *self,
+                    GtkWidget    *entry,
+                    int           row)
+{
+  double max[3];
+  GtkWidget *label = gtk_label_new_with_mnemonic ("C_hannel");
+  GtkWidget *spin, *check, *hint;
+
+  neuron_limits (self, max);
+  spin = gtk_spin_button_new_with_range (0, max[0], 1);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), self->params.neuron[0]);
+  gtk_widget_set_name (spin, "neuron-channel");
+  gtk_widget_set_tooltip_text (spin, "Channel of the neuron (the C of C,H,W)");
+  gtk_widget_set_hexpand (spin, TRUE);
+  g_object_set_data (G_OBJECT (spin), "hl-neuron-entry", entry);
+  g_signal_connect (spin, "value-changed", G_CALLBACK (neuron_channel_cb), self);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
+  gtk_grid_attach (self->param_grid, label, 0, row, 1, 1);
+  gtk_grid_attach (self->param_grid, spin, 1, row, 1, 1);
+  row++;
+
+  check = gtk_check_button_new_with_mnemonic ("Click picks the _strongest channel");
+  gtk_widget_set_name (check, "neuron-strongest");
+  gtk_widget_set_tooltip_text (check, "When on, clicking the photo also sets C to the channel "
+                                      "with the largest activation at that spot; when off, C stays");
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), self->pick_strongest);
+  g_signal_connect (check, "notify::active", G_CALLBACK (strongest_cb), self);
+  gtk_grid_attach (self->param_grid, check, 0, row, 2, 1);
+  row++;
+
+  hint = gtk_label_new ("Click the photo to pick the neuron's H,W");
+  gtk_label_set_xalign (GTK_LABEL (hint), 0);
+  gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
+  gtk_widget_add_css_class (hint, "dim-label");
+  gtk_widget_add_css_class (hint, "caption");
+  gtk_grid_attach (self->param_grid, hint, 0, row, 2, 1);
+  return row + 1;
+}
+
+static void
 rebuild_params (HlParamPanel *self)
 {
   const hl_method_desc *md = hl_method_find (hl_param_panel_get_method (self));
@@ -427,6 +506,8 @@ rebuild_params (HlParamPanel *self)
           gtk_grid_attach (self->param_grid, label, 0, row, 1, 1);
           gtk_grid_attach (self->param_grid, w, 1, row, 1, 1);
           row++;
+          if (g_strcmp0 (d->name, "neuron") == 0)
+            row = attach_neuron_rows (self, w, row);
         }
     }
   gtk_widget_set_visible (self->advanced_expander, adv_row > 0);
@@ -465,6 +546,7 @@ fill_model_defaults (HlParamPanel *self)
         max[1] = max[2] = 0;
       g_snprintf (text, sizeof text, "0,%d,%d", (int) (max[1] / 2 + 0.5), (int) (max[2] / 2 + 0.5));
       hl_param_set (&self->params, d, text, NULL);
+      self->neuron_is_default = TRUE;
     }
 }
 
@@ -660,6 +742,8 @@ hl_param_panel_set_param (HlParamPanel  *self,
       hl_app_error_from_hl (error, &err);
       return FALSE;
     }
+  if (g_strcmp0 (d->name, "neuron") == 0)
+    self->neuron_is_default = FALSE;
   rebuild_params (self);
   emit_changed (self);
   return TRUE;
@@ -684,6 +768,18 @@ hl_param_panel_reset (HlParamPanel *self)
   fill_model_defaults (self);
   rebuild_params (self);
   emit_changed (self);
+}
+
+gboolean
+hl_param_panel_get_pick_strongest (HlParamPanel *self)
+{
+  return self->pick_strongest;
+}
+
+gboolean
+hl_param_panel_get_neuron_is_default (HlParamPanel *self)
+{
+  return self->neuron_is_default && self->params.has_neuron;
 }
 
 char *
@@ -758,6 +854,7 @@ hl_param_panel_init (HlParamPanel *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   init_params (&self->params);
   self->default_layer = -1;
+  self->pick_strongest = TRUE;
 
   /* grouped: gradient, path, perturbation, layer, neuron */
   self->methods = gtk_string_list_new (NULL);

@@ -29,6 +29,12 @@ gboolean              hl_param_panel_set_param      (HlParamPanel  *self,
                                                      const char    *name,
                                                      const char    *value,
                                                      GError       **error);
+ /* Neuron methods: whether a click on the photo also picks the channel
+ * with the largest activation there (a check box under the neuron). */
+gboolean              hl_param_panel_get_pick_strongest (HlParamPanel *self);
+/* The neuron is the panel's own default (the layer's centre, channel 0),
+ * not one the user chose. */
+gboolean              hl_param_panel_get_neuron_is_default (HlParamPanel *self);
 void                  hl_param_panel_reset          (HlParamPanel  *self);
 /* "n-steps=50, ig-method=gausslegendre" for captions and metadata. */
 char                 *hl_param_panel_describe       (const char           *method,

@@ -44,6 +44,7 @@ struct _HlWindow
   HlWorker             *worker;
   HlResultCache        *cache;
   GCancellable         *load_cancellable;  /* fresh per photo/model load */
+  GCancellable         *probe_cancellable; /* the neuron click being resolved */
   char                 *error_text;
   char                 *result_status;
   guint                 run_source;        /* debounce of parameter changes */
@@ -64,6 +65,15 @@ void hl_window_set_photo          (HlWindow *self,
 void hl_window_samples_popover_show_cb (HlWindow      *self);
 void hl_window_sample_activated_cb     (HlWindow      *self,
                                         GtkFlowBoxChild *child);
+
+/* heatlens-window-neuron.c */
+void hl_window_init_neuron        (HlWindow *self);
+/* Picking mode and marker from the method, layer and neuron shown. */
+void hl_window_update_neuron      (HlWindow *self);
+/* When the neuron is still the panel's default (channel 0 at the layer's
+ * centre, often silent), looks up the strongest channel there and runs
+ * once it is set; TRUE = the run waits for it. */
+gboolean hl_window_resolve_default_neuron (HlWindow *self);
 
 /* heatlens-window.c */
 void hl_window_schedule_run       (HlWindow *self);

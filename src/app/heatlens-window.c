@@ -231,6 +231,9 @@ hl_window_run (HlWindow *self)
       return;
     }
   self->run_pending = FALSE;
+  /* a neuron method's default neuron: first its strongest channel */
+  if (hl_window_resolve_default_neuron (self))
+    return;
   params = *hl_param_panel_get_params (self->param_panel);
   params.target = hl_target_picker_get_target (self->target_picker);
   key = hl_result_cache_make_key (hl_photo_get_serial (self->photo),
@@ -301,6 +304,7 @@ predicted_cb (HlWindow     *self,
   hl_image_view_set_crop_map (self->image_view, &prediction->map);
   hl_compare_grid_set_photo (self->compare_grid, self->photo, &prediction->map);
   hl_target_picker_set_prediction (self->target_picker, self->classifier, prediction);
+  hl_window_update_neuron (self);
   g_signal_emit (self, signals[SIG_PREDICTION_SHOWN], 0);
   if (self->run_pending)
     hl_window_run (self);
@@ -329,6 +333,7 @@ hl_window_set_photo (HlWindow *self,
   g_set_object (&self->photo, photo);
   hide_error (self);
   hl_image_view_set_photo (self->image_view, photo);
+  hl_window_update_neuron (self);
   hl_compare_grid_set_photo (self->compare_grid, photo, NULL);
   gtk_widget_set_visible (self->empty_state, photo == NULL);
   update_titles (self);
@@ -341,6 +346,7 @@ set_classifier (HlWindow     *self,
 {
   g_set_object (&self->classifier, classifier);
   hl_param_panel_set_classifier (self->param_panel, classifier);
+  hl_window_update_neuron (self);
   update_titles (self);
   start_predict (self);
 }
@@ -497,6 +503,7 @@ params_changed_cb (HlWindow *self)
 
   if (method)
     g_settings_set_string (self->settings, "method", method);
+  hl_window_update_neuron (self);
   hl_window_schedule_run (self);
 }
 
@@ -865,6 +872,9 @@ hl_window_dispose (GObject *object)
   if (self->load_cancellable)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
+  if (self->probe_cancellable)
+    g_cancellable_cancel (self->probe_cancellable);
+  g_clear_object (&self->probe_cancellable);
   if (self->worker)
     {
       g_signal_handlers_disconnect_by_data (self->worker, self);
@@ -960,6 +970,7 @@ hl_window_init (HlWindow *self)
 
   hl_window_init_actions (self);
   hl_window_init_dnd (self);
+  hl_window_init_neuron (self);
   restore_settings (self);
   update_titles (self);
   hl_window_update_actions (self);

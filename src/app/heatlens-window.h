@@ -42,6 +42,11 @@ gboolean       hl_window_set_overlay      (HlWindow       *self,
                                            GError        **error);
 void           hl_window_set_target       (HlWindow       *self,
                                            int             target);
+/* Neuron methods: picks the layer cell under a photo pixel, as a click
+ * on the image does (the channel as HlParamPanel says). */
+void           hl_window_pick_neuron      (HlWindow       *self,
+                                           double          photo_x,
+                                           double          photo_y);
 /* Starts the computation now (cached results show at once). */
 void           hl_window_run              (HlWindow       *self);
 void           hl_window_show_error       (HlWindow       *self,
