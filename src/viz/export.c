@@ -1,4 +1,5 @@
-/* Files: PNG via libpng with tEXt metadata, PDF and SVG via cairo. Every
+/* Files: PNG via libpng with tEXt metadata, PDF and SVG via cairo (with
+ * the same metadata: PDF document properties, SVG title/desc/metadata). Every
  * file is written to a temporary name in the target directory and renamed
  * over the target only when complete, so a failure never destroys an
  * existing file. */
@@ -324,20 +325,98 @@ hl_status hl_viz_format_from_path(const char *path, hl_viz_format *out,
     return HL_OK;
 }
 
+/* Cairo has no metadata API for SVG: the writer inserts a <title>, a
+ * <desc> and a <metadata> block right after the opening <svg ...> tag as
+ * the document streams through (`svg_head` is that block, NULL once
+ * written or for PDF). */
 typedef struct stream_ctx {
     FILE *f;
     int failed;
+    char *svg_head;
+    int svg_match; /* characters of "<svg" matched so far, 4 = inside it */
 } stream_ctx;
+
+static int stream_put(stream_ctx *c, const void *data, size_t length)
+{
+    if (length && fwrite(data, 1, length, c->f) != length)
+        c->failed = 1;
+    return !c->failed;
+}
 
 static cairo_status_t stream_write(void *closure, const unsigned char *data,
                                    unsigned int length)
 {
     stream_ctx *c = closure;
-    if (fwrite(data, 1, length, c->f) != length) {
-        c->failed = 1;
-        return CAIRO_STATUS_WRITE_ERROR;
+    size_t start = 0;
+    for (size_t i = 0; c->svg_head && i < length; i++) {
+        if (c->svg_match < 4) {
+            c->svg_match = data[i] == "<svg"[c->svg_match] ? c->svg_match + 1
+                           : data[i] == '<'                 ? 1
+                                                            : 0;
+        } else if (data[i] == '>') {
+            if (!stream_put(c, data, i + 1) ||
+                !stream_put(c, c->svg_head, strlen(c->svg_head)))
+                return CAIRO_STATUS_WRITE_ERROR;
+            free(c->svg_head);
+            c->svg_head = NULL;
+            start = i + 1;
+        }
     }
-    return CAIRO_STATUS_SUCCESS;
+    return stream_put(c, data + start, length - start)
+               ? CAIRO_STATUS_SUCCESS
+               : CAIRO_STATUS_WRITE_ERROR;
+}
+
+/* Appends `text` to buf with XML's five special characters escaped. */
+static void xml_append(char *buf, const char *text)
+{
+    char *o = buf + strlen(buf);
+    for (const char *p = text; *p; p++) {
+        const char *e = *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
+                      : *p == '&' ? "&amp;" : *p == '"' ? "&quot;"
+                      : *p == '\'' ? "&apos;" : NULL;
+        if (e) {
+            strcpy(o, e);
+            o += strlen(e);
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+}
+
+/* The block written after <svg ...>: title, desc ("key: value; ...") and
+ * one <hl:entry key="..."> per metadata pair. */
+static char *svg_head_new(const char *title, const char *desc,
+                          const hl_viz_meta *meta, int n_meta)
+{
+    size_t len = 256 + 6 * (strlen(title) + (desc ? strlen(desc) : 0));
+    for (int i = 0; i < n_meta; i++)
+        if (meta[i].key && meta[i].value)
+            len += 64 + 6 * (strlen(meta[i].key) + strlen(meta[i].value));
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    strcpy(s, "\n<title>");
+    xml_append(s, title);
+    strcat(s, "</title>\n");
+    if (desc && desc[0]) {
+        strcat(s, "<desc>");
+        xml_append(s, desc);
+        strcat(s, "</desc>\n");
+    }
+    strcat(s, "<metadata>\n");
+    for (int i = 0; i < n_meta; i++) {
+        if (!meta[i].key || !meta[i].value)
+            continue;
+        strcat(s, "<hl:entry xmlns:hl=\"urn:heatlens:metadata\" key=\"");
+        xml_append(s, meta[i].key);
+        strcat(s, "\">");
+        xml_append(s, meta[i].value);
+        strcat(s, "</hl:entry>\n");
+    }
+    strcat(s, "</metadata>");
+    return s;
 }
 
 /* Join meta as "key: value; key: value" into a malloc'd string. */
@@ -373,17 +452,18 @@ hl_status hl_viz_vector_write(const char *path, hl_viz_format format,
     FILE *f = hl_viz_temp_open(path, &tmp, err);
     if (!f)
         return err ? err->status : HL_ERR_IO;
-    stream_ctx sc = {f, 0};
+    stream_ctx sc = {f, 0, NULL, 0};
+    const char *doc_title = title && title[0] ? title : "Heatlens picture";
+    char *subject = meta_join(meta, n_meta);
+    if (format != HL_VIZ_FORMAT_PDF)
+        sc.svg_head = svg_head_new(doc_title, subject, meta, n_meta);
     cairo_surface_t *s =
         format == HL_VIZ_FORMAT_PDF
             ? cairo_pdf_surface_create_for_stream(stream_write, &sc, w, h)
             : cairo_svg_surface_create_for_stream(stream_write, &sc, w, h);
     if (format == HL_VIZ_FORMAT_PDF &&
         cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
-        char *subject = meta_join(meta, n_meta);
-        cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE,
-                                       title && title[0] ? title
-                                                         : "Heatlens picture");
+        cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, doc_title);
         cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR,
                                        "Heatlens " HL_VERSION);
         if (subject) {
@@ -392,8 +472,8 @@ hl_status hl_viz_vector_write(const char *path, hl_viz_format format,
             cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_KEYWORDS,
                                            subject);
         }
-        free(subject);
     }
+    free(subject);
     cairo_t *cr = cairo_create(s);
     hl_status st = draw(cr, ctx, err);
     if (st == HL_OK)
@@ -402,7 +482,10 @@ hl_status hl_viz_vector_write(const char *path, hl_viz_format format,
     cairo_surface_finish(s);
     cairo_status_t cst = cairo_surface_status(s);
     cairo_surface_destroy(s);
-    int ok = st == HL_OK && cst == CAIRO_STATUS_SUCCESS && !sc.failed;
+    /* A document with no <svg> tag would have dropped the metadata. */
+    int ok = st == HL_OK && cst == CAIRO_STATUS_SUCCESS && !sc.failed &&
+             !sc.svg_head;
+    free(sc.svg_head);
     if (st == HL_OK && !ok)
         hl_error_set(err, HL_ERR_IO, "%s: cairo could not write it: %s", path,
                      sc.failed ? strerror(errno) : cairo_status_to_string(cst));

@@ -3,6 +3,7 @@
  * destroys an existing file. */
 #include <dirent.h>
 #include <errno.h>
+#include <glib.h>
 #include <png.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -64,6 +65,65 @@ static int starts_with_file(const char *path, const char *magic)
     size_t n = fread(buf, 1, strlen(magic), f);
     fclose(f);
     return n == strlen(magic) && memcmp(buf, magic, n) == 0;
+}
+
+/* SVG read back with GLib's GMarkup parser (an XML parser independent of
+ * the writer): the <title> text and each <hl:entry key="..."> text. */
+typedef struct svg_read {
+    char title[256];
+    char entries[1024]; /* "key=value\n" lines */
+    const char *element;
+    char key[128];
+} svg_read;
+
+static void svg_start(GMarkupParseContext *ctx, const char *name,
+                      const char **attr_names, const char **attr_values,
+                      gpointer data, GError **error)
+{
+    (void)ctx, (void)error;
+    svg_read *r = data;
+    r->element = name;
+    r->key[0] = '\0';
+    for (int i = 0; attr_names[i]; i++)
+        if (strcmp(attr_names[i], "key") == 0)
+            snprintf(r->key, sizeof r->key, "%s", attr_values[i]);
+}
+
+static void svg_text(GMarkupParseContext *ctx, const char *text, gsize len,
+                     gpointer data, GError **error)
+{
+    (void)ctx, (void)error;
+    svg_read *r = data;
+    if (r->element && strcmp(r->element, "title") == 0)
+        snprintf(r->title, sizeof r->title, "%.*s", (int)len, text);
+    else if (r->element && strcmp(r->element, "hl:entry") == 0) {
+        size_t n = strlen(r->entries);
+        snprintf(r->entries + n, sizeof r->entries - n, "%s=%.*s\n", r->key, (int)len, text);
+    }
+}
+
+static void svg_end(GMarkupParseContext *ctx, const char *name, gpointer data,
+                    GError **error)
+{
+    (void)ctx, (void)name, (void)error;
+    ((svg_read *)data)->element = NULL;
+}
+
+/* 1 when the whole file parses as XML. */
+static int read_svg(const char *path, svg_read *r)
+{
+    memset(r, 0, sizeof *r);
+    gchar *text;
+    gsize len;
+    if (!g_file_get_contents(path, &text, &len, NULL))
+        return 0;
+    GMarkupParser parser = {svg_start, svg_end, svg_text, NULL, NULL};
+    GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, r, NULL);
+    int ok = g_markup_parse_context_parse(ctx, text, (gssize)len, NULL) &&
+             g_markup_parse_context_end_parse(ctx, NULL);
+    g_markup_parse_context_free(ctx);
+    g_free(text);
+    return ok;
 }
 
 static int file_contains(const char *path, const char *needle)
@@ -193,6 +253,16 @@ int main(void)
     st = hl_viz_export(&view, path, HL_VIZ_FORMAT_AUTO, 0, 0, NULL, 0, &err);
     tap_ok(st == HL_OK && file_contains(path, "<svg") && file_size(path) > 1000,
            "SVG view: %ld bytes", file_size(path));
+    {
+        hl_viz_meta svg_meta[] = {{"method", "integrated_gradients"},
+                                  {"note", "a<b & \"c\" 'd' > e"}};
+        svg_read sr;
+        st = hl_viz_export(&view, path, HL_VIZ_FORMAT_SVG, 0, 0, svg_meta, 2, &err);
+        tap_ok(st == HL_OK && read_svg(path, &sr), "SVG with metadata parses as XML (%s)", err.msg);
+        tap_ok(strcmp(sr.title, "Integrated Gradients") == 0, "SVG <title>: '%s'", sr.title);
+        tap_ok(strcmp(sr.entries, "method=integrated_gradients\nnote=a<b & \"c\" 'd' > e\n") == 0,
+               "SVG metadata entries, escaped and read back: %s", sr.entries);
+    }
     snprintf(path, sizeof path, "%s/view.bmp", dir);
     tap_ok(hl_viz_export(&view, path, HL_VIZ_FORMAT_AUTO, 0, 0, NULL, 0, &err) ==
                HL_ERR_ARG && strstr(err.msg, ".png"),
