@@ -24,6 +24,9 @@ extern const hl_op hl_op_flatten, hl_op_reshape, hl_op_transpose,
     hl_op_slice, hl_op_constantofshape;
 extern const hl_op hl_op_softmax, hl_op_logsoftmax;
 extern const hl_op hl_op_reducemean;
+extern const hl_op hl_op_sqrt, hl_op_erf, hl_op_exp, hl_op_neg,
+    hl_op_reciprocal, hl_op_pow;
+extern const hl_op hl_op_layernormalization;
 
 /* ------------------------------------------------------------- helpers */
 

@@ -57,7 +57,7 @@ int hl_attrs_ints(const hl_attrs *as, const char *name, int64_t *out, int max);
 
 /* ------------------------------------------------------------------ nodes */
 
-#define HL_MAX_IO 8
+#define HL_MAX_IO 64  /* DenseNet concatenates up to 49 tensors */
 
 typedef struct hl_node {
     int op;            /* index into the op table */

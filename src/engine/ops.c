@@ -17,6 +17,9 @@ static const hl_op *const op_table[] = {
     &hl_op_cast, &hl_op_slice, &hl_op_constantofshape,
     &hl_op_softmax, &hl_op_logsoftmax,
     &hl_op_reducemean,
+    &hl_op_sqrt, &hl_op_erf, &hl_op_exp, &hl_op_neg, &hl_op_reciprocal,
+    &hl_op_pow,
+    &hl_op_layernormalization,
 };
 
 #define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))
@@ -33,7 +36,9 @@ static const char supported_list[] =
     "Identity, Dropout, Shape, Gather, Constant, Cast, Slice, "
     "ConstantOfShape, "
     "Softmax, LogSoftmax, "
-    "ReduceMean";
+    "ReduceMean, "
+    "Sqrt, Erf, Exp, Neg, Reciprocal, Pow, "
+    "LayerNormalization";
 
 int hl_op_index(const char *op_type)
 {

@@ -1,0 +1,110 @@
+/* LayerNormalization (layernorm.c): forward vs a naive double reference
+ * (two-pass mean and population variance per row), backward of X, Scale
+ * and B vs central finite differences of that reference. */
+#include "ops-harness.h"
+
+typedef struct {
+    int64_t rows, inner;
+    int64_t ns, nb;        /* elements of Scale and B (0 = absent) */
+    double eps;
+} ln_ref;
+
+static void ln_ref_run(void *ctx, double *const *in, double *y)
+{
+    const ln_ref *r = ctx;
+    for (int64_t i = 0; i < r->rows; i++) {
+        const double *x = in[0] + i * r->inner;
+        double m = 0, v = 0;
+        for (int64_t k = 0; k < r->inner; k++)
+            m += x[k];
+        m /= (double)r->inner;
+        for (int64_t k = 0; k < r->inner; k++)
+            v += (x[k] - m) * (x[k] - m);
+        v /= (double)r->inner;
+        for (int64_t k = 0; k < r->inner; k++) {
+            double sc = in[1][r->ns == 1 ? 0 : k];
+            double b = r->nb ? in[2][r->nb == 1 ? 0 : k] : 0.0;
+            y[i * r->inner + k] = (x[k] - m) / sqrt(v + r->eps) * sc + b;
+        }
+    }
+}
+
+/* axis: the attribute (-1 default when has_axis == 0); ss/bs: shapes of
+ * Scale and B (bs.ndim < 0: no B). */
+static void ln_case(hl_shape xs, int has_axis, int64_t axis, hl_shape ss,
+                    hl_shape bs, float eps, int param_grads)
+{
+    int a = (int)(axis < 0 ? axis + xs.ndim : axis);
+    ln_ref r = { 1, 1, hl_shape_numel(&ss), bs.ndim >= 0 ? hl_shape_numel(&bs) : 0,
+                 eps };
+    for (int d = 0; d < xs.ndim; d++) {
+        if (d < a)
+            r.rows *= xs.dims[d];
+        else
+            r.inner *= xs.dims[d];
+    }
+    int64_t nx = hl_shape_numel(&xs);
+    float *x = malloc(sizeof(float) * (size_t)(nx + 1));
+    float sc[4096], b[4096];
+    rnd_fill(x, nx, -2, 3);
+    rnd_fill(sc, r.ns, 0.5, 1.5);
+    rnd_fill(b, r.nb, -1, 1);
+    tin ins[3] = {
+        { .shape = xs, .f = x, .grad = 1 },
+        { .shape = ss, .f = sc, .grad = param_grads },
+        { .shape = bs, .f = b, .grad = param_grads },
+    };
+    attr_set as;
+    as_reset(&as);
+    if (has_axis)
+        as_int(&as, "axis", axis);
+    if (eps != 1e-5f)
+        as_float(&as, "epsilon", eps);
+    char label[200], b1[64], b2[64], b3[64];
+    snprintf(label, sizeof label,
+             "LayerNormalization X %s axis %lld Scale %s B %s eps %g%s",
+             hl_shape_format(&xs, b1, sizeof b1), (long long)axis,
+             hl_shape_format(&ss, b2, sizeof b2),
+             bs.ndim >= 0 ? hl_shape_format(&bs, b3, sizeof b3) : "none",
+             (double)eps, param_grads ? " (run-time Scale, B)" : "");
+    check_op(label, "LayerNormalization", 17, &as, r.nb ? 3 : 2, ins, xs,
+             ln_ref_run, &r);
+    free(x);
+}
+
+int main(void)
+{
+    test_pool_ = hl_pool_new(2);
+    hl_shape none = { .ndim = -1 };
+    ln_case(S(2, 3, 4, 5), 0, -1, S(5), S(5), 1e-5f, 0);
+    ln_case(S(2, 3, 4, 5), 0, -1, S(5), S(5), 1e-5f, 1);
+    ln_case(S(2, 3, 4, 5), 1, 1, S(3, 4, 5), none, 1e-5f, 0);
+    ln_case(S(2, 3, 4, 5), 1, 2, S(4, 5), S(4, 5), 1e-3f, 1);
+    ln_case(S(2, 3, 4, 5), 1, -2, S(1), S(1), 1e-6f, 1);
+    ln_case(S(6, 7), 1, 0, S(6, 7), S(6, 7), 1e-5f, 0);   /* one row */
+    /* ConvNeXt's channels-last rows, big enough for the pool */
+    fd_max_ = 40;
+    ln_case(S(2, 28, 28, 96), 0, -1, S(96), S(96), 1e-6f, 0);
+    fd_max_ = 0;
+
+    {
+        float x[120] = { 0 }, sc[5] = { 1, 1, 1, 1, 1 }, sc3[3] = { 1, 1, 1 };
+        tin ins[2] = { { .shape = S(2, 3, 4, 5), .f = x },
+                       { .shape = S(5), .f = sc } };
+        attr_set as;
+        as_reset(&as);
+        as_int(&as, "axis", 4);
+        check_error("LayerNormalization axis out of range", "LayerNormalization",
+                    17, &as, 2, ins, 1, HL_ERR_ARG, "'axis'");
+        tin bad[2] = { { .shape = S(2, 3, 4, 5), .f = x },
+                       { .shape = S(3), .f = sc3 } };
+        check_error("LayerNormalization Scale not matching the row",
+                    "LayerNormalization", 17, NULL, 2, bad, 1,
+                    HL_ERR_UNSUPPORTED, "Scale [3]");
+        check_error("LayerNormalization with 4 outputs",
+                    "LayerNormalization", 17, NULL, 2, ins, 4,
+                    HL_ERR_ARG, "InvStdDev");
+    }
+    hl_pool_free(test_pool_);
+    return tap_done();
+}
