@@ -30,7 +30,7 @@ struct _HlApplication
 G_DEFINE_FINAL_TYPE (HlApplication, hl_application, GTK_TYPE_APPLICATION)
 
 static const GOptionEntry options[] = {
-  { "image", 'i', 0, G_OPTION_ARG_FILENAME, NULL, "Photo to open (PNG or JPEG)", "FILE" },
+  { "image", 'i', 0, G_OPTION_ARG_FILENAME, NULL, "Photo to open (PNG, JPEG or BMP)", "FILE" },
   { "model", 'm', 0, G_OPTION_ARG_FILENAME, NULL, "ONNX model (default: the bundled MobileNet V2)", "FILE" },
   { "method", 0, 0, G_OPTION_ARG_STRING, NULL, "Attribution method, e.g. integrated_gradients", "NAME" },
   { "target", 't', 0, G_OPTION_ARG_INT, NULL, "Class index to explain (default: the top-1)", "N" },
@@ -96,6 +96,10 @@ screenshot_tick (GtkWidget     *widget,
     return G_SOURCE_CONTINUE;
   if (!hl_window_save_screenshot (HL_WINDOW (widget), self->screenshot, &error))
     {
+      /* an early error (before the first frame was laid out): try again
+       * for a second's worth of frames */
+      if (self->screenshot_ticks < 60)
+        return G_SOURCE_CONTINUE;
       g_printerr ("heatlens: %s\n", error->message);
       self->exit_status = 1;
     }
@@ -359,6 +363,11 @@ hl_application_startup (GApplication *app)
     { "win.zoom-out", { "<Control>minus", NULL } },
     { "win.zoom-fit", { "<Control>0", NULL } },
     { "win.fullscreen", { "F11", NULL } },
+    /* presentation clickers send Page Up / Page Down */
+    { "win.next-method", { "Page_Down", "<Control>bracketright", NULL } },
+    { "win.previous-method", { "Page_Up", "<Control>bracketleft", NULL } },
+    { "win.next-sample", { "<Control>Page_Down", "<Alt>Right", NULL } },
+    { "win.previous-sample", { "<Control>Page_Up", "<Alt>Left", NULL } },
     { "win.page::view", { "<Alt>1", NULL } },
     { "win.page::compare", { "<Alt>2", NULL } },
   };

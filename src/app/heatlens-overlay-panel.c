@@ -1,5 +1,7 @@
 #include "heatlens-overlay-panel.h"
 
+#include <math.h>
+
 struct _HlOverlayPanel
 {
   GtkWidget       parent_instance;
@@ -54,6 +56,27 @@ static const char *mode_name (int i) { return hl_viz_mode_name ((hl_viz_mode) i)
 static const char *sign_name (int i) { return hl_viz_sign_name ((hl_viz_sign) i); }
 static const char *cmap_name (int i) { return hl_colormap_name ((hl_colormap_id) i); }
 
+/* One label centred on x, kept inside [0, width]. */
+static void
+draw_label (cairo_t     *cr,
+            PangoLayout *layout,
+            const char  *text,
+            double       x,
+            double       y,
+            int          width)
+{
+  int tw, th;
+
+  pango_layout_set_text (layout, text, -1);
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  x = CLAMP (x - tw / 2.0, 0, MAX (0, width - tw));
+  cairo_move_to (cr, x, y);
+  pango_cairo_show_layout (cr, layout);
+}
+
+/* The colour bar in the window: viz's colormap and ticks, but text in the
+ * theme's colour and font (readable on a dark theme and a projector):
+ * normalised ticks, and the raw attribution values they stand for below. */
 static void
 draw_colorbar (GtkDrawingArea *area,
                cairo_t        *cr,
@@ -62,18 +85,90 @@ draw_colorbar (GtkDrawingArea *area,
                gpointer        data)
 {
   HlOverlayPanel *self = data;
+  hl_colormap_id cmap = hl_colormap_resolve (self->opts.cmap, self->opts.sign);
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), NULL);
+  double vmin, vmax, bar_h = 14, x0 = 1, w = width - 2;
+  int th;
   GdkRGBA fg;
 
+  if (width < 8)
+    return;
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &fg);
   G_GNUC_END_IGNORE_DEPRECATIONS
-  /* the theme's text colour, in case viz draws labels with the source */
+  for (int i = 0; i < 256; i++)
+    {
+      guint8 rgb[3];
+
+      hl_colormap_lookup (cmap, (i + 0.5) / 256.0, rgb);
+      cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
+      cairo_rectangle (cr, x0 + w * i / 256.0, 0, w / 256.0 + 0.5, bar_h);
+      cairo_fill (cr);
+    }
   gdk_cairo_set_source_rgba (cr, &fg);
-  /* the tick labels' descenders reach a little below h: keep a margin */
-  hl_viz_colorbar_draw (cr, 2, 0, width - 4, height - 6,
-                        hl_colormap_resolve (self->opts.cmap, self->opts.sign),
-                        self->opts.sign, self->threshold,
-                        self->threshold != 0 || self->is_zero, self->is_zero);
+  cairo_set_line_width (cr, 1);
+  cairo_rectangle (cr, x0 + 0.5, 0.5, w - 1, bar_h - 1);
+  cairo_stroke (cr);
+
+  pango_layout_set_text (layout, "0", -1);
+  pango_layout_get_pixel_size (layout, NULL, &th);
+  hl_viz_sign_range (self->opts.sign, &vmin, &vmax);
+  for (int i = 0; i <= 4; i++)
+    {
+      double tx = x0 + w * i / 4.0;
+
+      cairo_move_to (cr, floor (tx) + 0.5, bar_h);
+      cairo_line_to (cr, floor (tx) + 0.5, bar_h + 3);
+      cairo_stroke (cr);
+    }
+  for (int line = 0; line < 2; line++)
+    {
+      char text[5][48];
+      int step = 1;
+
+      if (line == 1 && (self->threshold == 0 || self->is_zero))
+        break;
+      for (int i = 0; i <= 4; i++)
+        {
+          double tick = vmin + (vmax - vmin) * i / 4.0;
+
+          if (line == 0)
+            g_snprintf (text[i], sizeof text[i], "%g", tick);
+          else
+            g_snprintf (text[i], sizeof text[i], "%.3g", self->threshold * tick);
+        }
+      /* a narrow bar: every other label, so they do not run together
+       * (placed as draw_label does: centred, kept inside the bar) */
+      for (int i = 0; i < 4; i++)
+        {
+          int wa, wb;
+          double ra, lb;
+
+          pango_layout_set_text (layout, text[i], -1);
+          pango_layout_get_pixel_size (layout, &wa, NULL);
+          pango_layout_set_text (layout, text[i + 1], -1);
+          pango_layout_get_pixel_size (layout, &wb, NULL);
+          ra = CLAMP (x0 + w * i / 4.0 - wa / 2.0, 0, MAX (0, width - wa)) + wa;
+          lb = CLAMP (x0 + w * (i + 1) / 4.0 - wb / 2.0, 0, MAX (0, width - wb));
+          if (ra + 8 > lb)
+            step = 2;
+        }
+      cairo_save (cr);
+      if (line == 1)
+        cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, fg.alpha * 0.7);
+      for (int i = 0; i <= 4; i += step)
+        draw_label (cr, layout, text[i], x0 + w * i / 4.0, bar_h + 3 + line * th, width);
+      cairo_restore (cr);
+    }
+  if (self->is_zero)
+    {
+      PangoAttrList *attrs = pango_attr_list_new ();
+
+      pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+      pango_layout_set_attributes (layout, attrs);
+      pango_attr_list_unref (attrs);
+      draw_label (cr, layout, "attribution is zero everywhere", width / 2.0, bar_h + 3 + th, width);
+    }
 }
 
 static void
@@ -199,4 +294,12 @@ hl_overlay_panel_init (HlOverlayPanel *self)
   g_signal_connect (self->outlier_spin, "value-changed", G_CALLBACK (value_cb), self);
   g_signal_connect (self->opacity_scale, "value-changed", G_CALLBACK (value_cb), self);
   gtk_drawing_area_set_draw_func (self->colorbar, draw_colorbar, self, NULL);
+  {
+    /* the bar and two lines of the theme's text */
+    g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->colorbar), "0");
+    int th;
+
+    pango_layout_get_pixel_size (layout, NULL, &th);
+    gtk_drawing_area_set_content_height (self->colorbar, 14 + 3 + 2 * th + 2);
+  }
 }

@@ -198,6 +198,89 @@ entry_focus_leave_cb (GtkEventControllerFocus *focus,
     entry_activate_cb (GTK_ENTRY (entry), self);
 }
 
+/* ------------------------------------------------------------ files */
+
+/* Parameters whose value may be a file (baseline, feature mask, baseline
+ * set): the library's help says so ("... | FILE.npy"). */
+static gboolean
+takes_npy_file (const hl_param_desc *d)
+{
+  return d->type == HL_PARAM_STRING && d->help && strstr (d->help, "FILE.npy") != NULL;
+}
+
+static void
+file_response_cb (GtkNativeDialog *dialog,
+                  int              response,
+                  GtkWidget       *entry)
+{
+  HlParamPanel *self = g_object_get_data (G_OBJECT (dialog), "hl-panel");
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  path = file ? g_file_get_path (file) : NULL;
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+  if (path && gtk_widget_get_root (entry))
+    {
+      gtk_editable_set_text (GTK_EDITABLE (entry), path);
+      apply_text (self, widget_desc (entry), path);
+    }
+  g_object_unref (entry);
+}
+
+static void
+file_button_cb (GtkButton    *button,
+                HlParamPanel *self)
+{
+  GtkWidget *entry = g_object_get_data (G_OBJECT (button), "hl-entry");
+  const hl_param_desc *d = widget_desc (entry);
+  g_autofree char *title = g_strdup_printf ("Choose the %s (.npy)", d->name);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (button));
+  GtkFileChooserNative *dialog =
+    gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                 GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  const char *current = gtk_editable_get_text (GTK_EDITABLE (entry));
+
+  gtk_file_filter_set_name (filter, "NumPy arrays (.npy)");
+  gtk_file_filter_add_pattern (filter, "*.npy");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  if (g_str_has_suffix (current, ".npy") && g_path_is_absolute (current))
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (current);
+
+      gtk_file_chooser_set_file (GTK_FILE_CHOOSER (dialog), file, NULL);
+    }
+  g_object_set_data (G_OBJECT (dialog), "hl-panel", self);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  g_signal_connect (dialog, "response", G_CALLBACK (file_response_cb), g_object_ref (entry));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* The entry with a file chooser button after it. */
+static GtkWidget *
+with_file_button (HlParamPanel        *self,
+                  const hl_param_desc *d,
+                  GtkWidget           *entry)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *button = gtk_button_new_from_icon_name ("document-open-symbolic");
+  g_autofree char *name = g_strdup_printf ("%s-file", d->name);
+  g_autofree char *tip = g_strdup_printf ("Choose a .npy file for the %s", d->name);
+
+  gtk_widget_add_css_class (box, "linked");
+  gtk_widget_set_hexpand (box, TRUE);
+  gtk_widget_set_name (button, name);
+  gtk_widget_set_tooltip_text (button, tip);
+  g_object_set_data (G_OBJECT (button), "hl-entry", entry);
+  g_signal_connect (button, "clicked", G_CALLBACK (file_button_cb), self);
+  gtk_box_append (GTK_BOX (box), entry);
+  gtk_box_append (GTK_BOX (box), button);
+  return box;
+}
+
 static GtkWidget *
 make_spin (const hl_param_desc *d,
            double               value,
@@ -376,6 +459,8 @@ make_widget (HlParamPanel        *self,
   gtk_widget_set_name (w, d->name);   /* tests and CSS find it by name */
   gtk_widget_set_tooltip_text (w, tip[0] ? tip : d->help);
   gtk_widget_set_hexpand (w, TRUE);
+  if (takes_npy_file (d))
+    return with_file_button (self, d, w);
   return w;
 }
 
@@ -715,6 +800,19 @@ hl_param_panel_set_method (HlParamPanel  *self,
   g_set_error (error, HL_APP_ERROR, HL_ERR_ARG,
                "unknown method '%s'; known: %s", name, hl_method_names ());
   return FALSE;
+}
+
+void
+hl_param_panel_step_method (HlParamPanel *self,
+                            int           step)
+{
+  int n = (int) g_list_model_get_n_items (G_LIST_MODEL (self->methods));
+  int i = (int) gtk_drop_down_get_selected (self->method_dropdown);
+
+  if (n == 0)
+    return;
+  i = i < 0 || i >= n ? 0 : ((i + step) % n + n) % n;
+  gtk_drop_down_set_selected (self->method_dropdown, (guint) i);
 }
 
 const hl_attr_params *

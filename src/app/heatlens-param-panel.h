@@ -22,6 +22,9 @@ const char           *hl_param_panel_get_method     (HlParamPanel  *self);
 gboolean              hl_param_panel_set_method     (HlParamPanel  *self,
                                                      const char    *name,
                                                      GError       **error);
+/* The next (step 1) or previous (-1) method in the list, wrapping. */
+void                  hl_param_panel_step_method    (HlParamPanel  *self,
+                                                     int            step);
 /* All parameters (target excluded: see HlTargetPicker). */
 const hl_attr_params *hl_param_panel_get_params     (HlParamPanel  *self);
 /* "n-steps", "200": parsed by the library, widgets updated. */

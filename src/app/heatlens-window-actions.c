@@ -196,6 +196,41 @@ ACTION (load_sample_activated)
   hl_window_open_image (self, file);
 }
 
+ACTION (next_method_activated) { hl_param_panel_step_method (HL_WINDOW (data)->param_panel, 1); }
+ACTION (previous_method_activated) { hl_param_panel_step_method (HL_WINDOW (data)->param_panel, -1); }
+
+/* The next or previous sample photo (sorted by name, wrapping); from a
+ * photo that is not a sample, the first or the last. */
+static void
+step_sample (HlWindow *self,
+             int       step)
+{
+  g_autoptr(GPtrArray) paths = hl_data_list_samples ();
+  const char *path = self->photo ? hl_photo_get_path (self->photo) : NULL;
+  g_autofree char *current = path ? g_canonicalize_filename (path, NULL) : NULL;
+  int n = paths ? (int) paths->len : 0, at = -1;
+  g_autoptr(GFile) file = NULL;
+
+  if (n == 0)
+    {
+      hl_window_show_error (self, "No sample photos installed");
+      return;
+    }
+  for (int i = 0; current && i < n; i++)
+    {
+      g_autofree char *sample = g_canonicalize_filename (paths->pdata[i], NULL);
+
+      if (g_strcmp0 (sample, current) == 0)
+        at = i;
+    }
+  at = at < 0 ? (step > 0 ? 0 : n - 1) : ((at + step) % n + n) % n;
+  file = g_file_new_for_path (paths->pdata[at]);
+  hl_window_open_image (self, file);
+}
+
+ACTION (next_sample_activated) { step_sample (HL_WINDOW (data), 1); }
+ACTION (previous_sample_activated) { step_sample (HL_WINDOW (data), -1); }
+
 ACTION (load_image_activated)
 {
   g_autoptr(GFile) file = g_file_new_for_commandline_arg (g_variant_get_string (param, NULL));
@@ -320,6 +355,10 @@ static const GActionEntry entries[] = {
   { "zoom-out", zoom_out_activated },
   { "zoom-fit", zoom_fit_activated },
   { "fullscreen", fullscreen_activated },
+  { "next-method", next_method_activated },
+  { "previous-method", previous_method_activated },
+  { "next-sample", next_sample_activated },
+  { "previous-sample", previous_sample_activated },
   { "load-sample", load_sample_activated, "s" },
   { "load-image", load_image_activated, "s" },
   { "load-model", load_model_activated, "s" },
