@@ -20,6 +20,9 @@
 #endif
 
 #define CLI_DEFAULT_MODEL "models/mobilenet_v2.onnx"
+/* The bundled 1001 ImageNet labels (line 0 "background"): the names of any
+ * 1000- or 1001-class model that carries none of its own. */
+#define CLI_IMAGENET_LABELS "models/mobilenet_v2.labels.txt"
 
 int cli_fail(const char *fmt, ...)
 {
@@ -285,7 +288,8 @@ int cli_input_load_model(cli_input *in)
     return 0;
 }
 
-/* Labels from --labels (one per line) or from the model. */
+/* Labels from --labels (one per line), from the model, or ImageNet's for
+ * a 1000/1001-class model without labels. */
 static int load_labels(cli_input *in)
 {
     int n = in->n_classes;
@@ -308,7 +312,11 @@ static int load_labels(cli_input *in)
         }
         fclose(f);
     } else {
-        hl_labels *l = hl_labels_for_model(in->model, in->resolved_model, n);
+        char imagenet[4096];
+        int have_imagenet = cli_find_data_file(CLI_IMAGENET_LABELS, imagenet,
+                                               sizeof imagenet) == 0;
+        hl_labels *l = hl_labels_for_model_or_imagenet(
+            in->model, in->resolved_model, n, have_imagenet ? imagenet : NULL);
         for (int k = 0; l && k < n && k < l->n; k++)
             if (l->names[k])
                 in->labels[k] = strdup(l->names[k]);

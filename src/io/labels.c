@@ -124,21 +124,22 @@ static char *beside(const char *model_path, const char *name)
     return p;
 }
 
-hl_labels *hl_labels_for_model(const hl_model *m, const char *model_path,
-                               int n_classes)
+/* The model's own labels (metadata, a file named by it or beside it).
+ * *found = 0 when none has n_classes lines; returns 0 on out of memory. */
+static int labels_of_model(const hl_model *m, const char *model_path,
+                           int n_classes, hl_labels **found)
 {
     hl_labels *l = NULL;
-    if (n_classes < 0)
-        n_classes = 0;
+    *found = NULL;
     const char *meta = m ? hl_model_metadata(m, "heatlens.labels") : NULL;
     if (meta && n_classes > 0 && !split_lines(meta, n_classes, &l))
-        return NULL;
+        return 0;
     const char *file = m ? hl_model_metadata(m, "heatlens.labels_file") : NULL;
     if (!l && file && model_path && n_classes > 0 && !strchr(file, '/')) {
         char *p = beside(model_path, file);
         if (!p || !try_file(p, n_classes, &l)) {
             free(p);
-            return NULL;
+            return 0;
         }
         free(p);
     }
@@ -146,13 +147,13 @@ hl_labels *hl_labels_for_model(const hl_model *m, const char *model_path,
         size_t len = strlen(model_path);
         char *p = malloc(len + sizeof ".labels.txt");
         if (!p)
-            return NULL;
+            return 0;
         memcpy(p, model_path, len + 1);
         if (len > 5 && !strcmp(p + len - 5, ".onnx")) {
             strcpy(p + len - 5, ".labels.txt");
             if (!try_file(p, n_classes, &l)) {
                 free(p);
-                return NULL;
+                return 0;
             }
         }
         if (!l) {
@@ -160,14 +161,40 @@ hl_labels *hl_labels_for_model(const hl_model *m, const char *model_path,
             strcpy(p + len, ".labels.txt");
             if (!try_file(p, n_classes, &l)) {
                 free(p);
-                return NULL;
+                return 0;
             }
         }
         free(p);
     }
-    if (l)
-        return l;
-    l = calloc(1, sizeof *l);
+    *found = l;
+    return 1;
+}
+
+/* ImageNet names from the 1001-line file (line 0 "background", as the
+ * TF-slim models count): 1001 classes take it as is, 1000 classes
+ * (torchvision, timm, ONNX model zoo) lines 1..1000. */
+static int labels_imagenet(const char *path, int n_classes, hl_labels **found)
+{
+    *found = NULL;
+    if (!path || (n_classes != 1000 && n_classes != 1001))
+        return 1;
+    hl_labels *l = NULL;
+    if (!try_file(path, 1001, &l))
+        return 0;
+    if (!l || n_classes == 1001) {
+        *found = l;
+        return 1;
+    }
+    free(l->names[0]);
+    memmove(l->names, l->names + 1, 1000 * sizeof(char *));
+    l->n = 1000;
+    *found = l;
+    return 1;
+}
+
+static hl_labels *labels_numbered(int n_classes)
+{
+    hl_labels *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
     l->names = calloc((size_t)(n_classes > 0 ? n_classes : 1), sizeof(char *));
@@ -186,4 +213,25 @@ hl_labels *hl_labels_for_model(const hl_model *m, const char *model_path,
         }
     }
     return l;
+}
+
+hl_labels *hl_labels_for_model_or_imagenet(const hl_model *m,
+                                           const char *model_path,
+                                           int n_classes,
+                                           const char *imagenet_labels)
+{
+    hl_labels *l = NULL;
+    if (n_classes < 0)
+        n_classes = 0;
+    if (!labels_of_model(m, model_path, n_classes, &l))
+        return NULL;
+    if (!l && !labels_imagenet(imagenet_labels, n_classes, &l))
+        return NULL;
+    return l ? l : labels_numbered(n_classes);
+}
+
+hl_labels *hl_labels_for_model(const hl_model *m, const char *model_path,
+                               int n_classes)
+{
+    return hl_labels_for_model_or_imagenet(m, model_path, n_classes, NULL);
 }

@@ -89,6 +89,16 @@ typedef struct hl_labels {
 
 hl_labels *hl_labels_for_model(const hl_model *m, const char *model_path,
                                int n_classes);
+/* The same, but when none of those sources fits and the model has 1000 or
+ * 1001 outputs, the ImageNet names of imagenet_labels: a 1001-line file
+ * whose line 0 is "background" (the bundled
+ * data/models/mobilenet_v2.labels.txt). 1001 outputs take it as is, 1000
+ * outputs (torchvision, timm, ONNX model zoo) drop the "background" line.
+ * imagenet_labels may be NULL (= hl_labels_for_model). */
+hl_labels *hl_labels_for_model_or_imagenet(const hl_model *m,
+                                           const char *model_path,
+                                           int n_classes,
+                                           const char *imagenet_labels);
 void hl_labels_free(hl_labels *l);
 
 #endif

@@ -249,8 +249,42 @@ static void test_labels(void)
     tap_ok(l && l->n == 4 && !strcmp(l->names[3], "class 3"),
            "labels file with the wrong count is ignored");
     hl_labels_free(l);
+    /* ImageNet fallback from the bundled 1001-line file ("background"
+     * first) for a 1000- or 1001-class model without labels of its own */
+    const char *root = getenv("HL_SOURCE_ROOT");
+    char imagenet[1200];
+    snprintf(imagenet, sizeof imagenet, "%s/data/models/mobilenet_v2.labels.txt",
+             root ? root : ".");
     unlink(lab);
     unlink(lab2);
+    l = hl_labels_for_model_or_imagenet(NULL, model, 1000, imagenet);
+    tap_ok(l && l->n == 1000 && !strcmp(l->names[0], "tench, Tinca tinca") &&
+               !strcmp(l->names[999], "toilet tissue, toilet paper, bathroom tissue"),
+           "1000 classes without labels: ImageNet names without 'background'");
+    hl_labels_free(l);
+    l = hl_labels_for_model_or_imagenet(NULL, model, 1001, imagenet);
+    tap_ok(l && l->n == 1001 && !strcmp(l->names[0], "background") &&
+               !strcmp(l->names[1], "tench, Tinca tinca"),
+           "1001 classes without labels: the ImageNet file as is");
+    hl_labels_free(l);
+    l = hl_labels_for_model_or_imagenet(NULL, model, 10, imagenet);
+    tap_ok(l && l->n == 10 && !strcmp(l->names[9], "class 9"),
+           "10 classes: class N, not ImageNet");
+    hl_labels_free(l);
+    l = hl_labels_for_model_or_imagenet(NULL, model, 1000, NULL);
+    tap_ok(l && l->n == 1000 && !strcmp(l->names[0], "class 0"),
+           "no ImageNet file given: class N");
+    hl_labels_free(l);
+    FILE *f = fopen(lab, "wb");
+    for (int i = 0; f && i < 1000; i++)
+        fprintf(f, "own %d\n", i);
+    if (f)
+        fclose(f);
+    l = hl_labels_for_model_or_imagenet(NULL, model, 1000, imagenet);
+    tap_ok(l && !strcmp(l->names[0], "own 0") && !strcmp(l->names[999], "own 999"),
+           "the model's own labels file wins over ImageNet");
+    hl_labels_free(l);
+    unlink(lab);
     rmdir(dir);
 }
 

@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Small CNNs built from torchvision's own blocks (random, seeded weights)
+and PyTorch's float64 reference outputs for them, for tests/engine/test-models.c.
+
+Usage: /usr/bin/python3 tests/data/models/make_models.py   (Debian python3-torch 1.13,
+python3-torchvision; writes next to this script). Each model NAME gets:
+  NAME.onnx         torch.onnx.export, eval mode, free batch axis
+  NAME.input.npy    float32 [2,C,H,W], a fixed random input
+  NAME.seed.npy     float32 [2,K], a fixed random output gradient
+  NAME.logits.npy   float64 [2,K], the model's outputs in float64 PyTorch
+  NAME.grad.npy     float64 [2,C,H,W], d(sum(seed * logits)) / d(input), float64
+The ONNX files hold the float32 weights; the references run the same weights
+converted exactly to float64, so they are independent of any float32 kernel.
+"""
+import os
+from functools import partial
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torchvision.models import convnext, densenet, efficientnet, mobilenetv3, shufflenetv2
+from torchvision.ops.misc import Conv2dNormActivation
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class TinyShuffleNet(nn.Module):
+    """ShuffleNet V2: stride-2 and stride-1 units (channel split via chunk,
+    Concat, channel shuffle as Reshape/Transpose/Reshape), ceil-free MaxPool."""
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        self.units = nn.Sequential(shufflenetv2.InvertedResidual(8, 16, 2),
+                                   shufflenetv2.InvertedResidual(16, 16, 1),
+                                   shufflenetv2.InvertedResidual(16, 16, 1))
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.units(self.pool(self.stem(x)))
+        return self.fc(x.mean([2, 3]))
+
+
+class TinyEfficientNet(nn.Module):
+    """EfficientNet MBConv blocks: SiLU (Sigmoid * Mul), squeeze-excitation."""
+    def __init__(self):
+        super().__init__()
+        cnf = efficientnet.MBConvConfig
+        norm = partial(nn.BatchNorm2d, eps=1e-3)
+        self.stem = Conv2dNormActivation(3, 8, 3, 2, norm_layer=norm, activation_layer=nn.SiLU)
+        self.blocks = nn.Sequential(
+            efficientnet.MBConv(cnf(1, 3, 1, 8, 8, 1), 0.0, norm),
+            efficientnet.MBConv(cnf(4, 3, 2, 8, 16, 1), 0.0, norm),
+            efficientnet.MBConv(cnf(4, 5, 1, 16, 16, 1), 0.0, norm))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)))
+
+
+class TinyConvNeXt(nn.Module):
+    """ConvNeXt: patchify stem, LayerNorm2d (Permute + LayerNorm), CNBlocks
+    (depthwise 7x7, LayerNorm, Linear, GELU = Erf, layer scale)."""
+    def __init__(self):
+        super().__init__()
+        ln2d = partial(convnext.LayerNorm2d, eps=1e-6)
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 4, 4), ln2d(16))
+        self.blocks = nn.Sequential(convnext.CNBlock(16, 0.5, 0.0), convnext.CNBlock(16, 0.5, 0.0))
+        self.down = nn.Sequential(ln2d(16), nn.Conv2d(16, 24, 2, 2))
+        self.block2 = convnext.CNBlock(24, 0.5, 0.0)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), ln2d(24), nn.Flatten(1), nn.Linear(24, 10))
+
+    def forward(self, x):
+        return self.head(self.block2(self.down(self.blocks(self.stem(x)))))
+
+
+class TinyDenseNet(nn.Module):
+    """A DenseNet block of 12 layers: its last Concat joins 13 tensors."""
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, 2, 1, bias=False)
+        self.block = densenet._DenseBlock(12, 8, 2, 2, 0.0)
+        self.trans = densenet._Transition(8 + 12 * 2, 16)
+        self.norm = nn.BatchNorm2d(16)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.norm(self.trans(self.block(self.stem(x)))))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+class TinyMobileNetV3(nn.Module):
+    """MobileNet V3 blocks: HardSwish, SE with HardSigmoid, ending in Softmax
+    probabilities."""
+    def __init__(self):
+        super().__init__()
+        cnf = mobilenetv3.InvertedResidualConfig
+        norm = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
+        self.stem = Conv2dNormActivation(3, 8, 3, 2, norm_layer=norm, activation_layer=nn.Hardswish)
+        self.blocks = nn.Sequential(
+            mobilenetv3.InvertedResidual(cnf(8, 3, 16, 8, True, "RE", 2, 1, 1.0), norm),
+            mobilenetv3.InvertedResidual(cnf(8, 5, 24, 16, True, "HS", 1, 1, 1.0), norm))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10), nn.Softmax(dim=1))
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)))
+
+
+# name -> (builder, input shape, opset)
+MODELS = {
+    "tiny_shufflenet": (TinyShuffleNet, (3, 32, 32), 13),
+    "tiny_efficientnet": (TinyEfficientNet, (3, 32, 32), 13),
+    "tiny_convnext_op13": (TinyConvNeXt, (3, 32, 32), 13),
+    "tiny_convnext_op17": (TinyConvNeXt, (3, 32, 32), 17),
+    "tiny_densenet": (TinyDenseNet, (3, 24, 20), 13),
+    "tiny_mobilenet_v3": (TinyMobileNetV3, (3, 32, 32), 13),
+}
+
+
+def randomize_bn(model, gen):
+    """Non-trivial BatchNorm/LayerNorm statistics and affine terms."""
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=gen) * 0.2)
+            m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
+        if isinstance(m, (nn.BatchNorm2d, nn.LayerNorm, convnext.LayerNorm2d)):
+            m.weight.data.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.randn(m.bias.shape, generator=gen) * 0.2)
+        if isinstance(m, convnext.CNBlock):
+            m.layer_scale.data.copy_(torch.rand(m.layer_scale.shape, generator=gen) + 0.5)
+
+
+def main():
+    torch.set_num_threads(1)
+    for i, (name, (builder, shape, opset)) in enumerate(MODELS.items()):
+        torch.manual_seed(100)
+        model = builder().eval()
+        gen = torch.Generator().manual_seed(200)
+        with torch.no_grad():
+            randomize_bn(model, gen)
+        x = torch.randn((2,) + shape, generator=gen)
+        path = os.path.join(HERE, name + ".onnx")
+        torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"],
+                          output_names=["logits"], do_constant_folding=True,
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        m64 = model.double()
+        x64 = x.double().requires_grad_(True)
+        y = m64(x64)
+        seed = torch.randn(y.shape, generator=gen)
+        (y * seed.double()).sum().backward()
+        np.save(os.path.join(HERE, name + ".input.npy"), x.numpy())
+        np.save(os.path.join(HERE, name + ".seed.npy"), seed.numpy())
+        np.save(os.path.join(HERE, name + ".logits.npy"), y.detach().numpy())
+        np.save(os.path.join(HERE, name + ".grad.npy"), x64.grad.numpy())
+        print(name, os.path.getsize(path), "bytes")
+
+
+if __name__ == "__main__":
+    main()
