@@ -435,7 +435,7 @@ void cli_input_print_help(FILE *f, int with_image)
             "  --model FILE.onnx      the classifier (default: the bundled MobileNet V2)\n");
     if (with_image)
         fprintf(f,
-                "  --image IMG            a PNG or JPEG photo, preprocessed for the model\n"
+                "  --image IMG            a PNG, JPEG or BMP photo, preprocessed for the model\n"
                 "  --input-npy X.npy      a preprocessed float32 [1,C,H,W] tensor, used as is\n");
     fprintf(f,
             "  --labels FILE          class names, one per line (default: from the model)\n"

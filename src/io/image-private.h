@@ -11,6 +11,8 @@ hl_status hl_png_decode(const unsigned char *data, size_t size,
                         const char *name, hl_image **out, hl_error *err);
 hl_status hl_jpeg_decode(const unsigned char *data, size_t size,
                          const char *name, hl_image **out, hl_error *err);
+hl_status hl_bmp_decode(const unsigned char *data, size_t size,
+                        const char *name, hl_image **out, hl_error *err);
 
 /* Alpha a (0..255) over white, rounded. */
 static inline uint8_t hl_over_white(unsigned c, unsigned a)

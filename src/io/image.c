@@ -33,13 +33,11 @@ void hl_image_free(hl_image *img)
     free(img);
 }
 
-/* What a file that is neither PNG nor JPEG probably is, for the message. */
+/* What a file we cannot read probably is, for the message. */
 static const char *guess_format(const unsigned char *d, size_t n)
 {
     if (n >= 6 && (!memcmp(d, "GIF87a", 6) || !memcmp(d, "GIF89a", 6)))
         return "GIF";
-    if (n >= 2 && d[0] == 'B' && d[1] == 'M')
-        return "BMP";
     if (n >= 12 && !memcmp(d, "RIFF", 4) && !memcmp(d + 8, "WEBP", 4))
         return "WebP";
     if (n >= 4 && (!memcmp(d, "II*\0", 4) || !memcmp(d, "MM\0*", 4)))
@@ -68,6 +66,8 @@ hl_status hl_image_load_buffer(const void *data, size_t size,
         return hl_png_decode(d, size, name, out, err);
     if (size >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
         return hl_jpeg_decode(d, size, name, out, err);
+    if (size >= 2 && d[0] == 'B' && d[1] == 'M')
+        return hl_bmp_decode(d, size, name, out, err);
     if (size < 8 && size >= 1 &&
         ((d[0] == 0x89 && !memcmp(d, png_sig, size)) ||
          (d[0] == 0xFF && (size < 2 || d[1] == 0xD8))))
@@ -76,10 +76,10 @@ hl_status hl_image_load_buffer(const void *data, size_t size,
     const char *fmt = guess_format(d, size);
     if (fmt)
         return hl_error_set(err, HL_ERR_UNSUPPORTED,
-                            "%s: %s images are not supported (PNG or JPEG "
-                            "only)", name, fmt);
+                            "%s: %s images are not supported (PNG, JPEG or "
+                            "BMP only)", name, fmt);
     return hl_error_set(err, HL_ERR_PARSE,
-                        "%s: not a PNG or JPEG image", name);
+                        "%s: not a PNG, JPEG or BMP image", name);
 }
 
 hl_status hl_image_load(const char *path, hl_image **out, hl_error *err)
@@ -96,7 +96,7 @@ hl_status hl_image_load(const char *path, hl_image **out, hl_error *err)
      * refused without loading it. */
     unsigned char head[16];
     size_t n_head = fread(head, 1, sizeof head, f);
-    if (n_head > 0 && !(head[0] == 0x89 || head[0] == 0xFF)) {
+    if (n_head > 0 && !(head[0] == 0x89 || head[0] == 0xFF || head[0] == 'B')) {
         fclose(f);
         return hl_image_load_buffer(head, n_head, path, out, err);
     }

@@ -1,6 +1,6 @@
 /* Decoded photos: 8-bit RGB, row-major, no alpha (alpha is composited on
  * white at load time). PNG through libpng, JPEG through libjpeg-turbo
- * (EXIF orientation applied). */
+ * (EXIF orientation applied), BMP by our own reader (image-bmp.c). */
 #ifndef HL_IMAGE_H
 #define HL_IMAGE_H
 

@@ -577,7 +577,9 @@ static void test_broken(void)
     noise[2] = 0xFF;
     expect_failure("noise.jpg", noise, sizeof noise, HL_ERR_PARSE);
     static const unsigned char bmp[] = "BM\x36\x00\x00\x00\x00\x00";
-    expect_failure("photo.bmp", bmp, sizeof bmp - 1, HL_ERR_UNSUPPORTED);
+    expect_failure("photo.bmp", bmp, sizeof bmp - 1, HL_ERR_PARSE);
+    static const unsigned char tiff[] = "II*\x00\x08\x00\x00\x00";
+    expect_failure("scan.tif", tiff, sizeof tiff - 1, HL_ERR_UNSUPPORTED);
     static const unsigned char gif[] = "GIF89a\x01\x00\x01\x00";
     expect_failure("anim.gif", gif, sizeof gif - 1, HL_ERR_UNSUPPORTED);
     expect_failure("text.txt", "hello world\n", 12, HL_ERR_PARSE);
@@ -589,6 +591,51 @@ static void test_broken(void)
            "missing file -> io error (%s)", err.msg);
     free(png);
     free(jpg);
+}
+
+/* ------------------------------------------------------------- BMP */
+
+/* tests/data/io/bmp/NAME.bmp against NAME.ref.png, the pixels
+ * make-bmp.py encoded (cross-checked there with Pillow's reader). */
+static void test_bmp(void)
+{
+    static const char *const cases[] = {
+        "rgb24", "rgb24-topdown", "core24", "pal1", "pal4", "pal8",
+        "rgb16-555", "rgb16-565", "rgbx32", "rgba32-v5", "rle8", "rle4"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char bmp[1200], ref[1200];
+        snprintf(bmp, sizeof bmp, "%s/bmp/%s.bmp", data_dir, cases[i]);
+        snprintf(ref, sizeof ref, "%s/bmp/%s.ref.png", data_dir, cases[i]);
+        hl_image *a = NULL, *b = NULL;
+        hl_error err = {0};
+        hl_status sa = hl_image_load(bmp, &a, &err);
+        hl_status sb = hl_image_load(ref, &b, NULL);
+        int same = sa == HL_OK && sb == HL_OK && a->width == b->width &&
+                   a->height == b->height &&
+                   memcmp(a->rgb, b->rgb, (size_t)a->width * a->height * 3) == 0;
+        tap_ok(same, "BMP %s: pixels equal the encoded ones (%s)", cases[i],
+               sa ? err.msg : "ok");
+        hl_image_free(a);
+        hl_image_free(b);
+    }
+    static const struct {
+        const char *name;
+        hl_status status;
+        const char *says;
+    } bad[] = {{"bad-truncated", HL_ERR_PARSE, "truncated"},
+               {"bad-jpeg", HL_ERR_UNSUPPORTED, "JPEG"},
+               {"bad-bpp2", HL_ERR_UNSUPPORTED, "2 bits per pixel"},
+               {"bad-size", HL_ERR_PARSE, "size"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/bmp/%s.bmp", data_dir, bad[i].name);
+        hl_image *img = NULL;
+        hl_error err = {0};
+        hl_status st = hl_image_load(path, &img, &err);
+        tap_ok(st == bad[i].status && !img && strstr(err.msg, bad[i].says) &&
+                   strstr(err.msg, bad[i].name),
+               "%s refused: %s", bad[i].name, err.msg);
+    }
 }
 
 /* ------------------------------------------------------------- resize */
@@ -705,6 +752,7 @@ int main(void)
     test_jpeg_against_reference("owl-grey", 0.1, 2);
     test_jpeg_against_reference("owl-cmyk", 1.0, 4);
     test_exif_orientation();
+    test_bmp();
     test_broken();
     test_resize();
     return tap_done();
