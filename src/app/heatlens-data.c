@@ -72,8 +72,9 @@ static gboolean
 is_photo_name (const char *name)
 {
   return g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".jpg") ||
-         g_str_has_suffix (name, ".jpeg") || g_str_has_suffix (name, ".PNG") ||
-         g_str_has_suffix (name, ".JPG");
+         g_str_has_suffix (name, ".jpeg") || g_str_has_suffix (name, ".bmp") ||
+         g_str_has_suffix (name, ".PNG") || g_str_has_suffix (name, ".JPG") ||
+         g_str_has_suffix (name, ".BMP");
 }
 
 static int

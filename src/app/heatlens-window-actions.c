@@ -92,7 +92,7 @@ static void
 run_dialog (HlWindow   *self,
             DialogKind  kind)
 {
-  static const char *const images[] = { "*.png", "*.jpg", "*.jpeg", "*.PNG", "*.JPG", "*.JPEG", NULL };
+  static const char *const images[] = { "*.png", "*.jpg", "*.jpeg", "*.bmp", "*.PNG", "*.JPG", "*.JPEG", "*.BMP", NULL };
   static const char *const models[] = { "*.onnx", NULL };
   static const char *const pictures[] = { "*.png", "*.pdf", "*.svg", NULL };
   static const char *const npy[] = { "*.npy", NULL };
