@@ -2,10 +2,13 @@
  * and (where Debian's python3-torch is installed) PyTorch, in one run.
  *
  *   bench-engine [--threads N] [--reps R] [--model FILE.onnx]... [--no-torch]
+ *                [--case b1|g1|b32|g32]... [--profile]
  *
- * Cases per model: forward at batch 1, forward at batch 32, forward + input
- * gradient at batch 32 (backward from one logit per row, ordinary gradient
- * rule). GFLOP/s count 2 flops per multiply-add of hl_model_forward_flops();
+ * Cases per model: forward at batch 1, forward + input gradient at batch 1,
+ * forward at batch 32, forward + input gradient at batch 32 (backward from
+ * one logit per row, ordinary gradient rule); --case picks some of them.
+ * Each case gets a fresh run. --profile sets HL_PROFILE=1: every run prints
+ * its per-node forward/backward times (ms per call) to stderr when freed. GFLOP/s count 2 flops per multiply-add of hl_model_forward_flops();
  * forward + input gradient counts twice the forward's work (the gradient
  * with respect to the data of a conv or GEMM has the forward's multiply-add
  * count; weight gradients are never computed).
@@ -131,9 +134,14 @@ out:
     return result;
 }
 
+#define N_CASES 4
+static const char *const case_keys[N_CASES] = {"b1", "g1", "b32", "g32"};
+static const char *const torch_keys[N_CASES] = {
+    "forward_b1", "forward_grad_b1", "forward_b32", "forward_grad_b32"};
+
 typedef struct torch_times {
     int ok;
-    double forward_b1, forward_b32, forward_grad_b32;
+    double s[N_CASES];
 } torch_times;
 
 static torch_times run_torch(int threads, int reps)
@@ -149,15 +157,11 @@ static torch_times run_torch(int threads, int reps)
     char name[64];
     double v;
     int got = 0;
-    while (fscanf(p, "%63s %lf", name, &v) == 2) {
-        if (strcmp(name, "forward_b1") == 0)
-            tt.forward_b1 = v, got++;
-        else if (strcmp(name, "forward_b32") == 0)
-            tt.forward_b32 = v, got++;
-        else if (strcmp(name, "forward_grad_b32") == 0)
-            tt.forward_grad_b32 = v, got++;
-    }
-    tt.ok = pclose(p) == 0 && got == 3;
+    while (fscanf(p, "%63s %lf", name, &v) == 2)
+        for (int c = 0; c < N_CASES; c++)
+            if (strcmp(name, torch_keys[c]) == 0)
+                tt.s[c] = v, got++;
+    tt.ok = pclose(p) == 0 && got == N_CASES;
     return tt;
 }
 
@@ -188,14 +192,17 @@ static int ensure_resnet18(char *path, size_t size, int have_torch)
 static void print_usage(void)
 {
     printf("Usage: bench-engine [--threads N] [--reps R] [--model FILE.onnx]... [--no-torch]\n"
-           "Default models: the bundled MobileNet V2 and a random ResNet-18.\n");
+           "                    [--case b1|g1|b32|g32]... [--profile]\n"
+           "Default models: the bundled MobileNet V2 and a random ResNet-18.\n"
+           "Cases: forward (b) or forward + input gradient (g) at batch 1 or 32.\n"
+           "--profile: per-node times of each case on stderr (HL_PROFILE=1).\n");
 }
 
 int main(int argc, char **argv)
 {
     int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), reps = 3, use_torch = 1;
     const char *models[MAX_MODELS];
-    int n_models = 0;
+    int n_models = 0, wanted[N_CASES] = {0}, any_wanted = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = atoi(argv[++i]);
@@ -205,7 +212,19 @@ int main(int argc, char **argv)
             models[n_models++] = argv[++i];
         else if (strcmp(argv[i], "--no-torch") == 0)
             use_torch = 0;
-        else {
+        else if (strcmp(argv[i], "--profile") == 0)
+            setenv("HL_PROFILE", "1", 1);
+        else if (strcmp(argv[i], "--case") == 0 && i + 1 < argc) {
+            const char *k = argv[++i];
+            int found = 0;
+            for (int c = 0; c < N_CASES; c++)
+                if (strcmp(k, case_keys[c]) == 0)
+                    wanted[c] = found = any_wanted = 1;
+            if (!found) {
+                print_usage();
+                return 2;
+            }
+        } else {
             print_usage();
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
@@ -218,6 +237,12 @@ int main(int argc, char **argv)
     int have_torch = use_torch && torch_available();
     static char bundled[4096], resnet[4096];
     int resnet_index = -1;
+    /* a ResNet-18 given with --model is compared with PyTorch's too */
+    for (int i = 0; i < n_models; i++) {
+        size_t len = strlen(models[i]);
+        if (len >= 13 && strcmp(models[i] + len - 13, "resnet18.onnx") == 0)
+            resnet_index = i;
+    }
     if (n_models == 0) {
         snprintf(bundled, sizeof bundled, "%s/data/models/mobilenet_v2.onnx",
                  HL_SOURCE_ROOT);
@@ -242,8 +267,11 @@ int main(int argc, char **argv)
     printf("OpenBLAS sgemm 128x3136x1152 (3x3 conv) %8.2f ms  %7.1f GFLOP/s\n\n",
            sg_conv_s * 1e3, sgemm_conv);
 
+    if (!any_wanted)
+        for (int c = 0; c < N_CASES; c++)
+            wanted[c] = 1;
     int failures = 0;
-    case_result resnet_cases[3];
+    case_result resnet_cases[N_CASES];
     memset(resnet_cases, 0, sizeof resnet_cases);
     for (int mi = 0; mi < n_models; mi++) {
         hl_error err = {0};
@@ -259,11 +287,8 @@ int main(int argc, char **argv)
         int64_t per_row = hl_shape_numel(&in_shape);
         double macs = hl_model_forward_flops(m);
         float *input = malloc(sizeof(float) * (size_t)per_row * 32);
-        hl_run *run = hl_run_new(m, threads);
-        if (!input || !run) {
+        if (!input) {
             printf("%s: out of memory\n", models[mi]);
-            free(input);
-            hl_run_free(run);
             hl_model_free(m);
             failures++;
             continue;
@@ -275,15 +300,29 @@ int main(int argc, char **argv)
                macs * 1e-9);
         printf("  %-26s %10s %10s %9s %10s\n", "case", "ms", "img/s",
                "GFLOP/s", "% of sgemm");
-        case_result cases[3] = {
+        case_result cases[N_CASES] = {
             {"forward, batch 1", 1, 0, 0, 0},
+            {"forward + grad, batch 1", 1, 1, 0, 0},
             {"forward, batch 32", 32, 0, 0, 0},
             {"forward + grad, batch 32", 32, 1, 0, 0},
         };
-        for (int c = 0; c < 3; c++) {
-            int r = c == 0 ? reps * 3 : reps;
+        for (int c = 0; c < N_CASES; c++) {
+            if (!wanted[c])
+                continue;
+            int r = cases[c].batch == 1 ? reps * 3 : reps;
+            /* a fresh run per case: its memory and its profile are the
+             * case's own */
+            hl_run *run = hl_run_new(m, threads);
+            if (!run) {
+                printf("  %-26s out of memory\n", cases[c].name);
+                failures++;
+                cases[c].seconds = -1;
+                continue;
+            }
             cases[c].seconds = time_case(run, m, input, cases[c].batch,
                                          cases[c].with_grad, r, &err);
+            fflush(stdout);
+            hl_run_free(run);
             if (cases[c].seconds < 0) {
                 printf("  %-26s failed: %s\n", cases[c].name, err.msg);
                 failures++;
@@ -300,7 +339,6 @@ int main(int argc, char **argv)
             memcpy(resnet_cases, cases, sizeof cases);
         printf("\n");
         free(input);
-        hl_run_free(run);
         hl_model_free(m);
     }
 
@@ -314,15 +352,14 @@ int main(int argc, char **argv)
             if (!tt.ok) {
                 printf("  bench/bench-torch.py failed\n");
             } else {
-                double torch_s[3] = {tt.forward_b1, tt.forward_b32, tt.forward_grad_b32};
                 printf("  %-26s %10s %10s %12s\n", "case", "PyTorch ms",
                        "Heatlens ms", "speed-up");
-                for (int c = 0; c < 3; c++) {
-                    if (resnet_cases[c].seconds <= 0)
+                for (int c = 0; c < N_CASES; c++) {
+                    if (!wanted[c] || resnet_cases[c].seconds <= 0)
                         continue;
                     printf("  %-26s %10.1f %10.1f %11.2fx\n", resnet_cases[c].name,
-                           torch_s[c] * 1e3, resnet_cases[c].seconds * 1e3,
-                           torch_s[c] / resnet_cases[c].seconds);
+                           tt.s[c] * 1e3, resnet_cases[c].seconds * 1e3,
+                           tt.s[c] / resnet_cases[c].seconds);
                 }
                 printf("  (speed-up > 1: Heatlens is faster)\n");
             }

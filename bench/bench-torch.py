@@ -3,7 +3,7 @@
 
 Usage: /usr/bin/python3 bench/bench-torch.py [--threads N] [--reps R]
 Prints one line per case, "NAME SECONDS" (median of R runs after a warm-up):
-forward_b1, forward_b32, forward_grad_b32. The input gradient is taken with
+forward_b1, forward_grad_b1, forward_b32, forward_grad_b32. The input gradient is taken with
 the weights frozen (requires_grad False), the same work as Heatlens' engine,
 which never computes weight gradients.
 """
@@ -42,15 +42,18 @@ def main():
         with torch.no_grad():
             model(x)
 
-    def fwd_grad():
-        x = x32.clone().requires_grad_(True)
+    def fwd_grad(xin):
+        x = xin.clone().requires_grad_(True)
         out = model(x)
         out[:, 0].sum().backward()
         return x.grad
 
     print("forward_b1 %.6f" % timed(lambda: fwd(x1), args.reps * 3), flush=True)
+    print("forward_grad_b1 %.6f" % timed(lambda: fwd_grad(x1), args.reps * 3),
+          flush=True)
     print("forward_b32 %.6f" % timed(lambda: fwd(x32), args.reps), flush=True)
-    print("forward_grad_b32 %.6f" % timed(fwd_grad, args.reps), flush=True)
+    print("forward_grad_b32 %.6f" % timed(lambda: fwd_grad(x32), args.reps),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -168,6 +168,19 @@ const float *hl_run_grad(const hl_run *r, int value, hl_shape *shape);
 /* Convenience: the gradient w.r.t. the graph input. */
 const float *hl_run_input_grad(const hl_run *r);
 
+/* Memory (optional). By default every value of the last forward and every
+ * gradient of the last backward stays readable, each in its own buffer.
+ * After hl_run_keep_only(r, values, n) with n >= 0, later forwards keep
+ * readable only the graph inputs and outputs, overridden values and the n
+ * listed values (values and gradients); everything else shares memory by
+ * liveness, Relu/Clip keep a bit mask for backward instead of their input,
+ * and hl_run_value/hl_run_grad return NULL for those values. Backward then
+ * has to start at a kept value, and DeepLift (which reads every node's
+ * values in both runs) is refused. Several backwards may still follow one
+ * forward. n < 0 restores the default. Takes effect at the next forward. */
+hl_status hl_run_keep_only(hl_run *r, const int *values, int n,
+                           hl_error *err);
+
 /* Multiply-add count of one forward at batch 1 (for GFLOP/s in bench). */
 double hl_model_forward_flops(const hl_model *m);
 

@@ -199,10 +199,102 @@ static int64_t avg_divisor(const pool_params *p, const pool_geom *g,
     return n;
 }
 
+/* 2-D MaxPool without dilation, the common case (ResNet's 3x3 stride 2):
+ * the valid window of every output column is computed once per call
+ * instead of per output, and the scan visits the taps in POOL_ARGMAX's
+ * order, so the first maximum found (and every result) is the same. */
+#define MAX2D_COLS 1024
+
+static int max2d_fits(const pool_job *j)
+{
+    const pool_geom *g = j->g;
+    return j->p->is_max && g->in[0] == 1 && g->out[0] == 1 && g->k[0] == 1 &&
+           g->d[1] == 1 && g->d[2] == 1 && g->out[2] <= MAX2D_COLS;
+}
+
+/* Window [lo, hi) along one dim for output o (empty when lo >= hi). */
+static inline void max2d_span(int64_t o, int64_t s, int64_t pb, int64_t k,
+                              int64_t in, int64_t *lo, int64_t *hi)
+{
+    int64_t start = o * s - pb, end = start + k;
+    *lo = start > 0 ? start : 0;
+    *hi = end < in ? end : in;
+}
+
+/* The window's maximum in scan order: the first tap, then any strictly
+ * greater one (so a NaN only wins as the first tap, as in POOL_ARGMAX).
+ * A select instead of a branch: random data makes the branch a coin flip. */
+static inline float max2d_value(const float *xp, int64_t W, int64_t r0,
+                                int64_t r1, int64_t c0, int64_t c1)
+{
+    float m = xp[r0 * W + c0];
+    for (int64_t r = r0; r < r1; r++) {
+        const float *row = xp + r * W;
+        for (int64_t c = c0; c < c1; c++)
+            m = row[c] > m ? row[c] : m;
+    }
+    return m;
+}
+
+/* POOL_ARGMAX's choice (first maximum in scan order), -1 for an empty
+ * window; selects, no branches on the data. */
+static inline int64_t max2d_argmax(const float *xp, int64_t W, int64_t r0,
+                                   int64_t r1, int64_t c0, int64_t c1)
+{
+    if (r0 >= r1 || c0 >= c1)
+        return -1;
+    /* the maximum, then the first tap equal to it (a NaN maximum is the
+     * first tap) */
+    float m = max2d_value(xp, W, r0, r1, c0, c1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *row = xp + r * W;
+        for (int64_t c = c0; c < c1; c++)
+            if (row[c] == m)
+                return r * W + c;
+    }
+    return r0 * W + c0;
+}
+
+/* forward (gx == NULL) or backward of planes [begin, end) */
+static void max2d_range(const pool_job *j, long begin, long end)
+{
+    const pool_geom *g = j->g;
+    int64_t c0s[MAX2D_COLS], c1s[MAX2D_COLS];
+    int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
+    for (int64_t ow = 0; ow < OW; ow++)
+        max2d_span(ow, g->s[2], g->pb[2], g->k[2], W, &c0s[ow], &c1s[ow]);
+    for (long u = begin; u < end; u++) {
+        const float *xp = j->x + u * g->X;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            int64_t r0, r1;
+            max2d_span(oh, g->s[1], g->pb[1], g->k[1], H, &r0, &r1);
+            if (!j->gx) {
+                float *yr = j->y + u * g->P + oh * OW;
+                for (int64_t ow = 0; ow < OW; ow++)
+                    yr[ow] = r0 < r1 && c0s[ow] < c1s[ow]
+                                 ? max2d_value(xp, W, r0, r1, c0s[ow], c1s[ow])
+                                 : 0.0f;
+            } else {
+                const float *gr = j->gy + u * g->P + oh * OW;
+                float *gxp = j->gx + u * g->X;
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    int64_t b = max2d_argmax(xp, W, r0, r1, c0s[ow], c1s[ow]);
+                    if (b >= 0)
+                        gxp[b] += gr[ow];
+                }
+            }
+        }
+    }
+}
+
 static void pool_fwd_range(void *arg, long begin, long end)
 {
     pool_job *j = arg;
     const pool_geom *g = j->g;
+    if (max2d_fits(j)) {
+        max2d_range(j, begin, end);
+        return;
+    }
     for (long u = begin; u < end; u++) {
         const float *xp = j->x + u * g->X;
         float *yp = j->y + u * g->P;
@@ -236,6 +328,10 @@ static void pool_bwd_range(void *arg, long begin, long end)
 {
     pool_job *j = arg;
     const pool_geom *g = j->g;
+    if (max2d_fits(j)) {
+        max2d_range(j, begin, end);
+        return;
+    }
     for (long u = begin; u < end; u++) {
         const float *xp = j->x + u * g->X;
         const float *gp = j->gy + u * g->P;

@@ -6,12 +6,14 @@
  * reused, so repeated calls at a known batch size allocate nothing.
  * Forward keeps every activation: backward and the hooks need them.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <cblas.h>
 
@@ -246,6 +248,7 @@ struct hl_run {
 
     unsigned char *mem;       /* activations, gradients, scratch */
     size_t mem_size;
+    size_t mem_used;          /* of mem_size, by the current layout */
     float *scratch;
     float **grad;             /* per value; NULL for non-float/non-dynamic */
     const float **override;   /* per value, borrowed */
@@ -254,7 +257,77 @@ struct hl_run {
     unsigned char *grad_valid;
     unsigned char *derived_ready, *derived_grad_ready;
     int forward_done;
+    /* HL_PROFILE set in the environment: seconds per node (forward,
+     * backward) and of the gradient clearing, printed by hl_run_free */
+    double *prof_fwd, *prof_bwd;
+    double prof_clear;
+    long prof_forwards, prof_backwards;
+    clockid_t prof_clock;
+    /* lean memory (hl_run_keep_only) */
+    int lean;                  /* asked for: applies from the next forward */
+    int layout_lean;           /* the current layout is lean */
+    int laid_out;              /* memory laid out for the plan and `kept` */
+    unsigned char *keep_user;  /* per value: listed by the caller */
+    unsigned char *kept, *kept_next; /* per value: readable in a lean run */
+    unsigned char *zeroed;     /* per value: gradient zeroed (lean backward) */
+    unsigned char *masked;     /* per node: backward from a bit mask */
+    uint32_t **mask_words;     /* per node: the mask (x > lo && x < hi) */
+    float *mask_lo, *mask_hi;  /* per node: the bounds */
 };
+
+static double prof_now_clock(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#define prof_now() prof_now_clock(r->prof_clock)
+
+/* Per-node table of a profiled run, slowest first, on stderr. */
+static void prof_print(const hl_run *r)
+{
+    const hl_model *m = r->m;
+    int n = m->n_nodes;
+    int *order = malloc(sizeof *order * (size_t)(n + 1));
+    if (!order)
+        return;
+    double total_f = 0, total_b = 0;
+    for (int k = 0; k < n; k++) {
+        order[k] = k;
+        total_f += r->prof_fwd[k];
+        total_b += r->prof_bwd[k];
+    }
+    for (int i = 1; i < n; i++) /* insertion sort by forward + backward */
+        for (int j = i; j > 0; j--) {
+            int a = order[j - 1], b = order[j];
+            if (r->prof_fwd[a] + r->prof_bwd[a] >= r->prof_fwd[b] + r->prof_bwd[b])
+                break;
+            order[j - 1] = b;
+            order[j] = a;
+        }
+    double fw = r->prof_forwards ? 1e3 / (double)r->prof_forwards : 0;
+    double bw = r->prof_backwards ? 1e3 / (double)r->prof_backwards : 0;
+    fprintf(stderr, "HL_PROFILE %s, batch %d, %d threads, %ld forwards, "
+            "%ld backwards (ms per call, %s)\n", m->name, r->batch, r->threads,
+            r->prof_forwards, r->prof_backwards,
+            r->prof_clock == CLOCK_MONOTONIC ? "wall" : "CPU of the caller");
+    fprintf(stderr, "  forward total %.3f  backward total %.3f  "
+            "(of which gradient clearing %.3f)\n", total_f * fw,
+            (total_b + r->prof_clear) * bw, r->prof_clear * bw);
+    for (int i = 0; i < n; i++) {
+        int k = order[i];
+        if (r->prof_fwd[k] + r->prof_bwd[k] <= 0)
+            continue;
+        char shape[128] = "";
+        const hl_node *nd = &m->nodes[k];
+        if (nd->out[0] >= 0 && r->planned)
+            hl_shape_format(&r->plan.t[nd->out[0]].shape, shape, sizeof shape);
+        fprintf(stderr, "  %8.3f %8.3f  %-18s %-40s %s\n", r->prof_fwd[k] * fw,
+                r->prof_bwd[k] * bw, nd->op_type, nd->name, shape);
+    }
+    free(order);
+}
 
 hl_run *hl_run_new(const hl_model *m, int threads)
 {
@@ -283,8 +356,28 @@ hl_run *hl_run_new(const hl_model *m, int threads)
     r->grad_valid = calloc(nv, 1);
     r->derived_ready = calloc(nv, 1);
     r->derived_grad_ready = calloc(nv, 1);
+    size_t nn = (size_t)m->n_nodes + 1;
+    r->keep_user = calloc(nv, 1);
+    r->kept = calloc(nv, 1);
+    r->kept_next = calloc(nv, 1);
+    r->zeroed = calloc(nv, 1);
+    r->masked = calloc(nn, 1);
+    r->mask_words = calloc(nn, sizeof *r->mask_words);
+    r->mask_lo = calloc(nn, sizeof *r->mask_lo);
+    r->mask_hi = calloc(nn, sizeof *r->mask_hi);
+    const char *prof = getenv("HL_PROFILE");
+    /* HL_PROFILE=cpu: CPU time of the calling thread instead of wall time
+     * (meaningful with one thread on a busy machine) */
+    r->prof_clock = prof && strcmp(prof, "cpu") == 0 ? CLOCK_THREAD_CPUTIME_ID
+                                                     : CLOCK_MONOTONIC;
+    if (prof && prof[0] && strcmp(prof, "0") != 0) {
+        r->prof_fwd = calloc((size_t)m->n_nodes + 1, sizeof *r->prof_fwd);
+        r->prof_bwd = calloc((size_t)m->n_nodes + 1, sizeof *r->prof_bwd);
+    }
     if (!r->grad || !r->override || !r->overridden || !r->requires_grad ||
-        !r->grad_valid || !r->derived_ready || !r->derived_grad_ready) {
+        !r->grad_valid || !r->derived_ready || !r->derived_grad_ready ||
+        !r->keep_user || !r->kept || !r->kept_next || !r->zeroed ||
+        !r->masked || !r->mask_words || !r->mask_lo || !r->mask_hi) {
         hl_run_free(r);
         return NULL;
     }
@@ -295,6 +388,10 @@ void hl_run_free(hl_run *r)
 {
     if (!r)
         return;
+    if (r->prof_fwd && r->prof_bwd)
+        prof_print(r);
+    free(r->prof_fwd);
+    free(r->prof_bwd);
     hl_pool_free(r->pool);
     hl_plan_free(&r->plan);
     free(r->mem);
@@ -305,6 +402,14 @@ void hl_run_free(hl_run *r)
     free(r->grad_valid);
     free(r->derived_ready);
     free(r->derived_grad_ready);
+    free(r->keep_user);
+    free(r->kept);
+    free(r->kept_next);
+    free(r->zeroed);
+    free(r->masked);
+    free(r->mask_words);
+    free(r->mask_lo);
+    free(r->mask_hi);
     free(r);
 }
 
@@ -362,76 +467,349 @@ static void *run_mem_alloc(size_t *bytes)
     return p;
 }
 
-/* Plans for these input shapes (unless already planned) and lays out
- * the run's memory. */
-static hl_status run_plan(hl_run *r, int n, const hl_shape *shapes,
-                          hl_error *err)
+/* ------------------------------------------------------ memory layout */
+
+/* Does node k's backward read the data of its input (is_out = 0) or output
+ * (is_out = 1) in `slot`, under the gradient, guided and deconvolution
+ * rules? Only ops whose kernels were checked say no; every other op
+ * keeps all its inputs and outputs. A node with a backward mask (Relu,
+ * Clip in a lean run) reads neither its input nor its output. */
+static int bwd_reads(const hl_run *r, int k, int is_out, int slot)
 {
     const hl_model *m = r->m;
-    if (r->planned && r->n_plan_inputs == n) {
-        int same = 1;
-        for (int i = 0; i < n; i++)
-            if (!hl_shape_equal(&shapes[i], &r->plan_shapes[i]))
-                same = 0;
-        if (same)
-            return HL_OK;
+    const hl_node *n = &m->nodes[k];
+    const char *t = n->op_type;
+    if (r->masked[k])
+        return is_out || slot == 0 ? 0 : 1;
+    if (strcmp(t, "Conv") == 0)          /* weights and shapes only */
+        return is_out ? 0 : slot != 0;
+    if (strcmp(t, "Gemm") == 0 || strcmp(t, "MatMul") == 0) {
+        /* dA uses B and dB uses A: A is read when B needs a gradient */
+        if (is_out || slot > 1)
+            return is_out ? 0 : 1;
+        int other = n->in[1 - slot];
+        return other >= 0 &&
+               m->values[hl_model_resolve(m, other)].kind == HL_VAL_DYNAMIC;
     }
-    r->planned = 0;
-    r->forward_done = 0;
-    hl_status st = hl_plan_compute(m, &r->plan, shapes,
-                                   m->input_shapes[0].dims[0] < 0 &&
-                                           shapes[0].dims[0] > 1
-                                       ? (int)shapes[0].dims[0]
-                                       : 0,
-                                   err);
-    if (st)
-        return st;
-    size_t need = round_up((r->plan.scratch_floats + 1) * sizeof(float));
-    for (int v = 0; v < m->n_values; v++) {
-        if (!has_memory(m, v))
+    if (strcmp(t, "Add") == 0 || strcmp(t, "Sub") == 0 ||
+        strcmp(t, "AveragePool") == 0 ||
+        strcmp(t, "GlobalAveragePool") == 0 ||
+        strcmp(t, "ReduceMean") == 0 || strcmp(t, "Flatten") == 0 ||
+        strcmp(t, "Reshape") == 0 || strcmp(t, "Squeeze") == 0 ||
+        strcmp(t, "Unsqueeze") == 0 || strcmp(t, "Identity") == 0 ||
+        strcmp(t, "Dropout") == 0 || strcmp(t, "Concat") == 0)
+        return 0;                        /* shapes only */
+    if (strcmp(t, "MaxPool") == 0 || strcmp(t, "Relu") == 0 ||
+        strcmp(t, "Clip") == 0)          /* the input, not the output */
+        return !is_out;
+    return 1;
+}
+
+/* Relu and Clip nodes whose backward can run from a bit mask of the
+ * forward input (x > lo && x < hi): in a lean run the mask replaces the
+ * input, which then need not survive until backward. The Clip bounds
+ * must be known at plan time (attributes or constant inputs). */
+static int mask_bounds(const hl_run *r, int k, float *lo, float *hi)
+{
+    const hl_model *m = r->m;
+    const hl_node *n = &m->nodes[k];
+    int relu = strcmp(n->op_type, "Relu") == 0;
+    if (!relu && strcmp(n->op_type, "Clip") != 0)
+        return 0;
+    if (n->n_in < 1 || n->in[0] < 0 || n->n_out != 1 || n->out[0] < 0 ||
+        r->plan.t[n->in[0]].dtype != HL_DT_FLOAT)
+        return 0;
+    *lo = relu ? 0.0f : -INFINITY;
+    *hi = INFINITY;
+    if (relu)
+        return 1;
+    /* the bounds exactly as activation.c reads them */
+    if (n->opset < 11) {
+        *lo = hl_attrs_float(&m->node_attrs[k], "min", -INFINITY);
+        *hi = hl_attrs_float(&m->node_attrs[k], "max", INFINITY);
+        return 1;
+    }
+    for (int i = 1; i <= 2 && i < n->n_in; i++) {
+        if (n->in[i] < 0)
             continue;
-        const hl_tensor *t = &r->plan.t[v];
-        size_t bytes = round_up((size_t)hl_shape_numel(&t->shape) *
-                                hl_dtype_size(t->dtype));
-        need += bytes;
-        if (t->dtype == HL_DT_FLOAT)
-            need += bytes;
+        const hl_tensor *b = &r->plan.t[n->in[i]];
+        int v = hl_model_resolve(m, n->in[i]);
+        if (m->values[v].kind == HL_VAL_DYNAMIC || !b->data)
+            return 0;
+        if (i == 1)
+            *lo = b->data[0];
+        else
+            *hi = b->data[0];
     }
-    if (need > r->mem_size) {
-        free(r->mem);
-        r->mem = run_mem_alloc(&need);
-        r->mem_size = r->mem ? need : 0;
-        if (!r->mem)
-            return hl_error_set(err, HL_ERR_NOMEM,
-                                "%s: out of memory for a batch of %lld "
-                                "(%zu MiB)", m->name,
-                                (long long)shapes[0].dims[0], need >> 20);
+    return 1;
+}
+
+typedef struct mem_item {
+    size_t bytes, offset;
+    int start, end;     /* steps, inclusive */
+    void **slot;        /* where the address goes */
+} mem_item;
+
+static int item_by_size(const void *a, const void *b)
+{
+    const mem_item *x = *(const mem_item *const *)a,
+                   *y = *(const mem_item *const *)b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    return x < y ? -1 : x > y;
+}
+
+static int item_by_offset(const void *a, const void *b)
+{
+    const mem_item *x = *(const mem_item *const *)a,
+                   *y = *(const mem_item *const *)b;
+    if (x->offset != y->offset)
+        return x->offset < y->offset ? -1 : 1;
+    return 0;
+}
+
+/* Offsets for items whose step intervals overlap are disjoint: largest
+ * first, each at the lowest gap that fits among the items already placed
+ * that are alive at the same time. Returns the total size. */
+static size_t place_items(mem_item *it, int n, mem_item **order,
+                          mem_item **busy)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        order[i] = &it[i];
+    qsort(order, (size_t)n, sizeof *order, item_by_size);
+    for (int i = 0; i < n; i++) {
+        mem_item *a = order[i];
+        int nb = 0;
+        for (int j = 0; j < i; j++) {
+            mem_item *b = order[j];
+            if (b->start <= a->end && a->start <= b->end)
+                busy[nb++] = b;
+        }
+        qsort(busy, (size_t)nb, sizeof *busy, item_by_offset);
+        size_t off = 0;
+        for (int j = 0; j < nb; j++) {
+            if (busy[j]->offset >= off + a->bytes)
+                break;
+            if (busy[j]->offset + busy[j]->bytes > off)
+                off = busy[j]->offset + busy[j]->bytes;
+        }
+        a->offset = off;
+        if (off + a->bytes > total)
+            total = off + a->bytes;
     }
-    unsigned char *p = r->mem;
-    r->scratch = (float *)p;
-    p += round_up((r->plan.scratch_floats + 1) * sizeof(float));
-    /* scratch and activations first, all gradients after them: a run
-     * that never calls backward never touches (never faults in) the
-     * gradient half, even with 2 MiB pages */
+    return total;
+}
+
+/* Fills `kept` (per value) with what a lean run keeps readable: the
+ * caller's values, the graph inputs and outputs, and overridden values,
+ * each with what it aliases (a pre-BN value keeps its conv output too). */
+static void lean_keep_set(const hl_run *r, unsigned char *kept)
+{
+    const hl_model *m = r->m;
+    memset(kept, 0, (size_t)m->n_values);
     for (int v = 0; v < m->n_values; v++) {
+        int want = r->keep_user[v] || r->override[v] != NULL;
+        if (!want)
+            continue;
+        kept[v] = 1;
+        if (m->values[v].alias >= 0)
+            kept[is_derived(m, v) ? m->values[v].alias
+                                  : hl_model_resolve(m, v)] = 1;
+    }
+    for (int i = 0; i < m->n_inputs; i++)
+        kept[m->inputs[i]] = 1;
+    for (int i = 0; i < m->n_outputs; i++) {
+        kept[m->outputs[i]] = 1;
+        kept[hl_model_resolve(m, m->outputs[i])] = 1;
+    }
+    /* plain aliases are readable when their target is */
+    for (int v = 0; v < m->n_values; v++)
+        if (m->values[v].alias >= 0 && !is_derived(m, v) &&
+            kept[hl_model_resolve(m, v)])
+            kept[v] = 1;
+}
+
+/* The lean layout: every buffer lives over an interval of steps (node k
+ * runs forward at step k and backward at step 2K-1-k) and buffers whose
+ * intervals do not meet share memory. Kept values, their gradients,
+ * activations that backward reads and backward masks live to the end
+ * (several backwards may follow one forward). */
+static hl_status lean_items(hl_run *r, mem_item **items_out, int *n_out)
+{
+    const hl_model *m = r->m;
+    int K = m->n_nodes, END = 2 * K;
+    int nv = m->n_values;
+    int *a_start = malloc(sizeof(int) * (size_t)(4 * nv + 1));
+    mem_item *it = calloc((size_t)(2 * nv + K + 1), sizeof *it);
+    if (!a_start || !it) {
+        free(a_start);
+        free(it);
+        return HL_ERR_NOMEM;
+    }
+    int *a_end = a_start + nv, *g_start = a_end + nv, *g_end = g_start + nv;
+    for (int v = 0; v < nv; v++) {
+        int p = m->values[v].producer;
+        a_start[v] = a_end[v] = p >= 0 ? p : 0;
+        g_start[v] = END + 1;              /* no consumer: no gradient */
+        g_end[v] = p >= 0 ? END - 1 - p : END;
+    }
+    for (int k = 0; k < K; k++) {
+        if (m->node_kind[k] != HL_VAL_DYNAMIC)
+            continue;
+        const hl_node *n = &m->nodes[k];
+        for (int i = 0; i < n->n_in; i++) {
+            if (n->in[i] < 0)
+                continue;
+            int v = hl_model_resolve(m, n->in[i]);
+            if (a_end[v] < k)
+                a_end[v] = k;
+            if (bwd_reads(r, k, 0, i))
+                a_end[v] = END;
+            if (g_start[v] > END - 1 - k)
+                g_start[v] = END - 1 - k;
+        }
+        for (int o = 0; o < n->n_out; o++)
+            if (n->out[o] >= 0 && bwd_reads(r, k, 1, o))
+                a_end[hl_model_resolve(m, n->out[o])] = END;
+    }
+    int n = 0;
+    for (int v = 0; v < nv; v++) {
         if (!has_memory(m, v))
             continue;
         hl_tensor *t = &r->plan.t[v];
         size_t bytes = round_up((size_t)hl_shape_numel(&t->shape) *
                                 hl_dtype_size(t->dtype));
-        if (t->dtype == HL_DT_FLOAT)
-            t->data = (float *)p;
-        else
-            t->i64 = (int64_t *)p;
-        p += bytes;
-    }
-    for (int v = 0; v < m->n_values; v++) {
-        r->grad[v] = NULL;
-        if (!has_memory(m, v) || r->plan.t[v].dtype != HL_DT_FLOAT)
+        int derived = is_derived(m, v);
+        if (derived && !r->kept[v]) {
+            t->data = NULL;                /* not readable, never computed */
             continue;
-        r->grad[v] = (float *)p;
-        p += round_up((size_t)hl_shape_numel(&r->plan.t[v].shape) *
-                      sizeof(float));
+        }
+        mem_item *a = &it[n++];
+        a->bytes = bytes;
+        a->start = r->kept[v] || derived ? 0 : a_start[v];
+        a->end = r->kept[v] || derived ? END : a_end[v];
+        a->slot = t->dtype == HL_DT_FLOAT ? (void **)&t->data
+                                          : (void **)&t->i64;
+        if (t->dtype != HL_DT_FLOAT)
+            continue;
+        if (!r->kept[v] && !derived && g_start[v] > g_end[v])
+            continue;                      /* no consumer, not kept */
+        mem_item *g = &it[n++];
+        g->bytes = bytes;
+        g->start = r->kept[v] || derived ? 0 : g_start[v];
+        g->end = r->kept[v] || derived ? END : g_end[v];
+        g->slot = (void **)&r->grad[v];
+    }
+    for (int k = 0; k < K; k++) {
+        float lo, hi;
+        if (!r->masked[k] || !mask_bounds(r, k, &lo, &hi))
+            continue;
+        r->mask_lo[k] = lo;
+        r->mask_hi[k] = hi;
+        size_t numel = (size_t)hl_shape_numel(&r->plan.t[m->nodes[k].in[0]].shape);
+        mem_item *b = &it[n++];
+        b->bytes = round_up((numel + 31) / 32 * sizeof(uint32_t));
+        b->start = k;
+        b->end = END;
+        b->slot = (void **)&r->mask_words[k];
+    }
+    free(a_start);
+    *items_out = it;
+    *n_out = n;
+    return HL_OK;
+}
+
+/* Lays out the run's memory for the current plan: every value and
+ * gradient its own buffer (default), or the lean layout. */
+static hl_status run_layout(hl_run *r, hl_error *err)
+{
+    const hl_model *m = r->m;
+    size_t scratch = round_up((r->plan.scratch_floats + 1) * sizeof(float));
+    mem_item *items = NULL;
+    int n_items = 0;
+    size_t need = scratch;
+    r->laid_out = 0;
+    for (int v = 0; v < m->n_values; v++)
+        r->grad[v] = NULL;
+    for (int k = 0; k < m->n_nodes; k++) {
+        r->mask_words[k] = NULL;
+        r->masked[k] = 0;
+    }
+    if (r->lean) {
+        /* which nodes get masks is decided first: it changes what
+         * backward reads */
+        for (int k = 0; k < m->n_nodes; k++) {
+            float lo, hi;
+            r->masked[k] = m->node_kind[k] == HL_VAL_DYNAMIC &&
+                           mask_bounds(r, k, &lo, &hi);
+        }
+        mem_item **order = NULL;
+        if (lean_items(r, &items, &n_items) == HL_OK)
+            order = malloc(sizeof *order * (size_t)(2 * n_items + 1));
+        if (!order) {
+            free(items);
+            return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory",
+                                m->name);
+        }
+        need += place_items(items, n_items, order, order + n_items);
+        free(order);
+    } else {
+        for (int v = 0; v < m->n_values; v++) {
+            if (!has_memory(m, v))
+                continue;
+            const hl_tensor *t = &r->plan.t[v];
+            size_t bytes = round_up((size_t)hl_shape_numel(&t->shape) *
+                                    hl_dtype_size(t->dtype));
+            need += bytes;
+            if (t->dtype == HL_DT_FLOAT)
+                need += bytes;
+        }
+    }
+    if (need > r->mem_size) {
+        free(r->mem);
+        r->mem = run_mem_alloc(&need);
+        r->mem_size = r->mem ? need : 0;
+        if (!r->mem) {
+            free(items);
+            return hl_error_set(err, HL_ERR_NOMEM,
+                                "%s: out of memory for a batch of %lld "
+                                "(%zu MiB)", m->name,
+                                (long long)r->plan_shapes[0].dims[0],
+                                need >> 20);
+        }
+    }
+    r->mem_used = need;
+    unsigned char *p = r->mem;
+    r->scratch = (float *)p;
+    p += scratch;
+    if (r->lean) {
+        for (int i = 0; i < n_items; i++)
+            *items[i].slot = p + items[i].offset;
+        free(items);
+    } else {
+        /* scratch and activations first, all gradients after them: a run
+         * that never calls backward never touches (never faults in) the
+         * gradient half, even with 2 MiB pages */
+        for (int v = 0; v < m->n_values; v++) {
+            if (!has_memory(m, v))
+                continue;
+            hl_tensor *t = &r->plan.t[v];
+            size_t bytes = round_up((size_t)hl_shape_numel(&t->shape) *
+                                    hl_dtype_size(t->dtype));
+            if (t->dtype == HL_DT_FLOAT)
+                t->data = (float *)p;
+            else
+                t->i64 = (int64_t *)p;
+            p += bytes;
+        }
+        for (int v = 0; v < m->n_values; v++) {
+            if (!has_memory(m, v) || r->plan.t[v].dtype != HL_DT_FLOAT)
+                continue;
+            r->grad[v] = (float *)p;
+            p += round_up((size_t)hl_shape_numel(&r->plan.t[v].shape) *
+                          sizeof(float));
+        }
     }
     /* plain aliases share their target's buffers */
     for (int v = 0; v < m->n_values; v++)
@@ -440,11 +818,77 @@ static hl_status run_plan(hl_run *r, int n, const hl_shape *shapes,
             r->plan.t[v] = r->plan.t[t];
             r->grad[v] = r->grad[t];
         }
-    r->n_plan_inputs = n;
+    r->layout_lean = r->lean;
+    r->laid_out = 1;
+    return HL_OK;
+}
+
+/* Plans for these input shapes (unless already planned) and lays out
+ * the run's memory (unless laid out for this plan and keep set). */
+static hl_status run_plan(hl_run *r, int n, const hl_shape *shapes,
+                          hl_error *err)
+{
+    const hl_model *m = r->m;
+    int same = r->planned && r->n_plan_inputs == n;
+    for (int i = 0; same && i < n; i++)
+        if (!hl_shape_equal(&shapes[i], &r->plan_shapes[i]))
+            same = 0;
+    if (!same) {
+        r->planned = 0;
+        r->laid_out = 0;
+        r->forward_done = 0;
+        hl_status st = hl_plan_compute(m, &r->plan, shapes,
+                                       m->input_shapes[0].dims[0] < 0 &&
+                                               shapes[0].dims[0] > 1
+                                           ? (int)shapes[0].dims[0]
+                                           : 0,
+                                       err);
+        if (st)
+            return st;
+        r->n_plan_inputs = n;
+        for (int i = 0; i < n; i++)
+            r->plan_shapes[i] = shapes[i];
+        r->batch = (int)shapes[0].dims[0];
+        r->planned = 1;
+    }
+    if (r->lean) {
+        lean_keep_set(r, r->kept_next);
+        if (!r->layout_lean ||
+            memcmp(r->kept_next, r->kept, (size_t)m->n_values) != 0) {
+            memcpy(r->kept, r->kept_next, (size_t)m->n_values);
+            r->laid_out = 0;
+        }
+    } else if (r->layout_lean) {
+        r->laid_out = 0;
+    }
+    if (r->laid_out)
+        return HL_OK;
+    r->forward_done = 0;
+    hl_status st = run_layout(r, err);
+    if (st)
+        r->planned = 0;  /* nothing half laid out survives */
+    return st;
+}
+
+size_t hl_run_memory_bytes(const hl_run *r)
+{
+    return r->laid_out ? r->mem_used : 0;
+}
+
+hl_status hl_run_keep_only(hl_run *r, const int *values, int n,
+                           hl_error *err)
+{
+    const hl_model *m = r->m;
+    if (n > 0 && !values)
+        return hl_error_set(err, HL_ERR_ARG, "%s: no values given", m->name);
     for (int i = 0; i < n; i++)
-        r->plan_shapes[i] = shapes[i];
-    r->batch = (int)shapes[0].dims[0];
-    r->planned = 1;
+        if (values[i] < 0 || values[i] >= m->n_values)
+            return hl_error_set(err, HL_ERR_ARG, "%s: no value %d", m->name,
+                                values[i]);
+    memset(r->keep_user, 0, (size_t)m->n_values);
+    for (int i = 0; i < n; i++)
+        r->keep_user[values[i]] = 1;
+    r->lean = n >= 0;
     return HL_OK;
 }
 
@@ -508,6 +952,73 @@ static void apply_override(hl_run *r, int v)
         int c = channel_of(&y->shape, i);
         y->data[i] = (x[i] - val->shift[c]) / val->scale[c];
     }
+}
+
+/* ------------------------------------------------------ backward masks */
+
+/* A lean run's Relu/Clip backward from bits (x > lo && x < hi) of the
+ * forward input instead of the input itself: the same arithmetic as
+ * activation.c's kernels, which only ever look at that comparison under
+ * the gradient, guided and deconvolution rules (guided and deconvolution
+ * change Relu only). 32 elements per word; work split on word bounds. */
+typedef struct mask_job {
+    const float *x, *g;
+    float *gx;
+    uint32_t *bits;
+    float lo, hi;
+    long n;
+    int relu;
+    hl_backward_rule rule;
+} mask_job;
+
+static void mask_make_range(void *arg, long begin, long end)
+{
+    mask_job *j = arg;
+    const float lo = j->lo, hi = j->hi;
+    for (long w = begin; w < end; w++) {
+        long i0 = w * 32, i1 = i0 + 32 < j->n ? i0 + 32 : j->n;
+        uint32_t b = 0;
+        for (long i = i0; i < i1; i++)
+            b |= (uint32_t)((j->x[i] > lo) & (j->x[i] < hi)) << (i - i0);
+        j->bits[w] = b;
+    }
+}
+
+static void mask_bwd_range(void *arg, long begin, long end)
+{
+    mask_job *j = arg;
+    const float *restrict g = j->g;
+    float *restrict gx = j->gx;
+    for (long w = begin; w < end; w++) {
+        long i0 = w * 32, i1 = i0 + 32 < j->n ? i0 + 32 : j->n;
+        uint32_t b = j->bits[w];
+        if (j->relu && j->rule == HL_RULE_GUIDED) {
+            for (long i = i0; i < i1; i++) {
+                float t = (((b >> (i - i0)) & 1u) & (g[i] > 0)) ? g[i] : 0.0f;
+                gx[i] += t;
+            }
+        } else if (j->relu && j->rule == HL_RULE_DECONV) {
+            for (long i = i0; i < i1; i++) {
+                float t = g[i] > 0 ? g[i] : 0.0f;
+                gx[i] += t;
+            }
+        } else {
+            for (long i = i0; i < i1; i++)
+                gx[i] += (float)((b >> (i - i0)) & 1u) * g[i];
+        }
+    }
+}
+
+#define MASK_PAR_MIN (1L << 17)  /* elements worth waking the pool for */
+
+static void mask_run(const hl_run *r, void (*fn)(void *, long, long),
+                     mask_job *j)
+{
+    long words = (j->n + 31) / 32;
+    if (r->pool && j->n >= MASK_PAR_MIN)
+        hl_pool_for(r->pool, words, fn, j);
+    else
+        fn(j, 0, words);
 }
 
 /* ------------------------------------------------------------ forward */
@@ -587,8 +1098,20 @@ hl_status hl_run_forward_inputs(hl_run *r, int n, const hl_tensor *inputs,
             if (!r->overridden[nd->out[o]])
                 all_overridden = 0;
         }
-        if (!all_overridden)
+        if (!all_overridden) {
+            double t0 = r->prof_fwd ? prof_now() : 0;
             op->forward(nd, &ctx, in, out);
+            if (r->mask_words[k]) {
+                mask_job j = { in[0].data, NULL, NULL, r->mask_words[k],
+                               r->mask_lo[k], r->mask_hi[k],
+                               (long)hl_shape_numel(&in[0].shape),
+                               strcmp(nd->op_type, "Relu") == 0,
+                               HL_RULE_GRADIENT };
+                mask_run(r, mask_make_range, &j);
+            }
+            if (r->prof_fwd)
+                r->prof_fwd[k] += prof_now() - t0;
+        }
         for (int o = 0; o < nd->n_out; o++) {
             int v = nd->out[o];
             if (v < 0)
@@ -616,6 +1139,7 @@ hl_status hl_run_forward_inputs(hl_run *r, int n, const hl_tensor *inputs,
             r->requires_grad[v] = r->requires_grad[t];
         }
     r->forward_done = 1;
+    r->prof_forwards++;
     return HL_OK;
 }
 
@@ -665,6 +1189,9 @@ const float *hl_run_value(const hl_run *r, int value, hl_shape *shape)
         return NULL;
     if (m->values[value].kind == HL_VAL_DYNAMIC && !r->forward_done)
         return NULL;
+    if (r->layout_lean && m->values[value].kind == HL_VAL_DYNAMIC &&
+        !r->kept[value])
+        return NULL; /* its memory went to other values */
     if (is_derived(m, value) && !r->derived_ready[value])
         materialise_derived((hl_run *)r, value); /* runs are never const objects */
     if (shape)
@@ -678,6 +1205,9 @@ const hl_tensor *hl_run_tensor(const hl_run *r, int value)
         return NULL;
     if (r->m->values[value].kind == HL_VAL_DYNAMIC && !r->forward_done)
         return NULL;
+    if (r->layout_lean && r->m->values[value].kind == HL_VAL_DYNAMIC &&
+        !r->kept[value])
+        return NULL;
     if (is_derived(r->m, value) && !r->derived_ready[value])
         materialise_derived((hl_run *)r, value);
     return &r->plan.t[value];
@@ -687,6 +1217,8 @@ const float *hl_run_grad(const hl_run *r, int value, hl_shape *shape)
 {
     const hl_model *m = r->m;
     if (value < 0 || value >= m->n_values || !r->grad_valid[value])
+        return NULL;
+    if (r->layout_lean && !r->kept[value])
         return NULL;
     if (is_derived(m, value) && !r->derived_grad_ready[value]) {
         /* dF/dX = dF/dY / scale, since Y = (X - shift) / scale */
@@ -747,11 +1279,21 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
                                 "%s: the reference batch (%d) must be 1 or "
                                 "this run's batch (%d)", m->name,
                                 reference->batch, r->batch);
+        if (r->layout_lean || reference->layout_lean)
+            return hl_error_set(err, HL_ERR_ARG,
+                                "%s: DeepLift needs runs that keep every "
+                                "value (no hl_run_keep_only)", m->name);
     } else if (rule != HL_RULE_GRADIENT && rule != HL_RULE_GUIDED &&
                rule != HL_RULE_DECONV) {
         return hl_error_set(err, HL_ERR_ARG, "%s: unknown backward rule %d",
                             m->name, (int)rule);
     }
+
+    if (r->layout_lean && !r->kept[from_value])
+        return hl_error_set(err, HL_ERR_ARG,
+                            "%s: backward from '%s', which this run does "
+                            "not keep (hl_run_keep_only)", m->name,
+                            m->values[from_value].name);
 
     /* the seed goes to the value that is computed: Y for a pre-BN X
      * (d<seed, X>/dY = seed * scale) */
@@ -780,10 +1322,20 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
             if (nd->in[i] >= 0 && r->requires_grad[nd->in[i]])
                 reached[nd->in[i]] = 1;
     }
+    /* gradients start at zero; in a lean run a gradient that shares its
+     * memory is cleared only when its first consumer's backward is about
+     * to write it (before that, its memory may hold another value) */
+    double t_clear = r->prof_fwd ? prof_now() : 0;
+    memset(r->zeroed, 0, (size_t)m->n_values);
     for (int v = 0; v < m->n_values; v++)
-        if (reached[v] && has_memory(m, v))
+        if (reached[v] && has_memory(m, v) && r->grad[v] &&
+            (!r->layout_lean || r->kept[v] || v == from)) {
             memset(r->grad[v], 0, (size_t)hl_shape_numel(&r->plan.t[v].shape) *
                                       sizeof(float));
+            r->zeroed[v] = 1;
+        }
+    if (r->prof_fwd)
+        r->prof_clear += prof_now() - t_clear;
     {
         const hl_shape *s = &r->plan.t[from].shape;
         size_t n = (size_t)hl_shape_numel(s);
@@ -851,8 +1403,29 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
             ctx.ref_in = ref_in;
             ctx.ref_out = ref_out;
         }
-        hl_op_get(nd->op)->backward(nd, &ctx, in, out, gout, gin);
+        double t0 = r->prof_bwd ? prof_now() : 0;
+        for (int i = 0; i < nd->n_in; i++) {
+            int v = nd->in[i] >= 0 ? hl_model_resolve(m, nd->in[i]) : -1;
+            if (gin[i].data && !r->zeroed[v]) {
+                memset(gin[i].data, 0, (size_t)hl_shape_numel(&gin[i].shape) *
+                                           sizeof(float));
+                r->zeroed[v] = 1;
+            }
+        }
+        if (r->mask_words[k]) {
+            mask_job j = { NULL, gout[0].data, gin[0].data, r->mask_words[k],
+                           r->mask_lo[k], r->mask_hi[k],
+                           (long)hl_shape_numel(&in[0].shape),
+                           strcmp(nd->op_type, "Relu") == 0, rule };
+            if (j.g && j.gx)
+                mask_run(r, mask_bwd_range, &j);
+        } else {
+            hl_op_get(nd->op)->backward(nd, &ctx, in, out, gout, gin);
+        }
+        if (r->prof_bwd)
+            r->prof_bwd[k] += prof_now() - t0;
     }
+    r->prof_backwards++;
     /* plain aliases and pre-BN values share the reached state */
     for (int v = 0; v < m->n_values; v++)
         if (m->values[v].alias >= 0) {
