@@ -114,23 +114,37 @@ const hl_param_desc *hl_param_get(int index)
     return index >= 0 && index < N_PARAMS ? &params[index].desc : NULL;
 }
 
+/* Captum's argument names where ours differ, so that a user coming from
+ * Captum can type either (underscores work too, see below). */
+static const struct {
+    const char *captum, *ours;
+} captum_aliases[] = {
+    {"sliding-window-shapes", "window"},
+    {"nt-type", "noise-tunnel"},
+};
+
+/* `given` spells `dashed` ("n-steps") with dashes or underscores. */
+static int same_param_name(const char *dashed, const char *given)
+{
+    while (*dashed && *given && (*dashed == *given || (*dashed == '-' && *given == '_')))
+        dashed++, given++;
+    return !*dashed && !*given;
+}
+
 const hl_param_desc *hl_param_find(const char *name)
 {
     if (!name)
         return NULL;
     while (name[0] == '-')
         name++;
+    for (size_t i = 0; i < sizeof captum_aliases / sizeof captum_aliases[0]; i++)
+        if (same_param_name(captum_aliases[i].captum, name)) {
+            name = captum_aliases[i].ours;
+            break;
+        }
     for (int i = 0; i < N_PARAMS; i++)
-        if (strcmp(params[i].desc.name, name) == 0)
+        if (same_param_name(params[i].desc.name, name))
             return &params[i].desc;
-    /* Accept the field spelling with underscores too ("n_steps"). */
-    for (int i = 0; i < N_PARAMS; i++) {
-        const char *a = params[i].desc.name, *b = name;
-        while (*a && *b && (*a == *b || (*a == '-' && *b == '_')))
-            a++, b++;
-        if (!*a && !*b)
-            return &params[i].desc;
-    }
     return NULL;
 }
 

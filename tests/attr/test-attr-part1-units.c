@@ -119,6 +119,12 @@ static void test_params(void)
     tap_ok(all, "every CLI flag has a descriptor");
 
     q = p;
+    tap_ok(hl_param_find("n_steps") == hl_param_find("n-steps") &&
+           hl_param_find("sliding_window_shapes") == hl_param_find("window") &&
+           hl_param_find("--sliding-window-shapes") == hl_param_find("window") &&
+           hl_param_find("nt_type") == hl_param_find("noise-tunnel") &&
+           hl_param_find("window") && !hl_param_find("sliding_window") && !hl_param_find("n-step"),
+           "parameters by our names, Captum's names and with underscores");
     tap_ok(hl_param_set(&q, hl_param_find("n-steps"), "200", &err) == HL_OK && q.n_steps == 200,
            "n-steps 200");
     tap_ok(hl_param_set(&q, hl_param_find("n-steps"), "0", &err) == HL_ERR_ARG &&
