@@ -41,6 +41,19 @@ hl_classifier_init (HlClassifier *self)
   self->serial = g_atomic_int_add (&next_serial, 1);
 }
 
+/* [N,K] with K >= 2, or the same with trailing 1s ([N,K,1,1] from a
+ * final 1x1 convolution); not an image or a feature map. */
+static gboolean
+is_class_scores (const hl_shape *shape)
+{
+  if (shape->ndim < 2 || shape->dims[1] < 2)
+    return FALSE;
+  for (int i = 2; i < shape->ndim; i++)
+    if (shape->dims[i] != 1)
+      return FALSE;
+  return TRUE;
+}
+
 HlClassifier *
 hl_classifier_load (const char  *path,
                     GError     **error)
@@ -58,13 +71,14 @@ hl_classifier_load (const char  *path,
       hl_app_error_from_hl (error, &err);
       return NULL;
     }
-  if (out_shape.ndim < 2 || hl_shape_numel (&out_shape) < 2)
+  if (!is_class_scores (&out_shape))
     {
       char buf[128];
+      g_autofree char *base = g_path_get_basename (path);
 
       g_set_error (error, HL_APP_ERROR, HL_ERR_SHAPE,
-                   "%s: the output %s is not a vector of class scores",
-                   path, hl_shape_format (&out_shape, buf, sizeof buf));
+                   "%s is not an image classifier: its output is %s, not class scores [N,K]",
+                   base, hl_shape_format (&out_shape, buf, sizeof buf));
       return NULL;
     }
   self->n_classes = (int) hl_shape_numel (&out_shape);

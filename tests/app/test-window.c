@@ -1,7 +1,9 @@
 /* The real window driven through its actions under Xvfb: load a sample,
  * pick methods, change IG steps, run, hit the cache, cancel a long run,
  * replace a running request, pin, export (PNG/PDF/SVG, grid, .npy), error
- * banners, settings, screenshot, and the `heatlens --screenshot` command.
+ * banners, settings, bad input (broken photos and models, wrong parameter
+ * values and .npy files), picking a neuron by clicking, the presenting
+ * shortcuts, screenshot, and the `heatlens --screenshot` command.
  *
  * Expected values come from outside the window: the photo's content (a
  * cat), viz's documented page-size formula, the photo's own size, the
@@ -578,6 +580,366 @@ main (int argc, char **argv)
 
     tap_ok (strcmp (method, "integrated_gradients") == 0, "the last method is remembered (%s)", method);
     tap_ok (strcmp (sign, "all") == 0, "the overlay sign is remembered (%s)", sign);
+  }
+
+  /* --- bad input: one clear line in the banner, what was loaded stays --- */
+  {
+    HlImageView *view = hl_window_get_image_view (win);
+    HlPhoto *photo = hl_image_view_get_photo (view);
+    HlClassifier *c = hl_window_get_classifier (win);
+    g_autofree char *hot_dog = hl_data_find_sample ("hot_dog");
+    g_autofree char *jpeg = NULL, *png = NULL;
+    gsize jpeg_len = 0, png_len = 0;
+    g_autofree char *broken_png = g_build_filename (tmpdir, "broken.png", NULL);
+    g_autofree char *trunc_jpg = g_build_filename (tmpdir, "truncated.jpg", NULL);
+    g_autofree char *text_png = g_build_filename (tmpdir, "notes.png", NULL);
+    g_autofree char *hardmax = g_build_filename (g_getenv ("HL_SOURCE_ROOT"), "tests", "data", "app", "hardmax.onnx", NULL);
+    g_autofree char *not_cls = g_build_filename (g_getenv ("HL_SOURCE_ROOT"), "tests", "data", "app", "not-classifier.onnx", NULL);
+    struct { const char *path, *name, *what; } bad[] = {
+      { broken_png, "broken.png", "truncated PNG" },
+      { trunc_jpg, "truncated.jpg", "truncated JPEG" },
+      { text_png, "notes.png", "not a PNG, JPEG" },
+      { hardmax, "hardmax.onnx", "Hardmax" },
+      { not_cls, "not-classifier.onnx", "[1,3,8,8]" },
+    };
+
+    /* a PNG cut after its header chunk and filled with noise; half a JPEG;
+     * a text file with a picture's name */
+    g_file_get_contents (cat_path, &png, &png_len, NULL);
+    g_file_get_contents (hot_dog, &jpeg, &jpeg_len, NULL);
+    if (png && png_len > 4096)
+      {
+        GRand *rng = g_rand_new_with_seed (7);
+
+        for (gsize i = 100; i < 4096; i++)
+          png[i] = (char) g_rand_int_range (rng, 0, 256);
+        g_rand_free (rng);
+        g_file_set_contents (broken_png, png, 4096, NULL);
+      }
+    if (jpeg)
+      g_file_set_contents (trunc_jpg, jpeg, (gssize) (jpeg_len / 2), NULL);
+    g_file_set_contents (text_png, "shopping list: milk, eggs\n", -1, NULL);
+
+    wait_for (worker_idle, NULL);
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        guint before = n_errors;
+        const char *msg;
+
+        if (g_str_has_suffix (bad[i].path, ".onnx"))
+          act_s ("load-model", bad[i].path);
+        else
+          act_s ("load-image", bad[i].path);
+        wait_count (&n_errors, before);
+        msg = hl_window_get_error (win);
+        tap_ok (msg && strstr (msg, bad[i].name) && strstr (msg, bad[i].what) && !strchr (msg, '\n'),
+                "%s: one banner line naming the file and '%s': %s", bad[i].name, bad[i].what,
+                msg ? msg : "(none)");
+        tap_ok (hl_image_view_get_photo (view) == photo && hl_window_get_classifier (win) == c,
+                "%s: the photo and the model shown before stay loaded", bad[i].name);
+      }
+    tap_ok (hl_window_get_result (win) != NULL, "and so does the result on screen");
+  }
+
+  /* --- wrong values typed in a parameter field -------------------------- */
+  {
+    HlResult *shown;
+    GtkWidget *entry;
+    const char *msg;
+    guint before;
+
+    act_s ("set-method", "occlusion");
+    wait_for (worker_idle, NULL);
+    settle ();
+    wait_for (worker_idle, NULL);
+    shown = hl_window_get_result (win);
+
+    entry = find_named (GTK_WIDGET (win), "strides");
+    before = n_errors;
+    if (entry)
+      {
+        gtk_editable_set_text (GTK_EDITABLE (entry), "3,0,8");
+        g_signal_emit_by_name (entry, "activate");
+      }
+    msg = hl_window_get_error (win);
+    tap_ok (entry && n_errors > before && msg && strstr (msg, "strides") && !strchr (msg, '\n'),
+            "strides 3,0,8 typed in the field: the banner names the parameter: %s", msg ? msg : "");
+
+    /* a window larger than the 224x224 input: refused when it runs */
+    entry = find_named (GTK_WIDGET (win), "window");
+    before = n_errors;
+    if (entry)
+      {
+        gtk_editable_set_text (GTK_EDITABLE (entry), "3,300,300");
+        g_signal_emit_by_name (entry, "activate");
+      }
+    wait_count (&n_errors, before);
+    msg = hl_window_get_error (win);
+    tap_ok (entry && msg && strstr (msg, "window") && strstr (msg, "224") && !strchr (msg, '\n'),
+            "a window of 300x300 on a 224x224 input: the banner says why: %s", msg ? msg : "");
+    wait_for (worker_idle, NULL);
+    tap_ok (hl_window_get_result (win) == shown, "the result shown before stays");
+
+    act_s ("set-method", "integrated_gradients");
+    before = n_errors;
+    act_s ("set-param", "n-steps=0");
+    msg = hl_window_get_error (win);
+    tap_ok (n_errors > before && msg && strstr (msg, "n-steps") && !strchr (msg, '\n'),
+            "IG steps 0: the banner names the parameter: %s", msg ? msg : "");
+    entry = find_named (GTK_WIDGET (win), "n-steps");
+    if (entry)
+      {
+        gtk_editable_set_text (GTK_EDITABLE (entry), "0");
+        gtk_spin_button_update (GTK_SPIN_BUTTON (entry));
+      }
+    tap_ok (entry && gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (entry)) == 1,
+            "0 typed in the IG steps field is clamped to its minimum, 1");
+    act_s ("set-param", "n-steps=8");
+  }
+
+  /* --- .npy parameters: a file button, errors name the file ------------- */
+  {
+    g_autofree char *text_npy = g_build_filename (tmpdir, "notes.npy", NULL);
+    g_autofree char *small_npy = g_build_filename (tmpdir, "small-baseline.npy", NULL);
+    g_autofree char *float_mask = g_build_filename (tmpdir, "float-mask.npy", NULL);
+    hl_shape s4 = { 4, { 1, 3, 10, 10 } }, s2 = { 2, { 224, 224 } };
+    hl_array *a = hl_array_new (&s4), *m = hl_array_new (&s2);
+    struct { const char *method, *param, *path, *what; } cases[] = {
+      { "integrated_gradients", "baseline", text_npy, "not a .npy" },
+      { "integrated_gradients", "baseline", small_npy, "[1,3,10,10]" },
+      { "feature_ablation", "feature-mask", float_mask, "integer" },
+    };
+
+    g_file_set_contents (text_npy, "1 2 3\n", -1, NULL);
+    hl_npy_write (small_npy, a, NULL);
+    hl_npy_write (float_mask, m, NULL);
+    hl_array_free (a);
+    hl_array_free (m);
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autofree char *button = g_strdup_printf ("%s-file", cases[i].param);
+        g_autofree char *kv = g_strdup_printf ("%s=%s", cases[i].param, cases[i].path);
+        g_autofree char *base = g_path_get_basename (cases[i].path);
+        guint before;
+        const char *msg;
+
+        act_s ("set-method", cases[i].method);
+        tap_ok (find_named (GTK_WIDGET (win), button) != NULL,
+                "%s: the %s field has a file chooser button", cases[i].method, cases[i].param);
+        wait_for (worker_idle, NULL);
+        before = n_errors;
+        act_s ("set-param", kv);
+        wait_count (&n_errors, before);
+        msg = hl_window_get_error (win);
+        tap_ok (msg && strstr (msg, base) && strstr (msg, cases[i].what) && !strchr (msg, '\n'),
+                "%s %s: the banner names the file and '%s': %s", cases[i].param, base,
+                cases[i].what, msg ? msg : "");
+        act_s ("set-param", g_str_equal (cases[i].param, "baseline") ? "baseline=zero" : "feature-mask=grid:16");
+      }
+    wait_for (worker_idle, NULL);
+  }
+
+  /* --- neuron methods: the neuron is picked by clicking the photo ------- */
+  {
+    HlImageView *view = hl_window_get_image_view (win);
+    HlClassifier *c = hl_window_get_classifier (win);
+    const hl_model *model = hl_classifier_get_model (c);
+    const hl_crop_map *map;
+    hl_array *input = NULL;
+    hl_crop_map cmap;
+    hl_run *run = NULL;
+    const float *act = NULL;
+    hl_shape shape = { 0 };
+    graphene_rect_t marker;
+    GtkWidget *entry, *spin, *strongest;
+    int value, pick_h = 1, pick_w = 5;
+    double px, py;
+    guint before;
+
+    act_s ("load-sample", "cat");
+    wait_count (&n_predictions, n_predictions);
+    wait_for (worker_idle, NULL);
+    tap_ok (!hl_image_view_get_picking (view) && !hl_image_view_get_marker (view, NULL),
+            "a method without a neuron: clicks do not pick, no marker");
+    before = n_results;
+    act_s ("set-method", "neuron_gradient");
+    tap_ok (wait_count (&n_results, before) && last_result &&
+            strcmp (last_result->method, "neuron_gradient") == 0,
+            "neuron_gradient runs with the default layer and neuron");
+    map = hl_image_view_get_crop_map (view);
+    value = last_result ? hl_model_find_value (model, last_result->params.layer) : -1;
+
+    /* the layer's activations, computed here from the photo (not by the
+     * window), to know the strongest channel at a cell; ties at the
+     * layer's maximum (ReLU6 at its ceiling) are passed over */
+    if (value >= 0 && hl_preprocess_apply (hl_classifier_get_preprocess (c), cat, &input, &cmap, NULL, NULL) == HL_OK &&
+        (run = hl_run_new (model, 0)) && hl_run_forward (run, input->data, 1, NULL) == HL_OK)
+      act = hl_run_value (run, value, &shape);
+    tap_ok (act && shape.ndim == 4 && map, "the layer %s has a [1,C,H,W] output",
+            last_result ? last_result->params.layer : "?");
+    if (act && shape.ndim == 4 && map)
+      {
+        int64_t plane = shape.dims[2] * shape.dims[3], n = shape.dims[1] * plane, n_top = 0;
+        float top = act[0];
+        int expect_c = -1;
+        const hl_attr_params *p;
+
+        for (int64_t i = 0; i < n; i++)
+          top = MAX (top, act[i]);
+        for (int64_t i = 0; i < n; i++)
+          n_top += act[i] == top;
+
+        /* the default neuron: the layer's centre, its strongest channel */
+        p = &last_result->params;
+        for (int64_t ch = 0, at = (int64_t) p->neuron[1] * shape.dims[3] + p->neuron[2]; ch < shape.dims[1]; ch++)
+          if (!(n_top > 1 && act[ch * plane + at] == top) &&
+              (expect_c < 0 || act[ch * plane + at] > act[expect_c * plane + at]))
+            expect_c = (int) ch;
+        tap_diag ("the default neuron is %d,%d,%d", p->neuron[0], p->neuron[1], p->neuron[2]);
+        tap_ok (p->neuron[0] == expect_c,
+                "the default neuron starts at the strongest channel there (%d, expected %d)",
+                p->neuron[0], expect_c);
+        tap_ok (hl_image_view_get_norm (view) && !hl_viz_norm_is_zero (hl_image_view_get_norm (view)),
+                "so its attribution is not zero everywhere");
+        tap_ok (hl_image_view_get_picking (view), "clicks on the photo pick a neuron");
+
+        /* a click in the middle of cell (pick_h, pick_w) of the layer grid */
+        px = map->x0 + (pick_w + 0.5) * map->input_width / shape.dims[3] * map->sx;
+        py = map->y0 + (pick_h + 0.5) * map->input_height / shape.dims[2] * map->sy;
+        expect_c = -1;
+        for (int64_t ch = 0, at = (int64_t) pick_h * shape.dims[3] + pick_w; ch < shape.dims[1]; ch++)
+          if (!(n_top > 1 && act[ch * plane + at] == top) &&
+              (expect_c < 0 || act[ch * plane + at] > act[expect_c * plane + at]))
+            expect_c = (int) ch;
+        before = n_results;
+        g_signal_emit_by_name (view, "picked", px, py);
+        tap_ok (wait_count (&n_results, before) && last_result &&
+                last_result->params.neuron[0] == expect_c && last_result->params.neuron[1] == pick_h &&
+                last_result->params.neuron[2] == pick_w,
+                "a click picks neuron %d,%d,%d: the cell under it, its strongest channel (got %d,%d,%d)",
+                expect_c, pick_h, pick_w, last_result ? last_result->params.neuron[0] : -1,
+                last_result ? last_result->params.neuron[1] : -1, last_result ? last_result->params.neuron[2] : -1);
+        tap_ok (hl_image_view_get_marker (view, &marker) &&
+                graphene_rect_contains_point (&marker, &GRAPHENE_POINT_INIT ((float) px, (float) py)) &&
+                marker.size.width * shape.dims[3] <= map->input_width * map->sx + 1,
+                "the marker is the clicked cell (%.1f,%.1f %.1fx%.1f)",
+                marker.origin.x, marker.origin.y, marker.size.width, marker.size.height);
+        settle ();
+        entry = find_named (GTK_WIDGET (win), "neuron");
+        spin = find_named (GTK_WIDGET (win), "neuron-channel");
+        {
+          g_autofree char *expect = g_strdup_printf ("%d,%d,%d", expect_c, pick_h, pick_w);
+
+          tap_ok (entry && strcmp (gtk_editable_get_text (GTK_EDITABLE (entry)), expect) == 0,
+                  "the neuron field follows: '%s'", entry ? gtk_editable_get_text (GTK_EDITABLE (entry)) : "");
+          tap_ok (spin && gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (spin)) == expect_c,
+                  "and so does the channel spin button");
+        }
+
+        /* the channel kept as typed: only H,W follow the click */
+        strongest = find_named (GTK_WIDGET (win), "neuron-strongest");
+        if (strongest)
+          gtk_check_button_set_active (GTK_CHECK_BUTTON (strongest), FALSE);
+        if (spin)
+          gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 3);
+        /* the run for 3,pick_h,pick_w starts after the debounce: let it
+         * finish so its result is not taken for the click's */
+        settle ();
+        wait_for (worker_idle, NULL);
+        before = n_results;
+        g_signal_emit_by_name (view, "picked", map->x0 + 0.5 * map->sx, map->y0 + 0.5 * map->sy);
+        tap_ok (wait_count (&n_results, before) && last_result && last_result->params.neuron[0] == 3 &&
+                last_result->params.neuron[1] == 0 && last_result->params.neuron[2] == 0,
+                "with 'strongest channel' off, a click in the crop's corner picks 3,0,0 (channel from the spin button; got %d,%d,%d)",
+                last_result ? last_result->params.neuron[0] : -1, last_result ? last_result->params.neuron[1] : -1,
+                last_result ? last_result->params.neuron[2] : -1);
+
+        /* typed in the field: the marker moves */
+        entry = find_named (GTK_WIDGET (win), "neuron");
+        if (entry)
+          {
+            g_autofree char *text = g_strdup_printf ("2,%d,%d", (int) shape.dims[2] - 1, (int) shape.dims[3] - 1);
+
+            gtk_editable_set_text (GTK_EDITABLE (entry), text);
+            g_signal_emit_by_name (entry, "activate");
+          }
+        tap_ok (hl_image_view_get_marker (view, &marker) &&
+                fabs (marker.origin.x + marker.size.width - (map->x0 + map->input_width * map->sx)) < 0.5 &&
+                fabs (marker.origin.y + marker.size.height - (map->y0 + map->input_height * map->sy)) < 0.5,
+                "a neuron typed in the field (last cell) moves the marker to the crop's bottom-right corner");
+        settle ();
+        spin = find_named (GTK_WIDGET (win), "neuron-channel");
+        tap_ok (spin && gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (spin)) == 2,
+                "and the channel spin button shows its channel");
+
+        before = n_errors;
+        if (map->x0 > 1)
+          {
+            g_signal_emit_by_name (view, "picked", 0.5, map->y0 + 1.0);
+            tap_ok (n_errors > before && strstr (hl_window_get_error (win), "outside"),
+                    "a click outside the model's crop says so: %s", hl_window_get_error (win));
+          }
+        else if (map->y0 > 1)
+          {
+            g_signal_emit_by_name (view, "picked", map->x0 + 1.0, 0.5);
+            tap_ok (n_errors > before && strstr (hl_window_get_error (win), "outside"),
+                    "a click outside the model's crop says so: %s", hl_window_get_error (win));
+          }
+        else
+          tap_skip ("the crop covers the whole photo");
+        /* the panel was rebuilt since: find the check box again */
+        strongest = find_named (GTK_WIDGET (win), "neuron-strongest");
+        if (strongest)
+          gtk_check_button_set_active (GTK_CHECK_BUTTON (strongest), TRUE);
+      }
+    hl_run_free (run);
+    hl_array_free (input);
+    wait_for (worker_idle, NULL);
+    act_s ("set-method", "saliency");
+    tap_ok (!hl_image_view_get_picking (view) && !hl_image_view_get_marker (view, NULL),
+            "back to saliency: no picking, no marker");
+  }
+
+  /* --- shortcuts for presenting: next/previous method and sample ------- */
+  {
+    HlImageView *view = hl_window_get_image_view (win);
+    const char *start = hl_window_get_method (win);
+    g_autofree char *first = g_strdup (start);
+    g_autoptr(GPtrArray) samples = hl_data_list_samples ();
+    g_autofree char *expect = NULL;
+    int cat_at = -1;
+    guint before;
+
+    act ("next-method", NULL);
+    tap_ok (strcmp (hl_window_get_method (win), first) != 0, "next-method moves on (%s -> %s)",
+            first, hl_window_get_method (win));
+    act ("previous-method", NULL);
+    tap_ok (strcmp (hl_window_get_method (win), first) == 0, "previous-method comes back (%s)",
+            hl_window_get_method (win));
+    for (guint i = 0; i < samples->len; i++)
+      if (g_str_has_suffix (samples->pdata[i], "/cat.png"))
+        cat_at = (int) i;
+    if (cat_at >= 0 && samples->len > 1)
+      expect = g_path_get_basename (samples->pdata[(cat_at + 1) % samples->len]);
+    before = n_predictions;
+    act ("next-sample", NULL);
+    wait_count (&n_predictions, before);
+    tap_ok (expect && hl_image_view_get_photo (view) &&
+            strcmp (hl_photo_get_name (hl_image_view_get_photo (view)), expect) == 0,
+            "next-sample after cat.png opens the next sample by name (%s)", expect ? expect : "?");
+    before = n_predictions;
+    act ("previous-sample", NULL);
+    wait_count (&n_predictions, before);
+    tap_ok (hl_image_view_get_photo (view) &&
+            strcmp (hl_photo_get_name (hl_image_view_get_photo (view)), "cat.png") == 0,
+            "previous-sample goes back to cat.png");
+    {
+      g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.next-method");
+
+      tap_ok (accels && accels[0] && strcmp (accels[0], "Page_Down") == 0,
+              "next-method is on Page Down (what presentation clickers send)");
+    }
+    wait_for (worker_idle, NULL);
   }
 
   /* --- screenshot of the live window ------------------------------------ */
