@@ -1,6 +1,8 @@
 /* Add, Sub, Mul, Div with NumPy broadcasting; both inputs may need
  * gradients, reduced over their broadcast axes. int64 operands (shape
- * arithmetic) are evaluated at plan time through fold(). */
+ * arithmetic) are evaluated at plan time through fold(). Sum (any number
+ * of inputs, e.g. the residual adds of Caffe2-converted ResNets) is a chain
+ * of broadcast Adds into the output. */
 #include <string.h>
 #include "kernels.h"
 
@@ -245,3 +247,70 @@ BINARY_OP(add, BIN_ADD, "Add")
 BINARY_OP(sub, BIN_SUB, "Sub")
 BINARY_OP(mul, BIN_MUL, "Mul")
 BINARY_OP(div, BIN_DIV, "Div")
+
+/* ------------------------------------------------------------------ Sum */
+
+static hl_status sum_init(hl_node *n, const hl_attrs *attrs,
+                          const hl_tensor *in, hl_error *err)
+{
+    (void)attrs; (void)in;
+    if (n->n_in < 1 || n->n_out != 1)
+        return hl_error_set(err, HL_ERR_ARG, "expects inputs and 1 output");
+    for (int i = 0; i < n->n_in; i++)
+        if (!hl_has_input(n, i))
+            return hl_error_set(err, HL_ERR_ARG, "input %d is empty", i);
+    return HL_OK;
+}
+
+static hl_status sum_shape(const hl_node *n, const hl_tensor *in,
+                           hl_tensor *out, hl_error *err)
+{
+    hl_shape s = in[0].shape;
+    char sa[96], sb[96];
+    for (int i = 0; i < n->n_in; i++) {
+        if (in[i].dtype != HL_DT_FLOAT)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "input %d must be float", i);
+        hl_shape t;
+        if (hl_broadcast_shape(&s, &in[i].shape, &t))
+            return hl_error_set(err, HL_ERR_SHAPE,
+                                "cannot broadcast %s with input %d %s",
+                                hl_shape_format(&s, sa, sizeof sa), i,
+                                hl_shape_format(&in[i].shape, sb, sizeof sb));
+        s = t;
+    }
+    out[0].shape = s;
+    out[0].dtype = HL_DT_FLOAT;
+    return HL_OK;
+}
+
+static void sum_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                        hl_tensor *out)
+{
+    memset(out[0].data, 0,
+           sizeof(float) * (size_t)hl_shape_numel(&out[0].shape));
+    for (int i = 0; i < n->n_in; i++) {
+        /* y = y + x_i: same index read and written, so in place is safe */
+        hl_tensor pair[2] = { out[0], in[i] };
+        binary_forward(BIN_ADD, c, pair, out);
+    }
+}
+
+static void sum_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                         const hl_tensor *out, const hl_tensor *gout,
+                         hl_tensor *gin)
+{
+    for (int i = 0; i < n->n_in; i++) {
+        if (!gin[i].data)
+            continue;
+        hl_tensor pair[2] = { out[0], in[i] };
+        hl_tensor gpair[2] = { { .shape = out[0].shape }, gin[i] };
+        binary_backward(BIN_ADD, c, pair, gout, gpair);
+    }
+}
+
+const hl_op hl_op_sum = {
+    .op_type = "Sum", .init = sum_init, .shape = sum_shape,
+    .forward = sum_forward, .backward = sum_backward,
+    .free_params = hl_params_free,
+};

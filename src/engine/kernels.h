@@ -16,17 +16,18 @@ extern const hl_op hl_op_relu, hl_op_leakyrelu, hl_op_prelu, hl_op_clip,
     hl_op_sigmoid, hl_op_hardsigmoid, hl_op_hardswish, hl_op_tanh, hl_op_elu;
 extern const hl_op hl_op_maxpool, hl_op_averagepool, hl_op_globalaveragepool,
     hl_op_globalmaxpool;
-extern const hl_op hl_op_add, hl_op_sub, hl_op_mul, hl_op_div;
+extern const hl_op hl_op_add, hl_op_sub, hl_op_mul, hl_op_div, hl_op_sum;
 extern const hl_op hl_op_gemm, hl_op_matmul;
 extern const hl_op hl_op_flatten, hl_op_reshape, hl_op_transpose,
     hl_op_concat, hl_op_squeeze, hl_op_unsqueeze, hl_op_pad, hl_op_identity,
     hl_op_dropout, hl_op_shape, hl_op_gather, hl_op_constant, hl_op_cast,
     hl_op_slice, hl_op_constantofshape;
 extern const hl_op hl_op_softmax, hl_op_logsoftmax;
-extern const hl_op hl_op_reducemean;
+extern const hl_op hl_op_reducemean, hl_op_reducesum;
 extern const hl_op hl_op_sqrt, hl_op_erf, hl_op_exp, hl_op_neg,
-    hl_op_reciprocal, hl_op_pow;
-extern const hl_op hl_op_layernormalization;
+    hl_op_reciprocal, hl_op_softplus, hl_op_pow;
+extern const hl_op hl_op_layernormalization, hl_op_lrn;
+extern const hl_op hl_op_split;
 
 /* ------------------------------------------------------------- helpers */
 

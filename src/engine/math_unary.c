@@ -1,5 +1,6 @@
 /* Elementwise math of one data input: Sqrt, Erf, Exp, Neg, Reciprocal,
- * and Pow with a constant exponent (the x^2 and x^0.5 of decomposed
+ * Softplus (timm's Mish = x tanh(softplus(x))), and Pow with a constant
+ * exponent (the x^2 and x^0.5 of decomposed
  * LayerNorm and of GELU/softplus exports).
  *
  * Unlike the activations (activation.c) these keep their ordinary
@@ -10,7 +11,7 @@
 #include "kernels.h"
 
 typedef enum {
-    UN_SQRT, UN_ERF, UN_EXP, UN_NEG, UN_RECIPROCAL, UN_POW,
+    UN_SQRT, UN_ERF, UN_EXP, UN_NEG, UN_RECIPROCAL, UN_SOFTPLUS, UN_POW,
 } unary_kind;
 
 typedef struct {
@@ -121,6 +122,10 @@ static void unary_fwd_range(void *arg, long begin, long end)
     case UN_RECIPROCAL:
         for (long i = begin; i < end; i++) y[i] = 1.0f / x[i];
         break;
+    case UN_SOFTPLUS:   /* log(1 + e^x) without overflow */
+        for (long i = begin; i < end; i++)
+            y[i] = x[i] > 0 ? x[i] + log1pf(expf(-x[i])) : log1pf(expf(x[i]));
+        break;
     case UN_POW:
         for (long i = begin; i < end; i++) y[i] = pow_value(x[i], p);
         break;
@@ -159,6 +164,10 @@ static void unary_bwd_range(void *arg, long begin, long end)
         break;
     case UN_RECIPROCAL:  /* -1/x^2 = -y^2 */
         for (long i = begin; i < end; i++) gx[i] -= g[i] * y[i] * y[i];
+        break;
+    case UN_SOFTPLUS:   /* sigmoid(x) */
+        for (long i = begin; i < end; i++)
+            gx[i] += g[i] / (1.0f + expf(-x[i]));
         break;
     case UN_POW:
         if (p == 2.0f)
@@ -203,6 +212,7 @@ UNARY_OP(erf, UN_ERF, "Erf")
 UNARY_OP(exp, UN_EXP, "Exp")
 UNARY_OP(neg, UN_NEG, "Neg")
 UNARY_OP(reciprocal, UN_RECIPROCAL, "Reciprocal")
+UNARY_OP(softplus, UN_SOFTPLUS, "Softplus")
 
 const hl_op hl_op_pow = {
     .op_type = "Pow", .init = pow_init, .shape = pow_shape,

@@ -9,17 +9,18 @@ static const hl_op *const op_table[] = {
     &hl_op_hardsigmoid, &hl_op_hardswish, &hl_op_tanh, &hl_op_elu,
     &hl_op_maxpool, &hl_op_averagepool, &hl_op_globalaveragepool,
     &hl_op_globalmaxpool,
-    &hl_op_add, &hl_op_sub, &hl_op_mul, &hl_op_div,
+    &hl_op_add, &hl_op_sub, &hl_op_mul, &hl_op_div, &hl_op_sum,
     &hl_op_gemm, &hl_op_matmul,
     &hl_op_flatten, &hl_op_reshape, &hl_op_transpose, &hl_op_concat,
     &hl_op_squeeze, &hl_op_unsqueeze, &hl_op_pad, &hl_op_identity,
     &hl_op_dropout, &hl_op_shape, &hl_op_gather, &hl_op_constant,
     &hl_op_cast, &hl_op_slice, &hl_op_constantofshape,
     &hl_op_softmax, &hl_op_logsoftmax,
-    &hl_op_reducemean,
+    &hl_op_reducemean, &hl_op_reducesum,
     &hl_op_sqrt, &hl_op_erf, &hl_op_exp, &hl_op_neg, &hl_op_reciprocal,
-    &hl_op_pow,
-    &hl_op_layernormalization,
+    &hl_op_softplus, &hl_op_pow,
+    &hl_op_layernormalization, &hl_op_lrn,
+    &hl_op_split,
 };
 
 #define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))
@@ -30,15 +31,16 @@ static const char supported_list[] =
     "Relu, LeakyRelu, PRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, "
     "Elu, "
     "MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, "
-    "Add, Sub, Mul, Div, "
+    "Add, Sub, Mul, Div, Sum, "
     "Gemm, MatMul, "
     "Flatten, Reshape, Transpose, Concat, Squeeze, Unsqueeze, Pad, "
     "Identity, Dropout, Shape, Gather, Constant, Cast, Slice, "
     "ConstantOfShape, "
     "Softmax, LogSoftmax, "
-    "ReduceMean, "
-    "Sqrt, Erf, Exp, Neg, Reciprocal, Pow, "
-    "LayerNormalization";
+    "ReduceMean, ReduceSum, "
+    "Sqrt, Erf, Exp, Neg, Reciprocal, Softplus, Pow, "
+    "LayerNormalization, LRN, "
+    "Split";
 
 int hl_op_index(const char *op_type)
 {

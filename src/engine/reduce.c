@@ -1,17 +1,19 @@
-/* ReduceMean over the `axes` attribute (all axes when absent; from opset
- * 18 an optional axes input), keepdims, noop_with_empty_axes. */
+/* ReduceMean and ReduceSum over the `axes` attribute (all axes when
+ * absent; an optional axes input from opset 18, 13 for ReduceSum),
+ * keepdims, noop_with_empty_axes. */
 #include <string.h>
 #include "kernels.h"
 
 typedef struct {
+    int sum;             /* ReduceSum: no division by the count */
     int keepdims;
     int noop_empty;
     int naxes;           /* -1: all axes */
     int64_t axes[HL_MAX_DIMS];
 } reduce_params;
 
-static hl_status reduce_init(hl_node *n, const hl_attrs *attrs,
-                             const hl_tensor *in, hl_error *err)
+static hl_status reduce_init_kind(int sum, hl_node *n, const hl_attrs *attrs,
+                                  const hl_tensor *in, hl_error *err)
 {
     if (n->n_in < 1 || n->n_out != 1)
         return hl_error_set(err, HL_ERR_ARG, "expects 1 output");
@@ -19,6 +21,7 @@ static hl_status reduce_init(hl_node *n, const hl_attrs *attrs,
     if (st)
         return st;
     reduce_params *p = n->params;
+    p->sum = sum;
     p->keepdims = hl_attrs_int(attrs, "keepdims", 1) != 0;
     p->noop_empty = hl_attrs_int(attrs, "noop_with_empty_axes", 0) != 0;
     p->naxes = hl_attrs_ints(attrs, "axes", p->axes, HL_MAX_DIMS);
@@ -110,6 +113,8 @@ static void reduce_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
                 y[ob + k] += x[oa + k];
         }
     }
+    if (((const reduce_params *)n->params)->sum)
+        return;
     float inv = count > 0 ? 1.0f / (float)count : 0.0f;
     for (int64_t i = 0; i < on; i++)
         y[i] *= inv;
@@ -129,6 +134,8 @@ static void reduce_backward(const hl_node *n, hl_op_ctx *c,
     hl_bcast_init(&bc, &in[0].shape, &ks);
     int64_t inner = bc.dims[bc.ndim - 1], sb = bc.sb[bc.ndim - 1];
     float inv = count > 0 ? 1.0f / (float)count : 0.0f;
+    if (((const reduce_params *)n->params)->sum)
+        inv = 1.0f;
     const float *g = gout[0].data;
     float *gx = gin[0].data;
     int64_t rows = inner > 0 ? bc.total / inner : 0; /* empty input */
@@ -140,8 +147,26 @@ static void reduce_backward(const hl_node *n, hl_op_ctx *c,
     }
 }
 
+static hl_status reducemean_init(hl_node *n, const hl_attrs *attrs,
+                                 const hl_tensor *in, hl_error *err)
+{
+    return reduce_init_kind(0, n, attrs, in, err);
+}
+
+static hl_status reducesum_init(hl_node *n, const hl_attrs *attrs,
+                                const hl_tensor *in, hl_error *err)
+{
+    return reduce_init_kind(1, n, attrs, in, err);
+}
+
 const hl_op hl_op_reducemean = {
-    .op_type = "ReduceMean", .init = reduce_init, .shape = reduce_shape,
+    .op_type = "ReduceMean", .init = reducemean_init, .shape = reduce_shape,
+    .forward = reduce_forward, .backward = reduce_backward,
+    .free_params = hl_params_free,
+};
+
+const hl_op hl_op_reducesum = {
+    .op_type = "ReduceSum", .init = reducesum_init, .shape = reduce_shape,
     .forward = reduce_forward, .backward = reduce_backward,
     .free_params = hl_params_free,
 };

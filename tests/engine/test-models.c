@@ -103,6 +103,31 @@ done:
     hl_array_free(gref);
 }
 
+/* The default-domain opsets the loader accepts (7 to 22). */
+static void check_opsets(void)
+{
+    static const struct { const char *dir, *file; int loads; } cases[] = {
+        { "engine", "opset18.onnx", 1 },
+        { "models", "opset22.onnx", 1 },
+        { "models", "opset23.onnx", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/tests/data/%s/%s", src_root,
+                 cases[i].dir, cases[i].file);
+        hl_model *m = NULL;
+        hl_error err = { 0 };
+        hl_status st = hl_model_load_onnx(path, &m, &err);
+        if (cases[i].loads)
+            tap_ok(st == HL_OK, "%s loads (%s)", cases[i].file, err.msg);
+        else
+            tap_ok(st == HL_ERR_UNSUPPORTED && strstr(err.msg, cases[i].file) &&
+                       strstr(err.msg, "opset 23 is not supported"),
+                   "%s refused: \"%s\"", cases[i].file, err.msg);
+        hl_model_free(m);
+    }
+}
+
 int main(void)
 {
     src_root = getenv("HL_SOURCE_ROOT");
@@ -110,9 +135,10 @@ int main(void)
         src_root = ".";
     static const char *models[] = {
         "tiny_shufflenet", "tiny_efficientnet", "tiny_convnext_op13",
-        "tiny_convnext_op17", "tiny_densenet", "tiny_mobilenet_v3",
+        "tiny_convnext_op17", "tiny_densenet", "tiny_mobilenet_v3", "tiny_misc",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
         check_model(models[i]);
+    check_opsets();
     return tap_done();
 }

@@ -1,5 +1,5 @@
-/* Arithmetic with NumPy broadcasting (Add, Sub, Mul, Div), Gemm, MatMul,
- * Softmax, LogSoftmax, ReduceMean: forward vs naive double references,
+/* Arithmetic with NumPy broadcasting (Add, Sub, Mul, Div, Sum), Gemm,
+ * MatMul, Softmax, LogSoftmax, ReduceMean, ReduceSum: forward vs naive double references,
  * backward of every data input vs central finite differences. */
 #include "ops-harness.h"
 
@@ -226,13 +226,14 @@ typedef struct {
     hl_shape in;
     int mask[HL_MAX_DIMS];
     hl_shape kept;   /* reduced dims set to 1 */
+    int sum;         /* ReduceSum */
 } rm_ref;
 
 static void rm_ref_run(void *ctx, double *const *in, double *y)
 {
     const rm_ref *r = ctx;
     int64_t n = hl_shape_numel(&r->in), on = hl_shape_numel(&r->kept);
-    double cnt = (double)n / (double)on;
+    double cnt = r->sum ? 1.0 : (double)n / (double)on;
     for (int64_t o = 0; o < on; o++)
         y[o] = 0;
     /* input element i contributes to the kept-shape element it maps to */
@@ -253,7 +254,7 @@ static void rm_ref_run(void *ctx, double *const *in, double *y)
 static void rm_case(int naxes, const int64_t *axes, int keepdims,
                     hl_shape expect)
 {
-    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5) };
+    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 0 };
     for (int d = 0; d < 4; d++)
         r.mask[d] = naxes < 0;
     for (int k = 0; k < naxes; k++)
@@ -274,6 +275,77 @@ static void rm_case(int naxes, const int64_t *axes, int keepdims,
     snprintf(label, sizeof label, "ReduceMean %d axes keepdims=%d -> %s",
              naxes, keepdims, hl_shape_format(&expect, s1, sizeof s1));
     check_op(label, "ReduceMean", 13, &as, 1, ins, expect, rm_ref_run, &r);
+}
+
+/* ReduceSum (opset 13: axes as a constant int64 input; none = all axes) */
+static void rs_case(int naxes, const int64_t *axes, int keepdims,
+                    int noop_empty, hl_shape expect)
+{
+    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 1 };
+    for (int d = 0; d < 4; d++)
+        r.mask[d] = naxes < 0 || (naxes == 0 && !noop_empty);
+    for (int k = 0; k < naxes; k++)
+        r.mask[(axes[k] + 4) % 4] = 1;
+    for (int d = 0; d < 4; d++)
+        if (r.mask[d])
+            r.kept.dims[d] = 1;
+    float x[120];
+    rnd_fill(x, 120, -2, 2);
+    int64_t av[4] = { 0 };
+    for (int k = 0; k < naxes; k++)
+        av[k] = axes[k];
+    tin ins[2] = { { .shape = r.in, .f = x, .grad = 1 },
+                   { .shape = S(naxes > 0 ? naxes : 0), .dtype = HL_DT_INT64,
+                     .i = av, .constant = 1, .absent = naxes < 0 } };
+    attr_set as;
+    as_reset(&as);
+    if (keepdims != 1)
+        as_int(&as, "keepdims", keepdims);
+    if (noop_empty)
+        as_int(&as, "noop_with_empty_axes", 1);
+    char label[160], s1[64];
+    snprintf(label, sizeof label, "ReduceSum %d axes keepdims=%d noop=%d -> %s",
+             naxes, keepdims, noop_empty, hl_shape_format(&expect, s1, sizeof s1));
+    check_op(label, "ReduceSum", 13, &as, 2, ins, expect, rm_ref_run, &r);
+}
+
+/* ----------------------------------------------------------------- Sum */
+
+typedef struct {
+    int n;
+    hl_shape in[4], out;
+} sum_ref;
+
+static void sum_ref_run(void *ctx, double *const *in, double *y)
+{
+    const sum_ref *r = ctx;
+    int64_t on = hl_shape_numel(&r->out);
+    for (int64_t o = 0; o < on; o++) {
+        y[o] = 0;
+        for (int i = 0; i < r->n; i++)
+            y[o] += in[i][bcast_index(&r->out, &r->in[i], o)];
+    }
+}
+
+static void sum_case(int n, const hl_shape *shapes, hl_shape out)
+{
+    sum_ref r = { .n = n, .out = out };
+    tin ins[4];
+    float *data[4];
+    char label[200] = "Sum", b[64];
+    for (int i = 0; i < n; i++) {
+        r.in[i] = shapes[i];
+        int64_t k = hl_shape_numel(&shapes[i]);
+        data[i] = malloc(sizeof(float) * (size_t)(k + 1));
+        rnd_fill(data[i], k, -2, 2);
+        ins[i] = (tin){ .shape = shapes[i], .f = data[i], .grad = 1 };
+        size_t len = strlen(label);
+        snprintf(label + len, sizeof label - len, " %s",
+                 hl_shape_format(&shapes[i], b, sizeof b));
+    }
+    check_op(label, "Sum", 13, NULL, n, ins, out, sum_ref_run, &r);
+    for (int i = 0; i < n; i++)
+        free(data[i]);
 }
 
 int main(void)
@@ -331,6 +403,26 @@ int main(void)
     rm_case(2, axn, 0, S(3, 4));
     rm_case(-1, NULL, 1, S(1, 1, 1, 1));
     rm_case(-1, NULL, 0, S_SCALAR);
+    rs_case(2, ax23, 1, 0, S(2, 3, 1, 1));
+    rs_case(2, axn, 0, 0, S(3, 4));
+    rs_case(-1, NULL, 1, 0, S(1, 1, 1, 1));
+    rs_case(0, NULL, 0, 0, S_SCALAR);          /* empty axes: all */
+    rs_case(0, NULL, 1, 1, S(2, 3, 4, 5));     /* empty axes + noop */
+
+    {
+        hl_shape one[1] = { S(2, 3) };
+        sum_case(1, one, S(2, 3));
+        hl_shape two[2] = { S(2, 3, 4), S(2, 3, 4) };
+        sum_case(2, two, S(2, 3, 4));
+        hl_shape three[3] = { S(2, 3, 4, 5), S(3, 1, 1), S(5) };
+        sum_case(3, three, S(2, 3, 4, 5));
+        hl_shape bc[3] = { S(1, 3, 1), S(2, 1, 4), S_SCALAR };
+        sum_case(3, bc, S(2, 3, 4));
+        fd_max_ = 40;
+        hl_shape big[3] = { S(4, 16, 32, 32), S(4, 16, 32, 32), S(1, 16, 1, 1) };
+        sum_case(3, big, S(4, 16, 32, 32));
+        fd_max_ = 0;
+    }
 
     /* shape errors */
     {

@@ -1,6 +1,7 @@
 /* LayerNormalization (layernorm.c): forward vs a naive double reference
  * (two-pass mean and population variance per row), backward of X, Scale
- * and B vs central finite differences of that reference. */
+ * and B vs central finite differences of that reference. LRN (lrn.c):
+ * the ONNX formula per element in double, backward by finite differences. */
 #include "ops-harness.h"
 
 typedef struct {
@@ -72,6 +73,59 @@ static void ln_case(hl_shape xs, int has_axis, int64_t axis, hl_shape ss,
     free(x);
 }
 
+typedef struct {
+    hl_shape s;
+    int size;
+    double alpha, beta, bias;
+} lrn_ref;
+
+static void lrn_ref_run(void *ctx, double *const *in, double *y)
+{
+    const lrn_ref *r = ctx;
+    int64_t N = r->s.dims[0], C = r->s.dims[1], P = 1;
+    for (int d = 2; d < r->s.ndim; d++)
+        P *= r->s.dims[d];
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t p = 0; p < P; p++) {
+                double sq = 0;
+                /* ONNX: [c - floor((size-1)/2), c + ceil((size-1)/2)] */
+                for (int64_t k = c - (int64_t)floor((r->size - 1) / 2.0);
+                     k <= c + (int64_t)ceil((r->size - 1) / 2.0); k++)
+                    if (k >= 0 && k < C) {
+                        double v = in[0][(n * C + k) * P + p];
+                        sq += v * v;
+                    }
+                double x = in[0][(n * C + c) * P + p];
+                y[(n * C + c) * P + p] =
+                    x / pow(r->bias + r->alpha / r->size * sq, r->beta);
+            }
+}
+
+static void lrn_case(hl_shape s, int size, float alpha, float beta, float bias,
+                     int defaults)
+{
+    lrn_ref r = { s, size, alpha, beta, bias };
+    int64_t n = hl_shape_numel(&s);
+    float *x = malloc(sizeof(float) * (size_t)(n + 1));
+    rnd_fill(x, n, -3, 3);
+    tin ins[1] = { { .shape = s, .f = x, .grad = 1 } };
+    attr_set as;
+    as_reset(&as);
+    as_int(&as, "size", size);
+    if (!defaults) {
+        as_float(&as, "alpha", alpha);
+        as_float(&as, "beta", beta);
+        as_float(&as, "bias", bias);
+    }
+    char label[160], b[64];
+    snprintf(label, sizeof label, "LRN %s size %d alpha %g beta %g bias %g",
+             hl_shape_format(&s, b, sizeof b), size, (double)alpha,
+             (double)beta, (double)bias);
+    check_op(label, "LRN", 13, &as, 1, ins, s, lrn_ref_run, &r);
+    free(x);
+}
+
 int main(void)
 {
     test_pool_ = hl_pool_new(2);
@@ -83,7 +137,13 @@ int main(void)
     ln_case(S(2, 3, 4, 5), 1, -2, S(1), S(1), 1e-6f, 1);
     ln_case(S(6, 7), 1, 0, S(6, 7), S(6, 7), 1e-5f, 0);   /* one row */
     /* ConvNeXt's channels-last rows, big enough for the pool */
+    lrn_case(S(2, 7, 3, 4), 5, 1e-4f, 0.75f, 1.0f, 1);    /* defaults */
+    lrn_case(S(2, 7, 3, 4), 5, 0.5f, 0.75f, 2.0f, 0);     /* AlexNet-like */
+    lrn_case(S(1, 6, 5), 4, 0.3f, 0.6f, 1.5f, 0);         /* even size, 1-D */
+    lrn_case(S(2, 3, 2, 2), 7, 0.8f, 1.2f, 0.5f, 0);      /* window > C */
+    lrn_case(S(1, 5, 2, 3, 2), 3, 0.2f, 0.75f, 1.0f, 0);  /* 3-D */
     fd_max_ = 40;
+    lrn_case(S(2, 16, 24, 24), 5, 0.5f, 0.75f, 2.0f, 0);
     ln_case(S(2, 28, 28, 96), 0, -1, S(96), S(96), 1e-6f, 0);
     fd_max_ = 0;
 
@@ -101,6 +161,10 @@ int main(void)
         check_error("LayerNormalization Scale not matching the row",
                     "LayerNormalization", 17, NULL, 2, bad, 1,
                     HL_ERR_UNSUPPORTED, "Scale [3]");
+        attr_set nos;
+        as_reset(&nos);
+        check_error("LRN without 'size'", "LRN", 13, &nos, 1, ins, 1,
+                    HL_ERR_ARG, "'size'");
         check_error("LayerNormalization with 4 outputs",
                     "LayerNormalization", 17, NULL, 2, ins, 4,
                     HL_ERR_ARG, "InvStdDev");

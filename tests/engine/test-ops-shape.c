@@ -1,5 +1,5 @@
 /* Data-movement and shape ops (Flatten, Reshape, Transpose, Concat,
- * Squeeze, Unsqueeze, Pad, Identity, Dropout, Gather, Slice, Cast) on
+ * Squeeze, Unsqueeze, Pad, Identity, Dropout, Gather, Slice, Cast, Split) on
  * float data: forward against index maps built here with plain loops,
  * backward against finite differences. Plan-time folding (Shape, Gather,
  * Unsqueeze, Concat, Cast, Slice, Constant, ConstantOfShape, int64
@@ -609,9 +609,143 @@ static void pool_checks(void)
     hl_pool_free(d);
 }
 
+/* Split of a [2,6,4] ramp (or `xs`) along `axis`; mode 0 = equal parts,
+ * 1 = 'split' attribute, 2 = constant 'split' input. Forward against the
+ * slices cut here by index arithmetic; backward (output 1 without a
+ * gradient) against the output gradients put back in place. */
+static void split_case(const char *label, int opset, hl_shape xs, int axis,
+                       int nout, int mode, const int64_t *sizes,
+                       const int64_t *expect)
+{
+    int64_t n = hl_shape_numel(&xs);
+    float *x = malloc(sizeof(float) * (size_t)n);
+    rnd_fill(x, n, -1, 1);
+    attr_set as;
+    as_reset(&as);
+    as_int(&as, "axis", axis);
+    if (mode == 1)
+        as_ints(&as, "split", nout, sizes);
+    int64_t sv[8];
+    for (int i = 0; i < nout && mode == 2; i++)
+        sv[i] = sizes[i];
+    tin ins[2] = { { .shape = xs, .f = x, .grad = 1 },
+                   { .shape = S(nout), .dtype = HL_DT_INT64, .i = sv,
+                     .constant = 1 } };
+    op_case c;
+    hl_error err = { 0 };
+    if (!tap_ok(oc_setup(&c, "Split", opset, &as, mode == 2 ? 2 : 1, ins, nout,
+                         &err) == HL_OK, "%s: setup %s", label, err.msg)) {
+        oc_free(&c);
+        free(x);
+        return;
+    }
+    int a = axis < 0 ? axis + xs.ndim : axis;
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < a; d++)
+        outer *= xs.dims[d];
+    for (int d = a + 1; d < xs.ndim; d++)
+        inner *= xs.dims[d];
+    int shapes_ok = 1;
+    for (int i = 0; i < nout; i++) {
+        hl_shape want = xs;
+        want.dims[a] = expect[i];
+        shapes_ok &= hl_shape_equal(&c.out[i].shape, &want);
+    }
+    if (!tap_ok(shapes_ok, "%s: output shapes", label)) {
+        oc_free(&c);
+        free(x);
+        return;
+    }
+    oc_forward(&c, test_pool_);
+    double err_f = 0;
+    int64_t start = 0;
+    for (int i = 0; i < nout; i++) {
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t k = 0; k < expect[i]; k++)
+                for (int64_t q = 0; q < inner; q++)
+                    err_f = fmax(err_f, fabs(c.out[i].data[(o * expect[i] + k) * inner + q] -
+                                             x[(o * xs.dims[a] + start + k) * inner + q]));
+        start += expect[i];
+    }
+    tap_ok(err_f == 0, "%s: forward = the slices (max diff %.1e)", label, err_f);
+
+    hl_tensor gout[HL_MAX_IO], gin[HL_MAX_IO];
+    memset(gout, 0, sizeof gout);
+    memset(gin, 0, sizeof gin);
+    float *gbuf[8] = { 0 };
+    for (int i = 0; i < nout; i++) {
+        gout[i].shape = c.out[i].shape;
+        gout[i].dtype = HL_DT_FLOAT;
+        if (i == 1)
+            continue;   /* an output nobody differentiates */
+        int64_t k = hl_shape_numel(&c.out[i].shape);
+        gbuf[i] = malloc(sizeof(float) * (size_t)(k + 1));
+        rnd_fill(gbuf[i], k, -1, 1);
+        gout[i].data = gbuf[i];
+    }
+    gin[0].shape = xs;
+    gin[0].dtype = HL_DT_FLOAT;
+    gin[0].data = malloc(sizeof(float) * (size_t)n);
+    for (int64_t k = 0; k < n; k++)
+        gin[0].data[k] = 0.5f;
+    hl_op_ctx ctx;
+    oc_ctx(&c, &ctx, test_pool_);
+    c.op->backward(&c.node, &ctx, c.in, c.out, gout, gin);
+    double err_b = 0;
+    start = 0;
+    for (int i = 0; i < nout; i++) {
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t k = 0; k < expect[i]; k++)
+                for (int64_t q = 0; q < inner; q++) {
+                    double g = gbuf[i] ? gbuf[i][(o * expect[i] + k) * inner + q] : 0.0;
+                    err_b = fmax(err_b, fabs(gin[0].data[(o * xs.dims[a] + start + k) * inner + q] -
+                                             (0.5 + g)));
+                }
+        start += expect[i];
+    }
+    tap_ok(err_b < 1e-6, "%s: backward = output gradients in place (max diff %.1e)",
+           label, err_b);
+    for (int i = 0; i < nout; i++)
+        free(gbuf[i]);
+    free(gin[0].data);
+    oc_free(&c);
+    free(x);
+}
+
+static void split_ops(void)
+{
+    static const int64_t e33[2] = { 3, 3 }, s24[2] = { 2, 4 },
+                         s112[3] = { 1, 1, 2 }, e222[3] = { 2, 2, 2 },
+                         e331[3] = { 3, 3, 1 }, s051[3] = { 0, 5, 1 };
+    split_case("Split channels in 2 (ShuffleNet)", 13, S(2, 6, 4), 1, 2, 0,
+               NULL, e33);
+    split_case("Split attribute 'split' (opset 11)", 11, S(2, 6, 4), 1, 2, 1,
+               s24, s24);
+    split_case("Split input 'split' (opset 13), last axis", 13, S(2, 6, 4), -1,
+               3, 2, s112, s112);
+    split_case("Split axis 0 in 3", 13, S(6, 2, 3), 0, 3, 0, NULL, e222);
+    split_case("Split zero-size part", 13, S(2, 6, 4), 1, 3, 2, s051, s051);
+    split_case("Split opset 18 uneven parts", 18, S(2, 7, 3), 1, 3, 0, NULL,
+               e331);
+    {
+        float x[42] = { 0 };
+        tin ins[1] = { { .shape = S(2, 7, 3), .f = x } };
+        attr_set as;
+        as_reset(&as);
+        as_int(&as, "axis", 1);
+        check_error("Split 7 channels in 2 equal parts before opset 18",
+                    "Split", 13, &as, 1, ins, 2, HL_ERR_SHAPE, "cannot split");
+        int64_t bad[2] = { 3, 3 };
+        as_ints(&as, "split", 2, bad);
+        check_error("Split sizes not adding up", "Split", 11, &as, 1, ins, 2,
+                    HL_ERR_SHAPE, "cannot split");
+    }
+}
+
 int main(void)
 {
     test_pool_ = hl_pool_new(2);
+    split_ops();
     shape_only_ops();
     transpose_ops();
     concat_ops();

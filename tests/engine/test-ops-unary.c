@@ -1,10 +1,11 @@
 /* Elementwise math of one data input (math_unary.c): Sqrt, Erf, Exp, Neg,
- * Reciprocal and Pow with a constant exponent. Forward vs naive double
+ * Reciprocal, Softplus and Pow with a constant exponent. Forward vs naive double
  * references (libm), backward vs central finite differences. */
 #include "ops-harness.h"
 
 typedef struct {
-    char kind;        /* 's'qrt 'e'rf 'x'(exp) 'n'eg 'r'eciprocal 'p'ow */
+    char kind;        /* 's'qrt 'e'rf 'x'(exp) 'n'eg 'r'eciprocal 'p'ow
+                         'f' softplus */
     double exponent;
     int64_t n;
 } un_ref;
@@ -20,6 +21,7 @@ static void un_ref_run(void *ctx, double *const *in, double *y)
         case 'x': y[i] = exp(x); break;
         case 'n': y[i] = -x; break;
         case 'r': y[i] = 1.0 / x; break;
+        case 'f': y[i] = log(1.0 + exp(x)); break;
         default: y[i] = pow(x, r->exponent); break;
         }
     }
@@ -81,6 +83,8 @@ int main(void)
     un_case("Neg", 'n', s, -2, 2);
     un_case("Reciprocal", 'r', s, 0.5, 2);
     un_case("Erf", 'e', S_SCALAR, -1, 1);
+    un_case("Softplus", 'f', s, -6, 6);
+    un_case("Softplus", 'f', S(3, 4), 20, 60);   /* no overflow of e^x */
 
     pow_case(s, 2, 0, S_SCALAR, s, -2, 2);      /* decomposed LayerNorm */
     pow_case(s, 3, 0, S_SCALAR, s, -2, 2);      /* tanh-GELU */

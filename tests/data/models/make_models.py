@@ -106,6 +106,38 @@ class TinyMobileNetV3(nn.Module):
         return self.head(self.blocks(self.stem(x)))
 
 
+class LRNExport(torch.autograd.Function):
+    """torch.onnx writes LocalResponseNorm as a Pad/AveragePool/If
+    decomposition; the model zoo's AlexNet/GoogLeNet have one LRN node."""
+    @staticmethod
+    def forward(ctx, x):
+        return nn.functional.local_response_norm(x, 5, alpha=0.5, beta=0.75, k=2.0)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("LRN", x, size_i=5, alpha_f=0.5, beta_f=0.75, bias_f=2.0)
+
+
+class TinyMisc(nn.Module):
+    """An LRN node (AlexNet/GoogLeNet style), Mish (Softplus/Tanh/Mul), an
+    uneven channel split (Split), a sum over the spatial dims (ReduceSum)."""
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, 2, 1)
+        self.lrn = nn.LocalResponseNorm(5, alpha=0.5, beta=0.75, k=2.0)
+        self.a = nn.Conv2d(3, 6, 3, 1, 1)
+        self.b = nn.Conv2d(5, 6, 1)
+        self.fc = nn.Linear(12, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.c1(x))
+        x = LRNExport.apply(x) if torch.onnx.is_in_onnx_export() else self.lrn(x)
+        x = nn.functional.mish(x)
+        a, b = torch.split(x, [3, 5], dim=1)
+        x = torch.cat([self.a(a), torch.relu(self.b(b))], 1)
+        return self.fc(x.sum(dim=(2, 3)) / 64.0)
+
+
 # name -> (builder, input shape, opset)
 MODELS = {
     "tiny_shufflenet": (TinyShuffleNet, (3, 32, 32), 13),
@@ -114,6 +146,7 @@ MODELS = {
     "tiny_convnext_op17": (TinyConvNeXt, (3, 32, 32), 17),
     "tiny_densenet": (TinyDenseNet, (3, 24, 20), 13),
     "tiny_mobilenet_v3": (TinyMobileNetV3, (3, 32, 32), 13),
+    "tiny_misc": (TinyMisc, (3, 16, 16), 13),
 }
 
 
