@@ -703,11 +703,24 @@ static hl_status add_node(loader *L, const Onnx__NodeProto *np, int index,
     }
 
     int opi = hl_op_index(op_type);
-    if (opi < 0)
-        return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
-                            "%s: node '%s' (%s): unsupported op (supported: "
-                            "%s)", L->file, name, op_type,
-                            hl_op_supported_list());
+    if (opi < 0) {
+        /* The list of supported ops is longer than an error message: cut
+         * it after the last op name that fits. */
+        char line[4096];
+        size_t cap = sizeof L->err->msg;
+        int len = snprintf(line, sizeof line,
+                           "%s: node '%s' (%s): unsupported op (supported: "
+                           "%s)", L->file, name, op_type,
+                           hl_op_supported_list());
+        if (len >= (int)cap) {
+            size_t cut = cap - sizeof ", ...)";
+            while (cut > 0 && line[cut] != ',')
+                cut--;
+            if (cut > 0)
+                memcpy(line + cut, ", ...)", sizeof ", ...)");
+        }
+        return hl_error_set(L->err, HL_ERR_UNSUPPORTED, "%s", line);
+    }
     const hl_op *op = hl_op_get(opi);
     /* Every supported op but Constant (handled above) reads input 0; the
      * ops' init functions assume it is there. */

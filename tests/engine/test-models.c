@@ -128,6 +128,26 @@ static void check_opsets(void)
     }
 }
 
+/* An unsupported op: one line naming node and op; the list of supported
+ * ops is cut after a whole name when it does not fit. */
+static void check_unsupported_message(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/data/engine/unsupported_op.onnx",
+             src_root);
+    hl_model *m = NULL;
+    hl_error err = { 0 };
+    hl_status st = hl_model_load_onnx(path, &m, &err);
+    size_t len = strlen(err.msg);
+    const char *tail = len >= 6 ? err.msg + len - 6 : "";
+    tap_ok(st == HL_ERR_UNSUPPORTED && !m && !strchr(err.msg, '\n') &&
+               strstr(err.msg, "node '/act2/Celu' (Celu): unsupported op") &&
+               strstr(err.msg, "Conv, BatchNormalization") &&
+               (!strcmp(tail, ", ...)") || err.msg[len - 1] == ')'),
+           "unsupported op message: \"%s\"", err.msg);
+    hl_model_free(m);
+}
+
 int main(void)
 {
     src_root = getenv("HL_SOURCE_ROOT");
@@ -140,5 +160,6 @@ int main(void)
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
         check_model(models[i]);
     check_opsets();
+    check_unsupported_message();
     return tap_done();
 }
