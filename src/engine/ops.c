@@ -18,7 +18,7 @@ static const hl_op *const op_table[] = {
     &hl_op_softmax, &hl_op_logsoftmax,
     &hl_op_reducemean, &hl_op_reducesum,
     &hl_op_sqrt, &hl_op_erf, &hl_op_exp, &hl_op_neg, &hl_op_reciprocal,
-    &hl_op_softplus, &hl_op_pow,
+    &hl_op_softplus, &hl_op_mish, &hl_op_gelu, &hl_op_pow,
     &hl_op_layernormalization, &hl_op_lrn,
     &hl_op_split,
 };
@@ -38,7 +38,7 @@ static const char supported_list[] =
     "ConstantOfShape, "
     "Softmax, LogSoftmax, "
     "ReduceMean, ReduceSum, "
-    "Sqrt, Erf, Exp, Neg, Reciprocal, Softplus, Pow, "
+    "Sqrt, Erf, Exp, Neg, Reciprocal, Softplus, Mish, Gelu, Pow, "
     "LayerNormalization, LRN, "
     "Split";
 

@@ -1,11 +1,12 @@
 /* Elementwise math of one data input (math_unary.c): Sqrt, Erf, Exp, Neg,
- * Reciprocal, Softplus and Pow with a constant exponent. Forward vs naive double
+ * Reciprocal, Softplus, Mish, Gelu (exact and tanh) and Pow with a
+ * constant exponent. Forward vs naive double
  * references (libm), backward vs central finite differences. */
 #include "ops-harness.h"
 
 typedef struct {
     char kind;        /* 's'qrt 'e'rf 'x'(exp) 'n'eg 'r'eciprocal 'p'ow
-                         'f' softplus */
+                         'f' softplus 'm'ish 'g'elu 't' tanh-gelu */
     double exponent;
     int64_t n;
 } un_ref;
@@ -22,14 +23,28 @@ static void un_ref_run(void *ctx, double *const *in, double *y)
         case 'n': y[i] = -x; break;
         case 'r': y[i] = 1.0 / x; break;
         case 'f': y[i] = log(1.0 + exp(x)); break;
+        case 'm': y[i] = x * tanh(log(1.0 + exp(x))); break;
+        case 'g': y[i] = 0.5 * x * (1.0 + erf(x / sqrt(2.0))); break;
+        case 't':
+            y[i] = 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+            break;
         default: y[i] = pow(x, r->exponent); break;
         }
     }
 }
 
 /* lo..hi: the input range (kept away from the op's singular points). */
+static void un_case_as(const char *op, char kind, hl_shape s, double lo,
+                       double hi, const attr_set *as);
+
 static void un_case(const char *op, char kind, hl_shape s, double lo,
                     double hi)
+{
+    un_case_as(op, kind, s, lo, hi, NULL);
+}
+
+static void un_case_as(const char *op, char kind, hl_shape s, double lo,
+                       double hi, const attr_set *as)
 {
     un_ref r = { kind, 0, hl_shape_numel(&s) };
     float *x = malloc(sizeof(float) * (size_t)(r.n + 1));
@@ -40,9 +55,10 @@ static void un_case(const char *op, char kind, hl_shape s, double lo,
                 x[i] = -x[i];
     tin ins[1] = { { .shape = s, .f = x, .grad = 1 } };
     char label[160], b[64];
-    snprintf(label, sizeof label, "%s %s in [%g, %g]", op,
-             hl_shape_format(&s, b, sizeof b), lo, hi);
-    check_op(label, op, 13, NULL, 1, ins, s, un_ref_run, &r);
+    snprintf(label, sizeof label, "%s%s %s in [%g, %g]", op,
+             kind == 't' ? " (tanh)" : "", hl_shape_format(&s, b, sizeof b),
+             lo, hi);
+    check_op(label, op, 20, as, 1, ins, s, un_ref_run, &r);
     free(x);
 }
 
@@ -85,6 +101,20 @@ int main(void)
     un_case("Erf", 'e', S_SCALAR, -1, 1);
     un_case("Softplus", 'f', s, -6, 6);
     un_case("Softplus", 'f', S(3, 4), 20, 60);   /* no overflow of e^x */
+    un_case("Mish", 'm', s, -6, 6);
+    un_case("Gelu", 'g', s, -4, 4);
+    {
+        attr_set as;
+        as_reset(&as);
+        as_string(&as, "approximate", "tanh");
+        un_case_as("Gelu", 't', s, -4, 4, &as);
+        as_reset(&as);
+        as_string(&as, "approximate", "erf");
+        float x[6] = { 0 };
+        tin ins[1] = { { .shape = S(2, 3), .f = x } };
+        check_error("Gelu approximate='erf' refused", "Gelu", 20, &as, 1, ins,
+                    1, HL_ERR_UNSUPPORTED, "'approximate'");
+    }
 
     pow_case(s, 2, 0, S_SCALAR, s, -2, 2);      /* decomposed LayerNorm */
     pow_case(s, 3, 0, S_SCALAR, s, -2, 2);      /* tanh-GELU */
