@@ -1,8 +1,12 @@
 #include "heatlens-compare-grid.h"
+#include "heatlens-param-panel.h"
 
 #include <math.h>
 
-#define CARD_SIZE 260
+#define CARD_SIZE 220
+/* cards are drawn at twice their smallest size, so they stay sharp when
+ * a wide window (a projector) gives them more room */
+#define RENDER_SIZE (2 * CARD_SIZE)
 
 struct _HlCompareGrid
 {
@@ -32,7 +36,7 @@ render_card (HlCompareGrid *self,
              char         **problem)
 {
   const hl_image *img = hl_photo_get_image (self->photo);
-  double s = (double) CARD_SIZE / MAX (img->width, img->height);
+  double s = MIN (1.0, (double) RENDER_SIZE / MAX (img->width, img->height));
   int w = MAX (1, (int) lround (img->width * s));
   int h = MAX (1, (int) lround (img->height * s));
   gsize stride = (gsize) w * 3;
@@ -93,10 +97,24 @@ make_card (HlCompareGrid *self,
   g_autofree char *problem = NULL;
   g_autoptr(GdkTexture) tex = render_card (self, result, &problem);
   g_autofree char *sub = NULL;
+  g_autofree char *params = NULL;
 
   gtk_widget_add_css_class (card, "card");
   gtk_widget_add_css_class (card, "compare-card");
-  picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (tex));
+  {
+    /* the high-resolution texture in a paintable of the card's size, so
+     * the flow box lays cards out by CARD_SIZE */
+    int tw = gdk_texture_get_width (tex), th = gdk_texture_get_height (tex);
+    double k = (double) CARD_SIZE / MAX (tw, th);
+    graphene_size_t size = GRAPHENE_SIZE_INIT ((float) (tw * k), (float) (th * k));
+    GtkSnapshot *snapshot = gtk_snapshot_new ();
+    g_autoptr(GdkPaintable) paintable = NULL;
+
+    gtk_snapshot_append_texture (snapshot, tex,
+                                 &GRAPHENE_RECT_INIT (0, 0, size.width, size.height));
+    paintable = gtk_snapshot_free_to_paintable (snapshot, &size);
+    picture = gtk_picture_new_for_paintable (paintable);
+  }
   gtk_widget_set_size_request (picture, CARD_SIZE, CARD_SIZE * 3 / 4);
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
 
@@ -110,6 +128,8 @@ make_card (HlCompareGrid *self,
       else
         sub = g_strdup_printf ("%s · %.1f%% · %.2f s", result->target_label,
                                100.0 * result->attr.target_prob, result->attr.seconds);
+      /* two pins of one method differ in their parameters: say which */
+      params = hl_param_panel_describe (result->method, &result->params);
     }
   else
     {
@@ -118,6 +138,8 @@ make_card (HlCompareGrid *self,
     }
   gtk_widget_add_css_class (title, "heading");
   gtk_label_set_xalign (GTK_LABEL (title), 0);
+  /* labels must not widen the cards: the picture sets their width */
+  gtk_label_set_max_width_chars (GTK_LABEL (title), 1);
   gtk_widget_set_hexpand (title, TRUE);
   gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_END);
   gtk_box_append (GTK_BOX (top), title);
