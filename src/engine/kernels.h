@@ -23,8 +23,9 @@ extern const hl_op hl_op_flatten, hl_op_reshape, hl_op_transpose,
     hl_op_dropout, hl_op_shape, hl_op_gather, hl_op_constant, hl_op_cast,
     hl_op_slice, hl_op_constantofshape;
 extern const hl_op hl_op_softmax, hl_op_logsoftmax;
-extern const hl_op hl_op_reducemean, hl_op_reducesum;
-extern const hl_op hl_op_sqrt, hl_op_erf, hl_op_exp, hl_op_neg,
+extern const hl_op hl_op_reducemean, hl_op_reducesum, hl_op_reducemax,
+    hl_op_reducemin;
+extern const hl_op hl_op_sqrt, hl_op_abs, hl_op_erf, hl_op_exp, hl_op_neg,
     hl_op_reciprocal, hl_op_softplus, hl_op_mish, hl_op_gelu, hl_op_pow;
 extern const hl_op hl_op_layernormalization, hl_op_lrn;
 extern const hl_op hl_op_split;

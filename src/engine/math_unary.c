@@ -1,4 +1,4 @@
-/* Elementwise math of one data input: Sqrt, Erf, Exp, Neg, Reciprocal,
+/* Elementwise math of one data input: Sqrt, Abs, Erf, Exp, Neg, Reciprocal,
  * Softplus (timm's Mish = x tanh(softplus(x)) before opset 18), Mish
  * (opset 18), Gelu (opset 20, exact or tanh approximation), and Pow with a
  * constant exponent (the x^2 and x^0.5 of decomposed
@@ -12,7 +12,7 @@
 #include "kernels.h"
 
 typedef enum {
-    UN_SQRT, UN_ERF, UN_EXP, UN_NEG, UN_RECIPROCAL, UN_SOFTPLUS, UN_MISH,
+    UN_SQRT, UN_ABS, UN_ERF, UN_EXP, UN_NEG, UN_RECIPROCAL, UN_SOFTPLUS, UN_MISH,
     UN_GELU, UN_GELU_TANH, UN_POW,
 } unary_kind;
 
@@ -142,6 +142,9 @@ static void unary_fwd_range(void *arg, long begin, long end)
     case UN_SQRT:
         for (long i = begin; i < end; i++) y[i] = sqrtf(x[i]);
         break;
+    case UN_ABS:
+        for (long i = begin; i < end; i++) y[i] = fabsf(x[i]);
+        break;
     case UN_ERF:
         for (long i = begin; i < end; i++) y[i] = erff(x[i]);
         break;
@@ -194,6 +197,10 @@ static void unary_bwd_range(void *arg, long begin, long end)
     switch (j->p->kind) {
     case UN_SQRT:   /* d sqrt(x) = 1 / (2 sqrt(x)) */
         for (long i = begin; i < end; i++) gx[i] += g[i] * 0.5f / y[i];
+        break;
+    case UN_ABS:        /* sign(x), 0 at 0 like PyTorch */
+        for (long i = begin; i < end; i++)
+            gx[i] += x[i] > 0 ? g[i] : x[i] < 0 ? -g[i] : 0.0f;
         break;
     case UN_ERF:
         for (long i = begin; i < end; i++)
@@ -273,6 +280,7 @@ static void unary_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     };
 
 UNARY_OP(sqrt, UN_SQRT, "Sqrt")
+UNARY_OP(abs, UN_ABS, "Abs")
 UNARY_OP(erf, UN_ERF, "Erf")
 UNARY_OP(exp, UN_EXP, "Exp")
 UNARY_OP(neg, UN_NEG, "Neg")

@@ -16,8 +16,8 @@ static const hl_op *const op_table[] = {
     &hl_op_dropout, &hl_op_shape, &hl_op_gather, &hl_op_constant,
     &hl_op_cast, &hl_op_slice, &hl_op_constantofshape,
     &hl_op_softmax, &hl_op_logsoftmax,
-    &hl_op_reducemean, &hl_op_reducesum,
-    &hl_op_sqrt, &hl_op_erf, &hl_op_exp, &hl_op_neg, &hl_op_reciprocal,
+    &hl_op_reducemean, &hl_op_reducesum, &hl_op_reducemax, &hl_op_reducemin,
+    &hl_op_sqrt, &hl_op_abs, &hl_op_erf, &hl_op_exp, &hl_op_neg, &hl_op_reciprocal,
     &hl_op_softplus, &hl_op_mish, &hl_op_gelu, &hl_op_pow,
     &hl_op_layernormalization, &hl_op_lrn,
     &hl_op_split,
@@ -37,8 +37,8 @@ static const char supported_list[] =
     "Identity, Dropout, Shape, Gather, Constant, Cast, Slice, "
     "ConstantOfShape, "
     "Softmax, LogSoftmax, "
-    "ReduceMean, ReduceSum, "
-    "Sqrt, Erf, Exp, Neg, Reciprocal, Softplus, Mish, Gelu, Pow, "
+    "ReduceMean, ReduceSum, ReduceMax, ReduceMin, "
+    "Sqrt, Abs, Erf, Exp, Neg, Reciprocal, Softplus, Mish, Gelu, Pow, "
     "LayerNormalization, LRN, "
     "Split";
 

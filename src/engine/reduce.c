@@ -1,18 +1,23 @@
-/* ReduceMean and ReduceSum over the `axes` attribute (all axes when
- * absent; an optional axes input from opset 18, 13 for ReduceSum),
- * keepdims, noop_with_empty_axes. */
+/* ReduceMean, ReduceSum, ReduceMax, ReduceMin over the `axes` attribute
+ * (all axes when absent; an optional axes input from opset 18, 13 for
+ * ReduceSum), keepdims, noop_with_empty_axes. ReduceMax/Min pass the
+ * gradient to the first extreme element in memory order (like PyTorch's
+ * max(dim) and our MaxPool), found again from the saved input. */
+#include <math.h>
 #include <string.h>
 #include "kernels.h"
 
+typedef enum { RED_MEAN, RED_SUM, RED_MAX, RED_MIN } reduce_kind;
+
 typedef struct {
-    int sum;             /* ReduceSum: no division by the count */
+    reduce_kind kind;
     int keepdims;
     int noop_empty;
     int naxes;           /* -1: all axes */
     int64_t axes[HL_MAX_DIMS];
 } reduce_params;
 
-static hl_status reduce_init_kind(int sum, hl_node *n, const hl_attrs *attrs,
+static hl_status reduce_init_kind(reduce_kind kind, hl_node *n, const hl_attrs *attrs,
                                   const hl_tensor *in, hl_error *err)
 {
     if (n->n_in < 1 || n->n_out != 1)
@@ -21,7 +26,7 @@ static hl_status reduce_init_kind(int sum, hl_node *n, const hl_attrs *attrs,
     if (st)
         return st;
     reduce_params *p = n->params;
-    p->sum = sum;
+    p->kind = kind;
     p->keepdims = hl_attrs_int(attrs, "keepdims", 1) != 0;
     p->noop_empty = hl_attrs_int(attrs, "noop_with_empty_axes", 0) != 0;
     p->naxes = hl_attrs_ints(attrs, "axes", p->axes, HL_MAX_DIMS);
@@ -94,7 +99,14 @@ static void reduce_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     reduce_kept_shape(n->params, &in[0].shape, &ks, &count);
     int64_t on = hl_shape_numel(&ks);
     float *y = out[0].data;
-    memset(y, 0, sizeof(float) * (size_t)on);
+    reduce_kind kind = ((const reduce_params *)n->params)->kind;
+    if (kind == RED_MAX || kind == RED_MIN) {
+        float init = kind == RED_MAX ? -INFINITY : INFINITY;
+        for (int64_t i = 0; i < on; i++)
+            y[i] = init;
+    } else {
+        memset(y, 0, sizeof(float) * (size_t)on);
+    }
     hl_bcast bc;
     hl_bcast_init(&bc, &in[0].shape, &ks);
     int64_t inner = bc.dims[bc.ndim - 1], sb = bc.sb[bc.ndim - 1];
@@ -103,7 +115,15 @@ static void reduce_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     for (int64_t r = 0; r < rows; r++) {
         int64_t oa, ob;
         hl_bcast_row(&bc, r, &oa, &ob);
-        if (sb == 0) {
+        if (kind == RED_MAX) {
+            for (int64_t k = 0; k < inner; k++)
+                if (x[oa + k] > y[ob + k * sb])
+                    y[ob + k * sb] = x[oa + k];
+        } else if (kind == RED_MIN) {
+            for (int64_t k = 0; k < inner; k++)
+                if (x[oa + k] < y[ob + k * sb])
+                    y[ob + k * sb] = x[oa + k];
+        } else if (sb == 0) {
             float s = 0;
             for (int64_t k = 0; k < inner; k++)
                 s += x[oa + k];
@@ -113,18 +133,26 @@ static void reduce_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
                 y[ob + k] += x[oa + k];
         }
     }
-    if (((const reduce_params *)n->params)->sum)
+    if (kind != RED_MEAN)
         return;
     float inv = count > 0 ? 1.0f / (float)count : 0.0f;
     for (int64_t i = 0; i < on; i++)
         y[i] *= inv;
 }
 
+static size_t reduce_scratch(const hl_node *n, const hl_tensor *in,
+                             const hl_tensor *out)
+{
+    (void)in;
+    reduce_kind kind = ((const reduce_params *)n->params)->kind;
+    return kind == RED_MAX || kind == RED_MIN
+               ? (size_t)hl_shape_numel(&out[0].shape) : 0;
+}
+
 static void reduce_backward(const hl_node *n, hl_op_ctx *c,
                             const hl_tensor *in, const hl_tensor *out,
                             const hl_tensor *gout, hl_tensor *gin)
 {
-    (void)c; (void)out;
     if (!gout[0].data || !gin[0].data)
         return;
     hl_shape ks;
@@ -134,10 +162,30 @@ static void reduce_backward(const hl_node *n, hl_op_ctx *c,
     hl_bcast_init(&bc, &in[0].shape, &ks);
     int64_t inner = bc.dims[bc.ndim - 1], sb = bc.sb[bc.ndim - 1];
     float inv = count > 0 ? 1.0f / (float)count : 0.0f;
-    if (((const reduce_params *)n->params)->sum)
+    reduce_kind kind = ((const reduce_params *)n->params)->kind;
+    if (kind == RED_SUM)
         inv = 1.0f;
     const float *g = gout[0].data;
     float *gx = gin[0].data;
+    if (kind == RED_MAX || kind == RED_MIN) {
+        /* scratch: 1 once the output's extreme has taken its gradient */
+        const float *y = out[0].data;
+        float *taken = c->scratch;
+        memset(taken, 0, sizeof(float) * (size_t)hl_shape_numel(&ks));
+        int64_t rows = inner > 0 ? bc.total / inner : 0;
+        for (int64_t r = 0; r < rows; r++) {
+            int64_t oa, ob;
+            hl_bcast_row(&bc, r, &oa, &ob);
+            for (int64_t k = 0; k < inner; k++) {
+                int64_t o = ob + k * sb;
+                if (in[0].data[oa + k] == y[o] && taken[o] == 0.0f) {
+                    gx[oa + k] += g[o];
+                    taken[o] = 1.0f;
+                }
+            }
+        }
+        return;
+    }
     int64_t rows = inner > 0 ? bc.total / inner : 0; /* empty input */
     for (int64_t r = 0; r < rows; r++) {
         int64_t oa, ob;
@@ -150,13 +198,25 @@ static void reduce_backward(const hl_node *n, hl_op_ctx *c,
 static hl_status reducemean_init(hl_node *n, const hl_attrs *attrs,
                                  const hl_tensor *in, hl_error *err)
 {
-    return reduce_init_kind(0, n, attrs, in, err);
+    return reduce_init_kind(RED_MEAN, n, attrs, in, err);
 }
 
 static hl_status reducesum_init(hl_node *n, const hl_attrs *attrs,
                                 const hl_tensor *in, hl_error *err)
 {
-    return reduce_init_kind(1, n, attrs, in, err);
+    return reduce_init_kind(RED_SUM, n, attrs, in, err);
+}
+
+static hl_status reducemax_init(hl_node *n, const hl_attrs *attrs,
+                                const hl_tensor *in, hl_error *err)
+{
+    return reduce_init_kind(RED_MAX, n, attrs, in, err);
+}
+
+static hl_status reducemin_init(hl_node *n, const hl_attrs *attrs,
+                                const hl_tensor *in, hl_error *err)
+{
+    return reduce_init_kind(RED_MIN, n, attrs, in, err);
 }
 
 const hl_op hl_op_reducemean = {
@@ -167,6 +227,20 @@ const hl_op hl_op_reducemean = {
 
 const hl_op hl_op_reducesum = {
     .op_type = "ReduceSum", .init = reducesum_init, .shape = reduce_shape,
+    .forward = reduce_forward, .backward = reduce_backward,
+    .free_params = hl_params_free,
+};
+
+const hl_op hl_op_reducemax = {
+    .op_type = "ReduceMax", .init = reducemax_init, .shape = reduce_shape,
+    .scratch_floats = reduce_scratch,
+    .forward = reduce_forward, .backward = reduce_backward,
+    .free_params = hl_params_free,
+};
+
+const hl_op hl_op_reducemin = {
+    .op_type = "ReduceMin", .init = reducemin_init, .shape = reduce_shape,
+    .scratch_floats = reduce_scratch,
     .forward = reduce_forward, .backward = reduce_backward,
     .free_params = hl_params_free,
 };

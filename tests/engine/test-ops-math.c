@@ -1,5 +1,5 @@
 /* Arithmetic with NumPy broadcasting (Add, Sub, Mul, Div, Sum), Gemm,
- * MatMul, Softmax, LogSoftmax, ReduceMean, ReduceSum: forward vs naive double references,
+ * MatMul, Softmax, LogSoftmax, ReduceMean, ReduceSum, ReduceMax, ReduceMin: forward vs naive double references,
  * backward of every data input vs central finite differences. */
 #include "ops-harness.h"
 
@@ -227,6 +227,7 @@ typedef struct {
     int mask[HL_MAX_DIMS];
     hl_shape kept;   /* reduced dims set to 1 */
     int sum;         /* ReduceSum */
+    int extreme;     /* +1 ReduceMax, -1 ReduceMin (replaces the sum) */
 } rm_ref;
 
 static void rm_ref_run(void *ctx, double *const *in, double *y)
@@ -235,7 +236,7 @@ static void rm_ref_run(void *ctx, double *const *in, double *y)
     int64_t n = hl_shape_numel(&r->in), on = hl_shape_numel(&r->kept);
     double cnt = r->sum ? 1.0 : (double)n / (double)on;
     for (int64_t o = 0; o < on; o++)
-        y[o] = 0;
+        y[o] = r->extreme ? -r->extreme * INFINITY : 0;
     /* input element i contributes to the kept-shape element it maps to */
     for (int64_t i = 0; i < n; i++) {
         int64_t rem = i, o = 0, stride = 1;
@@ -247,14 +248,19 @@ static void rm_ref_run(void *ctx, double *const *in, double *y)
                 stride *= r->in.dims[d];
             }
         }
-        y[o] += in[0][i] / cnt;
+        if (r->extreme > 0)
+            y[o] = fmax(y[o], in[0][i]);
+        else if (r->extreme < 0)
+            y[o] = fmin(y[o], in[0][i]);
+        else
+            y[o] += in[0][i] / cnt;
     }
 }
 
 static void rm_case(int naxes, const int64_t *axes, int keepdims,
                     hl_shape expect)
 {
-    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 0 };
+    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 0, 0 };
     for (int d = 0; d < 4; d++)
         r.mask[d] = naxes < 0;
     for (int k = 0; k < naxes; k++)
@@ -281,7 +287,7 @@ static void rm_case(int naxes, const int64_t *axes, int keepdims,
 static void rs_case(int naxes, const int64_t *axes, int keepdims,
                     int noop_empty, hl_shape expect)
 {
-    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 1 };
+    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 1, 0 };
     for (int d = 0; d < 4; d++)
         r.mask[d] = naxes < 0 || (naxes == 0 && !noop_empty);
     for (int k = 0; k < naxes; k++)
@@ -307,6 +313,66 @@ static void rs_case(int naxes, const int64_t *axes, int keepdims,
     snprintf(label, sizeof label, "ReduceSum %d axes keepdims=%d noop=%d -> %s",
              naxes, keepdims, noop_empty, hl_shape_format(&expect, s1, sizeof s1));
     check_op(label, "ReduceSum", 13, &as, 2, ins, expect, rm_ref_run, &r);
+}
+
+/* ReduceMax / ReduceMin (opset 13: axes attribute) on distinct values, so
+ * the finite differences never cross a tie. */
+static void rx_case(const char *op, int extreme, int naxes,
+                    const int64_t *axes, int keepdims, hl_shape expect)
+{
+    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 0, extreme };
+    for (int d = 0; d < 4; d++)
+        r.mask[d] = naxes < 0;
+    for (int k = 0; k < naxes; k++)
+        r.mask[(axes[k] + 4) % 4] = 1;
+    for (int d = 0; d < 4; d++)
+        if (r.mask[d])
+            r.kept.dims[d] = 1;
+    float x[120];
+    rnd_distinct(x, 120, -2, 2);
+    tin ins[1] = { { .shape = r.in, .f = x, .grad = 1 } };
+    attr_set as;
+    as_reset(&as);
+    if (naxes >= 0)
+        as_ints(&as, "axes", naxes, axes);
+    if (keepdims != 1)
+        as_int(&as, "keepdims", keepdims);
+    char label[160], s1[64];
+    snprintf(label, sizeof label, "%s %d axes keepdims=%d -> %s", op, naxes,
+             keepdims, hl_shape_format(&expect, s1, sizeof s1));
+    check_op(label, op, 13, &as, 1, ins, expect, rm_ref_run, &r);
+}
+
+/* Ties: the whole gradient goes to the first extreme in memory order. */
+static void rx_ties(void)
+{
+    float x[6] = { 1, 3, 3, 2, 2, 0 };   /* [2,3]: row maxima 3 (twice), 2 */
+    tin ins[1] = { { .shape = S(2, 3), .f = x } };
+    attr_set as;
+    as_reset(&as);
+    int64_t ax[1] = { 1 };
+    as_ints(&as, "axes", 1, ax);
+    op_case c;
+    hl_error err = { 0 };
+    if (!tap_ok(oc_setup(&c, "ReduceMax", 13, &as, 1, ins, 1, &err) == HL_OK,
+                "ReduceMax ties: setup %s", err.msg)) {
+        oc_free(&c);
+        return;
+    }
+    oc_forward(&c, NULL);
+    float g[2] = { 1.5f, -2.0f }, gx[6] = { 0 };
+    hl_tensor gout[1] = { { .shape = c.out[0].shape, .dtype = HL_DT_FLOAT, .data = g } };
+    hl_tensor gin[1] = { { .shape = S(2, 3), .dtype = HL_DT_FLOAT, .data = gx } };
+    hl_op_ctx ctx;
+    oc_ctx(&c, &ctx, NULL);
+    c.op->backward(&c.node, &ctx, c.in, c.out, gout, gin);
+    tap_ok(c.out[0].data[0] == 3 && c.out[0].data[1] == 2 && gx[0] == 0 &&
+               gx[1] == 1.5f && gx[2] == 0 && gx[3] == -2.0f && gx[4] == 0 &&
+               gx[5] == 0,
+           "ReduceMax ties: gradient to the first maximum only (%g %g %g | %g %g %g)",
+           (double)gx[0], (double)gx[1], (double)gx[2], (double)gx[3],
+           (double)gx[4], (double)gx[5]);
+    oc_free(&c);
 }
 
 /* ----------------------------------------------------------------- Sum */
@@ -408,6 +474,12 @@ int main(void)
     rs_case(-1, NULL, 1, 0, S(1, 1, 1, 1));
     rs_case(0, NULL, 0, 0, S_SCALAR);          /* empty axes: all */
     rs_case(0, NULL, 1, 1, S(2, 3, 4, 5));     /* empty axes + noop */
+    rx_case("ReduceMax", 1, 1, ax1, 1, S(2, 1, 4, 5));   /* CBAM channel max */
+    rx_case("ReduceMax", 1, 2, ax23, 0, S(2, 3));
+    rx_case("ReduceMax", 1, -1, NULL, 1, S(1, 1, 1, 1));
+    rx_case("ReduceMin", -1, 2, axn, 1, S(1, 3, 4, 1));
+    rx_case("ReduceMin", -1, 1, ax1, 0, S(2, 4, 5));
+    rx_ties();
 
     {
         hl_shape one[1] = { S(2, 3) };

@@ -23,6 +23,7 @@ static void un_ref_run(void *ctx, double *const *in, double *y)
         case 'n': y[i] = -x; break;
         case 'r': y[i] = 1.0 / x; break;
         case 'f': y[i] = log(1.0 + exp(x)); break;
+        case 'a': y[i] = fabs(x); break;
         case 'm': y[i] = x * tanh(log(1.0 + exp(x))); break;
         case 'g': y[i] = 0.5 * x * (1.0 + erf(x / sqrt(2.0))); break;
         case 't':
@@ -49,7 +50,7 @@ static void un_case_as(const char *op, char kind, hl_shape s, double lo,
     un_ref r = { kind, 0, hl_shape_numel(&s) };
     float *x = malloc(sizeof(float) * (size_t)(r.n + 1));
     rnd_fill(x, r.n, lo, hi);
-    if (kind == 'r')   /* both signs, |x| >= lo */
+    if (kind == 'r' || kind == 'a')   /* both signs, |x| >= lo */
         for (int64_t i = 0; i < r.n; i++)
             if (rnd_uniform(0, 1) < 0.5)
                 x[i] = -x[i];
@@ -102,6 +103,7 @@ int main(void)
     un_case("Softplus", 'f', s, -6, 6);
     un_case("Softplus", 'f', S(3, 4), 20, 60);   /* no overflow of e^x */
     un_case("Mish", 'm', s, -6, 6);
+    un_case("Abs", 'a', s, 0.05, 2);   /* both signs, away from the kink */
     un_case("Gelu", 'g', s, -4, 4);
     {
         attr_set as;

@@ -120,13 +120,15 @@ class LRNExport(torch.autograd.Function):
 
 class TinyMisc(nn.Module):
     """An LRN node (AlexNet/GoogLeNet style), Mish (Softplus/Tanh/Mul), an
-    uneven channel split (Split), a sum over the spatial dims (ReduceSum)."""
+    uneven channel split (Split), CBAM spatial attention (channel mean and
+    max: ReduceMean, ReduceMax), a sum over the spatial dims (ReduceSum)."""
     def __init__(self):
         super().__init__()
         self.c1 = nn.Conv2d(3, 8, 3, 2, 1)
         self.lrn = nn.LocalResponseNorm(5, alpha=0.5, beta=0.75, k=2.0)
         self.a = nn.Conv2d(3, 6, 3, 1, 1)
         self.b = nn.Conv2d(5, 6, 1)
+        self.sa = nn.Conv2d(2, 1, 3, 1, 1)
         self.fc = nn.Linear(12, 10)
 
     def forward(self, x):
@@ -135,6 +137,8 @@ class TinyMisc(nn.Module):
         x = nn.functional.mish(x)
         a, b = torch.split(x, [3, 5], dim=1)
         x = torch.cat([self.a(a), torch.relu(self.b(b))], 1)
+        pooled = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)
+        x = x * torch.sigmoid(self.sa(pooled))
         return self.fc(x.sum(dim=(2, 3)) / 64.0)
 
 
