@@ -26,6 +26,7 @@ struct _HlImageView
   double          pointer_x, pointer_y;
   gboolean        has_pointer;
   double          press_x, press_y;  /* a click, not a drag, picks */
+  double          hover_px, hover_py; /* photo point under the pointer */
 
   gboolean        picking;      /* clicks pick a point (neuron methods) */
   gboolean        has_marker;
@@ -301,6 +302,8 @@ motion_cb (GtkEventControllerMotion *motion,
   img = hl_photo_get_image (self->photo);
   px = (x - ox) / scale;
   py = (y - oy) / scale;
+  self->hover_px = px;
+  self->hover_py = py;
   if (px < 0 || py < 0 || px >= img->width || py >= img->height)
     set_hover_text (self, NULL);
   else
@@ -579,6 +582,18 @@ const char *
 hl_image_view_get_problem (HlImageView *self)
 {
   return self->problem;
+}
+
+gboolean
+hl_image_view_get_hover_point (HlImageView *self,
+                               double      *photo_x,
+                               double      *photo_y)
+{
+  if (self->hover_text == NULL)
+    return FALSE;
+  *photo_x = self->hover_px;
+  *photo_y = self->hover_py;
+  return TRUE;
 }
 
 void

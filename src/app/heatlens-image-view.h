@@ -54,6 +54,10 @@ char               *hl_image_view_describe_pixel (HlImageView        *self,
                                                   double              photo_x,
                                                   double              photo_y);
 
+/* The photo pixel under the pointer while hover-text is set. */
+gboolean            hl_image_view_get_hover_point (HlImageView       *self,
+                                                   double            *photo_x,
+                                                   double            *photo_y);
 void                hl_image_view_set_picking  (HlImageView          *self,
                                                 gboolean              picking);
 gboolean            hl_image_view_get_picking  (HlImageView          *self);

@@ -102,6 +102,41 @@ probe_done_cb (GObject      *source,
   g_free (pick);
 }
 
+/* The layer cell under a photo point; FALSE outside the model's crop. */
+static gboolean
+cell_at (const hl_crop_map *map,
+         const hl_shape    *shape,
+         double             photo_x,
+         double             photo_y,
+         int               *h,
+         int               *w)
+{
+  double u = (photo_x - map->x0) / map->sx;
+  double v = (photo_y - map->y0) / map->sy;
+
+  if (u < 0 || v < 0 || u >= map->input_width || v >= map->input_height)
+    return FALSE;
+  *w = MIN ((int) floor (u * shape->dims[3] / map->input_width), (int) shape->dims[3] - 1);
+  *h = MIN ((int) floor (v * shape->dims[2] / map->input_height), (int) shape->dims[2] - 1);
+  return TRUE;
+}
+
+char *
+hl_window_neuron_hint (HlWindow *self)
+{
+  const hl_crop_map *map = hl_image_view_get_crop_map (self->image_view);
+  hl_shape shape;
+  double px, py;
+  int h, w;
+
+  if (map == NULL || !hl_image_view_get_picking (self->image_view) ||
+      !neuron_grid (self, &shape) ||
+      !hl_image_view_get_hover_point (self->image_view, &px, &py) ||
+      !cell_at (map, &shape, px, py, &h, &w))
+    return NULL;
+  return g_strdup_printf ("click to pick the neuron at H,W = %d,%d", h, w);
+}
+
 void
 hl_window_pick_neuron (HlWindow *self,
                        double    photo_x,
@@ -110,21 +145,16 @@ hl_window_pick_neuron (HlWindow *self,
   const hl_crop_map *map = hl_image_view_get_crop_map (self->image_view);
   const hl_attr_params *p = hl_param_panel_get_params (self->param_panel);
   hl_shape shape;
-  double u, v;
   int h, w;
 
   if (map == NULL || !neuron_grid (self, &shape))
     return;
-  u = (photo_x - map->x0) / map->sx;
-  v = (photo_y - map->y0) / map->sy;
-  if (u < 0 || v < 0 || u >= map->input_width || v >= map->input_height)
+  if (!cell_at (map, &shape, photo_x, photo_y, &h, &w))
     {
       hl_window_show_error (self, "That point is outside the part of the photo the model sees "
                                   "(the undimmed area); click inside it to pick a neuron");
       return;
     }
-  w = MIN ((int) floor (u * shape.dims[3] / map->input_width), (int) shape.dims[3] - 1);
-  h = MIN ((int) floor (v * shape.dims[2] / map->input_height), (int) shape.dims[2] - 1);
 
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);

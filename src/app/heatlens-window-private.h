@@ -74,6 +74,8 @@ void hl_window_update_neuron      (HlWindow *self);
  * centre, often silent), looks up the strongest channel there and runs
  * once it is set; TRUE = the run waits for it. */
 gboolean hl_window_resolve_default_neuron (HlWindow *self);
+/* "click to pick the neuron at H,W = 3,4" under the pointer, or NULL. */
+char    *hl_window_neuron_hint        (HlWindow *self);
 
 /* heatlens-window.c */
 void hl_window_schedule_run       (HlWindow *self);

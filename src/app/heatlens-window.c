@@ -56,7 +56,15 @@ update_status (HlWindow *self)
   const char *hover = hl_image_view_get_hover_text (self->image_view);
   const char *problem = hl_image_view_get_problem (self->image_view);
 
-  if (hover)
+  g_autofree char *hint = hover ? hl_window_neuron_hint (self) : NULL;
+
+  if (hint)
+    {
+      g_autofree char *text = g_strdup_printf ("%s · %s", hover, hint);
+
+      gtk_label_set_text (self->status_label, text);
+    }
+  else if (hover)
     gtk_label_set_text (self->status_label, hover);
   else if (problem)
     gtk_label_set_text (self->status_label, problem);
