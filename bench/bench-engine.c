@@ -2,13 +2,19 @@
  * and (where Debian's python3-torch is installed) PyTorch, in one run.
  *
  *   bench-engine [--threads N] [--reps R] [--model FILE.onnx]... [--no-torch]
- *                [--case b1|g1|b32|g32]... [--profile]
+ *                [--case b1|g1|b32|g32]... [--profile] [--memory [BATCH]]
  *
  * Cases per model: forward at batch 1, forward + input gradient at batch 1,
  * forward at batch 32, forward + input gradient at batch 32 (backward from
  * one logit per row, ordinary gradient rule); --case picks some of them.
  * Each case gets a fresh run. --profile sets HL_PROFILE=1: every run prints
- * its per-node forward/backward times (ms per call) to stderr when freed. GFLOP/s count 2 flops per multiply-add of hl_model_forward_flops();
+ * its per-node forward/backward times (ms per call) to stderr when freed.
+ *
+ * --memory [BATCH] (default 50, IG's internal batch in the issue) runs
+ * forward + input gradient at that batch instead, once with a default run
+ * (every value and gradient kept) and once with a lean run
+ * (hl_run_keep_only with no extra value), each in its own child process:
+ * median time, the run's block and the child's peak resident memory. GFLOP/s count 2 flops per multiply-add of hl_model_forward_flops();
  * forward + input gradient counts twice the forward's work (the gradient
  * with respect to the data of a conv or GEMM has the forward's multiply-add
  * count; weight gradients are never computed).
@@ -22,10 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
+#include "graph.h"  /* hl_run_memory_bytes */
 
 #ifndef HL_SOURCE_ROOT
 #define HL_SOURCE_ROOT "."
@@ -189,20 +198,106 @@ static int ensure_resnet18(char *path, size_t size, int have_torch)
     return system(cmd) == 0 && access(path, R_OK) == 0;
 }
 
+typedef struct mem_result {
+    int ok;
+    double seconds;
+    double block_mb, rss_mb;
+} mem_result;
+
+/* Forward + input gradient at `batch` in a child process (its peak RSS
+ * is its own), default or lean run. */
+static mem_result memory_case(const char *path, int batch, int lean,
+                              int threads, int reps)
+{
+    mem_result res = {0};
+    int fd[2];
+    if (pipe(fd) != 0)
+        return res;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        return res;
+    if (pid == 0) {
+        close(fd[0]);
+        mem_result r = {0};
+        hl_model *m = NULL;
+        hl_error err = {0};
+        if (hl_model_load_onnx(path, &m, &err) == HL_OK) {
+            hl_shape s;
+            hl_model_input_shape(m, &s);
+            s.dims[0] = 1;
+            size_t per_row = (size_t)hl_shape_numel(&s);
+            float *input = malloc(sizeof(float) * per_row * (size_t)batch);
+            hl_run *run = hl_run_new(m, threads);
+            if (input && run && (!lean || hl_run_keep_only(run, NULL, 0, &err) == HL_OK)) {
+                fill_random(input, per_row * (size_t)batch, 3);
+                r.seconds = time_case(run, m, input, batch, 1, reps, &err);
+                r.ok = r.seconds > 0;
+                r.block_mb = hl_run_memory_bytes(run) / 1048576.0;
+            }
+            hl_run_free(run);
+            free(input);
+            hl_model_free(m);
+        }
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        r.rss_mb = ru.ru_maxrss / 1024.0;
+        ssize_t w = write(fd[1], &r, sizeof r);
+        _exit(w == (ssize_t)sizeof r ? 0 : 1);
+    }
+    close(fd[1]);
+    if (read(fd[0], &res, sizeof res) != (ssize_t)sizeof res)
+        res.ok = 0;
+    close(fd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return res;
+}
+
+static int run_memory(const char *const *models, int n_models, int batch,
+                      int threads, int reps)
+{
+    int failures = 0;
+    printf("forward + input gradient at batch %d, %d thread%s, median of %d "
+           "runs, each in a child process\n\n", batch, threads,
+           threads == 1 ? "" : "s", reps);
+    printf("  %-22s %-8s %10s %12s %14s\n", "model", "run", "ms",
+           "block MiB", "peak RSS MiB");
+    for (int mi = 0; mi < n_models; mi++) {
+        const char *base = strrchr(models[mi], '/');
+        base = base ? base + 1 : models[mi];
+        for (int lean = 0; lean < 2; lean++) {
+            mem_result r = memory_case(models[mi], batch, lean, threads, reps);
+            if (!r.ok) {
+                printf("  %-22s %-8s failed\n", base, lean ? "lean" : "default");
+                failures++;
+                continue;
+            }
+            printf("  %-22s %-8s %10.1f %12.0f %14.0f\n", base,
+                   lean ? "lean" : "default", r.seconds * 1e3, r.block_mb,
+                   r.rss_mb);
+            fflush(stdout);
+        }
+    }
+    return failures ? 1 : 0;
+}
+
 static void print_usage(void)
 {
     printf("Usage: bench-engine [--threads N] [--reps R] [--model FILE.onnx]... [--no-torch]\n"
-           "                    [--case b1|g1|b32|g32]... [--profile]\n"
+           "                    [--case b1|g1|b32|g32]... [--profile] [--memory [BATCH]]\n"
            "Default models: the bundled MobileNet V2 and a random ResNet-18.\n"
            "Cases: forward (b) or forward + input gradient (g) at batch 1 or 32.\n"
-           "--profile: per-node times of each case on stderr (HL_PROFILE=1).\n");
+           "--profile: per-node times of each case on stderr (HL_PROFILE=1).\n"
+           "--memory: forward + gradient at batch BATCH (50), default vs lean run:\n"
+           "          time, run block and peak RSS (child processes).\n");
 }
 
 int main(int argc, char **argv)
 {
     int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), reps = 3, use_torch = 1;
     const char *models[MAX_MODELS];
-    int n_models = 0, wanted[N_CASES] = {0}, any_wanted = 0;
+    int n_models = 0, wanted[N_CASES] = {0}, any_wanted = 0, mem_batch = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = atoi(argv[++i]);
@@ -214,6 +309,11 @@ int main(int argc, char **argv)
             use_torch = 0;
         else if (strcmp(argv[i], "--profile") == 0)
             setenv("HL_PROFILE", "1", 1);
+        else if (strcmp(argv[i], "--memory") == 0) {
+            mem_batch = 50;
+            if (i + 1 < argc && atoi(argv[i + 1]) > 0)
+                mem_batch = atoi(argv[++i]);
+        }
         else if (strcmp(argv[i], "--case") == 0 && i + 1 < argc) {
             const char *k = argv[++i];
             int found = 0;
@@ -256,6 +356,8 @@ int main(int argc, char **argv)
         }
     }
 
+    if (mem_batch > 0)
+        return run_memory(models, n_models, mem_batch, threads, reps);
     openblas_set_num_threads(threads);
     printf("Heatlens %s engine benchmark: %d thread%s, median of %d runs\n\n",
            HL_VERSION, threads, threads == 1 ? "" : "s", reps);

@@ -313,8 +313,8 @@ static void prof_print(const hl_run *r)
             r->prof_forwards, r->prof_backwards,
             r->prof_clock == CLOCK_MONOTONIC ? "wall" : "CPU of the caller");
     fprintf(stderr, "  forward total %.3f  backward total %.3f  "
-            "(of which gradient clearing %.3f)\n", total_f * fw,
-            (total_b + r->prof_clear) * bw, r->prof_clear * bw);
+            "(of which clearing gradients %.3f)\n", total_f * fw,
+            total_b * bw, r->prof_clear * bw);
     for (int i = 0; i < n; i++) {
         int k = order[i];
         if (r->prof_fwd[k] + r->prof_bwd[k] <= 0)
@@ -1322,20 +1322,12 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
             if (nd->in[i] >= 0 && r->requires_grad[nd->in[i]])
                 reached[nd->in[i]] = 1;
     }
-    /* gradients start at zero; in a lean run a gradient that shares its
-     * memory is cleared only when its first consumer's backward is about
-     * to write it (before that, its memory may hold another value) */
-    double t_clear = r->prof_fwd ? prof_now() : 0;
+    /* gradients start at zero: each is cleared when the first consumer's
+     * backward is about to write it (every reached value but `from` has a
+     * consumer that runs), not all at once here: in a lean run the memory
+     * may hold another value until then, and in any run it is then warm
+     * in the cache for the kernel that accumulates into it */
     memset(r->zeroed, 0, (size_t)m->n_values);
-    for (int v = 0; v < m->n_values; v++)
-        if (reached[v] && has_memory(m, v) && r->grad[v] &&
-            (!r->layout_lean || r->kept[v] || v == from)) {
-            memset(r->grad[v], 0, (size_t)hl_shape_numel(&r->plan.t[v].shape) *
-                                      sizeof(float));
-            r->zeroed[v] = 1;
-        }
-    if (r->prof_fwd)
-        r->prof_clear += prof_now() - t_clear;
     {
         const hl_shape *s = &r->plan.t[from].shape;
         size_t n = (size_t)hl_shape_numel(s);
@@ -1346,6 +1338,7 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
         } else {
             memcpy(g, seed, n * sizeof(float));
         }
+        r->zeroed[from] = 1;
     }
 
     hl_op_ctx ctx = {0};
@@ -1412,6 +1405,8 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
                 r->zeroed[v] = 1;
             }
         }
+        if (r->prof_bwd)
+            r->prof_clear += prof_now() - t0;
         if (r->mask_words[k]) {
             mask_job j = { NULL, gout[0].data, gin[0].data, r->mask_words[k],
                            r->mask_lo[k], r->mask_hi[k],
