@@ -92,13 +92,15 @@ screenshot_tick (GtkWidget     *widget,
 
   /* a couple of frames after mapping, so the new overlay and labels are
    * laid out and drawn */
-  if (!gtk_widget_get_mapped (widget) || ++self->screenshot_ticks < 3)
+  /* (an error banner slides in: a little longer, about 0.4 s) */
+  if (!gtk_widget_get_mapped (widget) ||
+      ++self->screenshot_ticks < (self->exit_status ? 24 : 3))
     return G_SOURCE_CONTINUE;
   if (!hl_window_save_screenshot (HL_WINDOW (widget), self->screenshot, &error))
     {
       /* an early error (before the first frame was laid out): try again
        * for a second's worth of frames */
-      if (self->screenshot_ticks < 60)
+      if (self->screenshot_ticks < 84)
         return G_SOURCE_CONTINUE;
       g_printerr ("heatlens: %s\n", error->message);
       self->exit_status = 1;

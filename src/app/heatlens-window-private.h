@@ -51,6 +51,7 @@ struct _HlWindow
   guint                 elapsed_source;    /* progress label while busy */
   gboolean              run_pending;       /* run once the prediction is in */
   gboolean              samples_loaded;
+  gboolean              model_loading;     /* a model load is under way */
 };
 
 /* heatlens-window-actions.c */

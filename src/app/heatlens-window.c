@@ -31,6 +31,7 @@ hl_window_show_error (HlWindow   *self,
   g_free (self->error_text);
   self->error_text = g_strdup (message);
   gtk_label_set_text (self->banner_label, message);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->banner_label), message);
   gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
   g_signal_emit (self, signals[SIG_ERROR_SHOWN], 0, message);
 }
@@ -167,8 +168,10 @@ update_titles (HlWindow *self)
     }
   if (self->classifier)
     subtitle = g_strdup_printf ("Model: %s", hl_classifier_get_name (self->classifier));
-  else
+  else if (self->model_loading)
     subtitle = g_strdup ("Loading model…");
+  else
+    subtitle = g_strdup ("No model: open one with Ctrl+Shift+O");
   gtk_label_set_text (self->subtitle_label, subtitle);
   if (self->classifier)
     {
@@ -339,7 +342,10 @@ hl_window_set_photo (HlWindow *self,
                      HlPhoto  *photo)
 {
   g_set_object (&self->photo, photo);
-  hide_error (self);
+  /* a new photo clears the last error, unless it was about the model and
+   * there is still none */
+  if (self->classifier || self->model_loading)
+    hide_error (self);
   hl_image_view_set_photo (self->image_view, photo);
   hl_window_update_neuron (self);
   hl_compare_grid_set_photo (self->compare_grid, photo, NULL);
@@ -412,6 +418,7 @@ model_loaded_cb (GObject      *source,
   g_free (user_data);
   if (self == NULL)
     return;
+  self->model_loading = FALSE;
   if (classifier == NULL)
     {
       hl_window_show_error (self, error->message);
@@ -432,6 +439,7 @@ void
 hl_window_open_model (HlWindow   *self,
                       const char *path)
 {
+  self->model_loading = TRUE;
   gtk_label_set_text (self->subtitle_label, "Loading model…");
   hl_classifier_load_async (path, NULL, model_loaded_cb, weak_self (self));
 }
