@@ -219,7 +219,19 @@ static hl_status reshape_shape(const hl_node *n, const hl_tensor *in,
     int64_t total = hl_shape_numel(&in[0].shape), known = 1;
     int infer = -1;
     hl_shape s = { .ndim = nt };
-    for (int i = 0; i < nt; i++) {
+    int first = 0;
+    /* A model exported with a fixed batch of 1 (torch.onnx.export without
+     * dynamic_axes) bakes that 1 into its Reshape targets (ShuffleNet's
+     * channel shuffle: [1, 2, 58, 28, 28]). Dim 0 of a run-time value is
+     * the batch, so a leading literal 1 is read as "the batch". */
+    int batched = !in[0].data && !in[0].i64 && in[0].shape.ndim >= 1;
+    if (batched && nt >= 1 && target[0] == 1 && in[0].shape.dims[0] != 1 &&
+        in[0].shape.dims[0] > 0) {
+        s.dims[0] = in[0].shape.dims[0];
+        known = s.dims[0];
+        first = 1;
+    }
+    for (int i = first; i < nt; i++) {
         int64_t v = target[i];
         if (v == 0 && !p->allowzero) {
             if (i >= in[0].shape.ndim)

@@ -9,6 +9,8 @@ python3-torchvision; writes next to this script). Each model NAME gets:
   NAME.seed.npy     float32 [2,K], a fixed random output gradient
   NAME.logits.npy   float64 [2,K], the model's outputs in float64 PyTorch
   NAME.grad.npy     float64 [2,C,H,W], d(sum(seed * logits)) / d(input), float64
+tiny_shufflenet_fixed.onnx is tiny_shufflenet exported without dynamic_axes
+(batch 1 baked into its Reshape targets), checked with tiny_shufflenet's files.
 The ONNX files hold the float32 weights; the references run the same weights
 converted exactly to float64, so they are independent of any float32 kernel.
 """
@@ -180,6 +182,13 @@ def main():
         torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"],
                           output_names=["logits"], do_constant_folding=True,
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        if name == "tiny_shufflenet":
+            # the same weights exported the default way, with a fixed batch
+            # of 1 baked into the channel-shuffle Reshapes; checked against
+            # the same batch-2 references
+            torch.onnx.export(model, x[:1], os.path.join(HERE, name + "_fixed.onnx"),
+                              opset_version=opset, input_names=["input"],
+                              output_names=["logits"])
         m64 = model.double()
         x64 = x.double().requires_grad_(True)
         y = m64(x64)
