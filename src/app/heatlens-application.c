@@ -370,6 +370,8 @@ hl_application_startup (GApplication *app)
     { "win.previous-method", { "Page_Up", "<Control>bracketleft", NULL } },
     { "win.next-sample", { "<Control>Page_Down", "<Alt>Right", NULL } },
     { "win.previous-sample", { "<Control>Page_Up", "<Alt>Left", NULL } },
+    { "win.next-target", { "<Alt>Down", NULL } },
+    { "win.previous-target", { "<Alt>Up", NULL } },
     { "win.page::view", { "<Alt>1", NULL } },
     { "win.page::compare", { "<Alt>2", NULL } },
   };

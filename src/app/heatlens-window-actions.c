@@ -231,6 +231,26 @@ step_sample (HlWindow *self,
 ACTION (next_sample_activated) { step_sample (HL_WINDOW (data), 1); }
 ACTION (previous_sample_activated) { step_sample (HL_WINDOW (data), -1); }
 
+/* Through the top-5 classes, wrapping; from another class, the top-1. */
+static void
+step_target (HlWindow *self,
+             int       step)
+{
+  HlPrediction *p = self->prediction;
+  int target = hl_target_picker_get_target (self->target_picker), at = -1;
+
+  if (p == NULL || p->n_top == 0)
+    return;
+  for (int i = 0; i < p->n_top; i++)
+    if (p->top[i] == target)
+      at = i;
+  at = at < 0 ? 0 : ((at + step) % p->n_top + p->n_top) % p->n_top;
+  hl_window_set_target (self, p->top[at]);
+}
+
+ACTION (next_target_activated) { step_target (HL_WINDOW (data), 1); }
+ACTION (previous_target_activated) { step_target (HL_WINDOW (data), -1); }
+
 ACTION (load_image_activated)
 {
   g_autoptr(GFile) file = g_file_new_for_commandline_arg (g_variant_get_string (param, NULL));
@@ -358,6 +378,8 @@ static const GActionEntry entries[] = {
   { "next-method", next_method_activated },
   { "previous-method", previous_method_activated },
   { "next-sample", next_sample_activated },
+  { "next-target", next_target_activated },
+  { "previous-target", previous_target_activated },
   { "previous-sample", previous_sample_activated },
   { "load-sample", load_sample_activated, "s" },
   { "load-image", load_image_activated, "s" },

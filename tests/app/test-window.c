@@ -934,12 +934,68 @@ main (int argc, char **argv)
             strcmp (hl_photo_get_name (hl_image_view_get_photo (view)), "cat.png") == 0,
             "previous-sample goes back to cat.png");
     {
+      HlClassifier *c = hl_window_get_classifier (win);
+      int top1 = hl_window_get_target (win), second;
+      guint results_before = n_results;
+
+      act ("next-target", NULL);
+      second = hl_window_get_target (win);
+      tap_ok (second >= 0 && second != top1 && strstr (hl_classifier_get_label (c, second), "cat") != NULL,
+              "next-target explains the second class of the cat photo, another cat: %s",
+              second >= 0 ? hl_classifier_get_label (c, second) : "?");
+      tap_ok (wait_count (&n_results, results_before) && last_result && last_result->attr.target == second,
+              "and its map is computed");
+      act ("previous-target", NULL);
+      tap_ok (hl_window_get_target (win) == top1, "previous-target goes back to the top-1");
+      wait_for (worker_idle, NULL);
+    }
+    {
       g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.next-method");
 
       tap_ok (accels && accels[0] && strcmp (accels[0], "Page_Down") == 0,
               "next-method is on Page Down (what presentation clickers send)");
     }
     wait_for (worker_idle, NULL);
+  }
+
+  /* --- dropping an .onnx file on the window opens it as the model ------- */
+  {
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (win));
+    GtkDropTarget *target = NULL;
+    HlClassifier *before_model = hl_window_get_classifier (win);
+    g_autofree char *hardmax = g_build_filename (g_getenv ("HL_SOURCE_ROOT"), "tests", "data", "app", "hardmax.onnx", NULL);
+
+    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+      {
+        g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+
+        if (GTK_IS_DROP_TARGET (c))
+          target = GTK_DROP_TARGET (c);
+      }
+    tap_ok (target != NULL, "the window takes drops");
+    if (target)
+      {
+        GValue v = G_VALUE_INIT;
+        gboolean taken = FALSE;
+        guint errors = n_errors, predictions = n_predictions;
+        g_autoptr(GFile) bad = g_file_new_for_path (hardmax);
+        g_autoptr(GFile) good = g_file_new_for_path (model_path);
+
+        g_value_init (&v, G_TYPE_FILE);
+        g_value_set_object (&v, bad);
+        g_signal_emit_by_name (target, "drop", &v, 10.0, 10.0, &taken);
+        tap_ok (taken && wait_count (&n_errors, errors) && strstr (hl_window_get_error (win), "Hardmax") &&
+                hl_window_get_classifier (win) == before_model,
+                "a dropped model the engine cannot run: banner, the model stays");
+        g_value_set_object (&v, good);
+        g_signal_emit_by_name (target, "drop", &v, 10.0, 10.0, &taken);
+        tap_ok (taken && wait_count (&n_predictions, predictions) &&
+                hl_window_get_classifier (win) != before_model &&
+                strcmp (hl_classifier_get_name (hl_window_get_classifier (win)), "mobilenet_v2.onnx") == 0,
+                "a dropped .onnx file is loaded as the model and the photo classified again");
+        g_value_unset (&v);
+        wait_for (worker_idle, NULL);
+      }
   }
 
   /* --- screenshot of the live window ------------------------------------ */
