@@ -18,6 +18,9 @@
 /* Opsets 18-22 change our ops only by new data types, or by semantics the
  * ops read themselves (Reduce* and Split sizes as inputs, Pad axes; Pad's
  * 'wrap' and AveragePool's dilations are refused by the ops). */
+/* Height and width given to an [N,C,H,W] input whose H/W are free. */
+#define HL_FREE_IMAGE_SIDE 224
+
 #define HL_OPSET_MIN 7
 #define HL_OPSET_MAX 22
 
@@ -499,23 +502,30 @@ static hl_status graph_inputs(loader *L, const Onnx__GraphProto *g,
             int64_t per_sample = 1;
             for (size_t d = 1; d < sp->n_dim; d++) {
                 const Onnx__TensorShapeProto__Dimension *dim = sp->dim[d];
-                if (dim->value_case !=
-                        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
-                    dim->dim_value <= 0)
+                int64_t value = dim->value_case ==
+                        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
+                    ? dim->dim_value : -1;
+                /* An image model exported with free height and width
+                 * ([N,C,H,W], dynamic_axes on 2 and 3) is planned at
+                 * ImageNet's 224 x 224; the channels must be fixed. */
+                if (value <= 0 && sp->n_dim == 4 && d >= 2)
+                    value = HL_FREE_IMAGE_SIDE;
+                if (value <= 0)
                     return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
                                         "%s: graph input '%s' has a free "
                                         "dimension %zu; only the batch "
-                                        "dimension (0) may be free", L->file,
-                                        name, d);
+                                        "dimension (0) and the height and "
+                                        "width of an [N,C,H,W] input may be "
+                                        "free", L->file, name, d);
                 /* same bound as initializers; also keeps every later
                  * element count (batch x sample) inside int64_t */
-                if (dim->dim_value > ((int64_t)1 << 34) / per_sample)
+                if (value > ((int64_t)1 << 34) / per_sample)
                     return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
                                         "%s: graph input '%s' is too large "
                                         "(more than 2^34 elements per "
                                         "sample)", L->file, name);
-                per_sample *= dim->dim_value;
-                s->dims[d] = dim->dim_value;
+                per_sample *= value;
+                s->dims[d] = value;
             }
         }
         m->inputs[m->n_inputs++] = id;

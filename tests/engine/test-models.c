@@ -134,6 +134,36 @@ static void check_opsets(void)
     }
 }
 
+/* An [N,C,H,W] input with free H and W is planned at 224 x 224. */
+static void check_free_hw(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/data/models/tiny_misc_dynhw.onnx",
+             src_root);
+    hl_model *m = NULL;
+    hl_error err = { 0 };
+    if (!tap_ok(hl_model_load_onnx(path, &m, &err) == HL_OK,
+                "tiny_misc_dynhw (free H, W) loads %s", err.msg))
+        return;
+    hl_shape s;
+    hl_model_input_shape(m, &s);
+    tap_ok(s.ndim == 4 && s.dims[1] == 3 && s.dims[2] == 224 && s.dims[3] == 224,
+           "free H, W planned at 224 x 224");
+    float *x = calloc(2 * 3 * 224 * 224, sizeof(float));
+    hl_run *r = hl_run_new(m, 2);
+    hl_shape ys;
+    const float *y = NULL;
+    if (x && hl_run_forward(r, x, 2, &err) == HL_OK)
+        y = hl_run_value(r, hl_model_output_value(m), &ys);
+    tap_ok(y && ys.ndim == 2 && ys.dims[0] == 2 && ys.dims[1] == 10 &&
+               y[0] == y[10],
+           "runs at 224 x 224: [2,10] outputs, equal rows for equal inputs %s",
+           err.msg);
+    hl_run_free(r);
+    free(x);
+    hl_model_free(m);
+}
+
 /* An unsupported op: one line naming node and op; the list of supported
  * ops is cut after a whole name when it does not fit. */
 static void check_unsupported_message(void)
@@ -169,6 +199,7 @@ int main(void)
      * run at batch 2: the leading 1 is read as the batch */
     check_model_as("tiny_shufflenet_fixed", "tiny_shufflenet");
     check_opsets();
+    check_free_hw();
     check_unsupported_message();
     return tap_done();
 }

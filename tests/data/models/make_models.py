@@ -10,7 +10,8 @@ python3-torchvision; writes next to this script). Each model NAME gets:
   NAME.logits.npy   float64 [2,K], the model's outputs in float64 PyTorch
   NAME.grad.npy     float64 [2,C,H,W], d(sum(seed * logits)) / d(input), float64
 tiny_shufflenet_fixed.onnx is tiny_shufflenet exported without dynamic_axes
-(batch 1 baked into its Reshape targets), checked with tiny_shufflenet's files.
+(batch 1 baked into its Reshape targets), checked with tiny_shufflenet's files;
+tiny_misc_dynhw.onnx is tiny_misc with free height and width.
 The ONNX files hold the float32 weights; the references run the same weights
 converted exactly to float64, so they are independent of any float32 kernel.
 """
@@ -189,6 +190,13 @@ def main():
             torch.onnx.export(model, x[:1], os.path.join(HERE, name + "_fixed.onnx"),
                               opset_version=opset, input_names=["input"],
                               output_names=["logits"])
+        if name == "tiny_misc":
+            # free height and width: the loader plans it at 224 x 224
+            torch.onnx.export(model, x, os.path.join(HERE, name + "_dynhw.onnx"),
+                              opset_version=opset, input_names=["input"],
+                              output_names=["logits"], do_constant_folding=True,
+                              dynamic_axes={"input": {0: "batch", 2: "h", 3: "w"},
+                                            "logits": {0: "batch"}})
         m64 = model.double()
         x64 = x.double().requires_grad_(True)
         y = m64(x64)
