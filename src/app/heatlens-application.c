@@ -365,9 +365,10 @@ hl_application_startup (GApplication *app)
     { "win.zoom-out", { "<Control>minus", NULL } },
     { "win.zoom-fit", { "<Control>0", NULL } },
     { "win.fullscreen", { "F11", NULL } },
-    /* presentation clickers send Page Up / Page Down */
-    { "win.next-method", { "Page_Down", "<Control>bracketright", NULL } },
-    { "win.previous-method", { "Page_Up", "<Control>bracketleft", NULL } },
+    /* and Page Down / Up, for presentation clickers: see
+     * heatlens-window-actions.c */
+    { "win.next-method", { "<Control>bracketright", NULL } },
+    { "win.previous-method", { "<Control>bracketleft", NULL } },
     { "win.next-sample", { "<Control>Page_Down", "<Alt>Right", NULL } },
     { "win.previous-sample", { "<Control>Page_Up", "<Alt>Left", NULL } },
     { "win.next-target", { "<Alt>Down", NULL } },

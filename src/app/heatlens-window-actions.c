@@ -394,14 +394,48 @@ static const GActionEntry entries[] = {
   { "page", NULL, "s", "'view'", page_change_state },
 };
 
+/* Presentation clickers send Page Down / Page Up: next / previous method.
+ * In the bubble phase, so a widget that uses those keys (a spin button, a
+ * scrolled list) keeps them; application accelerators would take them
+ * first. */
+static gboolean
+presenter_key_cb (GtkEventControllerKey *controller,
+                  guint                  keyval,
+                  guint                  keycode,
+                  GdkModifierType        state,
+                  HlWindow              *self)
+{
+  if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK))
+    return GDK_EVENT_PROPAGATE;
+  switch (keyval)
+    {
+    case GDK_KEY_Page_Down:
+    case GDK_KEY_KP_Page_Down:
+      hl_param_panel_step_method (self->param_panel, 1);
+      return GDK_EVENT_STOP;
+    case GDK_KEY_Page_Up:
+    case GDK_KEY_KP_Page_Up:
+      hl_param_panel_step_method (self->param_panel, -1);
+      return GDK_EVENT_STOP;
+    default:
+      return GDK_EVENT_PROPAGATE;
+    }
+}
+
 void
 hl_window_init_actions (HlWindow *self)
 {
+  GtkEventController *keys = gtk_event_controller_key_new ();
+
   g_autoptr(GAction) auto_run = g_settings_create_action (self->settings, "auto-run");
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
   g_action_map_add_action (G_ACTION_MAP (self), auto_run);
   g_signal_connect_swapped (self->view_stack, "notify::visible-child", G_CALLBACK (page_changed_cb), self);
+  gtk_event_controller_set_name (keys, "presenter-keys");
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_BUBBLE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (presenter_key_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
 }
 
 static void
