@@ -27,7 +27,8 @@ extern const hl_op hl_op_reducemean, hl_op_reducesum, hl_op_reducemax,
     hl_op_reducemin;
 extern const hl_op hl_op_sqrt, hl_op_abs, hl_op_erf, hl_op_exp, hl_op_neg,
     hl_op_reciprocal, hl_op_softplus, hl_op_mish, hl_op_gelu, hl_op_pow;
-extern const hl_op hl_op_layernormalization, hl_op_lrn;
+extern const hl_op hl_op_layernormalization, hl_op_instancenormalization,
+    hl_op_lrn;
 extern const hl_op hl_op_split;
 
 /* ------------------------------------------------------------- helpers */

@@ -1,6 +1,9 @@
 /* LayerNormalization (opset 17): each row X[i, axis:] is normalised by its
  * own mean and (population) variance, then scaled and shifted:
  *   y = (x - mean) / sqrt(var + epsilon) * Scale + B.
+ * InstanceNormalization is the same with one row per (image, channel)
+ * plane and Scale/B per channel (what torch.onnx writes for GroupNorm,
+ * e.g. BiT ResNet-V2, on an [N, groups, -1] reshape).
  * Scale and B hold one value per element of the row (or one in all). The
  * optional outputs Mean and InvStdDev = 1 / sqrt(var + epsilon) have the
  * shape of X with the normalised dims set to 1.
@@ -97,8 +100,17 @@ typedef struct {
     float *mean, *rstd;              /* optional outputs or NULL */
     int64_t inner;
     int64_t scale_step, bias_step;   /* 1 per element, 0 for one value */
+    int64_t channels;                /* InstanceNormalization: Scale/B of
+                                        row r at r % channels; 0 otherwise */
     float epsilon;
 } ln_job;
+
+/* Index into Scale or B of row r, element k. */
+static inline int64_t ln_pidx(const ln_job *j, int64_t r, int64_t k,
+                              int64_t step)
+{
+    return j->channels ? r % j->channels : k * step;
+}
 
 /* mean and 1/sqrt(var + eps) of one row (accumulated in double). */
 static void ln_stats(const float *x, int64_t n, float eps, float *mean,
@@ -132,8 +144,8 @@ static void ln_fwd_range(void *arg, long begin, long end)
         if (j->rstd)
             j->rstd[r] = rstd;
         for (int64_t k = 0; k < n; k++) {
-            float v = (x[k] - mean) * rstd * j->scale[k * j->scale_step];
-            y[k] = j->bias ? v + j->bias[k * j->bias_step] : v;
+            float v = (x[k] - mean) * rstd * j->scale[ln_pidx(j, r, k, j->scale_step)];
+            y[k] = j->bias ? v + j->bias[ln_pidx(j, r, k, j->bias_step)] : v;
         }
     }
 }
@@ -183,13 +195,13 @@ static void ln_bwd_range(void *arg, long begin, long end)
             const float *g = j->g + r * n;
             double sg = 0, sgx = 0;
             for (int64_t k = 0; k < n; k++) {
-                double gh = (double)g[k] * j->scale[k * j->scale_step];
+                double gh = (double)g[k] * j->scale[ln_pidx(j, r, k, j->scale_step)];
                 sg += gh;
                 sgx += gh * ((x[k] - mean) * rstd);
             }
             float mg = (float)(sg / (double)n), mgx = (float)(sgx / (double)n);
             for (int64_t k = 0; k < n; k++) {
-                float gh = g[k] * j->scale[k * j->scale_step];
+                float gh = g[k] * j->scale[ln_pidx(j, r, k, j->scale_step)];
                 float xh = (x[k] - mean) * rstd;
                 gx[k] += rstd * (gh - mg - xh * mgx);
             }
@@ -235,9 +247,9 @@ static void ln_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
         ln_stats(x, inner, j.epsilon, &mean, &rstd);
         for (int64_t k = 0; k < inner; k++) {
             if (gs)
-                gs[k * j.scale_step] += g[k] * (x[k] - mean) * rstd;
+                gs[ln_pidx(&j, r, k, j.scale_step)] += g[k] * (x[k] - mean) * rstd;
             if (gb)
-                gb[k * j.bias_step] += g[k];
+                gb[ln_pidx(&j, r, k, j.bias_step)] += g[k];
         }
     }
 }
@@ -245,5 +257,104 @@ static void ln_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 const hl_op hl_op_layernormalization = {
     .op_type = "LayerNormalization", .init = ln_init, .shape = ln_shape,
     .forward = ln_forward, .backward = ln_backward,
+    .free_params = hl_params_free,
+};
+
+/* ------------------------------------------------ InstanceNormalization */
+
+static hl_status in_init(hl_node *n, const hl_attrs *attrs,
+                         const hl_tensor *in, hl_error *err)
+{
+    (void)in;
+    if (n->n_in != 3 || !hl_has_input(n, 1) || !hl_has_input(n, 2) ||
+        n->n_out != 1)
+        return hl_error_set(err, HL_ERR_ARG,
+                            "expects inputs X, scale and B and 1 output");
+    hl_status st = hl_params_alloc(n, sizeof(ln_params), err);
+    if (st)
+        return st;
+    ln_params *p = n->params;
+    p->axis = 2;
+    p->epsilon = hl_attrs_float(attrs, "epsilon", 1e-5f);
+    if (!(p->epsilon >= 0))
+        return hl_error_set(err, HL_ERR_ARG, "attribute 'epsilon' must be >= 0");
+    return HL_OK;
+}
+
+static hl_status in_shape(const hl_node *n, const hl_tensor *in,
+                          hl_tensor *out, hl_error *err)
+{
+    (void)n;
+    char b[96];
+    if (in[0].dtype != HL_DT_FLOAT)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED, "input must be float");
+    if (in[0].shape.ndim < 3)
+        return hl_error_set(err, HL_ERR_SHAPE,
+                            "input %s needs [N,C,spatial...]",
+                            hl_shape_format(&in[0].shape, b, sizeof b));
+    int64_t c = in[0].shape.dims[1];
+    for (int i = 1; i <= 2; i++)
+        if (hl_shape_numel(&in[i].shape) != c)
+            return hl_error_set(err, HL_ERR_SHAPE,
+                                "input %s %s must hold one value per channel (%lld)",
+                                i == 1 ? "scale" : "B",
+                                hl_shape_format(&in[i].shape, b, sizeof b),
+                                (long long)c);
+    out[0].shape = in[0].shape;
+    out[0].dtype = HL_DT_FLOAT;
+    return HL_OK;
+}
+
+static void in_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                       hl_tensor *out)
+{
+    int64_t rows = 0, inner = 0;
+    ln_split(n->params, &in[0].shape, &rows, &inner);
+    /* axis 2: one row per (image, channel) */
+    ln_job j;
+    ln_job_init(&j, n, in, inner);
+    j.channels = in[0].shape.dims[1];
+    j.y = out[0].data;
+    hl_par_for(c, (long)rows, (long)(rows * inner), ln_fwd_range, &j);
+}
+
+static void in_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                        const hl_tensor *out, const hl_tensor *gout,
+                        hl_tensor *gin)
+{
+    (void)out;
+    if (!gout[0].data)
+        return;
+    int64_t rows = 0, inner = 0;
+    ln_split(n->params, &in[0].shape, &rows, &inner);
+    /* axis 2: one row per (image, channel) */
+    ln_job j;
+    ln_job_init(&j, n, in, inner);
+    j.channels = in[0].shape.dims[1];
+    j.g = gout[0].data;
+    if (gin[0].data) {
+        j.y = gin[0].data;
+        hl_par_for(c, (long)rows, (long)(rows * inner), ln_bwd_range, &j);
+    }
+    float *gs = gin[1].data, *gb = gin[2].data;
+    if (!gs && !gb)
+        return;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *x = j.x + r * inner;
+        const float *g = j.g + r * inner;
+        float mean, rstd;
+        ln_stats(x, inner, j.epsilon, &mean, &rstd);
+        for (int64_t k = 0; k < inner; k++) {
+            if (gs)
+                gs[r % j.channels] += g[k] * (x[k] - mean) * rstd;
+            if (gb)
+                gb[r % j.channels] += g[k];
+        }
+    }
+}
+
+const hl_op hl_op_instancenormalization = {
+    .op_type = "InstanceNormalization", .init = in_init, .shape = in_shape,
+    .forward = in_forward, .backward = in_backward,
     .free_params = hl_params_free,
 };

@@ -19,7 +19,7 @@ static const hl_op *const op_table[] = {
     &hl_op_reducemean, &hl_op_reducesum, &hl_op_reducemax, &hl_op_reducemin,
     &hl_op_sqrt, &hl_op_abs, &hl_op_erf, &hl_op_exp, &hl_op_neg, &hl_op_reciprocal,
     &hl_op_softplus, &hl_op_mish, &hl_op_gelu, &hl_op_pow,
-    &hl_op_layernormalization, &hl_op_lrn,
+    &hl_op_layernormalization, &hl_op_instancenormalization, &hl_op_lrn,
     &hl_op_split,
 };
 
@@ -39,7 +39,7 @@ static const char supported_list[] =
     "Softmax, LogSoftmax, "
     "ReduceMean, ReduceSum, ReduceMax, ReduceMin, "
     "Sqrt, Abs, Erf, Exp, Neg, Reciprocal, Softplus, Mish, Gelu, Pow, "
-    "LayerNormalization, LRN, "
+    "LayerNormalization, InstanceNormalization, LRN, "
     "Split";
 
 int hl_op_index(const char *op_type)

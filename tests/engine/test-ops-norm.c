@@ -1,7 +1,8 @@
 /* LayerNormalization (layernorm.c): forward vs a naive double reference
  * (two-pass mean and population variance per row), backward of X, Scale
  * and B vs central finite differences of that reference. LRN (lrn.c):
- * the ONNX formula per element in double, backward by finite differences. */
+ * the ONNX formula per element in double, backward by finite differences.
+ * InstanceNormalization (layernorm.c) likewise, per (image, channel). */
 #include "ops-harness.h"
 
 typedef struct {
@@ -74,6 +75,56 @@ static void ln_case(hl_shape xs, int has_axis, int64_t axis, hl_shape ss,
 }
 
 typedef struct {
+    int64_t n, c, plane;
+    double eps;
+} inorm_ref;
+
+static void inorm_ref_run(void *ctx, double *const *in, double *y)
+{
+    const inorm_ref *r = ctx;
+    for (int64_t i = 0; i < r->n * r->c; i++) {
+        const double *x = in[0] + i * r->plane;
+        double m = 0, v = 0;
+        for (int64_t k = 0; k < r->plane; k++)
+            m += x[k];
+        m /= (double)r->plane;
+        for (int64_t k = 0; k < r->plane; k++)
+            v += (x[k] - m) * (x[k] - m);
+        v /= (double)r->plane;
+        for (int64_t k = 0; k < r->plane; k++)
+            y[i * r->plane + k] = (x[k] - m) / sqrt(v + r->eps) *
+                                      in[1][i % r->c] + in[2][i % r->c];
+    }
+}
+
+static void inorm_case(hl_shape xs, float eps, int param_grads)
+{
+    inorm_ref r = { xs.dims[0], xs.dims[1], hl_shape_numel(&xs) / (xs.dims[0] * xs.dims[1]), eps };
+    int64_t nx = hl_shape_numel(&xs);
+    float *x = malloc(sizeof(float) * (size_t)(nx + 1));
+    float sc[64], b[64];
+    rnd_fill(x, nx, -2, 3);
+    rnd_fill(sc, r.c, 0.5, 1.5);
+    rnd_fill(b, r.c, -1, 1);
+    tin ins[3] = {
+        { .shape = xs, .f = x, .grad = 1 },
+        { .shape = S(r.c), .f = sc, .grad = param_grads },
+        { .shape = S(r.c), .f = b, .grad = param_grads },
+    };
+    attr_set as;
+    as_reset(&as);
+    if (eps != 1e-5f)
+        as_float(&as, "epsilon", eps);
+    char label[160], b1[64];
+    snprintf(label, sizeof label, "InstanceNormalization %s eps %g%s",
+             hl_shape_format(&xs, b1, sizeof b1), (double)eps,
+             param_grads ? " (run-time scale, B)" : "");
+    check_op(label, "InstanceNormalization", 13, &as, 3, ins, xs,
+             inorm_ref_run, &r);
+    free(x);
+}
+
+typedef struct {
     hl_shape s;
     int size;
     double alpha, beta, bias;
@@ -137,6 +188,10 @@ int main(void)
     ln_case(S(2, 3, 4, 5), 1, -2, S(1), S(1), 1e-6f, 1);
     ln_case(S(6, 7), 1, 0, S(6, 7), S(6, 7), 1e-5f, 0);   /* one row */
     /* ConvNeXt's channels-last rows, big enough for the pool */
+    inorm_case(S(2, 3, 4, 5), 1e-5f, 0);
+    inorm_case(S(2, 3, 4, 5), 1e-3f, 1);
+    inorm_case(S(3, 4, 10), 1e-5f, 1);          /* GroupNorm's [N, G, -1] */
+    inorm_case(S(1, 2, 2, 3, 2), 1e-5f, 0);     /* 3-D */
     lrn_case(S(2, 7, 3, 4), 5, 1e-4f, 0.75f, 1.0f, 1);    /* defaults */
     lrn_case(S(2, 7, 3, 4), 5, 0.5f, 0.75f, 2.0f, 0);     /* AlexNet-like */
     lrn_case(S(1, 6, 5), 4, 0.3f, 0.6f, 1.5f, 0);         /* even size, 1-D */
@@ -144,6 +199,7 @@ int main(void)
     lrn_case(S(1, 5, 2, 3, 2), 3, 0.2f, 0.75f, 1.0f, 0);  /* 3-D */
     fd_max_ = 40;
     lrn_case(S(2, 16, 24, 24), 5, 0.5f, 0.75f, 2.0f, 0);
+    inorm_case(S(4, 32, 28, 28), 1e-5f, 0);
     ln_case(S(2, 28, 28, 96), 0, -1, S(96), S(96), 1e-6f, 0);
     fd_max_ = 0;
 

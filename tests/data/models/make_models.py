@@ -145,6 +145,37 @@ class TinyMisc(nn.Module):
         return self.fc(x.sum(dim=(2, 3)) / 64.0)
 
 
+class StdConv2d(nn.Conv2d):
+    """BiT's weight-standardised convolution (folded at export)."""
+    def forward(self, x):
+        w = self.weight
+        w = (w - w.mean(dim=(1, 2, 3), keepdim=True)) / torch.sqrt(
+            w.var(dim=(1, 2, 3), keepdim=True, unbiased=False) + 1e-6)
+        return nn.functional.conv2d(x, w, self.bias, self.stride, self.padding)
+
+
+class TinyGroupNorm(nn.Module):
+    """BiT / ResNet-V2 style: weight-standardised convs, GroupNorm (written
+    by torch.onnx as Reshape + InstanceNormalization + Reshape + Mul + Add),
+    pre-activation residual block."""
+    def __init__(self):
+        super().__init__()
+        self.stem = StdConv2d(3, 16, 3, 2, 1, bias=False)
+        self.gn1 = nn.GroupNorm(4, 16)
+        self.conv1 = StdConv2d(16, 16, 3, 1, 1, bias=False)
+        self.gn2 = nn.GroupNorm(8, 16)
+        self.conv2 = StdConv2d(16, 16, 3, 1, 1, bias=False)
+        self.gn3 = nn.GroupNorm(4, 16)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.conv1(torch.relu(self.gn1(x)))
+        y = self.conv2(torch.relu(self.gn2(y)))
+        x = torch.relu(self.gn3(x + y))
+        return self.fc(x.mean((2, 3)))
+
+
 # name -> (builder, input shape, opset)
 MODELS = {
     "tiny_shufflenet": (TinyShuffleNet, (3, 32, 32), 13),
@@ -154,6 +185,7 @@ MODELS = {
     "tiny_densenet": (TinyDenseNet, (3, 24, 20), 13),
     "tiny_mobilenet_v3": (TinyMobileNetV3, (3, 32, 32), 13),
     "tiny_misc": (TinyMisc, (3, 16, 16), 13),
+    "tiny_groupnorm": (TinyGroupNorm, (3, 16, 16), 13),
 }
 
 
@@ -163,7 +195,7 @@ def randomize_bn(model, gen):
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.copy_(torch.randn(m.num_features, generator=gen) * 0.2)
             m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
-        if isinstance(m, (nn.BatchNorm2d, nn.LayerNorm, convnext.LayerNorm2d)):
+        if isinstance(m, (nn.BatchNorm2d, nn.LayerNorm, convnext.LayerNorm2d, nn.GroupNorm)):
             m.weight.data.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
             m.bias.data.copy_(torch.randn(m.bias.shape, generator=gen) * 0.2)
         if isinstance(m, convnext.CNBlock):
