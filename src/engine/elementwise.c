@@ -2,7 +2,8 @@
  * gradients, reduced over their broadcast axes. int64 operands (shape
  * arithmetic) are evaluated at plan time through fold(). Sum (any number
  * of inputs, e.g. the residual adds of Caffe2-converted ResNets) is a chain
- * of broadcast Adds into the output. */
+ * of broadcast Adds into the output; Max and Min take any number of
+ * inputs too. */
 #include <string.h>
 #include "kernels.h"
 
@@ -314,3 +315,98 @@ const hl_op hl_op_sum = {
     .forward = sum_forward, .backward = sum_backward,
     .free_params = hl_params_free,
 };
+
+/* ------------------------------------------------------------ Max, Min */
+/* Elementwise extreme of any number of broadcast inputs (Keras/tf2onnx
+ * ReLU6 as Min(Max(x, 0), 6), torch.maximum). The gradient goes to the
+ * first input holding the extreme (ties: the earlier input, as ReduceMax
+ * and MaxPool do). Kept simple and serial: these are rare and small. */
+
+typedef struct {
+    int is_max;
+    int n;
+    const hl_shape *out;
+    const hl_tensor *in;
+    float *y;
+} extreme_job;
+
+/* Offset in an input of shape s of output element o (NumPy broadcasting). */
+static int64_t bcast_offset(const hl_shape *out, const hl_shape *s, int64_t o)
+{
+    int64_t off = 0, stride = 1;
+    for (int d = out->ndim - 1; d >= 0; d--) {
+        int64_t idx = o % out->dims[d];
+        o /= out->dims[d];
+        int ds = d - (out->ndim - s->ndim);
+        if (ds >= 0) {
+            if (s->dims[ds] != 1)
+                off += idx * stride;
+            stride *= s->dims[ds];
+        }
+    }
+    return off;
+}
+
+static void extreme_fwd_range(void *arg, long begin, long end)
+{
+    extreme_job *j = arg;
+    for (long e = begin; e < end; e++) {
+        float v = j->in[0].data[bcast_offset(j->out, &j->in[0].shape, e)];
+        for (int i = 1; i < j->n; i++) {
+            float x = j->in[i].data[bcast_offset(j->out, &j->in[i].shape, e)];
+            if (j->is_max ? x > v : x < v)
+                v = x;
+        }
+        j->y[e] = v;
+    }
+}
+
+static void extreme_forward(int is_max, const hl_node *n, hl_op_ctx *c,
+                            const hl_tensor *in, hl_tensor *out)
+{
+    long total = (long)hl_shape_numel(&out[0].shape);
+    extreme_job j = { is_max, n->n_in, &out[0].shape, in, out[0].data };
+    hl_par_for(c, total, total * n->n_in * 8, extreme_fwd_range, &j);
+}
+
+static void extreme_backward(const hl_node *n, const hl_tensor *in,
+                             const hl_tensor *out, const hl_tensor *gout,
+                             hl_tensor *gin)
+{
+    if (!gout[0].data)
+        return;
+    int64_t total = hl_shape_numel(&out[0].shape);
+    for (int64_t e = 0; e < total; e++) {
+        float y = out[0].data[e];
+        for (int i = 0; i < n->n_in; i++) {
+            int64_t off = bcast_offset(&out[0].shape, &in[i].shape, e);
+            if (in[i].data[off] == y) {
+                if (gin[i].data)
+                    gin[i].data[off] += gout[0].data[e];
+                break;
+            }
+        }
+    }
+}
+
+#define EXTREME_OP(NAME, IS_MAX, TYPE)                                       \
+    static void NAME##_forward(const hl_node *n, hl_op_ctx *c,               \
+                               const hl_tensor *in, hl_tensor *out)          \
+    {                                                                        \
+        extreme_forward(IS_MAX, n, c, in, out);                              \
+    }                                                                        \
+    static void NAME##_backward(const hl_node *n, hl_op_ctx *c,              \
+                                const hl_tensor *in, const hl_tensor *out,   \
+                                const hl_tensor *gout, hl_tensor *gin)       \
+    {                                                                        \
+        (void)c;                                                             \
+        extreme_backward(n, in, out, gout, gin);                             \
+    }                                                                        \
+    const hl_op hl_op_##NAME = {                                             \
+        .op_type = TYPE, .init = sum_init, .shape = sum_shape,               \
+        .forward = NAME##_forward, .backward = NAME##_backward,              \
+        .free_params = hl_params_free,                                       \
+    };
+
+EXTREME_OP(max, 1, "Max")
+EXTREME_OP(min, 0, "Min")

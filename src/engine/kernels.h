@@ -16,7 +16,8 @@ extern const hl_op hl_op_relu, hl_op_leakyrelu, hl_op_prelu, hl_op_clip,
     hl_op_sigmoid, hl_op_hardsigmoid, hl_op_hardswish, hl_op_tanh, hl_op_elu;
 extern const hl_op hl_op_maxpool, hl_op_averagepool, hl_op_globalaveragepool,
     hl_op_globalmaxpool;
-extern const hl_op hl_op_add, hl_op_sub, hl_op_mul, hl_op_div, hl_op_sum;
+extern const hl_op hl_op_add, hl_op_sub, hl_op_mul, hl_op_div, hl_op_sum,
+    hl_op_max, hl_op_min;
 extern const hl_op hl_op_gemm, hl_op_matmul;
 extern const hl_op hl_op_flatten, hl_op_reshape, hl_op_transpose,
     hl_op_concat, hl_op_squeeze, hl_op_unsqueeze, hl_op_pad, hl_op_identity,

@@ -10,6 +10,7 @@ static const hl_op *const op_table[] = {
     &hl_op_maxpool, &hl_op_averagepool, &hl_op_globalaveragepool,
     &hl_op_globalmaxpool,
     &hl_op_add, &hl_op_sub, &hl_op_mul, &hl_op_div, &hl_op_sum,
+    &hl_op_max, &hl_op_min,
     &hl_op_gemm, &hl_op_matmul,
     &hl_op_flatten, &hl_op_reshape, &hl_op_transpose, &hl_op_concat,
     &hl_op_squeeze, &hl_op_unsqueeze, &hl_op_pad, &hl_op_identity,
@@ -31,7 +32,7 @@ static const char supported_list[] =
     "Relu, LeakyRelu, PRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, "
     "Elu, "
     "MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, "
-    "Add, Sub, Mul, Div, Sum, "
+    "Add, Sub, Mul, Div, Sum, Max, Min, "
     "Gemm, MatMul, "
     "Flatten, Reshape, Transpose, Concat, Squeeze, Unsqueeze, Pad, "
     "Identity, Dropout, Shape, Gather, Constant, Cast, Slice, "

@@ -1,4 +1,4 @@
-/* Arithmetic with NumPy broadcasting (Add, Sub, Mul, Div, Sum), Gemm,
+/* Arithmetic with NumPy broadcasting (Add, Sub, Mul, Div, Sum, Max, Min), Gemm,
  * MatMul, Softmax, LogSoftmax, ReduceMean, ReduceSum, ReduceMax, ReduceMin: forward vs naive double references,
  * backward of every data input vs central finite differences. */
 #include "ops-harness.h"
@@ -375,11 +375,12 @@ static void rx_ties(void)
     oc_free(&c);
 }
 
-/* ----------------------------------------------------------------- Sum */
+/* ------------------------------------------------------ Sum, Max, Min */
 
 typedef struct {
     int n;
     hl_shape in[4], out;
+    int extreme;     /* +1 Max, -1 Min, 0 Sum */
 } sum_ref;
 
 static void sum_ref_run(void *ctx, double *const *in, double *y)
@@ -387,31 +388,75 @@ static void sum_ref_run(void *ctx, double *const *in, double *y)
     const sum_ref *r = ctx;
     int64_t on = hl_shape_numel(&r->out);
     for (int64_t o = 0; o < on; o++) {
-        y[o] = 0;
-        for (int i = 0; i < r->n; i++)
-            y[o] += in[i][bcast_index(&r->out, &r->in[i], o)];
+        y[o] = r->extreme ? in[0][bcast_index(&r->out, &r->in[0], o)] : 0;
+        for (int i = r->extreme ? 1 : 0; i < r->n; i++) {
+            double x = in[i][bcast_index(&r->out, &r->in[i], o)];
+            y[o] = r->extreme > 0 ? fmax(y[o], x) : r->extreme < 0 ? fmin(y[o], x)
+                                                                  : y[o] + x;
+        }
     }
 }
 
-static void sum_case(int n, const hl_shape *shapes, hl_shape out)
+static void variadic_case(const char *op, int extreme, int n,
+                          const hl_shape *shapes, hl_shape out)
 {
-    sum_ref r = { .n = n, .out = out };
+    sum_ref r = { .n = n, .out = out, .extreme = extreme };
     tin ins[4];
     float *data[4];
-    char label[200] = "Sum", b[64];
+    char label[200], b[64];
+    snprintf(label, sizeof label, "%s", op);
     for (int i = 0; i < n; i++) {
         r.in[i] = shapes[i];
         int64_t k = hl_shape_numel(&shapes[i]);
         data[i] = malloc(sizeof(float) * (size_t)(k + 1));
-        rnd_fill(data[i], k, -2, 2);
+        /* Max/Min: distinct values in disjoint bands per input, shuffled
+         * so each input wins somewhere and no tie is near */
+        if (extreme) {
+            rnd_distinct(data[i], k, -2, 2);
+            for (int64_t q = 0; q < k; q++)
+                data[i][q] += (float)(0.001 * i);
+        } else {
+            rnd_fill(data[i], k, -2, 2);
+        }
         ins[i] = (tin){ .shape = shapes[i], .f = data[i], .grad = 1 };
         size_t len = strlen(label);
         snprintf(label + len, sizeof label - len, " %s",
                  hl_shape_format(&shapes[i], b, sizeof b));
     }
-    check_op(label, "Sum", 13, NULL, n, ins, out, sum_ref_run, &r);
+    check_op(label, op, 13, NULL, n, ins, out, sum_ref_run, &r);
     for (int i = 0; i < n; i++)
         free(data[i]);
+}
+
+static void sum_case(int n, const hl_shape *shapes, hl_shape out)
+{
+    variadic_case("Sum", 0, n, shapes, out);
+}
+
+/* Max with ties: the gradient goes to the first input holding the max. */
+static void max_ties(void)
+{
+    float a[4] = { 1, 5, 2, 0 }, b[4] = { 1, 3, 2, 4 };
+    tin ins[2] = { { .shape = S(4), .f = a }, { .shape = S(4), .f = b } };
+    op_case c;
+    hl_error err = { 0 };
+    if (!tap_ok(oc_setup(&c, "Max", 13, NULL, 2, ins, 1, &err) == HL_OK,
+                "Max ties: setup %s", err.msg)) {
+        oc_free(&c);
+        return;
+    }
+    oc_forward(&c, NULL);
+    float g[4] = { 1, 2, 3, 4 }, ga[4] = { 0 }, gb[4] = { 0 };
+    hl_tensor gout[1] = { { .shape = S(4), .dtype = HL_DT_FLOAT, .data = g } };
+    hl_tensor gin[2] = { { .shape = S(4), .dtype = HL_DT_FLOAT, .data = ga },
+                         { .shape = S(4), .dtype = HL_DT_FLOAT, .data = gb } };
+    hl_op_ctx ctx;
+    oc_ctx(&c, &ctx, NULL);
+    c.op->backward(&c.node, &ctx, c.in, c.out, gout, gin);
+    tap_ok(ga[0] == 1 && ga[1] == 2 && ga[2] == 3 && ga[3] == 0 && gb[0] == 0 &&
+               gb[1] == 0 && gb[2] == 0 && gb[3] == 4,
+           "Max ties: gradient to the first input holding the max");
+    oc_free(&c);
 }
 
 int main(void)
@@ -494,6 +539,13 @@ int main(void)
         hl_shape big[3] = { S(4, 16, 32, 32), S(4, 16, 32, 32), S(1, 16, 1, 1) };
         sum_case(3, big, S(4, 16, 32, 32));
         fd_max_ = 0;
+        hl_shape relu6[2] = { S(2, 3, 4), S_SCALAR };
+        variadic_case("Max", 1, 2, relu6, S(2, 3, 4));
+        variadic_case("Min", -1, 2, relu6, S(2, 3, 4));
+        variadic_case("Max", 1, 3, three, S(2, 3, 4, 5));
+        variadic_case("Min", -1, 3, bc, S(2, 3, 4));
+        variadic_case("Max", 1, 1, one, S(2, 3));
+        max_ties();
     }
 
     /* shape errors */
