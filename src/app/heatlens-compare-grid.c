@@ -158,12 +158,25 @@ make_card (HlCompareGrid *self,
   gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
   gtk_label_set_ellipsize (GTK_LABEL (subtitle), PANGO_ELLIPSIZE_END);
   gtk_widget_set_tooltip_text (subtitle, sub);
+  gtk_label_set_max_width_chars (GTK_LABEL (subtitle), 1);
   gtk_widget_add_css_class (subtitle, "dim-label");
   gtk_widget_add_css_class (subtitle, "caption");
 
   gtk_box_append (GTK_BOX (card), top);
   gtk_box_append (GTK_BOX (card), picture);
   gtk_box_append (GTK_BOX (card), subtitle);
+  if (params && *params)
+    {
+      GtkWidget *line = gtk_label_new (params);
+
+      gtk_label_set_xalign (GTK_LABEL (line), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (line), PANGO_ELLIPSIZE_END);
+      gtk_label_set_max_width_chars (GTK_LABEL (line), 1);
+      gtk_widget_set_tooltip_text (line, params);
+      gtk_widget_add_css_class (line, "dim-label");
+      gtk_widget_add_css_class (line, "caption");
+      gtk_box_append (GTK_BOX (card), line);
+    }
   return card;
 }
 

@@ -604,6 +604,11 @@ result_title (HlResult *r)
 {
   const hl_method_desc *md = hl_method_find (r->method);
 
+  /* a neuron method explains one neuron: say which (captions, exports) */
+  if (md && md->needs_neuron && r->params.has_neuron)
+    return g_strdup_printf ("%s of neuron %d,%d,%d — %s (%.1f%%)", md->title,
+                            r->params.neuron[0], r->params.neuron[1], r->params.neuron[2],
+                            r->target_label, 100.0 * r->attr.target_prob);
   return g_strdup_printf ("%s — %s (%.1f%%)", md ? md->title : r->method,
                           r->target_label, 100.0 * r->attr.target_prob);
 }

@@ -976,6 +976,46 @@ main (int argc, char **argv)
     wait_for (worker_idle, NULL);
   }
 
+  /* --- the shortcuts window (help overlay) opens and lists the keys ---- */
+  {
+    GList *before = gtk_window_list_toplevels (), *after;
+    GtkWidget *shortcuts = NULL;
+
+    tap_ok (g_action_group_has_action (G_ACTION_GROUP (win), "show-help-overlay"),
+            "the window has a shortcuts window (gtk/help-overlay.ui)");
+    act ("show-help-overlay", NULL);
+    settle ();
+    after = gtk_window_list_toplevels ();
+    for (GList *l = after; l; l = l->next)
+      if (GTK_IS_SHORTCUTS_WINDOW (l->data))
+        shortcuts = l->data;
+    tap_ok (shortcuts != NULL && gtk_widget_get_visible (shortcuts), "Ctrl+? shows it");
+    if (shortcuts && g_getenv ("HL_APP_TEST_SHOTS"))   /* for looking at it by eye */
+      {
+        g_autofree char *p = g_build_filename (g_getenv ("HL_APP_TEST_SHOTS"), "shortcuts.png", NULL);
+        int w = gtk_widget_get_width (shortcuts), h = gtk_widget_get_height (shortcuts);
+        g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (shortcuts);
+        GtkSnapshot *snapshot = gtk_snapshot_new ();
+        g_autoptr(GskRenderNode) node = NULL;
+
+        gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
+        node = gtk_snapshot_free_to_node (snapshot);
+        if (node)
+          {
+            g_autoptr(GdkTexture) tex =
+              gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (shortcuts)), node,
+                                           &GRAPHENE_RECT_INIT (0, 0, w, h));
+
+            gdk_texture_save_to_png (tex, p);
+          }
+      }
+    if (shortcuts)
+      gtk_window_close (GTK_WINDOW (shortcuts));
+    g_list_free (before);
+    g_list_free (after);
+    settle ();
+  }
+
   /* --- dropping an .onnx file on the window opens it as the model ------- */
   {
     g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (win));
