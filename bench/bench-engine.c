@@ -49,6 +49,15 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* CPU time of the whole process (all threads): on a busy machine the
+ * work done says more than the wall time */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -102,21 +111,24 @@ typedef struct case_result {
     int batch;
     int with_grad;
     double seconds;    /* median; < 0 = failed */
+    double cpu_seconds; /* median process CPU time of a call */
     double gflops;
 } case_result;
 
-/* Median time of one case on an existing run. */
-static double time_case(hl_run *run, const hl_model *m, const float *input,
-                        int batch, int with_grad, int reps, hl_error *err)
+/* Median time of one case on an existing run; *cpu (optional) gets the
+ * median process CPU time of a call. */
+static double time_case_cpu(hl_run *run, const hl_model *m, const float *input,
+                            int batch, int with_grad, int reps, double *cpu,
+                            hl_error *err)
 {
     int out = hl_model_output_value(m);
     float *seed = NULL;
-    double *t = malloc(sizeof(double) * (size_t)reps);
+    double *t = malloc(sizeof(double) * (size_t)reps * 2);
     double result = -1;
     if (!t)
         return -1;
     for (int r = -1; r < reps; r++) {   /* r = -1: warm-up (arena growth) */
-        double t0 = now();
+        double t0 = now(), c0 = cpu_now();
         if (hl_run_forward(run, input, batch, err) != HL_OK)
             goto out;
         if (with_grad) {
@@ -133,10 +145,14 @@ static double time_case(hl_run *run, const hl_model *m, const float *input,
             if (hl_run_backward(run, out, seed, HL_RULE_GRADIENT, NULL, err) != HL_OK)
                 goto out;
         }
-        if (r >= 0)
+        if (r >= 0) {
             t[r] = now() - t0;
+            t[reps + r] = cpu_now() - c0;
+        }
     }
     result = median(t, reps);
+    if (cpu)
+        *cpu = median(t + reps, reps);
 out:
     free(seed);
     free(t);
@@ -147,6 +163,12 @@ out:
 static const char *const case_keys[N_CASES] = {"b1", "g1", "b32", "g32"};
 static const char *const torch_keys[N_CASES] = {
     "forward_b1", "forward_grad_b1", "forward_b32", "forward_grad_b32"};
+
+static double time_case(hl_run *run, const hl_model *m, const float *input,
+                        int batch, int with_grad, int reps, hl_error *err)
+{
+    return time_case_cpu(run, m, input, batch, with_grad, reps, NULL, err);
+}
 
 typedef struct torch_times {
     int ok;
@@ -400,13 +422,13 @@ int main(int argc, char **argv)
         hl_shape_format(&in_shape, shape, sizeof shape);
         printf("%s  input %s  %.3f GMAC per image\n", hl_model_name(m), shape,
                macs * 1e-9);
-        printf("  %-26s %10s %10s %9s %10s\n", "case", "ms", "img/s",
-               "GFLOP/s", "% of sgemm");
+        printf("  %-26s %10s %10s %10s %9s %10s\n", "case", "ms", "CPU ms",
+               "img/s", "GFLOP/s", "% of sgemm");
         case_result cases[N_CASES] = {
-            {"forward, batch 1", 1, 0, 0, 0},
-            {"forward + grad, batch 1", 1, 1, 0, 0},
-            {"forward, batch 32", 32, 0, 0, 0},
-            {"forward + grad, batch 32", 32, 1, 0, 0},
+            {"forward, batch 1", 1, 0, 0, 0, 0},
+            {"forward + grad, batch 1", 1, 1, 0, 0, 0},
+            {"forward, batch 32", 32, 0, 0, 0, 0},
+            {"forward + grad, batch 32", 32, 1, 0, 0, 0},
         };
         for (int c = 0; c < N_CASES; c++) {
             if (!wanted[c])
@@ -421,8 +443,9 @@ int main(int argc, char **argv)
                 cases[c].seconds = -1;
                 continue;
             }
-            cases[c].seconds = time_case(run, m, input, cases[c].batch,
-                                         cases[c].with_grad, r, &err);
+            cases[c].seconds = time_case_cpu(run, m, input, cases[c].batch,
+                                             cases[c].with_grad, r,
+                                             &cases[c].cpu_seconds, &err);
             fflush(stdout);
             hl_run_free(run);
             if (cases[c].seconds < 0) {
@@ -432,8 +455,9 @@ int main(int argc, char **argv)
             }
             double work = 2.0 * macs * cases[c].batch * (cases[c].with_grad ? 2 : 1);
             cases[c].gflops = work / cases[c].seconds * 1e-9;
-            printf("  %-26s %10.1f %10.1f %9.1f %9.0f%%\n", cases[c].name,
-                   cases[c].seconds * 1e3, cases[c].batch / cases[c].seconds,
+            printf("  %-26s %10.1f %10.1f %10.1f %9.1f %9.0f%%\n",
+                   cases[c].name, cases[c].seconds * 1e3,
+                   cases[c].cpu_seconds * 1e3, cases[c].batch / cases[c].seconds,
                    cases[c].gflops, 100.0 * cases[c].gflops / sgemm);
             fflush(stdout);
         }
