@@ -358,6 +358,7 @@ page_changed_cb (HlWindow *self)
 
   if (action && name)
     g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_string (name));
+  hl_window_update_colorbar (self);
 }
 
 static const GActionEntry entries[] = {

@@ -80,6 +80,8 @@ char    *hl_window_neuron_hint        (HlWindow *self);
 
 /* heatlens-window.c */
 void hl_window_schedule_run       (HlWindow *self);
+/* The colour bar's scale for the page shown. */
+void hl_window_update_colorbar    (HlWindow *self);
 /* Export helpers used by actions and tests; errors go to the banner. */
 gboolean hl_window_export_view    (HlWindow    *self,
                                    const char  *path,

@@ -79,10 +79,16 @@ hover_changed_cb (HlWindow *self)
   update_status (self);
 }
 
-static void
-update_colorbar (HlWindow *self)
+/* The raw values under the colour bar belong to the map on the Explain
+ * page; each comparison card is normalised on its own, so the Compare
+ * page shows the normalised scale only. */
+void
+hl_window_update_colorbar (HlWindow *self)
 {
   const hl_viz_norm *norm = hl_image_view_get_norm (self->image_view);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "compare") == 0)
+    norm = NULL;
 
   hl_overlay_panel_set_scale (self->overlay_panel,
                               norm ? hl_viz_norm_threshold (norm) : 0,
@@ -195,7 +201,7 @@ show_result (HlWindow *self,
       self->result = hl_result_ref (result);
     }
   hl_image_view_set_result (self->image_view, result);
-  update_colorbar (self);
+  hl_window_update_colorbar (self);
 
   update_caption (self);
   g_string_append_printf (s, "%s computed in %.2f s", md ? md->title : result->method,
@@ -218,7 +224,7 @@ clear_result (HlWindow *self)
   g_clear_pointer (&self->result_status, g_free);
   hl_image_view_set_result (self->image_view, NULL);
   update_caption (self);
-  update_colorbar (self);
+  hl_window_update_colorbar (self);
   update_status (self);
   hl_window_update_actions (self);
 }
@@ -543,7 +549,7 @@ overlay_changed_cb (HlWindow *self)
 
   hl_image_view_set_options (self->image_view, o);
   hl_compare_grid_set_options (self->compare_grid, o);
-  update_colorbar (self);
+  hl_window_update_colorbar (self);
   update_status (self);
   g_settings_set_string (self->settings, "overlay-mode", hl_viz_mode_name (o->mode));
   g_settings_set_string (self->settings, "overlay-sign", hl_viz_sign_name (o->sign));
