@@ -31,6 +31,12 @@ typedef struct loader {
     int cap_values;
     hl_plan p1;        /* batch-1 plan built while nodes are added */
     int cap_nodes;
+    /* An NHWC image input (Keras, tf2onnx, the model zoo's
+     * EfficientNet-Lite): the graph input value is renamed to
+     * nchw_input and presented as [N,C,H,W]; a Transpose node (added
+     * before the graph's nodes) gives the model its NHWC tensor under
+     * nhwc_name. NULL otherwise. */
+    const char *nhwc_name, *nchw_input;
 } loader;
 
 /* ------------------------------------------------------------ tensors */
@@ -499,16 +505,23 @@ static hl_status graph_inputs(loader *L, const Onnx__GraphProto *g,
                                     HL_MAX_DIMS);
             s->ndim = (int)sp->n_dim;
             s->dims[0] = -1; /* the batch is always chosen per run */
+            int64_t raw[HL_MAX_DIMS];
+            for (size_t d = 1; d < sp->n_dim; d++)
+                raw[d] = sp->dim[d]->value_case ==
+                        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
+                    ? sp->dim[d]->dim_value : -1;
+            /* [N,H,W,C] with C = 1 or 3 and H not a channel count: an
+             * NHWC image model */
+            int nhwc = sp->n_dim == 4 && !(opt && opt->n_bound) &&
+                       (raw[3] == 3 || raw[3] == 1) && raw[1] != 3 &&
+                       raw[1] != 1;
             int64_t per_sample = 1;
             for (size_t d = 1; d < sp->n_dim; d++) {
-                const Onnx__TensorShapeProto__Dimension *dim = sp->dim[d];
-                int64_t value = dim->value_case ==
-                        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
-                    ? dim->dim_value : -1;
+                int64_t value = raw[d];
                 /* An image model exported with free height and width
                  * ([N,C,H,W], dynamic_axes on 2 and 3) is planned at
                  * ImageNet's 224 x 224; the channels must be fixed. */
-                if (value <= 0 && sp->n_dim == 4 && d >= 2)
+                if (value <= 0 && sp->n_dim == 4 && (nhwc ? d <= 2 : d >= 2))
                     value = HL_FREE_IMAGE_SIDE;
                 if (value <= 0)
                     return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
@@ -526,6 +539,20 @@ static hl_status graph_inputs(loader *L, const Onnx__GraphProto *g,
                                         "sample)", L->file, name);
                 per_sample *= value;
                 s->dims[d] = value;
+            }
+            if (nhwc) {
+                int64_t h = s->dims[1], w = s->dims[2], c = s->dims[3];
+                s->dims[1] = c;
+                s->dims[2] = h;
+                s->dims[3] = w;
+                char *renamed = hl_arena_alloc(&m->arena, strlen(name) + 6);
+                if (!renamed)
+                    return hl_error_set(L->err, HL_ERR_NOMEM,
+                                        "%s: out of memory", L->file);
+                sprintf(renamed, "%s:nchw", name);
+                L->nhwc_name = m->values[id].name;
+                m->values[id].name = renamed;
+                L->nchw_input = renamed;
             }
         }
         m->inputs[m->n_inputs++] = id;
@@ -971,6 +998,31 @@ static hl_status convert_model(loader *L, const Onnx__ModelProto *mp,
             t->shape.dims[0] = 1;
     }
     int free_batch = !(opt && opt->n_input_shapes);
+    if (L->nhwc_name) {
+        /* the model's own NHWC input = Transpose(NCHW input, 0,2,3,1) */
+        int64_t perm[4] = { 0, 2, 3, 1 };
+        Onnx__AttributeProto pa = ONNX__ATTRIBUTE_PROTO__INIT;
+        pa.name = (char *)"perm";
+        pa.has_type = 1;
+        pa.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+        pa.n_ints = 4;
+        pa.ints = perm;
+        Onnx__AttributeProto *pattrs[1] = { &pa };
+        char *ins[1] = { (char *)L->nchw_input };
+        char *outs[1] = { (char *)L->nhwc_name };
+        Onnx__NodeProto tp = ONNX__NODE_PROTO__INIT;
+        tp.name = (char *)"heatlens/nchw_to_nhwc";
+        tp.op_type = (char *)"Transpose";
+        tp.n_input = 1;
+        tp.input = ins;
+        tp.n_output = 1;
+        tp.output = outs;
+        tp.n_attribute = 1;
+        tp.attribute = pattrs;
+        st = add_node(L, &tp, 0, free_batch, g);
+        if (st)
+            return st;
+    }
     st = graph_nodes(L, g, free_batch);
     if (st)
         return st;

@@ -176,6 +176,17 @@ class TinyGroupNorm(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
+class TinyNHWC(nn.Module):
+    """A channels-last (Keras/tf2onnx style) input [N,H,W,3]; the engine
+    presents it as [N,3,H,W]. Stored input and gradient are NCHW."""
+    def __init__(self):
+        super().__init__()
+        self.body = TinyEfficientNet()
+
+    def forward(self, x):
+        return self.body(x.permute(0, 3, 1, 2))
+
+
 # name -> (builder, input shape, opset)
 MODELS = {
     "tiny_shufflenet": (TinyShuffleNet, (3, 32, 32), 13),
@@ -186,6 +197,7 @@ MODELS = {
     "tiny_mobilenet_v3": (TinyMobileNetV3, (3, 32, 32), 13),
     "tiny_misc": (TinyMisc, (3, 16, 16), 13),
     "tiny_groupnorm": (TinyGroupNorm, (3, 16, 16), 13),
+    "tiny_nhwc": (TinyNHWC, (3, 24, 20), 13),
 }
 
 
@@ -211,8 +223,10 @@ def main():
         with torch.no_grad():
             randomize_bn(model, gen)
         x = torch.randn((2,) + shape, generator=gen)
+        nhwc = name == "tiny_nhwc"
+        xe = x.permute(0, 2, 3, 1).contiguous() if nhwc else x
         path = os.path.join(HERE, name + ".onnx")
-        torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"],
+        torch.onnx.export(model, xe, path, opset_version=opset, input_names=["input"],
                           output_names=["logits"], do_constant_folding=True,
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
         if name == "tiny_shufflenet":
@@ -231,7 +245,7 @@ def main():
                                             "logits": {0: "batch"}})
         m64 = model.double()
         x64 = x.double().requires_grad_(True)
-        y = m64(x64)
+        y = m64(x64.permute(0, 2, 3, 1) if nhwc else x64)
         seed = torch.randn(y.shape, generator=gen)
         (y * seed.double()).sum().backward()
         np.save(os.path.join(HERE, name + ".input.npy"), x.numpy())
