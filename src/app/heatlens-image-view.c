@@ -3,6 +3,7 @@
 #include <math.h>
 
 #define MAX_RENDER_SIDE 2048
+#define MIN_RENDER_SIDE 512
 #define MIN_ZOOM 0.25
 #define MAX_ZOOM 32.0
 
@@ -116,6 +117,10 @@ rerender (HlImageView *self)
     }
   img = hl_photo_get_image (self->photo);
   s = MIN (1.0, (double) MAX_RENDER_SIDE / MAX (img->width, img->height));
+  /* a tiny photo (an icon, a 28x28 digit) would carry the map in a few
+   * pixels: draw it larger */
+  if (MAX (img->width, img->height) * s < MIN_RENDER_SIDE)
+    s = (double) MIN_RENDER_SIDE / MAX (img->width, img->height);
   w = MAX (1, (int) lround (img->width * s));
   h = MAX (1, (int) lround (img->height * s));
   stride = (gsize) w * 3;
