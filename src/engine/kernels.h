@@ -30,7 +30,7 @@ extern const hl_op hl_op_sqrt, hl_op_abs, hl_op_erf, hl_op_exp, hl_op_neg,
     hl_op_reciprocal, hl_op_softplus, hl_op_mish, hl_op_gelu, hl_op_pow;
 extern const hl_op hl_op_layernormalization, hl_op_instancenormalization,
     hl_op_lrn;
-extern const hl_op hl_op_split;
+extern const hl_op hl_op_split, hl_op_resize, hl_op_upsample;
 
 /* ------------------------------------------------------------- helpers */
 

@@ -21,7 +21,7 @@ static const hl_op *const op_table[] = {
     &hl_op_sqrt, &hl_op_abs, &hl_op_erf, &hl_op_exp, &hl_op_neg, &hl_op_reciprocal,
     &hl_op_softplus, &hl_op_mish, &hl_op_gelu, &hl_op_pow,
     &hl_op_layernormalization, &hl_op_instancenormalization, &hl_op_lrn,
-    &hl_op_split,
+    &hl_op_split, &hl_op_resize, &hl_op_upsample,
 };
 
 #define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))
@@ -41,7 +41,7 @@ static const char supported_list[] =
     "ReduceMean, ReduceSum, ReduceMax, ReduceMin, "
     "Sqrt, Abs, Erf, Exp, Neg, Reciprocal, Softplus, Mish, Gelu, Pow, "
     "LayerNormalization, InstanceNormalization, LRN, "
-    "Split";
+    "Split, Resize, Upsample";
 
 int hl_op_index(const char *op_type)
 {

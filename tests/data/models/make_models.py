@@ -187,6 +187,32 @@ class TinyNHWC(nn.Module):
         return self.body(x.permute(0, 3, 1, 2))
 
 
+class TinyUpsample(nn.Module):
+    """Resize in its torch.onnx forms: the input resized to a fixed size
+    (sizes from Shape/Concat), an HRNet-style fuse (low-resolution branch
+    upsampled x2 nearest, added), a bilinear x2 (half_pixel) and an
+    align_corners bilinear downsample."""
+    def __init__(self):
+        super().__init__()
+        self.hi = nn.Conv2d(3, 8, 3, 1, 1)
+        self.lo = nn.Conv2d(8, 8, 3, 2, 1)
+        self.mix = nn.Conv2d(8, 8, 3, 2, 1)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = nn.functional.interpolate(x, size=(16, 16), mode="bilinear",
+                                      align_corners=False)
+        h = torch.relu(self.hi(x))
+        lo = torch.relu(self.lo(h))
+        h = h + nn.functional.interpolate(lo, scale_factor=2, mode="nearest")
+        m = self.mix(h)
+        m = nn.functional.interpolate(m, scale_factor=2, mode="bilinear",
+                                      align_corners=False)
+        m = nn.functional.interpolate(m, size=(6, 6), mode="bilinear",
+                                      align_corners=True)
+        return self.fc(m.mean((2, 3)))
+
+
 # name -> (builder, input shape, opset)
 MODELS = {
     "tiny_shufflenet": (TinyShuffleNet, (3, 32, 32), 13),
@@ -198,6 +224,7 @@ MODELS = {
     "tiny_misc": (TinyMisc, (3, 16, 16), 13),
     "tiny_groupnorm": (TinyGroupNorm, (3, 16, 16), 13),
     "tiny_nhwc": (TinyNHWC, (3, 24, 20), 13),
+    "tiny_upsample": (TinyUpsample, (3, 20, 24), 13),
 }
 
 
