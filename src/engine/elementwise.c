@@ -3,7 +3,7 @@
  * arithmetic) are evaluated at plan time through fold(). Sum (any number
  * of inputs, e.g. the residual adds of Caffe2-converted ResNets) is a chain
  * of broadcast Adds into the output; Max and Min take any number of
- * inputs too. */
+ * inputs too. Expand is the broadcast of one input to a given shape. */
 #include <string.h>
 #include "kernels.h"
 
@@ -410,3 +410,73 @@ static void extreme_backward(const hl_node *n, const hl_tensor *in,
 
 EXTREME_OP(max, 1, "Max")
 EXTREME_OP(min, 0, "Min")
+
+/* --------------------------------------------------------------- Expand */
+/* Expand(x, shape): x broadcast against `shape` (known at load time, e.g.
+ * a folded Shape of another tensor: SENet's y.expand_as(x)). Forward and
+ * backward are the Add of x into a zero tensor of the output shape. */
+
+static hl_status expand_init(hl_node *n, const hl_attrs *attrs,
+                             const hl_tensor *in, hl_error *err)
+{
+    (void)attrs; (void)in;
+    if (n->n_in != 2 || !hl_has_input(n, 1) || n->n_out != 1)
+        return hl_error_set(err, HL_ERR_ARG, "expects inputs input, shape");
+    return HL_OK;
+}
+
+static hl_status expand_shape(const hl_node *n, const hl_tensor *in,
+                              hl_tensor *out, hl_error *err)
+{
+    (void)n;
+    char sa[96], sb[96];
+    if (in[0].dtype != HL_DT_FLOAT)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED, "input must be float");
+    if (!in[1].i64)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "input 'shape' must be known at load time");
+    if (in[1].shape.ndim != 1 || in[1].shape.dims[0] > HL_MAX_DIMS)
+        return hl_error_set(err, HL_ERR_SHAPE,
+                            "input 'shape' must be 1-D with at most %d values",
+                            HL_MAX_DIMS);
+    hl_shape want = { .ndim = (int)in[1].shape.dims[0] };
+    for (int d = 0; d < want.ndim; d++) {
+        want.dims[d] = in[1].i64[d];
+        if (want.dims[d] < 0)
+            return hl_error_set(err, HL_ERR_SHAPE, "negative size in 'shape'");
+    }
+    if (hl_broadcast_shape(&in[0].shape, &want, &out[0].shape))
+        return hl_error_set(err, HL_ERR_SHAPE, "cannot expand %s to %s",
+                            hl_shape_format(&in[0].shape, sa, sizeof sa),
+                            hl_shape_format(&want, sb, sizeof sb));
+    out[0].dtype = HL_DT_FLOAT;
+    return HL_OK;
+}
+
+static void expand_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                           hl_tensor *out)
+{
+    (void)n;
+    memset(out[0].data, 0,
+           sizeof(float) * (size_t)hl_shape_numel(&out[0].shape));
+    hl_tensor pair[2] = { out[0], in[0] };
+    binary_forward(BIN_ADD, c, pair, out);
+}
+
+static void expand_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                            const hl_tensor *out, const hl_tensor *gout,
+                            hl_tensor *gin)
+{
+    (void)n;
+    if (!gin[0].data)
+        return;
+    hl_tensor pair[2] = { out[0], in[0] };
+    hl_tensor gpair[2] = { { .shape = out[0].shape }, gin[0] };
+    binary_backward(BIN_ADD, c, pair, gout, gpair);
+}
+
+const hl_op hl_op_expand = {
+    .op_type = "Expand", .init = expand_init, .shape = expand_shape,
+    .forward = expand_forward, .backward = expand_backward,
+    .free_params = hl_params_free,
+};

@@ -17,7 +17,7 @@ extern const hl_op hl_op_relu, hl_op_leakyrelu, hl_op_prelu, hl_op_clip,
 extern const hl_op hl_op_maxpool, hl_op_averagepool, hl_op_globalaveragepool,
     hl_op_globalmaxpool;
 extern const hl_op hl_op_add, hl_op_sub, hl_op_mul, hl_op_div, hl_op_sum,
-    hl_op_max, hl_op_min;
+    hl_op_max, hl_op_min, hl_op_expand;
 extern const hl_op hl_op_gemm, hl_op_matmul;
 extern const hl_op hl_op_flatten, hl_op_reshape, hl_op_transpose,
     hl_op_concat, hl_op_squeeze, hl_op_unsqueeze, hl_op_pad, hl_op_identity,
@@ -26,7 +26,7 @@ extern const hl_op hl_op_flatten, hl_op_reshape, hl_op_transpose,
 extern const hl_op hl_op_softmax, hl_op_logsoftmax;
 extern const hl_op hl_op_reducemean, hl_op_reducesum, hl_op_reducemax,
     hl_op_reducemin;
-extern const hl_op hl_op_sqrt, hl_op_abs, hl_op_erf, hl_op_exp, hl_op_neg,
+extern const hl_op hl_op_sqrt, hl_op_abs, hl_op_erf, hl_op_exp, hl_op_log, hl_op_neg,
     hl_op_reciprocal, hl_op_softplus, hl_op_mish, hl_op_gelu, hl_op_pow;
 extern const hl_op hl_op_layernormalization, hl_op_instancenormalization,
     hl_op_lrn;

@@ -1,4 +1,5 @@
-/* Elementwise math of one data input: Sqrt, Abs, Erf, Exp, Neg, Reciprocal,
+/* Elementwise math of one data input: Sqrt, Abs, Erf, Exp, Log, Neg,
+ * Reciprocal,
  * Softplus (timm's Mish = x tanh(softplus(x)) before opset 18), Mish
  * (opset 18), Gelu (opset 20, exact or tanh approximation), and Pow with a
  * constant exponent (the x^2 and x^0.5 of decomposed
@@ -12,7 +13,7 @@
 #include "kernels.h"
 
 typedef enum {
-    UN_SQRT, UN_ABS, UN_ERF, UN_EXP, UN_NEG, UN_RECIPROCAL, UN_SOFTPLUS, UN_MISH,
+    UN_SQRT, UN_ABS, UN_ERF, UN_EXP, UN_LOG, UN_NEG, UN_RECIPROCAL, UN_SOFTPLUS, UN_MISH,
     UN_GELU, UN_GELU_TANH, UN_POW,
 } unary_kind;
 
@@ -151,6 +152,9 @@ static void unary_fwd_range(void *arg, long begin, long end)
     case UN_EXP:
         for (long i = begin; i < end; i++) y[i] = expf(x[i]);
         break;
+    case UN_LOG:
+        for (long i = begin; i < end; i++) y[i] = logf(x[i]);
+        break;
     case UN_NEG:
         for (long i = begin; i < end; i++) y[i] = -x[i];
         break;
@@ -208,6 +212,9 @@ static void unary_bwd_range(void *arg, long begin, long end)
         break;
     case UN_EXP:
         for (long i = begin; i < end; i++) gx[i] += g[i] * y[i];
+        break;
+    case UN_LOG:
+        for (long i = begin; i < end; i++) gx[i] += g[i] / x[i];
         break;
     case UN_NEG:
         for (long i = begin; i < end; i++) gx[i] -= g[i];
@@ -283,6 +290,7 @@ UNARY_OP(sqrt, UN_SQRT, "Sqrt")
 UNARY_OP(abs, UN_ABS, "Abs")
 UNARY_OP(erf, UN_ERF, "Erf")
 UNARY_OP(exp, UN_EXP, "Exp")
+UNARY_OP(log, UN_LOG, "Log")
 UNARY_OP(neg, UN_NEG, "Neg")
 UNARY_OP(reciprocal, UN_RECIPROCAL, "Reciprocal")
 UNARY_OP(softplus, UN_SOFTPLUS, "Softplus")

@@ -10,7 +10,7 @@ static const hl_op *const op_table[] = {
     &hl_op_maxpool, &hl_op_averagepool, &hl_op_globalaveragepool,
     &hl_op_globalmaxpool,
     &hl_op_add, &hl_op_sub, &hl_op_mul, &hl_op_div, &hl_op_sum,
-    &hl_op_max, &hl_op_min,
+    &hl_op_max, &hl_op_min, &hl_op_expand,
     &hl_op_gemm, &hl_op_matmul,
     &hl_op_flatten, &hl_op_reshape, &hl_op_transpose, &hl_op_concat,
     &hl_op_squeeze, &hl_op_unsqueeze, &hl_op_pad, &hl_op_identity,
@@ -18,7 +18,7 @@ static const hl_op *const op_table[] = {
     &hl_op_cast, &hl_op_slice, &hl_op_constantofshape,
     &hl_op_softmax, &hl_op_logsoftmax,
     &hl_op_reducemean, &hl_op_reducesum, &hl_op_reducemax, &hl_op_reducemin,
-    &hl_op_sqrt, &hl_op_abs, &hl_op_erf, &hl_op_exp, &hl_op_neg, &hl_op_reciprocal,
+    &hl_op_sqrt, &hl_op_abs, &hl_op_erf, &hl_op_exp, &hl_op_log, &hl_op_neg, &hl_op_reciprocal,
     &hl_op_softplus, &hl_op_mish, &hl_op_gelu, &hl_op_pow,
     &hl_op_layernormalization, &hl_op_instancenormalization, &hl_op_lrn,
     &hl_op_split, &hl_op_resize, &hl_op_upsample,
@@ -32,14 +32,14 @@ static const char supported_list[] =
     "Relu, LeakyRelu, PRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, "
     "Elu, "
     "MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, "
-    "Add, Sub, Mul, Div, Sum, Max, Min, "
+    "Add, Sub, Mul, Div, Sum, Max, Min, Expand, "
     "Gemm, MatMul, "
     "Flatten, Reshape, Transpose, Concat, Squeeze, Unsqueeze, Pad, "
     "Identity, Dropout, Shape, Gather, Constant, Cast, Slice, "
     "ConstantOfShape, "
     "Softmax, LogSoftmax, "
     "ReduceMean, ReduceSum, ReduceMax, ReduceMin, "
-    "Sqrt, Abs, Erf, Exp, Neg, Reciprocal, Softplus, Mish, Gelu, Pow, "
+    "Sqrt, Abs, Erf, Exp, Log, Neg, Reciprocal, Softplus, Mish, Gelu, Pow, "
     "LayerNormalization, InstanceNormalization, LRN, "
     "Split, Resize, Upsample";
 

@@ -1,4 +1,5 @@
-/* Arithmetic with NumPy broadcasting (Add, Sub, Mul, Div, Sum, Max, Min), Gemm,
+/* Arithmetic with NumPy broadcasting (Add, Sub, Mul, Div, Sum, Max, Min,
+ * Expand), Gemm,
  * MatMul, Softmax, LogSoftmax, ReduceMean, ReduceSum, ReduceMax, ReduceMin: forward vs naive double references,
  * backward of every data input vs central finite differences. */
 #include "ops-harness.h"
@@ -433,6 +434,39 @@ static void sum_case(int n, const hl_shape *shapes, hl_shape out)
     variadic_case("Sum", 0, n, shapes, out);
 }
 
+/* Expand(x, shape): y = x broadcast (reference: bcast_index). */
+typedef struct {
+    hl_shape in, out;
+} expand_ref;
+
+static void expand_ref_run(void *ctx, double *const *in, double *y)
+{
+    const expand_ref *r = ctx;
+    int64_t on = hl_shape_numel(&r->out);
+    for (int64_t o = 0; o < on; o++)
+        y[o] = in[0][bcast_index(&r->out, &r->in, o)];
+}
+
+static void expand_case(hl_shape xs, hl_shape target, hl_shape out)
+{
+    expand_ref r = { xs, out };
+    int64_t n = hl_shape_numel(&xs);
+    float *x = malloc(sizeof(float) * (size_t)(n + 1));
+    rnd_fill(x, n, -2, 2);
+    int64_t t[HL_MAX_DIMS];
+    for (int d = 0; d < target.ndim; d++)
+        t[d] = target.dims[d];
+    tin ins[2] = { { .shape = xs, .f = x, .grad = 1 },
+                   { .shape = S(target.ndim), .dtype = HL_DT_INT64, .i = t,
+                     .constant = 1 } };
+    char label[160], b1[64], b2[64];
+    snprintf(label, sizeof label, "Expand %s to %s",
+             hl_shape_format(&xs, b1, sizeof b1),
+             hl_shape_format(&target, b2, sizeof b2));
+    check_op(label, "Expand", 13, NULL, 2, ins, out, expand_ref_run, &r);
+    free(x);
+}
+
 /* Max with ties: the gradient goes to the first input holding the max. */
 static void max_ties(void)
 {
@@ -546,6 +580,10 @@ int main(void)
         variadic_case("Min", -1, 3, bc, S(2, 3, 4));
         variadic_case("Max", 1, 1, one, S(2, 3));
         max_ties();
+        expand_case(S(2, 3, 1, 1), S(2, 3, 4, 5), S(2, 3, 4, 5));  /* SE expand_as */
+        expand_case(S(3, 1), S(2, 1, 4), S(2, 3, 4));
+        expand_case(S(2, 3, 4), S(1, 1), S(2, 3, 4));              /* no-op */
+        expand_case(S(1, 3, 1, 5), S(2, 1, 4, 1), S(2, 3, 4, 5));
     }
 
     /* shape errors */

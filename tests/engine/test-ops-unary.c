@@ -1,5 +1,5 @@
 /* Elementwise math of one data input (math_unary.c): Sqrt, Erf, Exp, Neg,
- * Reciprocal, Softplus, Mish, Gelu (exact and tanh) and Pow with a
+ * Reciprocal, Log, Abs, Softplus, Mish, Gelu (exact and tanh) and Pow with a
  * constant exponent. Forward vs naive double
  * references (libm), backward vs central finite differences. */
 #include "ops-harness.h"
@@ -24,6 +24,7 @@ static void un_ref_run(void *ctx, double *const *in, double *y)
         case 'r': y[i] = 1.0 / x; break;
         case 'f': y[i] = log(1.0 + exp(x)); break;
         case 'a': y[i] = fabs(x); break;
+        case 'l': y[i] = log(x); break;
         case 'm': y[i] = x * tanh(log(1.0 + exp(x))); break;
         case 'g': y[i] = 0.5 * x * (1.0 + erf(x / sqrt(2.0))); break;
         case 't':
@@ -103,7 +104,8 @@ int main(void)
     un_case("Softplus", 'f', s, -6, 6);
     un_case("Softplus", 'f', S(3, 4), 20, 60);   /* no overflow of e^x */
     un_case("Mish", 'm', s, -6, 6);
-    un_case("Abs", 'a', s, 0.05, 2);   /* both signs, away from the kink */
+    un_case("Abs", 'a', s, 0.05, 2);
+    un_case("Log", 'l', s, 0.1, 5);   /* both signs, away from the kink */
     un_case("Gelu", 'g', s, -4, 4);
     {
         attr_set as;

@@ -124,7 +124,8 @@ class LRNExport(torch.autograd.Function):
 class TinyMisc(nn.Module):
     """An LRN node (AlexNet/GoogLeNet style), Mish (Softplus/Tanh/Mul), an
     uneven channel split (Split), CBAM spatial attention (channel mean and
-    max: ReduceMean, ReduceMax), a sum over the spatial dims (ReduceSum)."""
+    max: ReduceMean, ReduceMax; the map expand_as'ed: Expand), a sum over
+    the spatial dims (ReduceSum)."""
     def __init__(self):
         super().__init__()
         self.c1 = nn.Conv2d(3, 8, 3, 2, 1)
@@ -141,7 +142,7 @@ class TinyMisc(nn.Module):
         a, b = torch.split(x, [3, 5], dim=1)
         x = torch.cat([self.a(a), torch.relu(self.b(b))], 1)
         pooled = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)
-        x = x * torch.sigmoid(self.sa(pooled))
+        x = x * torch.sigmoid(self.sa(pooled)).expand_as(x)
         return self.fc(x.sum(dim=(2, 3)) / 64.0)
 
 
