@@ -304,11 +304,29 @@ static int load_labels(cli_input *in)
         if (!f)
             return cli_fail("%s: cannot open labels file: %s", in->labels_path,
                             strerror(errno));
+        /* A 1001-line ImageNet file ("background" first, like the
+         * bundled one) for a 1000-class model: skip the "background". */
         char line[1024];
-        int k = 0;
+        int k = 0, skip = 0, first = 1;
         while (k < n && fgets(line, sizeof line, f)) {
             line[strcspn(line, "\r\n")] = '\0';
+            if (first && n == 1000 && strcmp(line, "background") == 0) {
+                first = 0;
+                skip = 1;
+                continue;
+            }
+            first = 0;
             in->labels[k++] = strdup(line);
+        }
+        /* ...but only when the file really has n + 1 lines */
+        if (skip && (k < n || fgets(line, sizeof line, f))) {
+            if (k == n) {
+                free(in->labels[n - 1]);
+                k = n - 1;
+            }
+            for (int i = k; i > 0; i--)
+                in->labels[i] = in->labels[i - 1];
+            in->labels[0] = strdup("background");
         }
         fclose(f);
     } else {
