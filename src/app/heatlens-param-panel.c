@@ -34,6 +34,8 @@ enum { SIG_CHANGED, SIG_INVALID, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void rebuild_params (HlParamPanel *self);
+static void neuron_limits (HlParamPanel *self, double max[3]);
+static void fill_model_defaults (HlParamPanel *self);
 
 /* Speed and reproducibility knobs: under "More options". */
 static gboolean
@@ -157,20 +159,49 @@ enum_cb (GtkDropDown  *dd,
     }
 }
 
+/* The neuron follows the layer: the panel's own default, or a neuron the
+ * new layer does not have, becomes the new layer's centre (channel 0,
+ * which the window then replaces with the strongest one). */
+static void
+neuron_follow_layer (HlParamPanel *self)
+{
+  const hl_method_desc *md = hl_method_find (hl_param_panel_get_method (self));
+  double max[3];
+  const int *n = self->params.neuron;
+
+  if (md == NULL || !md->needs_neuron || !self->params.has_neuron)
+    return;
+  neuron_limits (self, max);
+  if (self->neuron_is_default || n[0] > max[0] || n[1] > max[1] || n[2] > max[2])
+    {
+      self->params.has_neuron = 0;
+      fill_model_defaults (self);
+    }
+}
+
 static void
 layer_cb (GtkDropDown  *dd,
           GParamSpec   *pspec,
           HlParamPanel *self)
 {
   guint i = gtk_drop_down_get_selected (dd);
+  const hl_param_desc *d = widget_desc (GTK_WIDGET (dd));
+  hl_error err = { 0 };
 
-  if (self->layer_names && i < self->layer_names->len)
+  if (self->building || self->layer_names == NULL || i >= self->layer_names->len)
+    return;
+  if (hl_param_set (&self->params, d, self->layer_names->pdata[i], &err) != HL_OK)
     {
-      apply_text (self, widget_desc (GTK_WIDGET (dd)), self->layer_names->pdata[i]);
-      /* the neuron's ranges follow the layer */
-      if (!self->building)
-        queue_rebuild (self);
+      g_autoptr(GError) error = NULL;
+
+      hl_app_error_from_hl (&error, &err);
+      g_signal_emit (self, signals[SIG_INVALID], 0, error);
+      return;
     }
+  neuron_follow_layer (self);
+  emit_changed (self);
+  /* the neuron's ranges follow the layer */
+  queue_rebuild (self);
 }
 
 static void
@@ -842,6 +873,8 @@ hl_param_panel_set_param (HlParamPanel  *self,
     }
   if (g_strcmp0 (d->name, "neuron") == 0)
     self->neuron_is_default = FALSE;
+  if (g_strcmp0 (d->name, "layer") == 0)
+    neuron_follow_layer (self);
   rebuild_params (self);
   emit_changed (self);
   return TRUE;
