@@ -67,6 +67,13 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
     for (int i = 0; i < 3; i++) {
         stride[i] = c->p->strides[i];
         win[i] = c->p->window[i];
+        /* Along C a window or stride past the channels means "all of
+         * them": Captum's RGB defaults (3,15,15 / 3,8,8) then also work
+         * on a grey (1-channel) input. */
+        if (i == 0 && win[0] > g.d[0])
+            win[0] = g.d[0];
+        if (i == 0 && stride[0] > g.d[0])
+            stride[0] = g.d[0];
         if (stride[i] < 1 || win[i] < 1 || win[i] > g.d[i])
             return hl_error_set(err, HL_ERR_ARG,
                                 "occlusion: --strides %d,%d,%d / --window "

@@ -20,6 +20,7 @@ void hl_preprocess_defaults(hl_preprocess *p)
     memcpy(p->std, std, sizeof std);
     p->scale = 1.0f / 255.0f;
     p->bgr = 0;
+    p->channels = 3;
     p->crop_fraction = 0.875f;
 }
 
@@ -172,6 +173,17 @@ hl_status hl_preprocess_for_model(const hl_model *m, hl_preprocess *out,
     hl_preprocess_defaults(&p);
     if (!m || !out)
         return hl_error_set(err, HL_ERR_ARG, "preprocess: no model");
+    hl_shape s;
+    hl_model_input_shape(m, &s);
+    if (s.ndim != 4 || (s.dims[1] > 0 && s.dims[1] != 3 && s.dims[1] != 1))
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "%s: input is not an image batch [N,3,H,W] or [N,1,H,W]",
+                            hl_model_name(m) ? hl_model_name(m) : "model");
+    if (s.dims[1] == 1) {
+        p.channels = 1;
+        for (int c = 0; c < 3; c++)
+            p.mean[c] = 0, p.std[c] = 1;
+    }
     char where[300];
     snprintf(where, sizeof where, "%s: metadata heatlens.",
              hl_model_name(m) ? hl_model_name(m) : "model");
@@ -185,12 +197,6 @@ hl_status hl_preprocess_for_model(const hl_model *m, hl_preprocess *out,
         if (st != HL_OK)
             return st;
     }
-    hl_shape s;
-    hl_model_input_shape(m, &s);
-    if (s.ndim != 4 || (s.dims[1] > 0 && s.dims[1] != 3))
-        return hl_error_set(err, HL_ERR_UNSUPPORTED,
-                            "%s: input is not an image batch [N,3,H,W]",
-                            hl_model_name(m) ? hl_model_name(m) : "model");
     if (s.dims[2] > 0 && s.dims[3] > 0) {
         p.height = (int)s.dims[2];
         p.width = (int)s.dims[3];
@@ -265,17 +271,22 @@ hl_status hl_preprocess_apply(const hl_preprocess *p, const hl_image *photo,
         free(px);
         return st;
     }
-    hl_shape shape = {4, {1, 3, h, w}};
+    int channels = p->channels == 1 ? 1 : 3;
+    if (channels == 1)
+        for (size_t i = 0; i < plane; i++) /* grey level in place, slot 0 */
+            px[3 * i] = 0.299f * px[3 * i] + 0.587f * px[3 * i + 1] + 0.114f * px[3 * i + 2];
+    hl_shape shape = {4, {1, channels, h, w}};
     hl_array *a = hl_array_new(&shape);
-    float *img01 = image01 ? malloc(sizeof(float) * plane * 3) : NULL;
+    float *img01 = image01 ? malloc(sizeof(float) * plane * channels) : NULL;
     if (!a || (image01 && !img01)) {
         free(px);
         free(img01);
         hl_array_free(a);
         return hl_error_set(err, HL_ERR_NOMEM, "preprocess: out of memory");
     }
-    for (int c = 0; c < 3; c++) {
-        int src_c = p->bgr ? 2 - c : c;   /* model channel c reads photo src_c */
+    for (int c = 0; c < channels; c++) {
+        /* model channel c reads photo channel src_c */
+        int src_c = channels == 3 && p->bgr ? 2 - c : c;
         float mean = p->mean[c], std = p->std[c];
         float *dst = a->data + (size_t)c * plane;
         for (size_t i = 0; i < plane; i++)

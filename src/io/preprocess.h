@@ -18,6 +18,11 @@
  * The model input is x[c] = (pixel[c] * scale - mean[c]) / std[c] with
  * pixel in 0..255.
  *
+ * A model with a 1-channel input ([N,1,H,W], e.g. MNIST-style) gets the
+ * photo's grey level, ITU-R 601 luma 0.299 R + 0.587 G + 0.114 B (PIL's
+ * "L", torchvision's Grayscale), with mean 0 and std 1 unless the
+ * metadata or the user says otherwise (no ImageNet statistics apply).
+ *
  * Resize policies:
  *   shorter:S          scale so the shorter side is S, then take the centre
  *                      W x H (torchvision: Resize(256) + CenterCrop(224));
@@ -46,6 +51,7 @@ typedef struct hl_preprocess {
     float mean[3], std[3];     /* in 0..1 pixel units */
     float scale;               /* pixel value (0..255) * scale = 0..1 usually */
     int bgr;                   /* channel order of the model input */
+    int channels;              /* 3 (colour) or 1 (grey) */
     float crop_fraction;       /* HL_RESIZE_CROP_FRACTION: 0 < F <= 1 */
 } hl_preprocess;
 
@@ -69,9 +75,10 @@ typedef struct hl_crop_map {
     int input_width, input_height;
 } hl_crop_map;
 
-/* Photo -> [1,3,H,W] normalised tensor. image01 (optional) receives the
- * unnormalised crop as [3,H,W] floats in 0..1, RGB whatever the model's
- * channel order (free with free()). map and image01 may be NULL. */
+/* Photo -> [1,C,H,W] normalised tensor. image01 (optional) receives the
+ * unnormalised crop as [C,H,W] floats in 0..1: RGB whatever the model's
+ * channel order, or the grey level for C = 1 (free with free()). map and
+ * image01 may be NULL. */
 hl_status hl_preprocess_apply(const hl_preprocess *p, const hl_image *photo,
                               hl_array **input, hl_crop_map *map,
                               float **image01, hl_error *err);

@@ -135,6 +135,36 @@ out:
     hl_model_free(m);
 }
 
+/* Captum's RGB defaults (strides 3,8,8, window 3,15,15) on a 1-channel
+ * model: the channel extent means "all channels", so the result is the
+ * one of strides 1,8,8 / window 1,15,15. */
+static void occlusion_grey_defaults(void)
+{
+    hl_model *m = load_model("models/tiny_grey.onnx");
+    hl_array *x = load_npy("models/tiny_grey.input.npy");
+    hl_array *a = NULL, *b = NULL;
+    if (!m || !x) {
+        tap_ok(0, "tiny_grey loads");
+        goto out;
+    }
+    x->shape.dims[0] = 1; /* the first of the two stored inputs */
+    hl_attr_params p;
+    hl_attr_params_init(&p);
+    p.target = 3;
+    a = run_method(m, "occlusion", x, &p, NULL);
+    int st[3] = {1, 8, 8}, win[3] = {1, 15, 15};
+    memcpy(p.strides, st, sizeof st);
+    memcpy(p.window, win, sizeof win);
+    b = run_method(m, "occlusion", x, &p, NULL);
+    tap_ok(a && b && memcmp(a->data, b->data, sizeof(float) * 28 * 28) == 0,
+           "occlusion with Captum's RGB defaults on a grey model = windows 1,15,15");
+out:
+    hl_array_free(a);
+    hl_array_free(b);
+    hl_array_free(x);
+    hl_model_free(m);
+}
+
 /* grid:16 ablation on tinycnn against a direct computation. */
 static void ablation_grid_direct(void)
 {
@@ -275,6 +305,7 @@ int main(void)
     ablation_parity("tinycnn", 1);
     ablation_parity("tinyres", 7);
     occlusion_unused_channel();
+    occlusion_grey_defaults();
     ablation_grid_direct();
     shapley_sampling();
     bad_params();

@@ -191,7 +191,7 @@ int main(void)
         src_root = ".";
     static const char *models[] = {
         "tiny_shufflenet", "tiny_efficientnet", "tiny_convnext_op13",
-        "tiny_convnext_op17", "tiny_densenet", "tiny_mobilenet_v3", "tiny_misc", "tiny_groupnorm", "tiny_nhwc", "tiny_upsample",
+        "tiny_convnext_op17", "tiny_densenet", "tiny_mobilenet_v3", "tiny_misc", "tiny_groupnorm", "tiny_nhwc", "tiny_upsample", "tiny_grey",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
         check_model(models[i]);

@@ -2,6 +2,7 @@
  * synthetic photos: the crop map against the policies' formulas (as
  * documented in preprocess.h), the normalisation x = (p*scale - mean)/std,
  * channel order, and the parsing of settings. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,11 +355,61 @@ static void test_for_model(void)
     }
 }
 
+/* A 1-channel model (tests/data/models/tiny_grey.onnx, [N,1,28,28], no
+ * metadata): grey level = 0.299 R + 0.587 G + 0.114 B of the same crop
+ * the colour path produces, mean 0 and std 1. */
+static void test_grey_model(void)
+{
+    const char *root = getenv("HL_SOURCE_ROOT");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/models/tiny_grey.onnx", root ? root : ".");
+    hl_model *m = NULL;
+    hl_error err = {0};
+    hl_preprocess p;
+    if (!tap_ok(hl_model_load_onnx(path, &m, &err) == HL_OK &&
+                    hl_preprocess_for_model(m, &p, &err) == HL_OK,
+                "grey model: preprocessing (%s)", err.msg)) {
+        hl_model_free(m);
+        return;
+    }
+    tap_ok(p.channels == 1 && p.width == 28 && p.height == 28 && p.mean[0] == 0 &&
+               p.std[0] == 1,
+           "grey model: 1 channel, 28x28, mean 0, std 1");
+    hl_preprocess colour = p;
+    colour.channels = 3;
+    hl_image *photo = ramp_photo(100, 80);
+    hl_array *grey = NULL, *rgb = NULL;
+    float *grey01 = NULL;
+    hl_status st = hl_preprocess_apply(&p, photo, &grey, NULL, &grey01, &err);
+    hl_status st3 = hl_preprocess_apply(&colour, photo, &rgb, NULL, NULL, &err);
+    if (tap_ok(st == HL_OK && st3 == HL_OK && grey->shape.dims[1] == 1 &&
+                   rgb->shape.dims[1] == 3 && grey->shape.dims[2] == 28,
+               "grey model: [1,1,28,28] input (%s)", err.msg)) {
+        double worst = 0, worst01 = 0;
+        size_t plane = 28 * 28;
+        for (size_t i = 0; i < plane; i++) {
+            double want = 0.299 * rgb->data[i] + 0.587 * rgb->data[plane + i] +
+                          0.114 * rgb->data[2 * plane + i];
+            worst = fmax(worst, fabs(grey->data[i] - want));
+            worst01 = fmax(worst01, fabs(grey01[i] - fmin(1, fmax(0, want))));
+        }
+        tap_ok(worst < 1e-6 && worst01 < 1e-6,
+               "grey = 0.299 R + 0.587 G + 0.114 B of the colour crop (max diff %.2g, image01 %.2g)",
+               worst, worst01);
+    }
+    hl_array_free(grey);
+    hl_array_free(rgb);
+    free(grey01);
+    hl_image_free(photo);
+    hl_model_free(m);
+}
+
 int main(void)
 {
     test_defaults();
     test_for_model();
     test_crop_map_exact();
+    test_grey_model();
     test_policies();
     test_settings();
     test_labels();

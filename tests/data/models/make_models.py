@@ -16,6 +16,7 @@ The ONNX files hold the float32 weights; the references run the same weights
 converted exactly to float64, so they are independent of any float32 kernel.
 """
 import os
+import sys
 from functools import partial
 
 import numpy as np
@@ -214,6 +215,20 @@ class TinyUpsample(nn.Module):
         return self.fc(m.mean((2, 3)))
 
 
+class TinyGrey(nn.Module):
+    """MNIST-style: a 1-channel 28x28 input (grey preprocessing path)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.c2 = nn.Conv2d(8, 16, 3)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(torch.relu(self.c1(x)), 2)
+        return self.fc(torch.relu(self.c2(x)).mean((2, 3)))
+
+
 # name -> (builder, input shape, opset)
 MODELS = {
     "tiny_shufflenet": (TinyShuffleNet, (3, 32, 32), 13),
@@ -226,6 +241,7 @@ MODELS = {
     "tiny_groupnorm": (TinyGroupNorm, (3, 16, 16), 13),
     "tiny_nhwc": (TinyNHWC, (3, 24, 20), 13),
     "tiny_upsample": (TinyUpsample, (3, 20, 24), 13),
+    "tiny_grey": (TinyGrey, (1, 28, 28), 13),
 }
 
 
@@ -244,7 +260,10 @@ def randomize_bn(model, gen):
 
 def main():
     torch.set_num_threads(1)
+    only = sys.argv[1:]  # model names to (re)make; all by default
     for i, (name, (builder, shape, opset)) in enumerate(MODELS.items()):
+        if only and name not in only:
+            continue
         torch.manual_seed(100)
         model = builder().eval()
         gen = torch.Generator().manual_seed(200)
