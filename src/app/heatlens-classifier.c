@@ -1,4 +1,5 @@
 #include "heatlens-classifier.h"
+#include "heatlens-data.h"
 #include "heatlens-error.h"
 
 struct _HlClassifier
@@ -41,48 +42,25 @@ hl_classifier_init (HlClassifier *self)
   self->serial = g_atomic_int_add (&next_serial, 1);
 }
 
-/* [N,K] with K >= 2, or the same with trailing 1s ([N,K,1,1] from a
- * final 1x1 convolution); not an image or a feature map. */
-static gboolean
-is_class_scores (const hl_shape *shape)
-{
-  if (shape->ndim < 2 || shape->dims[1] < 2)
-    return FALSE;
-  for (int i = 2; i < shape->ndim; i++)
-    if (shape->dims[i] != 1)
-      return FALSE;
-  return TRUE;
-}
-
 HlClassifier *
 hl_classifier_load (const char  *path,
                     GError     **error)
 {
   g_autoptr(HlClassifier) self = NULL;
+  g_autofree char *imagenet_labels = hl_data_find_file ("models/mobilenet_v2.labels.txt");
   hl_error err = { 0 };
-  hl_shape out_shape;
 
   self = g_object_new (HL_TYPE_CLASSIFIER, NULL);
   if (hl_model_load_onnx (path, &self->model, &err) != HL_OK ||
       hl_preprocess_for_model (self->model, &self->preprocess, &err) != HL_OK ||
-      hl_model_value_shape (self->model, hl_model_output_value (self->model),
-                            &out_shape) != HL_OK)
+      hl_model_classes (self->model, &self->n_classes, &err) != HL_OK)
     {
       hl_app_error_from_hl (error, &err);
       return NULL;
     }
-  if (!is_class_scores (&out_shape))
-    {
-      char buf[128];
-      g_autofree char *base = g_path_get_basename (path);
-
-      g_set_error (error, HL_APP_ERROR, HL_ERR_SHAPE,
-                   "%s is not an image classifier: its output is %s, not class scores [N,K]",
-                   base, hl_shape_format (&out_shape, buf, sizeof buf));
-      return NULL;
-    }
-  self->n_classes = (int) hl_shape_numel (&out_shape);
-  self->labels = hl_labels_for_model (self->model, path, self->n_classes);
+  /* A torchvision-style 1000-class model without labels gets ImageNet's. */
+  self->labels = hl_labels_for_model_or_imagenet (self->model, path, self->n_classes,
+                                                  imagenet_labels);
   self->path = g_strdup (path);
   self->name = g_path_get_basename (path);
   return g_steal_pointer (&self);

@@ -394,7 +394,8 @@ int cli_input_load(cli_input *in, int need_input)
         return cli_fail("--image and --input-npy exclude each other");
     if (cli_input_load_model(in))
         return 1;
-    if (hl_preprocess_for_model(in->model, &in->pre, &err) != HL_OK)
+    if (hl_preprocess_for_model(in->model, &in->pre, &err) != HL_OK ||
+        hl_model_classes(in->model, &in->n_classes, &err) != HL_OK)
         return cli_fail("%s", err.msg);
     for (int i = 0; i < in->n_overrides; i++)
         if (hl_preprocess_set(&in->pre, in->overrides[i].key,

@@ -8,6 +8,26 @@
 /* Labels files are small; refuse anything absurd. */
 #define LABELS_MAX_BYTES (16 << 20)
 
+hl_status hl_model_classes(const hl_model *m, int *n_classes, hl_error *err)
+{
+    hl_shape s;
+    const char *name = m && hl_model_name(m) ? hl_model_name(m) : "model";
+    if (!m || hl_model_value_shape(m, hl_model_output_value(m), &s) != HL_OK)
+        return hl_error_set(err, HL_ERR_ARG, "%s: the output's shape is unknown", name);
+    int scores = s.ndim >= 2 && s.dims[1] >= 2 && s.dims[1] < (1 << 24);
+    for (int i = 2; scores && i < s.ndim; i++)
+        scores = s.dims[i] == 1;
+    if (!scores) {
+        char buf[128];
+        return hl_error_set(err, HL_ERR_SHAPE,
+                            "%s is not an image classifier: its output is %s, "
+                            "not class scores [N,K]",
+                            name, hl_shape_format(&s, buf, sizeof buf));
+    }
+    *n_classes = (int)s.dims[1];
+    return HL_OK;
+}
+
 void hl_labels_free(hl_labels *l)
 {
     if (!l)

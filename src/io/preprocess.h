@@ -83,6 +83,12 @@ hl_status hl_preprocess_apply(const hl_preprocess *p, const hl_image *photo,
                               hl_array **input, hl_crop_map *map,
                               float **image01, hl_error *err);
 
+/* Number of classes of an image classifier: its output must be class
+ * scores [N,K] with K >= 2 (trailing 1s allowed: [N,K,1,1] from a final 1x1
+ * convolution). A feature map or an image output is refused with one line
+ * naming the model and its output shape. */
+hl_status hl_model_classes(const hl_model *m, int *n_classes, hl_error *err);
+
 /* Class labels: model metadata (heatlens.labels, then heatlens.labels_file
  * next to the model), else FILE.labels.txt next to FILE.onnx (or
  * FILE.onnx.labels.txt), else "class N". A source is used only when it has

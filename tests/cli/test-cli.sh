@@ -162,6 +162,8 @@ if [ -f "$MODEL" ]; then
     fails "explain: bad --outlier-perc" "outlier-perc" -- explain --image "$CAT" --method saliency --out "$TMP/x.png" --outlier-perc 150
     fails "explain: broken PNG" "broken.png" -- explain --image "$TMP/broken.png" --method saliency
     fails "explain: model with an unknown op" "FooBarOp" -- explain --model "$TMP/unknown-op.onnx" --input-npy "$TMP/wrong-shape.npy" --method saliency
+    fails "predict: a model whose output is not class scores" "not an image classifier" -- predict --model "$ROOT/tests/data/app/not-classifier.onnx" --image "$CAT"
+    fails "explain: a model whose output is not class scores" "[1,3,8,8]" -- explain --model "$ROOT/tests/data/app/not-classifier.onnx" --image "$CAT" --method saliency
 else
     skip "bundled model missing: image and method error cases"
 fi
