@@ -75,16 +75,25 @@ static hl_status read_known(const hl_tensor *t, const char *what, int rank_hint,
     return HL_OK;
 }
 
-static hl_status resize_init(hl_node *n, const hl_attrs *attrs,
-                             const hl_tensor *in, hl_error *err)
+/* The parameters both Resize and Upsample start from: one data input and
+ * output, the interpolation mode. */
+static hl_status resize_params_new(hl_node *n, const hl_attrs *attrs,
+                                   resize_params **out, hl_error *err)
 {
     if (n->n_in < 1 || n->n_out != 1)
         return hl_error_set(err, HL_ERR_ARG, "expects an input and 1 output");
     hl_status st = hl_params_alloc(n, sizeof(resize_params), err);
     if (st)
         return st;
-    resize_params *p = n->params;
-    st = parse_mode(p, attrs, err);
+    *out = n->params;
+    return parse_mode(*out, attrs, err);
+}
+
+static hl_status resize_init(hl_node *n, const hl_attrs *attrs,
+                             const hl_tensor *in, hl_error *err)
+{
+    resize_params *p = NULL;
+    hl_status st = resize_params_new(n, attrs, &p, err);
     if (st)
         return st;
     const char *ct = hl_attrs_string(attrs, "coordinate_transformation_mode",
@@ -141,13 +150,8 @@ static hl_status resize_init(hl_node *n, const hl_attrs *attrs,
 static hl_status upsample_init(hl_node *n, const hl_attrs *attrs,
                                const hl_tensor *in, hl_error *err)
 {
-    if (n->n_in < 1 || n->n_out != 1)
-        return hl_error_set(err, HL_ERR_ARG, "expects an input and 1 output");
-    hl_status st = hl_params_alloc(n, sizeof(resize_params), err);
-    if (st)
-        return st;
-    resize_params *p = n->params;
-    st = parse_mode(p, attrs, err);
+    resize_params *p = NULL;
+    hl_status st = resize_params_new(n, attrs, &p, err);
     if (st)
         return st;
     p->coord = CT_ASYMMETRIC;
