@@ -175,13 +175,21 @@ typedef struct torch_times {
     double s[N_CASES];
 } torch_times;
 
-static torch_times run_torch(int threads, int reps)
+/* PyTorch's times of the wanted cases (bench-torch.py --only). */
+static torch_times run_torch(int threads, int reps, const int *wanted)
 {
     torch_times tt = {0};
-    char cmd[1024];
+    char cmd[1024], only[128] = "";
+    int n_wanted = 0;
+    for (int c = 0; c < N_CASES; c++)
+        if (wanted[c]) {
+            snprintf(only + strlen(only), sizeof only - strlen(only), "%s%s",
+                     n_wanted ? "," : "", torch_keys[c]);
+            n_wanted++;
+        }
     snprintf(cmd, sizeof cmd,
-             "%s %s/bench/bench-torch.py --threads %d --reps %d 2>/dev/null",
-             PYTHON, HL_SOURCE_ROOT, threads, reps);
+             "%s %s/bench/bench-torch.py --threads %d --reps %d --only %s "
+             "2>/dev/null", PYTHON, HL_SOURCE_ROOT, threads, reps, only);
     FILE *p = popen(cmd, "r");
     if (!p)
         return tt;
@@ -192,7 +200,7 @@ static torch_times run_torch(int threads, int reps)
         for (int c = 0; c < N_CASES; c++)
             if (strcmp(name, torch_keys[c]) == 0)
                 tt.s[c] = v, got++;
-    tt.ok = pclose(p) == 0 && got == N_CASES;
+    tt.ok = pclose(p) == 0 && got == n_wanted;
     return tt;
 }
 
@@ -474,7 +482,7 @@ int main(int argc, char **argv)
         } else {
             printf("PyTorch %d threads, torchvision ResNet-18 (same run):\n", threads);
             fflush(stdout);
-            torch_times tt = run_torch(threads, reps);
+            torch_times tt = run_torch(threads, reps, wanted);
             if (!tt.ok) {
                 printf("  bench/bench-torch.py failed\n");
             } else {

@@ -29,6 +29,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--only", default="",
+                    help="comma-separated subset of the case names")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -48,12 +50,16 @@ def main():
         out[:, 0].sum().backward()
         return x.grad
 
-    print("forward_b1 %.6f" % timed(lambda: fwd(x1), args.reps * 3), flush=True)
-    print("forward_grad_b1 %.6f" % timed(lambda: fwd_grad(x1), args.reps * 3),
-          flush=True)
-    print("forward_b32 %.6f" % timed(lambda: fwd(x32), args.reps), flush=True)
-    print("forward_grad_b32 %.6f" % timed(lambda: fwd_grad(x32), args.reps),
-          flush=True)
+    cases = [
+        ("forward_b1", lambda: fwd(x1), args.reps * 3),
+        ("forward_grad_b1", lambda: fwd_grad(x1), args.reps * 3),
+        ("forward_b32", lambda: fwd(x32), args.reps),
+        ("forward_grad_b32", lambda: fwd_grad(x32), args.reps),
+    ]
+    only = [c for c in args.only.split(",") if c]
+    for name, fn, reps in cases:
+        if not only or name in only:
+            print("%s %.6f" % (name, timed(fn, reps)), flush=True)
 
 
 if __name__ == "__main__":

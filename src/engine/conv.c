@@ -684,6 +684,97 @@ static void bias_range(void *arg, long begin, long end)
     }
 }
 
+/* Positions [p0, p1) of one im2col row (tap kd, kh, kw of one channel
+ * plane); dst is the whole row. The same values as im2col_row. */
+static void im2col_row_part(const conv_geom *g, const float *src, float *dst,
+                            int64_t kd, int64_t kh, int64_t kw, int64_t p0,
+                            int64_t p1)
+{
+    int64_t o1 = g->out[1], o2 = g->out[2];
+    int64_t off2 = kw * g->d[2] - g->pb[2];
+    int64_t lo, hi;
+    conv_valid_range(off2, g->s[2], g->in[2], o2, &lo, &hi);
+    for (int64_t p = p0; p < p1;) {
+        int64_t od = p / (o1 * o2), oh = (p / o2) % o1, ow0 = p % o2;
+        int64_t ow1 = ow0 + (p1 - p) < o2 ? ow0 + (p1 - p) : o2;
+        float *row = dst + (od * o1 + oh) * o2;
+        int64_t id = od * g->s[0] - g->pb[0] + kd * g->d[0];
+        int64_t ih = oh * g->s[1] - g->pb[1] + kh * g->d[1];
+        p += ow1 - ow0;
+        if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) {
+            memset(row + ow0, 0, sizeof(float) * (size_t)(ow1 - ow0));
+            continue;
+        }
+        const float *srow = src + (id * g->in[1] + ih) * g->in[2] + off2;
+        int64_t a = lo > ow0 ? lo : ow0, b = hi < ow1 ? hi : ow1;
+        if (a >= b) {   /* no tap of this segment is inside the input */
+            memset(row + ow0, 0, sizeof(float) * (size_t)(ow1 - ow0));
+            continue;
+        }
+        for (int64_t ow = ow0; ow < a; ow++)
+            row[ow] = 0;
+        if (g->s[2] == 1)
+            memcpy(row + a, srow + a, sizeof(float) * (size_t)(b - a));
+        else
+            for (int64_t ow = a; ow < b; ow++)
+                row[ow] = srow[ow * g->s[2]];
+        for (int64_t ow = b; ow < ow1; ow++)
+            row[ow] = 0;
+    }
+}
+
+/* One image whose GEMM hl_sgemm would split by columns: each thread
+ * builds the im2col columns of its slice, fills its part of y with the
+ * bias and multiplies, with no barrier between the three steps (two fewer
+ * pool wake-ups per conv at batch 1, and the columns are still in that
+ * thread's cache). The slices are hl_sgemm's 16-column blocks and the
+ * GEMM calls the same, so the results are bit-identical. */
+typedef struct {
+    const conv_geom *g;
+    const float *x, *w, *bias;
+    float *y, *col;
+    int64_t b0, grp;
+} conv1_job;
+
+static void conv1_slice(void *arg, int i, int n)
+{
+    const conv1_job *j = arg;
+    const conv_geom *g = j->g;
+    int64_t P = g->P, blocks = (P + 15) / 16;
+    int64_t n0 = blocks * i / n * 16, n1 = blocks * (i + 1) / n * 16;
+    if (n1 > P)
+        n1 = P;
+    if (n1 <= n0)
+        return;
+    for (int64_t r = 0; r < g->K; r++) {
+        int64_t ch = r / g->KK, t = r % g->KK;
+        int64_t kw = t % g->k[2], kh = (t / g->k[2]) % g->k[1],
+                kd = t / (g->k[2] * g->k[1]);
+        const float *src = j->x + (j->b0 * g->C + j->grp * g->Cg + ch) * g->X;
+        im2col_row_part(g, src, j->col + r * P, kd, kh, kw, n0, n1);
+    }
+    float *yg = j->y + (j->b0 * g->OC + j->grp * g->OCg) * P;
+    if (j->bias)
+        for (int64_t oc = 0; oc < g->OCg; oc++) {
+            float bv = j->bias[j->grp * g->OCg + oc];
+            float *yr = yg + oc * P;
+            for (int64_t p = n0; p < n1; p++)
+                yr[p] = bv;
+        }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->OCg,
+                (int)(n1 - n0), (int)g->K, 1.0f, j->w + j->grp * g->OCg * g->K,
+                (int)g->K, j->col + n0, (int)P, j->bias ? 1.0f : 0.0f,
+                yg + n0, (int)P);
+}
+
+/* Would hl_sgemm split this conv's one-image GEMM by columns? (its rule) */
+static int conv1_fused(const hl_op_ctx *c, const conv_geom *g)
+{
+    long M = (long)g->OCg, N = (long)g->P, K = (long)g->K;
+    return c && c->pool && hl_pool_threads(c->pool) >= 2 &&
+           !(N < 32 && M < 32) && M * N * K >= (1L << 20) && M <= N;
+}
+
 static void conv_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
                          hl_tensor *out)
 {
@@ -706,6 +797,11 @@ static void conv_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
         float *tmp = col + (g.pointwise && g.nb == 1 ? 0 : g.K * g.nb * g.P);
         for (int64_t grp = 0; grp < g.G; grp++) {
             const float *B;
+            if (cur == 1 && !g.pointwise && conv1_fused(c, &g)) {
+                conv1_job fj = { &g, x, w, bias, y, col, b0, grp };
+                hl_pool_run(c->pool, conv1_slice, &fj);
+                continue;
+            }
             if (g.pointwise && cur == 1) {
                 B = x + (b0 * g.C + grp * g.Cg) * g.X;
             } else {
