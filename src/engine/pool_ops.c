@@ -243,16 +243,17 @@ static inline int64_t max2d_argmax(const float *xp, int64_t W, int64_t r0,
 {
     if (r0 >= r1 || c0 >= c1)
         return -1;
-    /* the maximum, then the first tap equal to it (a NaN maximum is the
-     * first tap) */
+    /* the maximum, then the first tap equal to it found by a backward
+     * scan of selects (no branch to mispredict); a NaN maximum equals no
+     * tap, which leaves the first tap, as POOL_ARGMAX does */
     float m = max2d_value(xp, W, r0, r1, c0, c1);
-    for (int64_t r = r0; r < r1; r++) {
+    int64_t best = r0 * W + c0;
+    for (int64_t r = r1 - 1; r >= r0; r--) {
         const float *row = xp + r * W;
-        for (int64_t c = c0; c < c1; c++)
-            if (row[c] == m)
-                return r * W + c;
+        for (int64_t c = c1 - 1; c >= c0; c--)
+            best = row[c] == m ? r * W + c : best;
     }
-    return r0 * W + c0;
+    return best;
 }
 
 /* forward (gx == NULL) or backward of planes [begin, end) */
