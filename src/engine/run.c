@@ -971,6 +971,11 @@ typedef struct mask_job {
     hl_backward_rule rule;
 } mask_job;
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define MASK_SSE 1
+#endif
+
 static void mask_make_range(void *arg, long begin, long end)
 {
     mask_job *j = arg;
@@ -978,11 +983,38 @@ static void mask_make_range(void *arg, long begin, long end)
     for (long w = begin; w < end; w++) {
         long i0 = w * 32, i1 = i0 + 32 < j->n ? i0 + 32 : j->n;
         uint32_t b = 0;
+#ifdef MASK_SSE
+        if (i1 - i0 == 32) {
+            /* 4 comparisons per instruction; a NaN compares false, as in
+             * the scalar loop */
+            const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+            for (int q = 0; q < 8; q++) {
+                __m128 v = _mm_loadu_ps(j->x + i0 + 4 * q);
+                int in = _mm_movemask_ps(_mm_and_ps(_mm_cmpgt_ps(v, vlo),
+                                                    _mm_cmplt_ps(v, vhi)));
+                b |= (uint32_t)in << (4 * q);
+            }
+            j->bits[w] = b;
+            continue;
+        }
+#endif
         for (long i = i0; i < i1; i++)
             b |= (uint32_t)((j->x[i] > lo) & (j->x[i] < hi)) << (i - i0);
         j->bits[w] = b;
     }
 }
+
+#ifdef MASK_SSE
+/* lanes of 1.0f / 0.0f for each 4-bit group: gx += (float)bit * g exactly
+ * as the scalar loop (a product, so an infinite or NaN g masked off still
+ * gives NaN, and zeros keep their signs) */
+static const float mask_lanes[16][4] = {
+    {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0}, {1, 1, 0, 0},
+    {0, 0, 1, 0}, {1, 0, 1, 0}, {0, 1, 1, 0}, {1, 1, 1, 0},
+    {0, 0, 0, 1}, {1, 0, 0, 1}, {0, 1, 0, 1}, {1, 1, 0, 1},
+    {0, 0, 1, 1}, {1, 0, 1, 1}, {0, 1, 1, 1}, {1, 1, 1, 1},
+};
+#endif
 
 static void mask_bwd_range(void *arg, long begin, long end)
 {
@@ -1003,6 +1035,17 @@ static void mask_bwd_range(void *arg, long begin, long end)
                 gx[i] += t;
             }
         } else {
+#ifdef MASK_SSE
+            if (i1 - i0 == 32) {
+                for (int q = 0; q < 8; q++) {
+                    __m128 m = _mm_loadu_ps(mask_lanes[(b >> (4 * q)) & 15u]);
+                    __m128 v = _mm_mul_ps(m, _mm_loadu_ps(g + i0 + 4 * q));
+                    _mm_storeu_ps(gx + i0 + 4 * q,
+                                  _mm_add_ps(_mm_loadu_ps(gx + i0 + 4 * q), v));
+                }
+                continue;
+            }
+#endif
             for (long i = i0; i < i1; i++)
                 gx[i] += (float)((b >> (i - i0)) & 1u) * g[i];
         }
