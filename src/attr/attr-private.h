@@ -22,6 +22,9 @@ typedef struct hl_attr_call {
     hl_rng *rng;                    /* seeded from p->seed */
     int output_value;               /* hl_model_output_value(model) */
     int input_value;
+    /* Run memory of one batch row, measured on the first (batch-1)
+     * forward of a lean run; 0 = unknown (estimated from the shapes). */
+    int64_t row_bytes;
 } hl_attr_call;
 
 typedef hl_status (*hl_method_fn)(hl_attr_call *c, hl_attr_result *out,

@@ -42,16 +42,19 @@ static int64_t activation_floats_per_row(const hl_model *m)
 }
 
 /* Without an explicit internal_batch_size, bound a batch's activations and
- * gradients to about 256 MB: 1-2 steps of MobileNet V2 at 224x224 per
- * batch, every step at once for the small test models. The result does
- * not depend on the batching. */
+ * gradients to about 256 MB: measured on the lean run's batch-1 forward
+ * (about 20 steps of MobileNet V2 at 224x224 per batch), else estimated
+ * from the shapes (1-2 steps of a full run). The result does not depend on
+ * the batching. */
 #define AUTO_BATCH_BYTES ((int64_t)256 << 20)
 
 int hl_attr_step_batch(const hl_attr_call *c, int n_steps)
 {
     int b = c->p->internal_batch_size;
     if (b <= 0) {
-        int64_t row = 2 * activation_floats_per_row(c->model) * (int64_t)sizeof(float);
+        int64_t row = c->row_bytes > 0
+                          ? c->row_bytes
+                          : 2 * activation_floats_per_row(c->model) * (int64_t)sizeof(float);
         int64_t cap = row > 0 ? AUTO_BATCH_BYTES / row : n_steps;
         b = cap < 1 ? 1 : cap > 100000 ? 100000 : (int)cap;
     }

@@ -180,6 +180,9 @@ const float *hl_run_input_grad(const hl_run *r);
  * forward. n < 0 restores the default. Takes effect at the next forward. */
 hl_status hl_run_keep_only(hl_run *r, const int *values, int n,
                            hl_error *err);
+/* Bytes of the run's block as laid out for the last forward (activations,
+ * gradients, masks and scratch): what a batch of that size costs. */
+size_t hl_run_memory_bytes(const hl_run *r);
 
 /* Multiply-add count of one forward at batch 1 (for GFLOP/s in bench). */
 double hl_model_forward_flops(const hl_model *m);

@@ -161,9 +161,6 @@ hl_status hl_run_forward_inputs(hl_run *r, int n, const hl_tensor *inputs,
                                 hl_error *err);
 /* The full tensor (dtype, shape, data) of a value after the last forward. */
 const hl_tensor *hl_run_tensor(const hl_run *r, int value);
-/* Bytes of the run's block as laid out for the last forward (activations,
- * gradients, masks and scratch), for benchmarks and tests. */
-size_t hl_run_memory_bytes(const hl_run *r);
 
 size_t hl_dtype_size(hl_dtype dt);
 
