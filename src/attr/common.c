@@ -43,7 +43,7 @@ static int64_t activation_floats_per_row(const hl_model *m)
 
 /* Without an explicit internal_batch_size, bound a batch's activations and
  * gradients to about 256 MB: measured on the lean run's batch-1 forward
- * (about 20 steps of MobileNet V2 at 224x224 per batch), else estimated
+ * (18 steps of MobileNet V2 at 224x224 per batch), else estimated
  * from the shapes (1-2 steps of a full run). The result does not depend on
  * the batching. */
 #define AUTO_BATCH_BYTES ((int64_t)256 << 20)
