@@ -92,6 +92,7 @@ wait_count (guint *counter, guint from)
   return wait_for (count_above, args);
 }
 
+static gboolean result_for_target (gpointer p) { return last_result && last_result->attr.target == GPOINTER_TO_INT (p); }
 static gboolean worker_idle (gpointer p) { return !hl_worker_get_busy (worker) && hl_worker_get_n_running (worker) == 0; }
 static gboolean worker_busy (gpointer p) { return hl_worker_get_busy (worker); }
 static gboolean worker_progressed (gpointer p) { return hl_worker_get_fraction (worker) > 0; }
@@ -472,14 +473,14 @@ main (int argc, char **argv)
 
   /* --- another target ---------------------------------------------------- */
   {
-    guint before = n_results;
     HlClassifier *c = hl_window_get_classifier (win);
     int other = 282;   /* any class that is not the top-1 */
 
+    wait_for (worker_idle, NULL);
     if (hl_window_get_target (win) == other)
       other = 283;
     act ("set-target", g_variant_new_int32 (other));
-    tap_ok (wait_count (&n_results, before) && last_result && last_result->attr.target == other,
+    tap_ok (wait_for (result_for_target, GINT_TO_POINTER (other)),
             "a chosen target class is explained (%d %s)", other, hl_classifier_get_label (c, other));
   }
 
@@ -999,15 +1000,18 @@ main (int argc, char **argv)
             "previous-sample goes back to cat.png");
     {
       HlClassifier *c = hl_window_get_classifier (win);
-      int top1 = hl_window_get_target (win), second;
-      guint results_before = n_results;
+      int top1, second;
 
+      /* the sample's own explanation may still be running: let it finish
+       * so that the next result is the new target's */
+      wait_for (worker_idle, NULL);
+      top1 = hl_window_get_target (win);
       act ("next-target", NULL);
       second = hl_window_get_target (win);
       tap_ok (second >= 0 && second != top1 && strstr (hl_classifier_get_label (c, second), "cat") != NULL,
               "next-target explains the second class of the cat photo, another cat: %s",
               second >= 0 ? hl_classifier_get_label (c, second) : "?");
-      tap_ok (wait_count (&n_results, results_before) && last_result && last_result->attr.target == second,
+      tap_ok (wait_for (result_for_target, GINT_TO_POINTER (second)),
               "and its map is computed");
       act ("previous-target", NULL);
       tap_ok (hl_window_get_target (win) == top1, "previous-target goes back to the top-1");

@@ -260,8 +260,10 @@ int main(void)
         st = hl_viz_export(&view, path, HL_VIZ_FORMAT_SVG, 0, 0, svg_meta, 2, &err);
         tap_ok(st == HL_OK && read_svg(path, &sr), "SVG with metadata parses as XML (%s)", err.msg);
         tap_ok(strcmp(sr.title, "Integrated Gradients") == 0, "SVG <title>: '%s'", sr.title);
-        tap_ok(strcmp(sr.entries, "method=integrated_gradients\nnote=a<b & \"c\" 'd' > e\n") == 0,
-               "SVG metadata entries, escaped and read back: %s", sr.entries);
+        int same = strcmp(sr.entries, "method=integrated_gradients\nnote=a<b & \"c\" 'd' > e\n") == 0;
+        for (char *nl = strchr(sr.entries, '\n'); nl; nl = strchr(nl, '\n'))
+            *nl = ';'; /* one TAP line */
+        tap_ok(same, "SVG metadata entries, escaped and read back: %s", sr.entries);
     }
     snprintf(path, sizeof path, "%s/view.bmp", dir);
     tap_ok(hl_viz_export(&view, path, HL_VIZ_FORMAT_AUTO, 0, 0, NULL, 0, &err) ==
