@@ -31,8 +31,18 @@ extern const hl_op hl_op_sqrt, hl_op_abs, hl_op_erf, hl_op_exp, hl_op_log, hl_op
 extern const hl_op hl_op_layernormalization, hl_op_instancenormalization,
     hl_op_lrn;
 extern const hl_op hl_op_split, hl_op_resize, hl_op_upsample;
+extern const hl_op hl_op_dequantizelinear;
 
 /* ------------------------------------------------------------- helpers */
+
+/* forward/backward of ops whose outputs are only ever known at plan time
+ * (Shape, Constant, ConstantOfShape, DequantizeLinear of weights): the
+ * forward evaluates fold(), and there is no data input to pass a gradient
+ * to. */
+void hl_fold_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                     hl_tensor *out);
+void hl_no_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                    const hl_tensor *out, const hl_tensor *gout, hl_tensor *gin);
 
 /* Is input i present (not omitted)? */
 static inline int hl_has_input(const hl_node *n, int i)

@@ -22,6 +22,7 @@ static const hl_op *const op_table[] = {
     &hl_op_softplus, &hl_op_mish, &hl_op_gelu, &hl_op_pow,
     &hl_op_layernormalization, &hl_op_instancenormalization, &hl_op_lrn,
     &hl_op_split, &hl_op_resize, &hl_op_upsample,
+    &hl_op_dequantizelinear,
 };
 
 #define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))
@@ -41,7 +42,8 @@ static const char supported_list[] =
     "ReduceMean, ReduceSum, ReduceMax, ReduceMin, "
     "Sqrt, Abs, Erf, Exp, Log, Neg, Reciprocal, Softplus, Mish, Gelu, Pow, "
     "LayerNormalization, InstanceNormalization, LRN, "
-    "Split, Resize, Upsample";
+    "Split, Resize, Upsample, "
+    "DequantizeLinear";
 
 int hl_op_index(const char *op_type)
 {

@@ -919,8 +919,8 @@ static hl_status shapeop_fold(const hl_node *n, const hl_tensor *in,
 
 /* int64 outputs only ever come from fold(); forward fills them the same
  * way in case the runtime calls it. */
-static void fold_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
-                         hl_tensor *out)
+void hl_fold_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                     hl_tensor *out)
 {
     (void)c;
     const hl_op *op = hl_op_get(n->op);
@@ -928,16 +928,15 @@ static void fold_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
         op->fold(n, in, out, NULL);
 }
 
-static void no_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
-                        const hl_tensor *out, const hl_tensor *gout,
-                        hl_tensor *gin)
+void hl_no_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
+                    const hl_tensor *out, const hl_tensor *gout, hl_tensor *gin)
 {
     (void)n; (void)c; (void)in; (void)out; (void)gout; (void)gin;
 }
 
 const hl_op hl_op_shape = {
     .op_type = "Shape", .init = shapeop_init, .shape = shapeop_shape,
-    .forward = fold_forward, .backward = no_backward, .fold = shapeop_fold,
+    .forward = hl_fold_forward, .backward = hl_no_backward, .fold = shapeop_fold,
     .free_params = hl_params_free,
 };
 
@@ -1181,7 +1180,7 @@ static hl_status constant_fold(const hl_node *n, const hl_tensor *in,
 
 const hl_op hl_op_constant = {
     .op_type = "Constant", .init = constant_init, .shape = constant_shape,
-    .forward = fold_forward, .backward = no_backward, .fold = constant_fold,
+    .forward = hl_fold_forward, .backward = hl_no_backward, .fold = constant_fold,
     .free_params = const_free,
 };
 
@@ -1255,7 +1254,7 @@ static hl_status cos_fold(const hl_node *n, const hl_tensor *in,
 
 const hl_op hl_op_constantofshape = {
     .op_type = "ConstantOfShape", .init = cos_init, .shape = cos_shape,
-    .forward = fold_forward, .backward = no_backward, .fold = cos_fold,
+    .forward = hl_fold_forward, .backward = hl_no_backward, .fold = cos_fold,
     .free_params = const_free,
 };
 
