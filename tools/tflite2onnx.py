@@ -12,8 +12,12 @@ vtable lists uint16 field offsets, field i sits at vtable slot 4 + 2*i, and
 a union field takes two slots (its type byte, then the table).
 
 What the conversion does (see data/models/README.md):
-  * uint8 weights -> float32 (w - zero_point) * scale; int32 biases ->
-    float32 b * input_scale * weight_scale;
+  * uint8 weights stay uint8, each followed by a DequantizeLinear node
+    (w - zero_point) * scale with the TFLite float32 scale, which the
+    engine folds into float32 weights at load (a quarter of the file size;
+    the same floats as dequantising here); int32 biases -> float32
+    b * input_scale * weight_scale (not a float32 scale, so not kept as
+    int32);
   * NHWC -> NCHW: conv weights [O,kh,kw,I] -> [O,I,kh,kw], depthwise
     [1,kh,kw,C] -> [C,1,kh,kw] as a Conv with group = C;
   * TF "SAME" padding -> explicit pads, the odd one at bottom/right;
@@ -246,10 +250,6 @@ def conv_pads(op, in_shape, kh, kw):
 
 # ---------------------------------------------------------------- convert
 
-def dequantize(t):
-    return ((t.data.astype(np.float64) - t.zero_point) * t.scale)
-
-
 def convert(tflite_path, labels_path, out_path):
     tensors, ops, graph_in, graph_out = parse_tflite(tflite_path)
     if len(graph_in) != 1 or len(graph_out) != 1:
@@ -302,20 +302,32 @@ def convert(tflite_path, labels_path, out_path):
         node_name = out if out != 'logits' else 'Logits'
         if op.kind in ('CONV_2D', 'DEPTHWISE_CONV_2D'):
             x, w, b = (tensors[i] for i in op.inputs)
-            wf = dequantize(w)
+            if w.data.dtype != np.uint8:
+                raise SystemExit('%s: weights of %s are not uint8'
+                                 % (tflite_path, node_name))
+            wq = w.data
             if op.kind == 'CONV_2D':
-                wf = wf.transpose(0, 3, 1, 2)         # O,kh,kw,I -> O,I,kh,kw
+                wq = wq.transpose(0, 3, 1, 2)         # O,kh,kw,I -> O,I,kh,kw
                 group = 1
             else:
                 if op.options['depth_multiplier'] != 1:
                     raise SystemExit('depth_multiplier != 1 not handled')
-                wf = wf.transpose(3, 0, 1, 2)         # 1,kh,kw,C -> C,1,kh,kw
+                wq = wq.transpose(3, 0, 1, 2)         # 1,kh,kw,C -> C,1,kh,kw
                 group = x.shape[3]
             bias_scale = x.scale * w.scale
             bf = b.data.astype(np.float64) * bias_scale
-            kh, kw = wf.shape[2], wf.shape[3]
+            kh, kw = wq.shape[2], wq.shape[3]
             wname, bname = node_name + '/weights', node_name + '/bias'
-            inits.append(numpy_helper.from_array(wf.astype(np.float32), wname))
+            inits.append(numpy_helper.from_array(
+                np.ascontiguousarray(wq), wname + '_quantized'))
+            inits.append(numpy_helper.from_array(
+                np.array(w.scale, np.float32), wname + '_scale'))
+            inits.append(numpy_helper.from_array(
+                np.array(w.zero_point, np.uint8), wname + '_zero_point'))
+            nodes.append(helper.make_node(
+                'DequantizeLinear', [wname + '_quantized', wname + '_scale',
+                                     wname + '_zero_point'], [wname],
+                name=wname))
             inits.append(numpy_helper.from_array(bf.astype(np.float32), bname))
             nodes.append(helper.make_node(
                 'Conv', [vname(x.index), wname, bname], [pre],
@@ -498,7 +510,13 @@ def onnx_run(model, x):
     for node in model.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         ins = [vals[n] for n in node.input]
-        if node.op_type == 'Conv':
+        if node.op_type == 'DequantizeLinear':
+            # the float32 weights the engine folds, as float64
+            q, sc, zp = ins
+            vals[node.output[0]] = (
+                np.float32(sc) * (q.astype(np.float32) - np.float32(zp))
+            ).astype(np.float64)
+        elif node.op_type == 'Conv':
             xi, w, b = ins
             top, left, bottom, right = attrs['pads']
             sh, sw = attrs['strides']
