@@ -258,17 +258,26 @@ static void rm_ref_run(void *ctx, double *const *in, double *y)
     }
 }
 
-static void rm_case(int naxes, const int64_t *axes, int keepdims,
-                    hl_shape expect)
+/* The reference of a reduction of a [2,3,4,5] input over `axes` (every
+ * axis when `all`), reduced dims kept as 1. */
+static rm_ref rm_ref_over(int naxes, const int64_t *axes, int all, int sum,
+                          int extreme)
 {
-    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 0, 0 };
+    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), sum, extreme };
     for (int d = 0; d < 4; d++)
-        r.mask[d] = naxes < 0;
+        r.mask[d] = all;
     for (int k = 0; k < naxes; k++)
         r.mask[(axes[k] + 4) % 4] = 1;
     for (int d = 0; d < 4; d++)
         if (r.mask[d])
             r.kept.dims[d] = 1;
+    return r;
+}
+
+static void rm_case(int naxes, const int64_t *axes, int keepdims,
+                    hl_shape expect)
+{
+    rm_ref r = rm_ref_over(naxes, axes, naxes < 0, 0, 0);
     float x[120];
     rnd_fill(x, 120, -2, 2);
     tin ins[1] = { { .shape = r.in, .f = x, .grad = 1 } };
@@ -288,14 +297,7 @@ static void rm_case(int naxes, const int64_t *axes, int keepdims,
 static void rs_case(int naxes, const int64_t *axes, int keepdims,
                     int noop_empty, hl_shape expect)
 {
-    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 1, 0 };
-    for (int d = 0; d < 4; d++)
-        r.mask[d] = naxes < 0 || (naxes == 0 && !noop_empty);
-    for (int k = 0; k < naxes; k++)
-        r.mask[(axes[k] + 4) % 4] = 1;
-    for (int d = 0; d < 4; d++)
-        if (r.mask[d])
-            r.kept.dims[d] = 1;
+    rm_ref r = rm_ref_over(naxes, axes, naxes < 0 || (naxes == 0 && !noop_empty), 1, 0);
     float x[120];
     rnd_fill(x, 120, -2, 2);
     int64_t av[4] = { 0 };
@@ -321,14 +323,7 @@ static void rs_case(int naxes, const int64_t *axes, int keepdims,
 static void rx_case(const char *op, int extreme, int naxes,
                     const int64_t *axes, int keepdims, hl_shape expect)
 {
-    rm_ref r = { S(2, 3, 4, 5), { 0 }, S(2, 3, 4, 5), 0, extreme };
-    for (int d = 0; d < 4; d++)
-        r.mask[d] = naxes < 0;
-    for (int k = 0; k < naxes; k++)
-        r.mask[(axes[k] + 4) % 4] = 1;
-    for (int d = 0; d < 4; d++)
-        if (r.mask[d])
-            r.kept.dims[d] = 1;
+    rm_ref r = rm_ref_over(naxes, axes, naxes < 0, 0, extreme);
     float x[120];
     rnd_distinct(x, 120, -2, 2);
     tin ins[1] = { { .shape = r.in, .f = x, .grad = 1 } };
