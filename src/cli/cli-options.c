@@ -271,13 +271,6 @@ int cli_input_load_model(cli_input *in)
         return cli_fail("%s", err.msg[0] ? err.msg : hl_status_name(err.status));
     }
 
-    hl_shape out_shape;
-    if (hl_model_value_shape(in->model, hl_model_output_value(in->model),
-                             &out_shape) != HL_OK)
-        return cli_fail("%s: cannot infer the shape of the model output",
-                        in->resolved_model);
-    int64_t n = hl_shape_numel(&out_shape);
-    in->n_classes = n > 0 && n < INT_MAX ? (int)n : 0;
     int nodes = hl_model_num_nodes(in->model);
     if (nodes > 0) {
         hl_node_info last;
