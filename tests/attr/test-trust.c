@@ -249,8 +249,214 @@ static void similarity(void)
     tap_ok(fabs(hl_ssim(a, a, 8, 8, 1.0) - 1.0) < 1e-12, "ssim of a map with itself = 1");
 }
 
+/* ---------------------------------------------------------------- notices */
+
+static int has_notice(const hl_model *m, const char *method, const char *word)
+{
+    hl_attr_params p;
+    hl_attr_params_init(&p);
+    hl_notices n;
+    hl_attr_notices(m, method, &p, &n);
+    for (int i = 0; i < n.n; i++)
+        if (strstr(n.line[i], word))
+            return 1;
+    return 0;
+}
+
+/* The method's map (input space) with the given sign of saliency. */
+static hl_array *map_of(const hl_model *m, const hl_array *x, const char *method,
+                        int target)
+{
+    hl_attr_params p;
+    hl_attr_params_init(&p);
+    p.target = target;
+    p.saliency_abs = 0;
+    hl_attr_result r;
+    hl_error err = {0};
+    if (hl_attribute(m, method, x, &p, NULL, &r, &err) != HL_OK) {
+        tap_diag("%s: %s", method, err.msg);
+        return NULL;
+    }
+    return r.attr;
+}
+
+static int same_bytes(const hl_array *a, const hl_array *b)
+{
+    return a && b && hl_shape_equal(&a->shape, &b->shape) &&
+           memcmp(a->data, b->data, (size_t)hl_shape_numel(&a->shape) * sizeof(float)) == 0;
+}
+
+static void notices(void)
+{
+    hl_model *mb = p1_load_model("data/models/mobilenet_v2.onnx");
+    hl_model *mr = p1_load_model("tests/data/captum/tinycnn/model.onnx");
+    if (!tap_ok(mb && mr, "bundled model and tinycnn load"))
+        return;
+    static const char *const reduced[] = {
+        "guided_backprop", "deconvolution", "guided_grad_cam", "neuron_guided_backprop",
+        "deep_lift", "deep_lift_shap", "layer_deep_lift" };
+    for (int i = 0; i < 7; i++) {
+        const char *word = i < 4 ? "identical to" : "equals";
+        tap_ok(has_notice(mb, reduced[i], word), "bundled model (ReLU6 only): %s has the notice",
+               reduced[i]);
+        tap_ok(!has_notice(mr, reduced[i], word), "tinycnn (ReLU): %s has no notice", reduced[i]);
+    }
+    tap_ok(!has_notice(mb, "integrated_gradients", " ") && !has_notice(mb, "saliency", " "),
+           "integrated_gradients and saliency have no notice");
+    /* The notices say what the maps are: check it on the maps themselves. */
+    hl_shape s = { 4, { 1, 3, 224, 224 } };
+    hl_array *x = hl_array_new(&s);
+    for (int64_t i = 0; x && i < hl_shape_numel(&s); i++)
+        x->data[i] = (float)sin(0.001 * (double)i);
+    hl_array *g = map_of(mb, x, "saliency", 1), *gb = map_of(mb, x, "guided_backprop", 1);
+    hl_array *dc = map_of(mb, x, "deconvolution", 1);
+    hl_array *dl = map_of(mb, x, "deep_lift", 1), *ixg = map_of(mb, x, "input_x_gradient", 1);
+    tap_ok(same_bytes(g, gb) && same_bytes(g, dc),
+           "bundled model: guided backprop and deconvolution are byte-identical to the signed gradient");
+    tap_ok(dl && ixg && tap_rel_l2(dl->data, ixg->data, hl_shape_numel(&s)) < 1e-6,
+           "bundled model: DeepLift (zero baseline) = Input x Gradient (rel L2 %.2e)",
+           dl && ixg ? tap_rel_l2(dl->data, ixg->data, hl_shape_numel(&s)) : -1.0);
+    hl_array *rx = p1_load_npy("tests/data/captum/tinycnn/input.npy");
+    hl_array *rg = map_of(mr, rx, "saliency", 1), *rgb = map_of(mr, rx, "guided_backprop", 1);
+    tap_ok(rg && rgb && !same_bytes(rg, rgb), "tinycnn: guided backprop differs from the gradient");
+    hl_array *arr[] = { x, g, gb, dc, dl, ixg, rx, rg, rgb };
+    for (int i = 0; i < 9; i++)
+        hl_array_free(arr[i]);
+    hl_model_free(mb);
+    hl_model_free(mr);
+}
+
+static void delta_note(void)
+{
+    hl_attr_result r = {0};
+    char line[512];
+    tap_ok(hl_attr_delta_note("saliency", &r, line, sizeof line) == -1 && !line[0],
+           "no delta: no note");
+    r.has_delta = 1;
+    r.delta = 0.5;
+    r.delta_reference = 2.0;
+    int large = hl_attr_delta_note("integrated_gradients", &r, line, sizeof line);
+    tap_ok(large == 1 && strstr(line, "25.00%") && strstr(line, "raise --n-steps"),
+           "IG delta 0.5 of 2: 25%%, large, hint: %s", line);
+    r.delta = -0.01;
+    large = hl_attr_delta_note("integrated_gradients", &r, line, sizeof line);
+    tap_ok(large == 0 && strstr(line, "0.50%") && !strstr(line, "raise"),
+           "IG delta -0.01 of 2: 0.5%%, small: %s", line);
+    tap_ok(fabs(hl_attr_delta_relative(&r) - 0.005) < 1e-15, "relative delta = |delta| / |F(x)-F(b)|");
+}
+
+/* ---------------------------------------------------------- randomisation */
+
+/* A "map" that ignores the model: the gradient magnitude of the input
+ * (central differences over H and W, summed over channels). */
+static hl_status edge_map(const hl_model *m, const hl_array *x, void *user,
+                          hl_array **map, hl_error *err)
+{
+    (void)m;
+    (void)user;
+    int c = (int)x->shape.dims[1], h = (int)x->shape.dims[2], w = (int)x->shape.dims[3];
+    hl_shape s = { 4, { 1, 1, h, w } };
+    hl_array *e = hl_array_new(&s);
+    if (!e)
+        return hl_error_set(err, HL_ERR_NOMEM, "edge map");
+    for (int k = 0; k < c; k++)
+        for (int y = 1; y < h - 1; y++)
+            for (int i = 1; i < w - 1; i++) {
+                const float *p = x->data + (int64_t)k * h * w;
+                float gx = p[y * w + i + 1] - p[y * w + i - 1];
+                float gy = p[(y + 1) * w + i] - p[(y - 1) * w + i];
+                e->data[y * w + i] += sqrtf(gx * gx + gy * gy);
+            }
+    *map = e;
+    return HL_OK;
+}
+
+static void randomization(const char *model_rel, const char *input_rel, int target)
+{
+    hl_model *m = p1_load_model(model_rel);
+    hl_array *x = p1_load_npy(input_rel);
+    if (!tap_ok(m && x, "%s loads", model_rel))
+        return;
+    x->shape.dims[0] = 1; /* the first sample of a batch */
+    hl_array *before = map_of(m, x, "saliency", target);
+    hl_randomization_opts o;
+    hl_randomization_opts_init(&o);
+    o.stages = 4;
+    hl_attr_params p;
+    hl_attr_params_init(&p);
+    p.target = target;
+    hl_randomization r, e;
+    hl_error err = {0};
+    hl_status st = hl_sanity_randomization(m, x, "saliency", &p, NULL, &o, &r, &err);
+    if (tap_ok(st == HL_OK && r.n == 4, "%s: saliency randomised in %d stages (%d weighted layers) %s",
+               model_rel, r.n, r.total_layers, err.msg)) {
+        tap_diag("spearman %.3f %.3f %.3f %.3f; ssim %.3f %.3f %.3f %.3f", r.spearman[0],
+                 r.spearman[1], r.spearman[2], r.spearman[3], r.ssim[0], r.ssim[1], r.ssim[2],
+                 r.ssim[3]);
+        tap_ok(r.layers[3] == r.total_layers && r.spearman[3] < 0.5 && !r.flagged,
+               "%s: the gradient map decorrelates when every layer is random (spearman %.3f, ssim %.3f), not flagged",
+               model_rel, r.spearman[3], r.ssim[3]);
+    }
+    st = hl_sanity_randomization_fn(m, x, edge_map, NULL, &o, NULL, &e, &err);
+    tap_ok(st == HL_OK && e.n == 4 && e.spearman[3] == 1.0 && e.ssim[3] == 1.0 && e.flagged,
+           "%s: an edge detector stays correlated (spearman %.3f) and is flagged %s", model_rel,
+           st == HL_OK ? e.spearman[3] : NAN, err.msg);
+    hl_array *after = map_of(m, x, "saliency", target);
+    tap_ok(same_bytes(before, after), "%s: the original model is unchanged by the check", model_rel);
+    hl_randomization_clear(&r);
+    hl_randomization_clear(&e);
+    hl_array_free(before);
+    hl_array_free(after);
+    hl_array_free(x);
+    hl_model_free(m);
+}
+
+/* The weights copy: re-initialised weights keep the tensor's spread and
+ * the original model's output does not move. */
+static void weights_copy(void)
+{
+    hl_model *m = p1_load_model("tests/data/captum/tinycnn/model.onnx");
+    hl_model *c = NULL;
+    hl_error err = {0};
+    if (!tap_ok(m && hl_model_copy_weights(m, &c, &err) == HL_OK, "weights copy %s", err.msg))
+        return;
+    int first = -1;
+    for (int i = 0; i < hl_model_num_nodes(m) && first < 0; i++)
+        if (hl_model_node_has_weights(m, i))
+            first = i;
+    hl_node_info info;
+    hl_model_node_info(m, first, &info);
+    tap_ok(first >= 0 && strcmp(info.op, "Conv") == 0, "first weighted node is a Conv (%s)",
+           first >= 0 ? info.op : "none");
+    tap_ok(hl_model_randomize_node(m, first, 1, &err) == HL_ERR_ARG,
+           "randomising a loaded model (not a copy) is refused: %s", err.msg);
+    tap_ok(hl_model_randomize_node(c, first, 1, &err) == HL_OK, "randomise the copy's first conv");
+    hl_array *x = p1_load_npy("tests/data/captum/tinycnn/input.npy");
+    hl_array *logits = p1_load_npy("tests/data/captum/tinycnn/logits.npy");
+    hl_run *ro = hl_run_new(m, 1), *rc = hl_run_new(c, 1);
+    hl_run_forward(ro, x->data, 1, &err);
+    hl_run_forward(rc, x->data, 1, &err);
+    const float *yo = hl_run_value(ro, hl_model_output_value(m), NULL);
+    const float *yc = hl_run_value(rc, hl_model_output_value(c), NULL);
+    tap_ok(yo && tap_rel_l2(yo, logits->data, 10) < 1e-5,
+           "original's logits still PyTorch's (rel %.2e)", yo ? tap_rel_l2(yo, logits->data, 10) : -1.0);
+    tap_ok(yc && tap_rel_l2(yc, logits->data, 10) > 0.1,
+           "copy's logits moved (rel %.2f)", yc ? tap_rel_l2(yc, logits->data, 10) : -1.0);
+    hl_run_free(ro);
+    hl_run_free(rc);
+    hl_array_free(x);
+    hl_array_free(logits);
+    hl_model_free(c);
+    hl_model_free(m);
+}
+
 int main(void)
 {
+    notices();
+    delta_note();
+    weights_copy();
+    randomization("tests/data/captum/tinycnn/model.onnx", "tests/data/captum/tinycnn/input.npy", 1);
+    randomization("tests/data/models/tiny_mobilenet_v3.onnx", "tests/data/models/tiny_mobilenet_v3.input.npy", 0);
     captum_metrics("tinycnn", 1);
     captum_metrics("tinyres", 7);
     curves();
