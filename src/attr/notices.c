@@ -137,7 +137,7 @@ static const char *delta_hint(const char *method)
                "(an activation its rescale rule does not handle)";
     if (strcmp(method, "gradient_shap") == 0)
         return "it is a sampled estimate: raise --n-samples";
-    return "raise --n-steps (or use --ig-method gausslegendre)";
+    return "raise --n-steps";
 }
 
 int hl_attr_delta_note(const char *method, const hl_attr_result *r,
