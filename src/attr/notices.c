@@ -69,10 +69,12 @@ static int count_ops(const hl_model *m, int limit, const char *const *list,
     return count;
 }
 
-static void add(hl_notices *out, const char *fmt, const char *a, const char *b)
+static void add(hl_notices *out, const char *brief, const char *fmt,
+                const char *a, const char *b)
 {
     if (out->n >= HL_NOTICES_MAX)
         return;
+    snprintf(out->brief[out->n], sizeof out->brief[0], "%s", brief);
     snprintf(out->line[out->n++], sizeof out->line[0], fmt, a, b);
 }
 
@@ -101,7 +103,10 @@ void hl_attr_notices(const hl_model *model, const char *method,
                 : strcmp(method, "neuron_guided_backprop") == 0
                 ? "the neuron's plain gradient (neuron_gradient)"
                 : "the plain gradient (saliency with --abs false)";
-            add(out, "this model has no ReLU (it uses %s), which is the only "
+            add(out, strcmp(method, "guided_grad_cam") == 0
+                ? "= GradCAM x gradient: no ReLU in this model"
+                : "= the plain gradient: no ReLU in this model",
+                "this model has no ReLU (it uses %s), which is the only "
                 "activation the guided/deconvolution rule changes (as in "
                 "Captum): this map is identical to %s", or_none(others), same);
         }
@@ -114,7 +119,8 @@ void hl_attr_notices(const hl_model *model, const char *method,
                 : strcmp(method, "deep_lift_shap") == 0
                 ? "(input - mean baseline) x gradient"
                 : zero_baseline ? "Input x Gradient" : "(input - baseline) x gradient";
-            add(out, "this model has no nonlinearity DeepLift's rescale rule "
+            add(out, "= (input - baseline) x gradient: no nonlinearity DeepLift rescales",
+                "this model has no nonlinearity DeepLift's rescale rule "
                 "handles (it uses %s, which Captum passes as a plain "
                 "gradient): this map equals %s", or_none(others), same);
         }

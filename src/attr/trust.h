@@ -26,7 +26,8 @@ extern "C" {
 #define HL_NOTICES_MAX 4
 typedef struct hl_notices {
     int n;
-    char line[HL_NOTICES_MAX][448];
+    char line[HL_NOTICES_MAX][448];  /* the full sentence */
+    char brief[HL_NOTICES_MAX][96];  /* under a picture: "= the plain gradient (no ReLU)" */
 } hl_notices;
 
 /* The notices for `method` on `model` (p: its parameters, may be NULL; the

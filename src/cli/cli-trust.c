@@ -1,5 +1,6 @@
 /* Notices and the delta's meaning in the CLI's outputs (cli-trust.h). */
 #include <math.h>
+#include <string.h>
 
 #include "cli-options.h"
 #include "cli-trust.h"
@@ -42,4 +43,25 @@ void cli_print_delta(const char *method, const hl_attr_result *r)
     char note[512];
     if (hl_attr_delta_note(method, r, note, sizeof note) >= 0)
         printf("delta:       %s\n", note);
+}
+
+const char *cli_panel_notice(const hl_model *model, const char *method,
+                             const hl_attr_params *p, const hl_attr_result *r,
+                             char *buf, size_t size)
+{
+    hl_notices n;
+    hl_attr_notices(model, method, p, &n);
+    buf[0] = '\0';
+    if (n.n) {
+        snprintf(buf, size, "%s", n.brief[0]);
+    } else if (r && r->has_delta) {
+        char note[512];
+        if (hl_attr_delta_note(method, r, note, sizeof note) > 0) {
+            const char *hint = strstr(note, "large, ");
+            snprintf(buf, size, "delta %.0f%% of F(x) - F(baseline)%s%s",
+                     100.0 * hl_attr_delta_relative(r), hint ? ": " : "",
+                     hint ? hint + 7 : "");
+        }
+    }
+    return buf;
 }

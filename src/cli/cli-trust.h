@@ -20,4 +20,11 @@ void cli_json_trust(FILE *f, const hl_model *model, const char *method,
 /* "delta:       <note>" line for the plain-text output, if any. */
 void cli_print_delta(const char *method, const hl_attr_result *r);
 
+/* One short line under a report's picture: the notice's brief form, or,
+ * when the delta is large, "delta 27% of F(x) - F(baseline): raise
+ * --n-steps"; "" when there is nothing to say. Returns buf. */
+const char *cli_panel_notice(const hl_model *model, const char *method,
+                             const hl_attr_params *p, const hl_attr_result *r,
+                             char *buf, size_t size);
+
 #endif

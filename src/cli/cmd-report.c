@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include "cli-commands.h"
+#include "cli-evaluate.h"
 #include "cli-method.h"
 #include "cli-options.h"
+#include "cli-trust.h"
 #include "viz.h"
 
 #define REPORT_MAX_METHODS 16
@@ -37,9 +39,11 @@ static void report_help(void)
            "  --cmap NAME            %s\n"
            "  --alpha A              overlay opacity (default 0.5)\n"
            "  --cell-size N          side of each picture in pixels (default 300)\n"
+           "  --evaluate             add a metrics section (see '%s evaluate --help')\n"
+           "  --metrics LIST         the metrics of --evaluate (default all)\n"
            "  --help                 this text\n",
            REPORT_DEFAULT_METHODS, hl_method_names(), hl_viz_mode_names(),
-           hl_viz_sign_names(), hl_colormap_names());
+           hl_viz_sign_names(), hl_colormap_names(), CLI_PROG);
 }
 
 /* The seed's settings for the methods it names; Captum's for the rest. */
@@ -63,7 +67,23 @@ typedef struct report_item {
     hl_attr_result result;
     hl_array *shown;       /* the attribution on the input grid */
     char param_text[1024];
+    char notice[160];      /* under the picture (cli_panel_notice) */
+    cli_evaluation *eval;  /* --evaluate */
 } report_item;
+
+/* The metrics of one method for the report's metrics section. */
+static int report_evaluate(report_item *it, const cli_input *in, int metrics,
+                           const hl_attr_context *ctx)
+{
+    it->eval = malloc(sizeof *it->eval);
+    if (!it->eval)
+        return cli_fail("out of memory");
+    cli_evaluation_init(it->eval);
+    it->eval->metrics = metrics;
+    hl_attr_context quiet = *ctx;
+    quiet.progress = NULL;
+    return cli_evaluate(it->eval, in, it->method, &it->params, &it->result, &quiet);
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -78,7 +98,8 @@ int cmd_report(int argc, char **argv)
     const char *methods_arg = REPORT_DEFAULT_METHODS, *out_path = NULL;
     const char *mode = NULL, *sign = NULL, *cmap = NULL, *outlier = NULL,
                *alpha = NULL;
-    int cell_size = 0, status = 1, n_items = 0;
+    int cell_size = 0, status = 1, n_items = 0, evaluate = 0,
+        metrics = CLI_METRIC_ALL;
     report_item *items = calloc(REPORT_MAX_METHODS, sizeof *items);
     char *methods_copy = NULL;
     hl_image *own_photo = NULL;
@@ -118,6 +139,12 @@ int cmd_report(int argc, char **argv)
         if (strcmp(a.name, "target") == 0 || strcmp(a.name, "layer") == 0) {
             if (cli_method_option(&mo, &a) < 0)
                 goto out;
+        } else if (strcmp(a.name, "evaluate") == 0) {
+            evaluate = 1;
+        } else if (strcmp(a.name, "metrics") == 0) {
+            const char *v = cli_args_value(&a);
+            if (!v || !cli_metrics_parse(v, &metrics))
+                goto out;
         } else if (strcmp(a.name, "cell-size") == 0) {
             const char *v = cli_args_value(&a);
             if (!v || !cli_parse_int("cell-size", v, 64, 2000, &cell_size))
@@ -125,7 +152,8 @@ int cmd_report(int argc, char **argv)
         } else {
             cli_fail("report: unknown option '%s'; valid: the input options, "
                      "--methods, --target, --layer, --out, --viz, --sign, "
-                     "--outlier-perc, --cmap, --alpha, --cell-size, --help",
+                     "--outlier-perc, --cmap, --alpha, --cell-size, --evaluate, "
+                     "--metrics, --help",
                      a.word);
             goto out;
         }
@@ -243,7 +271,16 @@ int cmd_report(int argc, char **argv)
                      it->method->name);
             goto out;
         }
+        cli_panel_notice(in.model, it->method->name, &it->params, &it->result,
+                         it->notice, sizeof it->notice);
+        if (evaluate && report_evaluate(it, &in, metrics, &ctx))
+            goto out;
     }
+    const hl_metric_plots *plots[REPORT_MAX_METHODS];
+    for (int i = 0; evaluate && i < n_items; i++)
+        plots[i] = &items[i].eval->plots;
+    info.evaluations = evaluate ? plots : NULL;
+    info.n_evaluations = evaluate ? n_items : 0;
 
     /* Lay out the page. */
     hl_report_panel *panels = calloc((size_t)n_items, sizeof *panels);
@@ -279,6 +316,7 @@ int cmd_report(int argc, char **argv)
         panels[i].seconds = it->result.seconds;
         panels[i].has_delta = it->result.has_delta;
         panels[i].delta = it->result.delta;
+        panels[i].notice = it->notice;
     }
     /* The class of the page: from the first method that explains one. */
     int first = 0;
@@ -335,6 +373,9 @@ out:
     for (int i = 0; i < n_items; i++) {
         hl_attr_result_clear(&items[i].result);
         hl_array_free(items[i].shown);
+        if (items[i].eval)
+            cli_evaluation_clear(items[i].eval);
+        free(items[i].eval);
     }
     free(items);
     free(methods_copy);
