@@ -240,6 +240,17 @@ head -c 8 "$TMP/eval.png" | od -An -c | grep -q "P   N   G"; ok $? "evaluate --o
 succeeds "evaluate layer_grad_cam as text, plots as SVG" -- evaluate --image "$CAT" --method layer_grad_cam --metrics infidelity,deletion --steps 4 --out "$TMP/eval.svg" --threads 1
 grep -q "infidelity:  not computed" "$TMP/out"; ok $? "evaluate: infidelity of a layer map says why it is not computed"
 grep -q "<svg" "$TMP/eval.svg"; ok $? "evaluate --out .svg is an SVG document"
+succeeds "report --evaluate with a metrics section" -- report --image "$CAT" --methods saliency,guided_backprop --evaluate --metrics deletion,randomization --out "$TMP/report-eval.png" --threads 1
+[ -n "$PY" ] && "$PY" - "$TMP/report.png" "$TMP/report-eval.png" <<'PYEOF'
+import struct, sys
+def size(p):
+    b = open(p, 'rb').read(24)
+    return struct.unpack('>II', b[16:24])
+(w1, h1), (w2, h2) = size(sys.argv[1]), size(sys.argv[2])
+sys.exit(0 if w1 == w2 and h2 > h1 + 600 else 1)
+PYEOF
+ok $? "report --evaluate: the page is as wide and taller by the metrics section"
+fails "report: unknown metric" "valid: infidelity" -- report --image "$CAT" --methods saliency --evaluate --metrics nonsense --out "$TMP/r.png"
 
 echo "1..$n"
 [ $failed -eq 0 ]
