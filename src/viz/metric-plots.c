@@ -184,6 +184,9 @@ static void draw_chart(cairo_t *cr, const chart *c, const series *s, int n)
     }
     cairo_reset_clip(cr);
     font(cr, 11, 0);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+    cairo_rectangle(cr, px + pw - 156, py + 4, 152, 16.0 * n + 4);
+    cairo_fill(cr);
     for (int i = 0; i < n; i++) {
         double ly = py + 16 + 16 * i;
         cairo_set_source_rgb(cr, s[i].r, s[i].g, s[i].b);
