@@ -29,26 +29,26 @@ void cli_evaluation_clear(cli_evaluation *e)
 int cli_metrics_parse(const char *list, int *bits)
 {
     *bits = 0;
-    const char *p = list;
-    while (p && *p) {
+    for (const char *p = list; p && *p;) {
         size_t len = strcspn(p, ",");
-        int found = 0;
+        int bit = -1;
         for (int i = 0; metric_names[i]; i++)
-            if (strlen(metric_names[i]) == len && strncmp(p, metric_names[i], len) == 0) {
-                *bits |= 1 << i;
-                found = 1;
-            }
-        if (!found && !(len == 3 && strncmp(p, "all", 3) == 0))
-            return cli_fail("--metrics: unknown metric '%.*s'; valid: %s, all", (int)len, p,
-                            CLI_METRIC_NAMES), 0;
+            if (strlen(metric_names[i]) == len && strncmp(p, metric_names[i], len) == 0)
+                bit = 1 << i;
         if (len == 3 && strncmp(p, "all", 3) == 0)
-            *bits = CLI_METRIC_ALL;
-        p += len;
-        if (*p == ',')
-            p++;
+            bit = CLI_METRIC_ALL;
+        if (bit < 0) {
+            cli_fail("--metrics: unknown metric '%.*s'; valid: %s, all", (int)len, p,
+                     CLI_METRIC_NAMES);
+            return 0;
+        }
+        *bits |= bit;
+        p += len + (p[len] == ',');
     }
-    if (!*bits)
-        return cli_fail("--metrics: no metric given; valid: %s, all", CLI_METRIC_NAMES), 0;
+    if (!*bits) {
+        cli_fail("--metrics: no metric given; valid: %s, all", CLI_METRIC_NAMES);
+        return 0;
+    }
     return 1;
 }
 
