@@ -15,7 +15,8 @@
 typedef struct hl_attr_call {
     const hl_model *model;
     const hl_array *input;          /* [1,C,H,W] */
-    const hl_attr_params *p;
+    const hl_attr_params *p;        /* = &req->params */
+    const hl_attr_request *req;     /* the files' contents */
     const hl_attr_context *ctx;     /* never NULL (dispatcher supplies one) */
     int target;                     /* resolved class index */
     hl_run *run;                    /* a run the method may use freely */

@@ -261,7 +261,8 @@ static hl_status check_input(const hl_model *model, const hl_array *input,
 }
 
 /* Forward the input once: resolve "auto" to the top-1 class and record the
- * target's logit and softmax probability. */
+ * target's output and its probability (hl_class_probabilities: the one
+ * rule the CLI and the window use too). */
 static hl_status resolve_target(hl_attr_call *c, hl_attr_result *out,
                                 hl_error *err)
 {
@@ -286,16 +287,17 @@ static hl_status resolve_target(hl_attr_call *c, hl_attr_result *out,
         return hl_error_set(err, HL_ERR_ARG, "--target: class %d is out of range (the model has %lld classes: 0..%lld)",
                             target, (long long)k, (long long)k - 1);
     }
-    double mx = logits[0], sum = 0.0;
-    for (int64_t i = 1; i < k; i++)
-        if (logits[i] > mx)
-            mx = logits[i];
-    for (int64_t i = 0; i < k; i++)
-        sum += exp((double)logits[i] - mx);
+    double *prob = malloc((size_t)k * sizeof *prob);
+    if (!prob)
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", hl_model_name(c->model));
+    hl_status st2 = hl_class_probabilities(c->model, logits, (int)k, prob, err);
     c->target = target;
     out->target = target;
     out->target_logit = logits[target];
-    out->target_prob = (float)(exp((double)logits[target] - mx) / sum);
+    out->target_prob = (float)prob[target];
+    free(prob);
+    if (st2 != HL_OK)
+        return st2;
     return HL_OK;
 }
 
@@ -330,21 +332,31 @@ hl_status hl_attribute(const hl_model *model, const char *method,
                        const hl_attr_context *ctx, hl_attr_result *out,
                        hl_error *err)
 {
+    if (out)
+        memset(out, 0, sizeof *out);
+    hl_attr_request r;
+    hl_status st = hl_attr_request_prepare(&r, model, method, params, err);
+    if (st == HL_OK)
+        st = hl_attribute_request(model, &r, input, ctx, out, err);
+    hl_attr_request_clear(&r);
+    return st;
+}
+
+hl_status hl_attribute_request(const hl_model *model, const hl_attr_request *r,
+                               const hl_array *input,
+                               const hl_attr_context *ctx,
+                               hl_attr_result *out, hl_error *err)
+{
     if (!out)
         return hl_error_set(err, HL_ERR_ARG, "hl_attribute: no result struct");
     memset(out, 0, sizeof *out);
-    const method_entry *e = find_entry(method);
+    const method_entry *e = r && r->method ? find_entry(r->method->name) : NULL;
     if (!e)
-        return hl_error_set(err, HL_ERR_ARG, "unknown method '%s' (valid: %s)",
-                            method ? method : "(null)", hl_method_names());
+        return hl_error_set(err, HL_ERR_ARG, "hl_attribute: the request was not "
+                            "prepared (hl_attr_request_prepare)");
     if (!model || !input || !input->data)
         return hl_error_set(err, HL_ERR_ARG, "hl_attribute: missing model or input");
-
-    hl_attr_params defaults;
-    if (!params) {
-        hl_attr_params_init(&defaults);
-        params = &defaults;
-    }
+    const hl_attr_params *params = &r->params;
     hl_attr_context no_ctx;
     if (!ctx) {
         memset(&no_ctx, 0, sizeof no_ctx);
@@ -362,7 +374,7 @@ hl_status hl_attribute(const hl_model *model, const char *method,
     hl_rng rng;
     hl_rng_seed(&rng, params->seed);
     hl_attr_call c = {
-        .model = model, .input = input, .p = params, .ctx = ctx,
+        .model = model, .input = input, .p = params, .req = r, .ctx = ctx,
         .target = -1, .run = NULL, .rng = &rng,
         .output_value = hl_model_output_value(model),
         .input_value = hl_model_input_value(model),

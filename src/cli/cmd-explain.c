@@ -80,8 +80,8 @@ static void method_help(const hl_method_desc *m)
         printf("  %-22s class to explain (default auto = the top-1 class)\n",
                "--target auto|INDEX");
     if (m->needs_layer)
-        printf("  %-22s node or output name (default: the convolution nearest\n"
-               "  %-22s the middle of the network with an output >= 7x7)\n",
+        printf("  %-22s node or output name (default: the last main-path block\n"
+               "  %-22s output of at least 7x7 before the final downsampling)\n",
                "--layer NAME", "");
     for (int i = 0; m->params && m->params[i]; i++) {
         const hl_param_desc *d = hl_param_find(m->params[i]);
@@ -125,8 +125,9 @@ static void explain_help(const char *method_name)
     printf("\nMethod options (each method uses some of them):\n"
            "  %-22s class to explain (default auto = the top-1 class)\n"
            "  %-22s node or output name for layer/neuron methods\n"
-           "  %-22s (default: a middle convolution of at least 7x7)\n",
-           "--target auto|INDEX", "--layer NAME", "");
+           "  %-22s (default: the last main-path block output >= 7x7\n"
+           "  %-22s before the final downsampling)\n",
+           "--target auto|INDEX", "--layer NAME", "", "");
     for (int i = 0; i < hl_param_count(); i++) {
         const hl_param_desc *d = hl_param_get(i);
         if (strcmp(d->name, "target") != 0 && strcmp(d->name, "layer") != 0)
@@ -207,11 +208,8 @@ static int viz_resolve(explain_viz *v)
             return 1;
         v->opts.alpha_overlay = d;
     }
-    if ((v->opts.mode == HL_VIZ_MASKED_IMAGE ||
-         v->opts.mode == HL_VIZ_ALPHA_SCALING) && v->opts.sign == HL_SIGN_ALL)
-        return cli_fail("--viz %s cannot show --sign all (as in Captum); use "
-                        "positive, negative or absolute_value",
-                        hl_viz_mode_name(v->opts.mode));
+    if (hl_viz_check(NULL, &v->opts, &err) != HL_OK)
+        return cli_fail("--viz/--sign: %s", err.msg);
     return 0;
 }
 
@@ -225,7 +223,7 @@ static int write_picture(const explain_viz *v, const cli_input *in,
     hl_viz_norm *norm = NULL;
     hl_image *own_photo = NULL;
     int in_h = (int)in->input->shape.dims[2], in_w = (int)in->input->shape.dims[3];
-    hl_array *shown = cli_attr_for_display(res->attr, in_h, in_w);
+    hl_array *shown = hl_attr_on_input_grid(res->attr, in_h, in_w);
     if (!shown) {
         cli_fail("cannot draw an attribution of this shape; use --raw");
         goto out;
@@ -310,6 +308,8 @@ int cmd_explain(int argc, char **argv)
     int json = 0, status = 1;
     hl_attr_result res;
     memset(&res, 0, sizeof res);
+    hl_attr_request req;
+    memset(&req, 0, sizeof req);
 
     cli_args a;
     cli_args_init(&a, argc, argv, 1);
@@ -346,9 +346,9 @@ int cmd_explain(int argc, char **argv)
     const hl_method_desc *m = cli_method_lookup(method_name);
     if (!m || viz_resolve(&viz) || cli_input_load(&in, 1))
         goto out;
-    hl_attr_params params;
-    if (cli_method_params(&mo, m, &in, NULL, &params))
+    if (cli_method_request(&mo, m, &in, NULL, &req))
         goto out;
+    const hl_attr_params *params = &req.params;
 
     cli_progress progress;
     cli_progress_init(&progress, m->name);
@@ -359,8 +359,8 @@ int cmd_explain(int argc, char **argv)
         .threads = in.threads,
     };
     hl_error err = {0};
-    hl_status st = hl_attribute(in.model, m->name, in.input, &params, &ctx,
-                                &res, &err);
+    hl_status st = hl_attribute_request(in.model, &req, in.input, &ctx, &res,
+                                        &err);
     cli_progress_done(&progress);
     if (st != HL_OK) {
         cli_fail("%s: %s", m->name, err.msg[0] ? err.msg : hl_status_name(st));
@@ -370,7 +370,7 @@ int cmd_explain(int argc, char **argv)
         cli_fail("%s", err.msg);
         goto out;
     }
-    if (viz.out_path && write_picture(&viz, &in, m, &params, &res))
+    if (viz.out_path && write_picture(&viz, &in, m, params, &res))
         goto out;
 
     char shape[96];
@@ -387,13 +387,13 @@ int cmd_explain(int argc, char **argv)
         cli_json_string(stdout, cli_input_label(&in, res.target));
         printf(", \"probability\": %.6g, \"logit\": %.6g", res.target_prob,
                res.target_logit);
-        if (params.layer[0]) {
+        if (params->layer[0]) {
             printf(", \"layer\": ");
-            cli_json_string(stdout, params.layer);
+            cli_json_string(stdout, params->layer);
         }
-        if (params.has_neuron)
-            printf(", \"neuron\": [%d, %d, %d]", params.neuron[0],
-                   params.neuron[1], params.neuron[2]);
+        if (params->has_neuron)
+            printf(", \"neuron\": [%d, %d, %d]", params->neuron[0],
+                   params->neuron[1], params->neuron[2]);
         if (res.has_delta && isfinite(res.delta))
             printf(", \"delta\": %.6g", res.delta);
         printf(", \"seconds\": %.6f, \"shape\": [", res.seconds);
@@ -413,12 +413,12 @@ int cmd_explain(int argc, char **argv)
         printf("%s on %s with %s\n", m->title,
                in.image_path ? in.image_path : in.input_npy,
                hl_model_name(in.model));
-        if (params.layer[0])
-            printf("layer:       %s%s\n", params.layer,
+        if (params->layer[0])
+            printf("layer:       %s%s\n", params->layer,
                    mo.layer ? "" : " (chosen automatically)");
-        if (params.has_neuron)
-            printf("neuron:      %d,%d,%d\n", params.neuron[0], params.neuron[1],
-                   params.neuron[2]);
+        if (params->has_neuron)
+            printf("neuron:      %d,%d,%d\n", params->neuron[0], params->neuron[1],
+                   params->neuron[2]);
         /* Layer and neuron methods without a class still show the
          * model's verdict, labelled as such. */
         printf("%-12s %d %s (p = %.4f)\n",
@@ -436,6 +436,7 @@ int cmd_explain(int argc, char **argv)
     status = 0;
 out:
     hl_attr_result_clear(&res);
+    hl_attr_request_clear(&req);
     cli_input_clear(&in);
     return status;
 }

@@ -19,10 +19,10 @@ static void report_help(void)
            "Run several attribution methods with their usual settings and lay them\n"
            "out on one page next to the original photo, each with its colour bar,\n"
            "parameters, time and convergence delta.\n"
-           "Settings: integrated_gradients 200 steps; occlusion strides 3,8,8 and\n"
-           "window 3,15,15 with baseline 0; layer methods on --layer or, without it,\n"
-           "the convolution closest to the middle of the network with an output of\n"
-           "at least 7x7; every other parameter at Captum's default.\n"
+           "Settings: the same as explain's: Captum's defaults (occlusion strides\n"
+           "3,8,8 and window 3,15,15); layer methods on --layer or, without it, the\n"
+           "default layer (the last main-path block output of at least 7x7 before\n"
+           "the final downsampling); layer maps upsampled nearest, as Captum.\n"
            "\n"
            "Options:\n", CLI_PROG);
     cli_input_print_help(stdout, 1);
@@ -42,24 +42,9 @@ static void report_help(void)
            hl_viz_sign_names(), hl_colormap_names());
 }
 
-/* The seed's settings for the methods it names; Captum's for the rest. */
-static void report_defaults(const hl_method_desc *m, hl_attr_params *p)
-{
-    hl_attr_params_init(p);
-    if (strcmp(m->name, "integrated_gradients") == 0 ||
-        strcmp(m->name, "layer_integrated_gradients") == 0)
-        p->n_steps = 200;
-    if (strcmp(m->name, "occlusion") == 0) {
-        const int strides[3] = {3, 8, 8}, window[3] = {3, 15, 15};
-        memcpy(p->strides, strides, sizeof strides);
-        memcpy(p->window, window, sizeof window);
-        snprintf(p->baseline, sizeof p->baseline, "0");
-    }
-}
-
 typedef struct report_item {
     const hl_method_desc *method;
-    hl_attr_params params;
+    hl_attr_request req;   /* prepared: default layer, files read */
     hl_attr_result result;
     hl_array *shown;       /* the attribution on the input grid */
     char param_text[1024];
@@ -164,10 +149,8 @@ int cmd_report(int argc, char **argv)
             goto out;
         info.opts.alpha_overlay = d;
     }
-    if ((info.opts.mode == HL_VIZ_MASKED_IMAGE ||
-         info.opts.mode == HL_VIZ_ALPHA_SCALING) && info.opts.sign == HL_SIGN_ALL) {
-        cli_fail("--viz %s cannot show --sign all (as in Captum)",
-                 hl_viz_mode_name(info.opts.mode));
+    if (hl_viz_check(NULL, &info.opts, &err) != HL_OK) {
+        cli_fail("--viz/--sign: %s", err.msg);
         goto out;
     }
 
@@ -194,8 +177,6 @@ int cmd_report(int argc, char **argv)
         goto out;
     for (int i = 0; i < n_items; i++) {
         report_item *it = &items[i];
-        hl_attr_params defaults;
-        report_defaults(it->method, &defaults);
         cli_method_options these = mo;
         if (!it->method->needs_layer)
             these.layer = NULL;   /* --layer is for the layer methods only */
@@ -204,9 +185,9 @@ int cmd_report(int argc, char **argv)
             uses_target |= strcmp(it->method->params[k], "target") == 0;
         if (!uses_target)
             these.target = NULL;
-        if (cli_method_params(&these, it->method, &in, &defaults, &it->params))
+        if (cli_method_request(&these, it->method, &in, NULL, &it->req))
             goto out;
-        cli_format_params(it->method, &it->params, it->param_text,
+        cli_format_params(it->method, &it->req.params, it->param_text,
                           sizeof it->param_text);
     }
 
@@ -226,8 +207,8 @@ int cmd_report(int argc, char **argv)
             .image01 = in.image01, .progress = cli_progress_update,
             .progress_user = &progress, .cancel = cancel, .threads = in.threads,
         };
-        hl_status st = hl_attribute(in.model, it->method->name, in.input,
-                                    &it->params, &ctx, &it->result, &err);
+        hl_status st = hl_attribute_request(in.model, &it->req, in.input,
+                                            &ctx, &it->result, &err);
         cli_progress_done(&progress);
         if (st != HL_OK) {
             cli_fail("%s: %s", it->method->name,
@@ -237,7 +218,7 @@ int cmd_report(int argc, char **argv)
         if (progress.enabled)
             fprintf(stderr, "%-36s %8.2f s\n", label, it->result.seconds);
         total += it->result.seconds;
-        it->shown = cli_attr_for_display(it->result.attr, in_h, in_w);
+        it->shown = hl_attr_on_input_grid(it->result.attr, in_h, in_w);
         if (!it->shown) {
             cli_fail("%s: cannot draw an attribution of this shape",
                      it->method->name);
@@ -256,10 +237,10 @@ int cmd_report(int argc, char **argv)
     }
     for (int i = 0; i < n_items; i++) {
         report_item *it = &items[i];
-        if (it->params.layer[0]) {
+        if (it->req.params.layer[0]) {
             /* The panel is narrow: the last two parts of a long node name
              * ("expanded_conv_9/expand/Relu6" -> "expand/Relu6"). */
-            const char *layer = it->params.layer;
+            const char *layer = it->req.params.layer;
             const char *cut = strrchr(layer, '/');
             if (cut && cut > layer) {
                 const char *p = cut - 1;
@@ -325,8 +306,8 @@ int cmd_report(int argc, char **argv)
         printf("  %-34s %8.2f s", it->method->name, it->result.seconds);
         if (it->result.has_delta)
             printf("   delta %.3g", it->result.delta);
-        if (it->params.layer[0])
-            printf("   layer %s", it->params.layer);
+        if (it->req.params.layer[0])
+            printf("   layer %s", it->req.params.layer);
         printf("\n");
     }
     printf("wrote %s (%d methods, %.2f s)\n", out_path, n_items, total);
@@ -334,6 +315,7 @@ int cmd_report(int argc, char **argv)
 out:
     for (int i = 0; i < n_items; i++) {
         hl_attr_result_clear(&items[i].result);
+        hl_attr_request_clear(&items[i].req);
         hl_array_free(items[i].shown);
     }
     free(items);
