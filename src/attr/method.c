@@ -33,7 +33,7 @@ static const char *const p_neuron_ig[] = {
 static const char *const p_neuron_cond[] = {
     "target", "layer", "neuron", PATH_PARAMS, NULL };
 
-/* part 2 parameter lists (attr2) */
+/* perturbation, surrogate and SHAP parameter lists */
 #define MASK_PARAMS "baseline", "feature-mask", "perturbations-per-eval"
 static const char *const p_occlusion[] = {
     "target", "baseline", "strides", "window", "perturbations-per-eval", NULL };
@@ -57,7 +57,7 @@ typedef struct method_entry {
 /* Entry: name, title, group, description, params, needs_layer,
  * needs_neuron, has_delta, stochastic; the function; full_run. */
 static const method_entry methods[] = {
-    /* ---- part 1 methods (gradient.c, path.c, deeplift.c, layer.c, neuron.c) ---- */
+    /* ---- gradient.c, path.c, deeplift.c, layer.c, neuron.c ---- */
     { { "saliency", "Saliency", HL_GROUP_GRADIENT,
         "gradient of the target logit w.r.t. the input (absolute value by default)",
         p_saliency, 0, 0, 0, 0 }, hl_method_saliency, 0 },
@@ -109,7 +109,7 @@ static const method_entry methods[] = {
     { { "neuron_guided_backprop", "Neuron Guided Backprop", HL_GROUP_NEURON,
         "guided backprop of one neuron of the layer",
         p_neuron, 1, 1, 0, 0 }, hl_method_neuron_guided_backprop, 0 },
-    /* ---- part 2 methods (perturbation.c, surrogate.c, shap.c) ---- */
+    /* ---- perturbation.c, surrogate.c, shap.c ---- */
     { { "occlusion", "Occlusion", HL_GROUP_PERTURBATION,
         "drop of the target logit when a sliding window is set to the baseline",
         p_occlusion, 0, 0, 0, 0 }, hl_method_occlusion, 0 },
@@ -131,7 +131,6 @@ static const method_entry methods[] = {
     { { "deep_lift_shap", "DeepLift SHAP", HL_GROUP_GRADIENT,
         "DeepLift averaged over a set of baselines",
         p_deep_lift_shap, 0, 0, 1, 0 }, hl_method_deep_lift_shap, 1 },
-    /* ---- end of part 2 methods ---- */
 };
 
 #define N_METHODS ((int)(sizeof methods / sizeof methods[0]))
