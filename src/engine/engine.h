@@ -80,7 +80,8 @@ typedef hl_status (*hl_file_check_fn)(const char *path,
  * them to check (may be NULL), refuse a file over max_bytes naming its
  * size and the cap, then read the rest into one allocation with a NUL
  * after the last byte (not counted in *size). what names the kind of file
- * in messages ("model", "image"). The caller frees *data. */
+ * in messages ("... over the 512 MB limit of image files"). The caller
+ * frees *data. */
 hl_status hl_file_read(const char *path, const char *what, uint64_t max_bytes,
                        size_t head_size, hl_file_check_fn check, void *user,
                        unsigned char **data, size_t *size, hl_error *err);

@@ -17,9 +17,9 @@ static hl_status read_rest(FILE *f, const char *path, const char *what,
         if (*len + 1 >= cap) {
             if (cap > max_bytes)
                 return hl_error_set(err, HL_ERR_ARG,
-                                    "%s: more than %llu MB; a %s may be at "
-                                    "most that", path,
-                                    (unsigned long long)(max_bytes >> 20), what);
+                                    "%s: over the %llu MB limit of %s files",
+                                    path, (unsigned long long)(max_bytes >> 20),
+                                    what);
             size_t ncap = cap * 2;
             unsigned char *nb = realloc(*buf, ncap);
             if (!nb)
@@ -56,8 +56,8 @@ hl_status hl_file_read(const char *path, const char *what, uint64_t max_bytes,
     int regular = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
     if (S_ISDIR(sb.st_mode)) {
         fclose(f);
-        return hl_error_set(err, HL_ERR_IO, "%s: is a directory, not a %s",
-                            path, what);
+        return hl_error_set(err, HL_ERR_IO, "%s: is a directory, not a file",
+                            path);
     }
     uint64_t file_size = regular ? (uint64_t)sb.st_size : 0;
     /* The header first, whatever the size. */
@@ -78,9 +78,9 @@ hl_status hl_file_read(const char *path, const char *what, uint64_t max_bytes,
         st = check(path, buf, len, regular ? file_size : len, user, err);
     if (st == HL_OK && regular && file_size > max_bytes)
         st = hl_error_set(err, HL_ERR_ARG,
-                          "%s: %llu MB is more than a %s may be (%llu MB)",
-                          path, (unsigned long long)(file_size >> 20), what,
-                          (unsigned long long)(max_bytes >> 20));
+                          "%s: %llu MB is over the %llu MB limit of %s files",
+                          path, (unsigned long long)(file_size >> 20),
+                          (unsigned long long)(max_bytes >> 20), what);
     if (st == HL_OK && regular && file_size + 1 > cap) {
         unsigned char *nb = realloc(buf, (size_t)file_size + 1);
         if (!nb)
@@ -96,9 +96,9 @@ hl_status hl_file_read(const char *path, const char *what, uint64_t max_bytes,
     fclose(f);
     if (st == HL_OK && len > max_bytes)
         st = hl_error_set(err, HL_ERR_ARG,
-                          "%s: %llu MB is more than a %s may be (%llu MB)",
-                          path, (unsigned long long)(len >> 20), what,
-                          (unsigned long long)(max_bytes >> 20));
+                          "%s: %llu MB is over the %llu MB limit of %s files",
+                          path, (unsigned long long)(len >> 20),
+                          (unsigned long long)(max_bytes >> 20), what);
     if (st != HL_OK) {
         free(buf);
         return st;

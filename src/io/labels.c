@@ -86,7 +86,7 @@ static char *read_text(const char *path, hl_error *err)
 {
     unsigned char *buf;
     size_t len;
-    if (hl_file_read(path, "labels file", HL_MAX_LABELS_BYTES, 0, NULL, NULL,
+    if (hl_file_read(path, "labels", HL_MAX_LABELS_BYTES, 0, NULL, NULL,
                      &buf, &len, err) != HL_OK)
         return NULL;
     if (strlen((char *)buf) != len) {

@@ -255,7 +255,7 @@ static hl_status npy_head_check(const char *path, const unsigned char *d,
 static hl_status read_file(const char *path, unsigned char **buf, size_t *len,
                            hl_error *err)
 {
-    return hl_file_read(path, ".npy array", HL_MAX_NPY_BYTES, 6,
+    return hl_file_read(path, ".npy", HL_MAX_NPY_BYTES, 6,
                         npy_head_check, NULL, buf, len, err);
 }
 
