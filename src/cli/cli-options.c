@@ -279,40 +279,24 @@ static int load_labels(cli_input *in)
     int n = in->n_classes;
     if (n <= 0)
         return 0;
-    in->labels = calloc((size_t)n, sizeof *in->labels);
-    if (!in->labels)
-        return cli_fail("out of memory");
-    in->n_labels = n;
+    hl_error err = {0};
+    hl_labels *l = NULL;
     if (in->labels_path) {
-        hl_error err = {0};
-        hl_labels *l = NULL;
         if (hl_labels_from_file(in->labels_path, n, &l, &err) != HL_OK)
             return cli_fail("%s", err.msg);
-        for (int k = 0; k < n && k < l->n; k++) {
-            in->labels[k] = l->names[k];
-            l->names[k] = NULL;
-        }
-        hl_labels_free(l);
     } else {
         char imagenet[4096];
         int have_imagenet = cli_find_data_file(CLI_IMAGENET_LABELS, imagenet,
                                                sizeof imagenet) == 0;
-        hl_labels *l = hl_labels_for_model_or_imagenet(
-            in->model, in->resolved_model, n, have_imagenet ? imagenet : NULL);
-        for (int k = 0; l && k < n && k < l->n; k++)
-            if (l->names[k])
-                in->labels[k] = strdup(l->names[k]);
-        hl_labels_free(l);
+        l = hl_labels_for_model_or_imagenet(in->model, in->resolved_model, n,
+                                            have_imagenet ? imagenet : NULL);
     }
-    for (int k = 0; k < n; k++) {
-        if (!in->labels[k]) {
-            char buf[32];
-            snprintf(buf, sizeof buf, "class %d", k);
-            in->labels[k] = strdup(buf);
-        }
-        if (!in->labels[k])
-            return cli_fail("out of memory");
-    }
+    if (!l || l->n != n)
+        return cli_fail("out of memory");
+    /* the library fills every entry ("class K" when unnamed) */
+    in->labels = l->names;
+    in->n_labels = l->n;
+    free(l);
     return 0;
 }
 

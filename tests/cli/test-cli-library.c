@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tap.h"
-#include "attr.h"
+#include "attr/attr-test-util.h"
 #include "image.h"
 #include "npy.h"
 #include "preprocess.h"
@@ -217,26 +216,12 @@ int main(int argc, char **argv)
     const char *mpath = "/tmp/hl-cli-library-mask.npy";
     /* the mask as int32 ids (feature masks are integer arrays) */
     int ok = hl_npy_write(bpath, base, &err) == HL_OK;
-    FILE *f = fopen(mpath, "wb");
-    if (f) {
-        char header[128];
-        int hl = snprintf(header, sizeof header,
-                          "{'descr': '<i4', 'fortran_order': False, 'shape': (224, 224), }");
-        int pad = (64 - (10 + hl + 1) % 64) % 64;
-        unsigned short hlen = (unsigned short)(hl + pad + 1);
-        fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-        fputc(hlen & 0xff, f);
-        fputc(hlen >> 8, f);
-        fwrite(header, 1, (size_t)hl, f);
-        for (int i = 0; i < pad; i++)
-            fputc(' ', f);
-        fputc('\n', f);
-        for (int64_t i = 0; i < hl_shape_numel(&ms); i++) {
-            int32_t id = (int32_t)mask->data[i];
-            fwrite(&id, sizeof id, 1, f);
-        }
-        ok = fclose(f) == 0 && ok;
-    }
+    int32_t *ids = malloc(sizeof(int32_t) * 224 * 224);
+    for (int64_t i = 0; ids && i < 224 * 224; i++)
+        ids[i] = (int32_t)mask->data[i];
+    const int64_t mask_dims[2] = {224, 224};
+    ok = ids && write_npy_int32(mpath, mask_dims, 2, ids) && ok;
+    free(ids);
     tap_ok(ok, "baseline and mask files written");
     char opts[1024];
     hl_attr_params ig = p;
