@@ -196,6 +196,17 @@ hl_array *hl_attr_on_input_grid(const hl_array *attr, int in_h, int in_w);
 hl_status hl_default_layer(const hl_model *m, char *name, size_t size,
                            hl_error *err);
 
+/* The channel of `layer` ([1,C,H,W]) that fires most at cell (h, w) for
+ * input (default_neuron.c); a clipped activation tied at the layer's
+ * maximum (ReLU6 at 6: zero gradient) is passed over. */
+hl_status hl_strongest_channel(const hl_model *m, const hl_array *input,
+                               const char *layer, int h, int w, int *channel,
+                               float *activation, hl_error *err);
+/* The neuron a neuron method explains when none is named: the centre cell
+ * of the layer's grid, its strongest channel. */
+hl_status hl_default_neuron(const hl_model *m, const hl_array *input,
+                            const char *layer, int neuron[3], hl_error *err);
+
 /* ------------------------------------------------------------ registry */
 
 typedef enum {

@@ -168,13 +168,20 @@ int cli_method_request(const cli_method_options *o, const hl_method_desc *m,
             return 1;
         snprintf(p->layer, sizeof p->layer, "%s", o->layer);
     }
-    if (m->needs_neuron && !p->has_neuron)
-        return cli_fail("%s needs --neuron C,H,W (an index into the layer)",
-                        m->name);
     /* The library applies the policy (default layer) and reads the files
      * the options name, exactly as the window's worker does. */
     if (hl_attr_request_prepare(r, in->model, m->name, p, &err) != HL_OK)
         return cli_fail("%s: %s", m->name, err.msg);
+    /* ... and the default neuron, as the window's parameter panel */
+    hl_attr_params *rp = &r->params;
+    if (m->needs_neuron && !rp->has_neuron) {
+        if (hl_default_neuron(in->model, in->input, rp->layer, rp->neuron,
+                              &err) != HL_OK) {
+            hl_attr_request_clear(r);
+            return cli_fail("%s: %s", m->name, err.msg);
+        }
+        rp->has_neuron = 1;
+    }
     return 0;
 }
 
