@@ -30,31 +30,24 @@ hl_status hl_metric_curve_baseline(const hl_metric_input *in, const char *spec,
     return st;
 }
 
-/* Per-pixel score h x w of the input: the map summed over its channels,
- * upsampled bilinearly when it is smaller (layer maps). */
+/* Per-pixel score h x w of the input: the map laid on the input grid
+ * as everywhere else (hl_attr_on_input_grid), summed over its channels. */
 static hl_status pixel_scores(const hl_array *attr, int h, int w,
                               float **out, hl_error *err)
 {
-    const hl_shape *s = &attr->shape;
-    if (s->ndim < 2 || s->ndim > 4 || (s->ndim == 4 && s->dims[0] != 1))
-        return hl_error_set(err, HL_ERR_SHAPE, "curve: the map must be [1,C,H,W], [C,H,W] or [H,W]");
-    int mh = (int)s->dims[s->ndim - 2], mw = (int)s->dims[s->ndim - 1];
-    int64_t ch = hl_shape_numel(s) / ((int64_t)mh * mw);
-    float *sum = calloc((size_t)mh * mw, sizeof *sum);
-    float *score = malloc((size_t)h * w * sizeof *score);
-    if (!sum || !score) {
-        free(sum);
+    hl_array *grid = hl_attr_on_input_grid(attr, h, w);
+    float *score = calloc((size_t)h * w, sizeof *score);
+    if (!grid || !score) {
+        hl_array_free(grid);
         free(score);
-        return hl_error_set(err, HL_ERR_NOMEM, "curve: out of memory");
+        return hl_error_set(err, HL_ERR_SHAPE, "curve: the map cannot be laid on the %dx%d input (not spatial, or out of memory)",
+                            h, w);
     }
+    int64_t hw = (int64_t)h * w, ch = hl_shape_numel(&grid->shape) / hw;
     for (int64_t c = 0; c < ch; c++)
-        for (int64_t i = 0; i < (int64_t)mh * mw; i++)
-            sum[i] += attr->data[c * mh * mw + i];
-    if (mh == h && mw == w)
-        memcpy(score, sum, (size_t)h * w * sizeof *score);
-    else
-        hl_attr_interpolate(sum, 1, mh, mw, score, h, w, HL_INTERP_BILINEAR);
-    free(sum);
+        for (int64_t i = 0; i < hw; i++)
+            score[i] += grid->data[c * hw + i];
+    hl_array_free(grid);
     *out = score;
     return HL_OK;
 }
@@ -105,28 +98,29 @@ static void fill_step(const hl_array *x, const hl_array *base,
             dst[c * hw + order[k]] = to[c * hw + order[k]];
 }
 
-/* Softmax probability of the target for each row of the run's output. */
+/* Probability of the target for each row of the run's output, by the
+ * model's output rule (hl_class_probabilities: softmax of logits, ...). */
 static hl_status target_probs(hl_metric_call *mc, int rows, double *prob,
                               hl_error *err)
 {
     hl_shape s;
-    const float *logits = hl_run_value(mc->c.run, mc->c.output_value, &s);
-    if (!logits)
+    const float *out = hl_run_value(mc->c.run, mc->c.output_value, &s);
+    if (!out)
         return hl_error_set(err, HL_ERR_ARG, "%s: no model output", hl_model_name(mc->c.model));
     int64_t k = hl_shape_numel(&s) / rows;
     if (mc->c.target >= k)
         return hl_error_set(err, HL_ERR_ARG, "curve: target %d out of range (%lld classes)",
                             mc->c.target, (long long)k);
-    for (int r = 0; r < rows; r++) {
-        const float *l = logits + r * k;
-        double mx = l[0], sum = 0.0;
-        for (int64_t i = 1; i < k; i++)
-            mx = l[i] > mx ? l[i] : mx;
-        for (int64_t i = 0; i < k; i++)
-            sum += exp((double)l[i] - mx);
-        prob[r] = exp((double)l[mc->c.target] - mx) / sum;
+    double *p = malloc((size_t)k * sizeof *p);
+    if (!p)
+        return hl_error_set(err, HL_ERR_NOMEM, "curve: out of memory");
+    hl_status st = HL_OK;
+    for (int r = 0; st == HL_OK && r < rows; r++) {
+        st = hl_class_probabilities(mc->c.model, out + r * k, (int)k, p, err);
+        prob[r] = p[mc->c.target];
     }
-    return HL_OK;
+    free(p);
+    return st;
 }
 
 hl_status hl_metric_curve(const hl_metric_input *in, const hl_array *attr,

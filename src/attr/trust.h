@@ -96,10 +96,10 @@ hl_status hl_metric_sensitivity_max(const hl_metric_input *in,
 typedef enum { HL_CURVE_DELETION = 0, HL_CURVE_INSERTION } hl_curve_kind;
 
 /* Deletion: pixels (H x W positions, all channels at once) go from the
- * input to `baseline` in decreasing order of the attribution (summed over
- * channels; a map smaller than the input is upsampled bilinearly first);
+ * input to `baseline` in decreasing order of the attribution (laid on the
+ * input grid by hl_attr_on_input_grid, then summed over channels);
  * insertion: from the baseline to the input in the same order. The target
- * probability (softmax) is measured after each of n_steps equal steps, so
+ * probability (hl_class_probabilities) is measured after each of n_steps equal steps, so
  * curve has n_steps + 1 points at fractions 0, 1/n, ..., 1; auc is the
  * trapezoid area over the fraction. Ties keep the pixel order (stable). */
 typedef struct hl_curve {

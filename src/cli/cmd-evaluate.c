@@ -121,6 +121,8 @@ int cmd_evaluate(int argc, char **argv)
     int json = 0, status = 1;
     hl_attr_result res;
     memset(&res, 0, sizeof res);
+    hl_attr_request req;
+    memset(&req, 0, sizeof req);
     cli_args a;
     cli_args_init(&a, argc, argv, 1);
     int r;
@@ -161,22 +163,22 @@ int cmd_evaluate(int argc, char **argv)
     const hl_method_desc *m = cli_method_lookup(method_name);
     if (!m || cli_input_load(&in, 1))
         goto out;
-    hl_attr_params params;
-    if (cli_method_params(&mo, m, &in, NULL, &params))
+    if (cli_method_request(&mo, m, &in, NULL, &req))
         goto out;
+    const hl_attr_params *params = &req.params;
     hl_attr_context ctx = {
         .mean = in.pre.mean, .std = in.pre.std, .pixel_scale = in.pre.scale,
         .image01 = in.image01, .cancel = cli_cancel_flag(), .threads = in.threads,
     };
-    if (hl_attribute(in.model, m->name, in.input, &params, &ctx, &res, &err) != HL_OK) {
+    if (hl_attribute_request(in.model, &req, in.input, &ctx, &res, &err) != HL_OK) {
         cli_fail("%s: %s", m->name, err.msg[0] ? err.msg : "failed");
         goto out;
     }
-    if (cli_evaluate(&ev, &in, m, &params, &res, &ctx))
+    if (cli_evaluate(&ev, &in, m, params, &res, &ctx))
         goto out;
     if (out_path && write_plots(&ev, &in, out_path))
         goto out;
-    cli_print_notices(in.model, m->name, &params);
+    cli_print_notices(in.model, m->name, params);
     if (json) {
         printf("{\"method\": ");
         cli_json_string(stdout, m->name);
@@ -187,7 +189,7 @@ int cmd_evaluate(int argc, char **argv)
         printf(", \"target\": %d, \"label\": ", res.target);
         cli_json_string(stdout, cli_input_label(&in, res.target));
         printf(", \"probability\": %.6g", res.target_prob);
-        cli_json_trust(stdout, in.model, m->name, &params, &res);
+        cli_json_trust(stdout, in.model, m->name, params, &res);
         cli_evaluation_json(stdout, &ev);
         if (out_path) {
             printf(", \"out\": ");
@@ -208,6 +210,7 @@ int cmd_evaluate(int argc, char **argv)
 out:
     cli_evaluation_clear(&ev);
     hl_attr_result_clear(&res);
+    hl_attr_request_clear(&req);
     cli_input_clear(&in);
     return status;
 }

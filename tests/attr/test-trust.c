@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "part1-util.h"
+#include "attr-test-util.h"
 #include "trust.h"
 #include "../engine/model_randomize.h"
 
@@ -34,22 +34,22 @@ static void captum_metrics(const char *name, int target)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "tests/data/captum/%s/model.onnx", name);
-    hl_model *m = p1_load_model(rel);
+    hl_model *m = load_source_model(rel);
     snprintf(rel, sizeof rel, "tests/data/captum/%s/input.npy", name);
-    hl_array *x = p1_load_npy(rel);
+    hl_array *x = load_source_npy(rel);
     snprintf(rel, sizeof rel, "tests/data/trust/%s/metrics.json", name);
-    char *json = p1_read_text(rel);
+    char *json = read_source_text(rel);
     snprintf(rel, sizeof rel, "tests/data/trust/%s/infidelity_noise.npy", name);
-    hl_array *inoise = p1_load_npy(rel);
+    hl_array *inoise = load_source_npy(rel);
     snprintf(rel, sizeof rel, "tests/data/trust/%s/sensitivity_noise.npy", name);
-    hl_array *snoise = p1_load_npy(rel);
+    hl_array *snoise = load_source_npy(rel);
     if (!tap_ok(m && x && json && inoise && snoise, "%s: metric references load", name))
         goto done;
     hl_metric_input in = { m, x, target, NULL };
     static const char *const attrs[] = { "saliency_signed", "ig50" };
     for (int a = 0; a < 2; a++) {
         snprintf(rel, sizeof rel, "tests/data/trust/%s/metric_attr_%s.npy", name, attrs[a]);
-        hl_array *attr = p1_load_npy(rel);
+        hl_array *attr = load_source_npy(rel);
         for (int norm = 0; attr && norm < 2; norm++) {
             hl_infidelity_opts o;
             hl_infidelity_opts_init(&o);
@@ -96,7 +96,7 @@ static double linear_weight(int i)
 
 static void curves(void)
 {
-    hl_model *m = p1_load_model("tests/data/trust/linear.onnx");
+    hl_model *m = load_source_model("tests/data/trust/linear.onnx");
     hl_shape s = { 4, { 1, 1, 4, 4 } };
     hl_array *x = hl_array_new(&s), *base = hl_array_new(&s);
     hl_array *truth = hl_array_new(&s), *shuffled = hl_array_new(&s);
@@ -288,8 +288,8 @@ static int same_bytes(const hl_array *a, const hl_array *b)
 
 static void notices(void)
 {
-    hl_model *mb = p1_load_model("data/models/mobilenet_v2.onnx");
-    hl_model *mr = p1_load_model("tests/data/captum/tinycnn/model.onnx");
+    hl_model *mb = load_source_model("data/models/mobilenet_v2.onnx");
+    hl_model *mr = load_source_model("tests/data/captum/tinycnn/model.onnx");
     if (!tap_ok(mb && mr, "bundled model and tinycnn load"))
         return;
     static const char *const reduced[] = {
@@ -316,7 +316,7 @@ static void notices(void)
     tap_ok(dl && ixg && tap_rel_l2(dl->data, ixg->data, hl_shape_numel(&s)) < 1e-6,
            "bundled model: DeepLift (zero baseline) = Input x Gradient (rel L2 %.2e)",
            dl && ixg ? tap_rel_l2(dl->data, ixg->data, hl_shape_numel(&s)) : -1.0);
-    hl_array *rx = p1_load_npy("tests/data/captum/tinycnn/input.npy");
+    hl_array *rx = load_source_npy("tests/data/captum/tinycnn/input.npy");
     hl_array *rg = map_of(mr, rx, "saliency", 1), *rgb = map_of(mr, rx, "guided_backprop", 1);
     tap_ok(rg && rgb && !same_bytes(rg, rgb), "tinycnn: guided backprop differs from the gradient");
     hl_array *arr[] = { x, g, gb, dc, dl, ixg, rx, rg, rgb };
@@ -373,8 +373,8 @@ static hl_status edge_map(const hl_model *m, const hl_array *x, void *user,
 
 static void randomization(const char *model_rel, const char *input_rel, int target)
 {
-    hl_model *m = p1_load_model(model_rel);
-    hl_array *x = p1_load_npy(input_rel);
+    hl_model *m = load_source_model(model_rel);
+    hl_array *x = load_source_npy(input_rel);
     if (!tap_ok(m && x, "%s loads", model_rel))
         return;
     x->shape.dims[0] = 1; /* the first sample of a batch */
@@ -415,7 +415,7 @@ static void randomization(const char *model_rel, const char *input_rel, int targ
  * the original model's output does not move. */
 static void weights_copy(void)
 {
-    hl_model *m = p1_load_model("tests/data/captum/tinycnn/model.onnx");
+    hl_model *m = load_source_model("tests/data/captum/tinycnn/model.onnx");
     hl_model *c = NULL;
     hl_error err = {0};
     if (!tap_ok(m && hl_model_copy_weights(m, &c, &err) == HL_OK, "weights copy %s", err.msg))
@@ -431,8 +431,8 @@ static void weights_copy(void)
     tap_ok(hl_model_randomize_node(m, first, 1, &err) == HL_ERR_ARG,
            "randomising a loaded model (not a copy) is refused: %s", err.msg);
     tap_ok(hl_model_randomize_node(c, first, 1, &err) == HL_OK, "randomise the copy's first conv");
-    hl_array *x = p1_load_npy("tests/data/captum/tinycnn/input.npy");
-    hl_array *logits = p1_load_npy("tests/data/captum/tinycnn/logits.npy");
+    hl_array *x = load_source_npy("tests/data/captum/tinycnn/input.npy");
+    hl_array *logits = load_source_npy("tests/data/captum/tinycnn/logits.npy");
     hl_run *ro = hl_run_new(m, 1), *rc = hl_run_new(c, 1);
     hl_run_forward(ro, x->data, 1, &err);
     hl_run_forward(rc, x->data, 1, &err);
