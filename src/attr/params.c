@@ -35,6 +35,10 @@ void hl_attr_params_init(hl_attr_params *p)
     p->nt_samples = 5;                  /* NoiseTunnel nt_samples=5 */
     p->nt_stdevs = 1.0f;                /* NoiseTunnel stdevs=1.0 */
     p->seed = 0x5eed;
+    p->n_masks = 2000;                  /* RISE (the paper: 4000 on ResNet-50) */
+    p->mask_cells = 7;                  /* RISE s = 7 */
+    p->mask_prob = 0.5f;                /* RISE p = 0.5 */
+    p->max_sigma = 50.0f;               /* Blur IG max_sigma (the authors' 50) */
 }
 
 static const char *const ig_method_choices[] = {
@@ -100,6 +104,14 @@ static const param_entry params[] = {
         "noise tunnel noise standard deviation, absolute (Captum default 1.0)" }, SZ(nt_stdevs) },
     { { "seed", HL_PARAM_U64, OFF(seed), 0, 0, NULL,
         "seed of every random choice" }, SZ(seed) },
+    { { "n-masks", HL_PARAM_INT, OFF(n_masks), 1, 1e6, NULL,
+        "rise: number of random masks (default 2000)" }, SZ(n_masks) },
+    { { "mask-cells", HL_PARAM_INT, OFF(mask_cells), 1, 4096, NULL,
+        "rise: mask grid cells per side before upsampling (default 7)" }, SZ(mask_cells) },
+    { { "mask-prob", HL_PARAM_FLOAT, OFF(mask_prob), 0.01, 1, NULL,
+        "rise: probability that a mask cell keeps the input (default 0.5)" }, SZ(mask_prob) },
+    { { "max-sigma", HL_PARAM_FLOAT, OFF(max_sigma), 0.01, 1e4, NULL,
+        "blur_ig: standard deviation of the most blurred image, pixels (default 50)" }, SZ(max_sigma) },
 };
 
 #define N_PARAMS ((int)(sizeof params / sizeof params[0]))
