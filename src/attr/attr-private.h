@@ -213,12 +213,20 @@ hl_status hl_method_neuron_deconvolution(hl_attr_call *c, hl_attr_result *out, h
 
 /* shap.c: the baseline set of --baselines (else the one --baseline), K
  * rows; GradientSHAP's draws from c->rng (n = --n-samples or Captum's 5:
- * baseline indices, then alphas); and its loop with another gradient
- * function (a neuron's: no convergence delta then). */
+ * baseline indices, then alphas); a method run on those draws; and
+ * GradientSHAP's loop with another gradient function (a neuron's: no
+ * convergence delta then). */
 hl_status hl_attr_load_baseline_set(hl_attr_call *c, hl_array **set, int *count,
                                     hl_error *err);
 hl_status hl_attr_shap_draws(hl_attr_call *c, int K, int *n_samples,
                              int **index, double **alpha, hl_error *err);
+typedef hl_status (*hl_shap_draws_fn)(hl_attr_call *c, const hl_array *baselines,
+                                      int n_samples, const int *baseline_index,
+                                      const double *alpha, hl_attr_result *out,
+                                      hl_error *err);
+/* Load the set, draw, and run fn on the draws (the three gradient SHAPs). */
+hl_status hl_attr_gradient_shap_drawn(hl_attr_call *c, hl_shap_draws_fn fn,
+                                      hl_attr_result *out, hl_error *err);
 hl_status hl_attr_gradient_shap_loop(hl_attr_call *c, const hl_array *baselines,
                                      int n_samples, const int *baseline_index,
                                      const double *alpha, hl_path_grad_fn grad_fn,

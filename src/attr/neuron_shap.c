@@ -147,16 +147,5 @@ hl_status hl_neuron_gradient_shap_with_draws(hl_attr_call *c, const hl_array *se
 hl_status hl_method_neuron_gradient_shap(hl_attr_call *c, hl_attr_result *out,
                                          hl_error *err)
 {
-    hl_array *set = NULL;
-    int K, n = 0, *index = NULL;
-    double *alpha = NULL;
-    hl_status st = hl_attr_load_baseline_set(c, &set, &K, err);
-    if (st == HL_OK)
-        st = hl_attr_shap_draws(c, K, &n, &index, &alpha, err);
-    if (st == HL_OK)
-        st = hl_neuron_gradient_shap_with_draws(c, set, n, index, alpha, out, err);
-    free(index);
-    free(alpha);
-    hl_array_free(set);
-    return st;
+    return hl_attr_gradient_shap_drawn(c, hl_neuron_gradient_shap_with_draws, out, err);
 }

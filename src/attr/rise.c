@@ -46,7 +46,7 @@ hl_status hl_rise_masks(hl_attr_call *c, int n, int height, int width,
                         float *masks, hl_error *err)
 {
     if (c->p->mask_cells < 1 || c->p->mask_cells > height || c->p->mask_cells > width)
-        return hl_error_set(err, HL_ERR_ARG, "rise: --mask-cells %d must be between 1 and the "
+        return hl_error_set(err, HL_ERR_ARG, "--mask-cells %d must be between 1 and the "
                             "input size %dx%d", c->p->mask_cells, height, width);
     rise_geom g = geometry(height, width, c->p->mask_cells);
     float *grid = malloc(sizeof(float) * (size_t)(g.cells * g.cells));
@@ -80,7 +80,7 @@ static hl_status rise_run(hl_attr_call *c, int n, const float *given,
     if (in->ndim != 4)
         return hl_error_set(err, HL_ERR_SHAPE, "rise: needs a [1,C,H,W] input");
     if (!(c->p->mask_prob > 0.0f))
-        return hl_error_set(err, HL_ERR_ARG, "rise: --mask-prob must be > 0");
+        return hl_error_set(err, HL_ERR_ARG, "--mask-prob must be > 0");
     const int ch = (int)in->dims[1], h = (int)in->dims[2], w = (int)in->dims[3];
     const int64_t plane = (int64_t)h * w, numel = hl_attr_input_numel(c);
     const int ppe = c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;

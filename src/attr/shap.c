@@ -223,13 +223,9 @@ hl_status hl_attr_shap_draws(hl_attr_call *c, int K, int *n_samples,
     return HL_OK;
 }
 
-hl_status hl_method_gradient_shap(hl_attr_call *c, hl_attr_result *out,
-                                  hl_error *err)
+hl_status hl_attr_gradient_shap_drawn(hl_attr_call *c, hl_shap_draws_fn fn,
+                                      hl_attr_result *out, hl_error *err)
 {
-    const float stdevs = c->p->stdevs;
-    if (!(stdevs >= 0))
-        return hl_error_set(err, HL_ERR_ARG,
-                            "gradient_shap: --stdevs must be >= 0");
     hl_array *set = NULL;
     int K, n = 0, *index = NULL;
     double *alpha = NULL;
@@ -237,12 +233,28 @@ hl_status hl_method_gradient_shap(hl_attr_call *c, hl_attr_result *out,
     if (st == HL_OK)
         st = hl_attr_shap_draws(c, K, &n, &index, &alpha, err);
     if (st == HL_OK)
-        st = gradient_shap_core(c, set, n, index, alpha, NULL, stdevs, NULL,
-                                NULL, out, err);
+        st = fn(c, set, n, index, alpha, out, err);
     free(index);
     free(alpha);
     hl_array_free(set);
     return st;
+}
+
+static hl_status gradient_shap_noisy(hl_attr_call *c, const hl_array *set, int n,
+                                     const int *index, const double *alpha,
+                                     hl_attr_result *out, hl_error *err)
+{
+    return gradient_shap_core(c, set, n, index, alpha, NULL, c->p->stdevs, NULL,
+                              NULL, out, err);
+}
+
+hl_status hl_method_gradient_shap(hl_attr_call *c, hl_attr_result *out,
+                                  hl_error *err)
+{
+    if (!(c->p->stdevs >= 0))
+        return hl_error_set(err, HL_ERR_ARG,
+                            "gradient_shap: --stdevs must be >= 0");
+    return hl_attr_gradient_shap_drawn(c, gradient_shap_noisy, out, err);
 }
 
 hl_status hl_method_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
