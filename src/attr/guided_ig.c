@@ -24,14 +24,36 @@
 typedef struct gig_state {
     int64_t n;
     const float *xin, *xb;
-    double *x, *x_old, *grad, *sorted, *phi;
+    double *x, *x_old, *grad, *absg, *phi;
     const float *g;         /* F's gradient at the step's start */
 } gig_state;
 
-static int cmp_double(const void *a, const void *b)
+/* The k-th smallest of a[0..n-1] (quickselect; a is reordered). */
+static double select_kth(double *a, int64_t n, int64_t k)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    int64_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = a[lo + (hi - lo) / 2];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = a[i];
+                a[i++] = a[j];
+                a[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return a[k];
+    }
+    return a[k];
 }
 
 static double alpha_x(const gig_state *s, int64_t i, double alpha)
@@ -75,10 +97,11 @@ static void gig_step(gig_state *s, double amin, double amax, double l1_target)
         for (int64_t i = 0; i < s->n; i++) {
             if (s->x[i] == alpha_x(s, i, amax))
                 s->grad[i] = INFINITY;
-            s->sorted[i] = fabs(s->grad[i]);
+            s->absg[i] = fabs(s->grad[i]);
         }
-        qsort(s->sorted, (size_t)s->n, sizeof(double), cmp_double);
-        double threshold = s->sorted[(int64_t)(GIG_FRACTION * (double)(s->n - 1))];
+        /* numpy's quantile with interpolation 'lower' */
+        double threshold = select_kth(s->absg, s->n,
+                                      (int64_t)(GIG_FRACTION * (double)(s->n - 1)));
         double l1_s = 0.0;
         for (int64_t i = 0; i < s->n; i++)
             if (fabs(s->grad[i]) <= threshold && s->grad[i] != INFINITY)
@@ -109,7 +132,7 @@ hl_status hl_method_guided_ig(hl_attr_call *c, hl_attr_result *out, hl_error *er
         goto done;
     s.xb = base->data, s.g = g;
     s.x = work, s.x_old = work + s.n, s.grad = work + 2 * s.n;
-    s.sorted = work + 3 * s.n, s.phi = work + 4 * s.n;
+    s.absg = work + 3 * s.n, s.phi = work + 4 * s.n;
     double total = 0.0;
     for (int64_t i = 0; i < s.n; i++) {
         s.x[i] = s.xb[i];

@@ -453,6 +453,65 @@ static void test_guided_ig(void)
            d[0], d[1]);
 }
 
+/* ------------------------------------------- progress and cancellation */
+
+typedef struct progress_log {
+    int calls, monotone;
+    double last;
+    volatile int *cancel;   /* raised at the second report */
+} progress_log;
+
+static void on_progress(void *user, double f)
+{
+    progress_log *l = user;
+    l->monotone &= f + 1e-12 >= l->last;
+    l->last = f;
+    if (++l->calls >= 2 && l->cancel)
+        *l->cancel = 1;
+}
+
+/* The long methods of issue 15 report progress after every engine batch
+ * and stop at the first report after Cancel. */
+static void test_progress_and_cancel(void)
+{
+    const char *methods[] = { "score_cam", "rise", "layer_feature_ablation",
+                              "neuron_feature_ablation", "shapley_values", "blur_ig",
+                              "guided_ig", "internal_influence", "layer_gradient_shap" };
+    for (size_t k = 0; k < sizeof methods / sizeof methods[0]; k++) {
+        hl_attr_params p;
+        params_for(&p);
+        p.perturbations_per_eval = 3;
+        p.internal_batch_size = 2;
+        p.n_steps = 6;
+        p.n_masks = 12;
+        p.n_samples = 6;
+        p.has_neuron = 1, p.neuron[0] = 1, p.neuron[1] = 2, p.neuron[2] = 2;
+        strcpy(p.feature_mask, "grid:4");
+        progress_log log = { 0, 1, 0, NULL };
+        hl_attr_context ctx;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.progress = on_progress;
+        ctx.progress_user = &log;
+        ctx.threads = TEST_THREADS;
+        hl_attr_result r;
+        hl_error err = {0};
+        hl_status st = hl_attribute(model, methods[k], x_in, &p, &ctx, &r, &err);
+        tap_ok(st == HL_OK && log.calls >= 2 && log.monotone && fabs(log.last - 1.0) < 1e-9,
+               "%s: progress rises monotonically to 1 (%d reports)%s%s", methods[k],
+               log.calls, st == HL_OK ? "" : ": ", st == HL_OK ? "" : err.msg);
+        hl_attr_result_clear(&r);
+        volatile int cancel = 0;
+        progress_log stop = { 0, 1, 0, &cancel };
+        ctx.progress_user = &stop;
+        ctx.cancel = &cancel;
+        st = hl_attribute(model, methods[k], x_in, &p, &ctx, &r, &err);
+        tap_ok(st == HL_ERR_CANCELLED && !r.attr && stop.calls == 2,
+               "%s: Cancel stops it at the next batch (%d progress reports)", methods[k],
+               stop.calls);
+        hl_attr_result_clear(&r);
+    }
+}
+
 int main(void)
 {
     model = load_model("attr-papers/papers.onnx");
@@ -481,6 +540,7 @@ int main(void)
     test_rise();
     test_blur_ig();
     test_guided_ig();
+    test_progress_and_cancel();
     hl_array_free(x_in);
     hl_model_free(model);
     return tap_done();
