@@ -338,10 +338,12 @@ static void blur(const double *src, double sigma, double *dst)
             }
 }
 
-static void test_blur_ig(void)
+/* max_sigma 3: radius up to 12, direct taps; 10: radius up to 40 (81
+ * taps), the GEMM path from sigma 6 on. */
+static void blur_ig_case(double max_sigma, hl_attr_params *q)
 {
     const int n = 20;
-    const double max_sigma = 3.0, h = 0.01;
+    const double h = 0.01;
     double x[NX], ref[NX] = { 0 };
     input_double(x);
     for (int i = 0; i < n; i++) {
@@ -352,13 +354,21 @@ static void test_blur_ig(void)
         for (int e = 0; e < NX; e++)
             ref[e] -= max_sigma / n * (lh[e] - l[e]) / h * g[e];
     }
+    params_for(q);
+    q->n_steps = n;
+    q->max_sigma = (float)max_sigma;
+    q->internal_batch_size = 7;
+    char what[160];
+    snprintf(what, sizeof what, "Blur IG (max sigma %g): -sum_i dsigma (L(s_i + 0.01) - L(s_i)) "
+             "/ 0.01 grad F(L(s_i)) in float64", max_sigma);
+    check_method("blur_ig", q, ref, NX, 1e-4, what);
+}
+
+static void test_blur_ig(void)
+{
     hl_attr_params q;
-    params_for(&q);
-    q.n_steps = n;
-    q.max_sigma = (float)max_sigma;
-    q.internal_batch_size = 7;
-    check_method("blur_ig", &q, ref, NX, 1e-4,
-                 "Blur IG: -sum_i dsigma (L(s_i + 0.01) - L(s_i)) / 0.01 grad F(L(s_i)) in float64");
+    blur_ig_case(10.0, &q);
+    blur_ig_case(3.0, &q);
     double d[2];
     for (int k = 0; k < 2; k++) {
         hl_attr_result r;
