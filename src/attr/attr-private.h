@@ -209,6 +209,10 @@ hl_status hl_attr_neuron_backward(hl_attr_call *c, const hl_neuron_ref *n,
                                   int batch, hl_backward_rule rule,
                                   const hl_run *reference, float *grads,
                                   hl_error *err);
+/* An hl_path_grad_fn: the neuron's (user: hl_neuron_ref) input gradient
+ * at `batch` points. */
+hl_status hl_attr_neuron_grad(hl_attr_call *c, const float *points, int batch,
+                              float *grads, void *user, hl_error *err);
 hl_status hl_method_neuron_deconvolution(hl_attr_call *c, hl_attr_result *out, hl_error *err);
 
 /* shap.c: the baseline set of --baselines (else the one --baseline), K

@@ -104,9 +104,8 @@ hl_status hl_method_neuron_deconvolution(hl_attr_call *c, hl_attr_result *out,
     return neuron_input_gradient(c, HL_RULE_DECONV, out, err);
 }
 
-/* Gradient of the neuron at points of the path. */
-static hl_status neuron_ig_grad(hl_attr_call *c, const float *points, int batch,
-                                float *grads, void *user, hl_error *err)
+hl_status hl_attr_neuron_grad(hl_attr_call *c, const float *points, int batch,
+                              float *grads, void *user, hl_error *err)
 {
     const hl_neuron_ref *n = user;
     hl_status st = hl_run_forward(c->run, points, batch, err);
@@ -198,7 +197,7 @@ done:
 hl_status hl_method_neuron_integrated_gradients(hl_attr_call *c, hl_attr_result *out,
                                                 hl_error *err)
 {
-    return neuron_path(c, neuron_ig_grad, 1, out, err);
+    return neuron_path(c, hl_attr_neuron_grad, 1, out, err);
 }
 
 hl_status hl_method_neuron_conductance(hl_attr_call *c, hl_attr_result *out,

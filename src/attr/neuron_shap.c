@@ -120,17 +120,6 @@ hl_status hl_method_neuron_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
     return st;
 }
 
-/* The neuron's input gradient at `batch` points. */
-static hl_status neuron_grad_fn(hl_attr_call *c, const float *points, int batch,
-                                float *grads, void *user, hl_error *err)
-{
-    const hl_neuron_ref *n = user;
-    hl_status st = hl_run_forward(c->run, points, batch, err);
-    if (st == HL_OK)
-        st = hl_attr_neuron_backward(c, n, batch, HL_RULE_GRADIENT, NULL, grads, err);
-    return st;
-}
-
 hl_status hl_neuron_gradient_shap_with_draws(hl_attr_call *c, const hl_array *set,
                                              int n_samples, const int *index,
                                              const double *alpha, hl_attr_result *out,
@@ -140,7 +129,7 @@ hl_status hl_neuron_gradient_shap_with_draws(hl_attr_call *c, const hl_array *se
     hl_status st = hl_attr_find_neuron(c, &n, err);
     if (st == HL_OK)
         st = hl_attr_gradient_shap_loop(c, set, n_samples, index, alpha,
-                                        neuron_grad_fn, &n, out, err);
+                                        hl_attr_neuron_grad, &n, out, err);
     return st;
 }
 
