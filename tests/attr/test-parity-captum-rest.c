@@ -145,6 +145,99 @@ static void neuron_deep_lift_shap_definition(const hl_model *m, const hl_array *
     hl_array_free(rnd);
 }
 
+/* The engine's gradient of the target at a layer and the layer's value,
+ * for one input, straight through the engine API. */
+static int engine_layer(const hl_model *m, const float *x, int layer, int target,
+                        float *act, float *grad, long n)
+{
+    hl_run *r = hl_run_new(m, 1);
+    hl_error err = {0};
+    hl_shape os;
+    int ok = r && hl_run_forward(r, x, 1, &err) == HL_OK;
+    const float *y = ok ? hl_run_value(r, hl_model_output_value(m), &os) : NULL;
+    float *seed = y ? calloc((size_t)hl_shape_numel(&os), sizeof(float)) : NULL;
+    if (seed)
+        seed[target] = 1.0f;
+    ok = seed && hl_run_backward(r, hl_model_output_value(m), seed, HL_RULE_GRADIENT, NULL,
+                                 &err) == HL_OK;
+    const float *a = ok ? hl_run_value(r, layer, NULL) : NULL, *g = ok ? hl_run_grad(r, layer, NULL) : NULL;
+    if (a && g) {
+        memcpy(act, a, sizeof(float) * (size_t)n);
+        memcpy(grad, g, sizeof(float) * (size_t)n);
+    }
+    free(seed);
+    hl_run_free(r);
+    return a && g;
+}
+
+/* layer_gradient_shap with input noise (--stdevs > 0, no Captum file):
+ * mean_s dF/dA(alpha_s x~_s + (1 - alpha_s) b_s) * (A(x~_s) - A(b_s)),
+ * with the draws made here from the same seed in the method's order
+ * (baseline indices, alphas, then the noise sample by sample). */
+static void layer_gradient_shap_noise(const hl_model *m, const hl_array *x, hl_attr_params p)
+{
+    enum { S = 4 };
+    const long nx = (long)hl_shape_numel(&x->shape);
+    int layer = hl_model_find_value(m, cur->layer);
+    hl_shape ls;
+    hl_model_value_shape(m, layer, &ls);
+    ls.dims[0] = 1;
+    const long na = (long)hl_shape_numel(&ls);
+    hl_array *set = ref("baselines_zero_random0.npy");
+    snprintf(p.baselines_npy, sizeof p.baselines_npy, "%s", ref_path("baselines_zero_random0.npy"));
+    p.n_samples = S;
+    p.stdevs = 0.1f;
+    p.internal_batch_size = 3;
+    p.seed = 4242;
+    hl_array *got = run_method(m, "layer_gradient_shap", x, &p, NULL);
+    hl_rng rng;
+    hl_rng_seed(&rng, p.seed);
+    int idx[S];
+    double alpha[S], *sum = calloc((size_t)na, sizeof(double));
+    for (int s = 0; s < S; s++)
+        idx[s] = (int)hl_rng_below(&rng, 2);
+    for (int s = 0; s < S; s++)
+        alpha[s] = hl_rng_uniform(&rng);
+    float *xs = malloc(sizeof(float) * (size_t)nx), *pt = malloc(sizeof(float) * (size_t)nx);
+    float *a_pt = malloc(sizeof(float) * (size_t)na), *g_pt = malloc(sizeof(float) * (size_t)na);
+    float *a_xs = malloc(sizeof(float) * (size_t)na), *a_b = malloc(sizeof(float) * (size_t)na);
+    float *g_dummy = malloc(sizeof(float) * (size_t)na);
+    int ok = got && set && layer >= 0;
+    for (int s = 0; ok && s < S; s++) {
+        const float *b = set->data + idx[s] * nx;
+        float a = (float)alpha[s];
+        for (long i = 0; i < nx; i++) {
+            xs[i] = x->data[i] + (float)(0.1f * hl_rng_normal(&rng));
+            pt[i] = a * xs[i] + (1.0f - a) * b[i];
+        }
+        ok = engine_layer(m, pt, layer, cur->target, a_pt, g_pt, na) &&
+             engine_layer(m, xs, layer, cur->target, a_xs, g_dummy, na) &&
+             engine_layer(m, b, layer, cur->target, a_b, g_dummy, na);
+        for (long i = 0; ok && i < na; i++)
+            sum[i] += (double)g_pt[i] * (double)(a_xs[i] - a_b[i]) / S;
+    }
+    double e = INFINITY;
+    if (ok) {
+        float *want = malloc(sizeof(float) * (size_t)na);
+        for (long i = 0; i < na; i++)
+            want[i] = (float)sum[i];
+        e = tap_rel_l2(got->data, want, na);
+        free(want);
+    }
+    tap_ok(e <= REL_TOL, "%s layer_gradient_shap with --stdevs 0.1 == its definition on the "
+           "same draws through the engine API (rel L2 %.3g)", cur->name, e);
+    hl_array_free(got);
+    hl_array_free(set);
+    free(sum);
+    free(xs);
+    free(pt);
+    free(a_pt);
+    free(g_pt);
+    free(a_xs);
+    free(a_b);
+    free(g_dummy);
+}
+
 static void run_case(const rest_case *rc)
 {
     cur = rc;
@@ -175,6 +268,7 @@ static void run_case(const rest_case *rc)
     replay(m, x, &p, "layer_gradient_shap", hl_layer_gradient_shap_with_draws);
     replay(m, x, &p, "neuron_gradient_shap", hl_neuron_gradient_shap_with_draws);
     neuron_deep_lift_shap_definition(m, x, p);
+    layer_gradient_shap_noise(m, x, p);
 done:
     hl_array_free(x);
     hl_model_free(m);
