@@ -111,7 +111,7 @@ hl_status hl_method_neuron_feature_ablation(hl_attr_call *c, hl_attr_result *out
     memset(&m, 0, sizeof m);
     hl_status st = hl_attr_find_neuron(c, &n, err);
     if (st == HL_OK)
-        st = hl_feature_mask_build(c->p->feature_mask, c->input, c->ctx, &m, err);
+        st = hl_feature_mask_for_request(c->req, c->input, c->ctx, &m, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st != HL_OK)

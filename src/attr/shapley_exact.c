@@ -74,7 +74,7 @@ hl_status hl_method_shapley_values(hl_attr_call *c, hl_attr_result *out,
     hl_feature_mask m;
     hl_array *base = NULL, *attr = NULL;
     double *v = NULL, weight[SHAPLEY_MAX_FEATURES];
-    hl_status st = hl_feature_mask_build(c->p->feature_mask, c->input, c->ctx, &m, err);
+    hl_status st = hl_feature_mask_for_request(c->req, c->input, c->ctx, &m, err);
     if (st != HL_OK)
         return st;
     const int F = m.n_features;

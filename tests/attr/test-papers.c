@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "part2-util.h"
+#include "attr-test-util.h"
 
 #define C_IN 2
 #define H_IN 8

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "part2-util.h"
+#include "attr-test-util.h"
 
 #define REL_TOL 1e-4
 
