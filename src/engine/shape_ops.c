@@ -162,7 +162,8 @@ static hl_status flatten_shape(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_flatten = {
-    .op_type = "Flatten", .init = flatten_init, .shape = flatten_shape,
+    .op_type = "Flatten", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_NOTHING, .init = flatten_init, .shape = flatten_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
     .free_params = hl_params_free,
 };
@@ -273,7 +274,8 @@ static hl_status reshape_shape(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_reshape = {
-    .op_type = "Reshape", .init = reshape_init, .shape = reshape_shape,
+    .op_type = "Reshape", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_NOTHING, .init = reshape_init, .shape = reshape_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
     .free_params = hl_params_free,
 };
@@ -299,7 +301,8 @@ static hl_status identity_shape(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_identity = {
-    .op_type = "Identity", .init = identity_init, .shape = identity_shape,
+    .op_type = "Identity", .source = __FILE__,
+    .flags = HL_OP_ALIAS, .bwd_reads = HL_BWD_READS_NOTHING, .init = identity_init, .shape = identity_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
 };
 
@@ -309,11 +312,20 @@ static hl_status dropout_init(hl_node *n, const hl_attrs *attrs,
     (void)attrs;
     if (hl_has_output(n, 1))
         return hl_error_set(err, HL_ERR_UNSUPPORTED,
-                            "the 'mask' output is not supported");
-    /* opset 12+: a constant true training_mode would mean random drops */
-    if (hl_has_input(n, 2) && in[2].i64 && in[2].i64[0])
-        return hl_error_set(err, HL_ERR_UNSUPPORTED,
-                            "input 'training_mode' = true (inference only)");
+                            "the 'mask' output is used (training-mode "
+                            "graph; not supported)");
+    /* opset 12+: only a constant false training_mode is inference */
+    if (hl_has_input(n, 2)) {
+        const hl_tensor *tm = &in[2];
+        int is_false = (tm->i64 || tm->data) &&
+                       hl_shape_numel(&tm->shape) == 1 &&
+                       (tm->i64 ? tm->i64[0] == 0 : tm->data[0] == 0);
+        if (!is_false)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "input 'training_mode' is not a constant "
+                                "false (training-mode dropout is not "
+                                "supported)");
+    }
     if (hl_attrs_int(attrs, "is_test", 1) == 0 && n->opset < 7)
         return hl_error_set(err, HL_ERR_UNSUPPORTED,
                             "attribute 'is_test' = 0 (inference only)");
@@ -321,7 +333,8 @@ static hl_status dropout_init(hl_node *n, const hl_attrs *attrs,
 }
 
 const hl_op hl_op_dropout = {
-    .op_type = "Dropout", .init = dropout_init, .shape = identity_shape,
+    .op_type = "Dropout", .source = __FILE__,
+    .flags = HL_OP_ALIAS, .bwd_reads = HL_BWD_READS_NOTHING, .init = dropout_init, .shape = identity_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
 };
 
@@ -429,7 +442,7 @@ static hl_status transpose_fold(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_transpose = {
-    .op_type = "Transpose", .init = transpose_init, .shape = transpose_shape,
+    .op_type = "Transpose", .source = __FILE__, .init = transpose_init, .shape = transpose_shape,
     .forward = transpose_forward, .backward = transpose_backward,
     .fold = transpose_fold, .free_params = hl_params_free,
 };
@@ -559,7 +572,8 @@ static hl_status concat_fold(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_concat = {
-    .op_type = "Concat", .init = concat_init, .shape = concat_shape,
+    .op_type = "Concat", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_NOTHING, .init = concat_init, .shape = concat_shape,
     .forward = concat_forward, .backward = concat_backward,
     .fold = concat_fold, .free_params = hl_params_free,
 };
@@ -665,13 +679,15 @@ static hl_status unsqueeze_shape(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_squeeze = {
-    .op_type = "Squeeze", .init = axes_init, .shape = squeeze_shape,
+    .op_type = "Squeeze", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_NOTHING, .init = axes_init, .shape = squeeze_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
     .free_params = hl_params_free,
 };
 
 const hl_op hl_op_unsqueeze = {
-    .op_type = "Unsqueeze", .init = axes_init, .shape = unsqueeze_shape,
+    .op_type = "Unsqueeze", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_NOTHING, .init = axes_init, .shape = unsqueeze_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
     .free_params = hl_params_free,
 };
@@ -855,7 +871,7 @@ static hl_status pad_fold(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_pad = {
-    .op_type = "Pad", .init = pad_init, .shape = pad_shape,
+    .op_type = "Pad", .source = __FILE__, .init = pad_init, .shape = pad_shape,
     .forward = pad_forward, .backward = pad_backward, .fold = pad_fold,
     .free_params = hl_params_free,
 };
@@ -935,7 +951,8 @@ void hl_no_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_shape = {
-    .op_type = "Shape", .init = shapeop_init, .shape = shapeop_shape,
+    .op_type = "Shape", .source = __FILE__,
+    .flags = HL_OP_SHAPE_ONLY, .init = shapeop_init, .shape = shapeop_shape,
     .forward = hl_fold_forward, .backward = hl_no_backward, .fold = shapeop_fold,
     .free_params = hl_params_free,
 };
@@ -1061,7 +1078,7 @@ static hl_status gather_fold(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_gather = {
-    .op_type = "Gather", .init = gather_init, .shape = gather_shape,
+    .op_type = "Gather", .source = __FILE__, .init = gather_init, .shape = gather_shape,
     .forward = gather_forward, .backward = gather_backward,
     .fold = gather_fold, .free_params = hl_params_free,
 };
@@ -1179,7 +1196,8 @@ static hl_status constant_fold(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_constant = {
-    .op_type = "Constant", .init = constant_init, .shape = constant_shape,
+    .op_type = "Constant", .source = __FILE__,
+    .flags = HL_OP_NO_INPUT, .init = constant_init, .shape = constant_shape,
     .forward = hl_fold_forward, .backward = hl_no_backward, .fold = constant_fold,
     .free_params = const_free,
 };
@@ -1253,7 +1271,7 @@ static hl_status cos_fold(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_constantofshape = {
-    .op_type = "ConstantOfShape", .init = cos_init, .shape = cos_shape,
+    .op_type = "ConstantOfShape", .source = __FILE__, .init = cos_init, .shape = cos_shape,
     .forward = hl_fold_forward, .backward = hl_no_backward, .fold = cos_fold,
     .free_params = const_free,
 };
@@ -1311,7 +1329,7 @@ static hl_status cast_fold(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_cast = {
-    .op_type = "Cast", .init = cast_init, .shape = cast_shape,
+    .op_type = "Cast", .source = __FILE__, .init = cast_init, .shape = cast_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = cast_fold,
     .free_params = hl_params_free,
 };
@@ -1476,7 +1494,7 @@ static hl_status slice_fold(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_slice = {
-    .op_type = "Slice", .init = slice_init, .shape = slice_shape,
+    .op_type = "Slice", .source = __FILE__, .init = slice_init, .shape = slice_shape,
     .forward = slice_forward, .backward = slice_backward, .fold = slice_fold,
     .free_params = hl_params_free,
 };
