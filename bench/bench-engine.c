@@ -325,6 +325,7 @@ static void print_usage(void)
 
 int main(int argc, char **argv)
 {
+    hl_engine_init();
     int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), reps = 3, use_torch = 1;
     const char *models[MAX_MODELS];
     int n_models = 0, wanted[N_CASES] = {0}, any_wanted = 0, mem_batch = 0;

@@ -45,6 +45,7 @@ static void print_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    hl_engine_init();
     if (argc < 2)
         return cli_fail("no command given; valid: predict, layers, explain, "
                         "report (try --help)");

@@ -442,6 +442,7 @@ static void test_determinism_and_leaks(void)
 
 int main(void)
 {
+    hl_engine_init();
     tinycnn = p1_load_model("tests/data/captum/tinycnn/model.onnx");
     tinyres = p1_load_model("tests/data/captum/tinyres/model.onnx");
     smooth = p1_load_model("tests/data/attr1/smooth.onnx");

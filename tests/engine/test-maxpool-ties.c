@@ -139,6 +139,7 @@ static void run_case(const tie_case *t, hl_threadpool *pool)
 
 int main(void)
 {
+    hl_engine_init();
     static const tie_case cases[] = {
         { "3x3 s2 p1 (ResNet stem)", 2, 3, 17, 19, 3, 2, 1, 1, 0 },
         { "2x2 s2", 1, 4, 16, 16, 2, 2, 1, 0, 0 },

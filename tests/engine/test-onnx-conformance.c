@@ -357,6 +357,7 @@ static int run_case(const char *dir, const char *name, char *why,
 
 int main(void)
 {
+    hl_engine_init();
     const char *root = getenv("HL_ONNX_TESTDATA");
     if (!root || !root[0])
         root = "/usr/share/libonnx-testdata/data";

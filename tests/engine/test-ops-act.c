@@ -257,6 +257,7 @@ static void rules(void)
 
 int main(void)
 {
+    hl_engine_init();
     test_pool_ = hl_threadpool_new(2);
     const int64_t n = 2 * 3 * 4 * 5;
     hl_shape sh = S(2, 3, 4, 5);

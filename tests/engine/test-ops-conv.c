@@ -239,6 +239,7 @@ static void random_sweep(void)
 
 int main(void)
 {
+    hl_engine_init();
     test_pool_ = hl_threadpool_new(2);
     static const conv2d_case cases[] = {
         { "conv basic k3 bias", 2, 3, 5, 6, 4, 1, 3, 3, 1, 1, 1, 1,

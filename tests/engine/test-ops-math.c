@@ -490,6 +490,7 @@ static void max_ties(void)
 
 int main(void)
 {
+    hl_engine_init();
     test_pool_ = hl_threadpool_new(2);
     static const char *ops[4] = { "Add", "Sub", "Mul", "Div" };
     static const char syms[4] = { '+', '-', '*', '/' };

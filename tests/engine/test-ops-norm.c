@@ -179,6 +179,7 @@ static void lrn_case(hl_shape s, int size, float alpha, float beta, float bias,
 
 int main(void)
 {
+    hl_engine_init();
     test_pool_ = hl_threadpool_new(2);
     hl_shape none = { .ndim = -1 };
     ln_case(S(2, 3, 4, 5), 0, -1, S(5), S(5), 1e-5f, 0);

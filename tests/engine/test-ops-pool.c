@@ -110,6 +110,7 @@ static void global_ref_avg(void *ctx, double *const *in, double *y)
 
 int main(void)
 {
+    hl_engine_init();
     test_pool_ = hl_threadpool_new(2);
     static const pool2d_case cases[] = {
         { "maxpool k2 s2", 1, 1, 2, 6, 6, 2, 2, 2, 2, 1, 1, { 0, 0, 0, 0 }, 0,

@@ -176,6 +176,7 @@ static void upsample_case(int opset, hl_shape xs, int linear, const float *scale
 
 int main(void)
 {
+    hl_engine_init();
     test_pool_ = hl_threadpool_new(2);
     static const float up2[4] = { 1, 1, 2, 2 }, down[4] = { 1, 1, 0.5f, 0.6f },
                        odd[4] = { 1, 1, 1.5f, 2.5f }, one_d[3] = { 1, 1, 1.5f },

@@ -747,6 +747,7 @@ static void split_ops(void)
 
 int main(void)
 {
+    hl_engine_init();
     test_pool_ = hl_threadpool_new(2);
     split_ops();
     shape_only_ops();

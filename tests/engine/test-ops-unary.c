@@ -93,6 +93,7 @@ static void pow_case(hl_shape xs, double p, int int_exponent, hl_shape ys,
 
 int main(void)
 {
+    hl_engine_init();
     test_pool_ = hl_threadpool_new(2);
     hl_shape s = S(2, 3, 4, 5);
     un_case("Sqrt", 's', s, 0.2, 3);

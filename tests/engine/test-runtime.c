@@ -602,6 +602,7 @@ static void check_queries(hl_model *m)
 
 int main(void)
 {
+    hl_engine_init();
     const char *src = getenv("HL_SOURCE_ROOT");
     snprintf(src_root, sizeof src_root, "%s", src ? src : ".");
 
