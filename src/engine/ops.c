@@ -39,19 +39,19 @@ static const struct op_entry {
     { &hl_op_matmul, NULL },
     { &hl_op_flatten, NULL },
     { &hl_op_reshape, NULL },
-    { &hl_op_transpose, NULL },
-    { &hl_op_concat, NULL },
     { &hl_op_squeeze, NULL },
     { &hl_op_unsqueeze, NULL },
-    { &hl_op_pad, NULL },
     { &hl_op_identity, "removed at load: an alias of its input" },
     { &hl_op_dropout, "inference; removed at load: an alias of its input" },
-    { &hl_op_shape, "known at plan time" },
+    { &hl_op_transpose, NULL },
+    { &hl_op_concat, NULL },
+    { &hl_op_pad, NULL },
     { &hl_op_gather, "indices known at load" },
-    { &hl_op_constant, "folded at load" },
-    { &hl_op_cast, NULL },
     { &hl_op_slice, NULL },
+    { &hl_op_shape, "known at plan time" },
+    { &hl_op_constant, "folded at load" },
     { &hl_op_constantofshape, "folded at load or plan time" },
+    { &hl_op_cast, NULL },
     { &hl_op_softmax, NULL },
     { &hl_op_logsoftmax, NULL },
     { &hl_op_reducemean, NULL },
@@ -75,8 +75,8 @@ static const struct op_entry {
     { &hl_op_split, NULL },
     { &hl_op_resize, "opset 10+; nearest and linear" },
     { &hl_op_upsample, "opsets 7-9; nearest and linear" },
-    { &hl_op_dequantizelinear, "of weights known at load (per tensor or "
-                               "per axis), folded to float32" },
+    { &hl_op_dequantizelinear, "weights known at load, per tensor or per "
+                               "axis; folded to float32" },
 };
 
 #define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))
