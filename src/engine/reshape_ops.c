@@ -180,19 +180,11 @@ static hl_status identity_init(hl_node *n, const hl_attrs *attrs,
     return HL_OK;
 }
 
-static hl_status identity_shape(const hl_node *n, const hl_tensor *in,
-                                hl_tensor *out, hl_error *err)
-{
-    (void)n; (void)err;
-    out[0].shape = in[0].shape;
-    out[0].dtype = in[0].dtype;
-    return HL_OK;
-}
-
+/* Aliases: the loader runs init() to check the node, then keeps only an
+ * alias of the input (HL_OP_ALIAS), so they have no kernels. */
 const hl_op hl_op_identity = {
-    .op_type = "Identity", .source = __FILE__,
-    .flags = HL_OP_ALIAS, .bwd_reads = HL_BWD_READS_NOTHING, .init = identity_init, .shape = identity_shape,
-    .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
+    .op_type = "Identity", .source = __FILE__, .flags = HL_OP_ALIAS,
+    .init = identity_init,
 };
 
 static hl_status dropout_init(hl_node *n, const hl_attrs *attrs,
@@ -222,9 +214,8 @@ static hl_status dropout_init(hl_node *n, const hl_attrs *attrs,
 }
 
 const hl_op hl_op_dropout = {
-    .op_type = "Dropout", .source = __FILE__,
-    .flags = HL_OP_ALIAS, .bwd_reads = HL_BWD_READS_NOTHING, .init = dropout_init, .shape = identity_shape,
-    .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
+    .op_type = "Dropout", .source = __FILE__, .flags = HL_OP_ALIAS,
+    .init = dropout_init,
 };
 
 /* ------------------------------------------------- Squeeze, Unsqueeze */

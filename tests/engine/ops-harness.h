@@ -213,8 +213,8 @@ static hl_status oc_setup(op_case *c, const char *op_type, int opset,
     }
     hl_status st = c->op->init ? c->op->init(n, &as->attrs, init_in, err)
                                : HL_OK;
-    if (st)
-        return st;
+    if (st || (c->op->flags & HL_OP_ALIAS))
+        return st;  /* an alias op has init() only: the loader removes it */
     /* shape(): only plan-time values carry data */
     hl_tensor shape_in[HL_MAX_IO];
     for (int i = 0; i < n_in; i++) {
