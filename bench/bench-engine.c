@@ -399,6 +399,9 @@ int main(int argc, char **argv)
            sg_s * 1e3, sgemm);
     printf("OpenBLAS sgemm 128x3136x1152 (3x3 conv) %8.2f ms  %7.1f GFLOP/s\n\n",
            sg_conv_s * 1e3, sgemm_conv);
+    /* the yardstick above is OpenBLAS on `threads` threads; the engine
+     * wants it single-threaded (hl_engine_init): its pool splits GEMMs */
+    openblas_set_num_threads(1);
 
     if (!any_wanted)
         for (int c = 0; c < N_CASES; c++)

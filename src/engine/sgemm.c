@@ -1,6 +1,6 @@
 /* GEMM on our thread pool.
  *
- * OpenBLAS runs single-threaded (run.c) and the pool splits the columns of
+ * OpenBLAS runs single-threaded (hl_engine_init) and the pool splits the columns of
  * C among its threads, each calling cblas_sgemm on its slice: OpenBLAS's own
  * idle threads would otherwise spin (sched_yield) against the pool's
  * threads on the same cores between GEMMs. Each element of C is computed by

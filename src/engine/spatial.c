@@ -1,4 +1,4 @@
-/* Window geometry of Conv and pools (see spatial.h). */
+/* Kernel geometry of Conv and the pooling ops (see spatial.h). */
 #include <string.h>
 #include "spatial.h"
 

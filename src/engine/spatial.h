@@ -1,4 +1,5 @@
-/* Window geometry shared by Conv and the pooling ops: kernel, strides,
+/* Kernel geometry (hl_kernel_geom) shared by Conv and the pooling ops:
+ * the sliding kernel (a "pool window" in pooling.c), strides,
  * dilations and pads of up to 3 spatial dims, padded at the front to
  * exactly 3 (a 2-D op has depth 1), plus ONNX auto_pad. */
 #ifndef HL_SPATIAL_H
