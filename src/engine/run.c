@@ -257,6 +257,7 @@ struct hl_run {
     unsigned char *grad_valid;
     unsigned char *derived_ready, *derived_grad_ready;
     int forward_done;
+    int backward_stop;        /* hl_run_set_backward_stop, -1 = none */
     /* HL_PROFILE set in the environment: seconds per node (forward,
      * backward) and of the gradient clearing, printed by hl_run_free */
     double *prof_fwd, *prof_bwd;
@@ -352,6 +353,7 @@ hl_run *hl_run_new(const hl_model *m, int threads)
     r->grad = calloc(nv, sizeof *r->grad);
     r->override = calloc(nv, sizeof *r->override);
     r->overridden = calloc(nv, 1);
+    r->backward_stop = -1;
     r->requires_grad = calloc(nv, 1);
     r->grad_valid = calloc(nv, 1);
     r->derived_ready = calloc(nv, 1);
@@ -1297,6 +1299,39 @@ static void ref_tensor(const hl_run *ref, int v, hl_tensor *t)
     *t = ref->plan.t[v];
 }
 
+void hl_run_set_backward_stop(hl_run *r, int value)
+{
+    const hl_model *m = r->m;
+    r->backward_stop = -1;
+    if (value < 0 || value >= m->n_values)
+        return;
+    const hl_value *v = &m->values[value];
+    r->backward_stop = v->alias >= 0 && v->scale ? v->alias
+                                                 : hl_model_resolve(m, value);
+}
+
+/* With a backward stop: per value, 1 when it is the stop or computed from
+ * it (r->zeroed, free until the gradients are cleared), else NULL. */
+static const unsigned char *backward_below(hl_run *r)
+{
+    const hl_model *m = r->m;
+    if (r->backward_stop < 0)
+        return NULL;
+    unsigned char *below = r->zeroed;
+    memset(below, 0, (size_t)m->n_values);
+    below[r->backward_stop] = 1;
+    for (int k = 0; k < m->n_nodes; k++) {
+        const hl_node *nd = &m->nodes[k];
+        int hit = 0;
+        for (int i = 0; i < nd->n_in && !hit; i++)
+            hit = nd->in[i] >= 0 && below[hl_model_resolve(m, nd->in[i])];
+        for (int o = 0; o < nd->n_out && hit; o++)
+            if (nd->out[o] >= 0)
+                below[nd->out[o]] = 1;
+    }
+    return below;
+}
+
 hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
                           hl_backward_rule rule, const hl_run *reference,
                           hl_error *err)
@@ -1345,10 +1380,11 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
     if (fv->alias >= 0)
         from = fv->scale ? fv->alias : hl_model_resolve(m, from_value);
 
-    /* reached: values between the sources and `from` */
+    /* reached: values between the sources (or the stop) and `from` */
     unsigned char *reached = r->grad_valid;
     memset(reached, 0, (size_t)m->n_values);
     memset(r->derived_grad_ready, 0, (size_t)m->n_values);
+    const unsigned char *below = backward_below(r);
     reached[from] = 1;
     for (int k = m->n_nodes - 1; k >= 0; k--) {
         const hl_node *nd = &m->nodes[k];
@@ -1362,7 +1398,8 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
         if (!live)
             continue;
         for (int i = 0; i < nd->n_in; i++)
-            if (nd->in[i] >= 0 && r->requires_grad[nd->in[i]])
+            if (nd->in[i] >= 0 && r->requires_grad[nd->in[i]] &&
+                (!below || below[hl_model_resolve(m, nd->in[i])]))
                 reached[nd->in[i]] = 1;
     }
     /* gradients start at zero: each is cleared when the first consumer's
