@@ -150,18 +150,17 @@ static size_t conv_scratch(const hl_node *n, const hl_tensor *in,
     (void)out;
     conv_geom g;
     const conv_params *p = n->params;
+    /* oneDNN may run one direction and our kernels the other */
     size_t dn = hl_conv_dnnl_scratch(p->dnnl, &in[0].shape, &in[1].shape);
-    if (dn || conv_geom_make(p, &in[0].shape, &in[1].shape, &g, NULL))
+    if (conv_geom_make(p, &in[0].shape, &in[1].shape, &g, NULL) || g.depthwise)
         return dn;
-    if (g.depthwise)
-        return 0;
     /* [K, nb*P] im2col matrix (forward) or its gradient (backward), none
      * for a pointwise conv one image at a time; then [OCg, nb*P] for the
      * output or output gradient of a chunk of several images */
     size_t cols = (size_t)(g.nb * g.P);
     size_t col = g.pointwise && g.nb == 1 ? 0 : (size_t)g.K * cols;
     size_t tmp = g.nb > 1 ? (size_t)g.OCg * cols : 0;
-    return col + tmp;
+    return col + tmp > dn ? col + tmp : dn;
 }
 
 static double conv_flops(const hl_node *n, const hl_tensor *in,

@@ -139,13 +139,30 @@ static int dn_geom_make(const hl_conv_dnnl *d, const hl_shape *xs,
     return 0;
 }
 
-/* Per-shape choice between oneDNN and our kernels, from measurements on
- * a 2-core Zen 3 (AVX2) with ResNet-18 and MobileNet V2 layers
- * (docs/engine-runtime.md). */
-static int dn_wanted(const dn_geom *g)
+/* Per-shape choice between oneDNN and our kernels, from per-layer CPU
+ * times on a 2-core Zen 3 (AVX2), ResNet-18 and MobileNet V2 at batch 1
+ * and 32, one thread (our time / oneDNN's, docs/engine-runtime.md):
+ * oneDNN is faster on 3x3 convs of planes of 14x14 and more (forward
+ * 1.1-2x, backward 1.2-1.7x), on depthwise convs (1.2-5x) and on most 1x1
+ * convs; ours stay faster on 1x1 stride-2 convs (ResNet's downsample,
+ * 0.8x), 3x3 convs on 7x7 planes forward (0.8-0.9x), 1x1 convs on a 1x1
+ * plane (classifier heads), the backward of 1x1 convs to 32 channels or
+ * fewer at batch 1 (0.5-0.7x), of 3x3 stride-2 convs to 7x7 planes
+ * (0.7x) and of stride-2 depthwise convs on 112x112 planes (0.5-0.85x). */
+static int dn_wanted(const dn_geom *g, int bwd)
 {
-    (void)g;
-    return 1;
+    int64_t P = g->OH * g->OW, taps = g->KH * g->KW;
+    int strided = g->st[0] > 1 || g->st[1] > 1;
+    int dw = g->G > 1 && g->Cg == 1;
+    if (P == 1 || (taps == 1 && strided))
+        return 0;
+    if (!bwd)
+        return dw || taps == 1 || P > 49;
+    if (taps == 1 && g->N == 1 && g->OC <= 32)
+        return 0;
+    if (!dw && taps > 1 && strided && P <= 49)
+        return 0;
+    return !(dw && strided && g->H * g->W >= 112 * 112);
 }
 
 static int64_t ceil_to(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
@@ -178,7 +195,8 @@ size_t hl_conv_dnnl_scratch(hl_conv_dnnl *d, const hl_shape *xs,
                             const hl_shape *ws)
 {
     dn_geom g;
-    if (!d || dn_geom_make(d, xs, ws, &g) || !dn_wanted(&g))
+    if (!d || dn_geom_make(d, xs, ws, &g) ||
+        (!dn_wanted(&g, 0) && !dn_wanted(&g, 1)))
         return 0;
     int64_t per = dn_image_floats(&g);
     int64_t cb = DN_CHUNK_FLOATS / per < 1 ? 1 : DN_CHUNK_FLOATS / per;
@@ -527,7 +545,7 @@ static int dn_run(hl_conv_dnnl *d, hl_op_ctx *c, const hl_shape *xs,
                   int bwd, const float *in, float *out)
 {
     dn_geom g;
-    if (!d || !c->scratch || dn_geom_make(d, xs, ws, &g) || !dn_wanted(&g))
+    if (!d || !c->scratch || dn_geom_make(d, xs, ws, &g) || !dn_wanted(&g, bwd))
         return 0;
     int threads = c->pool ? c->threads : 1;
     if (threads > DN_SLOTS)
