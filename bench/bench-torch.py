@@ -143,7 +143,8 @@ def engine_cases(args, model):
             print("%s %.6f" % (name, timed(fn, reps)), flush=True)
 
 
-# Heatlens CLI flags and the matching Captum call of each timed method.
+# Heatlens CLI flags and the matching Captum call of each timed method,
+# the quick ones first.
 # IG's internal batch is 50 on both sides (Captum's default None would put
 # all 200 steps in one batch, several GB on ResNet-18); occlusion evaluates
 # 16 perturbed copies per batch on both sides (Heatlens' default).
@@ -152,6 +153,11 @@ METHODS = [
         ca.Saliency(m).attribute(x, target=t, abs=True)),
     ("guided_backprop", [], lambda ca, m, l, x, t:
         ca.GuidedBackprop(m).attribute(x, target=t)),
+    ("layer_grad_cam", ["--interpolate", "nearest"], lambda ca, m, l, x, t:
+        ca.LayerAttribution.interpolate(
+            ca.LayerGradCam(m, l).attribute(x, target=t), x.shape[2:])),
+    ("layer_gradient_x_activation", [], lambda ca, m, l, x, t:
+        ca.LayerGradientXActivation(m, l).attribute(x, target=t)),
     ("integrated_gradients", ["--n-steps", "200", "--internal-batch-size", "50"],
      lambda ca, m, l, x, t: ca.IntegratedGradients(m).attribute(
          x, baselines=torch.zeros_like(x), target=t, n_steps=200,
@@ -163,11 +169,6 @@ METHODS = [
      lambda ca, m, l, x, t: ca.Occlusion(m).attribute(
          x, strides=(3, 8, 8), sliding_window_shapes=(3, 15, 15),
          baselines=0, target=t, perturbations_per_eval=16)),
-    ("layer_grad_cam", ["--interpolate", "nearest"], lambda ca, m, l, x, t:
-        ca.LayerAttribution.interpolate(
-            ca.LayerGradCam(m, l).attribute(x, target=t), x.shape[2:])),
-    ("layer_gradient_x_activation", [], lambda ca, m, l, x, t:
-        ca.LayerGradientXActivation(m, l).attribute(x, target=t)),
 ]
 HEATLENS_LAYER = {
     "resnet18": "/layer4/layer4.1/relu_1/Relu_output_0",
