@@ -37,7 +37,12 @@ typedef struct
   HlResult      *ig8;          /* integrated_gradients with 8 steps (a reference) */
 } Harness;
 
-static Harness h;
+extern Harness h;   /* defined in test-window.c */
+
+/* Each file's cases, registered in the order they run. */
+void window_add_running_tests           (void);
+void window_add_export_error_tests      (void);
+void window_add_neuron_presenting_tests (void);
 
 /* One check of a case: named in the output either way; a failed one marks
  * the case failed (g_test_fail_printf) and the case goes on, so every
