@@ -213,11 +213,21 @@ hl_window_weak_ref_take (gpointer user_data)
   return self;
 }
 
-static gboolean
-is_cancelled (const GError *error)
+/* The window for a finished job's value: NULL when the window is gone, or
+ * when there is no value (a cancelled or superseded job says nothing; a
+ * failed one says why in the banner). Frees the weak ref. */
+static HlWindow *
+window_for_value (gpointer      user_data,
+                  const GError *error)
 {
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-         g_error_matches (error, HL_APP_ERROR, HL_ERR_CANCELLED);
+  g_autoptr(HlWindow) self = hl_window_weak_ref_take (user_data);
+
+  if (self == NULL || error == NULL)
+    return g_steal_pointer (&self);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      !g_error_matches (error, HL_APP_ERROR, HL_ERR_CANCELLED))
+    hl_window_show_error (self, error->message);
+  return NULL;
 }
 
 /* ------------------------------------------------------------ running */
@@ -227,17 +237,12 @@ explained_cb (GObject      *source,
               GAsyncResult *res,
               gpointer      user_data)
 {
-  g_autoptr(HlWindow) self = hl_window_weak_ref_take (user_data);
   g_autoptr(GError) error = NULL;
   g_autoptr(HlResult) result = hl_worker_explain_finish (HL_WORKER (source), res, &error);
+  g_autoptr(HlWindow) self = window_for_value (user_data, error);
 
-  if (self == NULL || is_cancelled (error))
+  if (self == NULL)
     return;
-  if (result == NULL)
-    {
-      hl_window_show_error (self, error->message);
-      return;
-    }
   hl_result_cache_insert (self->cache, result);
   if (self->photo && result->photo_serial == hl_photo_get_serial (self->photo))
     show_result (self, result);
@@ -315,17 +320,12 @@ classified_cb (GObject      *source,
                GAsyncResult *res,
                gpointer      user_data)
 {
-  g_autoptr(HlWindow) self = hl_window_weak_ref_take (user_data);
   g_autoptr(GError) error = NULL;
   g_autoptr(HlPrediction) prediction = hl_worker_classify_finish (HL_WORKER (source), res, &error);
+  g_autoptr(HlWindow) self = window_for_value (user_data, error);
 
-  if (self == NULL || is_cancelled (error))
+  if (self == NULL)
     return;
-  if (prediction == NULL)
-    {
-      hl_window_show_error (self, error->message);
-      return;
-    }
   if (self->photo == NULL || self->classifier == NULL ||
       prediction->photo_serial != hl_photo_get_serial (self->photo) ||
       prediction->classifier_serial != hl_classifier_get_serial (self->classifier))
@@ -392,16 +392,13 @@ photo_loaded_cb (GObject      *source,
                  GAsyncResult *res,
                  gpointer      user_data)
 {
-  g_autoptr(HlWindow) self = hl_window_weak_ref_take (user_data);
   g_autoptr(GError) error = NULL;
   g_autoptr(HlPhoto) photo = hl_photo_load_finish (res, &error);
+  g_autoptr(HlWindow) self = window_for_value (user_data, error);
 
-  if (self == NULL || is_cancelled (error))
+  if (self == NULL)
     return;
-  if (photo == NULL)
-    hl_window_show_error (self, error->message);
-  else
-    hl_window_set_photo (self, photo);
+  hl_window_set_photo (self, photo);
 }
 
 void
