@@ -114,6 +114,8 @@ hl_param_panel_neuron_limits (HlParamPanel *self,
     max[i] = (double) MAX (0, shape.dims[i + 1] - 1);
 }
 
+/* Layer and neuron defaults that need the model: the library's default
+ * layer (hl_default_layer), as in the CLI and the report. */
 static void
 fill_model_defaults (HlParamPanel *self)
 {
@@ -303,9 +305,16 @@ hl_param_panel_set_classifier (HlParamPanel *self,
       label = g_strdup_printf ("%s  %s %s", info.name, info.op, shape);
       g_ptr_array_add (self->layer_names, g_strdup (info.name));
       gtk_string_list_append (self->layer_labels, label);
-      if (info.shape.ndim == 4 && info.shape.dims[2] > 1 && info.shape.dims[3] > 1)
-        self->default_layer = i;
     }
+  /* the library's default layer, the one the CLI and the report use */
+  {
+    char name[256];
+
+    if (hl_default_layer (m, name, sizeof name, NULL) == HL_OK)
+      for (guint i = 0; i < self->layer_names->len; i++)
+        if (g_strcmp0 (self->layer_names->pdata[i], name) == 0)
+          self->default_layer = (int) i;
+  }
   keep_user_choices (self);
   fill_model_defaults (self);
   hl_param_panel_rebuild (self);
@@ -389,16 +398,15 @@ hl_param_panel_set_param (HlParamPanel  *self,
   return TRUE;
 }
 
-/* The library's defaults (hl_attr_params_init: Captum's), except that the
- * window lays every map over the photo, so a layer map is brought to the
- * input size with the mode Captum's LayerAttribution.interpolate uses by
- * default (the descriptor's own help says so): nearest. "none" and
- * "bilinear" stay selectable. */
+/* Captum's defaults, except that layer maps are upsampled to the input so
+ * they can be laid over the photo, the way the CLI and the report draw
+ * them (HL_ATTR_DISPLAY_INTERP, Captum's nearest); "none" stays
+ * selectable. */
 static void
 init_params (hl_attr_params *p)
 {
   hl_attr_params_init (p);
-  p->interpolate = HL_INTERP_NEAREST;
+  p->interpolate = HL_ATTR_DISPLAY_INTERP;
 }
 
 void

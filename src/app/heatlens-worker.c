@@ -5,9 +5,7 @@
  * current one. */
 #include "heatlens-worker.h"
 #include "heatlens-error.h"
-#include "heatlens-neuron-probe.h"
 
-#include <math.h>
 #include <string.h>
 
 typedef enum { JOB_CLASSIFY, JOB_EXPLAIN, JOB_PROBE } JobKind;
@@ -28,8 +26,7 @@ typedef struct
   HlClassifier        *classifier;
   HlPhoto             *photo;
   HlPrediction        *prediction;
-  char                *method;
-  hl_attr_params       params;
+  hl_attr_request      request;        /* explain: prepared by the caller; our copy */
   char                *key;            /* explain: the cache key */
   char                *layer;          /* probe: the layer, cell and answer */
   int                  h, w, channel;
@@ -58,10 +55,11 @@ static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------- engine */
 
-/* The one place the window makes engine runs: every job's kernels should
- * share the worker's persistent thread pool. Until the engine offers one
- * that runs can share (hl_run_new_shared), each run starts its own; the
- * engine lock keeps jobs from overlapping on the cores either way. */
+/* The one place the window makes engine runs itself (classify; explain and
+ * probe run inside the library): every job's kernels should share the
+ * worker's persistent thread pool. Until the engine offers one that runs
+ * can share (hl_run_new_shared), each run starts its own; the engine lock
+ * keeps jobs from overlapping on the cores either way. */
 static hl_run *
 worker_new_run (HlWorker       *self,
                 const hl_model *model)
@@ -93,7 +91,7 @@ job_clear (gpointer data)
   g_clear_object (&job->classifier);
   g_clear_object (&job->photo);
   g_clear_pointer (&job->prediction, hl_prediction_unref);
-  g_free (job->method);
+  hl_attr_request_clear (&job->request);
   g_free (job->key);
   g_free (job->layer);
 }
@@ -162,35 +160,6 @@ job_progress (void   *user,
     }
 }
 
-/* Probabilities from the model output: used as they are when they already
- * sum to one (a Softmax at the end of the graph), else softmax. */
-static void
-output_to_probs (const float *out,
-                 int          n,
-                 float       *probs)
-{
-  double sum = 0, maxv = -INFINITY;
-  gboolean is_prob = TRUE;
-
-  for (int i = 0; i < n; i++)
-    {
-      if (out[i] < 0 || out[i] > 1)
-        is_prob = FALSE;
-      sum += out[i];
-      maxv = MAX (maxv, out[i]);
-    }
-  if (is_prob && fabs (sum - 1.0) < 1e-3)
-    {
-      memcpy (probs, out, sizeof (float) * (size_t) n);
-      return;
-    }
-  sum = 0;
-  for (int i = 0; i < n; i++)
-    sum += exp (out[i] - maxv);
-  for (int i = 0; i < n; i++)
-    probs[i] = (float) (exp (out[i] - maxv) / sum);
-}
-
 static hl_status
 run_classify (HlWorker      *self,
               Job           *job,
@@ -216,30 +185,21 @@ run_classify (HlWorker      *self,
   st = hl_run_forward (run, pred->input->data, 1, err);
   if (st == HL_OK)
     {
+      g_autofree double *probs = g_new (double, n);
+
       logits = hl_run_value (run, hl_model_output_value (model), NULL);
       pred->n_classes = n;
+      /* the library's one rule for logits vs probabilities */
+      st = hl_class_probabilities (model, logits, n, probs, err);
       pred->probs = g_new (float, n);
-      output_to_probs (logits, n, pred->probs);
-      /* top-k by repeated selection: k is 5 */
-      for (int k = 0; k < HL_PREDICTION_TOP && k < n; k++)
-        {
-          int best = -1;
-
-          for (int i = 0; i < n; i++)
-            {
-              gboolean taken = FALSE;
-
-              for (int j = 0; j < k; j++)
-                taken |= pred->top[j] == i;
-              if (!taken && (best < 0 || pred->probs[i] > pred->probs[best]))
-                best = i;
-            }
-          pred->top[k] = best;
-          pred->n_top = k + 1;
-        }
+      for (int i = 0; i < n; i++)
+        pred->probs[i] = (float) probs[i];
+      pred->n_top = MIN (HL_PREDICTION_TOP, n);
+      hl_top_k (probs, n, pred->n_top, pred->top);
       pred->photo_serial = hl_photo_get_serial (job->photo);
       pred->classifier_serial = hl_classifier_get_serial (job->classifier);
-      *out = g_steal_pointer (&pred);
+      if (st == HL_OK)
+        *out = g_steal_pointer (&pred);
     }
   hl_run_free (run);
   return st;
@@ -264,12 +224,12 @@ run_explain (HlWorker  *self,
   ctx.progress_user = job;
   ctx.cancel = &job->cancel_flag;
   worker_attr_threads (self, &ctx);
-  st = hl_attribute (hl_classifier_get_model (job->classifier), job->method,
-                     job->prediction->input, &job->params, &ctx, &res->attr, err);
+  st = hl_attribute_request (hl_classifier_get_model (job->classifier), &job->request,
+                             job->prediction->input, &ctx, &res->attr, err);
   if (st != HL_OK)
     return st;
-  res->method = g_strdup (job->method);
-  res->params = job->params;
+  res->method = g_strdup (job->request.method->name);
+  res->params = job->request.params;
   res->key = g_strdup (job->key);
   res->target_label = g_strdup (hl_classifier_get_label (job->classifier, res->attr.target));
   res->photo_name = g_strdup (hl_photo_get_name (job->photo));
@@ -279,30 +239,16 @@ run_explain (HlWorker  *self,
   return HL_OK;
 }
 
+/* The library's rule (hl_strongest_channel, the CLI's default neuron's
+ * too) runs the forward pass itself. */
 static hl_status
 run_probe (HlWorker *self,
            Job      *job,
            hl_error *err)
 {
-  const hl_model *m = hl_classifier_get_model (job->classifier);
-  int value = hl_model_find_value (m, job->layer);
-  hl_run *run;
-  hl_shape shape;
-  hl_status st;
-
-  if (value < 0)
-    return hl_error_set (err, HL_ERR_ARG, "layer '%s' is not in %s", job->layer,
-                         hl_classifier_get_name (job->classifier));
-  run = worker_new_run (self, m);
-  if (run == NULL)
-    return hl_error_set (err, HL_ERR_NOMEM, "out of memory (neuron probe)");
-  st = hl_run_forward (run, job->prediction->input->data, 1, err);
-  if (st == HL_OK &&
-      !hl_neuron_probe_strongest (hl_run_value (run, value, &shape), &shape, job->layer,
-                                  job->h, job->w, &job->channel, &job->activation, err))
-    st = err->status;
-  hl_run_free (run);
-  return st;
+  return hl_strongest_channel (hl_classifier_get_model (job->classifier),
+                               job->prediction->input, job->layer, job->h, job->w,
+                               &job->channel, &job->activation, err);
 }
 
 static void
@@ -460,25 +406,25 @@ hl_worker_classify_finish (HlWorker      *self,
 }
 
 void
-hl_worker_explain_async (HlWorker             *self,
-                         HlClassifier         *classifier,
-                         HlPhoto              *photo,
-                         HlPrediction         *prediction,
-                         const char           *method,
-                         const hl_attr_params *params,
-                         const char           *key,
-                         GCancellable         *cancellable,
-                         GAsyncReadyCallback   callback,
-                         gpointer              user_data)
+hl_worker_explain_async (HlWorker              *self,
+                         HlClassifier          *classifier,
+                         HlPhoto               *photo,
+                         HlPrediction          *prediction,
+                         const hl_attr_request *request,
+                         const char            *key,
+                         GCancellable          *cancellable,
+                         GAsyncReadyCallback    callback,
+                         gpointer               user_data)
 {
   Job *job = job_new (JOB_EXPLAIN);
+  hl_error err = { 0 };
 
   g_return_if_fail (HL_IS_WORKER (self));
   job->classifier = g_object_ref (classifier);
   job->photo = g_object_ref (photo);
   job->prediction = hl_prediction_ref (prediction);
-  job->method = g_strdup (method);
-  job->params = *params;
+  if (hl_attr_request_copy (&job->request, request, &err) != HL_OK)
+    g_error ("%s", err.msg);   /* out of memory, as g_new would */
   job->key = g_strdup (key);
   job_start (self, job, cancellable, callback, user_data, hl_worker_explain_async);
 }

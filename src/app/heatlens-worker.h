@@ -50,14 +50,14 @@ HlPrediction *hl_worker_classify_finish  (HlWorker             *self,
                                           GAsyncResult         *result,
                                           GError              **error);
 
-/* hl_attribute (method, params) on the prediction's input. key (the cache
+/* hl_attribute_request on the prediction's input; the request (from
+ * hl_attr_request_prepare, the CLI's path too) is copied. key (the cache
  * key of the request) is stored in the result. */
 void          hl_worker_explain_async    (HlWorker             *self,
                                           HlClassifier         *classifier,
                                           HlPhoto              *photo,
                                           HlPrediction         *prediction,
-                                          const char           *method,
-                                          const hl_attr_params *params,
+                                          const hl_attr_request *request,
                                           const char           *key,
                                           GCancellable         *cancellable,
                                           GAsyncReadyCallback   callback,
@@ -67,7 +67,7 @@ HlResult     *hl_worker_explain_finish   (HlWorker             *self,
                                           GError              **error);
 
 /* The channel of `layer` ([1,C,H,W]) that fires most at cell (h, w) for
- * the prediction's input (hl_neuron_probe_strongest). Not a current job:
+ * the prediction's input (the library's hl_strongest_channel). Not a current job:
  * it neither cancels nor is cancelled by classify/explain. */
 void          hl_worker_probe_async      (HlWorker             *self,
                                           HlClassifier         *classifier,

@@ -7,7 +7,6 @@
 
 #include "heatlens-data.h"
 #include "heatlens-error.h"
-#include "heatlens-neuron-probe.h"
 #include "heatlens-worker.h"
 
 #define GUARD_US (600 * G_USEC_PER_SEC)
@@ -56,6 +55,26 @@ classify (HlWorker *worker)
   g_assert_no_error (error);
   g_clear_object (&d.result);
   return p;
+}
+
+/* A request prepared by the library (as the window and the CLI do), then
+ * handed to the worker. */
+static void
+explain (HlWorker             *worker,
+         HlPrediction         *p,
+         const char           *method,
+         const hl_attr_params *params,
+         const char           *key,
+         GCancellable         *cancellable,
+         Delivery             *d)
+{
+  hl_attr_request request;
+
+  g_assert_cmpint (hl_attr_request_prepare (&request, hl_classifier_get_model (classifier),
+                                            method, params, NULL), ==, HL_OK);
+  hl_worker_explain_async (worker, classifier, photo, p, &request, key, cancellable,
+                           delivered_cb, d);
+  hl_attr_request_clear (&request);
 }
 
 /* The engine's own output for the same input, by this test. */
@@ -109,12 +128,10 @@ test_superseded (void)
   hl_attr_params_init (&slow);
   slow.n_steps = 1000;
   hl_attr_params_init (&fast);
-  hl_worker_explain_async (worker, classifier, photo, p, "integrated_gradients", &slow, "slow",
-                           NULL, delivered_cb, &d1);
+  explain (worker, p, "integrated_gradients", &slow, "slow", NULL, &d1);
   g_assert_true (hl_worker_get_busy (worker));
   g_assert_cmpstr (hl_worker_get_current_key (worker), ==, "slow");
-  hl_worker_explain_async (worker, classifier, photo, p, "saliency", &fast, "fast",
-                           NULL, delivered_cb, &d2);
+  explain (worker, p, "saliency", &fast, "fast", NULL, &d2);
   g_assert_cmpstr (hl_worker_get_current_key (worker), ==, "fast");
   wait_delivery (&d1);
   wait_delivery (&d2);
@@ -147,8 +164,7 @@ test_caller_cancellable (void)
 
   hl_attr_params_init (&slow);
   slow.n_steps = 1000;
-  hl_worker_explain_async (worker, classifier, photo, p, "integrated_gradients", &slow, "slow",
-                           cancellable, delivered_cb, &d);
+  explain (worker, p, "integrated_gradients", &slow, "slow", cancellable, &d);
   g_cancellable_cancel (cancellable);
   wait_delivery (&d);
   r = hl_worker_explain_finish (worker, d.result, &error);
@@ -158,7 +174,8 @@ test_caller_cancellable (void)
   g_clear_object (&d.result);
 }
 
-/* A library error arrives as one line naming the parameter. */
+/* A library error in the thread arrives as one line naming the cause: an
+ * occlusion window larger than the input is refused when it runs. */
 static void
 test_error (void)
 {
@@ -170,15 +187,15 @@ test_error (void)
   hl_attr_params params;
 
   hl_attr_params_init (&params);
-  g_strlcpy (params.layer, "no/such/layer", sizeof params.layer);
-  hl_worker_explain_async (worker, classifier, photo, p, "layer_grad_cam", &params, "bad",
-                           NULL, delivered_cb, &d);
+  params.window[1] = params.window[2] = 300;
+  explain (worker, p, "occlusion", &params, "bad", NULL, &d);
   wait_delivery (&d);
   r = hl_worker_explain_finish (worker, d.result, &error);
   g_assert_null (r);
   g_assert_nonnull (error);
   g_assert_true (error->domain == HL_APP_ERROR);
-  g_assert_nonnull (strstr (error->message, "no/such/layer"));
+  g_assert_nonnull (strstr (error->message, "window"));
+  g_assert_nonnull (strstr (error->message, "224"));
   g_assert_null (strchr (error->message, '\n'));
   g_clear_object (&d.result);
 }
