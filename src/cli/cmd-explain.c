@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli-commands.h"
+#include "cli-explain.h"
 #include "cli-method.h"
 #include "cli-options.h"
 #include "npy.h"
@@ -150,14 +151,7 @@ static void explain_help(const char *method_name)
            "      --out ig.png --viz blended_heat_map --sign all\n", CLI_PROG);
 }
 
-/* Overlay options given on the command line, checked before any compute. */
-typedef struct explain_viz {
-    const char *out_path;
-    const char *mode, *sign, *cmap, *outlier, *alpha;
-    hl_viz_options opts;
-} explain_viz;
-
-static int viz_option(explain_viz *v, cli_args *a)
+int explain_viz_option(explain_viz *v, cli_args *a)
 {
     const char **slot = NULL;
     if (strcmp(a->name, "out") == 0)
@@ -177,7 +171,7 @@ static int viz_option(explain_viz *v, cli_args *a)
     return (*slot = cli_args_value(a)) ? 1 : -1;
 }
 
-static int viz_resolve(explain_viz *v)
+int explain_viz_resolve(explain_viz *v)
 {
     hl_error err = {0};
     hl_viz_options_init(&v->opts);
@@ -215,10 +209,9 @@ static int viz_resolve(explain_viz *v)
     return 0;
 }
 
-/* Draw the attribution over the photo (or the input tensor's picture). */
-static int write_picture(const explain_viz *v, const cli_input *in,
-                         const hl_method_desc *m, const hl_attr_params *p,
-                         const hl_attr_result *res)
+int explain_write_picture(const explain_viz *v, const cli_input *in,
+                          const hl_method_desc *m, const hl_attr_params *p,
+                          const hl_attr_result *res)
 {
     hl_error err = {0};
     int status = 1;
@@ -317,7 +310,7 @@ int cmd_explain(int argc, char **argv)
     while ((r = cli_args_next(&a)) > 0) {
         int used = cli_input_option(&in, &a);
         if (!used)
-            used = viz_option(&viz, &a);
+            used = explain_viz_option(&viz, &a);
         if (!used)
             used = cli_method_option(&mo, &a);
         if (used < 0)
@@ -344,7 +337,7 @@ int cmd_explain(int argc, char **argv)
         goto out;
     /* Everything that can be checked without the model first. */
     const hl_method_desc *m = cli_method_lookup(method_name);
-    if (!m || viz_resolve(&viz) || cli_input_load(&in, 1))
+    if (!m || explain_viz_resolve(&viz) || cli_input_load(&in, 1))
         goto out;
     hl_attr_params params;
     if (cli_method_params(&mo, m, &in, NULL, &params))
@@ -370,7 +363,7 @@ int cmd_explain(int argc, char **argv)
         cli_fail("%s", err.msg);
         goto out;
     }
-    if (viz.out_path && write_picture(&viz, &in, m, &params, &res))
+    if (viz.out_path && explain_write_picture(&viz, &in, m, &params, &res))
         goto out;
 
     char shape[96];
