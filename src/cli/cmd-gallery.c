@@ -215,6 +215,12 @@ static void row_caption(const gallery_row *r, int n_methods, char *buf,
 /* Load the row's photo into in; the message is printed on failure. */
 static int row_photo(gallery *g, cli_input *in, const gallery_row *r)
 {
+    /* A row whose entries all failed shows their errors, no photo. */
+    int any = 0;
+    for (int m = 0; m < g->n_methods; m++)
+        any |= r->cells[m] && !r->cells[m]->error;
+    if (!any)
+        return 1;
     in->image_path = r->image->image;
     if (cli_input_load_image(in) != 0) {
         g->problems++;
