@@ -617,8 +617,9 @@ int cmd_batch(int argc, char **argv)
                  run->images.n);
         status = 130;
     } else if (run->entries_failed) {
-        cli_fail("batch: %d entries failed; their errors are in %s/manifest.jsonl",
-                 run->entries_failed, run->out_dir);
+        cli_fail("batch: %d %s failed; the errors are in %s/manifest.jsonl",
+                 run->entries_failed, run->entries_failed == 1 ? "entry" : "entries",
+                 run->out_dir);
     } else {
         status = 0;
     }
