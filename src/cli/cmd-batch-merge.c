@@ -13,6 +13,7 @@
 #include "attr.h"
 #include "cli-commands.h"
 #include "cli-manifest.h"
+#include "cli-method.h"
 #include "cli-options.h"
 
 static void merge_help(void)
@@ -90,10 +91,7 @@ static int check_same_batch(const merge_source *a, const merge_source *b)
 static int method_uses_target(const char *name)
 {
     const hl_method_desc *m = hl_method_find(name);
-    for (int i = 0; m && m->params && m->params[i]; i++)
-        if (strcmp(m->params[i], "target") == 0)
-            return 1;
-    return 0;
+    return m && cli_method_uses(m, "target");
 }
 
 /* Link (or copy) src to dst. */

@@ -147,14 +147,6 @@ static int batch_option(batch_options *o, batch_run *run, cli_args *a)
     return used;
 }
 
-static int method_uses(const hl_method_desc *m, const char *param)
-{
-    for (int i = 0; m->params && m->params[i]; i++)
-        if (strcmp(m->params[i], param) == 0)
-            return 1;
-    return 0;
-}
-
 static int parse_methods(batch_run *run, const char *text)
 {
     if (!text)
@@ -189,7 +181,7 @@ static int method_params(batch_run *run, const cli_method_options *mo)
     for (int k = 0; k < mo->n; k++) {
         int used = 0;
         for (int i = 0; i < run->n_methods; i++)
-            used |= method_uses(run->methods[i].desc, mo->items[k].desc->name);
+            used |= cli_method_uses(run->methods[i].desc, mo->items[k].desc->name);
         if (!used)
             return cli_fail("option --%s applies to none of the methods given",
                             mo->items[k].desc->name);
@@ -205,12 +197,12 @@ static int method_params(batch_run *run, const cli_method_options *mo)
         cli_method_options these;
         memset(&these, 0, sizeof these);
         for (int k = 0; k < mo->n; k++)
-            if (method_uses(m->desc, mo->items[k].desc->name))
+            if (cli_method_uses(m->desc, mo->items[k].desc->name))
                 these.items[these.n++] = mo->items[k];
         these.layer = m->desc->needs_layer ? mo->layer : NULL;
         if (cli_method_params(&these, m->desc, &run->in, NULL, &m->params))
             return 1;
-        m->uses_target = method_uses(m->desc, "target");
+        m->uses_target = cli_method_uses(m->desc, "target");
         GPtrArray *pairs = g_ptr_array_new();
         for (int k = 0; m->desc->params && m->desc->params[k]; k++) {
             const hl_param_desc *d = hl_param_find(m->desc->params[k]);
@@ -220,7 +212,7 @@ static int method_params(batch_run *run, const cli_method_options *mo)
             hl_param_format(&m->params, d, value, sizeof value);
             g_ptr_array_add(pairs, g_strdup_printf("%s=%s", d->name, value));
         }
-        if (m->desc->needs_layer && !method_uses(m->desc, "layer"))
+        if (m->desc->needs_layer && !cli_method_uses(m->desc, "layer"))
             g_ptr_array_add(pairs, g_strdup_printf("layer=%s", m->params.layer));
         g_ptr_array_add(pairs, NULL);
         m->param_pairs = (char **)g_ptr_array_free(pairs, FALSE);

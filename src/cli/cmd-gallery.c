@@ -432,10 +432,7 @@ static int write_pdf(gallery *g, const char *path)
 static int method_uses_target(const char *name)
 {
     const hl_method_desc *m = hl_method_find(name);
-    for (int i = 0; m && m->params && m->params[i]; i++)
-        if (strcmp(m->params[i], "target") == 0)
-            return 1;
-    return 0;
+    return m && cli_method_uses(m, "target");
 }
 
 static void build_rows(gallery *g)
