@@ -2,10 +2,13 @@
 # Speed and memory of heatlens-cli batch on the bundled model (docs/batch.md):
 #  1. throughput (images/s, batch's own count: model loaded, files written)
 #     for saliency, layer_grad_cam and integrated_gradients at 50 steps,
-#     with 1 and 2 threads, over the 9 photos of data/samples; median of RUNS;
+#     with 1 and 2 threads, over the 9 photos of data/samples, median of
+#     RUNS; beside it the process's CPU seconds per image (user + sys,
+#     model load included), which a busy machine disturbs less;
 #  2. one batch over the 9 photos against one `explain` process per photo
-#     (saliency, 1 thread), timed from outside by farm-bench when installed
-#     (A/B pairs), otherwise by this script (median of RUNS);
+#     (saliency, 1 thread): farm-bench's A/B pairs when it is installed,
+#     then per image the wall time, the method's own seconds (manifest /
+#     explain --json) and the rest (start, model load, decoding, files);
 #  3. peak RSS of a batch of 10 and of 1,000 images (the samples repeated in
 #     a list file), saliency, 2 threads, GNU time's %M.
 # Usage: tools/bench-batch.sh [BUILD_DIR] [RUNS]   (from the source tree)
@@ -18,18 +21,24 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/hl-bench-batch.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+# Sum of the "seconds" fields of a manifest or of explain --json lines.
+seconds_sum() { sed -n 's/.*"seconds": \([0-9.]*\).*/\1/p' "$1" | awk '{s+=$1} END {printf "%.4f", s}'; }
 
 echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) processors"
-echo "## throughput, images/s (median of $RUNS; 9 photos; .npy written)"
+echo "## throughput (median of $RUNS; 9 photos; .npy written)"
 for method in saliency layer_grad_cam "integrated_gradients --n-steps 50"; do
     for threads in 1 2; do
+        : > "$TMP/rate"; : > "$TMP/cpu"
         for r in $(seq "$RUNS"); do
             rm -rf "$TMP/out"
             # shellcheck disable=SC2086
-            "$CLI" batch --images "$SAMPLES" --methods $method --formats npy \
-                --threads "$threads" --out "$TMP/out" |
-                sed -n 's/.*s (\([0-9.]*\) images\/s)$/\1/p'
-        done | median | xargs printf "%-36s threads %d  %s images/s\n" "$method" "$threads"
+            /usr/bin/time -f "%U %S" -o "$TMP/time" "$CLI" batch --images "$SAMPLES" \
+                --methods $method --formats npy --threads "$threads" --out "$TMP/out" |
+                sed -n 's/.*s (\([0-9.]*\) images\/s)$/\1/p' >> "$TMP/rate"
+            awk '{printf "%.4f\n", ($1 + $2) / 9}' "$TMP/time" >> "$TMP/cpu"
+        done
+        printf "%-36s threads %d  %6.3f images/s  %6.3f cpu s/image\n" "$method" \
+            "$threads" "$(median < "$TMP/rate")" "$(median < "$TMP/cpu")"
     done
 done
 
@@ -38,19 +47,29 @@ cat > "$TMP/batch.sh" <<EOS
 rm -rf "$TMP/fb" && "$CLI" batch --images "$SAMPLES" --methods saliency --formats npy --threads 1 --out "$TMP/fb" > /dev/null
 EOS
 cat > "$TMP/explain.sh" <<EOS
+: > "$TMP/explain.json"
 for f in "$SAMPLES"/*.png "$SAMPLES"/*.jpg; do
-    "$CLI" explain --image "\$f" --method saliency --threads 1 --raw "$TMP/e.npy" > /dev/null || exit 1
+    "$CLI" explain --image "\$f" --method saliency --threads 1 --raw "$TMP/e.npy" --json >> "$TMP/explain.json" || exit 1
 done
 EOS
 if command -v farm-bench > /dev/null 2>&1; then
     farm-bench -n "$RUNS" --timeout 600 --vs "sh $TMP/explain.sh" -- sh "$TMP/batch.sh"
-else
-    for r in $(seq "$RUNS"); do
-        /usr/bin/time -f "%e" sh "$TMP/batch.sh" 2>&1 | tail -n 1 >> "$TMP/a"
-        /usr/bin/time -f "%e" sh "$TMP/explain.sh" 2>&1 | tail -n 1 >> "$TMP/b"
-    done
-    echo "batch $(median < "$TMP/a") s, explain x9 $(median < "$TMP/b") s"
 fi
+: > "$TMP/a"; : > "$TMP/b"
+for r in $(seq "$RUNS"); do
+    /usr/bin/time -f "%e" -o "$TMP/t" sh "$TMP/batch.sh"
+    echo "$(cat "$TMP/t") $(seconds_sum "$TMP/fb/manifest.jsonl")" >> "$TMP/a"
+    /usr/bin/time -f "%e" -o "$TMP/t" sh "$TMP/explain.sh"
+    echo "$(cat "$TMP/t") $(seconds_sum "$TMP/explain.json")" >> "$TMP/b"
+done
+for k in a b; do
+    awk '{printf "%.4f %.4f %.4f\n", $1 / 9, $2 / 9, ($1 - $2) / 9}' "$TMP/$k" > "$TMP/$k.per"
+    wall=$(cut -d' ' -f1 "$TMP/$k.per" | median)
+    method=$(cut -d' ' -f2 "$TMP/$k.per" | median)
+    rest=$(cut -d' ' -f3 "$TMP/$k.per" | median)
+    [ $k = a ] && name="batch  " || name="explain"
+    echo "$name per image: wall $wall s = saliency $method s + the rest $rest s (medians of $RUNS)"
+done
 
 echo "## peak RSS (saliency, 2 threads, .npy written)"
 for count in 10 1000; do

@@ -285,9 +285,10 @@ int cli_manifest_read(const char *path, cli_manifest *m)
     }
     char **lines = g_strsplit(text, "\n", -1);
     int n_lines = (int)g_strv_length(lines);
-    /* The text after the last '\n' was never completed. */
-    int complete = len > 0 && text[len - 1] == '\n' ? n_lines - 1 : n_lines - 1;
-    if (len > 0 && text[len - 1] != '\n' && lines[n_lines - 1][0])
+    /* Lines end with '\n': the text after the last one (the last piece of
+     * the split) was never completed. */
+    int complete = n_lines - 1;
+    if (n_lines > 0 && lines[n_lines - 1][0])
         m->torn = 1;
     m->lines = g_new0(cli_manifest_line, complete > 0 ? complete : 1);
     int status = 0;
