@@ -59,23 +59,18 @@ void batch_entry_line(const batch_run *run, const cli_image_item *item,
 
 /* ------------------------------------------------------------ progress */
 
-static void progress_show(batch_run *run, const cli_image_item *item, int ok,
-                          int failed, int skipped, double seconds)
+/* The bar on a terminal; `partial` is the fraction of the running entry
+ * done (with one job; 0 otherwise). Called under run->lock. */
+static void progress_bar(batch_run *run, double partial)
 {
     double elapsed = cli_now() - run->start;
-    int done = run->entries_finished, total = run->entries_total;
+    double done = run->entries_finished + partial;
+    int total = run->entries_total;
     double rate = elapsed > 0 ? run->images_finished / elapsed : 0;
     double eta = done > 0 ? elapsed / done * (total - done) : 0;
-    if (!run->tty) {
-        printf("[%d/%d] %s: %d done, %d failed, %d skipped, %.2f s\n",
-               run->images_finished, run->images.n, item->path, ok, failed,
-               skipped, seconds);
-        fflush(stdout);
-        return;
-    }
     enum { WIDTH = 28 };
     char bar[WIDTH + 1];
-    int filled = total > 0 ? (int)((double)done / total * WIDTH) : WIDTH;
+    int filled = total > 0 ? (int)(done / total * WIDTH) : WIDTH;
     for (int i = 0; i < WIDTH; i++)
         bar[i] = i < filled ? '#' : '-';
     bar[WIDTH] = '\0';
@@ -89,6 +84,34 @@ static void progress_show(batch_run *run, const cli_image_item *item, int ok,
     fprintf(stderr, "\r%s%*s", line, run->last_len > len ? run->last_len - len : 0, "");
     run->last_len = len;
     fflush(stderr);
+}
+
+/* After each image: the bar, or one plain line when not on a terminal. */
+static void progress_show(batch_run *run, const cli_image_item *item, int ok,
+                          int failed, int skipped, double seconds)
+{
+    if (run->tty) {
+        progress_bar(run, 0);
+        return;
+    }
+    printf("[%d/%d] %s: %d done, %d failed, %d skipped, %.2f s\n",
+           run->images_finished, run->images.n, item->path, ok, failed,
+           skipped, seconds);
+    fflush(stdout);
+}
+
+/* hl_attr_context.progress of a method: the bar moves within long
+ * entries (IG, occlusion) when one job runs; redrawn every 1/200. */
+static void entry_progress(void *user, double fraction)
+{
+    batch_run *run = user;
+    int step = (int)(fraction * 200);
+    if (!run->tty || run->jobs > 1 || step == run->last_step)
+        return;
+    g_mutex_lock(&run->lock);
+    run->last_step = step;
+    progress_bar(run, fraction > 1 ? 1 : fraction > 0 ? fraction : 0);
+    g_mutex_unlock(&run->lock);
 }
 
 /* ------------------------------------------------------------ one entry */
@@ -169,7 +192,8 @@ static int run_entry(batch_run *run, const cli_input *in, batch_entry *e,
     hl_attr_context ctx = {
         .mean = in->pre.mean, .std = in->pre.std, .pixel_scale = in->pre.scale,
         .image01 = in->image01, .cancel = run->cancel,
-        .threads = run->threads_per_job,
+        .threads = run->threads_per_job, .progress = entry_progress,
+        .progress_user = run,
     };
     hl_attr_result res;
     memset(&res, 0, sizeof res);

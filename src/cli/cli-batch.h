@@ -56,7 +56,7 @@ typedef struct batch_run {
     int images_finished, entries_total, entries_finished, entries_failed,
         entries_skipped;
     double start;
-    int tty, last_len;
+    int tty, last_len, last_step;
 } batch_run;
 
 /* The target requests of an image ("auto", "top:1".."top:K", its CSV
