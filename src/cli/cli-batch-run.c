@@ -187,8 +187,11 @@ static char **write_outputs(batch_run *run, const cli_input *in,
 static int run_entry(batch_run *run, const cli_input *in, batch_entry *e,
                      int target)
 {
-    hl_attr_params p = e->m->params;
-    p.target = target;
+    /* The prepared request with this entry's target; its files are
+     * shared, read only, by every entry and job. */
+    hl_attr_request r = e->m->req;
+    r.params.target = target;
+    const hl_attr_params *p = &r.params;
     hl_attr_context ctx = {
         .mean = in->pre.mean, .std = in->pre.std, .pixel_scale = in->pre.scale,
         .image01 = in->image01, .cancel = run->cancel,
@@ -198,8 +201,8 @@ static int run_entry(batch_run *run, const cli_input *in, batch_entry *e,
     hl_attr_result res;
     memset(&res, 0, sizeof res);
     hl_error err = {0};
-    hl_status st = hl_attribute(in->model, e->m->desc->name, in->input, &p,
-                                &ctx, &res, &err);
+    hl_status st = hl_attribute_request(in->model, &r, in->input, &ctx, &res,
+                                        &err);
     if (st == HL_ERR_CANCELLED || (st != HL_OK && *run->cancel)) {
         hl_attr_result_clear(&res);
         return -1;
@@ -213,7 +216,7 @@ static int run_entry(batch_run *run, const cli_input *in, batch_entry *e,
     char *name = strcmp(e->request, "auto") == 0 || !e->m->uses_target
                      ? g_strdup(e->m->desc->name)
                      : g_strdup_printf("%s-%d", e->m->desc->name, res.target);
-    char **outputs = write_outputs(run, in, e->m, &p, &res, e->line.stem, name);
+    char **outputs = write_outputs(run, in, e->m, p, &res, e->line.stem, name);
     g_free(name);
     if (!outputs) {
         fail_entry(run, e, cli_last_error());

@@ -16,7 +16,7 @@
 
 typedef struct batch_method {
     const hl_method_desc *desc;
-    hl_attr_params params;   /* everything but the target */
+    hl_attr_request req;     /* prepared once; each entry sets the target */
     char **param_pairs;      /* "name=value" of every parameter it uses */
     int uses_target;
 } batch_method;

@@ -6,17 +6,18 @@
 
 #include "attr.h"
 #include "cli-options.h"
+#include "cli-viz.h"
 #include "viz.h"
 
 /* Overlay options given on the command line, checked before any compute. */
 typedef struct explain_viz {
     const char *out_path;
-    const char *mode, *sign, *cmap, *outlier, *alpha;
+    cli_viz given;
     hl_viz_options opts;
 } explain_viz;
 
-/* If the current option is one of the overlay options, record it and
- * return 1; 0 if not one of them; -1 on error (printed). */
+/* If the current option is --out or one of cli-viz's overlay options,
+ * record it and return 1; 0 if not one of them; -1 on error (printed). */
 int explain_viz_option(explain_viz *v, cli_args *a);
 
 /* Check the recorded options (they need out_path) and fill v->opts.

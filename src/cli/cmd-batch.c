@@ -200,7 +200,7 @@ static int method_params(batch_run *run, const cli_method_options *mo)
             if (cli_method_uses(m->desc, mo->items[k].desc->name))
                 these.items[these.n++] = mo->items[k];
         these.layer = m->desc->needs_layer ? mo->layer : NULL;
-        if (cli_method_params(&these, m->desc, &run->in, NULL, &m->params))
+        if (cli_method_request(&these, m->desc, &run->in, NULL, &m->req))
             return 1;
         m->uses_target = cli_method_uses(m->desc, "target");
         GPtrArray *pairs = g_ptr_array_new();
@@ -209,11 +209,11 @@ static int method_params(batch_run *run, const cli_method_options *mo)
             if (!d || strcmp(d->name, "target") == 0)
                 continue;
             char value[1024];
-            hl_param_format(&m->params, d, value, sizeof value);
+            hl_param_format(&m->req.params, d, value, sizeof value);
             g_ptr_array_add(pairs, g_strdup_printf("%s=%s", d->name, value));
         }
         if (m->desc->needs_layer && !cli_method_uses(m->desc, "layer"))
-            g_ptr_array_add(pairs, g_strdup_printf("layer=%s", m->params.layer));
+            g_ptr_array_add(pairs, g_strdup_printf("layer=%s", m->req.params.layer));
         g_ptr_array_add(pairs, NULL);
         m->param_pairs = (char **)g_ptr_array_free(pairs, FALSE);
     }
@@ -254,7 +254,7 @@ static int parse_formats(batch_run *run, const char *text)
                    run->formats[BATCH_FMT_PDF];
     explain_viz *v = &run->viz;
     if (!pictures) {
-        if (v->mode || v->sign || v->cmap || v->outlier || v->alpha)
+        if (cli_viz_given(&v->given))
             return cli_fail("--viz, --sign, --cmap, --outlier-perc and --alpha "
                             "need png, svg or pdf in --formats");
         return 0;
@@ -280,10 +280,11 @@ static int resolve_target(batch_run *run, const char *text, int *index)
         cli_method_options o;
         memset(&o, 0, sizeof o);
         o.target = text;
-        hl_attr_params p;
-        if (cli_method_params(&o, run->methods[i].desc, &run->in, NULL, &p))
+        hl_attr_request r;
+        if (cli_method_request(&o, run->methods[i].desc, &run->in, NULL, &r))
             return 1;
-        *index = p.target;
+        *index = r.params.target;
+        hl_attr_request_clear(&r);
         return 0;
     }
     *index = -1;
@@ -514,8 +515,10 @@ static int parse_shard(const char *text, int *shard, int *n_shards)
 
 static void run_clear(batch_run *run)
 {
-    for (int i = 0; i < run->n_methods; i++)
+    for (int i = 0; i < run->n_methods; i++) {
         g_strfreev(run->methods[i].param_pairs);
+        hl_attr_request_clear(&run->methods[i].req);
+    }
     for (int i = 0; run->sha256 && i < run->images.n; i++)
         g_free(run->sha256[i]);
     g_free(run->sha256);

@@ -133,7 +133,7 @@ static cairo_surface_t *overlay_surface(gallery *g, const cli_input *in,
     fit(in->photo, g->cell, &w, &h);
     if (hl_npy_read(path, &attr, &err) != HL_OK)
         cli_fail("gallery: %s", err.msg);
-    else if (!(shown = cli_attr_for_display(attr, in_h, in_w)))
+    else if (!(shown = hl_attr_on_input_grid(attr, in_h, in_w)))
         cli_fail("gallery: %s: cannot draw an attribution of this shape", path);
     else if (hl_viz_normalize(shown, g->viz.opts.sign, g->viz.opts.outlier_perc,
                               &norm, &err) != HL_OK ||
@@ -571,10 +571,8 @@ int cmd_gallery(int argc, char **argv)
         goto done;
     }
     /* The overlay options, checked as explain checks them. */
-    g->viz.out_path = "gallery.png";
-    if (!g->viz.mode)
-        g->viz.mode = "blended_heat_map";
-    if (explain_viz_resolve(&g->viz) || load(g, model))
+    if (cli_viz_resolve(&g->viz.given, HL_VIZ_BLENDED_HEAT_MAP, &g->viz.opts) ||
+        load(g, model))
         goto done;
     if (pdf) {
         status = write_pdf(g, out);
