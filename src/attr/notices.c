@@ -19,6 +19,12 @@
 static const char *const guided_ops[] = { "Relu", NULL };
 static const char *const deeplift_ops[] = {
     "Relu", "Sigmoid", "Tanh", "Elu", "LeakyRelu", NULL };
+/* with --relu-family (HL_RULE_RELU_FAMILY): ReLU6 too, and every
+ * elementwise activation of activation.c for DeepLift */
+static const char *const guided_family_ops[] = { "Relu", "Clip", NULL };
+static const char *const deeplift_family_ops[] = {
+    "Relu", "Sigmoid", "Tanh", "Elu", "LeakyRelu", "Clip", "HardSigmoid",
+    "HardSwish", NULL };
 
 static int in_list(const char *op, const char *const *list)
 {
@@ -70,12 +76,12 @@ static int count_ops(const hl_model *m, int limit, const char *const *list,
 }
 
 static void add(hl_notices *out, const char *brief, const char *fmt,
-                const char *a, const char *b)
+                const char *a, const char *b, const char *c)
 {
     if (out->n >= HL_NOTICES_MAX)
         return;
     snprintf(out->brief[out->n], sizeof out->brief[0], "%s", brief);
-    snprintf(out->line[out->n++], sizeof out->line[0], fmt, a, b);
+    snprintf(out->line[out->n++], sizeof out->line[0], fmt, a, b, c);
 }
 
 static const char *or_none(const char *others)
@@ -97,7 +103,9 @@ void hl_attr_notices(const hl_model *model, const char *method,
     if (strcmp(method, "guided_backprop") == 0 || strcmp(method, "deconvolution") == 0 ||
         strcmp(method, "neuron_guided_backprop") == 0 ||
         strcmp(method, "guided_grad_cam") == 0) {
-        if (count_ops(model, limit, guided_ops, others, sizeof others) == 0) {
+        int family = p && p->relu_family;
+        if (count_ops(model, limit, family ? guided_family_ops : guided_ops,
+                      others, sizeof others) == 0) {
             const char *same = strcmp(method, "guided_grad_cam") == 0
                 ? "GradCAM x the plain gradient"
                 : strcmp(method, "neuron_guided_backprop") == 0
@@ -108,11 +116,15 @@ void hl_attr_notices(const hl_model *model, const char *method,
                 : "= the plain gradient: no ReLU in this model",
                 "this model has no ReLU (it uses %s), which is the only "
                 "activation the guided/deconvolution rule changes (as in "
-                "Captum): this map is identical to %s", or_none(others), same);
+                "Captum): this map is identical to %s%s", or_none(others),
+                same, strstr(others, "Clip") && !family
+                ? "; use --relu-family to apply the rule to Clip/ReLU6" : "");
         }
     } else if (strcmp(method, "deep_lift") == 0 || strcmp(method, "deep_lift_shap") == 0 ||
                strcmp(method, "layer_deep_lift") == 0) {
-        if (count_ops(model, limit, deeplift_ops, others, sizeof others) == 0) {
+        int family = p && p->relu_family;
+        if (count_ops(model, limit, family ? deeplift_family_ops : deeplift_ops,
+                      others, sizeof others) == 0) {
             const char *same =
                 strcmp(method, "layer_deep_lift") == 0
                 ? "(activation - baseline activation) x its gradient"
@@ -122,7 +134,9 @@ void hl_attr_notices(const hl_model *model, const char *method,
             add(out, "= (input - baseline) x gradient: no nonlinearity DeepLift rescales",
                 "this model has no nonlinearity DeepLift's rescale rule "
                 "handles (it uses %s, which Captum passes as a plain "
-                "gradient): this map equals %s", or_none(others), same);
+                "gradient): this map equals %s%s", or_none(others), same,
+                others[0] && !family ? "; use --relu-family to apply the "
+                "rule to Clip/ReLU6 and the other activations" : "");
         }
     }
 }
@@ -140,7 +154,8 @@ static const char *delta_hint(const char *method)
 {
     if (strstr(method, "deep_lift"))
         return "DeepLift's rules do not give completeness on this graph "
-               "(an activation its rescale rule does not handle)";
+               "(an activation its rescale rule does not handle: use "
+               "--relu-family to apply it to Clip/ReLU6 and the others)";
     if (strcmp(method, "gradient_shap") == 0)
         return "it is a sampled estimate: raise --n-samples";
     return "raise --n-steps";
