@@ -247,10 +247,10 @@ static void act_bwd_range(void *arg, long begin, long end)
     }
 }
 
-static int act_rescaled(act_kind k)
+/* Whether DeepLift's rescale rule applies: the op table says (HL_OP_RESCALE). */
+static int act_rescaled(const hl_node *n)
 {
-    return k == ACT_RELU || k == ACT_SIGMOID || k == ACT_TANH ||
-           k == ACT_ELU || k == ACT_LEAKYRELU;
+    return (hl_op_get(n->op)->flags & HL_OP_RESCALE) != 0;
 }
 
 static void act_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
@@ -272,7 +272,7 @@ static void act_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
                       in[0].data, out[0].data, gout[0].data, gin[0].data,
                       NULL, NULL, 0 };
     /* the rescale rule: Captum's activations, every one with the option */
-    if (j.rule == HL_RULE_DEEPLIFT && (family || act_rescaled(p->kind)) &&
+    if (j.rule == HL_RULE_DEEPLIFT && (family || act_rescaled(n)) &&
         c->ref_in &&
         c->ref_out && c->ref_in[0].data && c->ref_out[0].data) {
         j.xr = c->ref_in[0].data;
@@ -330,23 +330,25 @@ static int clip_mask_bounds(const hl_node *n, const hl_attrs *attrs,
         return act_init_kind(KIND, n, attrs, in, err);                       \
     }                                                                        \
     const hl_op hl_op_##NAME = {                                             \
-        .op_type = TYPE, .source = __FILE__, .flags = FLAGS,                 \
+        .op_type = TYPE, .source = __FILE__,                                 \
+        .flags = (FLAGS) | HL_OP_RESCALE_FAMILY,                             \
         .bwd_reads = READS, .mask_bounds = MASK,                             \
         .init = NAME##_init, .shape = act_shape,                             \
         .forward = act_forward, .backward = act_backward,                    \
         .free_params = hl_params_free,                                       \
     };
 
-ACT_OP(relu, ACT_RELU, "Relu", HL_OP_GUIDED | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_INPUTS,
-       relu_mask_bounds)
-ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu", HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
+ACT_OP(relu, ACT_RELU, "Relu", HL_OP_GUIDED | HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED,
+       HL_BWD_READS_INPUTS, relu_mask_bounds)
+ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL,
+       NULL)
 ACT_OP(clip, ACT_CLIP, "Clip", HL_OP_RELU_FAMILY, HL_BWD_READS_INPUTS,
        clip_mask_bounds)
-ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
+ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
 ACT_OP(hardsigmoid, ACT_HARDSIGMOID, "HardSigmoid", 0, HL_BWD_READS_ALL, NULL)
 ACT_OP(hardswish, ACT_HARDSWISH, "HardSwish", 0, HL_BWD_READS_ALL, NULL)
-ACT_OP(tanh, ACT_TANH, "Tanh", HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
-ACT_OP(elu, ACT_ELU, "Elu", HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
+ACT_OP(tanh, ACT_TANH, "Tanh", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
+ACT_OP(elu, ACT_ELU, "Elu", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
 
 /* ------------------------------------------------------------- PRelu */
 /* y = x (x >= 0), slope * x otherwise; slope broadcasts onto x. */

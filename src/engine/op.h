@@ -110,6 +110,9 @@ enum {
     HL_OP_NO_INPUT = 1u << 2,
     /* the guided and deconvolution rules change its backward (Relu) */
     HL_OP_GUIDED = 1u << 3,
+    /* DeepLift's rescale rule replaces its local derivative (Relu,
+     * LeakyRelu, Sigmoid, Tanh, Elu: the nonlinearities Captum 0.7 hooks) */
+    HL_OP_RESCALE = 1u << 6,
     /* a following BatchNormalization folds into it: input 1 holds weights
      * [C_out, ...], optional input 2 the bias [C_out] (Conv) */
     HL_OP_TAKES_BN = 1u << 4,
@@ -120,10 +123,13 @@ enum {
      * LeakyReLU, MaxPool): when it feeds a MaxPool directly, Captum's
      * tensor hooks let this op's rule see the pool's plain gradient, so the
      * pool's deeplift_backward is not used there */
-    HL_OP_DEEPLIFT_HOOKED = 1u << 6,
+    HL_OP_DEEPLIFT_HOOKED = 1u << 7,
     /* with HL_RULE_RELU_FAMILY the guided and deconvolution rules change
      * its backward as Relu's (Clip = ReLU6, at the lower kink) */
-    HL_OP_RELU_FAMILY = 1u << 7,
+    HL_OP_RELU_FAMILY = 1u << 8,
+    /* with HL_RULE_RELU_FAMILY DeepLift's rescale rule replaces its local
+     * derivative (every elementwise activation of activation.c) */
+    HL_OP_RESCALE_FAMILY = 1u << 9,
 };
 
 typedef struct hl_op {
@@ -181,6 +187,8 @@ typedef struct hl_op {
 /* The op table (ops.c) */
 const hl_op *hl_op_find(const char *op_type);
 const hl_op *hl_op_get(int index);
+/* The public HL_ROLE_* of the op at `index` (0 when out of range). */
+unsigned hl_op_roles(int index);
 int hl_op_index(const char *op_type);   /* -1 when unsupported */
 
 #endif

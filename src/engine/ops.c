@@ -11,72 +11,74 @@
 static const struct op_entry {
     const hl_op *op;
     const char *note;
+    unsigned roles; /* HL_ROLE_* (engine.h) besides the rules' roles,
+                       which come from the op's flags */
 } op_table[] = {
-    { &hl_op_conv, NULL },
-    { &hl_op_batchnorm, "inference; folded into a preceding Conv at load" },
-    { &hl_op_relu, NULL },
-    { &hl_op_leakyrelu, NULL },
-    { &hl_op_prelu, NULL },
-    { &hl_op_clip, NULL },
-    { &hl_op_sigmoid, NULL },
-    { &hl_op_hardsigmoid, NULL },
-    { &hl_op_hardswish, NULL },
-    { &hl_op_tanh, NULL },
-    { &hl_op_elu, NULL },
-    { &hl_op_maxpool, NULL },
-    { &hl_op_averagepool, NULL },
-    { &hl_op_globalaveragepool, NULL },
-    { &hl_op_globalmaxpool, NULL },
-    { &hl_op_add, "NumPy broadcasting; int64 at plan time" },
-    { &hl_op_sub, "NumPy broadcasting; int64 at plan time" },
-    { &hl_op_mul, "NumPy broadcasting; int64 at plan time" },
-    { &hl_op_div, "NumPy broadcasting; int64 at plan time" },
-    { &hl_op_sum, "any number of inputs" },
-    { &hl_op_max, "any number of inputs" },
-    { &hl_op_min, "any number of inputs" },
-    { &hl_op_expand, "shape known at load" },
-    { &hl_op_gemm, NULL },
-    { &hl_op_matmul, NULL },
-    { &hl_op_flatten, NULL },
-    { &hl_op_reshape, NULL },
-    { &hl_op_squeeze, NULL },
-    { &hl_op_unsqueeze, NULL },
-    { &hl_op_identity, "removed at load: an alias of its input" },
-    { &hl_op_dropout, "inference; removed at load: an alias of its input" },
-    { &hl_op_transpose, NULL },
-    { &hl_op_concat, NULL },
-    { &hl_op_pad, NULL },
-    { &hl_op_gather, "indices known at load" },
-    { &hl_op_slice, NULL },
-    { &hl_op_shape, "known at plan time" },
-    { &hl_op_constant, "folded at load" },
-    { &hl_op_constantofshape, "folded at load or plan time" },
-    { &hl_op_cast, NULL },
-    { &hl_op_softmax, NULL },
-    { &hl_op_logsoftmax, NULL },
-    { &hl_op_reducemean, NULL },
-    { &hl_op_reducesum, NULL },
-    { &hl_op_reducemax, NULL },
-    { &hl_op_reducemin, NULL },
-    { &hl_op_sqrt, NULL },
-    { &hl_op_abs, NULL },
-    { &hl_op_erf, NULL },
-    { &hl_op_exp, NULL },
-    { &hl_op_log, NULL },
-    { &hl_op_neg, NULL },
-    { &hl_op_reciprocal, NULL },
-    { &hl_op_softplus, NULL },
-    { &hl_op_mish, NULL },
-    { &hl_op_gelu, "exact and tanh" },
-    { &hl_op_pow, "constant exponent" },
-    { &hl_op_layernormalization, "opset 17; Mean/InvStdDev outputs too" },
-    { &hl_op_instancenormalization, "torch.onnx's GroupNorm" },
-    { &hl_op_lrn, "across channels" },
-    { &hl_op_split, NULL },
-    { &hl_op_resize, "opset 10+; nearest and linear" },
-    { &hl_op_upsample, "opsets 7-9; nearest and linear" },
+    { &hl_op_conv, NULL, HL_ROLE_CONV },
+    { &hl_op_batchnorm, "inference; folded into a preceding Conv at load", 0 },
+    { &hl_op_relu, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_leakyrelu, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_prelu, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_clip, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_sigmoid, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_hardsigmoid, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_hardswish, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_tanh, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_elu, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_maxpool, NULL, 0 },
+    { &hl_op_averagepool, NULL, 0 },
+    { &hl_op_globalaveragepool, NULL, 0 },
+    { &hl_op_globalmaxpool, NULL, 0 },
+    { &hl_op_add, "NumPy broadcasting; int64 at plan time", HL_ROLE_MERGE },
+    { &hl_op_sub, "NumPy broadcasting; int64 at plan time", 0 },
+    { &hl_op_mul, "NumPy broadcasting; int64 at plan time", 0 },
+    { &hl_op_div, "NumPy broadcasting; int64 at plan time", 0 },
+    { &hl_op_sum, "any number of inputs", HL_ROLE_MERGE },
+    { &hl_op_max, "any number of inputs", 0 },
+    { &hl_op_min, "any number of inputs", 0 },
+    { &hl_op_expand, "shape known at load", 0 },
+    { &hl_op_gemm, NULL, 0 },
+    { &hl_op_matmul, NULL, 0 },
+    { &hl_op_flatten, NULL, HL_ROLE_RESHAPE },
+    { &hl_op_reshape, NULL, HL_ROLE_RESHAPE },
+    { &hl_op_squeeze, NULL, HL_ROLE_RESHAPE },
+    { &hl_op_unsqueeze, NULL, HL_ROLE_RESHAPE },
+    { &hl_op_identity, "removed at load: an alias of its input", 0 },
+    { &hl_op_dropout, "inference; removed at load: an alias of its input", 0 },
+    { &hl_op_transpose, NULL, 0 },
+    { &hl_op_concat, NULL, HL_ROLE_MERGE },
+    { &hl_op_pad, NULL, 0 },
+    { &hl_op_gather, "indices known at load", 0 },
+    { &hl_op_slice, NULL, 0 },
+    { &hl_op_shape, "known at plan time", 0 },
+    { &hl_op_constant, "folded at load", 0 },
+    { &hl_op_constantofshape, "folded at load or plan time", 0 },
+    { &hl_op_cast, NULL, 0 },
+    { &hl_op_softmax, NULL, HL_ROLE_SOFTMAX },
+    { &hl_op_logsoftmax, NULL, HL_ROLE_LOG_SOFTMAX },
+    { &hl_op_reducemean, NULL, 0 },
+    { &hl_op_reducesum, NULL, 0 },
+    { &hl_op_reducemax, NULL, 0 },
+    { &hl_op_reducemin, NULL, 0 },
+    { &hl_op_sqrt, NULL, 0 },
+    { &hl_op_abs, NULL, 0 },
+    { &hl_op_erf, NULL, 0 },
+    { &hl_op_exp, NULL, 0 },
+    { &hl_op_log, NULL, 0 },
+    { &hl_op_neg, NULL, 0 },
+    { &hl_op_reciprocal, NULL, 0 },
+    { &hl_op_softplus, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_mish, NULL, HL_ROLE_ACTIVATION },
+    { &hl_op_gelu, "exact and tanh", HL_ROLE_ACTIVATION },
+    { &hl_op_pow, "constant exponent", 0 },
+    { &hl_op_layernormalization, "opset 17; Mean/InvStdDev outputs too", 0 },
+    { &hl_op_instancenormalization, "torch.onnx's GroupNorm", 0 },
+    { &hl_op_lrn, "across channels", 0 },
+    { &hl_op_split, NULL, 0 },
+    { &hl_op_resize, "opset 10+; nearest and linear", 0 },
+    { &hl_op_upsample, "opsets 7-9; nearest and linear", 0 },
     { &hl_op_dequantizelinear, "weights known at load, per tensor or per "
-                               "axis; folded to float32" },
+                               "axis; folded to float32", 0 },
 };
 
 #define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))
@@ -121,6 +123,23 @@ const char *hl_engine_op_file(int index)
         return NULL;
     const char *slash = strrchr(op->source, '/');
     return slash ? slash + 1 : op->source;
+}
+
+unsigned hl_op_roles(int index)
+{
+    const hl_op *op = hl_op_get(index);
+    if (!op)
+        return 0;
+    unsigned roles = op_table[index].roles;
+    if (op->flags & HL_OP_GUIDED)
+        roles |= HL_ROLE_GUIDED_RULE;
+    if (op->flags & HL_OP_RESCALE)
+        roles |= HL_ROLE_RESCALE_RULE;
+    if (op->flags & (HL_OP_GUIDED | HL_OP_RELU_FAMILY))
+        roles |= HL_ROLE_GUIDED_FAMILY_RULE;
+    if (op->flags & (HL_OP_RESCALE | HL_OP_RESCALE_FAMILY))
+        roles |= HL_ROLE_RESCALE_FAMILY_RULE;
+    return roles;
 }
 
 const char *hl_engine_op_note(int index)
