@@ -293,6 +293,9 @@ hl_status hl_model_load_onnx_ex(const void *data, size_t size,
     *out = NULL;
     if (size == 0)
         return hl_error_set(err, HL_ERR_PARSE, "%s: empty file", file);
+    hl_status nest = hl_onnx_check_nesting(data, size, file, err);
+    if (nest)
+        return nest;
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, data);
     if (!mp)
         return hl_error_set(err, HL_ERR_PARSE,
