@@ -165,6 +165,18 @@ typedef struct hl_run hl_run;
  * (pthread_once); the programs call it first thing in main(). */
 void hl_engine_init(void);
 
+/* The memory limit: folded constants (at load and in a plan) and a run's
+ * activations and gradients are checked against it before they are
+ * allocated. 0 restores the default, half the physical memory. Process-wide
+ * and thread-safe. */
+void hl_set_max_memory(uint64_t bytes);
+uint64_t hl_max_memory(void);
+uint64_t hl_physical_memory(void);
+/* HL_OK, or HL_ERR_NOMEM with "<file>: <what> needs N MiB, over the memory
+ * limit of M MiB (--max-memory)" when `bytes` exceed the limit. */
+hl_status hl_check_memory(uint64_t bytes, const char *file, const char *what,
+                          hl_error *err);
+
 /* The engine's thread pool: the calling thread plus threads - 1 workers
  * that kernels split their work over. threads <= 0: the number of online
  * processors. NULL when out of memory. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "graph.h"
 #include "tap.h"
@@ -154,6 +155,85 @@ static wbuf nested_type(int depth)
     return w;
 }
 
+
+/* ------------------------------------------- small messages, built flat */
+
+static void put_sub(wbuf *w, unsigned field, wbuf *sub)
+{
+    put_head(w, field, sub->n);
+    put(w, sub->b, sub->n);
+    w->failed |= sub->failed;
+    free(sub->b);
+    memset(sub, 0, sizeof *sub);
+}
+
+static void put_int(wbuf *w, unsigned field, uint64_t v)
+{
+    put_varint(w, field << 3);
+    put_varint(w, v);
+}
+
+/* NodeProto: inputs and outputs separated by commas ("" = none). */
+static void put_node(wbuf *g, const char *op, const char *name,
+                     const char *ins, const char *outs)
+{
+    wbuf n = {0};
+    for (int side = 0; side < 2; side++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", side ? outs : ins);
+        for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","))
+            put_string(&n, side ? 2 : 1, t);
+    }
+    put_string(&n, 3, name);
+    put_string(&n, 4, op);
+    put_sub(g, 1, &n);
+}
+
+/* ValueInfoProto of a float tensor; a dim < 0 is the symbolic "N". */
+static void put_value_info(wbuf *g, unsigned field, const char *name,
+                           int ndim, const int64_t *dims)
+{
+    wbuf shape = {0}, tensor = {0}, type = {0}, vi = {0};
+    for (int d = 0; d < ndim; d++) {
+        wbuf dim = {0};
+        if (dims[d] < 0)
+            put_string(&dim, 2, "N");
+        else
+            put_int(&dim, 1, (uint64_t)dims[d]);
+        put_sub(&shape, 1, &dim);
+    }
+    put_int(&tensor, 1, 1);
+    put_sub(&tensor, 2, &shape);
+    put_sub(&type, 1, &tensor);
+    put_string(&vi, 1, name);
+    put_sub(&vi, 2, &type);
+    put_sub(g, field, &vi);
+}
+
+/* An int64 initializer. */
+static void put_int64_init(wbuf *g, const char *name, int n,
+                           const int64_t *v)
+{
+    wbuf t = {0};
+    put_int(&t, 1, (uint64_t)n);
+    put_int(&t, 2, 7);
+    for (int i = 0; i < n; i++)
+        put_int(&t, 7, (uint64_t)v[i]);
+    put_string(&t, 8, name);
+    put_sub(g, 5, &t);
+}
+
+static wbuf model_of(wbuf *graph)
+{
+    wbuf w = {0};
+    put_model_head(&w, graph->n);
+    put(&w, graph->b, graph->n);
+    w.failed |= graph->failed;
+    free(graph->b);
+    memset(graph, 0, sizeof *graph);
+    return w;
+}
+
 static int one_line(const char *s)
 {
     return s[0] && !strchr(s, '\n');
@@ -192,5 +272,48 @@ int main(void)
     expect_refused(&w, "nested-if-10.onnx", "!nested more than");
     w = nested_type(100000);
     expect_refused(&w, "nested-sequence-100000.onnx", "nested more than");
+    /* x [N,4] + ConstantOfShape([1,1,16384,16384]): 1 GiB folded at load */
+    hl_set_max_memory((uint64_t)256 << 20);
+    wbuf g = {0};
+    put_node(&g, "ConstantOfShape", "big_constant", "s", "c");
+    put_node(&g, "Add", "add", "x,c", "y");
+    put_int64_init(&g, "s", 4, (int64_t[]){ 1, 1, 16384, 16384 });
+    put_value_info(&g, 11, "x", 4, (int64_t[]){ -1, 1, 16384, 16384 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "constant-of-shape-2^28.onnx",
+                   "'big_constant' (ConstantOfShape) needs 1024 MiB, over "
+                   "the memory limit of 256 MiB");
+    /* a fixed 1x3x10000x10000 input of a classifier */
+    put_node(&g, "GlobalAveragePool", "gap", "x", "p");
+    put_node(&g, "Flatten", "flat", "p", "y");
+    put_value_info(&g, 11, "x", 4, (int64_t[]){ 1, 3, 10000, 10000 });
+    put_value_info(&g, 12, "y", 2, (int64_t[]){ 1, 3 });
+    w = model_of(&g);
+    expect_refused(&w, "input-1x3x10000x10000.onnx",
+                   "a run at batch 1 needs 2288 MiB, over the memory limit");
+    hl_set_max_memory(0);
+    uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+                    (uint64_t)sysconf(_SC_PAGESIZE);
+    tap_ok(hl_max_memory() == phys / 2 && phys > 0,
+           "the default limit is half the physical memory (%llu MiB)",
+           (unsigned long long)(hl_max_memory() >> 20));
+    /* Reshape to [2^62, 4]: named by node */
+    put_node(&g, "Reshape", "huge_reshape", "x,s", "y");
+    put_int64_init(&g, "s", 2, (int64_t[]){ INT64_C(1) << 62, 4 });
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "reshape-overflow.onnx",
+                   "'huge_reshape' (Reshape): the target shape's element "
+                   "count overflows");
+    /* a cycle: a = Relu(b), b = Relu(a) */
+    put_node(&g, "Relu", "r1", "b", "a");
+    put_node(&g, "Relu", "r2", "a", "b");
+    put_node(&g, "Add", "add", "x,a", "y");
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "cycle.onnx", "");
     return tap_done();
 }
