@@ -141,6 +141,11 @@ typedef struct hl_node_info {
 /* Nodes in topological order, as they run (after load-time folding). */
 int hl_model_num_nodes(const hl_model *m);
 void hl_model_node_info(const hl_model *m, int index, hl_node_info *out);
+/* The first node reading a constant (weight) that is NaN (returns 1) or
+ * infinite (2), with that node's and value's names; 0 when every weight is
+ * finite. For messages explaining a non-finite output. */
+int hl_model_nonfinite_weight(const hl_model *m, const char **node,
+                              const char **value);
 
 /* ------------------------------------------------------------------ runs */
 
