@@ -194,6 +194,12 @@ typedef enum {
 
 hl_output_kind hl_model_output_kind(const hl_model *m);
 const char *hl_output_kind_name(hl_output_kind kind);
+/* HL_OK when the n values are finite; else HL_ERR_ARG with one line
+ * "<model>: <what> is NaN for this input (weight W of node X contains
+ * NaN)", or that the weights are finite and a value overflowed. The one
+ * finiteness rule for outputs, probabilities and attributions. */
+hl_status hl_check_finite(const hl_model *m, const float *v, int64_t n,
+                          const char *what, hl_error *err);
 /* Class probabilities of the n outputs `out` of m by that rule (softmax
  * in double of logits, exp of log-probabilities, probabilities as they
  * are). A NaN or Inf output is HL_ERR_ARG naming the model. */

@@ -50,18 +50,37 @@ const char *hl_output_kind_name(hl_output_kind kind)
     }
 }
 
+hl_status hl_check_finite(const hl_model *m, const float *v, int64_t n,
+                          const char *what, hl_error *err)
+{
+    int64_t i = 0;
+    while (i < n && isfinite(v[i]))
+        i++;
+    if (i == n)
+        return HL_OK;
+    const char *kind = isnan(v[i]) ? "NaN" : "infinite";
+    const char *node = NULL, *value = NULL;
+    int w = hl_model_nonfinite_weight(m, &node, &value);
+    if (w)
+        return hl_error_set(err, HL_ERR_ARG,
+                            "%s: %s is %s for this input (weight '%s' of "
+                            "node '%s' contains %s)", hl_model_name(m), what,
+                            kind, value, node, w == 1 ? "NaN" : "infinity");
+    return hl_error_set(err, HL_ERR_ARG,
+                        "%s: %s is %s for this input (the weights are "
+                        "finite: a value overflowed in the computation)",
+                        hl_model_name(m), what, kind);
+}
+
 hl_status hl_class_probabilities(const hl_model *m, const float *out, int n,
                                  double *prob, hl_error *err)
 {
     if (!out || n < 1)
         return hl_error_set(err, HL_ERR_ARG, "%s: the model produced no output",
                             hl_model_name(m));
-    for (int i = 0; i < n; i++)
-        if (!isfinite(out[i]))
-            return hl_error_set(err, HL_ERR_ARG,
-                                "%s: the model output is not finite (NaN or "
-                                "Inf) for this input (class %d)",
-                                hl_model_name(m), i);
+    hl_status st = hl_check_finite(m, out, n, "the output", err);
+    if (st)
+        return st;
     switch (hl_model_output_kind(m)) {
     case HL_OUTPUT_PROBABILITIES:
         for (int i = 0; i < n; i++)

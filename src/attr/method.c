@@ -492,5 +492,13 @@ hl_status hl_attribute_request(const hl_model *model, const hl_attr_request *r,
     }
     if (!out->attr)
         return hl_error_set(err, HL_ERR_ARG, "method %s produced no attribution", e->desc.name);
-    return HL_OK;
+    char what[96];
+    snprintf(what, sizeof what, "the %s attribution", e->desc.name);
+    st = hl_check_finite(model, out->attr->data,
+                         hl_shape_numel(&out->attr->shape), what, err);
+    if (st != HL_OK) {
+        hl_array_free(out->attr);
+        out->attr = NULL;
+    }
+    return st;
 }

@@ -141,6 +141,30 @@ int cli_parse_int(const char *option, const char *text, long min, long max,
     return 1;
 }
 
+/* --max-memory N[K|M|G]: the engine's memory limit (binary units). */
+static int parse_max_memory(const char *text)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    double unit = 1;
+    if (end && (*end == 'K' || *end == 'k'))
+        unit = 1024.0;
+    else if (end && (*end == 'M' || *end == 'm'))
+        unit = 1024.0 * 1024;
+    else if (end && (*end == 'G' || *end == 'g'))
+        unit = 1024.0 * 1024 * 1024;
+    if (unit > 1)
+        end++;
+    if (errno || end == text || *end != '\0' || !isfinite(v) || v < 1 ||
+        v * unit > 1e18) {
+        cli_fail("--max-memory: '%s' is not a size such as 2G or 512M", text);
+        return 0;
+    }
+    hl_set_max_memory((uint64_t)(v * unit));
+    return 1;
+}
+
 int cli_parse_double(const char *option, const char *text, double min,
                      double max, double *out)
 {
@@ -215,6 +239,10 @@ int cli_input_option(cli_input *in, cli_args *a)
             return -1;
         *slot = v;
         return 1;
+    }
+    if (strcmp(n, "max-memory") == 0) {
+        const char *v = cli_args_value(a);
+        return v && parse_max_memory(v) ? 1 : -1;
     }
     if (strcmp(n, "threads") == 0) {
         const char *v = cli_args_value(a);
@@ -440,7 +468,8 @@ void cli_input_print_help(FILE *f, int with_image)
             "  --std R,G,B            normalisation standard deviation\n"
             "  --scale S              pixel (0..255) scale, e.g. 1/255\n"
             "  --channel-order rgb|bgr\n"
-            "  --threads N            engine threads (default: all processors)\n");
+            "  --threads N            engine threads (default: all processors)\n"
+            "  --max-memory N[K|M|G]  memory limit of the engine (default: half of RAM)\n");
 }
 
 /* ------------------------------------------------------ output helpers */

@@ -160,6 +160,11 @@ typedef struct hl_node_info {
 /* Nodes in topological order, as they run (after load-time folding). */
 int hl_model_num_nodes(const hl_model *m);
 void hl_model_node_info(const hl_model *m, int index, hl_node_info *out);
+/* The first node reading a constant (weight) that is NaN (returns 1) or
+ * infinite (2), with that node's and value's names; 0 when every weight is
+ * finite. For messages explaining a non-finite output. */
+int hl_model_nonfinite_weight(const hl_model *m, const char **node,
+                              const char **value);
 
 /* ------------------------------------------------------------------ runs */
 
@@ -189,6 +194,18 @@ typedef struct hl_run hl_run;
  * OpenBLAS thread spins against it). Idempotent and thread-safe
  * (pthread_once); the programs call it first thing in main(). */
 void hl_engine_init(void);
+
+/* The memory limit: folded constants (at load and in a plan) and a run's
+ * activations and gradients are checked against it before they are
+ * allocated. 0 restores the default, half the physical memory. Process-wide
+ * and thread-safe. */
+void hl_set_max_memory(uint64_t bytes);
+uint64_t hl_max_memory(void);
+uint64_t hl_physical_memory(void);
+/* HL_OK, or HL_ERR_NOMEM with "<file>: <what> needs N MiB, over the memory
+ * limit of M MiB (--max-memory)" when `bytes` exceed the limit. */
+hl_status hl_check_memory(uint64_t bytes, const char *file, const char *what,
+                          hl_error *err);
 
 /* The engine's thread pool: the calling thread plus threads - 1 workers
  * that kernels split their work over. threads <= 0: the number of online

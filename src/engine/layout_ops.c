@@ -155,7 +155,11 @@ static hl_status concat_shape(const hl_node *n, const hl_tensor *in,
                                 "input %d %s does not match input 0 %s", i,
                                 hl_shape_format(si, b1, sizeof b1),
                                 hl_shape_format(&in[0].shape, b2, sizeof b2));
-        s.dims[axis] += si->dims[axis];
+        if (__builtin_add_overflow(s.dims[axis], si->dims[axis],
+                                   &s.dims[axis]))
+            return hl_error_set(err, HL_ERR_SHAPE,
+                                "the concatenated dim %d overflows 64 bits",
+                                axis);
     }
     out[0].shape = s;
     out[0].dtype = in[0].dtype;
@@ -323,7 +327,10 @@ static hl_status pad_geom(const hl_node *n, const hl_tensor *in,
     for (int k = 0; k < nax; k++) {
         int a = axes[k];
         pb[a] = pads[k];
-        os->dims[a] = s->dims[a] + pads[k] + pads[nax + k];
+        if (__builtin_add_overflow(s->dims[a], pads[k], &os->dims[a]) ||
+            __builtin_add_overflow(os->dims[a], pads[nax + k], &os->dims[a]))
+            return hl_error_set(err, HL_ERR_SHAPE,
+                                "pads of dim %d overflow 64 bits", a);
         if (os->dims[a] < 0)
             return hl_error_set(err, HL_ERR_SHAPE,
                                 "pads make dim %d negative", a);
@@ -649,15 +656,22 @@ static hl_status slice_map(const hl_node *n, const hl_tensor *in,
             return hl_error_set(err, HL_ERR_ARG, "step 0");
         if (b < 0) b += dim;
         if (e < 0) e += dim;
+        /* A step longer than the dim takes at most one element: clamped
+         * to the dim so that lengths and strides cannot overflow. */
+        int64_t span = dim > 1 ? dim : 1;
+        if (step > span)
+            step = span;
+        if (step < -span)
+            step = -span;
         int64_t len;
         if (step > 0) {
             b = b < 0 ? 0 : b > dim ? dim : b;
             e = e < 0 ? 0 : e > dim ? dim : e;
-            len = e > b ? (e - b + step - 1) / step : 0;
+            len = e > b ? 1 + (e - b - 1) / step : 0;
         } else {
             b = b < 0 ? -1 : b > dim - 1 ? dim - 1 : b;
             e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
-            len = b > e ? (b - e + (-step) - 1) / (-step) : 0;
+            len = b > e ? 1 + (b - e - 1) / (-step) : 0;
         }
         m->dims[a] = len;
         m->istride[a] = st[a] * step;

@@ -1,4 +1,5 @@
 /* The loaded model: arena, lifetime and public queries. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,4 +241,27 @@ void hl_model_node_info(const hl_model *m, int index, hl_node_info *out)
 double hl_model_forward_flops(const hl_model *m)
 {
     return m->flops1;
+}
+
+int hl_model_nonfinite_weight(const hl_model *m, const char **node,
+                              const char **value)
+{
+    for (int k = 0; k < m->n_nodes; k++) {
+        const hl_node *n = &m->nodes[k];
+        for (int i = 0; i < n->n_in; i++) {
+            if (n->in[i] < 0)
+                continue;
+            const hl_value *v = &m->values[hl_model_resolve(m, n->in[i])];
+            if (v->kind != HL_VAL_CONST || !v->data)
+                continue;
+            int64_t cnt = hl_shape_numel(&v->shape);
+            for (int64_t j = 0; j < cnt; j++)
+                if (!isfinite(v->data[j])) {
+                    *node = n->name;
+                    *value = v->name;
+                    return isnan(v->data[j]) ? 1 : 2;
+                }
+        }
+    }
+    return 0;
 }

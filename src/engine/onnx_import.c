@@ -293,6 +293,9 @@ hl_status hl_model_load_onnx_ex(const void *data, size_t size,
     *out = NULL;
     if (size == 0)
         return hl_error_set(err, HL_ERR_PARSE, "%s: empty file", file);
+    hl_status nest = hl_onnx_check_nesting(data, size, file, err);
+    if (nest)
+        return nest;
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, data);
     if (!mp)
         return hl_error_set(err, HL_ERR_PARSE,
@@ -332,6 +335,11 @@ hl_status hl_model_load_onnx_ex(const void *data, size_t size,
             if (s1[i].dims[0] < 0)
                 s1[i].dims[0] = 1;
         }
+        /* activations and gradients of a batch-1 run, before any input
+         * is prepared for it (a fixed 1x3x10000x10000 input) */
+        uint64_t run1 = 0;
+        for (int i = 0; i < n; i++)
+            run1 += 2 * sizeof(float) * (uint64_t)hl_shape_numel(&s1[i]);
         if (m->n_inputs <= HL_MAX_IO) {
             st = hl_plan_compute(m, &p1, s1, 0, err);
             for (int k = 0; st == HL_OK && k < m->n_nodes; k++) {
@@ -350,11 +358,18 @@ hl_status hl_model_load_onnx_ex(const void *data, size_t size,
                         memset(&o[j], 0, sizeof o[j]);
                 if (m->node_kind[k] != HL_VAL_DYNAMIC)
                     continue;
+                for (int j = 0; j < nd->n_out; j++)
+                    if (nd->out[j] >= 0)
+                        run1 += 2 * (uint64_t)hl_shape_numel(&o[j].shape) *
+                                hl_dtype_size(o[j].dtype ? o[j].dtype
+                                                         : HL_DT_FLOAT);
                 if (op->flops)
                     m->flops1 += op->flops(nd, in, o);
                 else if (nd->out[0] >= 0)
                     m->flops1 += (double)hl_shape_numel(&o[0].shape);
             }
+            if (st == HL_OK)
+                st = hl_check_memory(run1, file, "a run at batch 1", err);
         }
         hl_plan_free(&p1);
     }

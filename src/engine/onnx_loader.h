@@ -39,6 +39,11 @@ hl_status hl_onnx_tensor(const Onnx__TensorProto *tp, hl_arena *arena,
                          hl_error *err);
 const char *hl_onnx_dtype_name(int dt);
 
+/* onnx_depth.c: refuses a file whose messages nest deeper than protobuf-c
+ * may safely recurse, from a bounded iterative walk over its wire format. */
+hl_status hl_onnx_check_nesting(const void *data, size_t size,
+                                const char *file, hl_error *err);
+
 /* onnx_attrs.c: a node's attributes, copied into the model arena. */
 hl_status hl_onnx_attrs(loader *L, const Onnx__NodeProto *np,
                         const char *node_name, hl_attrs *as);

@@ -64,6 +64,13 @@ hl_status hl_node_evaluate(const hl_model *m, const hl_node *n,
         if (safe_numel(&out[o].shape, HL_MAX_FOLDED_ELEMS) < 0)
             return too_large(m, n, &out[o].shape, err);
         size_t numel = (size_t)hl_shape_numel(&out[o].shape);
+        char what[300];
+        snprintf(what, sizeof what, "folding node '%s' (%s)", n->name,
+                 n->op_type);
+        st = hl_check_memory(numel * hl_dtype_size(out[o].dtype), m->name,
+                             what, err);
+        if (st)
+            return st;
         void *p = hl_arena_alloc(arena, numel * hl_dtype_size(out[o].dtype));
         if (!p)
             return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory",
@@ -121,6 +128,7 @@ hl_status hl_plan_compute(const hl_model *m, hl_plan *p,
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", m->name);
     hl_arena_reset(&p->statics);
     p->scratch_floats = 0;
+    uint64_t folded = 0;
     for (int v = 0; v < m->n_values; v++) {
         const hl_value *val = &m->values[v];
         memset(&p->t[v], 0, sizeof p->t[v]);
@@ -152,6 +160,13 @@ hl_status hl_plan_compute(const hl_model *m, hl_plan *p,
         hl_status st;
         if (m->node_kind[k] == HL_VAL_STATIC) {
             st = hl_node_evaluate(m, n, in, out, &p->statics, err);
+            for (int o = 0; st == HL_OK && o < n->n_out; o++)
+                if (n->out[o] >= 0)
+                    folded += (uint64_t)hl_shape_numel(&out[o].shape) *
+                              hl_dtype_size(out[o].dtype);
+            if (st == HL_OK)
+                st = hl_check_memory(folded, m->name,
+                                     "the plan's folded values", err);
             if (st)
                 return st;
         } else {

@@ -141,7 +141,10 @@ static hl_status reshape_shape(const hl_node *n, const hl_tensor *in,
                                 "negative value %lld in the target shape",
                                 (long long)v);
         s.dims[i] = v;
-        known *= v;
+        if (__builtin_mul_overflow(known, v, &known))
+            return hl_error_set(err, HL_ERR_SHAPE,
+                                "the target shape's element count overflows "
+                                "64 bits");
     }
     if (infer >= 0) {
         if (known == 0 || total % known)

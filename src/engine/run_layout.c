@@ -5,6 +5,7 @@
  * backward reads (hl_op.bwd_reads, hl_op.mask_bounds). */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -336,6 +337,14 @@ static hl_status run_layout(hl_run *r, hl_error *err)
             if (t->dtype == HL_DT_FLOAT)
                 need += bytes;
         }
+    }
+    char what[64];
+    snprintf(what, sizeof what, "a run at batch %lld",
+             (long long)r->plan_shapes[0].dims[0]);
+    hl_status mst = hl_check_memory(need, m->name, what, err);
+    if (mst) {
+        free(items);
+        return mst;
     }
     if (need > r->mem_size) {
         free(r->mem);

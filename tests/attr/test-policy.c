@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "attr-test-util.h"
+#include "graph.h"
 
 #define TINY "tests/data/policy/tiny_resnet.onnx"
 #define TINY_SOFTMAX "tests/data/policy/tiny_resnet_softmax.onnx"
@@ -112,9 +113,38 @@ static void classification(void)
 
     float bad[3] = {1, NAN, 2};
     hl_status st = hl_class_probabilities(plain, bad, 3, p, &err);
-    tap_ok(st == HL_ERR_ARG && strstr(err.msg, "not finite") &&
-           strstr(err.msg, "tiny_resnet.onnx"),
+    tap_ok(st == HL_ERR_ARG && strstr(err.msg, "the output is NaN") &&
+           strstr(err.msg, "tiny_resnet.onnx") &&
+           strstr(err.msg, "weights are finite"),
            "a NaN output is refused naming the model (%s)", err.msg);
+
+    /* A NaN weight: explain refuses (no NaN attribution is returned) and
+     * names the weight and the node reading it (issue 16). The weight is
+     * the first float constant of the first node reading one. */
+    hl_model *poisoned = load_source_model(TINY);
+    const char *wname = NULL;
+    for (int k = 0; poisoned && !wname && k < poisoned->n_nodes; k++)
+        for (int i = 0; !wname && i < poisoned->nodes[k].n_in; i++) {
+            int v = poisoned->nodes[k].in[i];
+            hl_value *val = v >= 0 ? &poisoned->values[v] : NULL;
+            if (val && val->kind == HL_VAL_CONST && val->data &&
+                val->alias < 0) {
+                val->data[0] = NAN;
+                wname = val->name;
+            }
+        }
+    hl_attr_result nres = {0};
+    hl_attr_context nctx = { .threads = 1 };
+    st = wname ? hl_attribute(poisoned, "saliency", x, &prm, &nctx, &nres,
+                              &err)
+               : HL_ERR_ARG;
+    hl_array *na = nres.attr;
+    tap_ok(wname && st == HL_ERR_ARG && !na && strstr(err.msg, "is NaN for this input") &&
+               strstr(err.msg, wname) && strstr(err.msg, "contains NaN"),
+           "a NaN weight: saliency refused naming weight '%s' (%s)",
+           wname ? wname : "?", err.msg);
+    hl_array_free(na);
+    hl_model_free(poisoned);
 
     const double scores[5] = {0.1, 0.4, 0.2, 0.4, 0.3};
     int order[5] = {-1, -1, -1, -1, -1};

@@ -132,6 +132,9 @@ fails "predict: unknown option" "valid:" -- predict --frobnicate 3
 fails "predict: option without its value" "needs a value" -- predict --image
 fails "predict: --top 0" "top" -- predict --top 0 --image "$CAT"
 fails "predict: --threads abc" "threads" -- predict --threads abc --image "$CAT"
+fails "predict: --max-memory abc" "--max-memory: 'abc' is not a size" -- predict --max-memory abc --image "$CAT"
+# MobileNet V2's batch-1 run (activations and gradients) needs more than 8 MiB
+fails "predict: --max-memory 8M" "over the memory limit of 8 MiB" -- predict --max-memory 8M --image "$CAT"
 fails "predict: stray argument" "unexpected" -- predict cat.png
 fails "explain: unknown method" "valid: saliency" -- explain --image "$CAT" --method ig
 fails "explain: no method" "--method" -- explain --image "$CAT"

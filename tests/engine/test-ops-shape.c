@@ -772,6 +772,48 @@ static void split_ops(void)
     }
 }
 
+/* Shapes from a file must not overflow int64 in shape inference (issue 16,
+ * found by UBSan): each case is refused with a line saying so, or (Slice
+ * steps beyond the dim) gives the one element such a step takes. */
+static void overflow_ops(void)
+{
+    const int64_t big = INT64_C(1) << 62;
+    int64_t target[2] = { big, 4 };
+    tin r[2] = { { .shape = S(2, 60), .f = X },
+                 { .shape = S(2), .dtype = HL_DT_INT64, .i = target,
+                   .constant = 1 } };
+    check_error("Reshape to [2^62, 4]", "Reshape", 14, NULL, 2, r, 1,
+                HL_ERR_SHAPE, "overflows");
+    attr_set as;
+    as_reset(&as);
+    as_int(&as, "axis", 0);
+    tin c[2] = { { .shape = S(INT64_MAX - 1, 1), .f = X },
+                 { .shape = S(5, 1), .f = X } };
+    check_error("Concat of dims 2^63-2 and 5", "Concat", 13, &as, 2, c, 1,
+                HL_ERR_SHAPE, "overflows");
+    int64_t pads[4] = { INT64_MAX, 0, 1, 0 };
+    tin p[2] = { { .shape = S(2, 3), .f = X },
+                 { .shape = S(4), .dtype = HL_DT_INT64, .i = pads,
+                   .constant = 1 } };
+    check_error("Pad of 2^63-1 then 1", "Pad", 13, NULL, 2, p, 1,
+                HL_ERR_SHAPE, "overflow");
+    int64_t steps[2] = { INT64_MIN, INT64_MAX }, starts[2] = { -1, 0 },
+            ends[2] = { INT64_MIN, INT64_MAX }, axes[2] = { 3, 2 };
+    tin sl[5] = { { .shape = S(2, 3, 4, 5), .f = X },
+                  { .shape = S(2), .dtype = HL_DT_INT64, .i = starts, .constant = 1 },
+                  { .shape = S(2), .dtype = HL_DT_INT64, .i = ends, .constant = 1 },
+                  { .shape = S(2), .dtype = HL_DT_INT64, .i = axes, .constant = 1 },
+                  { .shape = S(2), .dtype = HL_DT_INT64, .i = steps, .constant = 1 } };
+    op_case oc;
+    hl_error err = { 0 };
+    hl_status st = oc_setup(&oc, "Slice", 13, NULL, 5, sl, 1, &err);
+    hl_shape want = S(2, 3, 1, 1);
+    tap_ok(st == HL_OK && hl_shape_equal(&oc.out[0].shape, &want),
+           "Slice steps -2^63 and 2^63-1 take one element each (%s)",
+           st ? err.msg : "ok");
+    oc_free(&oc);
+}
+
 int main(void)
 {
     hl_engine_init();
@@ -782,6 +824,7 @@ int main(void)
     concat_ops();
     pad_ops();
     gather_slice_ops();
+    overflow_ops();
     folds();
     table_checks();
     pool_checks();

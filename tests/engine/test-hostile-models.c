@@ -1,0 +1,319 @@
+/* Hostile ONNX models (issue 16), generated here at test time and each
+ * refused with one line naming the file, or loaded: never a crash.
+ *
+ * Nesting is written straight in the protobuf wire format (protobuf-c's
+ * own packer would recurse as deeply as its unpacker): the length of every
+ * level is computed from the inside out, then the bytes are written from
+ * the outside in, so a field's length always precedes its contents. No
+ * timing thresholds: each case must simply finish within meson's timeout. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "graph.h"
+#include "tap.h"
+
+typedef struct {
+    unsigned char *b;
+    size_t n, cap;
+    int failed;
+} wbuf;
+
+static void put(wbuf *w, const void *p, size_t n)
+{
+    if (w->failed)
+        return;
+    if (w->n + n > w->cap) {
+        size_t cap = (w->cap + n) * 2;
+        unsigned char *b = realloc(w->b, cap);
+        if (!b) {
+            w->failed = 1;
+            return;
+        }
+        w->b = b;
+        w->cap = cap;
+    }
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
+
+static size_t varint_size(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static void put_varint(wbuf *w, uint64_t v)
+{
+    unsigned char b[10];
+    size_t n = 0;
+    while (v >= 0x80) {
+        b[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    b[n++] = (unsigned char)v;
+    put(w, b, n);
+}
+
+/* Bytes taken by a length-delimited field of `len` content bytes. */
+static size_t field_size(unsigned field, size_t len)
+{
+    return varint_size(field << 3 | 2) + varint_size(len) + len;
+}
+
+/* The tag and length of a length-delimited field. */
+static void put_head(wbuf *w, unsigned field, size_t len)
+{
+    put_varint(w, field << 3 | 2);
+    put_varint(w, len);
+}
+
+static void put_string(wbuf *w, unsigned field, const char *s)
+{
+    put_head(w, field, strlen(s));
+    put(w, s, strlen(s));
+}
+
+/* ModelProto fields before its graph: ir_version 8, opset 13. */
+static void put_model_head(wbuf *w, size_t graph_len)
+{
+    put_varint(w, 1 << 3);
+    put_varint(w, 8);
+    put_head(w, 8, 2);
+    put_varint(w, 2 << 3);
+    put_varint(w, 13);
+    put_head(w, 7, graph_len);
+}
+
+/* depth If nodes, each holding the next graph in its then_branch. */
+static wbuf nested_if(int depth)
+{
+    wbuf w = {0};
+    size_t *glen = calloc((size_t)depth + 1, sizeof *glen);
+    size_t *alen = calloc((size_t)depth + 1, sizeof *alen);
+    size_t *nlen = calloc((size_t)depth + 1, sizeof *nlen);
+    if (!glen || !alen || !nlen) {
+        w.failed = 1;
+        goto done;
+    }
+    for (int k = 1; k <= depth; k++) {
+        /* attribute: name, type GRAPH (field 20 = 5), g (field 6) */
+        alen[k] = field_size(1, 11) + varint_size(20 << 3) + 1 +
+                  field_size(6, glen[k - 1]);
+        nlen[k] = field_size(4, 2) + field_size(5, alen[k]);
+        glen[k] = field_size(1, nlen[k]);
+    }
+    put_model_head(&w, glen[depth]);
+    for (int k = depth; k >= 1; k--) {
+        put_head(&w, 1, nlen[k]);
+        put_string(&w, 4, "If");
+        put_head(&w, 5, alen[k]);
+        put_string(&w, 1, "then_branch");
+        put_varint(&w, 20 << 3);
+        put_varint(&w, 5);
+        put_head(&w, 6, glen[k - 1]);
+    }
+done:
+    free(glen);
+    free(alen);
+    free(nlen);
+    return w;
+}
+
+/* A graph input whose type is a sequence of a sequence of ... (depth
+ * levels) of float tensors. */
+static wbuf nested_type(int depth)
+{
+    wbuf w = {0};
+    size_t *tlen = calloc((size_t)depth + 1, sizeof *tlen);
+    if (!tlen) {
+        w.failed = 1;
+        return w;
+    }
+    tlen[0] = field_size(1, 2);  /* tensor_type { elem_type: 1 } */
+    for (int k = 1; k <= depth; k++)
+        tlen[k] = field_size(4, field_size(1, tlen[k - 1]));
+    size_t vlen = field_size(1, 1) + field_size(2, tlen[depth]);
+    put_model_head(&w, field_size(11, vlen));
+    put_head(&w, 11, vlen);
+    put_string(&w, 1, "x");
+    put_head(&w, 2, tlen[depth]);
+    for (int k = depth; k >= 1; k--) {
+        put_head(&w, 4, field_size(1, tlen[k - 1]));
+        put_head(&w, 1, tlen[k - 1]);
+    }
+    put_head(&w, 1, 2);
+    put_varint(&w, 1 << 3);
+    put_varint(&w, 1);
+    free(tlen);
+    return w;
+}
+
+
+/* ------------------------------------------- small messages, built flat */
+
+static void put_sub(wbuf *w, unsigned field, wbuf *sub)
+{
+    put_head(w, field, sub->n);
+    put(w, sub->b, sub->n);
+    w->failed |= sub->failed;
+    free(sub->b);
+    memset(sub, 0, sizeof *sub);
+}
+
+static void put_int(wbuf *w, unsigned field, uint64_t v)
+{
+    put_varint(w, field << 3);
+    put_varint(w, v);
+}
+
+/* NodeProto: inputs and outputs separated by commas ("" = none). */
+static void put_node(wbuf *g, const char *op, const char *name,
+                     const char *ins, const char *outs)
+{
+    wbuf n = {0};
+    for (int side = 0; side < 2; side++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", side ? outs : ins);
+        for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","))
+            put_string(&n, side ? 2 : 1, t);
+    }
+    put_string(&n, 3, name);
+    put_string(&n, 4, op);
+    put_sub(g, 1, &n);
+}
+
+/* ValueInfoProto of a float tensor; a dim < 0 is the symbolic "N". */
+static void put_value_info(wbuf *g, unsigned field, const char *name,
+                           int ndim, const int64_t *dims)
+{
+    wbuf shape = {0}, tensor = {0}, type = {0}, vi = {0};
+    for (int d = 0; d < ndim; d++) {
+        wbuf dim = {0};
+        if (dims[d] < 0)
+            put_string(&dim, 2, "N");
+        else
+            put_int(&dim, 1, (uint64_t)dims[d]);
+        put_sub(&shape, 1, &dim);
+    }
+    put_int(&tensor, 1, 1);
+    put_sub(&tensor, 2, &shape);
+    put_sub(&type, 1, &tensor);
+    put_string(&vi, 1, name);
+    put_sub(&vi, 2, &type);
+    put_sub(g, field, &vi);
+}
+
+/* An int64 initializer. */
+static void put_int64_init(wbuf *g, const char *name, int n,
+                           const int64_t *v)
+{
+    wbuf t = {0};
+    put_int(&t, 1, (uint64_t)n);
+    put_int(&t, 2, 7);
+    for (int i = 0; i < n; i++)
+        put_int(&t, 7, (uint64_t)v[i]);
+    put_string(&t, 8, name);
+    put_sub(g, 5, &t);
+}
+
+static wbuf model_of(wbuf *graph)
+{
+    wbuf w = {0};
+    put_model_head(&w, graph->n);
+    put(&w, graph->b, graph->n);
+    w.failed |= graph->failed;
+    free(graph->b);
+    memset(graph, 0, sizeof *graph);
+    return w;
+}
+
+static int one_line(const char *s)
+{
+    return s[0] && !strchr(s, '\n');
+}
+
+/* Loads the bytes as `file`: refused (not loaded) with one line naming the
+ * file and containing `needle` (or, when `needle` starts with '!', not
+ * containing the rest). */
+static void expect_refused(wbuf *w, const char *file, const char *needle)
+{
+    tap_ok(!w->failed, "%s: built (%zu bytes)", file, w->n);
+    if (w->failed) {
+        free(w->b);
+        return;
+    }
+    hl_model *m = NULL;
+    hl_error err = {0};
+    hl_status st = hl_model_load_onnx_buffer(w->b, w->n, file, &m, &err);
+    free(w->b);
+    int has = needle[0] == '!' ? !strstr(err.msg, needle + 1)
+                               : strstr(err.msg, needle) != NULL;
+    tap_ok(st != HL_OK && !m && one_line(err.msg) && strstr(err.msg, file) &&
+               has,
+           "%s: refused with one line (%s, %s\"%s\"): \"%s\"", file,
+           hl_status_name(st), needle[0] == '!' ? "without " : "",
+           needle + (needle[0] == '!'), err.msg);
+    hl_model_free(m);
+}
+
+int main(void)
+{
+    hl_engine_init();
+    wbuf w = nested_if(100000);
+    expect_refused(&w, "nested-if-100000.onnx", "nested more than");
+    w = nested_if(10);
+    expect_refused(&w, "nested-if-10.onnx", "!nested more than");
+    w = nested_type(100000);
+    expect_refused(&w, "nested-sequence-100000.onnx", "nested more than");
+    /* x [N,4] + ConstantOfShape([1,1,16384,16384]): 1 GiB folded at load */
+    hl_set_max_memory((uint64_t)256 << 20);
+    wbuf g = {0};
+    put_node(&g, "ConstantOfShape", "big_constant", "s", "c");
+    put_node(&g, "Add", "add", "x,c", "y");
+    put_int64_init(&g, "s", 4, (int64_t[]){ 1, 1, 16384, 16384 });
+    put_value_info(&g, 11, "x", 4, (int64_t[]){ -1, 1, 16384, 16384 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "constant-of-shape-2^28.onnx",
+                   "'big_constant' (ConstantOfShape) needs 1024 MiB, over "
+                   "the memory limit of 256 MiB");
+    /* a fixed 1x3x10000x10000 input of a classifier */
+    put_node(&g, "GlobalAveragePool", "gap", "x", "p");
+    put_node(&g, "Flatten", "flat", "p", "y");
+    put_value_info(&g, 11, "x", 4, (int64_t[]){ 1, 3, 10000, 10000 });
+    put_value_info(&g, 12, "y", 2, (int64_t[]){ 1, 3 });
+    w = model_of(&g);
+    expect_refused(&w, "input-1x3x10000x10000.onnx",
+                   "a run at batch 1 needs 2288 MiB, over the memory limit");
+    hl_set_max_memory(0);
+    uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+                    (uint64_t)sysconf(_SC_PAGESIZE);
+    tap_ok(hl_max_memory() == phys / 2 && phys > 0,
+           "the default limit is half the physical memory (%llu MiB)",
+           (unsigned long long)(hl_max_memory() >> 20));
+    /* Reshape to [2^62, 4]: named by node */
+    put_node(&g, "Reshape", "huge_reshape", "x,s", "y");
+    put_int64_init(&g, "s", 2, (int64_t[]){ INT64_C(1) << 62, 4 });
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "reshape-overflow.onnx",
+                   "'huge_reshape' (Reshape): the target shape's element "
+                   "count overflows");
+    /* a cycle: a = Relu(b), b = Relu(a) */
+    put_node(&g, "Relu", "r1", "b", "a");
+    put_node(&g, "Relu", "r2", "a", "b");
+    put_node(&g, "Add", "add", "x,a", "y");
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "cycle.onnx", "");
+    return tap_done();
+}
