@@ -85,8 +85,9 @@ hl_status hl_attr_emit_layer(hl_attr_call *c, const float *map,
  * level (hl_attr_coarse_levels, keeping >= 4 positions). */
 int hl_attr_coarse_levels(int count);
 int hl_attr_coarse_level(int pos, int count, int levels);
-/* 0..n-1 coarsest level first, ascending within a level; *first = size
- * of the coarsest level (a prefix that is itself a coarser grid). */
+/* 0..n-1 coarsest level first (multiples of 2^L, without the special
+ * last point), ascending within a level; *first = size of the coarsest
+ * level (a prefix that is itself a coarser grid). */
 hl_status hl_attr_nested_order(int n, int *order, int *first, hl_error *err);
 /* The same for n items at grid cells (gy[i], gx[i]) of a rows x cols grid:
  * an item's level is the lower of its row's and column's. */

@@ -101,8 +101,13 @@ hl_status hl_attr_nested_order(int n, int *order, int *first, hl_error *err)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (%d steps)", n);
     const int levels = hl_attr_coarse_levels(n);
     *first = 0;
+    /* Multiples of 2^L only (no special last point): the coarsest level
+     * of a Riemann rule of n points is then the same rule of n / 2^L. */
     for (int i = 0; i < n; i++) {
-        level[i] = hl_attr_coarse_level(i, n, levels);
+        int l = 0;
+        while (l < levels && (i & (1 << l)) == 0)
+            l++;
+        level[i] = l;
         *first += level[i] == levels;
     }
     order_by_level(level, n, levels, order);
