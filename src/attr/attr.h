@@ -89,6 +89,7 @@ void hl_attr_params_init(hl_attr_params *p);
 typedef struct hl_attr_partial {
     const hl_array *attr;  /* valid during the callback only */
     int is_layer;          /* as hl_attr_result.is_layer */
+    int target;            /* the class explained */
     int done, total;       /* units of work done / of the whole call */
     const char *unit;      /* "steps", "windows", "features", "samples" */
     int has_delta;

@@ -17,7 +17,8 @@ void hl_attr_emit(hl_attr_call *c, const hl_array *attr, int is_layer,
 {
     if (!c->ctx->intermediate || !attr)
         return;
-    hl_attr_partial p = {attr, is_layer, done, total, unit, has_delta, delta};
+    hl_attr_partial p = {attr, is_layer, c->target, done, total, unit,
+                         has_delta, delta};
     c->ctx->intermediate(c->ctx->progress_user, &p);
 }
 

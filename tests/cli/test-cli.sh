@@ -210,6 +210,15 @@ cp "$TMP/out" "$TMP/cam.json"
 json_ok "$TMP/cam.json" "d.get('layer')" "layer_grad_cam names the layer it chose"
 head -c 8 "$TMP/cam.png" | od -An -c | grep -q "P   N   G"; ok $? "explain --out writes a PNG"
 
+# --progress-frames: 8 Riemann steps in batches of 4 = the 4-step rule, then
+# the 8-step one; a method that does not loop gives its result as one frame.
+succeeds "explain --progress-frames" -- explain --image "$CAT" --method integrated_gradients --n-steps 8 --ig-method riemann_left --internal-batch-size 4 --progress-frames "$TMP/frames" --viz blended_heat_map --threads 1
+[ "$(ls "$TMP/frames" | tr '\n' ' ')" = "frame-001.png frame-002.png " ]; ok $? "explain --progress-frames: one frame per estimate (4 then 8 steps), got: $(ls "$TMP/frames" | tr '\n' ' ')"
+head -c 8 "$TMP/frames/frame-002.png" | od -An -c | grep -q "P   N   G"; ok $? "the frames are PNGs"
+succeeds "explain saliency --progress-frames" -- explain --image "$CAT" --method saliency --progress-frames "$TMP/frames1" --threads 1
+[ "$(ls "$TMP/frames1")" = "frame-001.png" ]; ok $? "a method that does not loop writes its result as the one frame"
+fails "explain: --progress-frames under a file" "cannot create directory" -- explain --image "$CAT" --method saliency --progress-frames "$CAT/frames"
+
 succeeds "explain --out .pdf" -- explain --image "$CAT" --method saliency --out "$TMP/sal.pdf" --sign all --threads 1
 head -c 4 "$TMP/sal.pdf" | grep -q "%PDF"; ok $? "the PDF starts with %PDF"
 succeeds "explain --input-npy of the saliency map's shape" -- explain --input-npy "$TMP/sal.npy" --method input_x_gradient --out "$TMP/ixg.svg" --threads 1
