@@ -155,6 +155,10 @@ int64_t hl_attr_input_numel(const hl_attr_call *c); /* per batch row */
 /* Steps per engine batch for path methods: p->internal_batch_size, or an
  * automatic size bounding the memory when it is 0. */
 int hl_attr_step_batch(const hl_attr_call *c, int n_steps);
+/* Perturbed inputs per engine forward: p->perturbations_per_eval, capped
+ * by the same memory bound (about 256 MB of run per batch). Only speed
+ * and memory depend on it, never the result. */
+int hl_attr_eval_batch(const hl_attr_call *c);
 /* The value where a layer method reads/differentiates: the layer's output,
  * or its (first data) input with p->attribute_to_layer_input. */
 hl_status hl_attr_layer_value(hl_attr_call *c, int *value, hl_error *err);

@@ -2,7 +2,8 @@
  * shapley_value_sampling (Captum's Occlusion, FeatureAblation and
  * ShapleyValueSampling). They only run forwards; perturbed copies of the
  * input go through the engine perturbations_per_eval at a time (that only
- * changes speed and memory, never the result).
+ * changes speed and memory, never the result; hl_attr_eval_batch caps it
+ * to a memory budget).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,7 @@ static hl_status get_dims(const hl_attr_call *c, input_dims *g, hl_error *err)
 
 static int per_eval(const hl_attr_call *c)
 {
-    int n = c->p->perturbations_per_eval;
-    return n > 0 ? n : 1;
+    return hl_attr_eval_batch(c);
 }
 
 /* ------------------------------------------------------------ occlusion */

@@ -95,7 +95,7 @@ static hl_status evaluate_coalitions(hl_attr_call *c, const hl_feature_mask *m,
 {
     const int64_t numel = m->numel;
     const float *x = c->input->data;
-    int ppe = c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;
+    int ppe = hl_attr_eval_batch(c);
     float *batch = malloc((size_t)ppe * numel * sizeof *batch);
     float *logits = malloc((size_t)ppe * sizeof *logits);
     if (!batch || !logits) {

@@ -277,6 +277,27 @@ static void sampling_methods(const hl_model *m, const hl_array *x)
     record_free(&rec);
 }
 
+/* Perturbed inputs per forward: perturbations_per_eval within about
+ * 256 MB of run (rows of the measured size). */
+static void eval_batch_budget(const hl_model *m, const hl_array *x)
+{
+    hl_attr_params p;
+    hl_attr_params_init(&p);
+    p.perturbations_per_eval = 16;
+    test_call t;
+    call_init(&t, m, x, &p, 0);
+    t.c.row_bytes = (int64_t)64 << 20;
+    int big = hl_attr_eval_batch(&t.c);
+    t.c.row_bytes = (int64_t)1 << 20;
+    int small = hl_attr_eval_batch(&t.c);
+    t.c.row_bytes = (int64_t)1 << 30;
+    int huge = hl_attr_eval_batch(&t.c);
+    tap_ok(big == 4 && small == 16 && huge == 1,
+           "perturbations per forward: 16 asked, rows of 64 MB -> 4, 1 MB -> 16, "
+           "1 GB -> 1 (got %d, %d, %d)", big, small, huge);
+    call_done(&t);
+}
+
 int main(void)
 {
     hl_model *m = case_model("tinyres");
@@ -288,6 +309,7 @@ int main(void)
     path_methods(m, x, "/res/conv2/Conv_output_0");
     perturbation_methods(m, x);
     sampling_methods(m, x);
+    eval_batch_budget(m, x);
     hl_array_free(x);
     hl_model_free(m);
     return tap_done();
