@@ -214,7 +214,7 @@ hl_status hl_method_layer_gradient_x_activation(hl_attr_call *c, hl_attr_result 
 /* Captum LayerConductance: alphas of n+1 quadrature points (weights
  * unused), attr = sum_k dF/dA(alpha_k) * (A(alpha_{k+1}) - A(alpha_k)).
  * The sum runs along the path, so no prefix estimates the whole: with
- * intermediates wanted a small rule (n/32 steps, 4..16) runs first and is
+ * intermediates wanted a small rule (n/50 steps, 4..16) runs first and is
  * reported, then the requested one. */
 typedef struct cond_pass {
     int value;
@@ -275,7 +275,7 @@ hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_e
     const int n = c->p->n_steps, points = n + 1;
     int small = 0;
     if (hl_attr_partial_wanted(c)) {
-        small = n / 32 < 4 ? 4 : n / 32 > 16 ? 16 : n / 32;
+        small = n / 50 < 4 ? 4 : n / 50 > 16 ? 16 : n / 50;
         small = small < n ? small + 1 : 0;
     }
     cond_pass cp = {.in_numel = hl_attr_input_numel(c), .units = points + small};

@@ -65,7 +65,7 @@ static int small_rule_points(const hl_attr_call *c, int n)
 {
     if (c->p->ig_method != HL_IG_GAUSSLEGENDRE || !hl_attr_partial_wanted(c))
         return 0;
-    int m = n / 32;
+    int m = n / 50;
     m = m < 4 ? 4 : m > 16 ? 16 : m;
     return m < n ? m : 0;
 }

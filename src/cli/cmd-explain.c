@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli-commands.h"
 #include "cli-method.h"
@@ -282,12 +283,22 @@ typedef struct explain_frames {
     const hl_method_desc *m;
     const hl_attr_params *p;
     int written, failed;
+    double start, first;       /* monotonic seconds: the call, frame 1 */
 } explain_frames;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
 
 static int write_frame(explain_frames *f, const hl_array *attr, int target,
                        const char *caption)
 {
     char path[4096];
+    if (f->written == 0)
+        f->first = now_seconds() - f->start;
     snprintf(path, sizeof path, "%s/frame-%03d.png", f->viz->frames_dir,
              f->written + 1);
     explain_picture pic = {attr, target, caption, path, NULL, 1};
@@ -303,7 +314,7 @@ static void on_estimate(void *user, const hl_attr_partial *e)
     if (f->failed || !f->viz->frames_dir)
         return;
     char caption[96];
-    snprintf(caption, sizeof caption, "(%s %d/%d)", e->unit, e->done, e->total);
+    snprintf(caption, sizeof caption, "(%d/%d %s)", e->done, e->total, e->unit);
     f->failed = write_frame(f, e->attr, e->target, caption);
 }
 
@@ -458,6 +469,7 @@ int cmd_explain(int argc, char **argv)
         .intermediate = viz.frames_dir ? on_estimate : NULL,
     };
     hl_error err = {0};
+    frames.start = now_seconds();
     hl_status st = hl_attribute_request(in.model, &req, in.input, &ctx, &res,
                                         &err);
     cli_progress_done(&frames.progress);
@@ -483,6 +495,9 @@ int cmd_explain(int argc, char **argv)
         goto out;
 
     print_outcome(json, &in, m, &mo, params, &res, raw_path, viz.out_path);
+    if (viz.frames_dir && !json)
+        printf("frames:      %d in %s, the first after %.3f s\n", frames.written,
+               viz.frames_dir, frames.first);
     status = 0;
 out:
     hl_attr_result_clear(&res);
