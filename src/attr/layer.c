@@ -22,8 +22,8 @@ hl_status hl_attr_layer_value(hl_attr_call *c, int *value, hl_error *err)
 }
 
 /* Per-row size of a value and its batch-1 shape. */
-static hl_status layer_shape(hl_attr_call *c, int value, hl_shape *s,
-                             int64_t *numel, hl_error *err)
+hl_status hl_attr_layer_shape(hl_attr_call *c, int value, hl_shape *s,
+                               int64_t *numel, hl_error *err)
 {
     hl_status st = hl_model_value_shape(c->model, value, s);
     if (st != HL_OK)
@@ -51,14 +51,14 @@ static hl_status endpoint_logits(hl_attr_call *c, const float *baseline,
 /* Captum LayerGradCam: w_c = mean over the spatial dims of dF/dA_c;
  * map = sum_c w_c A_c with shape [1,1,spatial...]; ReLU if asked. */
 /* The layer's activation and the target's gradient at it, at the input. */
-static hl_status layer_act_grad(hl_attr_call *c, hl_shape *s, int64_t *numel,
-                                const float **act, const float **grad,
-                                hl_error *err)
+hl_status hl_attr_layer_act_grad(hl_attr_call *c, hl_shape *s, int64_t *numel,
+                                 const float **act, const float **grad,
+                                 hl_error *err)
 {
     int v;
     hl_status st = hl_attr_layer_value(c, &v, err);
     if (st == HL_OK)
-        st = layer_shape(c, v, s, numel, err);
+        st = hl_attr_layer_shape(c, v, s, numel, err);
     if (st == HL_OK)
         st = hl_attr_target_grad(c, c->input->data, 1, HL_RULE_GRADIENT, NULL,
                                  NULL, NULL, err);
@@ -77,7 +77,7 @@ static hl_status gradcam_map(hl_attr_call *c, int relu, float **map,
     hl_shape s;
     int64_t numel = 0;
     const float *act, *grad;
-    hl_status st = layer_act_grad(c, &s, &numel, &act, &grad, err);
+    hl_status st = hl_attr_layer_act_grad(c, &s, &numel, &act, &grad, err);
     if (st != HL_OK)
         return st;
     int64_t channels = s.ndim >= 2 ? s.dims[1] : 1;
@@ -176,7 +176,7 @@ hl_status hl_method_layer_activation(hl_attr_call *c, hl_attr_result *out, hl_er
     int64_t numel = 0;
     hl_status st = hl_attr_layer_value(c, &v, err);
     if (st == HL_OK)
-        st = layer_shape(c, v, &s, &numel, err);
+        st = hl_attr_layer_shape(c, v, &s, &numel, err);
     if (st == HL_OK)
         st = hl_run_forward(c->run, c->input->data, 1, err);
     if (st != HL_OK)
@@ -196,7 +196,7 @@ hl_status hl_method_layer_gradient_x_activation(hl_attr_call *c, hl_attr_result 
     hl_shape s;
     int64_t numel = 0;
     const float *act, *grad;
-    hl_status st = layer_act_grad(c, &s, &numel, &act, &grad, err);
+    hl_status st = hl_attr_layer_act_grad(c, &s, &numel, &act, &grad, err);
     if (st != HL_OK)
         return st;
     float *map = malloc(sizeof(float) * (size_t)numel);
@@ -285,7 +285,7 @@ hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_e
     double fx, fb;
     hl_status st = hl_attr_layer_value(c, &cp.value, err);
     if (st == HL_OK)
-        st = layer_shape(c, cp.value, &s, &cp.numel, err);
+        st = hl_attr_layer_shape(c, cp.value, &s, &cp.numel, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st == HL_OK)
@@ -317,7 +317,8 @@ hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_e
         st = hl_attr_store_layer_map(c, map, &s, out, err);
     if (st == HL_OK) {
         out->has_delta = 1;
-        out->delta = sum - (fx - fb);
+        out->delta_reference = fx - fb;
+        out->delta = sum - out->delta_reference;
     }
 done:
     hl_array_free(base);
@@ -382,7 +383,7 @@ hl_status hl_method_layer_integrated_gradients(hl_attr_call *c, hl_attr_result *
     double *total = NULL;
     hl_status st = hl_attr_layer_value(c, &ls.value, err);
     if (st == HL_OK)
-        st = layer_shape(c, ls.value, &s, &ls.numel, err);
+        st = hl_attr_layer_shape(c, ls.value, &s, &ls.numel, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st != HL_OK)
@@ -432,7 +433,8 @@ hl_status hl_method_layer_integrated_gradients(hl_attr_call *c, hl_attr_result *
     st = hl_attr_store_layer_map(c, map, &s, out, err);
     if (st == HL_OK) {
         out->has_delta = 1;
-        out->delta = sum - ls.change;
+        out->delta_reference = ls.change;
+        out->delta = sum - out->delta_reference;
     }
 done:
     hl_array_free(base);
@@ -455,7 +457,7 @@ hl_status hl_method_layer_deep_lift(hl_attr_call *c, hl_attr_result *out, hl_err
     float *map = NULL;
     hl_status st = hl_attr_layer_value(c, &v, err);
     if (st == HL_OK)
-        st = layer_shape(c, v, &s, &numel, err);
+        st = hl_attr_layer_shape(c, v, &s, &numel, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st == HL_OK)
@@ -484,7 +486,8 @@ hl_status hl_method_layer_deep_lift(hl_attr_call *c, hl_attr_result *out, hl_err
     st = hl_attr_store_layer_map(c, map, &s, out, err);
     if (st == HL_OK) {
         out->has_delta = 1;
-        out->delta = sum - ((double)lx[c->target] - (double)lb[c->target]);
+        out->delta_reference = (double)lx[c->target] - (double)lb[c->target];
+        out->delta = sum - out->delta_reference;
         st = hl_attr_tick(c, 1.0, err);
     }
 done:

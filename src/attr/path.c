@@ -165,7 +165,8 @@ hl_status hl_method_integrated_gradients(hl_attr_call *c, hl_attr_result *out,
     double sum = hl_attr_sums_to_map(total, 1.0, c->input->data, base->data,
                                      numel, a->data);
     out->has_delta = 1;
-    out->delta = sum - s.change;
+    out->delta_reference = s.change;
+    out->delta = sum - out->delta_reference;
     out->attr = a;
     a = NULL;
 done:
