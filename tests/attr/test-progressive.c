@@ -271,7 +271,22 @@ static void sampling_methods(const hl_model *m, const hl_array *x)
     check_prefix(m, x, "saliency", &q, &rec, 2, 0.0,
                  "smoothgrad of the first 2 noise samples");
     record_free(&rec);
+    hl_attr_params_init(&p);
+    p.target = 7;
+    p.n_masks = 24;
+    p.perturbations_per_eval = 8;
+    check_method(m, x, "rise", &p, "24 masks", &rec);
+    q = p;
+    q.n_masks = 8;
+    check_prefix(m, x, "rise", &q, &rec, 8, 1e-6,
+                 "RISE of the first 8 masks of the same seed");
+    record_free(&rec);
+
+    hl_attr_params_init(&p);
+    p.target = 7;
     p.noise_tunnel = HL_NT_VARGRAD;
+    p.nt_samples = 4;
+    p.nt_stdevs = 0.2f;
     p.n_steps = 8;
     check_method(m, x, "integrated_gradients", &p, "vargrad of IG", &rec);
     record_free(&rec);
