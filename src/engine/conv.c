@@ -16,7 +16,7 @@
 #define CONV_MAX_COL_FLOATS (8L << 20)
 
 typedef struct {
-    hl_window w;
+    hl_kernel_geom w;
     int64_t group;
 } conv_params;
 
@@ -53,7 +53,7 @@ static hl_status conv_geom_make(const conv_params *p, const hl_shape *xs,
                             (long long)g->G);
     g->Cg = g->C / g->G;
     g->OCg = g->OC / g->G;
-    hl_window w = p->w;
+    hl_kernel_geom w = p->w;
     for (int i = 0; i < 3; i++) {
         g->in[i] = i < off ? 1 : xs->dims[2 + i - off];
         int64_t kd = i < off ? 1 : ws->dims[2 + i - off];
@@ -63,7 +63,7 @@ static hl_status conv_geom_make(const conv_params *p, const hl_shape *xs,
                                 hl_shape_format(ws, b2, sizeof b2));
         w.k[i] = kd;
     }
-    if (hl_window_out(&w, g->in, g->out, g->pb))
+    if (hl_kernel_geom_out(&w, g->in, g->out, g->pb))
         return hl_error_set(err, HL_ERR_SHAPE,
                             "input %s is smaller than the kernel",
                             hl_shape_format(xs, b1, sizeof b1));
@@ -110,7 +110,7 @@ static hl_status conv_init(hl_node *n, const hl_attrs *attrs,
     if (st)
         return st;
     conv_params *p = n->params;
-    st = hl_window_parse(&p->w, attrs, rank - 2, 0, 1, err);
+    st = hl_kernel_geom_parse(&p->w, attrs, rank - 2, 0, 1, err);
     if (st)
         return st;
     p->group = hl_attrs_int(attrs, "group", 1);
@@ -771,7 +771,7 @@ static void conv1_slice(void *arg, int i, int n)
 static int conv1_fused(const hl_op_ctx *c, const conv_geom *g)
 {
     long M = (long)g->OCg, N = (long)g->P, K = (long)g->K;
-    return c && c->pool && hl_pool_threads(c->pool) >= 2 &&
+    return c && c->threadpool && hl_threadpool_threads(c->threadpool) >= 2 &&
            !(N < 32 && M < 32) && M * N * K >= (1L << 20) && M <= N;
 }
 
@@ -799,7 +799,7 @@ static void conv_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
             const float *B;
             if (cur == 1 && !g.pointwise && conv1_fused(c, &g)) {
                 conv1_job fj = { &g, x, w, bias, y, col, b0, grp };
-                hl_pool_run(c->pool, conv1_slice, &fj);
+                hl_threadpool_run(c->threadpool, conv1_slice, &fj);
                 continue;
             }
             if (g.pointwise && cur == 1) {
@@ -888,7 +888,8 @@ static void conv_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_conv = {
-    .op_type = "Conv", .init = conv_init, .shape = conv_shape,
+    .op_type = "Conv", .source = __FILE__,
+    .flags = HL_OP_TAKES_BN, .bwd_reads = HL_BWD_READS_WEIGHTS, .init = conv_init, .shape = conv_shape,
     .scratch_floats = conv_scratch, .forward = conv_forward,
     .backward = conv_backward, .free_params = hl_params_free,
     .flops = conv_flops,

@@ -444,6 +444,7 @@ static void test_determinism_and_leaks(void)
 
 int main(void)
 {
+    hl_engine_init();
     tinycnn = load_source_model("tests/data/captum/tinycnn/model.onnx");
     tinyres = load_source_model("tests/data/captum/tinyres/model.onnx");
     smooth = load_source_model("tests/data/smooth-cnn/smooth.onnx");

@@ -35,6 +35,7 @@ static double ig_delta(const hl_model *m, const hl_array *x, int steps, const hl
 
 int main(void)
 {
+    hl_engine_init();
     hl_model *m = load_source_model("data/models/mobilenet_v2.onnx");
     hl_image *img = NULL;
     hl_array *x = NULL;

@@ -203,6 +203,7 @@ static void same_both_ways(const char *model_rel, const char *method,
 
 int main(int argc, char **argv)
 {
+    hl_engine_init();
     if (argc < 2)
         return fprintf(stderr, "usage: test-cli-library HEATLENS_CLI\n"), 2;
     cli = argv[1];
