@@ -273,6 +273,19 @@ static void sampling_methods(const hl_model *m, const hl_array *x)
     record_free(&rec);
     hl_attr_params_init(&p);
     p.target = 7;
+    snprintf(p.layer, sizeof p.layer, "/res/conv2/Conv_output_0");
+    p.n_samples = 9;
+    p.internal_batch_size = 4;
+    check_method(m, x, "layer_gradient_shap", &p, "9 draws", &rec);
+    record_free(&rec);
+    snprintf(p.baselines_npy, sizeof p.baselines_npy, "%s",
+             data_path("captum/tinyres/baselines_random.npy"));
+    p.internal_batch_size = 1;
+    check_method(m, x, "layer_deep_lift_shap", &p, "4 baselines", &rec);
+    record_free(&rec);
+
+    hl_attr_params_init(&p);
+    p.target = 7;
     p.n_masks = 24;
     p.perturbations_per_eval = 8;
     check_method(m, x, "rise", &p, "24 masks", &rec);
