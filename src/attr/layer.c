@@ -48,6 +48,18 @@ static hl_status endpoint_logits(hl_attr_call *c, const float *baseline,
     return st;
 }
 
+/* The target's gradient at layer value v only: the backward pass stops at
+ * the layer instead of running on to the input. */
+static hl_status layer_target_grad(hl_attr_call *c, int v, const float *inputs,
+                                   int batch, hl_error *err)
+{
+    hl_run_set_backward_stop(c->run, v);
+    hl_status st = hl_attr_target_grad(c, inputs, batch, HL_RULE_GRADIENT,
+                                       NULL, NULL, NULL, err);
+    hl_run_set_backward_stop(c->run, -1);
+    return st;
+}
+
 /* Captum LayerGradCam: w_c = mean over the spatial dims of dF/dA_c;
  * map = sum_c w_c A_c with shape [1,1,spatial...]; ReLU if asked. */
 /* The layer's activation and the target's gradient at it, at the input. */
@@ -60,8 +72,7 @@ hl_status hl_attr_layer_act_grad(hl_attr_call *c, hl_shape *s, int64_t *numel,
     if (st == HL_OK)
         st = hl_attr_layer_shape(c, v, s, numel, err);
     if (st == HL_OK)
-        st = hl_attr_target_grad(c, c->input->data, 1, HL_RULE_GRADIENT, NULL,
-                                 NULL, NULL, err);
+        st = layer_target_grad(c, v, c->input->data, 1, err);
     if (st != HL_OK)
         return st;
     *act = hl_run_value(c->run, v, NULL);
@@ -243,7 +254,7 @@ static hl_status conductance_sum(hl_attr_call *c, cond_pass *cp, int points,
             for (int64_t i = 0; i < cp->in_numel; i++)
                 pt[i] = cp->base[i] + a * (x[i] - cp->base[i]);
         }
-        st = hl_attr_target_grad(c, cp->inputs, nb, HL_RULE_GRADIENT, NULL, NULL, NULL, err);
+        st = layer_target_grad(c, cp->value, cp->inputs, nb, err);
         if (st != HL_OK)
             break;
         const float *act = hl_run_value(c->run, cp->value, NULL);
@@ -358,8 +369,7 @@ static hl_status layer_ig_grad(hl_attr_call *c, const float *points, int batch,
     layer_ig_state *ls = user;
     hl_status st = hl_run_set_override(c->run, ls->value, points, err);
     if (st == HL_OK)
-        st = hl_attr_target_grad(c, ls->inputs, batch, HL_RULE_GRADIENT, NULL,
-                                 NULL, NULL, err);
+        st = layer_target_grad(c, ls->value, ls->inputs, batch, err);
     if (st == HL_OK) {
         const float *g = hl_run_grad(c->run, ls->value, NULL);
         size_t n = (size_t)(ls->numel * batch);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli-commands.h"
+#include "cli-explain.h"
 #include "cli-method.h"
 #include "cli-options.h"
 #include "cli-trust.h"
@@ -160,31 +161,21 @@ static void explain_help(const char *method_name)
            "      --out ig.png --viz blended_heat_map --sign all\n", CLI_PROG);
 }
 
-/* Overlay options given on the command line, checked before any compute. */
-typedef struct explain_viz {
-    const char *out_path;
-    const char *frames_dir;    /* --progress-frames */
-    cli_viz given;
-    hl_viz_options opts;
-} explain_viz;
-
-static int viz_option(explain_viz *v, cli_args *a)
+int explain_viz_option(explain_viz *v, cli_args *a)
 {
     if (strcmp(a->name, "out") == 0)
         return (v->out_path = cli_args_value(a)) ? 1 : -1;
-    if (strcmp(a->name, "progress-frames") == 0)
-        return (v->frames_dir = cli_args_value(a)) ? 1 : -1;
     return cli_viz_option(&v->given, a);
 }
 
-static int viz_resolve(explain_viz *v)
+int explain_viz_resolve(explain_viz *v)
 {
     hl_error err = {0};
     hl_viz_options_init(&v->opts);
     if (!v->out_path && !v->frames_dir) {
         if (cli_viz_given(&v->given))
             return cli_fail("--viz, --sign, --cmap, --outlier-perc and --alpha "
-                            "need --out FILE.png|.pdf|.svg or --progress-frames DIR");
+                            "need --out FILE.png|.pdf|.svg");
         return 0;
     }
     hl_viz_format fmt;
@@ -208,7 +199,7 @@ typedef struct explain_picture {
 } explain_picture;
 
 /* Draw the attribution over the photo (or the input tensor's picture). */
-static int write_picture(const explain_viz *v, const cli_input *in,
+static int write_map(const explain_viz *v, const cli_input *in,
                          const hl_method_desc *m, const hl_attr_params *p,
                          const explain_picture *pic)
 {
@@ -303,7 +294,7 @@ static int write_frame(explain_frames *f, const hl_array *attr, int target,
     snprintf(path, sizeof path, "%s/frame-%03d.png", f->viz->frames_dir,
              f->written + 1);
     explain_picture pic = {attr, target, caption, path, NULL, 1};
-    if (write_picture(f->viz, f->in, f->m, f->p, &pic))
+    if (write_map(f->viz, f->in, f->m, f->p, &pic))
         return 1;
     f->written++;
     return 0;
@@ -317,6 +308,17 @@ static void on_estimate(void *user, const hl_attr_partial *e)
     char caption[96];
     snprintf(caption, sizeof caption, "(%d/%d %s)", e->done, e->total, e->unit);
     f->failed = write_frame(f, e->attr, e->target, caption);
+}
+
+int explain_write_picture(const explain_viz *v, const cli_input *in,
+                          const hl_method_desc *m, const hl_attr_params *p,
+                          const hl_attr_result *res)
+{
+    char caption[32], prob[32];
+    snprintf(caption, sizeof caption, "(%.1f%%)", res->target_prob * 100.0);
+    snprintf(prob, sizeof prob, "%.6f", res->target_prob);
+    explain_picture pic = {res->attr, res->target, caption, v->out_path, prob, 0};
+    return write_map(v, in, m, p, &pic);
 }
 
 static double attr_sum(const hl_array *a)
@@ -424,7 +426,7 @@ int cmd_explain(int argc, char **argv)
     while ((r = cli_args_next(&a)) > 0) {
         int used = cli_input_option(&in, &a);
         if (!used)
-            used = viz_option(&viz, &a);
+            used = explain_viz_option(&viz, &a);
         if (!used)
             used = cli_method_option(&mo, &a);
         if (used < 0)
@@ -433,6 +435,9 @@ int cmd_explain(int argc, char **argv)
             continue;
         if (strcmp(a.name, "method") == 0) {
             if (!(method_name = cli_args_value(&a)))
+                goto out;
+        } else if (strcmp(a.name, "progress-frames") == 0) {
+            if (!(viz.frames_dir = cli_args_value(&a)))
                 goto out;
         } else if (strcmp(a.name, "raw") == 0) {
             if (!(raw_path = cli_args_value(&a)))
@@ -452,7 +457,7 @@ int cmd_explain(int argc, char **argv)
         goto out;
     /* Everything that can be checked without the model first. */
     const hl_method_desc *m = cli_method_lookup(method_name);
-    if (!m || viz_resolve(&viz) || cli_input_load(&in, 1))
+    if (!m || explain_viz_resolve(&viz) || cli_input_load(&in, 1))
         goto out;
     if (cli_method_request(&mo, m, &in, NULL, &req))
         goto out;
@@ -486,11 +491,7 @@ int cmd_explain(int argc, char **argv)
         cli_fail("%s", err.msg);
         goto out;
     }
-    char caption[32], prob[32];
-    snprintf(caption, sizeof caption, "(%.1f%%)", res.target_prob * 100.0);
-    snprintf(prob, sizeof prob, "%.6f", res.target_prob);
-    explain_picture pic = {res.attr, res.target, caption, viz.out_path, prob, 0};
-    if (viz.out_path && write_picture(&viz, &in, m, params, &pic))
+    if (viz.out_path && explain_write_picture(&viz, &in, m, params, &res))
         goto out;
 
     cli_print_notices(in.model, m->name, params);

@@ -211,6 +211,12 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
                           hl_backward_rule rule, const hl_run *reference,
                           hl_error *err);
 
+/* Backward only as far as `value` (layer methods): later backward passes
+ * skip every node that does not lie between `value` and the seed, so
+ * gradients upstream of `value` (the input's included) are not computed
+ * (hl_run_grad gives NULL for them). -1 = all the way to the inputs. */
+void hl_run_set_backward_stop(hl_run *r, int value);
+
 /* Gradient at a value after the last backward (NULL if not reached). */
 const float *hl_run_grad(const hl_run *r, int value, hl_shape *shape);
 

@@ -21,6 +21,7 @@ static int run_alloc_tables(hl_run *r)
     r->grad = calloc(nv, sizeof *r->grad);
     r->override = calloc(nv, sizeof *r->override);
     r->overridden = calloc(nv, 1);
+    r->backward_stop = -1;
     r->requires_grad = calloc(nv, 1);
     r->grad_valid = calloc(nv, 1);
     r->derived_ready = calloc(nv, 1);

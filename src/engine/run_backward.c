@@ -15,6 +15,39 @@ static void ref_tensor(const hl_run *ref, int v, hl_tensor *t)
     *t = ref->plan.t[v];
 }
 
+void hl_run_set_backward_stop(hl_run *r, int value)
+{
+    const hl_model *m = r->m;
+    r->backward_stop = -1;
+    if (value < 0 || value >= m->n_values)
+        return;
+    const hl_value *v = &m->values[value];
+    r->backward_stop = v->alias >= 0 && v->scale ? v->alias
+                                                 : hl_model_resolve(m, value);
+}
+
+/* With a backward stop: per value, 1 when it is the stop or computed from
+ * it (r->zeroed, free until the gradients are cleared), else NULL. */
+static const unsigned char *backward_below(hl_run *r)
+{
+    const hl_model *m = r->m;
+    if (r->backward_stop < 0)
+        return NULL;
+    unsigned char *below = r->zeroed;
+    memset(below, 0, (size_t)m->n_values);
+    below[r->backward_stop] = 1;
+    for (int k = 0; k < m->n_nodes; k++) {
+        const hl_node *nd = &m->nodes[k];
+        int hit = 0;
+        for (int i = 0; i < nd->n_in && !hit; i++)
+            hit = nd->in[i] >= 0 && below[hl_model_resolve(m, nd->in[i])];
+        for (int o = 0; o < nd->n_out && hit; o++)
+            if (nd->out[o] >= 0)
+                below[nd->out[o]] = 1;
+    }
+    return below;
+}
+
 /* The arguments of hl_run_backward, checked. */
 static hl_status backward_check(const hl_run *r, int from_value,
                                 const float *seed, hl_backward_rule rule,
@@ -60,13 +93,15 @@ static hl_status backward_check(const hl_run *r, int from_value,
 }
 
 /* Marks in r->grad_valid the values between the inputs (and overridden
- * values) and `from`: those whose gradient the backward computes. */
+ * values, or the backward stop) and `from`: those whose gradient the
+ * backward computes. */
 static void backward_reach(hl_run *r, int from)
 {
     const hl_model *m = r->m;
     unsigned char *reached = r->grad_valid;
     memset(reached, 0, (size_t)m->n_values);
     memset(r->derived_grad_ready, 0, (size_t)m->n_values);
+    const unsigned char *below = backward_below(r);
     reached[from] = 1;
     for (int k = m->n_nodes - 1; k >= 0; k--) {
         const hl_node *nd = &m->nodes[k];
@@ -80,7 +115,8 @@ static void backward_reach(hl_run *r, int from)
         if (!live)
             continue;
         for (int i = 0; i < nd->n_in; i++)
-            if (nd->in[i] >= 0 && r->requires_grad[nd->in[i]])
+            if (nd->in[i] >= 0 && r->requires_grad[nd->in[i]] &&
+                (!below || below[hl_model_resolve(m, nd->in[i])]))
                 reached[nd->in[i]] = 1;
     }
 }

@@ -312,6 +312,22 @@ static void check_layer_gradient(hl_model *m, const char *case_name,
            "is unchanged", case_name, layer,
            cuts_input ? " (no input gradient)" : "");
 
+    /* a backward stopped at the layer: the same gradient there (the same
+     * nodes below it, in the same order), none upstream of it */
+    hl_run_clear_overrides(r);
+    hl_run_set_backward_stop(r, v);
+    int ok3 = ok && forward1(r, x->data, 1) &&
+              hl_run_backward(r, out, seed, HL_RULE_GRADIENT, NULL, &err) == HL_OK;
+    const float *g3 = ok3 ? hl_run_grad(r, v, NULL) : NULL;
+    tap_ok(g3 && !hl_run_input_grad(r) && max_abs_diff(g3, g, n) == 0,
+           "%s: backward stopped at %s gives its gradient bit for bit and no "
+           "input gradient", case_name, layer);
+    hl_run_set_backward_stop(r, -1);
+    ok = ok && forward1(r, x->data, 1) &&
+         hl_run_backward(r, out, seed, HL_RULE_GRADIENT, NULL, &err) == HL_OK;
+    tap_ok(ok && hl_run_input_grad(r),
+           "%s: without the stop, backward reaches the input again", case_name);
+
     int smooth = 0;
     double worst = ok ? fd_check(m, x->data, v, act, g, n, target, 1e-2f,
                                  &smooth)
