@@ -56,6 +56,48 @@ hl_status hl_attr_target_logits(hl_attr_call *c, const float *inputs,
  * listing a few valid names. */
 hl_status hl_attr_find_layer(hl_attr_call *c, int *value, hl_error *err);
 
+/* ------------------------------------------------- partial.c */
+
+/* Does the caller want intermediate results (ctx->intermediate)? */
+int hl_attr_partial_wanted(const hl_attr_call *c);
+/* Report attr as the estimate after `done` of `total` units. */
+void hl_attr_emit(hl_attr_call *c, const hl_array *attr, int is_layer,
+                  int done, int total, const char *unit, int has_delta,
+                  double delta);
+/* dst[i] = (float)(sum[i] / div), times (x[i] - b[i]) in double when x is
+ * given; returns the sum of dst. Final results and intermediates both use
+ * it, so the last intermediate is the result bit for bit. */
+double hl_attr_sums_to_map(const double *sum, double div, const float *x,
+                           const float *b, int64_t numel, float *dst);
+/* hl_attr_sums_to_map into an input-shaped array, reported with delta =
+ * sum(map) - change when has_delta. No-op unless wanted. */
+hl_status hl_attr_emit_sums(hl_attr_call *c, const double *sum, double div,
+                            const float *x, const float *b, int done,
+                            int total, const char *unit, int has_delta,
+                            double change, hl_error *err);
+/* A layer-space map reported as hl_attr_store_layer_map would store it. */
+hl_status hl_attr_emit_layer(hl_attr_call *c, const float *map,
+                             const hl_shape *shape, int done, int total,
+                             const char *unit, int has_delta, double delta,
+                             hl_error *err);
+/* Dyadic coarse-to-fine levels of positions 0..count-1: level L holds the
+ * multiples of 2^L, the first and last position are in the coarsest
+ * level (hl_attr_coarse_levels, keeping >= 4 positions). */
+int hl_attr_coarse_levels(int count);
+int hl_attr_coarse_level(int pos, int count, int levels);
+/* 0..n-1 coarsest level first (multiples of 2^L, without the special
+ * last point), ascending within a level; *first = size of the coarsest
+ * level (a prefix that is itself a coarser grid). */
+hl_status hl_attr_nested_order(int n, int *order, int *first, hl_error *err);
+/* The same for n items at grid cells (gy[i], gx[i]) of a rows x cols grid:
+ * an item's level is the lower of its row's and column's. */
+hl_status hl_attr_grid_order(int n, const int *gy, const int *gx, int rows,
+                             int cols, int *order, int *first, hl_error *err);
+/* planes of h x w values: those with have[i] == 0 take the value of the
+ * nearest set one along the row (rows without any: along the column). */
+hl_status hl_attr_fill_nearest(float *v, const unsigned char *have, int planes,
+                               int h, int w, hl_error *err);
+
 /* ------------------------------------------------- baseline.c */
 
 /* Build a baseline of the input's shape from a spec (see hl_attr_params
@@ -113,6 +155,10 @@ int64_t hl_attr_input_numel(const hl_attr_call *c); /* per batch row */
 /* Steps per engine batch for path methods: p->internal_batch_size, or an
  * automatic size bounding the memory when it is 0. */
 int hl_attr_step_batch(const hl_attr_call *c, int n_steps);
+/* Perturbed inputs per engine forward: p->perturbations_per_eval, capped
+ * by the same memory bound (about 256 MB of run per batch). Only speed
+ * and memory depend on it, never the result. */
+int hl_attr_eval_batch(const hl_attr_call *c);
 /* The value where a layer method reads/differentiates: the layer's output,
  * or its (first data) input with p->attribute_to_layer_input. */
 hl_status hl_attr_layer_value(hl_attr_call *c, int *value, hl_error *err);
@@ -127,10 +173,17 @@ hl_status hl_attr_layer_value(hl_attr_call *c, int *value, hl_error *err);
 typedef hl_status (*hl_path_grad_fn)(hl_attr_call *c, const float *points,
                                      int batch, float *grads, void *user,
                                      hl_error *err);
+/* emit_fn (optional) reports the estimate total / div after `done` of
+ * `units` steps (div = 1 at the end) when intermediates are wanted. Points
+ * go in hl_attr_nested_order; with intermediates wanted a Gauss-Legendre
+ * path first runs a small rule of its own (reported, then discarded). */
+typedef hl_status (*hl_path_emit_fn)(hl_attr_call *c, const double *total,
+                                     double div, int done, int units,
+                                     void *user, hl_error *err);
 hl_status hl_attr_path_integral(hl_attr_call *c, const float *start,
                                 const float *end, int64_t numel,
-                                hl_path_grad_fn grad_fn, void *user,
-                                double *total, hl_error *err);
+                                hl_path_grad_fn grad_fn, hl_path_emit_fn emit_fn,
+                                void *user, double *total, hl_error *err);
 
 /* common.c: `rule` with HL_RULE_RELU_FAMILY when the call's params ask for
  * it (relu-family) and the rule is guided, deconvolution or DeepLift. */

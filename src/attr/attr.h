@@ -89,6 +89,26 @@ typedef struct hl_attr_params {
 
 void hl_attr_params_init(hl_attr_params *p);
 
+/* An estimate of the final attribution, reported between batches by every
+ * method that loops (path methods, perturbation, sampling, surrogate, noise
+ * tunnel) when hl_attr_context.intermediate is set. Each is a valid
+ * estimate of the same quantity as the final result, in the same shape and
+ * space (hl_attr_result.attr): path methods visit quadrature points in a
+ * nested coarse-to-fine order (Gauss-Legendre: a small rule first),
+ * occlusion and feature ablation perturb a coarse subset first (pixels not
+ * reached yet take the nearest reached pixel's value), sampling methods
+ * report their running estimate. The last one reported (done == total) is
+ * bit for bit the result the call returns. */
+typedef struct hl_attr_partial {
+    const hl_array *attr;  /* valid during the callback only */
+    int is_layer;          /* as hl_attr_result.is_layer */
+    int target;            /* the class explained */
+    int done, total;       /* units of work done / of the whole call */
+    const char *unit;      /* "steps", "windows", "features", "samples" */
+    int has_delta;
+    double delta;          /* convergence delta of this estimate */
+} hl_attr_partial;
+
 /* What the caller knows about the input beyond the model (for baselines
  * that live in pixel space and for superpixel masks). */
 typedef struct hl_attr_context {
@@ -102,6 +122,11 @@ typedef struct hl_attr_context {
     /* Progress and cancellation, polled between batches. */
     void (*progress)(void *user, double fraction);
     void *progress_user;
+    /* Optional: intermediate estimates (hl_attr_partial), same user. The
+     * final result does not depend on whether this is set (within 1e-6
+     * relative L2; Gauss-Legendre rules then spend a few extra steps on
+     * the small first rule). */
+    void (*intermediate)(void *user, const hl_attr_partial *estimate);
     const volatile int *cancel; /* non-zero = stop with HL_ERR_CANCELLED */
     int threads;                /* engine threads, <= 0 = all */
     /* A pool the caller keeps for all its calls (the window's worker): the

@@ -49,19 +49,31 @@ static int64_t activation_floats_per_row(const hl_model *m)
  * the batching. */
 #define AUTO_BATCH_BYTES ((int64_t)256 << 20)
 
+/* Rows of the run that fit AUTO_BATCH_BYTES (>= 1). */
+static int budget_rows(const hl_attr_call *c)
+{
+    int64_t row = c->row_bytes > 0
+                      ? c->row_bytes
+                      : 2 * activation_floats_per_row(c->model) * (int64_t)sizeof(float);
+    int64_t cap = row > 0 ? AUTO_BATCH_BYTES / row : 100000;
+    return cap < 1 ? 1 : cap > 100000 ? 100000 : (int)cap;
+}
+
 int hl_attr_step_batch(const hl_attr_call *c, int n_steps)
 {
     int b = c->p->internal_batch_size;
-    if (b <= 0) {
-        int64_t row = c->row_bytes > 0
-                          ? c->row_bytes
-                          : 2 * activation_floats_per_row(c->model) * (int64_t)sizeof(float);
-        int64_t cap = row > 0 ? AUTO_BATCH_BYTES / row : n_steps;
-        b = cap < 1 ? 1 : cap > 100000 ? 100000 : (int)cap;
-    }
+    if (b <= 0)
+        b = budget_rows(c);
     if (b > n_steps)
         b = n_steps;
     return b < 1 ? 1 : b;
+}
+
+int hl_attr_eval_batch(const hl_attr_call *c)
+{
+    int n = c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;
+    int cap = budget_rows(c);
+    return n < cap ? n : cap;
 }
 
 /* Output rows of the run's last forward: classes per batch row. */

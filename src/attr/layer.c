@@ -223,76 +223,107 @@ hl_status hl_method_layer_gradient_x_activation(hl_attr_call *c, hl_attr_result 
 }
 
 /* Captum LayerConductance: alphas of n+1 quadrature points (weights
- * unused), attr = sum_k dF/dA(alpha_k) * (A(alpha_{k+1}) - A(alpha_k)). */
-hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_error *err)
+ * unused), attr = sum_k dF/dA(alpha_k) * (A(alpha_{k+1}) - A(alpha_k)).
+ * The sum runs along the path, so no prefix estimates the whole: with
+ * intermediates wanted a small rule (n/50 steps, 4..16) runs first and is
+ * reported, then the requested one. */
+typedef struct cond_pass {
+    int value;
+    int64_t numel, in_numel;
+    const float *base;
+    int chunk;
+    float *inputs, *prev_act, *prev_grad;
+    double *total;
+    int done_before, units;
+} cond_pass;
+
+static hl_status conductance_sum(hl_attr_call *c, cond_pass *cp, int points,
+                                 hl_error *err)
 {
-    const int n = c->p->n_steps, points = n + 1;
-    const int64_t in_numel = hl_attr_input_numel(c);
     const float *x = c->input->data;
-    int v;
-    hl_shape s;
-    int64_t numel = 0;
-    hl_array *base = NULL;
-    double *alphas = NULL, *total = NULL;
-    float *inputs = NULL, *prev_act = NULL, *prev_grad = NULL, *map = NULL;
-    hl_status st = hl_attr_layer_value(c, &v, err);
-    if (st == HL_OK)
-        st = hl_attr_layer_shape(c, v, &s, &numel, err);
-    if (st == HL_OK)
-        st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
-    if (st != HL_OK)
-        goto done;
-    const int chunk = hl_attr_step_batch(c, points);
-    alphas = malloc(sizeof(double) * 2 * (size_t)points);
-    total = calloc((size_t)numel, sizeof(double));
-    inputs = malloc(sizeof(float) * (size_t)(chunk * in_numel));
-    prev_act = malloc(sizeof(float) * (size_t)numel);
-    prev_grad = malloc(sizeof(float) * (size_t)numel);
-    map = malloc(sizeof(float) * (size_t)numel);
-    if (!alphas || !total || !inputs || !prev_act || !prev_grad || !map) {
-        st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (conductance)");
-        goto done;
-    }
-    st = hl_attr_quadrature(c->p->ig_method, points, alphas, alphas + points, err);
-    for (int k0 = 0; k0 < points && st == HL_OK; k0 += chunk) {
-        int nb = points - k0 < chunk ? points - k0 : chunk;
+    double *alphas = malloc(sizeof(double) * 2 * (size_t)points);
+    if (!alphas)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (conductance)");
+    hl_status st = hl_attr_quadrature(c->p->ig_method, points, alphas, alphas + points, err);
+    memset(cp->total, 0, sizeof(double) * (size_t)cp->numel);
+    for (int k0 = 0; k0 < points && st == HL_OK; k0 += cp->chunk) {
+        int nb = points - k0 < cp->chunk ? points - k0 : cp->chunk;
         for (int b = 0; b < nb; b++) {
             float a = (float)alphas[k0 + b];
-            float *pt = inputs + (int64_t)b * in_numel;
-            for (int64_t i = 0; i < in_numel; i++)
-                pt[i] = base->data[i] + a * (x[i] - base->data[i]);
+            float *pt = cp->inputs + (int64_t)b * cp->in_numel;
+            for (int64_t i = 0; i < cp->in_numel; i++)
+                pt[i] = cp->base[i] + a * (x[i] - cp->base[i]);
         }
-        st = layer_target_grad(c, v, inputs, nb, err);
+        st = layer_target_grad(c, cp->value, cp->inputs, nb, err);
         if (st != HL_OK)
             break;
-        const float *act = hl_run_value(c->run, v, NULL);
-        const float *grad = hl_run_grad(c->run, v, NULL);
+        const float *act = hl_run_value(c->run, cp->value, NULL);
+        const float *grad = hl_run_grad(c->run, cp->value, NULL);
         if (!act) {
             st = hl_error_set(err, HL_ERR_ARG, "layer '%s' was not computed", c->p->layer);
             break;
         }
         for (int b = 0; b < nb; b++) {
-            const float *ab = act + (int64_t)b * numel;
-            const float *gb = grad ? grad + (int64_t)b * numel : NULL;
+            const float *ab = act + (int64_t)b * cp->numel;
+            const float *gb = grad ? grad + (int64_t)b * cp->numel : NULL;
             if (k0 + b > 0)
-                for (int64_t i = 0; i < numel; i++)
-                    total[i] += (double)(prev_grad[i] * (ab[i] - prev_act[i]));
-            memcpy(prev_act, ab, sizeof(float) * (size_t)numel);
+                for (int64_t i = 0; i < cp->numel; i++)
+                    cp->total[i] += (double)(cp->prev_grad[i] * (ab[i] - cp->prev_act[i]));
+            memcpy(cp->prev_act, ab, sizeof(float) * (size_t)cp->numel);
             if (gb)
-                memcpy(prev_grad, gb, sizeof(float) * (size_t)numel);
+                memcpy(cp->prev_grad, gb, sizeof(float) * (size_t)cp->numel);
             else
-                memset(prev_grad, 0, sizeof(float) * (size_t)numel);
+                memset(cp->prev_grad, 0, sizeof(float) * (size_t)cp->numel);
         }
-        st = hl_attr_tick(c, (double)(k0 + nb) / points, err);
+        st = hl_attr_tick(c, (double)(cp->done_before + k0 + nb) / cp->units, err);
     }
+    free(alphas);
+    return st;
+}
+
+hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_error *err)
+{
+    const int n = c->p->n_steps, points = n + 1;
+    int small = 0;
+    if (hl_attr_partial_wanted(c)) {
+        small = n / 50 < 4 ? 4 : n / 50 > 16 ? 16 : n / 50;
+        small = small < n ? small + 1 : 0;
+    }
+    cond_pass cp = {.in_numel = hl_attr_input_numel(c), .units = points + small};
+    hl_shape s;
+    hl_array *base = NULL;
+    float *map = NULL;
+    double fx, fb;
+    hl_status st = hl_attr_layer_value(c, &cp.value, err);
+    if (st == HL_OK)
+        st = hl_attr_layer_shape(c, cp.value, &s, &cp.numel, err);
+    if (st == HL_OK)
+        st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
+    if (st == HL_OK)
+        st = endpoint_logits(c, base->data, &fx, &fb, err);
     if (st != HL_OK)
         goto done;
-    double sum = 0.0, fx, fb;
-    for (int64_t i = 0; i < numel; i++) {
-        map[i] = (float)total[i];
-        sum += map[i];
+    cp.base = base->data;
+    cp.chunk = hl_attr_step_batch(c, points);
+    cp.total = calloc((size_t)cp.numel, sizeof(double));
+    cp.inputs = malloc(sizeof(float) * (size_t)(cp.chunk * cp.in_numel));
+    cp.prev_act = malloc(sizeof(float) * (size_t)cp.numel);
+    cp.prev_grad = malloc(sizeof(float) * (size_t)cp.numel);
+    map = malloc(sizeof(float) * (size_t)cp.numel);
+    if (!cp.total || !cp.inputs || !cp.prev_act || !cp.prev_grad || !map) {
+        st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (conductance)");
+        goto done;
     }
-    st = endpoint_logits(c, base->data, &fx, &fb, err);
+    double sum = 0.0;
+    for (int pass = small ? 0 : 1; pass < 2 && st == HL_OK; pass++) {
+        st = conductance_sum(c, &cp, pass ? points : small, err);
+        if (st != HL_OK)
+            break;
+        cp.done_before = small;
+        sum = hl_attr_sums_to_map(cp.total, 1.0, NULL, NULL, cp.numel, map);
+        st = hl_attr_emit_layer(c, map, &s, pass ? cp.units : small, cp.units,
+                                "steps", 1, sum - (fx - fb), err);
+    }
     if (st == HL_OK)
         st = hl_attr_store_layer_map(c, map, &s, out, err);
     if (st == HL_OK) {
@@ -302,11 +333,10 @@ hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_e
     }
 done:
     hl_array_free(base);
-    free(alphas);
-    free(total);
-    free(inputs);
-    free(prev_act);
-    free(prev_grad);
+    free(cp.total);
+    free(cp.inputs);
+    free(cp.prev_act);
+    free(cp.prev_grad);
     free(map);
     return st;
 }
@@ -317,7 +347,21 @@ typedef struct layer_ig_state {
     int value;
     int64_t numel;
     float *inputs;      /* the input repeated (upstream of the override) */
+    const float *act_x, *act_b;
+    float *map;
+    hl_shape shape;
+    double change;      /* F(x) - F(b) */
 } layer_ig_state;
+
+static hl_status layer_ig_emit(hl_attr_call *c, const double *total, double div,
+                               int done, int units, void *user, hl_error *err)
+{
+    layer_ig_state *ls = user;
+    double sum = hl_attr_sums_to_map(total, div, ls->act_x, ls->act_b,
+                                     ls->numel, ls->map);
+    return hl_attr_emit_layer(c, ls->map, &ls->shape, done, units, "steps", 1,
+                              sum - ls->change, err);
+}
 
 static hl_status layer_ig_grad(hl_attr_call *c, const float *points, int batch,
                                float *grads, void *user, hl_error *err)
@@ -386,18 +430,20 @@ hl_status hl_method_layer_integrated_gradients(hl_attr_call *c, hl_attr_result *
     }
     memcpy(act_b, a, sizeof(float) * (size_t)ls.numel);
 
-    st = hl_attr_path_integral(c, act_b, act_x, ls.numel, layer_ig_grad, &ls, total, err);
+    ls.act_x = act_x;
+    ls.act_b = act_b;
+    ls.map = map;
+    ls.shape = s;
+    ls.change = (double)fx - (double)fb;
+    st = hl_attr_path_integral(c, act_b, act_x, ls.numel, layer_ig_grad,
+                               layer_ig_emit, &ls, total, err);
     if (st != HL_OK)
         goto done;
-    double sum = 0.0;
-    for (int64_t i = 0; i < ls.numel; i++) {
-        map[i] = (float)(total[i] * ((double)act_x[i] - act_b[i]));
-        sum += map[i];
-    }
+    double sum = hl_attr_sums_to_map(total, 1.0, act_x, act_b, ls.numel, map);
     st = hl_attr_store_layer_map(c, map, &s, out, err);
     if (st == HL_OK) {
         out->has_delta = 1;
-        out->delta_reference = (double)fx - (double)fb;
+        out->delta_reference = ls.change;
         out->delta = sum - out->delta_reference;
     }
 done:

@@ -174,6 +174,19 @@ static hl_status layer_shap_batch(hl_attr_call *c, const layer_ref *l,
     return HL_OK;
 }
 
+/* The running mean of `done` of `total` samples as an intermediate result
+ * (delta against `change`); map is scratch of the layer's size. */
+static hl_status emit_mean(hl_attr_call *c, const double *sum, int done,
+                           int total, const hl_shape *shape, int64_t numel,
+                           float *map, double change, hl_error *err)
+{
+    if (!hl_attr_partial_wanted(c))
+        return HL_OK;
+    double t = hl_attr_sums_to_map(sum, done, NULL, NULL, numel, map);
+    return hl_attr_emit_layer(c, map, shape, done, total, "samples", 1,
+                              t - change, err);
+}
+
 hl_status hl_layer_gradient_shap_with_draws(hl_attr_call *c, const hl_array *set,
                                             int n, const int *index,
                                             const double *alpha, hl_attr_result *out,
@@ -211,24 +224,24 @@ hl_status hl_layer_gradient_shap_with_draws(hl_attr_call *c, const hl_array *set
         st = read_layer(c, c->run, &l, 1, bf.act_x, err);
     if (st == HL_OK)
         st = baseline_layers(c, &l, set, K, bf.act_b, fb, err);
+    /* F(x) - the drawn baselines' mean F: 0 in expectation (stdevs 0). */
+    double drawn_fb = 0.0;
     for (int first = 0; first < n && st == HL_OK; first += chunk) {
         int nb = n - first < chunk ? n - first : chunk;
         st = layer_shap_batch(c, &l, set, first, nb, index, alpha, &bf, err);
+        for (int s = first; s < first + nb; s++)
+            drawn_fb += fb[index[s]];
+        if (st == HL_OK)
+            st = emit_mean(c, bf.sum, first + nb, n, &l.shape, l.numel, map,
+                           (double)fx - drawn_fb / (first + nb), err);
         if (st == HL_OK)
             st = hl_attr_tick(c, (double)(first + nb) / n, err);
     }
     if (st != HL_OK)
         goto done;
-    double total = 0.0, drawn_fb = 0.0;
-    for (int64_t i = 0; i < l.numel; i++) {
-        map[i] = (float)(bf.sum[i] / n);
-        total += map[i];
-    }
+    double total = hl_attr_sums_to_map(bf.sum, n, NULL, NULL, l.numel, map);
     st = hl_attr_store_layer_map(c, map, &l.shape, out, err);
     if (st == HL_OK) {
-        /* F(x) - the drawn baselines' mean F: 0 in expectation (stdevs 0). */
-        for (int s = 0; s < n; s++)
-            drawn_fb += fb[index[s]];
         out->has_delta = 1;
         out->delta_reference = (double)fx - drawn_fb / n;
         out->delta = total - out->delta_reference;
@@ -303,15 +316,14 @@ hl_status hl_method_layer_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
             for (int64_t i = 0; i < l.numel && m; i++)
                 sum[i] += (double)m[o + i] * (double)(ax[o + i] - ab[o + i]);
         }
-        st = hl_attr_tick(c, (double)(first + nb) / K, err);
+        st = emit_mean(c, sum, first + nb, K, &l.shape, l.numel, map,
+                       fx - sum_fb / (first + nb), err);
+        if (st == HL_OK)
+            st = hl_attr_tick(c, (double)(first + nb) / K, err);
     }
     if (st != HL_OK)
         goto done;
-    double total = 0.0;
-    for (int64_t i = 0; i < l.numel; i++) {
-        map[i] = (float)(sum[i] / K);
-        total += map[i];
-    }
+    double total = hl_attr_sums_to_map(sum, K, NULL, NULL, l.numel, map);
     st = hl_attr_store_layer_map(c, map, &l.shape, out, err);
     if (st == HL_OK) {
         out->has_delta = 1;

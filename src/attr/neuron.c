@@ -141,54 +141,88 @@ static hl_status neuron_cond_grad(hl_attr_call *c, const float *points, int batc
     return st;
 }
 
-/* (x - b) * path integral of grad_fn; the delta of neuron IG compares with
- * the neuron's own change A_n(x) - A_n(b) (Captum returns none). */
-static hl_status neuron_path(hl_attr_call *c, hl_path_grad_fn fn, int with_delta,
+/* The neuron's value A_n at `point` (one forward). */
+static hl_status neuron_value(hl_attr_call *c, const hl_neuron_ref *n,
+                              const float *point, double *value, hl_error *err)
+{
+    const float *v;
+    hl_status st = hl_run_forward(c->run, point, 1, err);
+    if (st == HL_OK && !(v = hl_run_value(c->run, n->value, NULL)))
+        st = hl_error_set(err, HL_ERR_ARG, "layer '%s' was not computed", c->p->layer);
+    if (st == HL_OK)
+        *value = v[n->index];
+    return st;
+}
+
+typedef struct neuron_path_state {
+    hl_neuron_ref n;
+    const float *base;
+    int with_delta;
+    double change;      /* A_n(x) - A_n(b) */
+} neuron_path_state;
+
+static hl_status neuron_path_grad(hl_attr_call *c, const float *points, int batch,
+                                  float *grads, void *user, hl_error *err)
+{
+    neuron_path_state *s = user;
+    return s->with_delta ? hl_attr_neuron_grad(c, points, batch, grads, &s->n, err)
+                         : neuron_cond_grad(c, points, batch, grads, &s->n, err);
+}
+
+static hl_status neuron_path_emit(hl_attr_call *c, const double *total,
+                                  double div, int done, int units, void *user,
+                                  hl_error *err)
+{
+    const neuron_path_state *s = user;
+    return hl_attr_emit_sums(c, total, div, c->input->data, s->base, done,
+                             units, "steps", s->with_delta, s->change, err);
+}
+
+/* (x - b) * path integral of the neuron IG (with_delta) or conductance
+ * gradient; the delta of neuron IG compares with the neuron's own change
+ * A_n(x) - A_n(b) (Captum returns none). */
+static hl_status neuron_path(hl_attr_call *c, int with_delta,
                              hl_attr_result *out, hl_error *err)
 {
-    hl_neuron_ref n;
+    neuron_path_state s = {.with_delta = with_delta};
     const int64_t numel = hl_attr_input_numel(c);
     hl_array *base = NULL, *a = NULL;
     double *total = NULL;
-    hl_status st = hl_attr_find_neuron(c, &n, err);
+    hl_status st = hl_attr_find_neuron(c, &s.n, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st != HL_OK)
         goto done;
+    s.base = base->data;
     a = hl_array_new(&c->input->shape);
     total = malloc(sizeof(double) * (size_t)numel);
     if (!a || !total) {
         st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (attribution)");
         goto done;
     }
-    st = hl_attr_path_integral(c, base->data, c->input->data, numel, fn, &n, total, err);
+    if (with_delta) {
+        double nx = 0.0, nb = 0.0;
+        st = neuron_value(c, &s.n, c->input->data, &nx, err);
+        if (st == HL_OK)
+            st = neuron_value(c, &s.n, base->data, &nb, err);
+        s.change = nx - nb;
+    }
+    if (st == HL_OK)
+        st = hl_attr_path_integral(c, base->data, c->input->data, numel,
+                                   neuron_path_grad, neuron_path_emit, &s,
+                                   total, err);
     if (st != HL_OK)
         goto done;
-    double sum = 0.0;
-    for (int64_t i = 0; i < numel; i++) {
-        a->data[i] = (float)(total[i] * ((double)c->input->data[i] - base->data[i]));
-        sum += a->data[i];
-    }
+    double sum = hl_attr_sums_to_map(total, 1.0, c->input->data, base->data,
+                                     numel, a->data);
     if (with_delta) {
-        const float *v;
-        double nx, nb;
-        st = hl_run_forward(c->run, c->input->data, 1, err);
-        if (st != HL_OK || !(v = hl_run_value(c->run, n.value, NULL)))
-            goto done;
-        nx = v[n.index];
-        st = hl_run_forward(c->run, base->data, 1, err);
-        if (st != HL_OK || !(v = hl_run_value(c->run, n.value, NULL)))
-            goto done;
-        nb = v[n.index];
         out->has_delta = 1;
-        out->delta_reference = nx - nb;
+        out->delta_reference = s.change;
         out->delta = sum - out->delta_reference;
     }
     out->attr = a;
     a = NULL;
 done:
-    if (st == HL_OK && a) /* a layer value missing after forward */
-        st = hl_error_set(err, HL_ERR_ARG, "layer '%s' was not computed", c->p->layer);
     hl_array_free(a);
     hl_array_free(base);
     free(total);
@@ -198,11 +232,11 @@ done:
 hl_status hl_method_neuron_integrated_gradients(hl_attr_call *c, hl_attr_result *out,
                                                 hl_error *err)
 {
-    return neuron_path(c, hl_attr_neuron_grad, 1, out, err);
+    return neuron_path(c, 1, out, err);
 }
 
 hl_status hl_method_neuron_conductance(hl_attr_call *c, hl_attr_result *out,
                                        hl_error *err)
 {
-    return neuron_path(c, neuron_cond_grad, 0, out, err);
+    return neuron_path(c, 0, out, err);
 }

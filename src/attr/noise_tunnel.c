@@ -26,6 +26,19 @@ static void nt_progress_cb(void *user, double fraction)
                             (np->index + fraction) / np->count);
 }
 
+/* The combination of the k samples so far. */
+static void nt_combine(hl_noise_tunnel type, const double *sum,
+                       const double *sum_sq, int k, int64_t n, float *dst)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double mean = sum[i] / k;
+        double mean_sq = sum_sq[i] / k;
+        dst[i] = (float)(type == HL_NT_SMOOTHGRAD ? mean
+                         : type == HL_NT_SMOOTHGRAD_SQ ? mean_sq
+                         : mean_sq - mean * mean);
+    }
+}
+
 hl_status hl_noise_tunnel_with_noise(hl_attr_call *c, hl_method_fn inner,
                                      hl_noise_tunnel type, int nt_samples,
                                      const float *noise, hl_attr_result *out,
@@ -47,6 +60,7 @@ hl_status hl_noise_tunnel_with_noise(hl_attr_call *c, hl_method_fn inner,
     hl_attr_context sub_ctx = *c->ctx;
     sub_ctx.progress = nt_progress_cb;
     sub_ctx.progress_user = &np;
+    sub_ctx.intermediate = NULL; /* the tunnel reports its own mean */
     hl_attr_call sub = *c;
     sub.input = noisy;
     sub.ctx = &sub_ctx;
@@ -103,6 +117,16 @@ hl_status hl_noise_tunnel_with_noise(hl_attr_call *c, hl_method_fn inner,
             sum_sq[i] += v * v;
         }
         hl_attr_result_clear(&r);
+        if (hl_attr_partial_wanted(c) && k + 1 < nt_samples) {
+            hl_array *est = hl_array_new(&attr_shape);
+            if (!est) {
+                st = hl_error_set(err, HL_ERR_NOMEM, "noise tunnel: out of memory");
+                break;
+            }
+            nt_combine(type, sum, sum_sq, k + 1, attr_n, est->data);
+            hl_attr_emit(c, est, out->is_layer, k + 1, nt_samples, "samples", 0, 0.0);
+            hl_array_free(est);
+        }
         st = hl_attr_tick(c, (double)(k + 1) / nt_samples, err);
         if (st != HL_OK)
             break;
@@ -112,15 +136,11 @@ hl_status hl_noise_tunnel_with_noise(hl_attr_call *c, hl_method_fn inner,
         if (!attr) {
             st = hl_error_set(err, HL_ERR_NOMEM, "noise tunnel: out of memory");
         } else {
-            for (int64_t i = 0; i < attr_n; i++) {
-                double mean = sum[i] / nt_samples;
-                double mean_sq = sum_sq[i] / nt_samples;
-                attr->data[i] = (float)(type == HL_NT_SMOOTHGRAD ? mean
-                                        : type == HL_NT_SMOOTHGRAD_SQ ? mean_sq
-                                        : mean_sq - mean * mean);
-            }
+            nt_combine(type, sum, sum_sq, nt_samples, attr_n, attr->data);
             out->attr = attr;
             out->has_delta = 0;
+            hl_attr_emit(c, attr, out->is_layer, nt_samples, nt_samples,
+                         "samples", 0, 0.0);
         }
     }
     free(sum);

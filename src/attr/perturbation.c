@@ -2,7 +2,8 @@
  * shapley_value_sampling (Captum's Occlusion, FeatureAblation and
  * ShapleyValueSampling). They only run forwards; perturbed copies of the
  * input go through the engine perturbations_per_eval at a time (that only
- * changes speed and memory, never the result).
+ * changes speed and memory, never the result; hl_attr_eval_batch caps it
+ * to a memory budget).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,7 @@ static hl_status get_dims(const hl_attr_call *c, input_dims *g, hl_error *err)
 
 static int per_eval(const hl_attr_call *c)
 {
-    int n = c->p->perturbations_per_eval;
-    return n > 0 ? n : 1;
+    return hl_attr_eval_batch(c);
 }
 
 /* ------------------------------------------------------------ occlusion */
@@ -50,6 +50,51 @@ static void window_bounds(int64_t idx, const int64_t count[3],
         a[i] = pos[i] * stride[i];
         e[i] = a[i] + win[i] < dim[i] ? a[i] + win[i] : dim[i];
     }
+}
+
+/* Windows coarse to fine (hl_attr_grid_order over their H, W positions):
+ * the first ones tile the whole image at a larger stride. */
+static hl_status window_order(const int64_t count[3], int64_t n, int *order,
+                              int *first, hl_error *err)
+{
+    if (n < 1 || n > (1 << 30))
+        return hl_error_set(err, HL_ERR_ARG, "occlusion: %lld windows",
+                            (long long)n);
+    int *gy = malloc(sizeof(int) * 2 * (size_t)n);
+    if (!gy)
+        return hl_error_set(err, HL_ERR_NOMEM, "occlusion: out of memory");
+    int *gx = gy + n;
+    for (int64_t i = 0; i < n; i++) {
+        gx[i] = (int)(i % count[2]);
+        gy[i] = (int)((i / count[2]) % count[1]);
+    }
+    hl_status st = hl_attr_grid_order((int)n, gy, gx, (int)count[1],
+                                      (int)count[2], order, first, err);
+    free(gy);
+    return st;
+}
+
+/* The occlusion map of the windows so far: mean change over the windows
+ * covering each element; before the last window (done < total) elements
+ * no window covered yet take the nearest covered one's value. */
+static hl_status occlusion_map(const input_dims *g,
+                               const double *sum, const int32_t *covered,
+                               int64_t done, int64_t total, float *dst,
+                               hl_error *err)
+{
+    for (int64_t i = 0; i < g->numel; i++)
+        dst[i] = covered[i] ? (float)(sum[i] / covered[i]) : 0.0f;
+    if (done == total || g->numel < 1)
+        return HL_OK;
+    unsigned char *have = malloc((size_t)g->numel);
+    if (!have)
+        return hl_error_set(err, HL_ERR_NOMEM, "occlusion: out of memory");
+    for (int64_t i = 0; i < g->numel; i++)
+        have[i] = covered[i] != 0;
+    hl_status st = hl_attr_fill_nearest(dst, have, (int)g->d[0], (int)g->d[1],
+                                        (int)g->d[2], err);
+    free(have);
+    return st;
 }
 
 hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
@@ -98,22 +143,30 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
     float *logits = malloc((size_t)ppe * sizeof *logits);
     double *sum = calloc((size_t)g.numel, sizeof *sum);
     int32_t *covered = calloc((size_t)g.numel, sizeof *covered);
+    int *order = n_windows > 0 && n_windows <= (1 << 30)
+                     ? malloc((size_t)n_windows * sizeof *order) : NULL;
     hl_array *attr = hl_array_new(&c->input->shape);
-    if (!batch || !logits || !sum || !covered || !attr) {
+    int first_level = 0;
+    if (!batch || !logits || !sum || !covered || !order || !attr) {
         st = hl_error_set(err, HL_ERR_NOMEM, "occlusion: out of memory");
         goto done;
     }
+    st = window_order(count, n_windows, order, &first_level, err);
+    if (st != HL_OK)
+        goto done;
 
     float fx;
     st = hl_attr_target_logits(c, c->input->data, 1, 1, &fx, err);
     if (st != HL_OK)
         goto done;
 
-    for (int64_t first = 0; first < n_windows; first += ppe) {
+    for (int64_t first = 0; first < n_windows;) {
         int nb = (int)(n_windows - first < ppe ? n_windows - first : ppe);
+        if (first < first_level && first + nb > first_level)
+            nb = (int)(first_level - first);
         for (int b = 0; b < nb; b++) {
             int64_t a[3], e[3];
-            window_bounds(first + b, count, stride, win, g.d, a, e);
+            window_bounds(order[first + b], count, stride, win, g.d, a, e);
             float *dst = batch + (int64_t)b * g.numel;
             memcpy(dst, c->input->data, (size_t)g.numel * sizeof *dst);
             for (int64_t ch = a[0]; ch < e[0]; ch++)
@@ -128,7 +181,7 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
             goto done;
         for (int b = 0; b < nb; b++) {
             int64_t a[3], e[3];
-            window_bounds(first + b, count, stride, win, g.d, a, e);
+            window_bounds(order[first + b], count, stride, win, g.d, a, e);
             double diff = (double)fx - (double)logits[b];
             for (int64_t ch = a[0]; ch < e[0]; ch++)
                 for (int64_t y = a[1]; y < e[1]; y++)
@@ -138,12 +191,20 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
                         covered[o]++;
                     }
         }
-        st = hl_attr_tick(c, (double)(first + nb) / (double)n_windows, err);
+        first += nb;
+        if (hl_attr_partial_wanted(c) && first >= first_level) {
+            st = occlusion_map(&g, sum, covered, first, n_windows, attr->data, err);
+            if (st != HL_OK)
+                goto done;
+            hl_attr_emit(c, attr, 0, (int)first, (int)n_windows, "windows", 0, 0.0);
+        }
+        st = hl_attr_tick(c, (double)first / (double)n_windows, err);
         if (st != HL_OK)
             goto done;
     }
-    for (int64_t i = 0; i < g.numel; i++)
-        attr->data[i] = covered[i] ? (float)(sum[i] / covered[i]) : 0.0f;
+    st = occlusion_map(&g, sum, covered, n_windows, n_windows, attr->data, err);
+    if (st != HL_OK)
+        goto done;
     out->attr = attr;
     attr = NULL;
 
@@ -154,6 +215,7 @@ done:
     free(logits);
     free(sum);
     free(covered);
+    free(order);
     return st;
 }
 
@@ -167,6 +229,57 @@ static void ablate_feature(const hl_feature_mask *m, int f, const float *base,
         int64_t e = m->element[k];
         dst[e] = base[e];
     }
+}
+
+/* Features coarse to fine: each feature's centroid on a G x G grid
+ * (G = ceil(sqrt(F))), ordered by hl_attr_grid_order. */
+static hl_status feature_order(const hl_feature_mask *m, const input_dims *g,
+                               int *order, int *first, hl_error *err)
+{
+    const int F = m->n_features;
+    int G = 1;
+    while ((int64_t)G * G < F)
+        G++;
+    int *gy = malloc(sizeof(int) * 2 * (size_t)F);
+    if (!gy)
+        return hl_error_set(err, HL_ERR_NOMEM, "feature_ablation: out of memory");
+    int *gx = gy + F;
+    const int64_t H = g->d[1], W = g->d[2];
+    for (int f = 0; f < F; f++) {
+        double sy = 0, sx = 0;
+        int64_t n = m->start[f + 1] - m->start[f];
+        for (int64_t k = m->start[f]; k < m->start[f + 1]; k++) {
+            int64_t e = m->element[k] % (H * W);
+            sy += (double)(e / W);
+            sx += (double)(e % W);
+        }
+        gy[f] = n ? (int)(sy / n * G / H) : 0;
+        gx[f] = n ? (int)(sx / n * G / W) : 0;
+    }
+    hl_status st = hl_attr_grid_order(F, gy, gx, G, G, order, first, err);
+    free(gy);
+    return st;
+}
+
+/* Report the features done so far (have[e] set for their elements); the
+ * others take the nearest done element's value. */
+static hl_status ablation_emit(hl_attr_call *c, const input_dims *g,
+                               const hl_array *attr, const unsigned char *have,
+                               int done, int total, hl_error *err)
+{
+    if (done == total) {
+        hl_attr_emit(c, attr, 0, done, total, "features", 0, 0.0);
+        return HL_OK;
+    }
+    hl_array *tmp = hl_array_copy(attr);
+    if (!tmp)
+        return hl_error_set(err, HL_ERR_NOMEM, "feature_ablation: out of memory");
+    hl_status st = hl_attr_fill_nearest(tmp->data, have, (int)g->d[0],
+                                        (int)g->d[1], (int)g->d[2], err);
+    if (st == HL_OK)
+        hl_attr_emit(c, tmp, 0, done, total, "features", 0, 0.0);
+    hl_array_free(tmp);
+    return st;
 }
 
 hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
@@ -189,32 +302,48 @@ hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
     const int ppe = per_eval(c);
     float *batch = malloc((size_t)ppe * g.numel * sizeof *batch);
     float *logits = malloc((size_t)ppe * sizeof *logits);
+    int *order = malloc((size_t)m.n_features * sizeof *order);
+    unsigned char *have = calloc((size_t)g.numel, 1);
     hl_array *attr = hl_array_new(&c->input->shape);
-    if (!batch || !logits || !attr) {
+    int first_level = 0;
+    if (!batch || !logits || !order || !have || !attr) {
         st = hl_error_set(err, HL_ERR_NOMEM, "feature_ablation: out of memory");
         goto done;
     }
+    memset(attr->data, 0, (size_t)g.numel * sizeof *attr->data);
     float fx;
-    st = hl_attr_target_logits(c, c->input->data, 1, 1, &fx, err);
+    st = feature_order(&m, &g, order, &first_level, err);
+    if (st == HL_OK)
+        st = hl_attr_target_logits(c, c->input->data, 1, 1, &fx, err);
     if (st != HL_OK)
         goto done;
-    for (int first = 0; first < m.n_features; first += ppe) {
+    for (int first = 0; first < m.n_features;) {
         int nb = m.n_features - first < ppe ? m.n_features - first : ppe;
+        if (first < first_level && first + nb > first_level)
+            nb = first_level - first;
         for (int b = 0; b < nb; b++) {
             float *dst = batch + (int64_t)b * g.numel;
             memcpy(dst, c->input->data, (size_t)g.numel * sizeof *dst);
-            ablate_feature(&m, first + b, base->data, dst);
+            ablate_feature(&m, order[first + b], base->data, dst);
         }
         st = hl_attr_target_logits(c, batch, nb, nb, logits, err);
         if (st != HL_OK)
             goto done;
         for (int b = 0; b < nb; b++) {
-            int f = first + b;
+            int f = order[first + b];
             float diff = fx - logits[b];
-            for (int64_t k = m.start[f]; k < m.start[f + 1]; k++)
+            for (int64_t k = m.start[f]; k < m.start[f + 1]; k++) {
                 attr->data[m.element[k]] = diff;
+                have[m.element[k]] = 1;
+            }
         }
-        st = hl_attr_tick(c, (double)(first + nb) / m.n_features, err);
+        first += nb;
+        if (hl_attr_partial_wanted(c) && first >= first_level) {
+            st = ablation_emit(c, &g, attr, have, first, m.n_features, err);
+            if (st != HL_OK)
+                goto done;
+        }
+        st = hl_attr_tick(c, (double)first / m.n_features, err);
         if (st != HL_OK)
             goto done;
     }
@@ -227,6 +356,8 @@ done:
     hl_feature_mask_clear(&m);
     free(batch);
     free(logits);
+    free(order);
+    free(have);
     return st;
 }
 
@@ -237,6 +368,16 @@ done:
  * input one by one in permutation order; each feature gets the change of
  * the target logit its switch caused. Contributions are averaged over the
  * permutations. n_samples * n_features + 1 forwards in total. */
+static void shapley_map(const hl_feature_mask *m, const double *contrib,
+                        int samples, float *dst)
+{
+    for (int f = 0; f < m->n_features; f++) {
+        float v = (float)(contrib[f] / samples);
+        for (int64_t k = m->start[f]; k < m->start[f + 1]; k++)
+            dst[m->element[k]] = v;
+    }
+}
+
 hl_status hl_method_shapley_value_sampling(hl_attr_call *c,
                                            hl_attr_result *out, hl_error *err)
 {
@@ -308,11 +449,9 @@ hl_status hl_method_shapley_value_sampling(hl_attr_call *c,
             if (st != HL_OK)
                 goto done;
         }
-    }
-    for (int f = 0; f < F; f++) {
-        float v = (float)(contrib[f] / n_samples);
-        for (int64_t k = m.start[f]; k < m.start[f + 1]; k++)
-            attr->data[m.element[k]] = v;
+        /* The mean over the permutations so far. */
+        shapley_map(&m, contrib, s + 1, attr->data);
+        hl_attr_emit(c, attr, 0, s + 1, n_samples, "samples", 0, 0.0);
     }
     out->attr = attr;
     attr = NULL;

@@ -73,6 +73,17 @@ static hl_status batch_masks(hl_attr_call *c, const float *given, int first, int
     return HL_OK;
 }
 
+/* The saliency of the first `done` masks: sum / (done * mask_prob) on
+ * every channel (the running estimate, and the result when done = n). */
+static void rise_map(const double *sum, int done, float mask_prob, int ch,
+                     int64_t plane, float *dst)
+{
+    double scale = 1.0 / ((double)done * mask_prob);
+    for (int k = 0; k < ch; k++)
+        for (int64_t i = 0; i < plane; i++)
+            dst[k * plane + i] = (float)(sum[i] * scale);
+}
+
 static hl_status rise_run(hl_attr_call *c, int n, const float *given,
                           hl_attr_result *out, hl_error *err)
 {
@@ -83,7 +94,7 @@ static hl_status rise_run(hl_attr_call *c, int n, const float *given,
         return hl_error_set(err, HL_ERR_ARG, "--mask-prob must be > 0");
     const int ch = (int)in->dims[1], h = (int)in->dims[2], w = (int)in->dims[3];
     const int64_t plane = (int64_t)h * w, numel = hl_attr_input_numel(c);
-    const int ppe = c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;
+    const int ppe = hl_attr_eval_batch(c);
     const float *x = c->input->data;
     hl_array *base = NULL, *a = NULL;
     float *masks = malloc(sizeof(float) * (size_t)(ppe * plane));
@@ -110,14 +121,15 @@ static hl_status rise_run(hl_attr_call *c, int n, const float *given,
         for (int b = 0; b < nb && st == HL_OK; b++)
             for (int64_t i = 0; i < plane; i++)
                 sum[i] += probs[b] * masks[(int64_t)b * plane + i];
+        if (st == HL_OK && hl_attr_partial_wanted(c)) {
+            rise_map(sum, first + nb, c->p->mask_prob, ch, plane, a->data);
+            hl_attr_emit(c, a, 0, first + nb, n, "samples", 0, 0.0);
+        }
         if (st == HL_OK)
             st = hl_attr_tick(c, (double)(first + nb) / n, err);
     }
     if (st == HL_OK) {
-        double scale = 1.0 / ((double)n * c->p->mask_prob);
-        for (int k = 0; k < ch; k++)
-            for (int64_t i = 0; i < plane; i++)
-                a->data[k * plane + i] = (float)(sum[i] * scale);
+        rise_map(sum, n, c->p->mask_prob, ch, plane, a->data);
         out->attr = a;
         a = NULL;
     }

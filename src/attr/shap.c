@@ -125,6 +125,7 @@ static hl_status gradient_shap_core(hl_attr_call *c, const hl_array *baselines,
     if (st != HL_OK)
         goto done;
 
+    double sum_fb = 0;
     for (int first = 0; first < n_samples; first += chunk) {
         int nb = n_samples - first < chunk ? n_samples - first : chunk;
         for (int b = 0; b < nb; b++) {
@@ -154,19 +155,19 @@ static hl_status gradient_shap_core(hl_attr_call *c, const hl_array *baselines,
             const float *g = grad + (int64_t)b * numel;
             for (int64_t i = 0; i < numel; i++)
                 sum[i] += (double)g[i] * (double)(xs[i] - bl[i]);
+            sum_fb += fb[baseline_index[s]];
         }
-        st = hl_attr_tick(c, (double)(first + nb) / n_samples, err);
+        /* The running mean over the draws so far. */
+        st = hl_attr_emit_sums(c, sum, first + nb, NULL, NULL, first + nb,
+                               n_samples, "samples", 1,
+                               (double)fx - sum_fb / (first + nb), err);
+        if (st == HL_OK)
+            st = hl_attr_tick(c, (double)(first + nb) / n_samples, err);
         if (st != HL_OK)
             goto done;
     }
-    double total = 0, mean_fb = 0;
-    for (int64_t i = 0; i < numel; i++) {
-        attr->data[i] = (float)(sum[i] / n_samples);
-        total += attr->data[i];
-    }
-    for (int s = 0; s < n_samples; s++)
-        mean_fb += fb[baseline_index[s]];
-    mean_fb /= n_samples;
+    double total = hl_attr_sums_to_map(sum, n_samples, NULL, NULL, numel, attr->data);
+    double mean_fb = sum_fb / n_samples;
     out->attr = attr;
     attr = NULL;
     out->has_delta = !grad_fn; /* a neuron's change is not F's */
@@ -313,15 +314,16 @@ hl_status hl_method_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
             for (int64_t i = 0; i < numel; i++)
                 sum[i] += (double)g[i] * (double)(x[i] - bk[i]);
         }
-        st = hl_attr_tick(c, (double)(first + nb) / K, err);
+        /* The mean over the baselines so far. */
+        st = hl_attr_emit_sums(c, sum, first + nb, NULL, NULL, first + nb, K,
+                               "samples", 1, (double)fx - sum_fb / (first + nb),
+                               err);
+        if (st == HL_OK)
+            st = hl_attr_tick(c, (double)(first + nb) / K, err);
         if (st != HL_OK)
             goto done;
     }
-    double total = 0;
-    for (int64_t i = 0; i < numel; i++) {
-        attr->data[i] = (float)(sum[i] / K);
-        total += attr->data[i];
-    }
+    double total = hl_attr_sums_to_map(sum, K, NULL, NULL, numel, attr->data);
     out->attr = attr;
     attr = NULL;
     out->has_delta = 1;

@@ -80,15 +80,22 @@ static hl_status coalitions_alloc(coalitions *s, int n, int F, hl_error *err)
     return HL_OK;
 }
 
+/* Called with the samples evaluated so far (a prefix of the coalitions). */
+typedef hl_status (*prefix_fn)(hl_attr_call *c, const coalitions *prefix,
+                               void *user, hl_error *err);
+
 /* Model outputs for every coalition (y), batched perturbations_per_eval at
- * a time; with `cosine_weights` also LIME's similarity weights (w). */
+ * a time; with `cosine_weights` also LIME's similarity weights (w). With
+ * intermediates wanted, on_prefix sees the first ppe, 2 ppe, 4 ppe, ...
+ * samples (a fit on each is the running estimate). */
 static hl_status evaluate_coalitions(hl_attr_call *c, const hl_feature_mask *m,
                                      const float *base, coalitions *s,
-                                     int cosine_weights, hl_error *err)
+                                     int cosine_weights, prefix_fn on_prefix,
+                                     void *user, hl_error *err)
 {
     const int64_t numel = m->numel;
     const float *x = c->input->data;
-    int ppe = c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;
+    int ppe = hl_attr_eval_batch(c);
     float *batch = malloc((size_t)ppe * numel * sizeof *batch);
     float *logits = malloc((size_t)ppe * sizeof *logits);
     if (!batch || !logits) {
@@ -100,6 +107,7 @@ static hl_status evaluate_coalitions(hl_attr_call *c, const hl_feature_mask *m,
     for (int64_t i = 0; i < numel; i++)
         xx += (double)x[i] * x[i];
     hl_status st = HL_OK;
+    int next_fit = ppe;
     for (int first = 0; first < s->n; first += ppe) {
         int nb = s->n - first < ppe ? s->n - first : ppe;
         for (int b = 0; b < nb; b++) {
@@ -126,6 +134,15 @@ static hl_status evaluate_coalitions(hl_attr_call *c, const hl_feature_mask *m,
             break;
         for (int b = 0; b < nb; b++)
             s->y[first + b] = logits[b];
+        if (hl_attr_partial_wanted(c) && first + nb >= next_fit &&
+            first + nb < s->n) {
+            coalitions prefix = *s;
+            prefix.n = first + nb;
+            next_fit *= 2;
+            st = on_prefix(c, &prefix, user, err);
+            if (st != HL_OK)
+                break;
+        }
         st = hl_attr_tick(c, 0.98 * (first + nb) / s->n, err);
         if (st != HL_OK)
             break;
@@ -357,6 +374,32 @@ static hl_status kernel_shap_samples(hl_attr_call *c, int F, int n_samples,
     return HL_OK;
 }
 
+/* A fit on some samples broadcast to the input (every element of a
+ * feature gets its coefficient), reported as done/total samples. */
+typedef struct surrogate_fit {
+    surrogate_kind kind;
+    const hl_feature_mask *m;
+    double *beta;
+    hl_array *attr;
+    int total;
+} surrogate_fit;
+
+static hl_status fit_to_map(hl_attr_call *c, const coalitions *s, void *user,
+                            hl_error *err)
+{
+    surrogate_fit *f = user;
+    double intercept;
+    hl_status st = f->kind == SURROGATE_LIME
+                 ? fit_lasso(s, LIME_LASSO_ALPHA, f->beta, &intercept, err)
+                 : fit_linear(s, f->beta, &intercept, err);
+    if (st != HL_OK)
+        return st;
+    for (int64_t i = 0; i < f->m->numel; i++)
+        f->attr->data[i] = (float)f->beta[f->m->id[i]];
+    hl_attr_emit(c, f->attr, 0, s->n, f->total, "samples", 0, 0.0);
+    return HL_OK;
+}
+
 static hl_status surrogate_run(hl_attr_call *c, surrogate_kind kind,
                                hl_attr_result *out, hl_error *err)
 {
@@ -397,27 +440,21 @@ static hl_status surrogate_run(hl_attr_call *c, surrogate_kind kind,
         if (st != HL_OK)
             goto done;
     }
-    st = evaluate_coalitions(c, &m, base->data, &s, kind == SURROGATE_LIME, err);
-    if (st != HL_OK)
-        goto done;
-
     beta = calloc((size_t)m.n_features, sizeof *beta);
     attr = hl_array_new(&c->input->shape);
     if (!beta || !attr) {
         st = hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", name);
         goto done;
     }
-    double intercept;
-    st = kind == SURROGATE_LIME
-       ? fit_lasso(&s, LIME_LASSO_ALPHA, beta, &intercept, err)
-       : fit_linear(&s, beta, &intercept, err);
+    surrogate_fit fit = {kind, &m, beta, attr, s.n};
+    st = evaluate_coalitions(c, &m, base->data, &s, kind == SURROGATE_LIME,
+                             fit_to_map, &fit, err);
+    if (st == HL_OK)
+        st = fit_to_map(c, &s, &fit, err);
+    if (st == HL_OK)
+        st = hl_attr_tick(c, 1.0, err);
     if (st != HL_OK)
         goto done;
-    st = hl_attr_tick(c, 1.0, err);
-    if (st != HL_OK)
-        goto done;
-    for (int64_t i = 0; i < m.numel; i++)
-        attr->data[i] = (float)beta[m.id[i]];
     out->attr = attr;
     attr = NULL;
 

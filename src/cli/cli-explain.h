@@ -12,6 +12,7 @@
 /* Overlay options given on the command line, checked before any compute. */
 typedef struct explain_viz {
     const char *out_path;
+    const char *frames_dir;    /* explain --progress-frames; NULL elsewhere */
     cli_viz given;
     hl_viz_options opts;
 } explain_viz;
@@ -20,8 +21,8 @@ typedef struct explain_viz {
  * record it and return 1; 0 if not one of them; -1 on error (printed). */
 int explain_viz_option(explain_viz *v, cli_args *a);
 
-/* Check the recorded options (they need out_path) and fill v->opts.
- * Returns 0, or 1 (printed). */
+/* Check the recorded options (they need out_path or frames_dir; the frames
+ * directory is created) and fill v->opts. Returns 0, or 1 (printed). */
 int explain_viz_resolve(explain_viz *v);
 
 /* Draw the attribution over the photo (or the input tensor's picture) into

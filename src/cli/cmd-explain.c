@@ -1,8 +1,11 @@
 /* heatlens-cli explain: one attribution method on one input, written as a
  * raw .npy and/or a picture (PNG, PDF, SVG). */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cli-commands.h"
 #include "cli-explain.h"
@@ -113,6 +116,7 @@ static void explain_help(const char *method_name)
            "                    [method options] [--raw OUT.npy] [--json] [--threads N]\n"
            "                    [--out FILE.png|.pdf|.svg [--viz MODE] [--sign SIGN]\n"
            "                     [--outlier-perc P] [--cmap NAME] [--alpha A]]\n"
+           "                    [--progress-frames DIR]\n"
            "\n"
            "Attribute the model's decision for one class to the input pixels (or\n"
            "to a layer) with one of Captum's methods.\n"
@@ -140,6 +144,9 @@ static void explain_help(const char *method_name)
            "  --raw OUT.npy          write the attribution as float32 .npy\n"
            "  --json                 print target, label, probability, delta, seconds as JSON\n"
            "  --out FILE             the attribution over the photo (.png .pdf .svg)\n"
+           "  --progress-frames DIR  also every intermediate estimate, drawn like --out,\n"
+           "                         as DIR/frame-001.png, frame-002.png, ... (the last\n"
+           "                         is the result)\n"
            "  --viz MODE             default heat_map; one of");
     print_wrapped(hl_viz_mode_names(), 25, 47);
     printf("  --sign SIGN            default: the method's (all for signed maps,\n"
@@ -167,28 +174,43 @@ int explain_viz_resolve(explain_viz *v)
 {
     hl_error err = {0};
     hl_viz_options_init(&v->opts);
-    if (!v->out_path) {
+    if (!v->out_path && !v->frames_dir) {
         if (cli_viz_given(&v->given))
             return cli_fail("--viz, --sign, --cmap, --outlier-perc and --alpha "
                             "need --out FILE.png|.pdf|.svg");
         return 0;
     }
     hl_viz_format fmt;
-    if (hl_viz_format_from_path(v->out_path, &fmt, &err) != HL_OK)
+    if (v->out_path && hl_viz_format_from_path(v->out_path, &fmt, &err) != HL_OK)
         return cli_fail("--out: %s", err.msg);
+    if (v->frames_dir && mkdir(v->frames_dir, 0777) != 0 && errno != EEXIST)
+        return cli_fail("--progress-frames: cannot create directory '%s': %s",
+                        v->frames_dir, strerror(errno));
     return cli_viz_resolve(&v->given, v->opts.mode, &v->opts);
 }
 
-int explain_write_picture(const explain_viz *v, const cli_input *in,
-                          const hl_method_desc *m, const hl_attr_params *p,
-                          const hl_attr_result *res)
+/* What one picture shows: the map, its class, the caption after the
+ * method's title, the file. */
+typedef struct explain_picture {
+    const hl_array *attr;
+    int target;
+    const char *caption;       /* "(78.3%)" or "(step 40/200)" */
+    const char *path;
+    const char *prob;          /* the class probability, NULL for a frame */
+    int quiet;                 /* no note about an all-zero map */
+} explain_picture;
+
+/* Draw the attribution over the photo (or the input tensor's picture). */
+static int write_map(const explain_viz *v, const cli_input *in,
+                         const hl_method_desc *m, const hl_attr_params *p,
+                         const explain_picture *pic)
 {
     hl_error err = {0};
     int status = 1;
     hl_viz_norm *norm = NULL;
     hl_image *own_photo = NULL;
     int in_h = (int)in->input->shape.dims[2], in_w = (int)in->input->shape.dims[3];
-    hl_array *shown = hl_attr_on_input_grid(res->attr, in_h, in_w);
+    hl_array *shown = hl_attr_on_input_grid(pic->attr, in_h, in_w);
     if (!shown) {
         cli_fail("cannot draw an attribution of this shape; use --raw");
         goto out;
@@ -200,7 +222,7 @@ int explain_write_picture(const explain_viz *v, const cli_input *in,
         cli_fail("%s", err.msg);
         goto out;
     }
-    if (hl_viz_norm_is_zero(norm))
+    if (hl_viz_norm_is_zero(norm) && !pic->quiet)
         fprintf(stderr, "%s: note: the attribution is zero everywhere; the map "
                 "is neutral\n", CLI_PROG);
     const hl_image *photo = in->photo;
@@ -213,29 +235,30 @@ int explain_write_picture(const explain_viz *v, const cli_input *in,
             goto out;
         }
     }
-    char title[512], params[1024], target[64], prob[32];
-    snprintf(title, sizeof title, "%s - %s (%.1f%%)", m->title,
-             cli_input_label(in, res->target), res->target_prob * 100.0);
+    char title[512], params[1024], target[64];
+    snprintf(title, sizeof title, "%s - %s %s", m->title,
+             cli_input_label(in, pic->target), pic->caption);
     hl_viz_view view = {.photo = photo, .map = map, .norm = norm,
                         .opts = opts, .title = title, .show_colorbar = 1,
                         .show_raw_range = 1};
     cli_format_params(m, p, params, sizeof params);
-    snprintf(target, sizeof target, "%d %s", res->target,
-             cli_input_label(in, res->target));
-    snprintf(prob, sizeof prob, "%.6f", res->target_prob);
-    hl_viz_meta meta[] = {
+    snprintf(target, sizeof target, "%d %s", pic->target,
+             cli_input_label(in, pic->target));
+    hl_viz_meta meta[9] = {
         {"heatlens.method", m->name},
         {"heatlens.params", params},
         {"heatlens.model", hl_model_name(in->model)},
         {"heatlens.image", in->image_path ? in->image_path : in->input_npy},
         {"heatlens.target", target},
-        {"heatlens.probability", prob},
         {"heatlens.sign", hl_viz_sign_name(opts.sign)},
         {"heatlens.cmap", hl_colormap_name(hl_colormap_resolve(opts.cmap, opts.sign))},
-        {"heatlens.layer", p->layer},
     };
-    int n_meta = (int)(sizeof meta / sizeof meta[0]) - (p->layer[0] ? 0 : 1);
-    if (hl_viz_export(&view, v->out_path, HL_VIZ_FORMAT_AUTO, 0, 0, meta,
+    int n_meta = 7;
+    if (pic->prob)
+        meta[n_meta++] = (hl_viz_meta){"heatlens.probability", pic->prob};
+    if (p->layer[0])
+        meta[n_meta++] = (hl_viz_meta){"heatlens.layer", p->layer};
+    if (hl_viz_export(&view, pic->path, HL_VIZ_FORMAT_AUTO, 0, 0, meta,
                       n_meta, &err) != HL_OK) {
         cli_fail("%s", err.msg);
         goto out;
@@ -246,6 +269,62 @@ out:
     hl_viz_norm_free(norm);
     hl_array_free(shown);
     return status;
+}
+
+/* --progress-frames: every intermediate estimate as DIR/frame-NNN.png.
+ * The progress line's state comes first so cli_progress_update can take
+ * the whole struct as its user pointer. */
+typedef struct explain_frames {
+    cli_progress progress;
+    const explain_viz *viz;
+    const cli_input *in;
+    const hl_method_desc *m;
+    const hl_attr_params *p;
+    int written, failed;
+    double start, first;       /* monotonic seconds: the call, frame 1 */
+} explain_frames;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int write_frame(explain_frames *f, const hl_array *attr, int target,
+                       const char *caption)
+{
+    char path[4096];
+    if (f->written == 0)
+        f->first = now_seconds() - f->start;
+    snprintf(path, sizeof path, "%s/frame-%03d.png", f->viz->frames_dir,
+             f->written + 1);
+    explain_picture pic = {attr, target, caption, path, NULL, 1};
+    if (write_map(f->viz, f->in, f->m, f->p, &pic))
+        return 1;
+    f->written++;
+    return 0;
+}
+
+static void on_estimate(void *user, const hl_attr_partial *e)
+{
+    explain_frames *f = user;
+    if (f->failed || !f->viz->frames_dir)
+        return;
+    char caption[96];
+    snprintf(caption, sizeof caption, "(%d/%d %s)", e->done, e->total, e->unit);
+    f->failed = write_frame(f, e->attr, e->target, caption);
+}
+
+int explain_write_picture(const explain_viz *v, const cli_input *in,
+                          const hl_method_desc *m, const hl_attr_params *p,
+                          const hl_attr_result *res)
+{
+    char caption[32], prob[32];
+    snprintf(caption, sizeof caption, "(%.1f%%)", res->target_prob * 100.0);
+    snprintf(prob, sizeof prob, "%.6f", res->target_prob);
+    explain_picture pic = {res->attr, res->target, caption, v->out_path, prob, 0};
+    return write_map(v, in, m, p, &pic);
 }
 
 static double attr_sum(const hl_array *a)
@@ -363,6 +442,9 @@ int cmd_explain(int argc, char **argv)
         if (strcmp(a.name, "method") == 0) {
             if (!(method_name = cli_args_value(&a)))
                 goto out;
+        } else if (strcmp(a.name, "progress-frames") == 0) {
+            if (!(viz.frames_dir = cli_args_value(&a)))
+                goto out;
         } else if (strcmp(a.name, "raw") == 0) {
             if (!(raw_path = cli_args_value(&a)))
                 goto out;
@@ -370,7 +452,8 @@ int cmd_explain(int argc, char **argv)
             json = 1;
         } else {
             cli_fail("explain: unknown option '%s'; valid: the input options, "
-                     "--method, --target, --layer, --raw, --json, --out, --viz, "
+                     "--method, --target, --layer, --raw, --json, --out, "
+                     "--progress-frames, --viz, "
                      "--sign, --outlier-perc, --cmap, --alpha and the method "
                      "options of '%s explain --help'", a.word, CLI_PROG);
             goto out;
@@ -386,22 +469,30 @@ int cmd_explain(int argc, char **argv)
         goto out;
     const hl_attr_params *params = &req.params;
 
-    cli_progress progress;
-    cli_progress_init(&progress, m->name);
+    explain_frames frames = {.viz = &viz, .in = &in, .m = m, .p = params};
+    cli_progress_init(&frames.progress, m->name);
     hl_attr_context ctx = {
         .mean = in.pre.mean, .std = in.pre.std, .pixel_scale = in.pre.scale,
         .image01 = in.image01, .progress = cli_progress_update,
-        .progress_user = &progress, .cancel = cli_cancel_flag(),
+        .progress_user = &frames, .cancel = cli_cancel_flag(),
         .threads = in.threads,
+        .intermediate = viz.frames_dir ? on_estimate : NULL,
     };
     hl_error err = {0};
+    frames.start = now_seconds();
     hl_status st = hl_attribute_request(in.model, &req, in.input, &ctx, &res,
                                         &err);
-    cli_progress_done(&progress);
+    cli_progress_done(&frames.progress);
     if (st != HL_OK) {
         cli_fail("%s: %s", m->name, err.msg[0] ? err.msg : hl_status_name(st));
         goto out;
     }
+    if (frames.failed)
+        goto out;
+    /* A method that does not loop gives its result as the one frame. */
+    if (viz.frames_dir && frames.written == 0 &&
+        write_frame(&frames, res.attr, res.target, "(result)"))
+        goto out;
     if (raw_path && hl_npy_write(raw_path, res.attr, &err) != HL_OK) {
         cli_fail("%s", err.msg);
         goto out;
@@ -411,6 +502,9 @@ int cmd_explain(int argc, char **argv)
 
     cli_print_notices(in.model, m->name, params);
     print_outcome(json, &in, m, &mo, params, &res, raw_path, viz.out_path);
+    if (viz.frames_dir && !json)
+        printf("frames:      %d in %s, the first after %.3f s\n", frames.written,
+               viz.frames_dir, frames.first);
     status = 0;
 out:
     hl_attr_result_clear(&res);

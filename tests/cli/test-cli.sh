@@ -234,6 +234,15 @@ succeeds "explain occlusion --viz masked_image" -- explain --image "$CAT" --meth
 png_has "$TMP/occ.png" "heatlens.sign=absolute_value"; ok $? "a signed method under masked_image (which cannot show 'all') gets absolute_value"
 succeeds "explain saliency --out --cmap viridis" -- explain --image "$CAT" --method saliency --cmap viridis --out "$TMP/sal.png" --threads 1
 png_has "$TMP/sal.png" "heatlens.sign=absolute_value" && png_has "$TMP/sal.png" "heatlens.cmap=viridis"; ok $? "saliency defaults to absolute_value; an explicit --cmap wins"
+# --progress-frames: 8 Riemann steps in batches of 4 = the 4-step rule, then
+# the 8-step one; a method that does not loop gives its result as one frame.
+succeeds "explain --progress-frames" -- explain --image "$CAT" --method integrated_gradients --n-steps 8 --ig-method riemann_left --internal-batch-size 4 --progress-frames "$TMP/frames" --viz blended_heat_map --threads 1
+[ "$(ls "$TMP/frames" | tr '\n' ' ')" = "frame-001.png frame-002.png " ]; ok $? "explain --progress-frames: one frame per estimate (4 then 8 steps), got: $(ls "$TMP/frames" | tr '\n' ' ')"
+head -c 8 "$TMP/frames/frame-002.png" | od -An -c | grep -q "P   N   G"; ok $? "the frames are PNGs"
+succeeds "explain saliency --progress-frames" -- explain --image "$CAT" --method saliency --progress-frames "$TMP/frames1" --threads 1
+[ "$(ls "$TMP/frames1")" = "frame-001.png" ]; ok $? "a method that does not loop writes its result as the one frame"
+fails "explain: --progress-frames under a file" "cannot create directory" -- explain --image "$CAT" --method saliency --progress-frames "$CAT/frames"
+
 succeeds "explain --out .pdf" -- explain --image "$CAT" --method saliency --out "$TMP/sal.pdf" --sign all --threads 1
 head -c 4 "$TMP/sal.pdf" | grep -q "%PDF"; ok $? "the PDF starts with %PDF"
 succeeds "explain --input-npy of the saliency map's shape" -- explain --input-npy "$TMP/sal.npy" --method input_x_gradient --out "$TMP/ixg.svg" --threads 1
