@@ -1,4 +1,5 @@
 #include "heatlens-param-panel.h"
+#include "heatlens-search-anywhere.h"
 #include "heatlens-error.h"
 
 #include <inttypes.h>
@@ -463,6 +464,7 @@ make_widget (HlParamPanel        *self,
 
         gtk_drop_down_set_enable_search (GTK_DROP_DOWN (w), TRUE);
         gtk_drop_down_set_expression (GTK_DROP_DOWN (w), expr);
+        hl_drop_down_search_anywhere (GTK_DROP_DOWN (w));
         for (guint i = 0; self->layer_names && i < self->layer_names->len; i++)
           if (g_strcmp0 (self->layer_names->pdata[i], self->params.layer) == 0)
             selected = i;
@@ -505,6 +507,9 @@ pretty_name (const char *name)
     if (*c == '-')
       *c = ' ';
   s[0] = g_ascii_toupper (s[0]);
+  /* acronyms: "ig-method" -> "IG method", "nt-samples" -> "NT samples" */
+  if (g_str_has_prefix (name, "ig-") || g_str_has_prefix (name, "nt-"))
+    s[1] = g_ascii_toupper (s[1]);
   return s;
 }
 
@@ -1004,6 +1009,7 @@ hl_param_panel_init (HlParamPanel *self)
     gtk_drop_down_set_expression (self->method_dropdown, expr);
   }
   gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (self->methods));
+  hl_drop_down_search_anywhere (self->method_dropdown);
   g_signal_connect (self->method_dropdown, "notify::selected",
                     G_CALLBACK (method_selected_cb), self);
   rebuild_params (self);

@@ -78,6 +78,9 @@ gboolean hl_window_resolve_default_neuron (HlWindow *self);
 /* "click to pick the neuron at H,W = 3,4" under the pointer, or NULL. */
 char    *hl_window_neuron_hint        (HlWindow *self);
 
+/* heatlens-window-teaching.c */
+void hl_window_init_teaching      (HlWindow *self);
+
 /* heatlens-window.c */
 void hl_window_schedule_run       (HlWindow *self);
 /* The colour bar's scale for the page shown. */
