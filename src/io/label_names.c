@@ -74,27 +74,42 @@ static int distance(const char *a, size_t alen, const char *b, size_t blen)
     return row[blen];
 }
 
-/* 2 = the whole label or a synonym equals q; 1 = close (contains q, or a
- * synonym within two edits); 0 = neither. */
+/* Is q a whole word of the label (bounded by non-letters)? */
+static int has_word_ci(const char *label, const char *q, size_t qlen)
+{
+    for (const char *h = label; *h; h++) {
+        if (strlen(h) < qlen || !same_ci(h, qlen, q, qlen))
+            continue;
+        int before = h == label || !isalnum((unsigned char)h[-1]);
+        int after = !isalnum((unsigned char)h[qlen]);
+        if (before && after)
+            return 1;
+    }
+    return 0;
+}
+
+/* 3 = the whole label or a synonym equals q; 2 = q is a word of it;
+ * 1 = close (contains q, or a synonym within two edits); 0 = neither. */
 static int match(const char *label, const char *q, size_t qlen)
 {
-    int close = contains_ci(label, q, qlen);
+    int score = has_word_ci(label, q, qlen) ? 2 : contains_ci(label, q, qlen);
     const char *s = label;
     size_t llen = strlen(label);
     trim(&label, &llen);
     if (same_ci(label, llen, q, qlen))
-        return 2;
+        return 3;
     while (*s) {
         const char *comma = strchr(s, ',');
         size_t len = comma ? (size_t)(comma - s) : strlen(s);
         const char *w = s;
         trim(&w, &len);
         if (same_ci(w, len, q, qlen))
-            return 2;
-        close |= qlen > 3 && distance(w, len, q, qlen) <= 2;
+            return 3;
+        if (!score && qlen > 3 && distance(w, len, q, qlen) <= 2)
+            score = 1;
         s = comma ? comma + 1 : s + strlen(s);
     }
-    return close;
+    return score;
 }
 
 static void list_labels(const char *const *labels, const int *which, int count,
@@ -119,26 +134,30 @@ int hl_label_find(const char *const *labels, int n, const char *query,
     const char *q = query ? query : "";
     size_t qlen = strlen(q);
     trim(&q, &qlen);
-    int exact[MAX_LISTED], close[MAX_LISTED], n_exact = 0, n_close = 0;
+    /* counts per score; the first MAX_LISTED indices of each */
+    int found[4][MAX_LISTED], count[4] = { 0 };
     for (int k = 0; k < n && qlen; k++) {
-        if (!labels[k])
-            continue;
-        int m = match(labels[k], q, qlen);
-        if (m == 2 && n_exact++ < MAX_LISTED)
-            exact[n_exact - 1] = k;
-        else if (m == 1 && n_close++ < MAX_LISTED)
-            close[n_close - 1] = k;
+        int m = labels[k] ? match(labels[k], q, qlen) : 0;
+        if (m > 0 && count[m]++ < MAX_LISTED)
+            found[m][count[m] - 1] = k;
     }
-    if (n_exact == 1)
-        return exact[0];
+    if (count[3] == 1)
+        return found[3][0];
     if (!message || !size)
         return -1;
-    if (n_exact > 1)
-        list_labels(labels, exact, n_exact < MAX_LISTED ? n_exact : MAX_LISTED,
-                    n_exact, message, size, "names several classes: ");
-    else if (n_close > 0)
-        list_labels(labels, close, n_close < MAX_LISTED ? n_close : MAX_LISTED,
-                    n_close, message, size, "no class is named so; close: ");
+    if (count[3] > 1) {
+        list_labels(labels, found[3], count[3] < MAX_LISTED ? count[3] : MAX_LISTED,
+                    count[3], message, size, "names several classes: ");
+        return -1;
+    }
+    /* close ones: whole-word matches first, then the others */
+    int close[MAX_LISTED], n_close = 0;
+    for (int m = 2; m >= 1; m--)
+        for (int i = 0; i < count[m] && i < MAX_LISTED && n_close < MAX_LISTED; i++)
+            close[n_close++] = found[m][i];
+    if (n_close > 0)
+        list_labels(labels, close, n_close, count[1] + count[2], message, size,
+                    "no class is named so; close: ");
     else
         snprintf(message, size, "no class is named so, and none is close");
     return -1;
