@@ -174,7 +174,9 @@ hl_layer_browser_set_layer (HlLayerBrowser *self,
       index = i;
   if (index == GTK_INVALID_LIST_POSITION)
     return FALSE;
-  if (self->ready && g_strcmp0 (self->layer, layer) == 0)
+  /* shown or being computed (selecting it in the list below comes back
+   * here): nothing to do, unless it failed */
+  if (g_strcmp0 (self->layer, layer) == 0 && self->error == NULL)
     return TRUE;
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);

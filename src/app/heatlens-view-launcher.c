@@ -146,7 +146,8 @@ hl_view_launcher_start (GApplication *app,
   l->exit_status = exit_status;
   g_object_set_data_full (G_OBJECT (window), "hl-view-launcher", l, launcher_free);
   g_signal_connect (window, "prediction-shown", G_CALLBACK (prediction_cb), l);
-  g_signal_connect (window, "result-shown", G_CALLBACK (result_cb), l);
+  /* after the window's own handlers: all-methods counts its pins there */
+  g_signal_connect_after (window, "result-shown", G_CALLBACK (result_cb), l);
   if (screenshot)
     g_signal_connect (window, "error-shown", G_CALLBACK (error_cb), l);
 }

@@ -24,6 +24,7 @@ typedef struct
   guint     next;        /* index into hl_window_all_methods */
   guint     done;
   gulong    handler;
+  gulong    error_handler;
   gboolean  running;
 } AllMethods;
 
@@ -56,8 +57,8 @@ all_methods_step (gpointer data)
   if (method == NULL)
     {
       s->running = FALSE;
-      g_signal_handler_disconnect (self, s->handler);
-      s->handler = 0;
+      g_clear_signal_handler (&s->handler, self);
+      g_clear_signal_handler (&s->error_handler, self);
       g_action_group_activate_action (G_ACTION_GROUP (self), "page", g_variant_new_string ("compare"));
       return G_SOURCE_REMOVE;
     }
@@ -81,6 +82,16 @@ all_methods_result_cb (HlWindow *self,
   g_idle_add_full (G_PRIORITY_DEFAULT, all_methods_step, g_object_ref (self), g_object_unref);
 }
 
+/* A method that fails (the banner says why) leaves a gap, not a stall. */
+static void
+all_methods_error_cb (HlWindow   *self,
+                      const char *message,
+                      gpointer    data)
+{
+  if (all_methods_state (self)->running)
+    g_idle_add_full (G_PRIORITY_DEFAULT, all_methods_step, g_object_ref (self), g_object_unref);
+}
+
 static void
 start_all_methods (HlWindow *self)
 {
@@ -93,6 +104,7 @@ start_all_methods (HlWindow *self)
   s->done = 0;
   s->running = TRUE;
   s->handler = g_signal_connect (self, "result-shown", G_CALLBACK (all_methods_result_cb), NULL);
+  s->error_handler = g_signal_connect (self, "error-shown", G_CALLBACK (all_methods_error_cb), NULL);
   g_action_group_activate_action (G_ACTION_GROUP (self), "page", g_variant_new_string ("compare"));
   all_methods_step (self);
 }

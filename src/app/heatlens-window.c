@@ -9,6 +9,7 @@
  * Actions are in heatlens-window-actions.c, drag and drop, paste and the
  * sample gallery in heatlens-window-dnd.c. */
 #include "heatlens-window-private.h"
+#include "label_names.h"
 #include "heatlens-data.h"
 #include "heatlens-error.h"
 #include "npy.h"
@@ -122,7 +123,7 @@ update_caption (HlWindow *self)
       int target = hl_target_picker_get_target (self->target_picker);
 
       text = g_strdup_printf ("Computing %s for %s…", md ? md->title : "",
-                              hl_classifier_get_label (self->classifier, target));
+                              hl_classifier_get_short_label (self->classifier, target));
     }
   else if (hl_worker_get_busy (self->worker))
     text = g_strdup ("Classifying…");
@@ -609,14 +610,17 @@ static char *
 result_title (HlResult *r)
 {
   const hl_method_desc *md = hl_method_find (r->method);
+  char label[256];
 
+  /* the first synonym; the full label is in the tooltip and metadata */
+  hl_label_short (r->target_label, label, sizeof label);
   /* a neuron method explains one neuron: say which (captions, exports) */
   if (md && md->needs_neuron && r->params.has_neuron)
     return g_strdup_printf ("%s of neuron %d,%d,%d — %s (%.1f%%)", md->title,
                             r->params.neuron[0], r->params.neuron[1], r->params.neuron[2],
-                            r->target_label, 100.0 * r->attr.target_prob);
+                            label, 100.0 * r->attr.target_prob);
   return g_strdup_printf ("%s — %s (%.1f%%)", md ? md->title : r->method,
-                          r->target_label, 100.0 * r->attr.target_prob);
+                          label, 100.0 * r->attr.target_prob);
 }
 
 static gboolean

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "label_names.h"
 #include "cli-commands.h"
 #include "cli-method.h"
 #include "cli-options.h"
@@ -248,9 +249,11 @@ static int write_picture(const explain_viz *v, const cli_input *in,
             goto out;
         }
     }
-    char title[512], params[1024], target[64], prob[32];
+    char title[512], params[1024], target[64], prob[32], label[256];
+    /* the label's first synonym in the title; the full one in metadata */
     snprintf(title, sizeof title, "%s - %s (%.1f%%)", m->title,
-             cli_input_label(in, res->target), res->target_prob * 100.0);
+             hl_label_short(cli_input_label(in, res->target), label, sizeof label),
+             res->target_prob * 100.0);
     hl_viz_view view = {.photo = photo, .map = map, .norm = norm,
                         .opts = v->opts, .title = title, .show_colorbar = 1,
                         .show_raw_range = 1};

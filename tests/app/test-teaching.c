@@ -421,6 +421,52 @@ test_all_methods_fill_the_grid (void)
   hl_array_free (x);
 }
 
+/* ------------------------------------------------------------ labels */
+
+static void
+scan_labels (GtkWidget *w, int *short_shown, int *long_shown, int *long_tips)
+{
+  if (GTK_IS_LABEL (w) && gtk_widget_get_mapped (w))
+    {
+      const char *text = gtk_label_get_text (GTK_LABEL (w));
+
+      *short_shown += strstr (text, "dragonfly") != NULL;
+      *long_shown += strstr (text, "darning needle") != NULL;
+    }
+  if (gtk_widget_get_mapped (w) && gtk_widget_get_tooltip_text (w) &&
+      strstr (gtk_widget_get_tooltip_text (w), "darning needle"))
+    (*long_tips)++;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    scan_labels (c, short_shown, long_shown, long_tips);
+}
+
+static gboolean
+result_for_dragonfly (gpointer p)
+{
+  return last_result && strstr (last_result->target_label, "dragonfly") && n_results > GPOINTER_TO_UINT (p);
+}
+
+/* The dragonfly's label lists eight synonyms: the window shows the first,
+ * the whole label is in tooltips. */
+static void
+test_long_labels_shortened (void)
+{
+  int short_shown = 0, long_shown = 0, long_tips = 0;
+
+  hl_window_set_presenting (win, FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string ("saliency"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "load-sample", g_variant_new_string ("dragonfly"));
+  g_assert_true (wait_for (result_for_dragonfly, GUINT_TO_POINTER (n_results)));
+  settle ();
+  scan_labels (GTK_WIDGET (win), &short_shown, &long_shown, &long_tips);
+  g_test_message ("labels naming the dragonfly %d, with its synonyms %d, tooltips with them %d",
+                  short_shown, long_shown, long_tips);
+  g_assert_cmpint (short_shown, >=, 3);
+  g_assert_cmpint (long_shown, ==, 0);
+  g_assert_cmpint (long_tips, >=, 1);
+}
+
 /* ------------------------------------------------------------ command line */
 
 static void
@@ -521,6 +567,7 @@ main (int argc, char **argv)
   g_test_add_func ("/teaching/search/method-anywhere", test_method_search_matches_anywhere);
   g_test_add_func ("/teaching/present/fits-1024x768", test_presenting_fits_1024x768);
   g_test_add_func ("/teaching/all-methods/fill-the-grid", test_all_methods_fill_the_grid);
+  g_test_add_func ("/teaching/labels/first-synonym-shown", test_long_labels_shortened);
   g_test_add_func ("/teaching/cli/view-explain", test_cli_view_explain);
   g_test_add_func ("/teaching/cli/view-layers", test_cli_view_layers);
   g_test_add_func ("/teaching/cli/view-unknown", test_cli_view_unknown);
