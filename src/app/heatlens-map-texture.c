@@ -101,7 +101,7 @@ hl_widget_save_png (GtkWidget   *widget,
 
   if (w <= 0 || h <= 0 || renderer == NULL)
     {
-      g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG, "the view is not shown yet");
+      g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG, "the window is not shown yet");
       return FALSE;
     }
   paintable = gtk_widget_paintable_new (widget);

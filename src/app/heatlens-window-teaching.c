@@ -133,6 +133,56 @@ channel_activated_cb (HlLayerBrowser *browser,
   gtk_window_present (GTK_WINDOW (self));
 }
 
+/* The explanation follows the method chosen while it is open. */
+static void
+help_follow_cb (HlParamPanel *panel,
+                HlMethodHelp *help)
+{
+  const char *method = hl_param_panel_get_method (panel);
+
+  if (g_strcmp0 (method, hl_method_help_get_method (help)) != 0)
+    hl_method_help_set_method (help, method);
+}
+
+static void
+help_slot_free (gpointer data)
+{
+  HlMethodHelp **slot = data;
+
+  if (*slot)
+    g_object_remove_weak_pointer (G_OBJECT (*slot), (gpointer *) slot);
+  g_free (slot);
+}
+
+/* One explanation window per main window (GTK owns it; the pointer is
+ * weak, cleared when it is closed or destroyed with the main window). */
+static GtkWindow *
+open_help (HlWindow *self)
+{
+  static GQuark quark;
+  HlMethodHelp *help;
+  HlMethodHelp **slot;
+
+  if (!quark)
+    quark = g_quark_from_static_string ("hl-method-help");
+  slot = g_object_get_qdata (G_OBJECT (self), quark);
+  if (slot == NULL)
+    {
+      slot = g_new0 (HlMethodHelp *, 1);
+      g_object_set_qdata_full (G_OBJECT (self), quark, slot, help_slot_free);
+    }
+  if (*slot == NULL)
+    {
+      *slot = hl_method_help_new (GTK_WINDOW (self), hl_window_get_method (self));
+      gtk_window_set_destroy_with_parent (GTK_WINDOW (*slot), TRUE);
+      g_object_add_weak_pointer (G_OBJECT (*slot), (gpointer *) slot);
+      g_signal_connect_object (self->param_panel, "changed", G_CALLBACK (help_follow_cb), *slot, 0);
+    }
+  help = *slot;
+  hl_method_help_set_method (help, hl_window_get_method (self));
+  return GTK_WINDOW (help);
+}
+
 /* IG's parameters: the panel's when IG is the method shown, else
  * Captum's defaults; the class is the one explained. */
 static hl_attr_params
@@ -156,7 +206,7 @@ hl_window_open_view (HlWindow    *self,
   GtkWindow *parent = GTK_WINDOW (self);
 
   if (g_strcmp0 (view, "explain") == 0)
-    return GTK_WINDOW (hl_method_help_new (parent, hl_window_get_method (self)));
+    return open_help (self);
   if (g_strcmp0 (view, "compare") == 0)
     {
       g_action_group_activate_action (G_ACTION_GROUP (self), "page", g_variant_new_string ("compare"));

@@ -176,6 +176,16 @@ test_explain_view_draws (void)
   hl_method_help_set_method (help, "integrated_gradients");
   settle ();
   assert_drawn (GTK_WIDGET (help), "explain.png", 400, 300);
+  /* one per window, following the method chosen */
+  g_assert_true (GTK_WINDOW (help) == hl_window_open_view (win, "explain", NULL));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string ("occlusion"));
+  g_assert_cmpstr (hl_method_help_get_method (help), ==, "occlusion");
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string ("saliency"));
+  gtk_window_destroy (GTK_WINDOW (help));
+  /* closed: the next one is new (a stale pointer would fail the check) */
+  help = HL_METHOD_HELP (hl_window_open_view (win, "explain", NULL));
+  g_assert_true (HL_IS_METHOD_HELP (help));
+  g_assert_cmpstr (hl_method_help_get_method (help), ==, "saliency");
   gtk_window_destroy (GTK_WINDOW (help));
 }
 
