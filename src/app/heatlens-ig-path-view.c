@@ -40,9 +40,12 @@ enum { SIGNAL_READY, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static const char *const picture_captions[N_PICTURES] = {
-  "Input at α: baseline + α (photo − baseline)",
-  "Gradient at α: |∂F/∂x|",
-  "Attribution accumulated up to α",
+  "Input at α", "Gradient at α", "Attribution up to α",
+};
+static const char *const picture_tips[N_PICTURES] = {
+  "baseline + α (photo − baseline): what the model sees at this step",
+  "|∂F/∂x| at this step: where the class score is sensitive",
+  "(photo − baseline) × Σ weight × gradient over the steps so far; at α = 1 this is IG",
 };
 
 /* ------------------------------------------------------------ the thread */
@@ -112,30 +115,42 @@ draw_curve (GtkDrawingArea *area,
   HlIgPathView *self = data;
   const hl_ig_path *p = &self->path;
   GdkRGBA fg;
-  double left = 70, right = 16, top = 12, bottom = 34;
-  double w = width - left - right, h = height - top - bottom;
+  double left, right = 16, top = 12, bottom, w, h;
 
   gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &fg);
+  {
+    /* the theme's font size (presentation mode enlarges it), in pixels */
+    const PangoFontDescription *font =
+      pango_context_get_font_description (gtk_widget_get_pango_context (GTK_WIDGET (area)));
+    double size = font ? pango_font_description_get_size (font) / (double) PANGO_SCALE : 10;
+
+    if (font && !pango_font_description_get_size_is_absolute (font))
+      size *= 96.0 / 72.0;
+    cairo_set_font_size (cr, size * 0.9);
+    left = size * 5.5;
+    bottom = size * 3;
+    w = width - left - right;
+    h = height - top - bottom;
+  }
   cairo_set_line_width (cr, 1);
   gdk_cairo_set_source_rgba (cr, &fg);
   cairo_rectangle (cr, left, top, w, h);
   cairo_stroke (cr);
-  cairo_set_font_size (cr, 12);
   for (int i = 0; i <= 4; i++)
     {
       char text[16];
       double t = i / 4.0;
 
       g_snprintf (text, sizeof text, "%.2g", t);
-      cairo_move_to (cr, left + t * w - 8, top + h + 16);
+      cairo_move_to (cr, left + t * w - 8, top + h + bottom * 0.45);
       cairo_show_text (cr, text);
-      cairo_move_to (cr, left - 34, top + (1 - t) * h + 4);
+      cairo_move_to (cr, left * 0.45, top + (1 - t) * h + 4);
       cairo_show_text (cr, text);
     }
-  cairo_move_to (cr, left + w / 2 - 4, top + h + 31);
+  cairo_move_to (cr, left + w / 2 - 4, height - 4);
   cairo_show_text (cr, "α");
   cairo_save (cr);
-  cairo_move_to (cr, 16, top + h / 2 + 26);
+  cairo_move_to (cr, left * 0.3, top + h / 2 + 26);
   cairo_rotate (cr, -G_PI / 2);
   cairo_show_text (cr, "p(class)");
   cairo_restore (cr);
@@ -196,13 +211,12 @@ show_step (HlIgPathView *self)
                                                  error ? NULL : &error));
   if (error)
     gtk_label_set_text (self->status_label, error->message);
-  step = g_strdup_printf ("Step %d of %d:  α = %.4f,  weight %.4f,  p(class) = %.4f,  logit %.3f",
+  step = g_strdup_printf ("Step %d of %d:  α = %.3f,  weight %.4f,  p(class) = %.3f,  logit %.2f",
                           self->step + 1, p->n_steps, p->step_alpha[self->step],
                           p->step_weight[self->step], p->step_prob[self->step],
                           p->step_logit[self->step]);
   gtk_label_set_text (self->step_label, step);
-  total = g_strdup_printf ("Attribution so far sums to %.4f;  F(photo) − F(baseline) = %.4f "
-                           "(completeness: equal at the last step up to the quadrature error)",
+  total = g_strdup_printf ("Sum of the attribution so far: %.3f;  F(photo) − F(baseline) = %.3f",
                            sum, full);
   gtk_label_set_text (self->sum_label, total);
   gtk_widget_queue_draw (GTK_WIDGET (self->curve_area));
@@ -240,8 +254,8 @@ job_done_cb (GObject      *source,
   memset (&job->path, 0, sizeof job->path);
   self->ready = TRUE;
   gtk_label_set_text (self->status_label,
-                      "Drag the slider from the baseline (α = 0) to the photo (α = 1); "
-                      "the dots are the quadrature points IG sums.");
+                      "Slide from the baseline (α = 0) to the photo (α = 1); "
+                      "the dots are the steps IG sums.");
   gtk_adjustment_configure (self->step_adjustment, self->path.n_steps - 1, 0,
                             self->path.n_steps - 1, 1, 5, 0);
   gtk_widget_set_sensitive (GTK_WIDGET (self->step_scale), TRUE);
@@ -276,7 +290,7 @@ hl_ig_path_view_new (GtkWindow            *parent,
   job->params = *params;
   job->params.target = target;
   hl_label_short (hl_classifier_get_label (classifier, target), name, sizeof name);
-  title = g_strdup_printf ("Integrated Gradients from the baseline to the photo: “%s”", name);
+  title = g_strdup_printf ("IG from the baseline to the photo: “%s”", name);
   gtk_label_set_text (self->title_label, title);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->title_label), hl_classifier_get_label (classifier, target));
   status = g_strdup_printf ("Computing %d steps (%s baseline)…", params->n_steps, params->baseline);
@@ -382,7 +396,7 @@ hl_ig_path_view_init (HlIgPathView *self)
       gtk_widget_set_vexpand (picture, TRUE);
       gtk_widget_set_size_request (picture, 160, 160);
       gtk_label_set_ellipsize (GTK_LABEL (caption), PANGO_ELLIPSIZE_END);
-      gtk_widget_set_tooltip_text (caption, picture_captions[i]);
+      gtk_widget_set_tooltip_text (caption, picture_tips[i]);
       gtk_widget_add_css_class (caption, "caption");
       gtk_box_append (GTK_BOX (box), picture);
       gtk_box_append (GTK_BOX (box), caption);

@@ -198,10 +198,10 @@ ig_params (HlWindow *self)
   return p;
 }
 
-GtkWindow *
-hl_window_open_view (HlWindow    *self,
-                     const char  *view,
-                     GError     **error)
+static GtkWindow *
+open_view_window (HlWindow    *self,
+                  const char  *view,
+                  GError     **error)
 {
   GtkWindow *parent = GTK_WINDOW (self);
 
@@ -242,6 +242,19 @@ hl_window_open_view (HlWindow    *self,
     }
   start_all_methods (self);
   return parent;
+}
+
+GtkWindow *
+hl_window_open_view (HlWindow    *self,
+                     const char  *view,
+                     GError     **error)
+{
+  GtkWindow *window = open_view_window (self, view, error);
+
+  /* a view opened while presenting is presented too (large text) */
+  if (window && window != GTK_WINDOW (self) && hl_window_get_presenting (self))
+    gtk_widget_add_css_class (GTK_WIDGET (window), "presenting");
+  return window;
 }
 
 /* ------------------------------------------------------------ presenting */

@@ -364,12 +364,33 @@ check_inside (GtkWidget *w, int width, int height, int *n_checked, GString *bad)
     check_inside (c, width, height, n_checked, bad);
 }
 
+/* Labels that may ellipsize: shown whole (Pango did not cut them). */
+static void
+check_not_cut (GtkWidget *w, int *n_checked, GString *cut)
+{
+  if (!gtk_widget_get_mapped (w))
+    return;
+  if (GTK_IS_LABEL (w) && gtk_label_get_ellipsize (GTK_LABEL (w)) != PANGO_ELLIPSIZE_NONE &&
+      *gtk_label_get_text (GTK_LABEL (w)))
+    {
+      (*n_checked)++;
+      if (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (w))))
+        g_string_append_printf (cut, " '%s' (%d px wide);", gtk_label_get_text (GTK_LABEL (w)),
+                                gtk_widget_get_width (w));
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    check_not_cut (c, n_checked, cut);
+}
+
 static void
 test_presenting_fits_1024x768 (void)
 {
   g_autoptr(GString) bad = g_string_new (NULL);
   int n = 0, width;
 
+  /* the lesson's usual state: a method on the photo, the pointer away */
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string ("integrated_gradients"));
+  g_assert_true (wait_for (results_above, GUINT_TO_POINTER (n_results)));
   hl_window_set_presenting (win, TRUE);
   settle ();
   g_assert_true (hl_window_get_presenting (win));
@@ -383,6 +404,27 @@ test_presenting_fits_1024x768 (void)
   g_test_message ("%d widgets checked;%s", n, bad->len ? bad->str : " none wider than the window");
   g_assert_cmpint (n, >, 20);
   g_assert_cmpuint (bad->len, ==, 0);
+  n = 0;
+  check_not_cut (GTK_WIDGET (win), &n, bad);
+  g_test_message ("%d ellipsizing labels;%s", n, bad->len ? bad->str : " none cut");
+  g_assert_cmpuint (bad->len, ==, 0);
+  {
+    /* a view opened while presenting is large too, and whole */
+    gboolean ready = FALSE;
+    GtkWindow *view = hl_window_open_view (win, "ig-path", NULL);
+
+    g_signal_connect (view, "ready", G_CALLBACK (ready_cb), &ready);
+    gtk_window_present (view);
+    g_assert_true (wait_for (flag_set, &ready));
+    settle ();
+    g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (view), "presenting"));
+    n = 0;
+    check_not_cut (GTK_WIDGET (view), &n, bad);
+    g_test_message ("IG path view: %d ellipsizing labels;%s", n, bad->len ? bad->str : " none cut");
+    g_assert_cmpint (n, >=, 4);
+    g_assert_cmpuint (bad->len, ==, 0);
+    gtk_window_destroy (view);
+  }
   assert_drawn (GTK_WIDGET (win), "present.png", WIDTH - 40, 600);
   g_action_group_activate_action (G_ACTION_GROUP (win), "sidebar", NULL);
   g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (win), "sidebar")));
