@@ -243,7 +243,7 @@ hl_layer_browser_new (GtkWindow    *parent,
   const hl_model *m = hl_classifier_get_model (classifier);
   g_autoptr(GtkStringList) labels = gtk_string_list_new (NULL);
   g_autoptr(GtkExpression) expr = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string");
-  const char *deepest = NULL;
+  char fallback[256] = "";
 
   self->classifier = g_object_ref (classifier);
   self->prediction = hl_prediction_ref (prediction);
@@ -261,20 +261,16 @@ hl_layer_browser_new (GtkWindow    *parent,
       label = g_strdup_printf ("%s  %s %s", info.name, info.op, shape);
       g_ptr_array_add (self->layers, g_strdup (info.name));
       gtk_string_list_append (labels, label);
-      if (info.shape.dims[2] > 1 && info.shape.dims[3] > 1)
-        deepest = self->layers->pdata[self->layers->len - 1];
     }
   gtk_drop_down_set_expression (self->layer_dropdown, expr);
   gtk_drop_down_set_model (self->layer_dropdown, G_LIST_MODEL (labels));
   hl_drop_down_search_anywhere (self->layer_dropdown);
   g_signal_connect (self->layer_dropdown, "notify::selected", G_CALLBACK (layer_selected_cb), self);
-  if (layer == NULL || !hl_layer_browser_set_layer (self, layer))
-    {
-      if (deepest)
-        hl_layer_browser_set_layer (self, deepest);
-      else
-        gtk_label_set_text (self->status_label, "This model has no feature maps ([1,C,H,W] layers).");
-    }
+  /* the layer asked for, else the one layer methods explain by default */
+  if ((layer == NULL || !hl_layer_browser_set_layer (self, layer)) &&
+      (hl_default_layer (m, fallback, sizeof fallback, NULL) != HL_OK ||
+       !hl_layer_browser_set_layer (self, fallback)))
+    gtk_label_set_text (self->status_label, "This model has no feature maps ([1,C,H,W] layers).");
   return self;
 }
 

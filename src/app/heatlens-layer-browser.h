@@ -23,8 +23,8 @@ G_DECLARE_FINAL_TYPE (HlLayerBrowser, hl_layer_browser, HL, LAYER_BROWSER, GtkWi
 /* How many of the strongest channels the grid shows. */
 #define HL_LAYER_BROWSER_MAX_CHANNELS 40
 
-/* layer: the layer to show first, or NULL for the deepest feature map
- * with more than one cell. */
+/* layer: the layer to show first, or NULL for the default layer of layer
+ * methods (hl_default_layer). */
 HlLayerBrowser          *hl_layer_browser_new          (GtkWindow      *parent,
                                                         HlClassifier   *classifier,
                                                         HlPrediction   *prediction,

@@ -643,8 +643,8 @@ rebuild_params (HlParamPanel *self)
   self->building = FALSE;
 }
 
-/* Layer and neuron defaults that need the model: the last spatial feature
- * map (what GradCAM is usually pointed at). */
+/* Layer and neuron defaults that need the model: the library's default
+ * layer (hl_default_layer), as in the CLI and the report. */
 static void
 fill_model_defaults (HlParamPanel *self)
 {
@@ -801,9 +801,16 @@ hl_param_panel_set_classifier (HlParamPanel *self,
       label = g_strdup_printf ("%s  %s %s", info.name, info.op, shape);
       g_ptr_array_add (self->layer_names, g_strdup (info.name));
       gtk_string_list_append (self->layer_labels, label);
-      if (info.shape.ndim == 4 && info.shape.dims[2] > 1 && info.shape.dims[3] > 1)
-        self->default_layer = i;
     }
+  /* the library's default layer, the one the CLI and the report use */
+  {
+    char name[256];
+
+    if (hl_default_layer (m, name, sizeof name, NULL) == HL_OK)
+      for (guint i = 0; i < self->layer_names->len; i++)
+        if (g_strcmp0 (self->layer_names->pdata[i], name) == 0)
+          self->default_layer = (int) i;
+  }
   /* a layer name from another model means nothing here */
   self->params.layer[0] = '\0';
   self->params.has_neuron = 0;
@@ -885,16 +892,15 @@ hl_param_panel_set_param (HlParamPanel  *self,
   return TRUE;
 }
 
-/* Captum's defaults, except that layer maps are upsampled to the input
- * (bilinear) so they can be laid over the photo; "none" stays selectable. */
+/* Captum's defaults, except that layer maps are upsampled to the input so
+ * they can be laid over the photo, the way the CLI and the report draw
+ * them (HL_ATTR_DISPLAY_INTERP, Captum's nearest); "none" stays
+ * selectable. */
 static void
 init_params (hl_attr_params *p)
 {
-  const hl_param_desc *d = hl_param_find ("interpolate");
-
   hl_attr_params_init (p);
-  if (d)
-    hl_param_set (p, d, "bilinear", NULL);
+  p->interpolate = HL_ATTR_DISPLAY_INTERP;
 }
 
 void

@@ -44,40 +44,16 @@ hl_result_cache_new (guint max_entries)
 }
 
 char *
-hl_result_cache_make_key (guint                 photo_serial,
-                          guint                 classifier_serial,
-                          const char           *method,
-                          const hl_attr_params *params)
+hl_result_cache_make_key (guint                  photo_serial,
+                          guint                  classifier_serial,
+                          const hl_attr_request *request)
 {
-  const hl_method_desc *md = hl_method_find (method);
-  GString *key = g_string_new (NULL);
+  char text[4096];
 
-  g_string_append_printf (key, "p%u|m%u|%s|target=%d", photo_serial,
-                          classifier_serial, method, params->target);
-  if (md && md->params)
-    for (const char *const *name = md->params; *name; name++)
-      {
-        const hl_param_desc *d = hl_param_find (*name);
-        char buf[600];
-
-        if (d == NULL || g_strcmp0 (d->name, "target") == 0)
-          continue;
-        hl_param_format (params, d, buf, sizeof buf);
-        g_string_append_printf (key, "|%s=%s", d->name, buf);
-      }
-  else
-    {
-      /* Unknown method: every parameter, so nothing is confused. */
-      for (int i = 0; i < hl_param_count (); i++)
-        {
-          const hl_param_desc *d = hl_param_get (i);
-          char buf[600];
-
-          hl_param_format (params, d, buf, sizeof buf);
-          g_string_append_printf (key, "|%s=%s", d->name, buf);
-        }
-    }
-  return g_string_free (key, FALSE);
+  /* the library's key: the parameters the method uses and the contents
+   * (not the paths) of the files they name */
+  hl_attr_request_key (request, text, sizeof text);
+  return g_strdup_printf ("p%u|m%u|%s", photo_serial, classifier_serial, text);
 }
 
 HlResult *

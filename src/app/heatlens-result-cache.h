@@ -15,11 +15,11 @@ G_DECLARE_FINAL_TYPE (HlResultCache, hl_result_cache, HL, RESULT_CACHE, GObject)
 
 HlResultCache *hl_result_cache_new    (guint                 max_entries);
 
-/* "p<photo>|m<model>|<method>|target=<t>|n-steps=50|..." */
-char          *hl_result_cache_make_key (guint               photo_serial,
-                                         guint               classifier_serial,
-                                         const char         *method,
-                                         const hl_attr_params *params);
+/* "p<photo>|m<model>|" + hl_attr_request_key: "<method>|target=<t>|
+ * n-steps=50|...", files by content ("|files=HASH"), not by path. */
+char          *hl_result_cache_make_key (guint                  photo_serial,
+                                         guint                  classifier_serial,
+                                         const hl_attr_request *request);
 
 /* A new reference or NULL; a hit becomes the most recently used. */
 HlResult      *hl_result_cache_lookup (HlResultCache        *self,

@@ -238,6 +238,8 @@ hl_window_run (HlWindow *self)
 {
   const char *method = hl_param_panel_get_method (self->param_panel);
   hl_attr_params params;
+  hl_attr_request request;
+  hl_error err = { 0 };
   g_autofree char *key = NULL;
   g_autoptr(HlResult) cached = NULL;
 
@@ -255,25 +257,37 @@ hl_window_run (HlWindow *self)
     return;
   params = *hl_param_panel_get_params (self->param_panel);
   params.target = hl_target_picker_get_target (self->target_picker);
+  /* the library resolves the request as for the CLI: default layer, the
+   * files read (the key holds their content, not their path) */
+  if (hl_attr_request_prepare (&request, hl_classifier_get_model (self->classifier),
+                               method, &params, &err) != HL_OK)
+    {
+      hl_window_show_error (self, err.msg);
+      return;
+    }
   key = hl_result_cache_make_key (hl_photo_get_serial (self->photo),
                                   hl_classifier_get_serial (self->classifier),
-                                  method, &params);
+                                  &request);
   /* already on screen, or already being computed */
-  if (self->result && g_strcmp0 (self->result->key, key) == 0 &&
-      !hl_worker_get_busy (self->worker))
-    return;
-  if (g_strcmp0 (hl_worker_get_current_key (self->worker), key) == 0)
-    return;
+  if ((self->result && g_strcmp0 (self->result->key, key) == 0 &&
+       !hl_worker_get_busy (self->worker)) ||
+      g_strcmp0 (hl_worker_get_current_key (self->worker), key) == 0)
+    {
+      hl_attr_request_clear (&request);
+      return;
+    }
   cached = hl_result_cache_lookup (self->cache, key);
   if (cached)
     {
+      hl_attr_request_clear (&request);
       hl_worker_cancel (self->worker);
       show_result (self, cached);
       return;
     }
   hide_error (self);
   hl_worker_attribute (self->worker, self->classifier, self->photo,
-                       self->prediction, method, &params, key);
+                       self->prediction, &request, key);
+  hl_attr_request_clear (&request);
 }
 
 static gboolean

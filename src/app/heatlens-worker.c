@@ -15,8 +15,7 @@ typedef struct
   HlClassifier   *classifier;
   HlPhoto        *photo;
   HlPrediction   *prediction;
-  char           *method;
-  hl_attr_params  params;
+  hl_attr_request request;           /* prepared by the caller; our copy */
   char           *key;
   volatile int    cancel;            /* read by the library, set by us */
   gint            fraction_millis;   /* last progress, 0..1000000 */
@@ -51,7 +50,7 @@ job_clear (gpointer data)
   g_clear_object (&job->classifier);
   g_clear_object (&job->photo);
   g_clear_pointer (&job->prediction, hl_prediction_unref);
-  g_free (job->method);
+  hl_attr_request_clear (&job->request);
   g_free (job->key);
 }
 
@@ -109,35 +108,6 @@ job_progress (void   *user,
     g_idle_add_full (G_PRIORITY_DEFAULT, deliver_progress, job_ref (job), job_unref);
 }
 
-/* Probabilities from the model output: used as they are when they already
- * sum to one (a Softmax at the end of the graph), else softmax. */
-static void
-output_to_probs (const float *out,
-                 int          n,
-                 float       *probs)
-{
-  double sum = 0, maxv = -INFINITY;
-  gboolean is_prob = TRUE;
-
-  for (int i = 0; i < n; i++)
-    {
-      if (out[i] < 0 || out[i] > 1)
-        is_prob = FALSE;
-      sum += out[i];
-      maxv = MAX (maxv, out[i]);
-    }
-  if (is_prob && fabs (sum - 1.0) < 1e-3)
-    {
-      memcpy (probs, out, sizeof (float) * (size_t) n);
-      return;
-    }
-  sum = 0;
-  for (int i = 0; i < n; i++)
-    sum += exp (out[i] - maxv);
-  for (int i = 0; i < n; i++)
-    probs[i] = (float) (exp (out[i] - maxv) / sum);
-}
-
 static hl_status
 run_predict (Job           *job,
              HlPrediction **out,
@@ -164,28 +134,19 @@ run_predict (Job           *job,
     {
       logits = hl_run_value (run, hl_model_output_value (model), NULL);
       pred->n_classes = n;
+      g_autofree double *probs = g_new (double, n);
+
+      /* the library's one rule for logits vs probabilities */
+      st = hl_class_probabilities (model, logits, n, probs, err);
       pred->probs = g_new (float, n);
-      output_to_probs (logits, n, pred->probs);
-      /* top-k by repeated selection: k is 5 */
-      for (int k = 0; k < HL_PREDICTION_TOP && k < n; k++)
-        {
-          int best = -1;
-
-          for (int i = 0; i < n; i++)
-            {
-              gboolean taken = FALSE;
-
-              for (int j = 0; j < k; j++)
-                taken |= pred->top[j] == i;
-              if (!taken && (best < 0 || pred->probs[i] > pred->probs[best]))
-                best = i;
-            }
-          pred->top[k] = best;
-          pred->n_top = k + 1;
-        }
+      for (int i = 0; i < n; i++)
+        pred->probs[i] = (float) probs[i];
+      pred->n_top = MIN (HL_PREDICTION_TOP, n);
+      hl_top_k (probs, n, pred->n_top, pred->top);
       pred->photo_serial = hl_photo_get_serial (job->photo);
       pred->classifier_serial = hl_classifier_get_serial (job->classifier);
-      *out = g_steal_pointer (&pred);
+      if (st == HL_OK)
+        *out = g_steal_pointer (&pred);
     }
   hl_run_free (run);
   return st;
@@ -209,12 +170,12 @@ run_attribute (Job       *job,
   ctx.progress_user = job;
   ctx.cancel = &job->cancel;
   ctx.threads = 0;
-  st = hl_attribute (hl_classifier_get_model (job->classifier), job->method,
-                     job->prediction->input, &job->params, &ctx, &res->attr, err);
+  st = hl_attribute_request (hl_classifier_get_model (job->classifier), &job->request,
+                             job->prediction->input, &ctx, &res->attr, err);
   if (st != HL_OK)
     return st;
-  res->method = g_strdup (job->method);
-  res->params = job->params;
+  res->method = g_strdup (job->request.method->name);
+  res->params = job->request.params;
   res->key = g_strdup (job->key);
   res->target_label = g_strdup (hl_classifier_get_label (job->classifier, res->attr.target));
   res->photo_name = g_strdup (hl_photo_get_name (job->photo));
@@ -358,7 +319,6 @@ hl_worker_predict (HlWorker     *self,
   job->kind = JOB_PREDICT;
   job->classifier = g_object_ref (classifier);
   job->photo = g_object_ref (photo);
-  hl_attr_params_init (&job->params);
   submit (self, job);
 }
 
@@ -367,18 +327,18 @@ hl_worker_attribute (HlWorker             *self,
                      HlClassifier         *classifier,
                      HlPhoto              *photo,
                      HlPrediction         *prediction,
-                     const char           *method,
-                     const hl_attr_params *params,
+                     const hl_attr_request *request,
                      const char           *key)
 {
   Job *job = g_atomic_rc_box_new0 (Job);
+  hl_error err = { 0 };
 
   job->kind = JOB_ATTRIBUTE;
   job->classifier = g_object_ref (classifier);
   job->photo = g_object_ref (photo);
   job->prediction = hl_prediction_ref (prediction);
-  job->method = g_strdup (method);
-  job->params = *params;
+  if (hl_attr_request_copy (&job->request, request, &err) != HL_OK)
+    g_error ("%s", err.msg);   /* out of memory, as g_new would */
   job->key = g_strdup (key);
   submit (self, job);
 }

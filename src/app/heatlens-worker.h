@@ -35,14 +35,14 @@ HlWorker *hl_worker_new        (void);
 void      hl_worker_predict    (HlWorker             *self,
                                 HlClassifier         *classifier,
                                 HlPhoto              *photo);
-/* hl_attribute(method, params) on the prediction's input. key is stored in
+/* hl_attribute_request on the prediction's input; the request (from
+ * hl_attr_request_prepare, the CLI's path too) is copied. key is stored in
  * the result for the cache. */
 void      hl_worker_attribute  (HlWorker             *self,
                                 HlClassifier         *classifier,
                                 HlPhoto              *photo,
                                 HlPrediction         *prediction,
-                                const char           *method,
-                                const hl_attr_params *params,
+                                const hl_attr_request *request,
                                 const char           *key);
 /* Stop the current job (if any); it delivers nothing more. */
 void      hl_worker_cancel     (HlWorker             *self);

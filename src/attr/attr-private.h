@@ -15,7 +15,8 @@
 typedef struct hl_attr_call {
     const hl_model *model;
     const hl_array *input;          /* [1,C,H,W] */
-    const hl_attr_params *p;
+    const hl_attr_params *p;        /* = &req->params */
+    const hl_attr_request *req;     /* the files' contents */
     const hl_attr_context *ctx;     /* never NULL (dispatcher supplies one) */
     int target;                     /* resolved class index */
     hl_run *run;                    /* a run the method may use freely */
@@ -63,7 +64,7 @@ hl_status hl_attr_make_baseline(hl_attr_call *c, const char *spec,
                                 hl_array **out, hl_error *err);
 
 
-/* ---- part 1 (attr1): method functions and shared helpers ----------- */
+/* ---- gradient, path, DeepLift, layer and neuron methods; helpers ---- */
 
 /* gradient.c */
 hl_status hl_method_saliency(hl_attr_call *c, hl_attr_result *out, hl_error *err);
@@ -139,7 +140,7 @@ hl_status hl_attr_path_integral(hl_attr_call *c, const float *start,
 hl_status hl_attr_deeplift_backward(hl_attr_call *c, const float *baseline,
                                     hl_run **reference, hl_error *err);
 
-/* ---- part 2 (attr2): method functions and replay entry points ------ */
+/* ---- perturbation, surrogate and SHAP methods; replay entry points -- */
 
 /* perturbation.c */
 hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out, hl_error *err);

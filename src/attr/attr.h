@@ -109,11 +109,103 @@ typedef struct hl_attr_result {
 
 void hl_attr_result_clear(hl_attr_result *r);
 
-/* Run `method` on `input` ([1,C,H,W], model-input space) with `model`. */
+/* ------------------------------------------------------------ requests */
+
+struct hl_method_desc;
+
+/* A request as pure data: the method, its parameters with the policy
+ * applied (the default layer filled in, hl_default_layer) and the contents
+ * of the files the parameters name, read and checked against the model
+ * input before any compute. Methods never open files. Build it with
+ * hl_attr_request_prepare (the CLI, the report and the window's worker all
+ * do), free it with hl_attr_request_clear. */
+typedef struct hl_attr_request {
+    const struct hl_method_desc *method;
+    hl_attr_params params;
+    hl_array *baseline;        /* params.baseline = FILE.npy: its values */
+    hl_array *baselines;       /* params.baselines_npy: [K,C,H,W] */
+    int64_t *mask_ids;         /* params.feature_mask = FILE.npy: the ids */
+    hl_shape mask_shape;       /* of mask_ids */
+} hl_attr_request;
+
+/* Look the method up, apply the default layer when a layer or neuron
+ * method has none, read and check the files. params NULL = Captum's
+ * defaults. On error r is left empty (clear is still safe). */
+hl_status hl_attr_request_prepare(hl_attr_request *r, const hl_model *model,
+                                  const char *method,
+                                  const hl_attr_params *params, hl_error *err);
+void hl_attr_request_clear(hl_attr_request *r);
+/* Deep copy (dst is overwritten, not cleared first). */
+hl_status hl_attr_request_copy(hl_attr_request *dst, const hl_attr_request *src,
+                               hl_error *err);
+/* Content identity: the method, the parameters it uses and the contents of
+ * its files, never their paths (a file rewritten under the same name is a
+ * new request; the same array under two names is one). */
+uint64_t hl_attr_request_hash(const hl_attr_request *r);
+int hl_attr_request_equal(const hl_attr_request *a, const hl_attr_request *b);
+/* "method|target=auto|layer=...|baseline=file" plus "|files=HASH" when
+ * files are carried: a text key for caches (unique by content). */
+void hl_attr_request_key(const hl_attr_request *r, char *buf, size_t size);
+
+/* Run a prepared request on `input` ([1,C,H,W], model-input space). */
+hl_status hl_attribute_request(const hl_model *model, const hl_attr_request *r,
+                               const hl_array *input,
+                               const hl_attr_context *ctx,
+                               hl_attr_result *out, hl_error *err);
+
+/* hl_attr_request_prepare + hl_attribute_request in one call. */
 hl_status hl_attribute(const hl_model *model, const char *method,
                        const hl_array *input, const hl_attr_params *params,
                        const hl_attr_context *ctx, hl_attr_result *out,
                        hl_error *err);
+
+/* ------------------------------------------------------------ policy */
+
+/* What a classifier's output holds, decided once from the graph
+ * (classify.c): the node producing the output (looking through Reshape,
+ * Flatten, Squeeze, Unsqueeze) is Softmax -> probabilities, LogSoftmax ->
+ * log-probabilities, anything else -> logits. */
+typedef enum {
+    HL_OUTPUT_LOGITS = 0, HL_OUTPUT_PROBABILITIES, HL_OUTPUT_LOG_PROBABILITIES,
+} hl_output_kind;
+
+hl_output_kind hl_model_output_kind(const hl_model *m);
+const char *hl_output_kind_name(hl_output_kind kind);
+/* Class probabilities of the n outputs `out` of m by that rule (softmax
+ * in double of logits, exp of log-probabilities, probabilities as they
+ * are). A NaN or Inf output is HL_ERR_ARG naming the model. */
+hl_status hl_class_probabilities(const hl_model *m, const float *out, int n,
+                                 double *prob, hl_error *err);
+/* Indices of the k largest of prob[n], best first (ties: lower index). */
+void hl_top_k(const double *prob, int n, int k, int *order);
+
+/* How a layer map is laid over the input everywhere (the CLI's pictures,
+ * the report, the window's default --interpolate): Captum's
+ * LayerAttribution.interpolate default, nearest. */
+#define HL_ATTR_DISPLAY_INTERP HL_INTERP_NEAREST
+
+/* attr on the input's in_h x in_w grid: a copy when it already is, else
+ * every map upsampled with HL_ATTR_DISPLAY_INTERP. NULL when out of memory
+ * or not spatial. */
+hl_array *hl_attr_on_input_grid(const hl_array *attr, int in_h, int in_w);
+
+/* The layer a layer or neuron method explains when none is named
+ * (default_layer.c): the last main-path block output (activation, or
+ * residual merge not followed by one) of at least 7x7 finer than the final
+ * feature map. Writes the node name. */
+hl_status hl_default_layer(const hl_model *m, char *name, size_t size,
+                           hl_error *err);
+
+/* The channel of `layer` ([1,C,H,W]) that fires most at cell (h, w) for
+ * input (default_neuron.c); a clipped activation tied at the layer's
+ * maximum (ReLU6 at 6: zero gradient) is passed over. */
+hl_status hl_strongest_channel(const hl_model *m, const hl_array *input,
+                               const char *layer, int h, int w, int *channel,
+                               float *activation, hl_error *err);
+/* The neuron a neuron method explains when none is named: the centre cell
+ * of the layer's grid, its strongest channel. */
+hl_status hl_default_neuron(const hl_model *m, const hl_array *input,
+                            const char *layer, int neuron[3], hl_error *err);
 
 /* ------------------------------------------------------------ registry */
 

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "feature_mask.h"
-#include "../io/npy.h"
 
 void hl_feature_mask_clear(hl_feature_mask *m)
 {
@@ -125,37 +124,56 @@ static hl_status grid_mask(const char *arg, const char *spec, int C, int H,
     return st;
 }
 
-static hl_status npy_mask(const char *path, int C, int H, int W,
-                          hl_feature_mask *out, hl_error *err)
+hl_status hl_feature_mask_check_shape(const hl_shape *s, const char *name,
+                                      int C, int H, int W, int *mask_c,
+                                      hl_error *err)
 {
-    int64_t *data = NULL;
-    hl_shape s;
-    hl_status st = hl_npy_read_int64(path, &data, &s, err);
-    if (st != HL_OK)
-        return st;
     /* Accept [H,W], [1|C,H,W], [1,1|C,H,W]. */
-    int mask_c = -1;
-    if (s.ndim >= 2 && s.dims[s.ndim - 2] == H && s.dims[s.ndim - 1] == W) {
-        if (s.ndim == 2)
-            mask_c = 1;
-        else if (s.ndim == 3 && (s.dims[0] == 1 || s.dims[0] == C))
-            mask_c = (int)s.dims[0];
-        else if (s.ndim == 4 && s.dims[0] == 1 &&
-                 (s.dims[1] == 1 || s.dims[1] == C))
-            mask_c = (int)s.dims[1];
+    *mask_c = -1;
+    if (s->ndim >= 2 && s->dims[s->ndim - 2] == H && s->dims[s->ndim - 1] == W) {
+        if (s->ndim == 2)
+            *mask_c = 1;
+        else if (s->ndim == 3 && (s->dims[0] == 1 || s->dims[0] == C))
+            *mask_c = (int)s->dims[0];
+        else if (s->ndim == 4 && s->dims[0] == 1 &&
+                 (s->dims[1] == 1 || s->dims[1] == C))
+            *mask_c = (int)s->dims[1];
     }
-    if (mask_c < 0) {
+    if (*mask_c < 0) {
         char got[96];
-        hl_shape_format(&s, got, sizeof got);
-        free(data);
+        hl_shape_format(s, got, sizeof got);
         return hl_error_set(err, HL_ERR_SHAPE,
                             "feature mask %s: shape %s does not fit the "
                             "input [1,%d,%d,%d] (use [H,W], [1,1,H,W] or "
-                            "[1,C,H,W])", path, got, C, H, W);
+                            "[1,C,H,W])", name, got, C, H, W);
     }
-    st = finish_mask(data, mask_c, C, (int64_t)H * W, out, err);
-    free(data);
-    return st;
+    return HL_OK;
+}
+
+static hl_status input_chw(const hl_array *input, int *C, int *H, int *W,
+                           hl_error *err)
+{
+    if (!input || input->shape.ndim != 4 || input->shape.dims[0] != 1)
+        return hl_error_set(err, HL_ERR_SHAPE,
+                            "feature mask: the input must be [1,C,H,W]");
+    *C = (int)input->shape.dims[1];
+    *H = (int)input->shape.dims[2];
+    *W = (int)input->shape.dims[3];
+    return HL_OK;
+}
+
+hl_status hl_feature_mask_from_ids(const int64_t *ids, const hl_shape *s,
+                                   const char *name, const hl_array *input,
+                                   hl_feature_mask *out, hl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int C = 0, H = 0, W = 0, mask_c = 0;
+    hl_status st = input_chw(input, &C, &H, &W, err);
+    if (st == HL_OK)
+        st = hl_feature_mask_check_shape(s, name, C, H, W, &mask_c, err);
+    if (st != HL_OK)
+        return st;
+    return finish_mask(ids, mask_c, C, (int64_t)H * W, out, err);
 }
 
 /* The picture SLIC segments: the 0..1 image if the caller has it, else the
@@ -243,12 +261,10 @@ hl_status hl_feature_mask_build(const char *spec, const hl_array *input,
                                 hl_feature_mask *out, hl_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (!input || input->shape.ndim != 4 || input->shape.dims[0] != 1)
-        return hl_error_set(err, HL_ERR_SHAPE,
-                            "feature mask: the input must be [1,C,H,W]");
-    int C = (int)input->shape.dims[1];
-    int H = (int)input->shape.dims[2];
-    int W = (int)input->shape.dims[3];
+    int C = 0, H = 0, W = 0;
+    hl_status st = input_chw(input, &C, &H, &W, err);
+    if (st != HL_OK)
+        return st;
     if (!spec || !*spec)
         spec = "grid:16";
     if (strncmp(spec, "grid:", 5) == 0)
@@ -257,8 +273,21 @@ hl_status hl_feature_mask_build(const char *spec, const hl_array *input,
         return slic_mask(spec + 5, spec, input, ctx, C, H, W, out, err);
     size_t len = strlen(spec);
     if (len > 4 && strcmp(spec + len - 4, ".npy") == 0)
-        return npy_mask(spec, C, H, W, out, err);
+        return hl_error_set(err, HL_ERR_ARG,
+                            "feature-mask %s: a file is read with the request "
+                            "(hl_attr_request_prepare), not here", spec);
     return hl_error_set(err, HL_ERR_ARG,
                         "feature-mask '%s': expected grid:N, slic:K or a "
                         ".npy file of integer ids", spec);
+}
+
+hl_status hl_feature_mask_for_request(const hl_attr_request *r,
+                                      const hl_array *input,
+                                      const hl_attr_context *ctx,
+                                      hl_feature_mask *out, hl_error *err)
+{
+    if (r->mask_ids)
+        return hl_feature_mask_from_ids(r->mask_ids, &r->mask_shape,
+                                        r->params.feature_mask, input, out, err);
+    return hl_feature_mask_build(r->params.feature_mask, input, ctx, out, err);
 }

@@ -9,7 +9,9 @@
  *                compactness M (default 10);
  *   FILE.npy     integer ids (int32/int64/uint8), shape [H,W], [1,H,W],
  *                [C,H,W], [1,1,H,W] or [1,C,H,W]; a channel dimension of 1
- *                is broadcast over the channels as Captum does.
+ *                is broadcast over the channels as Captum does. The file
+ *                is read by hl_attr_request_prepare; its ids reach the
+ *                methods through the request (hl_feature_mask_from_ids).
  * Ids are compacted to 0..n_features-1 keeping their order, so a mask
  * whose ids are already 0..F-1 keeps them (Captum's feature order).
  */
@@ -34,6 +36,20 @@ hl_status hl_feature_mask_build(const char *spec, const hl_array *input,
                                 const hl_attr_context *ctx,
                                 hl_feature_mask *out, hl_error *err);
 void hl_feature_mask_clear(hl_feature_mask *m);
+/* A mask from integer ids already read (shape s, see FILE.npy above);
+ * name is for messages. */
+hl_status hl_feature_mask_from_ids(const int64_t *ids, const hl_shape *s,
+                                   const char *name, const hl_array *input,
+                                   hl_feature_mask *out, hl_error *err);
+/* Does a mask of shape s fit an input [1,C,H,W]? *mask_c = its channels. */
+hl_status hl_feature_mask_check_shape(const hl_shape *s, const char *name,
+                                      int C, int H, int W, int *mask_c,
+                                      hl_error *err);
+/* The mask of a request: its file's ids, or its grid:N / slic:K spec. */
+hl_status hl_feature_mask_for_request(const hl_attr_request *r,
+                                      const hl_array *input,
+                                      const hl_attr_context *ctx,
+                                      hl_feature_mask *out, hl_error *err);
 
 /* SLIC superpixels (Achanta et al., 2012) of a [C,H,W] image with values
  * in 0..1: CIELAB when C == 3 (sRGB assumed), grid seeds moved to the

@@ -1,23 +1,26 @@
 /* The integrated-gradients path kept step by step (see ig_path.h): the same
  * quadrature and interpolation as path.c, but the gradient of every step
  * and the target probability along the path are stored instead of summed. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attr-private.h"
 #include "ig_path.h"
 
-/* softmax(row)[target] in double, max-shifted. */
-static float softmax_at(const float *row, int64_t k, int target)
+/* The target's probability from one row of outputs, by the library's
+ * classification rule (softmax of logits, exp of log-probabilities, or
+ * the probabilities themselves). */
+static hl_status target_prob(const hl_attr_call *c, const float *row, int64_t k,
+                             float *out, hl_error *err)
 {
-    double mx = row[0], sum = 0.0;
-    for (int64_t i = 1; i < k; i++)
-        if (row[i] > mx)
-            mx = row[i];
-    for (int64_t i = 0; i < k; i++)
-        sum += exp((double)row[i] - mx);
-    return (float)(exp((double)row[target] - mx) / sum);
+    double *prob = malloc(sizeof(double) * (size_t)k);
+    if (!prob)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (%lld classes)", (long long)k);
+    hl_status st = hl_class_probabilities(c->model, row, (int)k, prob, err);
+    if (st == HL_OK)
+        *out = (float)prob[c->target];
+    free(prob);
+    return st;
 }
 
 /* Logits of the run's last forward as [batch][k]. */
@@ -74,7 +77,7 @@ static hl_status walk_steps(hl_attr_call *c, hl_ig_path *path, hl_error *err)
         if (st == HL_OK)
             st = read_logits(c, &logits, &k, err);
         for (int b = 0; st == HL_OK && b < nb; b++)
-            path->step_prob[k0 + b] = softmax_at(logits + b * k, k, c->target);
+            st = target_prob(c, logits + b * k, k, &path->step_prob[k0 + b], err);
         if (st == HL_OK)
             st = hl_attr_tick(c, 0.8 * (double)(k0 + nb) / n, err);
     }
@@ -100,7 +103,7 @@ static hl_status walk_curve(hl_attr_call *c, hl_ig_path *path, hl_error *err)
         if (st == HL_OK)
             st = read_logits(c, &logits, &k, err);
         for (int b = 0; st == HL_OK && b < nb; b++) {
-            path->curve_prob[i0 + b] = softmax_at(logits + b * k, k, c->target);
+            st = target_prob(c, logits + b * k, k, &path->curve_prob[i0 + b], err);
             path->curve_logit[i0 + b] = logits[b * k + c->target];
         }
         if (st == HL_OK)

@@ -5,7 +5,9 @@
  * the input x, with the quadrature of p->ig_method / p->n_steps (the same
  * alphas and weights as hl_attribute("integrated_gradients")):
  *   step_alpha[k], step_weight[k]  the quadrature points (ascending alpha);
- *   step_prob[k]                    softmax(F(x(alpha_k)))[target];
+ *   step_prob[k]                    the target's probability at x(alpha_k)
+ *                                   (hl_class_probabilities: softmax of
+ *                                   logits, or the model's own);
  *   gradient k                      dF_target/dx at x(alpha_k);
  *   curve_alpha[i] = i/(n_curve-1), curve_prob[i], curve_logit[i]: the
  *                   target probability and logit on a uniform grid, for

@@ -89,3 +89,24 @@ hl_status hl_attr_store_layer_map(hl_attr_call *c, const float *map,
     out->is_layer = 0;
     return HL_OK;
 }
+
+hl_array *hl_attr_on_input_grid(const hl_array *attr, int in_h, int in_w)
+{
+    const hl_shape *s = &attr->shape;
+    if (s->ndim < 2 || in_h <= 0 || in_w <= 0)
+        return NULL;
+    int64_t h = s->dims[s->ndim - 2], w = s->dims[s->ndim - 1];
+    if (h == in_h && w == in_w)
+        return hl_array_copy(attr);
+    if (h <= 0 || w <= 0)
+        return NULL;
+    hl_shape out_shape = *s;
+    out_shape.dims[s->ndim - 2] = in_h;
+    out_shape.dims[s->ndim - 1] = in_w;
+    hl_array *out = hl_array_new(&out_shape);
+    if (out)
+        hl_attr_interpolate(attr->data, (int)(hl_shape_numel(s) / (h * w)),
+                            (int)h, (int)w, out->data, in_h, in_w,
+                            HL_ATTR_DISPLAY_INTERP);
+    return out;
+}

@@ -33,7 +33,7 @@ static const char *const p_neuron_ig[] = {
 static const char *const p_neuron_cond[] = {
     "target", "layer", "neuron", PATH_PARAMS, NULL };
 
-/* part 2 parameter lists (attr2) */
+/* perturbation, surrogate and SHAP parameter lists */
 #define MASK_PARAMS "baseline", "feature-mask", "perturbations-per-eval"
 static const char *const p_occlusion[] = {
     "target", "baseline", "strides", "window", "perturbations-per-eval", NULL };
@@ -57,7 +57,7 @@ typedef struct method_entry {
 /* Entry: name, title, group, description, params, needs_layer,
  * needs_neuron, has_delta, stochastic; the function; full_run. */
 static const method_entry methods[] = {
-    /* ---- part 1 methods (gradient.c, path.c, deeplift.c, layer.c, neuron.c) ---- */
+    /* ---- gradient.c, path.c, deeplift.c, layer.c, neuron.c ---- */
     { { "saliency", "Saliency", HL_GROUP_GRADIENT,
         "gradient of the target logit w.r.t. the input (absolute value by default)",
         p_saliency, 0, 0, 0, 0 }, hl_method_saliency, 0 },
@@ -109,7 +109,7 @@ static const method_entry methods[] = {
     { { "neuron_guided_backprop", "Neuron Guided Backprop", HL_GROUP_NEURON,
         "guided backprop of one neuron of the layer",
         p_neuron, 1, 1, 0, 0 }, hl_method_neuron_guided_backprop, 0 },
-    /* ---- part 2 methods (perturbation.c, surrogate.c, shap.c) ---- */
+    /* ---- perturbation.c, surrogate.c, shap.c ---- */
     { { "occlusion", "Occlusion", HL_GROUP_PERTURBATION,
         "drop of the target logit when a sliding window is set to the baseline",
         p_occlusion, 0, 0, 0, 0 }, hl_method_occlusion, 0 },
@@ -131,7 +131,6 @@ static const method_entry methods[] = {
     { { "deep_lift_shap", "DeepLift SHAP", HL_GROUP_GRADIENT,
         "DeepLift averaged over a set of baselines",
         p_deep_lift_shap, 0, 0, 1, 0 }, hl_method_deep_lift_shap, 1 },
-    /* ---- end of part 2 methods ---- */
 };
 
 #define N_METHODS ((int)(sizeof methods / sizeof methods[0]))
@@ -261,7 +260,8 @@ static hl_status check_input(const hl_model *model, const hl_array *input,
 }
 
 /* Forward the input once: resolve "auto" to the top-1 class and record the
- * target's logit and softmax probability. */
+ * target's output and its probability (hl_class_probabilities: the one
+ * rule the CLI and the window use too). */
 static hl_status resolve_target(hl_attr_call *c, hl_attr_result *out,
                                 hl_error *err)
 {
@@ -286,16 +286,17 @@ static hl_status resolve_target(hl_attr_call *c, hl_attr_result *out,
         return hl_error_set(err, HL_ERR_ARG, "--target: class %d is out of range (the model has %lld classes: 0..%lld)",
                             target, (long long)k, (long long)k - 1);
     }
-    double mx = logits[0], sum = 0.0;
-    for (int64_t i = 1; i < k; i++)
-        if (logits[i] > mx)
-            mx = logits[i];
-    for (int64_t i = 0; i < k; i++)
-        sum += exp((double)logits[i] - mx);
+    double *prob = malloc((size_t)k * sizeof *prob);
+    if (!prob)
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", hl_model_name(c->model));
+    hl_status st2 = hl_class_probabilities(c->model, logits, (int)k, prob, err);
     c->target = target;
     out->target = target;
     out->target_logit = logits[target];
-    out->target_prob = (float)(exp((double)logits[target] - mx) / sum);
+    out->target_prob = (float)prob[target];
+    free(prob);
+    if (st2 != HL_OK)
+        return st2;
     return HL_OK;
 }
 
@@ -330,21 +331,31 @@ hl_status hl_attribute(const hl_model *model, const char *method,
                        const hl_attr_context *ctx, hl_attr_result *out,
                        hl_error *err)
 {
+    if (out)
+        memset(out, 0, sizeof *out);
+    hl_attr_request r;
+    hl_status st = hl_attr_request_prepare(&r, model, method, params, err);
+    if (st == HL_OK)
+        st = hl_attribute_request(model, &r, input, ctx, out, err);
+    hl_attr_request_clear(&r);
+    return st;
+}
+
+hl_status hl_attribute_request(const hl_model *model, const hl_attr_request *r,
+                               const hl_array *input,
+                               const hl_attr_context *ctx,
+                               hl_attr_result *out, hl_error *err)
+{
     if (!out)
         return hl_error_set(err, HL_ERR_ARG, "hl_attribute: no result struct");
     memset(out, 0, sizeof *out);
-    const method_entry *e = find_entry(method);
+    const method_entry *e = r && r->method ? find_entry(r->method->name) : NULL;
     if (!e)
-        return hl_error_set(err, HL_ERR_ARG, "unknown method '%s' (valid: %s)",
-                            method ? method : "(null)", hl_method_names());
+        return hl_error_set(err, HL_ERR_ARG, "hl_attribute: the request was not "
+                            "prepared (hl_attr_request_prepare)");
     if (!model || !input || !input->data)
         return hl_error_set(err, HL_ERR_ARG, "hl_attribute: missing model or input");
-
-    hl_attr_params defaults;
-    if (!params) {
-        hl_attr_params_init(&defaults);
-        params = &defaults;
-    }
+    const hl_attr_params *params = &r->params;
     hl_attr_context no_ctx;
     if (!ctx) {
         memset(&no_ctx, 0, sizeof no_ctx);
@@ -362,7 +373,7 @@ hl_status hl_attribute(const hl_model *model, const char *method,
     hl_rng rng;
     hl_rng_seed(&rng, params->seed);
     hl_attr_call c = {
-        .model = model, .input = input, .p = params, .ctx = ctx,
+        .model = model, .input = input, .p = params, .req = r, .ctx = ctx,
         .target = -1, .run = NULL, .rng = &rng,
         .output_value = hl_model_output_value(model),
         .input_value = hl_model_input_value(model),

@@ -61,7 +61,7 @@ static const param_entry params[] = {
     { { "layer", HL_PARAM_LAYER, OFF(layer), 0, 0, NULL,
         "layer for layer/neuron methods: ONNX node name or value name" }, SZ(layer) },
     { { "neuron", HL_PARAM_INT3, OFF(neuron), 0, 1e6, NULL,
-        "neuron of the layer as C,H,W (neuron methods)" }, SZ(neuron) },
+        "neuron of the layer as C,H,W (neuron methods; default: the centre cell, its strongest channel)" }, SZ(neuron) },
     { { "baseline", HL_PARAM_STRING, OFF(baseline), 0, 0, NULL,
         "reference input: zero | NUMBER | black | white | blur:SIGMA | uniform | FILE.npy" }, SZ(baseline) },
     { { "n-steps", HL_PARAM_INT, OFF(n_steps), 1, 100000, NULL,

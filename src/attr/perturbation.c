@@ -177,7 +177,7 @@ hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
     if (st != HL_OK)
         return st;
     hl_feature_mask m;
-    st = hl_feature_mask_build(c->p->feature_mask, c->input, c->ctx, &m, err);
+    st = hl_feature_mask_for_request(c->req, c->input, c->ctx, &m, err);
     if (st != HL_OK)
         return st;
     hl_array *base = NULL;
@@ -247,7 +247,7 @@ hl_status hl_method_shapley_value_sampling(hl_attr_call *c,
     /* 0 = Captum's default of ShapleyValueSampling.attribute. */
     const int n_samples = c->p->n_samples > 0 ? c->p->n_samples : 25;
     hl_feature_mask m;
-    st = hl_feature_mask_build(c->p->feature_mask, c->input, c->ctx, &m, err);
+    st = hl_feature_mask_for_request(c->req, c->input, c->ctx, &m, err);
     if (st != HL_OK)
         return st;
     hl_array *base = NULL;

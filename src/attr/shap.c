@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "attr-private.h"
-#include "../io/npy.h"
 
 #define GRADIENT_SHAP_DEFAULT_SAMPLES 5   /* Captum's n_samples default */
 
@@ -53,10 +52,13 @@ static hl_status load_baseline_set(hl_attr_call *c, hl_array **set, int *count,
             *count = 1;
         return st;
     }
-    hl_array *a = NULL;
-    hl_status st = hl_npy_read(path, &a, err);
-    if (st != HL_OK)
-        return st;
+    /* read by hl_attr_request_prepare; the request carries it */
+    hl_array *a = c->req && c->req->baselines ? hl_array_copy(c->req->baselines) : NULL;
+    if (!a)
+        return hl_error_set(err, c->req && c->req->baselines ? HL_ERR_NOMEM : HL_ERR_ARG,
+                            "baselines %s: %s", path,
+                            c->req && c->req->baselines ? "out of memory"
+                                                        : "the file was not read with the request");
     /* The trailing C,H,W must be the input's; leading dims are the set. */
     const hl_shape *in = &c->input->shape, *s = &a->shape;
     int ok = s->ndim >= 3 && s->ndim <= 4;

@@ -366,7 +366,7 @@ static hl_status surrogate_run(hl_attr_call *c, surrogate_kind kind,
      * the code wins). */
     const int n_samples = c->p->n_samples > 0 ? c->p->n_samples : 25;
     hl_feature_mask m;
-    hl_status st = hl_feature_mask_build(c->p->feature_mask, c->input, c->ctx,
+    hl_status st = hl_feature_mask_for_request(c->req, c->input, c->ctx,
                                          &m, err);
     if (st != HL_OK)
         return st;

@@ -101,30 +101,6 @@ int cli_check_layer(const hl_model *model, const char *name)
                     CLI_PROG);
 }
 
-int cli_auto_layer(const hl_model *model, char *buf, size_t size)
-{
-    int n = hl_model_num_nodes(model), best = -1;
-    double middle = (n - 1) / 2.0, best_dist = 0;
-    for (int i = 0; i < n; i++) {
-        hl_node_info info;
-        hl_model_node_info(model, i, &info);
-        if (strcmp(info.op, "Conv") != 0 || info.shape.ndim != 4 ||
-            info.shape.dims[2] < 7 || info.shape.dims[3] < 7)
-            continue;
-        double dist = i > middle ? i - middle : middle - i;
-        if (best < 0 || dist < best_dist) {
-            best = i;
-            best_dist = dist;
-        }
-    }
-    if (best < 0)
-        return -1;
-    hl_node_info info;
-    hl_model_node_info(model, best, &info);
-    snprintf(buf, size, "%s", info.name);
-    return 0;
-}
-
 static int parse_target(const char *text, const cli_input *in, int *target)
 {
     if (!text || strcmp(text, "auto") == 0) {
@@ -155,11 +131,13 @@ static int parse_target(const char *text, const cli_input *in, int *target)
     return 1;
 }
 
-int cli_method_params(const cli_method_options *o, const hl_method_desc *m,
-                      const cli_input *in, const hl_attr_params *defaults,
-                      hl_attr_params *p)
+int cli_method_request(const cli_method_options *o, const hl_method_desc *m,
+                       const cli_input *in, const hl_attr_params *defaults,
+                       hl_attr_request *r)
 {
     hl_error err = {0};
+    hl_attr_params params, *p = &params;
+    memset(r, 0, sizeof *r);
     if (defaults)
         *p = *defaults;
     else
@@ -193,14 +171,21 @@ int cli_method_params(const cli_method_options *o, const hl_method_desc *m,
         if (cli_check_layer(in->model, o->layer))
             return 1;
         snprintf(p->layer, sizeof p->layer, "%s", o->layer);
-    } else if (m->needs_layer && p->layer[0] == '\0') {
-        if (cli_auto_layer(in->model, p->layer, sizeof p->layer) != 0)
-            return cli_fail("%s needs --layer and the model has no "
-                            "convolution of at least 7x7 to pick", m->name);
     }
-    if (m->needs_neuron && !p->has_neuron)
-        return cli_fail("%s needs --neuron C,H,W (an index into the layer)",
-                        m->name);
+    /* The library applies the policy (default layer) and reads the files
+     * the options name, exactly as the window's worker does. */
+    if (hl_attr_request_prepare(r, in->model, m->name, p, &err) != HL_OK)
+        return cli_fail("%s: %s", m->name, err.msg);
+    /* ... and the default neuron, as the window's parameter panel */
+    hl_attr_params *rp = &r->params;
+    if (m->needs_neuron && !rp->has_neuron) {
+        if (hl_default_neuron(in->model, in->input, rp->layer, rp->neuron,
+                              &err) != HL_OK) {
+            hl_attr_request_clear(r);
+            return cli_fail("%s: %s", m->name, err.msg);
+        }
+        rp->has_neuron = 1;
+    }
     return 0;
 }
 
@@ -246,50 +231,6 @@ const volatile int *cli_cancel_flag(void)
 {
     signal(SIGINT, on_sigint);
     return &cancel_requested;
-}
-
-hl_array *cli_attr_for_display(const hl_array *attr, int in_h, int in_w)
-{
-    const hl_shape *s = &attr->shape;
-    if (s->ndim < 2)
-        return NULL;
-    int64_t h = s->dims[s->ndim - 2], w = s->dims[s->ndim - 1];
-    if (h == in_h && w == in_w)
-        return hl_array_copy(attr);
-    if (h <= 0 || w <= 0)
-        return NULL;
-    int64_t maps = hl_shape_numel(s) / (h * w);
-    hl_shape out_shape = *s;
-    out_shape.dims[s->ndim - 2] = in_h;
-    out_shape.dims[s->ndim - 1] = in_w;
-    hl_array *out = hl_array_new(&out_shape);
-    if (!out)
-        return NULL;
-    double sy = (double)h / in_h, sx = (double)w / in_w;
-    for (int64_t m = 0; m < maps; m++) {
-        const float *src = attr->data + m * h * w;
-        float *dst = out->data + m * (int64_t)in_h * in_w;
-        for (int y = 0; y < in_h; y++) {
-            double fy = (y + 0.5) * sy - 0.5;
-            if (fy < 0)
-                fy = 0;
-            int y0 = (int)fy;
-            int y1 = y0 + 1 < h ? y0 + 1 : y0;
-            double ly = fy - y0;
-            for (int x = 0; x < in_w; x++) {
-                double fx = (x + 0.5) * sx - 0.5;
-                if (fx < 0)
-                    fx = 0;
-                int x0 = (int)fx;
-                int x1 = x0 + 1 < w ? x0 + 1 : x0;
-                double lx = fx - x0;
-                double top = src[y0 * w + x0] * (1 - lx) + src[y0 * w + x1] * lx;
-                double bot = src[y1 * w + x0] * (1 - lx) + src[y1 * w + x1] * lx;
-                dst[y * in_w + x] = (float)(top * (1 - ly) + bot * ly);
-            }
-        }
-    }
-    return out;
 }
 
 hl_image *cli_image_from_input(const hl_array *input, const hl_preprocess *pre)

@@ -28,33 +28,22 @@ int cli_method_option(cli_method_options *o, cli_args *a);
 /* The method by name, or a one-line error listing the valid names. */
 const hl_method_desc *cli_method_lookup(const char *name);
 
-/* Fill p: Captum's defaults (or `defaults` when non-NULL), then the
- * recorded options, validated against the method and the model. An option
+/* Fill a request: Captum's defaults (or `defaults` when non-NULL), then
+ * the recorded options, validated against the method and the model, then
+ * hl_attr_request_prepare (the default layer, the files read). An option
  * the method does not use is an error naming the ones it does use.
- * `chosen_layer` receives the layer used ("" if none); a layer method
- * without --layer gets cli_auto_layer(). Returns 0 or 1 (printed). */
-int cli_method_params(const cli_method_options *o, const hl_method_desc *m,
-                      const cli_input *in, const hl_attr_params *defaults,
-                      hl_attr_params *p);
+ * Returns 0 (clear r when done) or 1 (printed; r is empty). */
+int cli_method_request(const cli_method_options *o, const hl_method_desc *m,
+                       const cli_input *in, const hl_attr_params *defaults,
+                       hl_attr_request *r);
 
 /* Check that `name` is a node or value of the model; on failure print a
  * one-line error with some valid names and return 1. */
 int cli_check_layer(const hl_model *model, const char *name);
 
-/* A middle convolution for GradCAM-style methods: the Conv node closest to
- * the middle of the node list whose output is at least 7x7. Writes its
- * name into buf; returns 0, or -1 when the model has none. */
-int cli_auto_layer(const hl_model *model, char *buf, size_t size);
-
 /* "n-steps=200 ig-method=gausslegendre ..." for the method's parameters. */
 void cli_format_params(const hl_method_desc *m, const hl_attr_params *p,
                        char *buf, size_t size);
-
-/* An attribution ready to draw over the input: layer maps whose spatial
- * size differs from the input's are upsampled bilinearly (align_corners
- * false, like LayerAttribution.interpolate(..., 'bilinear')) to in_h x in_w.
- * Returns a new array, or NULL when out of memory / not 2-D-spatial. */
-hl_array *cli_attr_for_display(const hl_array *attr, int in_h, int in_w);
 
 /* The photo behind a preprocessed tensor ([1,3,H,W] -> RGB), for drawing
  * overlays when the input came from --input-npy. NULL if not 3 channels. */

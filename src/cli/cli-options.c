@@ -269,14 +269,6 @@ int cli_input_load_model(cli_input *in)
         in->model = NULL;
         return cli_fail("%s", err.msg[0] ? err.msg : hl_status_name(err.status));
     }
-
-    int nodes = hl_model_num_nodes(in->model);
-    if (nodes > 0) {
-        hl_node_info last;
-        hl_model_node_info(in->model, nodes - 1, &last);
-        in->output_is_prob = strcmp(last.op, "Softmax") == 0 &&
-                             last.output == hl_model_output_value(in->model);
-    }
     return 0;
 }
 
@@ -287,60 +279,24 @@ static int load_labels(cli_input *in)
     int n = in->n_classes;
     if (n <= 0)
         return 0;
-    in->labels = calloc((size_t)n, sizeof *in->labels);
-    if (!in->labels)
-        return cli_fail("out of memory");
-    in->n_labels = n;
+    hl_error err = {0};
+    hl_labels *l = NULL;
     if (in->labels_path) {
-        FILE *f = fopen(in->labels_path, "r");
-        if (!f)
-            return cli_fail("%s: cannot open labels file: %s", in->labels_path,
-                            strerror(errno));
-        /* A 1001-line ImageNet file ("background" first, like the
-         * bundled one) for a 1000-class model: skip the "background". */
-        char line[1024];
-        int k = 0, skip = 0, first = 1;
-        while (k < n && fgets(line, sizeof line, f)) {
-            line[strcspn(line, "\r\n")] = '\0';
-            if (first && n == 1000 && strcmp(line, "background") == 0) {
-                first = 0;
-                skip = 1;
-                continue;
-            }
-            first = 0;
-            in->labels[k++] = strdup(line);
-        }
-        /* ...but only when the file really has n + 1 lines */
-        if (skip && (k < n || fgets(line, sizeof line, f))) {
-            if (k == n) {
-                free(in->labels[n - 1]);
-                k = n - 1;
-            }
-            for (int i = k; i > 0; i--)
-                in->labels[i] = in->labels[i - 1];
-            in->labels[0] = strdup("background");
-        }
-        fclose(f);
+        if (hl_labels_from_file(in->labels_path, n, &l, &err) != HL_OK)
+            return cli_fail("%s", err.msg);
     } else {
         char imagenet[4096];
         int have_imagenet = cli_find_data_file(CLI_IMAGENET_LABELS, imagenet,
                                                sizeof imagenet) == 0;
-        hl_labels *l = hl_labels_for_model_or_imagenet(
-            in->model, in->resolved_model, n, have_imagenet ? imagenet : NULL);
-        for (int k = 0; l && k < n && k < l->n; k++)
-            if (l->names[k])
-                in->labels[k] = strdup(l->names[k]);
-        hl_labels_free(l);
+        l = hl_labels_for_model_or_imagenet(in->model, in->resolved_model, n,
+                                            have_imagenet ? imagenet : NULL);
     }
-    for (int k = 0; k < n; k++) {
-        if (!in->labels[k]) {
-            char buf[32];
-            snprintf(buf, sizeof buf, "class %d", k);
-            in->labels[k] = strdup(buf);
-        }
-        if (!in->labels[k])
-            return cli_fail("out of memory");
-    }
+    if (!l || l->n != n)
+        return cli_fail("out of memory");
+    /* the library fills every entry ("class K" when unnamed) */
+    in->labels = l->names;
+    in->n_labels = l->n;
+    free(l);
     return 0;
 }
 

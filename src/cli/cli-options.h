@@ -77,7 +77,6 @@ typedef struct cli_input {
     hl_crop_map map;             /* photo <-> input (valid with photo) */
     float *image01;              /* [3,H,W] unnormalised crop or NULL */
     int n_classes;               /* K of the [N,K] output (cli_input_load) */
-    int output_is_prob;          /* the graph ends with Softmax */
     int n_labels;
     char **labels;               /* n_labels entries, owned */
 } cli_input;

@@ -8,6 +8,7 @@
 #include "cli-commands.h"
 #include "cli-method.h"
 #include "cli-options.h"
+#include "cli-viz.h"
 #include "npy.h"
 #include "viz.h"
 
@@ -81,8 +82,8 @@ static void method_help(const hl_method_desc *m)
         printf("  %-22s class to explain (default auto = the top-1 class)\n",
                "--target auto|INDEX");
     if (m->needs_layer)
-        printf("  %-22s node or output name (default: the convolution nearest\n"
-               "  %-22s the middle of the network with an output >= 7x7)\n",
+        printf("  %-22s node or output name (default: the last main-path block\n"
+               "  %-22s output of at least 7x7 before the final downsampling)\n",
                "--layer NAME", "");
     for (int i = 0; m->params && m->params[i]; i++) {
         const hl_param_desc *d = hl_param_find(m->params[i]);
@@ -126,8 +127,9 @@ static void explain_help(const char *method_name)
     printf("\nMethod options (each method uses some of them):\n"
            "  %-22s class to explain (default auto = the top-1 class)\n"
            "  %-22s node or output name for layer/neuron methods\n"
-           "  %-22s (default: a middle convolution of at least 7x7)\n",
-           "--target auto|INDEX", "--layer NAME", "");
+           "  %-22s (default: the last main-path block output >= 7x7\n"
+           "  %-22s before the final downsampling)\n",
+           "--target auto|INDEX", "--layer NAME", "", "");
     for (int i = 0; i < hl_param_count(); i++) {
         const hl_param_desc *d = hl_param_get(i);
         if (strcmp(d->name, "target") != 0 && strcmp(d->name, "layer") != 0)
@@ -154,28 +156,15 @@ static void explain_help(const char *method_name)
 /* Overlay options given on the command line, checked before any compute. */
 typedef struct explain_viz {
     const char *out_path;
-    const char *mode, *sign, *cmap, *outlier, *alpha;
+    cli_viz given;
     hl_viz_options opts;
 } explain_viz;
 
 static int viz_option(explain_viz *v, cli_args *a)
 {
-    const char **slot = NULL;
     if (strcmp(a->name, "out") == 0)
-        slot = &v->out_path;
-    else if (strcmp(a->name, "viz") == 0)
-        slot = &v->mode;
-    else if (strcmp(a->name, "sign") == 0)
-        slot = &v->sign;
-    else if (strcmp(a->name, "cmap") == 0)
-        slot = &v->cmap;
-    else if (strcmp(a->name, "outlier-perc") == 0)
-        slot = &v->outlier;
-    else if (strcmp(a->name, "alpha") == 0)
-        slot = &v->alpha;
-    if (!slot)
-        return 0;
-    return (*slot = cli_args_value(a)) ? 1 : -1;
+        return (v->out_path = cli_args_value(a)) ? 1 : -1;
+    return cli_viz_option(&v->given, a);
 }
 
 static int viz_resolve(explain_viz *v)
@@ -183,7 +172,7 @@ static int viz_resolve(explain_viz *v)
     hl_error err = {0};
     hl_viz_options_init(&v->opts);
     if (!v->out_path) {
-        if (v->mode || v->sign || v->cmap || v->outlier || v->alpha)
+        if (cli_viz_given(&v->given))
             return cli_fail("--viz, --sign, --cmap, --outlier-perc and --alpha "
                             "need --out FILE.png|.pdf|.svg");
         return 0;
@@ -191,29 +180,7 @@ static int viz_resolve(explain_viz *v)
     hl_viz_format fmt;
     if (hl_viz_format_from_path(v->out_path, &fmt, &err) != HL_OK)
         return cli_fail("--out: %s", err.msg);
-    if (v->mode && hl_viz_mode_from_name(v->mode, &v->opts.mode, &err) != HL_OK)
-        return cli_fail("--viz: %s", err.msg);
-    if (v->sign && hl_viz_sign_from_name(v->sign, &v->opts.sign, &err) != HL_OK)
-        return cli_fail("--sign: %s", err.msg);
-    if (v->cmap && hl_colormap_from_name(v->cmap, &v->opts.cmap, &err) != HL_OK)
-        return cli_fail("--cmap: %s", err.msg);
-    double d;
-    if (v->outlier) {
-        if (!cli_parse_double("outlier-perc", v->outlier, 0, 100, &d))
-            return 1;
-        v->opts.outlier_perc = d;
-    }
-    if (v->alpha) {
-        if (!cli_parse_double("alpha", v->alpha, 0, 1, &d))
-            return 1;
-        v->opts.alpha_overlay = d;
-    }
-    if ((v->opts.mode == HL_VIZ_MASKED_IMAGE ||
-         v->opts.mode == HL_VIZ_ALPHA_SCALING) && v->opts.sign == HL_SIGN_ALL)
-        return cli_fail("--viz %s cannot show --sign all (as in Captum); use "
-                        "positive, negative or absolute_value",
-                        hl_viz_mode_name(v->opts.mode));
-    return 0;
+    return cli_viz_resolve(&v->given, v->opts.mode, &v->opts);
 }
 
 /* Draw the attribution over the photo (or the input tensor's picture). */
@@ -226,7 +193,7 @@ static int write_picture(const explain_viz *v, const cli_input *in,
     hl_viz_norm *norm = NULL;
     hl_image *own_photo = NULL;
     int in_h = (int)in->input->shape.dims[2], in_w = (int)in->input->shape.dims[3];
-    hl_array *shown = cli_attr_for_display(res->attr, in_h, in_w);
+    hl_array *shown = hl_attr_on_input_grid(res->attr, in_h, in_w);
     if (!shown) {
         cli_fail("cannot draw an attribution of this shape; use --raw");
         goto out;
@@ -293,6 +260,75 @@ static double attr_sum(const hl_array *a)
     return s;
 }
 
+/* What explain did, as JSON or as text on stdout. */
+static void print_outcome(int json, const cli_input *in, const hl_method_desc *m,
+                          const cli_method_options *mo,
+                          const hl_attr_params *params,
+                          const hl_attr_result *res, const char *raw_path,
+                          const char *out_path)
+{
+    char shape[96];
+    hl_shape_format(&res->attr->shape, shape, sizeof shape);
+    double sum = attr_sum(res->attr);
+    if (json) {
+        printf("{\"method\": ");
+        cli_json_string(stdout, m->name);
+        printf(", \"model\": ");
+        cli_json_string(stdout, hl_model_name(in->model));
+        printf(", \"input\": ");
+        cli_json_string(stdout, in->image_path ? in->image_path : in->input_npy);
+        printf(", \"target\": %d, \"label\": ", res->target);
+        cli_json_string(stdout, cli_input_label(in, res->target));
+        printf(", \"probability\": %.6g, \"logit\": %.6g", res->target_prob,
+               res->target_logit);
+        if (params->layer[0]) {
+            printf(", \"layer\": ");
+            cli_json_string(stdout, params->layer);
+        }
+        if (params->has_neuron)
+            printf(", \"neuron\": [%d, %d, %d]", params->neuron[0],
+                   params->neuron[1], params->neuron[2]);
+        if (res->has_delta && isfinite(res->delta))
+            printf(", \"delta\": %.6g", res->delta);
+        printf(", \"seconds\": %.6f, \"shape\": [", res->seconds);
+        for (int d = 0; d < res->attr->shape.ndim; d++)
+            printf("%s%lld", d ? ", " : "", (long long)res->attr->shape.dims[d]);
+        printf("], \"sum\": %.6g", isfinite(sum) ? sum : 0.0);
+        if (raw_path) {
+            printf(", \"raw\": ");
+            cli_json_string(stdout, raw_path);
+        }
+        if (out_path) {
+            printf(", \"out\": ");
+            cli_json_string(stdout, out_path);
+        }
+        printf("}\n");
+    } else {
+        printf("%s on %s with %s\n", m->title,
+               in->image_path ? in->image_path : in->input_npy,
+               hl_model_name(in->model));
+        if (params->layer[0])
+            printf("layer:       %s%s\n", params->layer,
+                   mo->layer ? "" : " (chosen automatically)");
+        if (params->has_neuron)
+            printf("neuron:      %d,%d,%d\n", params->neuron[0], params->neuron[1],
+                   params->neuron[2]);
+        /* Layer and neuron methods without a class still show the
+         * model's verdict, labelled as such. */
+        printf("%-12s %d %s (p = %.4f)\n",
+               method_has_param(m, "target") ? "target:" : "prediction:",
+               res->target, cli_input_label(in, res->target), res->target_prob);
+        printf("attribution: %s, sum %.6g\n", shape, sum);
+        if (res->has_delta)
+            printf("delta:       %.6g (convergence)\n", res->delta);
+        printf("time:        %.3f s\n", res->seconds);
+        if (raw_path)
+            printf("wrote        %s\n", raw_path);
+        if (out_path)
+            printf("wrote        %s\n", out_path);
+    }
+}
+
 int cmd_explain(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, 1)) {
@@ -313,6 +349,8 @@ int cmd_explain(int argc, char **argv)
     int json = 0, status = 1;
     hl_attr_result res;
     memset(&res, 0, sizeof res);
+    hl_attr_request req;
+    memset(&req, 0, sizeof req);
 
     cli_args a;
     cli_args_init(&a, argc, argv, 1);
@@ -349,9 +387,9 @@ int cmd_explain(int argc, char **argv)
     const hl_method_desc *m = cli_method_lookup(method_name);
     if (!m || viz_resolve(&viz) || cli_input_load(&in, 1))
         goto out;
-    hl_attr_params params;
-    if (cli_method_params(&mo, m, &in, NULL, &params))
+    if (cli_method_request(&mo, m, &in, NULL, &req))
         goto out;
+    const hl_attr_params *params = &req.params;
 
     cli_progress progress;
     cli_progress_init(&progress, m->name);
@@ -362,8 +400,8 @@ int cmd_explain(int argc, char **argv)
         .threads = in.threads,
     };
     hl_error err = {0};
-    hl_status st = hl_attribute(in.model, m->name, in.input, &params, &ctx,
-                                &res, &err);
+    hl_status st = hl_attribute_request(in.model, &req, in.input, &ctx, &res,
+                                        &err);
     cli_progress_done(&progress);
     if (st != HL_OK) {
         cli_fail("%s: %s", m->name, err.msg[0] ? err.msg : hl_status_name(st));
@@ -373,72 +411,14 @@ int cmd_explain(int argc, char **argv)
         cli_fail("%s", err.msg);
         goto out;
     }
-    if (viz.out_path && write_picture(&viz, &in, m, &params, &res))
+    if (viz.out_path && write_picture(&viz, &in, m, params, &res))
         goto out;
 
-    char shape[96];
-    hl_shape_format(&res.attr->shape, shape, sizeof shape);
-    double sum = attr_sum(res.attr);
-    if (json) {
-        printf("{\"method\": ");
-        cli_json_string(stdout, m->name);
-        printf(", \"model\": ");
-        cli_json_string(stdout, hl_model_name(in.model));
-        printf(", \"input\": ");
-        cli_json_string(stdout, in.image_path ? in.image_path : in.input_npy);
-        printf(", \"target\": %d, \"label\": ", res.target);
-        cli_json_string(stdout, cli_input_label(&in, res.target));
-        printf(", \"probability\": %.6g, \"logit\": %.6g", res.target_prob,
-               res.target_logit);
-        if (params.layer[0]) {
-            printf(", \"layer\": ");
-            cli_json_string(stdout, params.layer);
-        }
-        if (params.has_neuron)
-            printf(", \"neuron\": [%d, %d, %d]", params.neuron[0],
-                   params.neuron[1], params.neuron[2]);
-        if (res.has_delta && isfinite(res.delta))
-            printf(", \"delta\": %.6g", res.delta);
-        printf(", \"seconds\": %.6f, \"shape\": [", res.seconds);
-        for (int d = 0; d < res.attr->shape.ndim; d++)
-            printf("%s%lld", d ? ", " : "", (long long)res.attr->shape.dims[d]);
-        printf("], \"sum\": %.6g", isfinite(sum) ? sum : 0.0);
-        if (raw_path) {
-            printf(", \"raw\": ");
-            cli_json_string(stdout, raw_path);
-        }
-        if (viz.out_path) {
-            printf(", \"out\": ");
-            cli_json_string(stdout, viz.out_path);
-        }
-        printf("}\n");
-    } else {
-        printf("%s on %s with %s\n", m->title,
-               in.image_path ? in.image_path : in.input_npy,
-               hl_model_name(in.model));
-        if (params.layer[0])
-            printf("layer:       %s%s\n", params.layer,
-                   mo.layer ? "" : " (chosen automatically)");
-        if (params.has_neuron)
-            printf("neuron:      %d,%d,%d\n", params.neuron[0], params.neuron[1],
-                   params.neuron[2]);
-        /* Layer and neuron methods without a class still show the
-         * model's verdict, labelled as such. */
-        printf("%-12s %d %s (p = %.4f)\n",
-               method_has_param(m, "target") ? "target:" : "prediction:",
-               res.target, cli_input_label(&in, res.target), res.target_prob);
-        printf("attribution: %s, sum %.6g\n", shape, sum);
-        if (res.has_delta)
-            printf("delta:       %.6g (convergence)\n", res.delta);
-        printf("time:        %.3f s\n", res.seconds);
-        if (raw_path)
-            printf("wrote        %s\n", raw_path);
-        if (viz.out_path)
-            printf("wrote        %s\n", viz.out_path);
-    }
+    print_outcome(json, &in, m, &mo, params, &res, raw_path, viz.out_path);
     status = 0;
 out:
     hl_attr_result_clear(&res);
+    hl_attr_request_clear(&req);
     cli_input_clear(&in);
     return status;
 }

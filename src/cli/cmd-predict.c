@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli-commands.h"
+#include "attr.h"
 #include "cli-options.h"
 #include "npy.h"
 
@@ -18,24 +19,9 @@ static void predict_help(void)
     cli_input_print_help(stdout, 1);
     printf("  --top K                how many classes to print (default 5)\n"
            "  --json                 print JSON instead of text\n"
-           "  --raw OUT.npy          write the model output (logits) as float32 .npy\n"
+           "  --raw OUT.npy          write the model output (logits, or probabilities\n"
+           "                         when the graph ends in Softmax) as float32 .npy\n"
            "  --help                 this text\n");
-}
-
-/* Indices of the k largest probabilities, best first. */
-static void top_k(const double *prob, int n, int k, int *out)
-{
-    for (int j = 0; j < k; j++) {
-        int best = -1;
-        for (int i = 0; i < n; i++) {
-            int taken = 0;
-            for (int t = 0; t < j && !taken; t++)
-                taken = out[t] == i;
-            if (!taken && (best < 0 || prob[i] > prob[best]))
-                best = i;
-        }
-        out[j] = best;
-    }
 }
 
 int cmd_predict(int argc, char **argv)
@@ -102,33 +88,18 @@ int cmd_predict(int argc, char **argv)
     }
     if (top > n)
         top = n;
-    for (int i = 0; i < n; i++)
-        if (!isfinite(logits[i])) {
-            cli_fail("%s: the model output is not finite (NaN or Inf) for this "
-                     "input", in.resolved_model);
-            goto out;
-        }
-
     prob = malloc((size_t)n * sizeof *prob);
     order = malloc((size_t)top * sizeof *order);
     if (!prob || !order) {
         cli_fail("out of memory");
         goto out;
     }
-    if (in.output_is_prob) {
-        for (int i = 0; i < n; i++)
-            prob[i] = logits[i];
-    } else {   /* softmax in double, shifted by the max */
-        double mx = logits[0], sum = 0;
-        for (int i = 1; i < n; i++)
-            if (logits[i] > mx)
-                mx = logits[i];
-        for (int i = 0; i < n; i++)
-            sum += prob[i] = exp((double)logits[i] - mx);
-        for (int i = 0; i < n; i++)
-            prob[i] /= sum;
+    /* logits or probabilities: the library's one rule (hl_model_output_kind) */
+    if (hl_class_probabilities(in.model, logits, n, prob, &err) != HL_OK) {
+        cli_fail("%s", err.msg);
+        goto out;
     }
-    top_k(prob, n, top, order);
+    hl_top_k(prob, n, top, order);
 
     if (raw_path) {
         hl_array out_arr = {.shape = oshape, .data = (float *)logits};

@@ -66,6 +66,33 @@ hl_array *hl_array_new(const hl_shape *shape);      /* zero-filled */
 hl_array *hl_array_copy(const hl_array *a);
 void hl_array_free(hl_array *a);
 
+/* ------------------------------------------------------------------ files */
+
+/* A reader's look at a file's first bytes (n of them, fewer when the file
+ * is shorter) before the rest is read; file_size is the whole file's.
+ * Returns HL_OK or one line naming path and what is wrong. */
+typedef hl_status (*hl_file_check_fn)(const char *path,
+                                      const unsigned char *head, size_t n,
+                                      uint64_t file_size, void *user,
+                                      hl_error *err);
+
+/* The one whole-file reader (file.c): open, read head_size bytes and give
+ * them to check (may be NULL), refuse a file over max_bytes naming its
+ * size and the cap, then read the rest into one allocation with a NUL
+ * after the last byte (not counted in *size). what names the kind of file
+ * in messages ("... over the 512 MB limit of image files"). The caller
+ * frees *data. */
+hl_status hl_file_read(const char *path, const char *what, uint64_t max_bytes,
+                       size_t head_size, hl_file_check_fn check, void *user,
+                       unsigned char **data, size_t *size, hl_error *err);
+
+/* Size caps of the readers (bytes): a protobuf message cannot exceed
+ * 2 GB; a photo of 108 megapixels is 324 MB as a BMP; labels are text. */
+#define HL_MAX_MODEL_BYTES ((uint64_t)2 << 30)
+#define HL_MAX_IMAGE_BYTES ((uint64_t)512 << 20)
+#define HL_MAX_NPY_BYTES ((uint64_t)1 << 30)
+#define HL_MAX_LABELS_BYTES ((uint64_t)16 << 20)
+
 /* ------------------------------------------------------------------ model */
 
 typedef struct hl_model hl_model;
@@ -107,6 +134,8 @@ typedef struct hl_node_info {
     const char *op;     /* ONNX op_type */
     int output;         /* first output value id */
     hl_shape shape;     /* that output's shape at batch 1 */
+    int n_inputs;       /* input value ids (weights and constants too; */
+    const int *inputs;  /* -1 = an omitted optional input), owned by m */
 } hl_node_info;
 
 /* Nodes in topological order, as they run (after load-time folding). */

@@ -224,6 +224,8 @@ void hl_model_node_info(const hl_model *m, int index, hl_node_info *out)
     out->name = n->name;
     out->op = n->op_type;
     out->output = n->out[0];
+    out->n_inputs = n->n_in;
+    out->inputs = n->in;
     if (n->out[0] >= 0)
         out->shape = m->shape1[n->out[0]];
 }

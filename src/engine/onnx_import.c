@@ -1166,35 +1166,10 @@ hl_status hl_model_load_onnx_buffer(const void *data, size_t size,
 hl_status hl_model_load_onnx(const char *path, hl_model **out, hl_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hl_error_set(err, HL_ERR_IO, "%s: cannot open: %s", path,
-                            strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *buf = malloc(cap);
-    hl_status st = HL_OK;
-    while (buf) {
-        if (len == cap) {
-            unsigned char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (!buf)
-        st = hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", path);
-    else if (ferror(f))
-        st = hl_error_set(err, HL_ERR_IO, "%s: read error: %s", path,
-                          strerror(errno));
-    fclose(f);
+    unsigned char *buf;
+    size_t len;
+    hl_status st = hl_file_read(path, "model", HL_MAX_MODEL_BYTES, 0, NULL,
+                                NULL, &buf, &len, err);
     if (st == HL_OK) {
         const char *base = strrchr(path, '/');
         st = hl_model_load_onnx_buffer(buf, len, base ? base + 1 : path, out,

@@ -82,53 +82,61 @@ hl_status hl_image_load_buffer(const void *data, size_t size,
                         "%s: not a PNG, JPEG or BMP image", name);
 }
 
+/* Before reading a whole photo: its first bytes must be a PNG, JPEG or
+ * BMP signature (else the message names what it is), and a PNG's or BMP's
+ * declared size must be within the pixel cap and fit the file size. */
+static hl_status image_head_check(const char *path, const unsigned char *d,
+                                  size_t n, uint64_t file_size, void *user,
+                                  hl_error *err)
+{
+    (void)user;
+    int png = n >= 8 && d[0] == 0x89 && d[1] == 'P';
+    int jpeg = n >= 3 && d[0] == 0xFF && d[1] == 0xD8;
+    int bmp = n >= 2 && d[0] == 'B' && d[1] == 'M';
+    if (!png && !jpeg && !bmp) {
+        hl_image *img = NULL;
+        hl_status st = hl_image_load_buffer(d, n, path, &img, err);
+        hl_image_free(img);
+        return st != HL_OK ? st : hl_error_set(err, HL_ERR_PARSE,
+                                               "%s: not an image", path);
+    }
+    long long w = 0, h = 0;
+    if (png && n >= 24) {
+        w = ((long long)d[16] << 24) | (d[17] << 16) | (d[18] << 8) | d[19];
+        h = ((long long)d[20] << 24) | (d[21] << 16) | (d[22] << 8) | d[23];
+    } else if (bmp && n >= 26 && (d[14] | d[15] << 8) >= 40) {
+        w = (int32_t)((uint32_t)d[18] | (uint32_t)d[19] << 8 |
+                      (uint32_t)d[20] << 16 | (uint32_t)d[21] << 24);
+        h = (int32_t)((uint32_t)d[22] | (uint32_t)d[23] << 8 |
+                      (uint32_t)d[24] << 16 | (uint32_t)d[25] << 24);
+        h = h < 0 ? -h : h;
+        /* at most 4 bytes a pixel, headers and palette aside */
+        if (w > 0 && file_size > (uint64_t)(w * h * 4 + (1 << 20)) &&
+            w * h <= HL_IMAGE_MAX_PIXELS)
+            return hl_error_set(err, HL_ERR_PARSE,
+                                "%s: %llu MB is far more than a BMP of "
+                                "%lldx%lld pixels can be", path,
+                                (unsigned long long)(file_size >> 20), w, h);
+    }
+    if (w * h > HL_IMAGE_MAX_PIXELS)
+        return hl_error_set(err, HL_ERR_PARSE,
+                            "%s: %s of %lldx%lld pixels is too large (at most "
+                            "%lld)", path, png ? "PNG" : "BMP", w, h,
+                            HL_IMAGE_MAX_PIXELS);
+    return HL_OK;
+}
+
 hl_status hl_image_load(const char *path, hl_image **out, hl_error *err)
 {
     if (out)
         *out = NULL;
-    if (!path)
-        return hl_error_set(err, HL_ERR_ARG, "no image path given");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hl_error_set(err, HL_ERR_IO, "%s: cannot open: %s", path,
-                            strerror(errno));
-    /* Sniff before reading everything: a large file of another kind is
-     * refused without loading it. */
-    unsigned char head[16];
-    size_t n_head = fread(head, 1, sizeof head, f);
-    if (n_head > 0 && !(head[0] == 0x89 || head[0] == 0xFF || head[0] == 'B')) {
-        fclose(f);
-        return hl_image_load_buffer(head, n_head, path, out, err);
-    }
-    rewind(f);
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    hl_status st = HL_OK;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 1 << 16;
-            unsigned char *nb = realloc(buf, ncap);
-            if (!nb) {
-                st = hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory",
-                                  path);
-                break;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        errno = 0;
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f))
-                st = hl_error_set(err, HL_ERR_IO, "%s: cannot read: %s", path,
-                                  errno ? strerror(errno) : "read error");
-            break;
-        }
-    }
-    fclose(f);
-    if (st == HL_OK)
-        st = hl_image_load_buffer(buf, len, path, out, err);
+    unsigned char *buf;
+    size_t len;
+    hl_status st = hl_file_read(path, "image", HL_MAX_IMAGE_BYTES, 32,
+                                image_head_check, NULL, &buf, &len, err);
+    if (st != HL_OK)
+        return st;
+    st = hl_image_load_buffer(buf, len, path, out, err);
     free(buf);
     return st;
 }

@@ -5,9 +5,6 @@
 #include <string.h>
 #include "preprocess.h"
 
-/* Labels files are small; refuse anything absurd. */
-#define LABELS_MAX_BYTES (16 << 20)
-
 hl_status hl_model_classes(const hl_model *m, int *n_classes, hl_error *err)
 {
     hl_shape s;
@@ -83,47 +80,26 @@ static int split_lines(const char *text, int n, hl_labels **out)
     return 1;
 }
 
-static char *read_text(const char *path)
+/* A labels file as text, through the one file reader; NULL when it
+ * cannot be read or holds a NUL byte (not a text file). */
+static char *read_text(const char *path, hl_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    unsigned char *buf;
+    size_t len;
+    if (hl_file_read(path, "labels", HL_MAX_LABELS_BYTES, 0, NULL, NULL,
+                     &buf, &len, err) != HL_OK)
         return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 1 >= cap) {
-            if (cap >= LABELS_MAX_BYTES) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            size_t ncap = cap ? cap * 2 : 4096;
-            char *nb = realloc(buf, ncap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    buf[len] = '\0';
-    if (strlen(buf) != len) {   /* embedded NUL: not a text file */
+    if (strlen((char *)buf) != len) {
+        hl_error_set(err, HL_ERR_PARSE, "%s: not a text file", path);
         free(buf);
         return NULL;
     }
-    return buf;
+    return (char *)buf;
 }
 
 static int try_file(const char *path, int n, hl_labels **out)
 {
-    char *text = read_text(path);
+    char *text = read_text(path, NULL);
     if (!text)
         return 1;
     int ok = split_lines(text, n, out);
@@ -190,9 +166,22 @@ static int labels_of_model(const hl_model *m, const char *model_path,
     return 1;
 }
 
-/* ImageNet names from the 1001-line file (line 0 "background", as the
- * TF-slim models count): 1001 classes take it as is, 1000 classes
- * (torchvision, timm, ONNX model zoo) lines 1..1000. */
+/* The one "background" rule: TF-slim's ImageNet files have 1001 lines,
+ * line 0 "background"; a model of n_classes = lines - 1 outputs
+ * (torchvision, timm, the ONNX model zoo) has no background class, so
+ * that line is dropped. */
+static void drop_background(hl_labels *l, int n_classes)
+{
+    if (!l || l->n != n_classes + 1 || !l->names[0] ||
+        strcmp(l->names[0], "background") != 0)
+        return;
+    free(l->names[0]);
+    memmove(l->names, l->names + 1, (size_t)n_classes * sizeof(char *));
+    l->n = n_classes;
+}
+
+/* ImageNet names from the 1001-line file (line 0 "background"): 1001
+ * classes take it as is, 1000 classes drop the background line. */
 static int labels_imagenet(const char *path, int n_classes, hl_labels **found)
 {
     *found = NULL;
@@ -201,15 +190,59 @@ static int labels_imagenet(const char *path, int n_classes, hl_labels **found)
     hl_labels *l = NULL;
     if (!try_file(path, 1001, &l))
         return 0;
-    if (!l || n_classes == 1001) {
-        *found = l;
-        return 1;
+    drop_background(l, n_classes);
+    if (l && l->n != n_classes) {
+        hl_labels_free(l);
+        l = NULL;
     }
-    free(l->names[0]);
-    memmove(l->names, l->names + 1, 1000 * sizeof(char *));
-    l->n = 1000;
     *found = l;
     return 1;
+}
+
+hl_status hl_labels_from_file(const char *path, int n_classes,
+                              hl_labels **out, hl_error *err)
+{
+    *out = NULL;
+    char *text = read_text(path, err);
+    if (!text)
+        return err && err->status != HL_OK ? err->status : HL_ERR_IO;
+    int lines = 0;
+    for (const char *c = text; *c; c++)
+        lines += *c == '\n';
+    size_t len = strlen(text);
+    if (len && text[len - 1] != '\n')
+        lines++;
+    hl_labels *all = NULL;
+    int ok = lines == 0 || split_lines(text, lines, &all);
+    free(text);
+    hl_labels *l = ok ? calloc(1, sizeof *l) : NULL;
+    if (l)
+        l->names = calloc((size_t)(n_classes > 0 ? n_classes : 1), sizeof(char *));
+    if (!l || !l->names) {
+        free(l);
+        hl_labels_free(all);
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    l->n = n_classes;
+    drop_background(all, n_classes);
+    for (int k = 0; all && k < n_classes && k < all->n; k++) {
+        l->names[k] = all->names[k];
+        all->names[k] = NULL;
+    }
+    hl_labels_free(all);
+    for (int k = 0; k < n_classes; k++) {
+        if (!l->names[k]) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "class %d", k);
+            l->names[k] = strdup(buf);
+        }
+        if (!l->names[k]) {
+            hl_labels_free(l);
+            return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", path);
+        }
+    }
+    *out = l;
+    return HL_OK;
 }
 
 static hl_labels *labels_numbered(int n_classes)

@@ -239,45 +239,24 @@ hl_status hl_npy_read_buffer(const void *data, size_t size,
     return HL_OK;
 }
 
+/* A .npy starts with "\x93NUMPY": anything else is refused unread. */
+static hl_status npy_head_check(const char *path, const unsigned char *d,
+                                size_t n, uint64_t file_size, void *user,
+                                hl_error *err)
+{
+    (void)file_size;
+    (void)user;
+    if (n < 6 || memcmp(d, "\x93NUMPY", 6) != 0)
+        return hl_error_set(err, HL_ERR_PARSE,
+                            "%s: not a .npy file", path);
+    return HL_OK;
+}
+
 static hl_status read_file(const char *path, unsigned char **buf, size_t *len,
                            hl_error *err)
 {
-    *buf = NULL;
-    *len = 0;
-    if (!path)
-        return hl_error_set(err, HL_ERR_ARG, "no .npy path given");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hl_error_set(err, HL_ERR_IO, "%s: cannot open: %s", path,
-                            strerror(errno));
-    size_t cap = 0;
-    for (;;) {
-        if (*len == cap) {
-            size_t ncap = cap ? cap * 2 : 1 << 16;
-            unsigned char *nb = realloc(*buf, ncap);
-            if (!nb) {
-                fclose(f);
-                free(*buf);
-                *buf = NULL;
-                return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory",
-                                    path);
-            }
-            *buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(*buf + *len, 1, cap - *len, f);
-        *len += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(*buf);
-        *buf = NULL;
-        return hl_error_set(err, HL_ERR_IO, "%s: read error", path);
-    }
-    return HL_OK;
+    return hl_file_read(path, ".npy", HL_MAX_NPY_BYTES, 6,
+                        npy_head_check, NULL, buf, len, err);
 }
 
 hl_status hl_npy_read(const char *path, hl_array **out, hl_error *err)

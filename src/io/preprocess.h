@@ -112,6 +112,12 @@ hl_labels *hl_labels_for_model_or_imagenet(const hl_model *m,
                                            const char *model_path,
                                            int n_classes,
                                            const char *imagenet_labels);
+/* A user's labels file (one per line) for an n_classes model: a file of
+ * n_classes + 1 lines whose first is "background" drops it (the rule the
+ * ImageNet fallback uses too); missing lines become "class K", extra ones
+ * are ignored. HL_ERR_IO / HL_ERR_PARSE naming the file. */
+hl_status hl_labels_from_file(const char *path, int n_classes,
+                              hl_labels **out, hl_error *err);
 void hl_labels_free(hl_labels *l);
 
 #endif

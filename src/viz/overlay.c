@@ -30,16 +30,14 @@ hl_status hl_viz_check(const hl_viz_norm *n, const hl_viz_options *o,
     if ((unsigned)o->cmap >= HL_CMAP_N)
         return hl_error_set(err, HL_ERR_ARG, "colormap %d: expected one of %s",
                             (int)o->cmap, hl_colormap_names());
-    if (o->sign == HL_SIGN_ALL && o->mode == HL_VIZ_MASKED_IMAGE)
+    /* Captum: the image itself is scaled, so a sign cannot be shown */
+    if (o->sign == HL_SIGN_ALL && (o->mode == HL_VIZ_MASKED_IMAGE ||
+                                   o->mode == HL_VIZ_ALPHA_SCALING))
         return hl_error_set(err, HL_ERR_ARG,
-                            "masked_image cannot show both positive and "
-                            "negative attributions (sign all): choose sign "
-                            "positive, negative or absolute_value");
-    if (o->sign == HL_SIGN_ALL && o->mode == HL_VIZ_ALPHA_SCALING)
-        return hl_error_set(err, HL_ERR_ARG,
-                            "alpha_scaling cannot show both positive and "
-                            "negative attributions (sign all): choose sign "
-                            "positive, negative or absolute_value");
+                            "%s cannot show both positive and negative "
+                            "attributions (sign all): choose sign positive, "
+                            "negative or absolute_value",
+                            hl_viz_mode_name(o->mode));
     if (!(o->alpha_overlay >= 0.0 && o->alpha_overlay <= 1.0))
         return hl_error_set(err, HL_ERR_ARG,
                             "alpha_overlay %g: must be between 0 and 1",

@@ -153,6 +153,31 @@ static void fit_photo(const hl_image *photo, int cell, int *w, int *h,
     *ox = (cell - *w) / 2, *oy = (cell - *h) / 2;
 }
 
+/* The photo shrunk to fw x fh as a cairo surface; NULL when out of memory. */
+static cairo_surface_t *photo_surface(const hl_image *photo, int fw, int fh)
+{
+    uint8_t *rgb = malloc((size_t)fw * fh * 3);
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, fw, fh);
+    if (!rgb || cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        free(rgb);
+        cairo_surface_destroy(img);
+        return NULL;
+    }
+    hl_viz_resample_rgb(photo, fw, fh, rgb);
+    cairo_surface_flush(img);
+    unsigned char *d = cairo_image_surface_get_data(img);
+    int st = cairo_image_surface_get_stride(img);
+    for (int yy = 0; yy < fh; yy++)
+        for (int xx = 0; xx < fw; xx++) {
+            const uint8_t *s = rgb + ((size_t)yy * fw + xx) * 3;
+            ((uint32_t *)(void *)(d + (size_t)yy * st))[xx] =
+                0xff000000u | (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2];
+        }
+    cairo_surface_mark_dirty(img);
+    free(rgb);
+    return img;
+}
+
 static hl_status draw_report(cairo_t *cr, const void *vctx, hl_error *err)
 {
     const report_ctx *c = vctx;
@@ -207,28 +232,9 @@ static hl_status draw_report(cairo_t *cr, const void *vctx, hl_error *err)
                                                  err);
             if (st)
                 return st;
-        } else {
-            /* The original: the photo, with the model's crop outlined. */
-            uint8_t *rgb = malloc((size_t)fw * fh * 3);
-            img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, fw, fh);
-            if (!rgb || cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-                free(rgb);
-                cairo_surface_destroy(img);
-                return hl_error_set(err, HL_ERR_NOMEM, "report: out of memory");
-            }
-            hl_viz_resample_rgb(info->photo, fw, fh, rgb);
-            cairo_surface_flush(img);
-            unsigned char *d = cairo_image_surface_get_data(img);
-            int st = cairo_image_surface_get_stride(img);
-            for (int yy = 0; yy < fh; yy++)
-                for (int xx = 0; xx < fw; xx++) {
-                    const uint8_t *s = rgb + ((size_t)yy * fw + xx) * 3;
-                    ((uint32_t *)(void *)(d + (size_t)yy * st))[xx] =
-                        0xff000000u | (uint32_t)s[0] << 16 |
-                        (uint32_t)s[1] << 8 | s[2];
-                }
-            cairo_surface_mark_dirty(img);
-            free(rgb);
+        } else if (!(img = photo_surface(info->photo, fw, fh))) {
+            /* the original: the photo, with the model's crop outlined */
+            return hl_error_set(err, HL_ERR_NOMEM, "report: out of memory");
         }
         cairo_set_source_surface(cr, img, x + ox, iy + oy);
         cairo_rectangle(cr, x + ox, iy + oy, fw, fh);

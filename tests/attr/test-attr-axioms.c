@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "part1-util.h"
+#include "attr-test-util.h"
 
 static hl_model *tinycnn, *tinyres, *smooth;
 static hl_array *x_cnn, *x_res, *x_smooth;
@@ -62,7 +62,7 @@ static void test_ig_completeness(void)
             hl_attr_params_init(&p);
             p.n_steps = steps[i];
             hl_attr_result r;
-            hl_array *a = p1_run(cases[k].m, "integrated_gradients", cases[k].x, &p, NULL, &r);
+            hl_array *a = run_attr(cases[k].m, "integrated_gradients", cases[k].x, &p, NULL, &r);
             ok &= a && r.has_delta;
             d[i] = r.delta;
             hl_array_free(a);
@@ -79,9 +79,9 @@ static void test_deeplift(void)
     hl_attr_params_init(&p);
     p.target = 1;
     hl_attr_result r;
-    hl_array *a = p1_run(tinycnn, "deep_lift", x_cnn, &p, NULL, &r);
+    hl_array *a = run_attr(tinycnn, "deep_lift", x_cnn, &p, NULL, &r);
     /* sum(attr) - (F(x) - F(b)), computed here from the sums and logits */
-    double fx = r.target_logit, sum = a ? p1_sum(a->data, numel(a)) : 0;
+    double fx = r.target_logit, sum = a ? sum_floats(a->data, numel(a)) : 0;
     double fb = 0;
     {
         hl_run *run = hl_run_new(tinycnn, 1);
@@ -100,8 +100,8 @@ static void test_deeplift(void)
 
     /* At a layer that cuts the graph, layer DeepLift sums to F(x)-F(b) too. */
     strcpy(p.layer, "/conv2/Conv_output_0");
-    a = p1_run(tinycnn, "layer_deep_lift", x_cnn, &p, NULL, &r);
-    sum = a ? p1_sum(a->data, numel(a)) : 0;
+    a = run_attr(tinycnn, "layer_deep_lift", x_cnn, &p, NULL, &r);
+    sum = a ? sum_floats(a->data, numel(a)) : 0;
     tap_ok(a && r.is_layer && a->shape.dims[1] == 32 && fabs(sum - (fx - fb)) <= 1e-4 * fabs(fx - fb) &&
            fabs(r.delta) <= 1e-4 * fabs(fx - fb),
            "layer DeepLift completeness at conv2: sum %.6f vs %.6f (delta %.2g)", sum, fx - fb, r.delta);
@@ -120,7 +120,7 @@ static void test_layer_ig(void)
     for (int i = 0; i < 2; i++) {
         p.n_steps = steps[i];
         hl_attr_result r;
-        hl_array *a = p1_run(tinycnn, "layer_integrated_gradients", x_cnn, &p, NULL, &r);
+        hl_array *a = run_attr(tinycnn, "layer_integrated_gradients", x_cnn, &p, NULL, &r);
         ok &= a && r.has_delta && r.is_layer && numel(a) == 32 * 16 * 16;
         d[i] = r.delta;
         hl_array_free(a);
@@ -137,8 +137,8 @@ static void test_layer_ig(void)
         strcpy(q.layer, "/res/Add");
         q.n_steps = 300;
         hl_attr_result r;
-        hl_array *a = p1_run(tinyres, "layer_integrated_gradients", x_res, &q, NULL, &r);
-        double sum = a ? p1_sum(a->data, numel(a)) : 0, df = sum - r.delta;
+        hl_array *a = run_attr(tinyres, "layer_integrated_gradients", x_res, &q, NULL, &r);
+        double sum = a ? sum_floats(a->data, numel(a)) : 0, df = sum - r.delta;
         tap_ok(a && r.has_delta && fabs(r.delta) < 1e-3 * fabs(df),
                "tinyres layer IG completeness at the residual Add: sum %.5f, F(x)-F(0) %.5f, delta %.3g",
                sum, df, r.delta);
@@ -153,7 +153,7 @@ static void test_layer_ig(void)
     for (int i = 0; i < 2; i++) {
         p.n_steps = steps[i];
         hl_attr_result r;
-        hl_array *a = p1_run(tinycnn, "neuron_integrated_gradients", x_cnn, &p, NULL, &r);
+        hl_array *a = run_attr(tinycnn, "neuron_integrated_gradients", x_cnn, &p, NULL, &r);
         ok &= a && r.has_delta;
         d[i] = r.delta;
         hl_array_free(a);
@@ -174,7 +174,7 @@ static void test_gradcam_sign(void)
     };
     for (int k = 0; k < 2; k++) {
         strcpy(p.layer, c[k].layer);
-        hl_array *a = p1_run(c[k].m, "layer_grad_cam", c[k].x, &p, NULL, NULL);
+        hl_array *a = run_attr(c[k].m, "layer_grad_cam", c[k].x, &p, NULL, NULL);
         float mn = 1, mx = 0;
         for (long i = 0; a && i < numel(a); i++) {
             mn = fminf(mn, a->data[i]);
@@ -190,9 +190,9 @@ static void test_relu_free(void)
     hl_attr_params p;
     hl_attr_params_init(&p);
     p.saliency_abs = 0;
-    hl_array *g = p1_run(smooth, "saliency", x_smooth, &p, NULL, NULL);
-    hl_array *gb = p1_run(smooth, "guided_backprop", x_smooth, &p, NULL, NULL);
-    hl_array *dc = p1_run(smooth, "deconvolution", x_smooth, &p, NULL, NULL);
+    hl_array *g = run_attr(smooth, "saliency", x_smooth, &p, NULL, NULL);
+    hl_array *gb = run_attr(smooth, "guided_backprop", x_smooth, &p, NULL, NULL);
+    hl_array *dc = run_attr(smooth, "deconvolution", x_smooth, &p, NULL, NULL);
     if (!tap_ok(g && gb && dc, "smooth model: saliency, guided_backprop, deconvolution run")) {
         hl_array_free(g), hl_array_free(gb), hl_array_free(dc);
         return;
@@ -205,16 +205,16 @@ static void test_relu_free(void)
     strcpy(p.layer, "t2");
     p.has_neuron = 1;
     p.neuron[0] = 3, p.neuron[1] = 2, p.neuron[2] = 4;
-    hl_array *ng = p1_run(smooth, "neuron_gradient", x_smooth, &p, NULL, NULL);
-    hl_array *ngb = p1_run(smooth, "neuron_guided_backprop", x_smooth, &p, NULL, NULL);
+    hl_array *ng = run_attr(smooth, "neuron_gradient", x_smooth, &p, NULL, NULL);
+    hl_array *ngb = run_attr(smooth, "neuron_guided_backprop", x_smooth, &p, NULL, NULL);
     tap_ok(ng && ngb && tap_rel_l2(ngb->data, ng->data, numel(ng)) == 0.0,
            "neuron guided backprop == neuron gradient on a Relu-free model");
     hl_array_free(g), hl_array_free(gb), hl_array_free(dc), hl_array_free(ng), hl_array_free(ngb);
 
     /* On tinycnn (Relu) they differ: the rules are really applied. */
     p.has_neuron = 0;
-    g = p1_run(tinycnn, "saliency", x_cnn, &p, NULL, NULL);
-    gb = p1_run(tinycnn, "guided_backprop", x_cnn, &p, NULL, NULL);
+    g = run_attr(tinycnn, "saliency", x_cnn, &p, NULL, NULL);
+    gb = run_attr(tinycnn, "guided_backprop", x_cnn, &p, NULL, NULL);
     tap_ok(g && gb && tap_rel_l2(gb->data, g->data, numel(g)) > 0.1,
            "guided backprop != gradient on a Relu model");
     hl_array_free(g), hl_array_free(gb);
@@ -235,7 +235,7 @@ static void test_definitions(void)
     const int nc = nu[0], nh = nu[1], nw = nu[2];
     long nidx = ((long)nc * ls.dims[2] + nh) * ls.dims[3] + nw;
 
-    hl_run *run = hl_run_new(tinycnn, p1_threads()); /* same split as the methods */
+    hl_run *run = hl_run_new(tinycnn, test_threads()); /* same split as the methods */
     float *seed = calloc((size_t)ln, sizeof(float));
     float logits_seed[10] = { 0 };
     logits_seed[1] = 1.0f;
@@ -261,11 +261,11 @@ static void test_definitions(void)
     strcpy(p.layer, layer);
     p.has_neuron = 1;
     p.neuron[0] = nc, p.neuron[1] = nh, p.neuron[2] = nw;
-    hl_array *a = p1_run(tinycnn, "neuron_gradient", x_cnn, &p, NULL, NULL);
+    hl_array *a = run_attr(tinycnn, "neuron_gradient", x_cnn, &p, NULL, NULL);
     tap_ok(a && numel(a) == xn && tap_rel_l2(a->data, neuron_grad, xn) == 0.0,
            "neuron_gradient == input gradient of a one-hot seed at the neuron");
     hl_array_free(a);
-    a = p1_run(tinycnn, "layer_gradient_x_activation", x_cnn, &p, NULL, NULL);
+    a = run_attr(tinycnn, "layer_gradient_x_activation", x_cnn, &p, NULL, NULL);
     tap_ok(a && numel(a) == ln && tap_rel_l2(a->data, gxa, ln) == 0.0,
            "layer_gradient_x_activation == dF/dA * A at the layer");
     hl_array_free(a);
@@ -273,9 +273,9 @@ static void test_definitions(void)
     /* Neuron conductance summed over the input = the layer conductance of
      * that neuron (both approximate the same integral). */
     p.n_steps = 200;
-    hl_array *ncond = p1_run(tinycnn, "neuron_conductance", x_cnn, &p, NULL, NULL);
-    hl_array *lcond = p1_run(tinycnn, "layer_conductance", x_cnn, &p, NULL, NULL);
-    double s = ncond ? p1_sum(ncond->data, xn) : 0, l = lcond ? lcond->data[nidx] : 0;
+    hl_array *ncond = run_attr(tinycnn, "neuron_conductance", x_cnn, &p, NULL, NULL);
+    hl_array *lcond = run_attr(tinycnn, "layer_conductance", x_cnn, &p, NULL, NULL);
+    double s = ncond ? sum_floats(ncond->data, xn) : 0, l = lcond ? lcond->data[nidx] : 0;
     tap_ok(ncond && lcond && fabs(s - l) <= 1e-2 * fabs(l) + 1e-5 && fabs(l) > 1e-4,
            "sum of neuron conductance %.6f == layer conductance of the neuron %.6f", s, l);
     hl_array_free(ncond);
@@ -286,12 +286,12 @@ static void test_definitions(void)
     p.target = 1;
     strcpy(p.layer, "/conv2/Conv");
     p.attribute_to_layer_input = 1;
-    hl_array *in_act = p1_run(tinycnn, "layer_activation", x_cnn, &p, NULL, NULL);
-    hl_array *in_cam = p1_run(tinycnn, "layer_grad_cam", x_cnn, &p, NULL, NULL);
+    hl_array *in_act = run_attr(tinycnn, "layer_activation", x_cnn, &p, NULL, NULL);
+    hl_array *in_cam = run_attr(tinycnn, "layer_grad_cam", x_cnn, &p, NULL, NULL);
     p.attribute_to_layer_input = 0;
     strcpy(p.layer, "/pool/MaxPool_output_0");
-    hl_array *pool_act = p1_run(tinycnn, "layer_activation", x_cnn, &p, NULL, NULL);
-    hl_array *pool_cam = p1_run(tinycnn, "layer_grad_cam", x_cnn, &p, NULL, NULL);
+    hl_array *pool_act = run_attr(tinycnn, "layer_activation", x_cnn, &p, NULL, NULL);
+    hl_array *pool_cam = run_attr(tinycnn, "layer_grad_cam", x_cnn, &p, NULL, NULL);
     tap_ok(in_act && pool_act && numel(in_act) == numel(pool_act) &&
            memcmp(in_act->data, pool_act->data, sizeof(float) * (size_t)numel(in_act)) == 0 &&
            in_cam && pool_cam && memcmp(in_cam->data, pool_cam->data, sizeof(float) * (size_t)numel(in_cam)) == 0,
@@ -347,7 +347,7 @@ static void test_progress_cancel(void)
     hl_attr_context ctx = { .progress = on_progress, .progress_user = &log,
                             .cancel = &log.cancel, .threads = 1 };
     hl_attr_result r;
-    hl_array *a = p1_run(tinyres, "integrated_gradients", x_res, &p, &ctx, &r);
+    hl_array *a = run_attr(tinyres, "integrated_gradients", x_res, &p, &ctx, &r);
     tap_ok(a && log.calls >= 10 && log.monotone && log.last == 1.0,
            "IG reports progress per batch of steps (%d calls, monotone, ends at %.2f)", log.calls, log.last);
     hl_array_free(a);
@@ -368,7 +368,7 @@ static void test_progress_cancel(void)
     }
 }
 
-/* Every part-1 method on the residual model (BN folded into convs, a
+/* Every gradient, path, DeepLift, layer and neuron method on the residual model (BN folded into convs, a
  * depthwise conv, ReLU6, a residual Add): runs, right shape, finite. */
 static void test_every_method_on_tinyres(void)
 {
@@ -376,7 +376,7 @@ static void test_every_method_on_tinyres(void)
     for (int i = 0; i < hl_method_count(); i++) {
         const hl_method_desc *d = hl_method_get(i);
         if (d->group == HL_GROUP_PERTURBATION || strstr(d->name, "shap") || !strcmp(d->name, "lime"))
-            continue; /* part 2 */
+            continue; /* perturbation and sampling methods */
         hl_attr_params p;
         hl_attr_params_init(&p);
         p.n_steps = 8;
@@ -384,7 +384,7 @@ static void test_every_method_on_tinyres(void)
         p.has_neuron = 1;
         p.neuron[0] = 3, p.neuron[1] = 4, p.neuron[2] = 5;
         hl_attr_result r;
-        hl_array *a = p1_run(tinyres, d->name, x_res, &p, NULL, &r);
+        hl_array *a = run_attr(tinyres, d->name, x_res, &p, NULL, &r);
         int good = a != NULL;
         for (long k = 0; good && k < numel(a); k++)
             good = isfinite(a->data[k]);
@@ -404,7 +404,7 @@ static void test_every_method_on_tinyres(void)
         count++;
         hl_array_free(a);
     }
-    tap_ok(ok && count == 17, "all %d part-1 methods run on tinyres (residual Add, ReLU6, depthwise)", count);
+    tap_ok(ok && count == 17, "all %d gradient/path/layer/neuron methods run on tinyres (residual Add, ReLU6, depthwise)", count);
 }
 
 static void test_determinism_and_leaks(void)
@@ -413,8 +413,8 @@ static void test_determinism_and_leaks(void)
     hl_attr_params_init(&p);
     p.n_steps = 16;
     hl_attr_context ctx = { .threads = 2 };
-    hl_array *a = p1_run(tinyres, "integrated_gradients", x_res, &p, &ctx, NULL);
-    hl_array *b = p1_run(tinyres, "integrated_gradients", x_res, &p, &ctx, NULL);
+    hl_array *a = run_attr(tinyres, "integrated_gradients", x_res, &p, &ctx, NULL);
+    hl_array *b = run_attr(tinyres, "integrated_gradients", x_res, &p, &ctx, NULL);
     tap_ok(a && b && memcmp(a->data, b->data, sizeof(float) * (size_t)numel(a)) == 0,
            "same input, same thread count: identical IG");
     hl_array_free(a);
@@ -442,12 +442,12 @@ static void test_determinism_and_leaks(void)
 
 int main(void)
 {
-    tinycnn = p1_load_model("tests/data/captum/tinycnn/model.onnx");
-    tinyres = p1_load_model("tests/data/captum/tinyres/model.onnx");
-    smooth = p1_load_model("tests/data/attr1/smooth.onnx");
-    x_cnn = p1_load_npy("tests/data/captum/tinycnn/input.npy");
-    x_res = p1_load_npy("tests/data/captum/tinyres/input.npy");
-    x_smooth = p1_load_npy("tests/data/attr1/smooth_input.npy");
+    tinycnn = load_source_model("tests/data/captum/tinycnn/model.onnx");
+    tinyres = load_source_model("tests/data/captum/tinyres/model.onnx");
+    smooth = load_source_model("tests/data/smooth-cnn/smooth.onnx");
+    x_cnn = load_source_npy("tests/data/captum/tinycnn/input.npy");
+    x_res = load_source_npy("tests/data/captum/tinyres/input.npy");
+    x_smooth = load_source_npy("tests/data/smooth-cnn/smooth_input.npy");
     if (!tap_ok(tinycnn && tinyres && smooth && x_cnn && x_res && x_smooth, "models and inputs load"))
         return tap_done();
     test_ig_completeness();

@@ -1,4 +1,4 @@
-/* Every part-1 method on the bundled MobileNet V2 (depthwise convs, ReLU6,
+/* Every gradient, path, DeepLift, layer and neuron method on the bundled MobileNet V2 (depthwise convs, ReLU6,
  * residual Adds) with a real photo: runs, right shape, finite numbers;
  * IG's convergence delta shrinks with more steps. The 50 -> 200 -> 1000
  * step sequence on this model takes minutes on 2 cores, so it runs only
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "part1-util.h"
+#include "attr-test-util.h"
 #include "../io/image.h"
 #include "../io/preprocess.h"
 
@@ -27,7 +27,7 @@ static double ig_delta(const hl_model *m, const hl_array *x, int steps, const hl
     hl_attr_params_init(&p);
     p.n_steps = steps;
     hl_attr_result r;
-    hl_array *a = p1_run(m, "integrated_gradients", x, &p, ctx, &r);
+    hl_array *a = run_attr(m, "integrated_gradients", x, &p, ctx, &r);
     double d = a && r.has_delta ? r.delta : NAN;
     hl_array_free(a);
     return d;
@@ -35,25 +35,25 @@ static double ig_delta(const hl_model *m, const hl_array *x, int steps, const hl
 
 int main(void)
 {
-    hl_model *m = p1_load_model("data/models/mobilenet_v2.onnx");
+    hl_model *m = load_source_model("data/models/mobilenet_v2.onnx");
     hl_image *img = NULL;
     hl_array *x = NULL;
     hl_error err = {0};
     hl_preprocess pre;
-    if (m && hl_image_load(p1_path("data/samples/cat.png"), &img, &err) == HL_OK &&
+    if (m && hl_image_load(source_path("data/samples/cat.png"), &img, &err) == HL_OK &&
         hl_preprocess_for_model(m, &pre, &err) == HL_OK)
         hl_preprocess_apply(&pre, img, &x, NULL, NULL, &err);
     if (!tap_ok(m && x, "MobileNet V2 and the cat photo load (%s)", err.msg))
         return tap_done();
     hl_attr_context ctx = { .mean = pre.mean, .std = pre.std, .pixel_scale = pre.scale,
-                            .threads = p1_threads() };
+                            .threads = test_threads() };
 
     const char *layer = "MobilenetV2/Conv_1/Relu6";   /* [1,1280,7,7] */
     const char *block = "MobilenetV2/expanded_conv_15/add"; /* a residual Add, [1,160,7,7] */
     for (int i = 0; i < hl_method_count(); i++) {
         const hl_method_desc *d = hl_method_get(i);
         if (d->group == HL_GROUP_PERTURBATION || strstr(d->name, "shap") || !strcmp(d->name, "lime"))
-            continue; /* part 2 methods have their own tests */
+            continue; /* perturbation and sampling methods have their own tests */
         hl_attr_params p;
         hl_attr_params_init(&p);
         p.n_steps = 4;
@@ -62,7 +62,7 @@ int main(void)
         p.has_neuron = 1;
         p.neuron[0] = 7, p.neuron[1] = 3, p.neuron[2] = 4;
         hl_attr_result r;
-        hl_array *a = p1_run(m, d->name, x, &p, &ctx, &r);
+        hl_array *a = run_attr(m, d->name, x, &p, &ctx, &r);
         char s[64];
         int shape_ok = 0;
         if (a) {

@@ -1,8 +1,9 @@
-/* Feature masks of the part-2 perturbation methods: grid:N, .npy ids
+/* Feature masks of the perturbation methods: grid:N, .npy ids
  * (shapes, types, compaction, channel broadcast) and slic:K superpixels on
  * synthetic images with known regions. */
-#include "part2-util.h"
+#include "attr-test-util.h"
 #include "feature_mask.h"
+#include "npy.h"
 
 static hl_array *blank(int C, int H, int W)
 {
@@ -40,14 +41,29 @@ static void grid_masks(void)
     hl_array_free(x);
 }
 
+/* A mask file the way a request carries it: the ids read once
+ * (hl_attr_request_prepare does this), then the mask built from them. */
+static hl_status mask_from_file(const char *path, const hl_array *x,
+                                hl_feature_mask *m, hl_error *err)
+{
+    int64_t *ids = NULL;
+    hl_shape s;
+    memset(m, 0, sizeof *m);
+    hl_status st = hl_npy_read_int64(path, &ids, &s, err);
+    if (st == HL_OK)
+        st = hl_feature_mask_from_ids(ids, &s, path, x, m, err);
+    free(ids);
+    return st;
+}
+
 static void npy_masks(void)
 {
     hl_array *x = blank(3, 32, 32);
     hl_feature_mask m;
     hl_error err = {0};
     /* Captum's reference mask: int64 [1,1,32,32], id = (y//4)*8 + x//4. */
-    hl_status st = hl_feature_mask_build(
-        data_path("captum/tinycnn/feature_mask_4x4.npy"), x, NULL, &m, &err);
+    hl_status st = mask_from_file(
+        data_path("captum/tinycnn/feature_mask_4x4.npy"), x, &m, &err);
     int ok = st == HL_OK && m.n_features == 64;
     for (int c = 0; ok && c < 3; c++)
         for (int y = 0; y < 32; y++)
@@ -64,7 +80,7 @@ static void npy_masks(void)
     int64_t shape2[2] = {2, 3};
     const char *path = "/tmp/hl-test-mask-gaps.npy";
     ok = write_npy_int32(path, shape2, 2, ids);
-    st = ok ? hl_feature_mask_build(path, x, NULL, &m, &err) : HL_ERR_IO;
+    st = ok ? mask_from_file(path, x, &m, &err) : HL_ERR_IO;
     const int32_t want[12] = {2, 0, 1, 1, 0, 2, 2, 0, 1, 1, 0, 2};
     ok = st == HL_OK && m.n_features == 3 &&
          memcmp(m.id, want, sizeof want) == 0;
@@ -75,7 +91,7 @@ static void npy_masks(void)
     int32_t per_channel[12] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3};
     int64_t shape4[4] = {1, 2, 2, 3};
     ok = write_npy_int32(path, shape4, 4, per_channel);
-    st = ok ? hl_feature_mask_build(path, x, NULL, &m, &err) : HL_ERR_IO;
+    st = ok ? mask_from_file(path, x, &m, &err) : HL_ERR_IO;
     ok = st == HL_OK && m.n_features == 4 &&
          memcmp(m.id, per_channel, sizeof per_channel) == 0;
     tap_ok(ok, "int32 [1,C,H,W] mask keeps its per-channel ids");
@@ -84,12 +100,15 @@ static void npy_masks(void)
     /* Wrong shape: refused, naming the file. */
     int64_t shape_bad[2] = {3, 2};
     ok = write_npy_int32(path, shape_bad, 2, ids);
-    st = hl_feature_mask_build(path, x, NULL, &m, &err);
+    st = mask_from_file(path, x, &m, &err);
     tap_ok(ok && st == HL_ERR_SHAPE && strstr(err.msg, path),
            "a [3,2] mask for a 2x3 input is refused naming the file (%s)", err.msg);
     remove(path);
-    st = hl_feature_mask_build("/nonexistent/mask.npy", x, NULL, &m, &err);
+    st = mask_from_file("/nonexistent/mask.npy", x, &m, &err);
     tap_ok(st != HL_OK, "a missing mask file is an error (%s)", err.msg);
+    st = hl_feature_mask_build(path, x, NULL, &m, &err);
+    tap_ok(st == HL_ERR_ARG && strstr(err.msg, "read with the request"),
+           "a mask file is never opened while building the mask (%s)", err.msg);
     hl_array_free(x);
 }
 

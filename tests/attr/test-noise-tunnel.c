@@ -2,7 +2,7 @@
  * noise against Captum's output; smoothgrad_sq / vargrad against the
  * formulas over per-sample saliency maps; stdevs 0 = plain saliency;
  * seeding; progress and cancellation of long methods. */
-#include "part2-util.h"
+#include "attr-test-util.h"
 
 static void smoothgrad_replay(const char *cas, int target)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "part1-util.h"
+#include "attr-test-util.h"
 
 #define REL_TOL 1e-4
 /* IG riemann_trapezoid n=200 is tested at 1e-3: its reference cannot be
@@ -24,7 +24,7 @@
  * - tinycnn: one step (57) where a conv output is 1.3e-8 below zero in
  *   float64 and our float32 sum lands above it (1.2e-4; every other step
  *   agrees with PyTorch within 3e-7).
- * The quadrature itself is checked bit for bit in test-attr-part1-units. */
+ * The quadrature itself is checked bit for bit in test-attr-units. */
 #define TRAPEZOID_TOL 1e-3
 
 typedef struct parity_case {
@@ -40,7 +40,7 @@ static hl_array *ref(const char *file)
 {
     char rel[512];
     snprintf(rel, sizeof rel, "%s/%s", dir, file);
-    return p1_load_npy(rel);
+    return load_source_npy(rel);
 }
 
 /* Compare one method's output with the reference file; check the delta
@@ -50,7 +50,7 @@ static void check_tol(const hl_model *m, const hl_array *x, const char *method,
                       double tol)
 {
     hl_attr_result r;
-    hl_array *a = p1_run(m, method, x, p, NULL, &r);
+    hl_array *a = run_attr(m, method, x, p, NULL, &r);
     hl_array *e = ref(file);
     if (!a || !e) {
         tap_ok(0, "%s %s: %s", dir, what, a ? "reference missing" : "method failed");
@@ -67,9 +67,9 @@ static void check_tol(const hl_model *m, const hl_array *x, const char *method,
            hl_shape_format(&e->shape, se, sizeof se));
 
     double ref_delta;
-    if (p1_manifest_numbers(json, file, "convergence_delta", &ref_delta, 1) == 1) {
+    if (manifest_numbers(json, file, "convergence_delta", &ref_delta, 1) == 1) {
         double ref_sum = 0;
-        p1_manifest_numbers(json, file, "attr_sum", &ref_sum, 1);
+        manifest_numbers(json, file, "attr_sum", &ref_sum, 1);
         double tol = 2e-4 * (1.0 + fabs(ref_sum));
         tap_ok(r.has_delta && fabs(r.delta - ref_delta) <= tol,
                "%s %s convergence delta %.6g vs Captum %.6g (tol %.2g)", dir, what,
@@ -111,15 +111,15 @@ static void run_case(const parity_case *pc)
     char rel[512];
     dir = pc->name;
     snprintf(rel, sizeof rel, "tests/data/captum/%s/manifest.json", pc->name);
-    json = p1_read_text(rel);
+    json = read_source_text(rel);
     snprintf(rel, sizeof rel, "tests/data/captum/%s/model.onnx", pc->name);
-    hl_model *m = p1_load_model(rel);
+    hl_model *m = load_source_model(rel);
     snprintf(rel, sizeof rel, "tests/data/captum/%s", pc->name);
     hl_array *x = NULL;
     {
         char r2[600];
         snprintf(r2, sizeof r2, "%s/input.npy", rel);
-        x = p1_load_npy(r2);
+        x = load_source_npy(r2);
     }
     static char dirbuf[600];
     snprintf(dirbuf, sizeof dirbuf, "tests/data/captum/%s", pc->name);
@@ -136,9 +136,9 @@ static void run_case(const parity_case *pc)
         hl_attr_params pa;
         hl_attr_params_init(&pa);
         hl_attr_result r;
-        hl_array *a = p1_run(m, "saliency", x, &pa, NULL, &r);
+        hl_array *a = run_attr(m, "saliency", x, &pa, NULL, &r);
         double logit = 0;
-        p1_manifest_numbers(json, "ig_gausslegendre_50.npy", "target_logit", &logit, 1);
+        manifest_numbers(json, "ig_gausslegendre_50.npy", "target_logit", &logit, 1);
         tap_ok(a && r.target == pc->target, "%s: auto target = %d (got %d, logit %.5f, p %.4f)",
                pc->name, pc->target, r.target, (double)r.target_logit, (double)r.target_prob);
         hl_array_free(a);

@@ -1,7 +1,7 @@
 /* Part-2 perturbation methods: occlusion, feature_ablation and
  * shapley_value_sampling against Captum 0.7's outputs (tests/data/captum),
  * brute-force Shapley values, and a model that ignores a channel. */
-#include "part2-util.h"
+#include "attr-test-util.h"
 
 static void occlusion_parity(const char *cas, int target)
 {
@@ -83,8 +83,8 @@ out:
  * nothing: its attribution is exactly 0, the other channels' is not. */
 static void occlusion_unused_channel(void)
 {
-    hl_model *m = load_model("attr2/blind.onnx");
-    hl_array *x = load_npy("attr2/blind_input.npy");
+    hl_model *m = load_model("blind-cnn/blind.onnx");
+    hl_array *x = load_npy("blind-cnn/blind_input.npy");
     hl_array *a = NULL;
     if (!m || !x) {
         tap_ok(0, "blind model loads");

@@ -1,7 +1,7 @@
 /* Part-2 SHAP methods: gradient_shap replayed with Captum's own random
  * draws against Captum's outputs, its completeness in expectation, and
- * deep_lift_shap against Captum's DeepLift and the part-1 deep_lift. */
-#include "part2-util.h"
+ * deep_lift_shap against Captum's DeepLift and our deep_lift. */
+#include "attr-test-util.h"
 
 static void gradient_shap_replay(const char *cas, int target, const char *kind)
 {
@@ -142,7 +142,7 @@ static void deep_lift_shap_checks(const char *cas, int target)
     tap_ok(a && e < 1e-4, "%s: deep_lift_shap with the zero baseline matches "
            "Captum's DeepLift (rel L2 %.1e)", cas, e);
 
-    /* Four baselines: the mean of part 1's deep_lift against each. */
+    /* Four baselines: the mean of deep_lift against each. */
     snprintf(rel, sizeof rel, "captum/%s/baselines_random.npy", cas);
     snprintf(p.baselines_npy, sizeof p.baselines_npy, "%s", data_path(rel));
     hl_attr_result rs;

@@ -1,7 +1,7 @@
 /* Part-2 surrogate methods: lime and kernel_shap. The fits are checked
  * against their optimality conditions, KernelSHAP against brute-force
  * Shapley values computed here through the engine. */
-#include "part2-util.h"
+#include "attr-test-util.h"
 
 static double uniform01(hl_rng *r)
 {
@@ -195,7 +195,7 @@ int main(void)
     lasso_kkt();
     kernel_shap_exact("captum/tinycnn/model.onnx", "captum/tinycnn/input.npy",
                       3, 32, 32, 16, 1);
-    kernel_shap_exact("attr2/blind.onnx", "attr2/blind_input.npy", 3, 8, 8, 2, 0);
+    kernel_shap_exact("blind-cnn/blind.onnx", "blind-cnn/blind_input.npy", 3, 8, 8, 2, 0);
     lime_runs();
     return tap_done();
 }

@@ -12,7 +12,7 @@
  *                         refused with one line naming them. */
 #include <math.h>
 
-#include "part1-util.h"
+#include "attr-test-util.h"
 #include "ig_path.h"
 #include "layer_channels.h"
 
@@ -212,8 +212,8 @@ static void test_layer_channels(const hl_model *m, const hl_array *x)
 
 int main(void)
 {
-    hl_model *m = p1_load_model(MODEL);
-    hl_array *x = p1_load_npy(INPUT);
+    hl_model *m = load_source_model(MODEL);
+    hl_array *x = load_source_npy(INPUT);
     if (!m || !x) {
         tap_ok(0, "load %s and its input", MODEL);
         return tap_done();

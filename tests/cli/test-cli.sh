@@ -161,7 +161,7 @@ if [ -f "$MODEL" ]; then
     json_ok "$TMP/out" "d['label'].startswith('tabby')" "--target 'Tabby CAT' explains the tabby class"
     fails "explain: --layer on an input method" "--layer" -- explain --image "$CAT" --method saliency --layer whatever
     fails "explain: --target on a layer method without target" "--target" -- explain --image "$CAT" --method layer_activation --target 3
-    fails "explain: neuron method without --neuron" "--neuron" -- explain --image "$CAT" --method neuron_gradient
+    fails "explain: neuron method on a layer without a grid" "--neuron" -- explain --image "$CAT" --method neuron_gradient --layer Logits
     fails "explain: bad --outlier-perc" "outlier-perc" -- explain --image "$CAT" --method saliency --out "$TMP/x.png" --outlier-perc 150
     fails "explain: broken PNG" "broken.png" -- explain --image "$TMP/broken.png" --method saliency
     fails "explain: model with an unknown op" "FooBarOp" -- explain --model "$TMP/unknown-op.onnx" --input-npy "$TMP/wrong-shape.npy" --method saliency
@@ -204,6 +204,9 @@ json_ok "$TMP/sal.json" "d['method'] == 'saliency' and d['target'] >= 0 and 0 < 
 succeeds "explain integrated_gradients (8 steps)" -- explain --image "$CAT" --method integrated_gradients --n-steps 8 --json --threads 1
 cp "$TMP/out" "$TMP/ig.json"
 json_ok "$TMP/ig.json" "'delta' in d and isinstance(d['delta'], float)" "integrated_gradients reports a convergence delta"
+succeeds "explain neuron_gradient without --neuron --json" -- explain --image "$CAT" --method neuron_gradient --json --threads 1
+cp "$TMP/out" "$TMP/neuron.json"
+json_ok "$TMP/neuron.json" "d['neuron'][1:] == [7, 7] and d['layer'] != ''" "the default neuron is the centre cell (7,7) of the 14x14 default layer"
 
 succeeds "explain layer_grad_cam with the automatic layer" -- explain --image "$CAT" --method layer_grad_cam --raw "$TMP/cam.npy" --out "$TMP/cam.png" --viz blended_heat_map --json --threads 1
 cp "$TMP/out" "$TMP/cam.json"

@@ -24,8 +24,8 @@ static int one_line(const char *s)
 }
 
 /* Loads tests/data/engine/<file>, expects `want` and the message parts. */
-static void expect_file(const char *file, hl_status want, const char *part1,
-                        const char *part2)
+static void expect_file(const char *file, hl_status want, const char *needle,
+                        const char *needle2)
 {
     char path[4200];
     snprintf(path, sizeof path, "%.4000s/%s", data_dir, file);
@@ -35,11 +35,11 @@ static void expect_file(const char *file, hl_status want, const char *part1,
     tap_ok(st == want && m == NULL, "%s: status %s (want %s)", file,
            hl_status_name(st), hl_status_name(want));
     tap_ok(one_line(err.msg) && contains(err.msg, file) &&
-               (!part1 || contains(err.msg, part1)) &&
-               (!part2 || contains(err.msg, part2)),
+               (!needle || contains(err.msg, needle)) &&
+               (!needle2 || contains(err.msg, needle2)),
            "%s: message names file%s%s%s%s: \"%s\"", file,
-           part1 ? " + " : "", part1 ? part1 : "", part2 ? " + " : "",
-           part2 ? part2 : "", err.msg);
+           needle ? " + " : "", needle ? needle : "", needle2 ? " + " : "",
+           needle2 ? needle2 : "", err.msg);
     hl_model_free(m);
 }
 

@@ -1,42 +1,184 @@
-/* Shared helpers of the part-2 attribution tests (perturbation, surrogate,
- * SHAP, noise tunnel): data paths, loading, an hl_attr_call for the
+/* The one helper header of the attribution tests: data paths, model and
+ * .npy loading, running a method, the numbers of the Captum manifests (a
+ * minimal scan of one method entry's numeric fields, enough for the
+ * manifest.json files of tests/data/captum/), an hl_attr_call for the
  * internal entry points, and brute-force Shapley values through the engine
  * (independent of the code under test). */
-#ifndef HL_TEST_PART2_UTIL_H
-#define HL_TEST_PART2_UTIL_H
+#ifndef HL_ATTR_TEST_UTIL_H
+#define HL_ATTR_TEST_UTIL_H
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
+#include "attr-private.h"
+#include "../io/npy.h"
+
+__attribute__((unused)) static const char *source_path(const char *rel)
+{
+    static char buf[8][1024];
+    static int slot = 0;
+    const char *root = getenv("HL_SOURCE_ROOT");
+    char *b = buf[slot++ % 8];
+    snprintf(b, 1024, "%s/%s", root ? root : ".", rel);
+    return b;
+}
+
+__attribute__((unused)) static hl_model *load_source_model(const char *rel)
+{
+    hl_model *m = NULL;
+    hl_error err = {0};
+    if (hl_model_load_onnx(source_path(rel), &m, &err) != HL_OK) {
+        tap_diag("cannot load %s: %s", rel, err.msg);
+        return NULL;
+    }
+    return m;
+}
+
+__attribute__((unused)) static hl_array *load_source_npy(const char *rel)
+{
+    hl_array *a = NULL;
+    hl_error err = {0};
+    if (hl_npy_read(source_path(rel), &a, &err) != HL_OK) {
+        tap_diag("cannot read %s: %s", rel, err.msg);
+        return NULL;
+    }
+    return a;
+}
+
+__attribute__((unused)) static char *read_source_text(const char *rel)
+{
+    FILE *f = fopen(source_path(rel), "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* In the method entry whose "output" is `output`, the numbers of the
+ * field `key` (a number or a list of numbers). Returns the count (<= max),
+ * 0 when absent. */
+__attribute__((unused)) static int manifest_numbers(const char *json, const char *output,
+                               const char *key, double *out, int max)
+{
+    char pat[256];
+    snprintf(pat, sizeof pat, "\"output\": \"%s\"", output);
+    const char *entry = strstr(json, pat);
+    if (!entry)
+        return 0;
+    /* back to the entry's opening brace, forward to the next entry */
+    const char *start = entry;
+    while (start > json && strncmp(start, "\n  {", 4) != 0)
+        start--;
+    const char *end = strstr(entry, "\n  },");
+    if (!end)
+        end = json + strlen(json);
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *k = start;
+    for (;;) {
+        k = strstr(k, pat);
+        if (!k || k >= end)
+            return 0;
+        if (k > start)
+            break;
+    }
+    const char *p = k + strlen(pat);
+    int n = 0;
+    if (*p == '[') {
+        p++;
+        while (*p && *p != ']' && n < max) {
+            char *e;
+            double v = strtod(p, &e);
+            if (e == p)
+                break;
+            out[n++] = v;
+            p = e;
+            while (*p == ',' || *p == ' ' || *p == '\n')
+                p++;
+        }
+    } else {
+        char *e;
+        double v = strtod(p, &e);
+        if (e != p && max > 0)
+            out[n++] = v;
+    }
+    return n;
+}
+
+/* Engine threads for the tests: HL_TEST_THREADS, default 2. */
+__attribute__((unused)) static int test_threads(void)
+{
+    const char *t = getenv("HL_TEST_THREADS");
+    return t ? atoi(t) : 2;
+}
+
+/* Run a method; returns the result's attribution (caller frees) or NULL. */
+__attribute__((unused)) static hl_array *run_attr(const hl_model *m, const char *method, const hl_array *x,
+                        const hl_attr_params *p, const hl_attr_context *ctx,
+                        hl_attr_result *res)
+{
+    hl_attr_result r;
+    hl_error err = {0};
+    hl_attr_context dflt = { .threads = test_threads() };
+    if (!ctx)
+        ctx = &dflt;
+    if (hl_attribute(m, method, x, p, ctx, &r, &err) != HL_OK) {
+        tap_diag("%s failed: %s", method, err.msg);
+        if (res)
+            memset(res, 0, sizeof *res);
+        return NULL;
+    }
+    hl_array *a = r.attr;
+    r.attr = NULL;
+    if (res)
+        *res = r;
+    return a;
+}
+
+__attribute__((unused)) static double sum_floats(const float *a, long n)
+{
+    double s = 0.0;
+    for (long i = 0; i < n; i++)
+        s += a[i];
+    return s;
+}
+
 
 /* One engine thread: the models are tiny, and meson runs test programs in
  * parallel on the 2 cores anyway. */
 #define TEST_THREADS 1
-#include "part1-util.h"
 
-/* Loading and running go through the part-1 helpers; part-2 tests name
- * their data relative to tests/data/. */
+/* The same, with paths relative to tests/data/. */
 __attribute__((unused)) static const char *data_path(const char *rel)
 {
     char tmp[512];
     snprintf(tmp, sizeof tmp, "tests/data/%.480s", rel);
-    return p1_path(tmp);
+    return source_path(tmp);
 }
 
 __attribute__((unused)) static hl_model *load_model(const char *rel)
 {
     char tmp[512];
     snprintf(tmp, sizeof tmp, "tests/data/%.480s", rel);
-    return p1_load_model(tmp);
+    return load_source_model(tmp);
 }
 
 __attribute__((unused)) static hl_array *load_npy(const char *rel)
 {
     char tmp[512];
     snprintf(tmp, sizeof tmp, "tests/data/%.480s", rel);
-    return p1_load_npy(tmp);
+    return load_source_npy(tmp);
 }
 
 /* The model and the .npy files of a Captum case (tests/data/captum/CASE/). */
@@ -63,7 +205,7 @@ __attribute__((unused)) static hl_array *run_method(const hl_model *m, const cha
     hl_attr_context ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.threads = TEST_THREADS;
-    return p1_run(m, method, x, p, &ctx, res_out);
+    return run_attr(m, method, x, p, &ctx, res_out);
 }
 
 /* An hl_attr_call for the internal entry points (free with call_done). */

@@ -3,7 +3,7 @@
 
 input [N,3,8,8] -> Conv(3->4, k3, pad 1; weights of input channel 2 are
 zero) -> Relu -> GlobalAveragePool -> Flatten -> Gemm(4->3) -> logits [N,3].
-Fixed pseudo-random weights (numpy seed 3). Used by the part-2 attribution
+Fixed pseudo-random weights (numpy seed 3). Used by the perturbation attribution
 tests (occlusion of an unused channel is 0; brute-force Shapley values on
 16 features are cheap on it). Run with Debian's python (numpy, onnx):
     /usr/bin/python3 make-blind-model.py

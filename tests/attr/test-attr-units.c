@@ -7,18 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "part1-util.h"
+#include "attr-test-util.h"
 
 static void test_quadrature(void)
 {
-    char *json = p1_read_text("tests/data/captum/tinycnn/manifest.json");
+    char *json = read_source_text("tests/data/captum/tinycnn/manifest.json");
     if (!tap_ok(json != NULL, "tinycnn manifest readable"))
         return;
     double ref_a[256], ref_w[256], a[256], w[256];
     hl_error err = {0};
 
-    int n = p1_manifest_numbers(json, "ig_gausslegendre_50.npy", "alphas", ref_a, 256);
-    int nw = p1_manifest_numbers(json, "ig_gausslegendre_50.npy", "step_sizes", ref_w, 256);
+    int n = manifest_numbers(json, "ig_gausslegendre_50.npy", "alphas", ref_a, 256);
+    int nw = manifest_numbers(json, "ig_gausslegendre_50.npy", "step_sizes", ref_w, 256);
     tap_ok(n == 50 && nw == 50, "manifest: 50 gausslegendre alphas and step sizes (%d, %d)", n, nw);
     hl_attr_quadrature(HL_IG_GAUSSLEGENDRE, 50, a, w, &err);
     double da = 0, dw = 0;
@@ -29,8 +29,8 @@ static void test_quadrature(void)
     tap_ok(da <= 1e-15 && dw <= 1e-15,
            "gausslegendre 50 == numpy leggauss (max |d alpha| %.3g, |d weight| %.3g)", da, dw);
 
-    n = p1_manifest_numbers(json, "ig_riemann_trapezoid_200.npy", "alphas", ref_a, 256);
-    nw = p1_manifest_numbers(json, "ig_riemann_trapezoid_200.npy", "step_sizes", ref_w, 256);
+    n = manifest_numbers(json, "ig_riemann_trapezoid_200.npy", "alphas", ref_a, 256);
+    nw = manifest_numbers(json, "ig_riemann_trapezoid_200.npy", "step_sizes", ref_w, 256);
     tap_ok(n == 200 && nw == 200, "manifest: 200 trapezoid alphas and step sizes");
     hl_attr_quadrature(HL_IG_RIEMANN_TRAPEZOID, 200, a, w, &err);
     int same = 0;
@@ -161,20 +161,20 @@ static void test_params(void)
 
 static void test_registry(void)
 {
-    const char *part1[] = { "saliency", "input_x_gradient", "guided_backprop", "deconvolution",
+    const char *gradient_family[] = { "saliency", "input_x_gradient", "guided_backprop", "deconvolution",
         "integrated_gradients", "deep_lift", "layer_grad_cam", "guided_grad_cam",
         "layer_activation", "layer_gradient_x_activation", "layer_conductance",
         "layer_integrated_gradients", "layer_deep_lift", "neuron_gradient",
         "neuron_integrated_gradients", "neuron_conductance", "neuron_guided_backprop" };
     int found = 1;
-    for (size_t i = 0; i < sizeof part1 / sizeof part1[0]; i++) {
-        const hl_method_desc *d = hl_method_find(part1[i]);
-        if (!d || strcmp(d->name, part1[i]) != 0 || !strstr(hl_method_names(), part1[i])) {
-            tap_diag("method %s not registered", part1[i]);
+    for (size_t i = 0; i < sizeof gradient_family / sizeof gradient_family[0]; i++) {
+        const hl_method_desc *d = hl_method_find(gradient_family[i]);
+        if (!d || strcmp(d->name, gradient_family[i]) != 0 || !strstr(hl_method_names(), gradient_family[i])) {
+            tap_diag("method %s not registered", gradient_family[i]);
             found = 0;
         }
     }
-    tap_ok(found, "all part-1 methods registered and listed");
+    tap_ok(found, "all gradient, path, layer and neuron methods registered and listed");
     int params_ok = 1, layer_ok = 1;
     for (int i = 0; i < hl_method_count(); i++) {
         const hl_method_desc *d = hl_method_get(i);
@@ -246,7 +246,7 @@ static void test_baselines(void)
     hl_error err = {0};
     hl_array *b = NULL;
 
-    tap_ok(hl_attr_make_baseline(&c, "zero", &b, &err) == HL_OK && p1_sum(b->data, C * H * W) == 0.0,
+    tap_ok(hl_attr_make_baseline(&c, "zero", &b, &err) == HL_OK && sum_floats(b->data, C * H * W) == 0.0,
            "zero baseline");
     hl_array_free(b);
     tap_ok(hl_attr_make_baseline(&c, "-0.25", &b, &err) == HL_OK && b->data[0] == -0.25f &&
