@@ -103,6 +103,8 @@ typedef struct hl_attr_result {
     float target_prob;     /* softmax(F(x))[target] */
     int has_delta;
     double delta;          /* convergence delta (IG, DeepLift, ...) */
+    double delta_reference; /* what the attributions should sum to:
+                              F(x) - F(baseline) (trust.h) */
     double seconds;
     int is_layer;          /* attr is in layer space (no interpolate) */
 } hl_attr_result;

@@ -53,7 +53,8 @@ hl_status hl_method_deep_lift(hl_attr_call *c, hl_attr_result *out, hl_error *er
         goto done;
     }
     out->has_delta = 1;
-    out->delta = sum - ((double)lx[c->target] - (double)lb[c->target]);
+    out->delta_reference = (double)lx[c->target] - (double)lb[c->target];
+    out->delta = sum - out->delta_reference;
     out->attr = a;
     a = NULL;
     st = hl_attr_tick(c, 1.0, err);

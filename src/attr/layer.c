@@ -286,7 +286,8 @@ hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_e
         st = hl_attr_store_layer_map(c, map, &s, out, err);
     if (st == HL_OK) {
         out->has_delta = 1;
-        out->delta = sum - (fx - fb);
+        out->delta_reference = fx - fb;
+        out->delta = sum - out->delta_reference;
     }
 done:
     hl_array_free(base);
@@ -386,7 +387,8 @@ hl_status hl_method_layer_integrated_gradients(hl_attr_call *c, hl_attr_result *
     st = hl_attr_store_layer_map(c, map, &s, out, err);
     if (st == HL_OK) {
         out->has_delta = 1;
-        out->delta = sum - ((double)fx - (double)fb);
+        out->delta_reference = (double)fx - (double)fb;
+        out->delta = sum - out->delta_reference;
     }
 done:
     hl_array_free(base);
@@ -438,7 +440,8 @@ hl_status hl_method_layer_deep_lift(hl_attr_call *c, hl_attr_result *out, hl_err
     st = hl_attr_store_layer_map(c, map, &s, out, err);
     if (st == HL_OK) {
         out->has_delta = 1;
-        out->delta = sum - ((double)lx[c->target] - (double)lb[c->target]);
+        out->delta_reference = (double)lx[c->target] - (double)lb[c->target];
+        out->delta = sum - out->delta_reference;
         st = hl_attr_tick(c, 1.0, err);
     }
 done:

@@ -183,7 +183,8 @@ static hl_status neuron_path(hl_attr_call *c, hl_path_grad_fn fn, int with_delta
             goto done;
         nb = v[n.index];
         out->has_delta = 1;
-        out->delta = sum - (nx - nb);
+        out->delta_reference = nx - nb;
+        out->delta = sum - out->delta_reference;
     }
     out->attr = a;
     a = NULL;

@@ -98,7 +98,8 @@ hl_status hl_method_integrated_gradients(hl_attr_call *c, hl_attr_result *out,
     if (st != HL_OK)
         goto done;
     out->has_delta = 1;
-    out->delta = sum - ((double)fx - (double)fb);
+    out->delta_reference = (double)fx - (double)fb;
+    out->delta = sum - out->delta_reference;
     out->attr = a;
     a = NULL;
 done:

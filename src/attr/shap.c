@@ -168,7 +168,8 @@ static hl_status gradient_shap_core(hl_attr_call *c, const hl_array *baselines,
     out->attr = attr;
     attr = NULL;
     out->has_delta = 1;
-    out->delta = total - ((double)fx - mean_fb);
+    out->delta_reference = (double)fx - mean_fb;
+    out->delta = total - out->delta_reference;
 
 done:
     hl_array_free(attr);
@@ -290,7 +291,8 @@ hl_status hl_method_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
     out->attr = attr;
     attr = NULL;
     out->has_delta = 1;
-    out->delta = total - ((double)fx - sum_fb / K);
+    out->delta_reference = (double)fx - sum_fb / K;
+    out->delta = total - out->delta_reference;
 
 done:
     hl_run_free(ref);

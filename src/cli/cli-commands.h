@@ -7,5 +7,6 @@ int cmd_predict(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
 
 #endif

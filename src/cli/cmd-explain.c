@@ -8,6 +8,7 @@
 #include "cli-commands.h"
 #include "cli-method.h"
 #include "cli-options.h"
+#include "cli-trust.h"
 #include "cli-viz.h"
 #include "npy.h"
 #include "viz.h"
@@ -288,8 +289,7 @@ static void print_outcome(int json, const cli_input *in, const hl_method_desc *m
         if (params->has_neuron)
             printf(", \"neuron\": [%d, %d, %d]", params->neuron[0],
                    params->neuron[1], params->neuron[2]);
-        if (res->has_delta && isfinite(res->delta))
-            printf(", \"delta\": %.6g", res->delta);
+        cli_json_trust(stdout, in->model, m->name, params, res);
         printf(", \"seconds\": %.6f, \"shape\": [", res->seconds);
         for (int d = 0; d < res->attr->shape.ndim; d++)
             printf("%s%lld", d ? ", " : "", (long long)res->attr->shape.dims[d]);
@@ -319,8 +319,7 @@ static void print_outcome(int json, const cli_input *in, const hl_method_desc *m
                method_has_param(m, "target") ? "target:" : "prediction:",
                res->target, cli_input_label(in, res->target), res->target_prob);
         printf("attribution: %s, sum %.6g\n", shape, sum);
-        if (res->has_delta)
-            printf("delta:       %.6g (convergence)\n", res->delta);
+        cli_print_delta(m->name, res);
         printf("time:        %.3f s\n", res->seconds);
         if (raw_path)
             printf("wrote        %s\n", raw_path);
@@ -414,6 +413,7 @@ int cmd_explain(int argc, char **argv)
     if (viz.out_path && write_picture(&viz, &in, m, params, &res))
         goto out;
 
+    cli_print_notices(in.model, m->name, params);
     print_outcome(json, &in, m, &mo, params, &res, raw_path, viz.out_path);
     status = 0;
 out:

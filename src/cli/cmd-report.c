@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include "cli-commands.h"
+#include "cli-evaluate.h"
 #include "cli-method.h"
 #include "cli-options.h"
+#include "cli-trust.h"
 #include "cli-viz.h"
 #include "viz.h"
 
@@ -38,9 +40,11 @@ static void report_help(void)
            "  --cmap NAME            %s\n"
            "  --alpha A              overlay opacity (default 0.5)\n"
            "  --cell-size N          side of each picture in pixels (default 300)\n"
+           "  --evaluate             add a metrics section (see '%s evaluate --help')\n"
+           "  --metrics LIST         the metrics of --evaluate (default all)\n"
            "  --help                 this text\n",
            REPORT_DEFAULT_METHODS, hl_method_names(), hl_viz_mode_names(),
-           hl_viz_sign_names(), hl_colormap_names());
+           hl_viz_sign_names(), hl_colormap_names(), CLI_PROG);
 }
 
 typedef struct report_item {
@@ -50,6 +54,8 @@ typedef struct report_item {
     hl_array *shown;       /* the attribution on the input grid */
     char param_text[1024];
     char title[300];
+    char notice[160];      /* under the picture (cli_panel_notice) */
+    cli_evaluation *eval;  /* --evaluate */
 } report_item;
 
 /* Everything a report run holds, freed by report_clear. */
@@ -59,6 +65,7 @@ typedef struct report {
     cli_viz viz;
     const char *methods_arg, *out_path;
     int cell_size;
+    int evaluate, metrics;   /* --evaluate, --metrics (CLI_METRIC_*) */
     report_item items[REPORT_MAX_METHODS];
     int n_items;
     hl_report_info info;
@@ -72,6 +79,9 @@ static void report_clear(report *rp)
         hl_attr_result_clear(&rp->items[i].result);
         hl_attr_request_clear(&rp->items[i].req);
         hl_array_free(rp->items[i].shown);
+        if (rp->items[i].eval)
+            cli_evaluation_clear(rp->items[i].eval);
+        free(rp->items[i].eval);
     }
     hl_image_free(rp->own_photo);
     cli_input_clear(&rp->in);
@@ -110,6 +120,12 @@ static int report_parse(report *rp, int argc, char **argv)
         } else if (strcmp(a.name, "target") == 0 || strcmp(a.name, "layer") == 0) {
             if (cli_method_option(&rp->mo, &a) < 0)
                 return 1;
+        } else if (strcmp(a.name, "evaluate") == 0) {
+            rp->evaluate = 1;
+        } else if (strcmp(a.name, "metrics") == 0) {
+            const char *v = cli_args_value(&a);
+            if (!v || !cli_metrics_parse(v, &rp->metrics))
+                return 1;
         } else if (strcmp(a.name, "cell-size") == 0) {
             const char *v = cli_args_value(&a);
             if (!v || !cli_parse_int("cell-size", v, 64, 2000, &rp->cell_size))
@@ -118,7 +134,7 @@ static int report_parse(report *rp, int argc, char **argv)
             return cli_fail("report: unknown option '%s'; valid: the input "
                             "options, --methods, --target, --layer, --out, "
                             "--viz, --sign, --outlier-perc, --cmap, --alpha, "
-                            "--cell-size, --help", a.word);
+                            "--cell-size, --evaluate, --metrics, --help", a.word);
         }
     }
     return r < 0;
@@ -170,6 +186,21 @@ static int report_prepare(report *rp)
     return 0;
 }
 
+/* The metrics of one method for the report's metrics section. */
+static int report_evaluate(report_item *it, const cli_input *in, int metrics,
+                           const hl_attr_context *ctx)
+{
+    it->eval = malloc(sizeof *it->eval);
+    if (!it->eval)
+        return cli_fail("out of memory");
+    cli_evaluation_init(it->eval);
+    it->eval->metrics = metrics;
+    hl_attr_context quiet = *ctx;
+    quiet.progress = NULL;
+    return cli_evaluate(it->eval, in, it->method, &it->req.params, &it->result,
+                        &quiet);
+}
+
 /* Run the methods, each laid on the input grid. */
 static int report_run(report *rp)
 {
@@ -203,6 +234,10 @@ static int report_run(report *rp)
         if (!it->shown)
             return cli_fail("%s: cannot draw an attribution of this shape",
                             it->method->name);
+        cli_panel_notice(in->model, it->method->name, &it->req.params,
+                         &it->result, it->notice, sizeof it->notice);
+        if (rp->evaluate && report_evaluate(it, in, rp->metrics, &ctx))
+            return 1;
     }
     return 0;
 }
@@ -246,7 +281,13 @@ static int report_page(report *rp)
         panels[i].seconds = it->result.seconds;
         panels[i].has_delta = it->result.has_delta;
         panels[i].delta = it->result.delta;
+        panels[i].notice = it->notice;
     }
+    const hl_metric_plots *plots[REPORT_MAX_METHODS];
+    for (int i = 0; rp->evaluate && i < rp->n_items; i++)
+        plots[i] = &rp->items[i].eval->plots;
+    rp->info.evaluations = rp->evaluate ? plots : NULL;
+    rp->info.n_evaluations = rp->evaluate ? rp->n_items : 0;
     cli_input *in = &rp->in;
     hl_report_info *info = &rp->info;
     int target = rp->items[first].result.target;
@@ -299,6 +340,7 @@ int cmd_report(int argc, char **argv)
         return cli_fail("out of memory");
     cli_input_init(&rp->in);
     rp->methods_arg = REPORT_DEFAULT_METHODS;
+    rp->metrics = CLI_METRIC_ALL;
     int status = report_parse(rp, argc, argv) || report_prepare(rp) ||
                  report_run(rp) || report_page(rp);
     if (status == 0)

@@ -17,6 +17,7 @@ static const cli_command commands[] = {
     {"layers", "every node of a model: name, op, output and shape", cmd_layers},
     {"explain", "one attribution method on one image (.npy, PNG, PDF, SVG)", cmd_explain},
     {"report", "several methods side by side on one page (PDF or PNG)", cmd_report},
+    {"evaluate", "how far to trust a method's map: metrics and sanity check", cmd_evaluate},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         return cli_fail("no command given; valid: predict, layers, explain, "
-                        "report (try --help)");
+                        "report, evaluate (try --help)");
     const char *first = argv[1];
     if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 ||
         strcmp(first, "help") == 0) {

@@ -87,6 +87,10 @@ struct hl_model {
     hl_shape *shape1;
     hl_dtype *dtype1;
     double flops1;
+
+    /* A weights copy (model_randomize.c): only `values` and `arena` (the
+     * changed weights) are its own; everything else is the original's. */
+    int borrows_graph;
 };
 
 /* Follows `alias` links of values removed without a transform. */

@@ -107,6 +107,12 @@ void hl_model_free(hl_model *m)
 {
     if (!m)
         return;
+    if (m->borrows_graph) {
+        free(m->values);
+        hl_arena_free(&m->arena);
+        free(m);
+        return;
+    }
     for (int i = 0; i < m->n_nodes; i++) {
         const hl_op *op = hl_op_get(m->nodes[i].op);
         if (op && op->free_params)

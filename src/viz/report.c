@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "label_names.h"
+#include "metric-plots.h"
 #include "viz-private.h"
 
 #ifndef HL_VERSION
@@ -38,6 +39,31 @@ void hl_report_page_size(const hl_report_info *info, int n_panels,
     *page_h = 2 * HL_REPORT_MARGIN + HL_REPORT_HEADER + HL_REPORT_FOOTER +
               rows * (cell + HL_REPORT_PANEL_EXTRA) +
               (rows - 1) * HL_REPORT_GAP;
+    for (int i = 0; i < info->n_evaluations; i++) {
+        int w, h;
+        hl_metric_plots_size(info->evaluations[i], *page_w, &w, &h);
+        *page_h += HL_REPORT_GAP + h;
+    }
+}
+
+/* The metrics section (report --evaluate) below the panel grid. */
+static void draw_evaluations(cairo_t *cr, const hl_report_info *info,
+                             int page_w, double y)
+{
+    for (int i = 0; i < info->n_evaluations; i++) {
+        int w, h;
+        hl_metric_plots_size(info->evaluations[i], page_w, &w, &h);
+        y += HL_REPORT_GAP;
+        cairo_set_source_rgb(cr, 0.8, 0.8, 0.8);
+        cairo_move_to(cr, HL_REPORT_MARGIN, y - HL_REPORT_GAP / 2.0);
+        cairo_line_to(cr, page_w - HL_REPORT_MARGIN, y - HL_REPORT_GAP / 2.0);
+        cairo_stroke(cr);
+        cairo_save(cr);
+        cairo_translate(cr, 0, y);
+        hl_metric_plots_draw(cr, info->evaluations[i], page_w);
+        cairo_restore(cr);
+        y += h;
+    }
 }
 
 typedef struct report_ctx {
@@ -294,6 +320,10 @@ static hl_status draw_report(cairo_t *cr, const void *vctx, hl_error *err)
             lines[2] = l_model, lines[3] = l_time;
             for (int k = 0; k < 4; k++)
                 show_fitted(cr, x, ty + LINE_H * (k + 3) - 4, cell, lines[k]);
+            if (p->notice && p->notice[0]) {
+                cairo_set_source_rgb(cr, 0.65, 0.1, 0.05);
+                show_wrapped(cr, x, ty + LINE_H * 7 - 4, cell, LINE_H, 2, p->notice);
+            }
         } else {
             snprintf(line, sizeof line, "%d x %d pixels", info->photo->width,
                      info->photo->height);
@@ -306,6 +336,11 @@ static hl_status draw_report(cairo_t *cr, const void *vctx, hl_error *err)
             }
         }
     }
+
+    draw_evaluations(cr, info, page_w,
+                     HL_REPORT_MARGIN + HL_REPORT_HEADER +
+                         rows * (cell + HL_REPORT_PANEL_EXTRA) +
+                         (rows - 1) * HL_REPORT_GAP);
 
     /* Footer */
     set_font(cr, 10, 0);

@@ -317,7 +317,11 @@ typedef struct hl_report_panel {
     double seconds;             /* < 0: not shown */
     int has_delta;
     double delta;               /* convergence delta (IG, DeepLift) */
+    const char *notice;         /* NULL or one short line under the picture
+                                   ("= the plain gradient: no ReLU ...") */
 } hl_report_panel;
+
+struct hl_metric_plots;         /* metric-plots.h */
 
 typedef struct hl_report_info {
     const char *image_name;     /* shown in the header */
@@ -330,6 +334,10 @@ typedef struct hl_report_info {
     hl_viz_options opts;        /* common overlay options */
     int cell_size;              /* image side of each panel; 0 = 300 */
     const char *date;           /* NULL: now, UTC */
+    /* Metrics section below the panels (report --evaluate): one plots
+     * block per method, drawn the page's width; n = 0: none. */
+    const struct hl_metric_plots *const *evaluations;
+    int n_evaluations;
 } hl_report_info;
 
 /* Page layout in pixels (PNG) or points (PDF), all panels + the original
@@ -338,13 +346,15 @@ typedef struct hl_report_info {
  *   page_w = 2*HL_REPORT_MARGIN + cols*cell + (cols-1)*HL_REPORT_GAP
  *   page_h = 2*HL_REPORT_MARGIN + HL_REPORT_HEADER + HL_REPORT_FOOTER
  *            + rows*(cell + HL_REPORT_PANEL_EXTRA) + (rows-1)*HL_REPORT_GAP
+ *            + for each evaluation: HL_REPORT_GAP + its hl_metric_plots_size
+ *              height at page_w
  * where cell = cell_size (the image area of a panel is cell x cell, the
  * photo fitted inside keeping its aspect). */
 #define HL_REPORT_MARGIN 24
 #define HL_REPORT_GAP 16
 #define HL_REPORT_HEADER 64
 #define HL_REPORT_FOOTER 28
-#define HL_REPORT_PANEL_EXTRA 166
+#define HL_REPORT_PANEL_EXTRA 198
 
 void hl_report_page_size(const hl_report_info *info, int n_panels,
                          int *page_w, int *page_h);

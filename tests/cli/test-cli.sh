@@ -141,6 +141,10 @@ fails "explain: unknown picture format" "x.bmp" -- explain --image "$CAT" --meth
 fails "explain: viz option without --out" "--out" -- explain --image "$CAT" --method saliency --sign all
 fails "report: no --out" "--out" -- report --image "$CAT"
 fails "report: unknown method" "valid:" -- report --image "$CAT" --methods saliency,nonsense --out "$TMP/r.png"
+fails "evaluate: unknown metric" "valid: infidelity" -- evaluate --image "$CAT" --method saliency --metrics faithfulness
+fails "evaluate: no method" "--method" -- evaluate --image "$CAT"
+fails "evaluate: plots as .bmp" "x.bmp" -- evaluate --image "$CAT" --method saliency --out "$TMP/x.bmp"
+fails "evaluate: 1 randomisation stage" "stages" -- evaluate --image "$CAT" --method saliency --stages 1
 
 if [ -f "$MODEL" ]; then
     fails "missing image" "nope.png" -- predict --image "$TMP/nope.png"
@@ -226,6 +230,33 @@ succeeds "report --out .pdf" -- report --image "$CAT" --methods input_x_gradient
 head -c 4 "$TMP/report.pdf" | grep -q "%PDF"; ok $? "the report PDF starts with %PDF"
 succeeds "report --out .svg" -- report --image "$CAT" --methods saliency --out "$TMP/report.svg" --threads 1
 grep -q "<svg" "$TMP/report.svg"; ok $? "the report SVG is an SVG document"
+
+# Trust: notices, the delta's meaning, evaluate (docs/trust.md).
+succeeds "explain guided_backprop on the ReLU6 model" -- explain --image "$CAT" --method guided_backprop --json --threads 1
+cp "$TMP/out" "$TMP/gb.json"
+json_ok "$TMP/gb.json" "len(d['notices']) == 1 and 'identical to' in d['notices'][0]" "explain --json: guided_backprop on MobileNet V2 has the notice (no ReLU)"
+grep -q "note: guided_backprop: this model has no ReLU" "$TMP/err"; ok $? "explain: the notice is on stderr"
+json_ok "$TMP/sal.json" "d['notices'] == []" "explain --json: saliency has no notice"
+json_ok "$TMP/ig.json" "abs(d['delta_reference'] - (d['sum'] - d['delta'])) < 1e-3 * abs(d['delta_reference']) and d['delta_note']" "explain --json: delta_reference = F(x) - F(0) = sum - delta, with a note"
+succeeds "evaluate saliency: curves and randomisation" -- evaluate --image "$CAT" --method saliency --metrics deletion,insertion,randomization --steps 8 --stages 3 --json --out "$TMP/eval.png" --threads 1
+cp "$TMP/out" "$TMP/eval.json"
+json_ok "$TMP/eval.json" "len(d['deletion']['probability']) == 9 and abs(d['deletion']['probability'][0] - d['probability']) < 1e-4 and 0 <= d['insertion']['auc'] <= 1" "evaluate --json: deletion starts at the target's probability, 9 points, AUCs"
+json_ok "$TMP/eval.json" "len(d['randomization']['stages']) == 3 and d['randomization']['stages'][0]['spearman'] == 1 and d['randomization']['flagged'] is False" "evaluate --json: 3 randomisation stages, saliency not flagged"
+head -c 8 "$TMP/eval.png" | od -An -c | grep -q "P   N   G"; ok $? "evaluate --out writes a PNG"
+succeeds "evaluate layer_grad_cam as text, plots as SVG" -- evaluate --image "$CAT" --method layer_grad_cam --metrics infidelity,deletion --steps 4 --out "$TMP/eval.svg" --threads 1
+grep -q "infidelity:  not computed" "$TMP/out"; ok $? "evaluate: infidelity of a layer map says why it is not computed"
+grep -q "<svg" "$TMP/eval.svg"; ok $? "evaluate --out .svg is an SVG document"
+succeeds "report --evaluate with a metrics section" -- report --image "$CAT" --methods saliency,guided_backprop --evaluate --metrics deletion,randomization --out "$TMP/report-eval.png" --threads 1
+[ -n "$PY" ] && "$PY" - "$TMP/report.png" "$TMP/report-eval.png" <<'PYEOF'
+import struct, sys
+def size(p):
+    b = open(p, 'rb').read(24)
+    return struct.unpack('>II', b[16:24])
+(w1, h1), (w2, h2) = size(sys.argv[1]), size(sys.argv[2])
+sys.exit(0 if w1 == w2 and h2 > h1 + 600 else 1)
+PYEOF
+ok $? "report --evaluate: the page is as wide and taller by the metrics section"
+fails "report: unknown metric" "valid: infidelity" -- report --image "$CAT" --methods saliency --evaluate --metrics nonsense --out "$TMP/r.png"
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -385,9 +385,9 @@ int main(void)
     hl_shape zs = {2, {16, 16}};
     hl_array *zero = hl_array_new(&zs);
     hl_report_panel panels[3] = {
-        {"Integrated Gradients", "n_steps=200, baseline=zeros", attr, NULL, 1.25, 1, 0.0031},
-        {"GradCAM", "layer=conv3", attr, &o_pos, 0.05, 0, 0},
-        {"Occlusion", "window 3,8,8 stride 3,4,4", zero, NULL, 2.5, 0, 0},
+        {"Integrated Gradients", "n_steps=200, baseline=zeros", attr, NULL, 1.25, 1, 0.0031, "= the plain gradient: no ReLU in this model"},
+        {"GradCAM", "layer=conv3", attr, &o_pos, 0.05, 0, 0, NULL},
+        {"Occlusion", "window 3,8,8 stride 3,4,4", zero, NULL, 2.5, 0, 0, NULL},
     };
     hl_report_info info = {0};
     info.image_name = "cat.png";

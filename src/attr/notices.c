@@ -1,0 +1,168 @@
+/* Honest notices: when a method reduces to a simpler one on the loaded
+ * graph, and what the convergence delta means.
+ *
+ * The engine's backward rules (activation.c) follow Captum 0.7: the guided
+ * and deconvolution rules change only Relu; DeepLift's rescale rule only
+ * Relu, Sigmoid, Tanh, Elu and LeakyRelu. Every other node passes the
+ * ordinary gradient, so on a graph without those ops Guided Backprop and
+ * Deconvolution are the gradient, and DeepLift is (x - b) x the gradient at
+ * x (Input x Gradient for the zero baseline). MobileNet V2 (ReLU6 = Clip
+ * only) is such a graph. The lists below name the ops those rules touch;
+ * tests/attr/test-trust.c checks the notices against the maps themselves
+ * (byte-identical to the gradient when a notice is given). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "trust.h"
+
+static const char *const guided_ops[] = { "Relu", NULL };
+static const char *const deeplift_ops[] = {
+    "Relu", "Sigmoid", "Tanh", "Elu", "LeakyRelu", NULL };
+
+static int in_list(const char *op, const char *const *list)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(op, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Nodes a method's backward crosses: all of them, or for neuron methods
+ * those up to the node producing the layer's value. */
+static int node_limit(const hl_model *m, const char *method,
+                      const hl_attr_params *p)
+{
+    int n = hl_model_num_nodes(m);
+    if (!p || strncmp(method, "neuron_", 7) != 0 || !p->layer[0])
+        return n;
+    int value = hl_model_find_value(m, p->layer);
+    for (int i = 0; value >= 0 && i < n; i++) {
+        hl_node_info info;
+        hl_model_node_info(m, i, &info);
+        if (info.output == value)
+            return i + 1;
+    }
+    return n;
+}
+
+/* How many of the first `limit` nodes are in `list`; the ReLU-like op
+ * names seen but not in the list go to `others` ("Clip, HardSwish"). */
+static int count_ops(const hl_model *m, int limit, const char *const *list,
+                     char *others, size_t size)
+{
+    int count = 0;
+    others[0] = '\0';
+    static const char *const relu_like[] = {
+        "Clip", "Relu", "LeakyRelu", "PRelu", "HardSwish", "HardSigmoid",
+        "Sigmoid", "Tanh", "Elu", "Selu", "Softplus", "Mish", "Gelu", NULL };
+    for (int i = 0; i < limit; i++) {
+        hl_node_info info;
+        hl_model_node_info(m, i, &info);
+        if (in_list(info.op, list)) {
+            count++;
+        } else if (in_list(info.op, relu_like) && !strstr(others, info.op)) {
+            size_t len = strlen(others);
+            snprintf(others + len, size - len, "%s%s", len ? ", " : "", info.op);
+        }
+    }
+    return count;
+}
+
+static void add(hl_notices *out, const char *brief, const char *fmt,
+                const char *a, const char *b)
+{
+    if (out->n >= HL_NOTICES_MAX)
+        return;
+    snprintf(out->brief[out->n], sizeof out->brief[0], "%s", brief);
+    snprintf(out->line[out->n++], sizeof out->line[0], fmt, a, b);
+}
+
+static const char *or_none(const char *others)
+{
+    return others[0] ? others : "no ReLU-like activation";
+}
+
+void hl_attr_notices(const hl_model *model, const char *method,
+                     const hl_attr_params *p, hl_notices *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!model || !method)
+        return;
+    int limit = node_limit(model, method, p);
+    char others[160];
+    int zero_baseline = !p || !p->baseline[0] || strcmp(p->baseline, "zero") == 0 ||
+                        strcmp(p->baseline, "0") == 0;
+
+    if (strcmp(method, "guided_backprop") == 0 || strcmp(method, "deconvolution") == 0 ||
+        strcmp(method, "neuron_guided_backprop") == 0 ||
+        strcmp(method, "guided_grad_cam") == 0) {
+        if (count_ops(model, limit, guided_ops, others, sizeof others) == 0) {
+            const char *same = strcmp(method, "guided_grad_cam") == 0
+                ? "GradCAM x the plain gradient"
+                : strcmp(method, "neuron_guided_backprop") == 0
+                ? "the neuron's plain gradient (neuron_gradient)"
+                : "the plain gradient (saliency with --abs false)";
+            add(out, strcmp(method, "guided_grad_cam") == 0
+                ? "= GradCAM x gradient: no ReLU in this model"
+                : "= the plain gradient: no ReLU in this model",
+                "this model has no ReLU (it uses %s), which is the only "
+                "activation the guided/deconvolution rule changes (as in "
+                "Captum): this map is identical to %s", or_none(others), same);
+        }
+    } else if (strcmp(method, "deep_lift") == 0 || strcmp(method, "deep_lift_shap") == 0 ||
+               strcmp(method, "layer_deep_lift") == 0) {
+        if (count_ops(model, limit, deeplift_ops, others, sizeof others) == 0) {
+            const char *same =
+                strcmp(method, "layer_deep_lift") == 0
+                ? "(activation - baseline activation) x its gradient"
+                : strcmp(method, "deep_lift_shap") == 0
+                ? "(input - mean baseline) x gradient"
+                : zero_baseline ? "Input x Gradient" : "(input - baseline) x gradient";
+            add(out, "= (input - baseline) x gradient: no nonlinearity DeepLift rescales",
+                "this model has no nonlinearity DeepLift's rescale rule "
+                "handles (it uses %s, which Captum passes as a plain "
+                "gradient): this map equals %s", or_none(others), same);
+        }
+    }
+}
+
+double hl_attr_delta_relative(const hl_attr_result *r)
+{
+    if (!r || !r->has_delta || !isfinite(r->delta) ||
+        !isfinite(r->delta_reference) || r->delta_reference == 0.0)
+        return NAN;
+    return fabs(r->delta) / fabs(r->delta_reference);
+}
+
+/* What lowers the delta of each method family. */
+static const char *delta_hint(const char *method)
+{
+    if (strstr(method, "deep_lift"))
+        return "DeepLift's rules do not give completeness on this graph "
+               "(an activation its rescale rule does not handle)";
+    if (strcmp(method, "gradient_shap") == 0)
+        return "it is a sampled estimate: raise --n-samples";
+    return "raise --n-steps";
+}
+
+int hl_attr_delta_note(const char *method, const hl_attr_result *r,
+                       char *buf, size_t size)
+{
+    if (size)
+        buf[0] = '\0';
+    if (!r || !r->has_delta || !method)
+        return -1;
+    double rel = hl_attr_delta_relative(r);
+    if (!isfinite(rel)) {
+        snprintf(buf, size, "convergence delta %.4g (sum of the attributions "
+                 "minus F(x) - F(baseline) = %.4g)", r->delta, r->delta_reference);
+        return 0;
+    }
+    int large = rel > HL_DELTA_LARGE;
+    snprintf(buf, size, "convergence delta %.4g = %.2f%% of F(x) - F(baseline) "
+             "= %.4g%s%s", r->delta, 100.0 * rel, r->delta_reference,
+             large ? ": large, " : " (small: the attributions add up)",
+             large ? delta_hint(method) : "");
+    return large;
+}
