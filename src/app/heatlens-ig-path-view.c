@@ -56,12 +56,17 @@ typedef struct
   HlPrediction   *prediction;
   hl_attr_params  params;
   hl_ig_path      path;
-  volatile int    cancel;
+  volatile int    cancel;       /* raised by the view's cancellable */
+  GCancellable   *cancellable;
+  gulong          cancel_id;
 } Job;
 
 static void
 job_free (Job *job)
 {
+  /* the view may cancel later (closing): not into a freed job */
+  g_cancellable_disconnect (job->cancellable, job->cancel_id);
+  g_clear_object (&job->cancellable);
   g_clear_object (&job->classifier);
   g_clear_pointer (&job->prediction, hl_prediction_unref);
   hl_ig_path_clear (&job->path);
@@ -295,7 +300,8 @@ hl_ig_path_view_new (GtkWindow            *parent,
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->title_label), hl_classifier_get_label (classifier, target));
   status = g_strdup_printf ("Computing %d steps (%s baseline)…", params->n_steps, params->baseline);
   gtk_label_set_text (self->status_label, status);
-  g_cancellable_connect (self->cancellable, G_CALLBACK (job_cancelled_cb), job, NULL);
+  job->cancellable = g_object_ref (self->cancellable);
+  job->cancel_id = g_cancellable_connect (self->cancellable, G_CALLBACK (job_cancelled_cb), job, NULL);
   task = g_task_new (NULL, self->cancellable, job_done_cb, g_object_ref (self));
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
   g_task_run_in_thread (task, job_thread);
