@@ -147,6 +147,7 @@ static int run_in_child(const char *model, const char *which, int threads,
 
 int main(int argc, char **argv)
 {
+    hl_engine_init();
     const char *model = HL_SOURCE_ROOT "/data/models/mobilenet_v2.onnx";
     const char *which = "all";
     int threads = 0, ppe = 0;

@@ -325,6 +325,7 @@ static void print_usage(void)
 
 int main(int argc, char **argv)
 {
+    hl_engine_init();
     int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), reps = 3, use_torch = 1;
     const char *models[MAX_MODELS];
     int n_models = 0, wanted[N_CASES] = {0}, any_wanted = 0, mem_batch = 0;
@@ -398,6 +399,9 @@ int main(int argc, char **argv)
            sg_s * 1e3, sgemm);
     printf("OpenBLAS sgemm 128x3136x1152 (3x3 conv) %8.2f ms  %7.1f GFLOP/s\n\n",
            sg_conv_s * 1e3, sgemm_conv);
+    /* the yardstick above is OpenBLAS on `threads` threads; the engine
+     * wants it single-threaded (hl_engine_init): its pool splits GEMMs */
+    openblas_set_num_threads(1);
 
     if (!any_wanted)
         for (int c = 0; c < N_CASES; c++)

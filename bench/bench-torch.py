@@ -1,22 +1,100 @@
 #!/usr/bin/python3
-"""Time torchvision's ResNet-18 in PyTorch, for bench-engine's comparison.
+"""Time the same CNNs in PyTorch (and Captum 0.7 when importable), for
+Heatlens' speed comparisons.
 
-Usage: /usr/bin/python3 bench/bench-torch.py [--threads N] [--reps R]
-Prints one line per case, "NAME SECONDS" (median of R runs after a warm-up):
-forward_b1, forward_grad_b1, forward_b32, forward_grad_b32. The input gradient is taken with
-the weights frozen (requires_grad False), the same work as Heatlens' engine,
-which never computes weight gradients.
+Usage:
+  /usr/bin/python3 bench/bench-torch.py [--model resnet18|mobilenet_v2]
+        [--threads N] [--reps R] [--only CASES]
+  /usr/bin/python3 bench/bench-torch.py --methods [--model ...] [--cli PATH]
+        [--onnx FILE] [--only METHODS]
+
+Engine cases (default) print one line per case, "NAME SECONDS" (median of R
+runs after a warm-up): forward_b1, forward_grad_b1, forward_b32,
+forward_grad_b32. The input gradient is taken with the weights frozen
+(requires_grad False), the same work as Heatlens' engine, which never
+computes weight gradients.
+
+--methods times Captum's methods on the torchvision module and, beside each,
+the seconds `heatlens-cli explain --json` reports for the same call on the
+ONNX export (model loaded on both sides, same input, same target):
+"METHOD HEATLENS_S CAPTUM_S RATIO". Captum is imported from PYTHONPATH (e.g.
+a checkout of its v0.7.0 tag); without it only the Heatlens column is
+printed, and the script says so.
+
+Models: ResNet-18 is torchvision's with seed-0 random weights, the model
+tools/make-resnet18.py exports (bench/models/resnet18.onnx); the bundled
+model is TensorFlow's MobileNet V2, timed against torchvision's
+mobilenet_v2 (the same layer shapes).
+
+The fair set-up: PyTorch runs with glibc's allocator keeping its memory
+(the MALLOC_* variables below, set by re-executing this script), because
+with the default thresholds every large tensor is returned to the OS and
+faulted back in, which on these VMs alone makes PyTorch 3-5x slower than a
+performance-minded user would see; the model is warm (one untimed call
+first) and torch.set_num_threads gets the same thread count as Heatlens.
 """
 import argparse
+import importlib.abc
+import importlib.machinery
+import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+import types
 
-import torch
-import torchvision
+FAIR_MALLOC = {
+    "MALLOC_MMAP_THRESHOLD_": "17179869184",
+    "MALLOC_TRIM_THRESHOLD_": "17179869184",
+    "MALLOC_TOP_PAD_": "1073741824",
+}
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+if any(os.environ.get(k) != v for k, v in FAIR_MALLOC.items()):
+    env = dict(os.environ, **FAIR_MALLOC)
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+import torch  # noqa: E402  (after the allocator set-up above)
+import torchvision  # noqa: E402
+
+
+class _PlotStub(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Captum 0.7's package __init__ imports matplotlib for its plotting
+    helpers, which no timed method uses: empty modules stand in when
+    matplotlib is not installed."""
+
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("matplotlib", "mpl_toolkits"):
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        m = types.ModuleType(spec.name)
+        m.__path__ = []
+        m.__getattr__ = lambda attr: type(attr, (), {})
+        return m
+
+    def exec_module(self, module):
+        pass
+
+
+def import_captum():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        sys.meta_path.append(_PlotStub())
+    try:
+        import captum.attr as ca
+        import captum
+        return ca, captum.__version__
+    except ImportError as e:
+        return None, str(e)
 
 
 def timed(fn, reps):
-    fn()
+    fn()   # warm: first-call allocations and oneDNN primitive creation
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -25,18 +103,21 @@ def timed(fn, reps):
     return statistics.median(times)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--only", default="",
-                    help="comma-separated subset of the case names")
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+def make_model(name):
     torch.manual_seed(0)
-    model = torchvision.models.resnet18(weights=None).eval()
+    if name == "resnet18":
+        model = torchvision.models.resnet18(weights=None)
+        layer = model.layer4
+    else:
+        model = torchvision.models.mobilenet_v2(weights=None)
+        layer = model.features[18]
+    model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
+    return model, layer
+
+
+def engine_cases(args, model):
     x1 = torch.randn(1, 3, 224, 224)
     x32 = torch.randn(32, 3, 224, 224)
 
@@ -60,6 +141,116 @@ def main():
     for name, fn, reps in cases:
         if not only or name in only:
             print("%s %.6f" % (name, timed(fn, reps)), flush=True)
+
+
+# Heatlens CLI flags and the matching Captum call of each timed method,
+# the quick ones first.
+# IG's internal batch is 50 on both sides (Captum's default None would put
+# all 200 steps in one batch, several GB on ResNet-18); occlusion evaluates
+# 16 perturbed copies per batch on both sides (Heatlens' default).
+METHODS = [
+    ("saliency", [], lambda ca, m, l, x, t:
+        ca.Saliency(m).attribute(x, target=t, abs=True)),
+    ("guided_backprop", [], lambda ca, m, l, x, t:
+        ca.GuidedBackprop(m).attribute(x, target=t)),
+    ("layer_grad_cam", ["--interpolate", "nearest"], lambda ca, m, l, x, t:
+        ca.LayerAttribution.interpolate(
+            ca.LayerGradCam(m, l).attribute(x, target=t), x.shape[2:])),
+    ("layer_gradient_x_activation", [], lambda ca, m, l, x, t:
+        ca.LayerGradientXActivation(m, l).attribute(x, target=t)),
+    ("integrated_gradients", ["--n-steps", "200", "--internal-batch-size", "50"],
+     lambda ca, m, l, x, t: ca.IntegratedGradients(m).attribute(
+         x, baselines=torch.zeros_like(x), target=t, n_steps=200,
+         internal_batch_size=50)),
+    ("gradient_shap", ["--n-samples", "50"], lambda ca, m, l, x, t:
+        ca.GradientShap(m).attribute(x, baselines=torch.zeros_like(x),
+                                     target=t, n_samples=50, stdevs=0.0)),
+    ("occlusion", ["--strides", "3,8,8", "--window", "3,15,15"],
+     lambda ca, m, l, x, t: ca.Occlusion(m).attribute(
+         x, strides=(3, 8, 8), sliding_window_shapes=(3, 15, 15),
+         baselines=0, target=t, perturbations_per_eval=16)),
+]
+HEATLENS_LAYER = {
+    "resnet18": "/layer4/layer4.1/relu_1/Relu_output_0",
+    "mobilenet_v2": "MobilenetV2/Conv_1/Relu6",
+}
+
+
+def heatlens_seconds(args, flags, npy, reps):
+    cmd = [args.cli, "explain", "--input-npy", npy, "--json",
+           "--threads", str(args.threads)] + flags
+    if args.onnx:
+        cmd += ["--model", args.onnx]
+    times = []
+    for _ in range(reps):
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode != 0:
+            return None
+        times.append(json.loads(out.stdout)["seconds"])
+    return statistics.median(times)
+
+
+def methods(args, model, layer):
+    ca, version = import_captum()
+    if ca is None:
+        print("# Captum not importable (%s): Heatlens column only; put a "
+              "checkout of captum v0.7.0 on PYTHONPATH" % version, flush=True)
+    else:
+        print("# Captum %s, PyTorch %s, %d threads" %
+              (version, torch.__version__, args.threads), flush=True)
+    torch.manual_seed(1)
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        target = int(model(x).argmax())
+    if args.model == "mobilenet_v2":
+        target_flags = []   # a different network: each side its own top-1
+    else:
+        target_flags = ["--target", str(target)]
+    only = [c for c in args.only.split(",") if c]
+    with tempfile.TemporaryDirectory() as tmp:
+        npy = os.path.join(tmp, "x.npy")
+        import numpy
+        numpy.save(npy, x.numpy())
+        for name, flags, call in METHODS:
+            if only and name not in only:
+                continue
+            flags = ["--method", name] + flags + target_flags
+            if name.startswith("layer_"):
+                flags += ["--layer", HEATLENS_LAYER[args.model]]
+            hs = heatlens_seconds(args, flags, npy, args.reps)
+            cs = None
+            if ca is not None:
+                cs = timed(lambda: call(ca, model, layer, x, target), args.reps)
+            print("%s %s %s %s" % (
+                name, "%.4f" % hs if hs is not None else "failed",
+                "%.4f" % cs if cs is not None else "-",
+                "%.2f" % (hs / cs) if hs and cs else "-"), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="resnet18",
+                    choices=["resnet18", "mobilenet_v2"])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--only", default="",
+                    help="comma-separated subset of the case or method names")
+    ap.add_argument("--methods", action="store_true",
+                    help="time Captum methods beside heatlens-cli explain")
+    ap.add_argument("--cli", default=os.path.join(ROOT, "build", "src", "cli",
+                                                  "heatlens-cli"))
+    ap.add_argument("--onnx", default=None,
+                    help="the model for heatlens-cli (default: "
+                         "bench/models/resnet18.onnx or the bundled model)")
+    args = ap.parse_args()
+    if args.onnx is None and args.model == "resnet18":
+        args.onnx = os.path.join(ROOT, "bench", "models", "resnet18.onnx")
+    torch.set_num_threads(args.threads)
+    model, layer = make_model(args.model)
+    if args.methods:
+        methods(args, model, layer)
+    else:
+        engine_cases(args, model)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config meson ninja-build
 libgtk-4-dev libcairo2-dev libpng-dev libjpeg62-turbo-dev
-libopenblas-dev liblapacke-dev
+libopenblas-dev liblapacke-dev libdnnl-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
 xvfb xauth dbus dconf-gsettings-backend desktop-file-utils appstream"
 missing=""

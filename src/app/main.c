@@ -1,5 +1,6 @@
 /* heatlens: the GTK window. Everything lives in the hl-app library so the
  * tests drive the same code. */
+#include "engine.h"
 #include "heatlens-application.h"
 #include "heatlens-settings-backend.h"
 
@@ -10,6 +11,7 @@ main (int   argc,
   g_autoptr(HlApplication) app = NULL;
   int status;
 
+  hl_engine_init ();
   if (!hl_have_session_bus ())
     g_setenv ("GTK_A11Y", "none", FALSE);
   app = hl_application_new ();

@@ -181,4 +181,104 @@ hl_status hl_noise_tunnel_with_noise(hl_attr_call *c, hl_method_fn inner,
                                      const float *noise, hl_attr_result *out,
                                      hl_error *err);
 
+/* ---- the rest of Captum's methods and the CAM family (issue 15) ----- */
+
+/* layer.c: per-row size of a layer value and its batch-1 shape; the
+ * layer's activation and the target's gradient there at the input. */
+hl_status hl_attr_layer_shape(hl_attr_call *c, int value, hl_shape *s,
+                              int64_t *numel, hl_error *err);
+hl_status hl_attr_layer_act_grad(hl_attr_call *c, hl_shape *s, int64_t *numel,
+                                 const float **act, const float **grad,
+                                 hl_error *err);
+/* common.c: softmax probability of the target for `batch` inputs. */
+hl_status hl_attr_target_probs(hl_attr_call *c, const float *inputs, int batch,
+                               double *probs, hl_error *err);
+
+/* neuron.c: the neuron is element (C,H,W) of the layer value (--neuron
+ * addresses the trailing non-batch dims; a layer with fewer dims uses the
+ * leading components, the rest must be 0). */
+typedef struct hl_neuron_ref {
+    int value;          /* layer value id */
+    int64_t numel;      /* layer elements per batch row */
+    int64_t index;      /* flat index of the neuron within a row */
+} hl_neuron_ref;
+hl_status hl_attr_find_neuron(hl_attr_call *c, hl_neuron_ref *n, hl_error *err);
+/* Backward from the neuron of every row of the run's last forward with
+ * `rule` (reference: see hl_run_backward); input gradients into grads
+ * (batch x input numel). */
+hl_status hl_attr_neuron_backward(hl_attr_call *c, const hl_neuron_ref *n,
+                                  int batch, hl_backward_rule rule,
+                                  const hl_run *reference, float *grads,
+                                  hl_error *err);
+/* An hl_path_grad_fn: the neuron's (user: hl_neuron_ref) input gradient
+ * at `batch` points. */
+hl_status hl_attr_neuron_grad(hl_attr_call *c, const float *points, int batch,
+                              float *grads, void *user, hl_error *err);
+hl_status hl_method_neuron_deconvolution(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+
+/* shap.c: the baseline set of --baselines (else the one --baseline), K
+ * rows; GradientSHAP's draws from c->rng (n = --n-samples or Captum's 5:
+ * baseline indices, then alphas); a method run on those draws; and
+ * GradientSHAP's loop with another gradient function (a neuron's: no
+ * convergence delta then). */
+hl_status hl_attr_load_baseline_set(hl_attr_call *c, hl_array **set, int *count,
+                                    hl_error *err);
+hl_status hl_attr_shap_draws(hl_attr_call *c, int K, int *n_samples,
+                             int **index, double **alpha, hl_error *err);
+typedef hl_status (*hl_shap_draws_fn)(hl_attr_call *c, const hl_array *baselines,
+                                      int n_samples, const int *baseline_index,
+                                      const double *alpha, hl_attr_result *out,
+                                      hl_error *err);
+/* Load the set, draw, and run fn on the draws (the three gradient SHAPs). */
+hl_status hl_attr_gradient_shap_drawn(hl_attr_call *c, hl_shap_draws_fn fn,
+                                      hl_attr_result *out, hl_error *err);
+hl_status hl_attr_gradient_shap_loop(hl_attr_call *c, const hl_array *baselines,
+                                     int n_samples, const int *baseline_index,
+                                     const double *alpha, hl_path_grad_fn grad_fn,
+                                     void *user, hl_attr_result *out,
+                                     hl_error *err);
+
+/* layer_shap.c: InternalInfluence, LayerGradientShap, LayerDeepLiftShap */
+hl_status hl_method_internal_influence(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_layer_gradient_shap(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_layer_deep_lift_shap(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* LayerGradientShap with explicit draws (replaying Captum's). */
+hl_status hl_layer_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines,
+                                            int n_samples, const int *baseline_index,
+                                            const double *alpha, hl_attr_result *out,
+                                            hl_error *err);
+/* neuron_shap.c: NeuronDeepLift, NeuronDeepLiftShap, NeuronGradientShap */
+hl_status hl_method_neuron_deep_lift(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_neuron_deep_lift_shap(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_neuron_gradient_shap(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_neuron_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines,
+                                             int n_samples, const int *baseline_index,
+                                             const double *alpha, hl_attr_result *out,
+                                             hl_error *err);
+/* layer_ablation.c: LayerFeatureAblation, NeuronFeatureAblation */
+hl_status hl_method_layer_feature_ablation(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_neuron_feature_ablation(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* shapley_exact.c: ShapleyValues over every ordering */
+hl_status hl_method_shapley_values(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* cam.c: GradCAM++, XGradCAM, Score-CAM */
+hl_status hl_method_grad_cam_plus_plus(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_xgrad_cam(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_score_cam(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* rise.c */
+hl_status hl_method_rise(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* RISE's masks from c->rng: n masks of H x W (see rise.c), and RISE
+ * with explicit masks [n x H*W] (shared by every channel). */
+hl_status hl_rise_masks(hl_attr_call *c, int n, int height, int width,
+                        float *masks, hl_error *err);
+hl_status hl_rise_with_masks(hl_attr_call *c, int n, const float *masks,
+                             hl_attr_result *out, hl_error *err);
+/* blur_ig.c, guided_ig.c */
+hl_status hl_method_blur_ig(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_guided_ig(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+/* Gaussian blur of every [H,W] plane as scipy.ndimage.gaussian_filter
+ * (sigma on H and W, truncate 4, mode constant 0); sigma <= 0 copies. */
+hl_status hl_attr_gaussian_blur(const float *src, int planes, int height,
+                                int width, double sigma, float *dst,
+                                hl_error *err);
+
 #endif

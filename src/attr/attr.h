@@ -9,7 +9,12 @@
  * guided_grad_cam), neuron.c, perturbation.c (occlusion, feature_ablation,
  * shapley_value_sampling), surrogate.c (lime, kernel_shap), shap.c
  * (gradient_shap, deep_lift_shap), noise_tunnel.c, baseline.c,
- * feature_mask.c, method.c (registry + dispatch), params.c (descriptors).
+ * feature_mask.c, method.c (registry + dispatch), params.c (descriptors);
+ * layer_shap.c (internal_influence, layer_gradient_shap,
+ * layer_deep_lift_shap), neuron_shap.c (neuron_deep_lift[_shap],
+ * neuron_gradient_shap), layer_ablation.c (layer_/neuron_feature_ablation),
+ * shapley_exact.c (shapley_values), cam.c (grad_cam_plus_plus, xgrad_cam,
+ * score_cam), rise.c, blur_ig.c, guided_ig.c.
  */
 #ifndef HL_ATTR_H
 #define HL_ATTR_H
@@ -72,6 +77,11 @@ typedef struct hl_attr_params {
     float nt_stdevs;            /* 1.0 */
 
     uint64_t seed;              /* every random choice; default 0x5eed */
+
+    int n_masks;                /* rise: random masks, 2000 */
+    int mask_cells;             /* rise: grid cells per side, 7 */
+    float mask_prob;            /* rise: probability a cell is kept, 0.5 */
+    float max_sigma;            /* blur_ig: largest blur, 50 pixels */
 } hl_attr_params;
 
 void hl_attr_params_init(hl_attr_params *p);

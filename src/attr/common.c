@@ -1,5 +1,6 @@
 /* Helpers every method uses: progress/cancel, target gradients and logits
  * in batches, layer lookup. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,16 +81,21 @@ static hl_status output_classes(hl_attr_call *c, const float **logits,
     return HL_OK;
 }
 
+/* Forward `batch` inputs and find the output rows. */
+static hl_status forward_classes(hl_attr_call *c, const float *inputs, int batch,
+                                 const float **logits, int64_t *classes, hl_error *err)
+{
+    hl_status st = hl_run_forward(c->run, inputs, batch, err);
+    return st == HL_OK ? output_classes(c, logits, classes, err) : st;
+}
+
 hl_status hl_attr_target_grad(hl_attr_call *c, const float *inputs, int batch,
                               hl_backward_rule rule, const hl_run *reference,
                               float *grad, float *logits_target, hl_error *err)
 {
-    hl_status st = hl_run_forward(c->run, inputs, batch, err);
-    if (st != HL_OK)
-        return st;
     const float *logits;
     int64_t k;
-    st = output_classes(c, &logits, &k, err);
+    hl_status st = forward_classes(c, inputs, batch, &logits, &k, err);
     if (st != HL_OK)
         return st;
     if (logits_target)
@@ -187,5 +193,27 @@ hl_status hl_attr_find_layer(hl_attr_call *c, int *value, hl_error *err)
                             name, examples);
     }
     *value = v;
+    return HL_OK;
+}
+
+/* Softmax probability of the target in each of `batch` inputs (max-shifted,
+ * in double). */
+hl_status hl_attr_target_probs(hl_attr_call *c, const float *inputs, int batch,
+                               double *probs, hl_error *err)
+{
+    const float *logits;
+    int64_t k;
+    hl_status st = forward_classes(c, inputs, batch, &logits, &k, err);
+    if (st != HL_OK)
+        return st;
+    for (int b = 0; b < batch; b++) {
+        const float *l = logits + (int64_t)b * k;
+        double mx = l[0], sum = 0.0;
+        for (int64_t i = 1; i < k; i++)
+            mx = l[i] > mx ? l[i] : mx;
+        for (int64_t i = 0; i < k; i++)
+            sum += exp((double)l[i] - mx);
+        probs[b] = exp((double)l[c->target] - mx) / sum;
+    }
     return HL_OK;
 }

@@ -22,8 +22,8 @@ hl_status hl_attr_layer_value(hl_attr_call *c, int *value, hl_error *err)
 }
 
 /* Per-row size of a value and its batch-1 shape. */
-static hl_status layer_shape(hl_attr_call *c, int value, hl_shape *s,
-                             int64_t *numel, hl_error *err)
+hl_status hl_attr_layer_shape(hl_attr_call *c, int value, hl_shape *s,
+                               int64_t *numel, hl_error *err)
 {
     hl_status st = hl_model_value_shape(c->model, value, s);
     if (st != HL_OK)
@@ -48,20 +48,31 @@ static hl_status endpoint_logits(hl_attr_call *c, const float *baseline,
     return st;
 }
 
+/* The target's gradient at layer value v only: the backward pass stops at
+ * the layer instead of running on to the input. */
+static hl_status layer_target_grad(hl_attr_call *c, int v, const float *inputs,
+                                   int batch, hl_error *err)
+{
+    hl_run_set_backward_stop(c->run, v);
+    hl_status st = hl_attr_target_grad(c, inputs, batch, HL_RULE_GRADIENT,
+                                       NULL, NULL, NULL, err);
+    hl_run_set_backward_stop(c->run, -1);
+    return st;
+}
+
 /* Captum LayerGradCam: w_c = mean over the spatial dims of dF/dA_c;
  * map = sum_c w_c A_c with shape [1,1,spatial...]; ReLU if asked. */
 /* The layer's activation and the target's gradient at it, at the input. */
-static hl_status layer_act_grad(hl_attr_call *c, hl_shape *s, int64_t *numel,
-                                const float **act, const float **grad,
-                                hl_error *err)
+hl_status hl_attr_layer_act_grad(hl_attr_call *c, hl_shape *s, int64_t *numel,
+                                 const float **act, const float **grad,
+                                 hl_error *err)
 {
     int v;
     hl_status st = hl_attr_layer_value(c, &v, err);
     if (st == HL_OK)
-        st = layer_shape(c, v, s, numel, err);
+        st = hl_attr_layer_shape(c, v, s, numel, err);
     if (st == HL_OK)
-        st = hl_attr_target_grad(c, c->input->data, 1, HL_RULE_GRADIENT, NULL,
-                                 NULL, NULL, err);
+        st = layer_target_grad(c, v, c->input->data, 1, err);
     if (st != HL_OK)
         return st;
     *act = hl_run_value(c->run, v, NULL);
@@ -77,7 +88,7 @@ static hl_status gradcam_map(hl_attr_call *c, int relu, float **map,
     hl_shape s;
     int64_t numel = 0;
     const float *act, *grad;
-    hl_status st = layer_act_grad(c, &s, &numel, &act, &grad, err);
+    hl_status st = hl_attr_layer_act_grad(c, &s, &numel, &act, &grad, err);
     if (st != HL_OK)
         return st;
     int64_t channels = s.ndim >= 2 ? s.dims[1] : 1;
@@ -176,7 +187,7 @@ hl_status hl_method_layer_activation(hl_attr_call *c, hl_attr_result *out, hl_er
     int64_t numel = 0;
     hl_status st = hl_attr_layer_value(c, &v, err);
     if (st == HL_OK)
-        st = layer_shape(c, v, &s, &numel, err);
+        st = hl_attr_layer_shape(c, v, &s, &numel, err);
     if (st == HL_OK)
         st = hl_run_forward(c->run, c->input->data, 1, err);
     if (st != HL_OK)
@@ -196,7 +207,7 @@ hl_status hl_method_layer_gradient_x_activation(hl_attr_call *c, hl_attr_result 
     hl_shape s;
     int64_t numel = 0;
     const float *act, *grad;
-    hl_status st = layer_act_grad(c, &s, &numel, &act, &grad, err);
+    hl_status st = hl_attr_layer_act_grad(c, &s, &numel, &act, &grad, err);
     if (st != HL_OK)
         return st;
     float *map = malloc(sizeof(float) * (size_t)numel);
@@ -226,7 +237,7 @@ hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_e
     float *inputs = NULL, *prev_act = NULL, *prev_grad = NULL, *map = NULL;
     hl_status st = hl_attr_layer_value(c, &v, err);
     if (st == HL_OK)
-        st = layer_shape(c, v, &s, &numel, err);
+        st = hl_attr_layer_shape(c, v, &s, &numel, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st != HL_OK)
@@ -251,7 +262,7 @@ hl_status hl_method_layer_conductance(hl_attr_call *c, hl_attr_result *out, hl_e
             for (int64_t i = 0; i < in_numel; i++)
                 pt[i] = base->data[i] + a * (x[i] - base->data[i]);
         }
-        st = hl_attr_target_grad(c, inputs, nb, HL_RULE_GRADIENT, NULL, NULL, NULL, err);
+        st = layer_target_grad(c, v, inputs, nb, err);
         if (st != HL_OK)
             break;
         const float *act = hl_run_value(c->run, v, NULL);
@@ -314,8 +325,7 @@ static hl_status layer_ig_grad(hl_attr_call *c, const float *points, int batch,
     layer_ig_state *ls = user;
     hl_status st = hl_run_set_override(c->run, ls->value, points, err);
     if (st == HL_OK)
-        st = hl_attr_target_grad(c, ls->inputs, batch, HL_RULE_GRADIENT, NULL,
-                                 NULL, NULL, err);
+        st = layer_target_grad(c, ls->value, ls->inputs, batch, err);
     if (st == HL_OK) {
         const float *g = hl_run_grad(c->run, ls->value, NULL);
         size_t n = (size_t)(ls->numel * batch);
@@ -339,7 +349,7 @@ hl_status hl_method_layer_integrated_gradients(hl_attr_call *c, hl_attr_result *
     double *total = NULL;
     hl_status st = hl_attr_layer_value(c, &ls.value, err);
     if (st == HL_OK)
-        st = layer_shape(c, ls.value, &s, &ls.numel, err);
+        st = hl_attr_layer_shape(c, ls.value, &s, &ls.numel, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st != HL_OK)
@@ -411,7 +421,7 @@ hl_status hl_method_layer_deep_lift(hl_attr_call *c, hl_attr_result *out, hl_err
     float *map = NULL;
     hl_status st = hl_attr_layer_value(c, &v, err);
     if (st == HL_OK)
-        st = layer_shape(c, v, &s, &numel, err);
+        st = hl_attr_layer_shape(c, v, &s, &numel, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st == HL_OK)

@@ -46,6 +46,34 @@ static const char *const p_gradient_shap[] = {
 static const char *const p_deep_lift_shap[] = {
     "target", "baseline", "baselines", "internal-batch-size", NT_PARAMS, NULL };
 
+/* the rest of Captum's methods and the CAM family (issue 15) */
+static const char *const p_layer_shap[] = {
+    "target", "layer", "baseline", "baselines", "n-samples", "stdevs",
+    "internal-batch-size", "seed", LAYER_OUT, NULL };
+static const char *const p_layer_dl_shap[] = {
+    "target", "layer", "baseline", "baselines", "internal-batch-size", LAYER_OUT, NULL };
+static const char *const p_layer_ablation[] = {
+    "target", "layer", "perturbations-per-eval", LAYER_OUT, NULL };
+static const char *const p_neuron_dl[] = {
+    "layer", "neuron", "baseline", "attribute-to-layer-input", NULL };
+static const char *const p_neuron_dl_shap[] = {
+    "layer", "neuron", "baseline", "baselines", "internal-batch-size",
+    "attribute-to-layer-input", NULL };
+static const char *const p_neuron_shap[] = {
+    "layer", "neuron", "baseline", "baselines", "n-samples", "stdevs",
+    "internal-batch-size", "seed", "attribute-to-layer-input", NULL };
+static const char *const p_neuron_ablation[] = {
+    "layer", "neuron", MASK_PARAMS, "attribute-to-layer-input", NULL };
+static const char *const p_score_cam[] = {
+    "target", "layer", "relu-attributions", "baseline", "perturbations-per-eval",
+    LAYER_OUT, NULL };
+static const char *const p_rise[] = {
+    "target", "baseline", "n-masks", "mask-cells", "mask-prob",
+    "perturbations-per-eval", "seed", NULL };
+static const char *const p_blur_ig[] = {
+    "target", "max-sigma", "n-steps", "internal-batch-size", NULL };
+static const char *const p_guided_ig[] = { "target", "baseline", "n-steps", NULL };
+
 typedef struct method_entry {
     hl_method_desc desc;
     hl_method_fn fn;
@@ -131,6 +159,55 @@ static const method_entry methods[] = {
     { { "deep_lift_shap", "DeepLift SHAP", HL_GROUP_GRADIENT,
         "DeepLift averaged over a set of baselines",
         p_deep_lift_shap, 0, 0, 1, 0 }, hl_method_deep_lift_shap, 1 },
+    /* ---- the rest of Captum's methods and the CAM family (issue 15) ---- */
+    { { "internal_influence", "Internal Influence", HL_GROUP_LAYER,
+        "target's gradient at the layer integrated along the input's straight path",
+        p_layer_path, 1, 0, 0, 0 }, hl_method_internal_influence, 0 },
+    { { "layer_gradient_shap", "Layer Gradient SHAP", HL_GROUP_LAYER,
+        "gradient SHAP in the layer: gradients at random path points times layer differences",
+        p_layer_shap, 1, 0, 1, 1 }, hl_method_layer_gradient_shap, 0 },
+    { { "layer_deep_lift_shap", "Layer DeepLift SHAP", HL_GROUP_LAYER,
+        "layer DeepLift averaged over a set of baselines",
+        p_layer_dl_shap, 1, 0, 1, 0 }, hl_method_layer_deep_lift_shap, 1 },
+    { { "layer_feature_ablation", "Layer Feature Ablation", HL_GROUP_LAYER,
+        "drop of the target logit when each unit of the layer is set to 0",
+        p_layer_ablation, 1, 0, 0, 0 }, hl_method_layer_feature_ablation, 0 },
+    { { "grad_cam_plus_plus", "GradCAM++", HL_GROUP_LAYER,
+        "GradCAM with pixel-wise weights of the positive gradients (Chattopadhyay et al. 2018)",
+        p_gradcam, 1, 0, 0, 0 }, hl_method_grad_cam_plus_plus, 0 },
+    { { "xgrad_cam", "XGradCAM", HL_GROUP_LAYER,
+        "GradCAM with gradients weighted by the normalised activations (Fu et al. 2020)",
+        p_gradcam, 1, 0, 0, 0 }, hl_method_xgrad_cam, 0 },
+    { { "score_cam", "Score-CAM", HL_GROUP_LAYER,
+        "channels weighted by the target's probability on the input masked by each (Wang et al. 2020)",
+        p_score_cam, 1, 0, 0, 0 }, hl_method_score_cam, 0 },
+    { { "neuron_deconvolution", "Neuron Deconvolution", HL_GROUP_NEURON,
+        "deconvolution of one neuron of the layer",
+        p_neuron, 1, 1, 0, 0 }, hl_method_neuron_deconvolution, 0 },
+    { { "neuron_deep_lift", "Neuron DeepLift", HL_GROUP_NEURON,
+        "DeepLift of one neuron of the layer",
+        p_neuron_dl, 1, 1, 1, 0 }, hl_method_neuron_deep_lift, 1 },
+    { { "neuron_deep_lift_shap", "Neuron DeepLift SHAP", HL_GROUP_NEURON,
+        "DeepLift of one neuron averaged over a set of baselines",
+        p_neuron_dl_shap, 1, 1, 1, 0 }, hl_method_neuron_deep_lift_shap, 1 },
+    { { "neuron_gradient_shap", "Neuron Gradient SHAP", HL_GROUP_NEURON,
+        "gradient SHAP of one neuron of the layer",
+        p_neuron_shap, 1, 1, 0, 1 }, hl_method_neuron_gradient_shap, 0 },
+    { { "neuron_feature_ablation", "Neuron Feature Ablation", HL_GROUP_NEURON,
+        "change of one neuron when each feature group is set to the baseline",
+        p_neuron_ablation, 1, 1, 0, 0 }, hl_method_neuron_feature_ablation, 0 },
+    { { "shapley_values", "Shapley Values", HL_GROUP_PERTURBATION,
+        "exact Shapley values of the feature groups over every ordering (at most 12 groups)",
+        p_ablation, 0, 0, 0, 0 }, hl_method_shapley_values, 0 },
+    { { "rise", "RISE", HL_GROUP_PERTURBATION,
+        "target probability on randomly masked inputs, averaged per pixel (Petsiuk et al. 2018)",
+        p_rise, 0, 0, 0, 1 }, hl_method_rise, 0 },
+    { { "blur_ig", "Blur IG", HL_GROUP_PATH,
+        "integrated gradients along a path of ever less blurred images (Xu et al. 2020)",
+        p_blur_ig, 0, 0, 1, 0 }, hl_method_blur_ig, 0 },
+    { { "guided_ig", "Guided IG", HL_GROUP_PATH,
+        "integrated gradients along an adaptive path moving low-gradient pixels first (Kapishnikov et al. 2021)",
+        p_guided_ig, 0, 0, 1, 0 }, hl_method_guided_ig, 0 },
 };
 
 #define N_METHODS ((int)(sizeof methods / sizeof methods[0]))

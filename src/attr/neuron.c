@@ -1,5 +1,5 @@
 /* Neuron methods (Captum's NeuronGradient, NeuronIntegratedGradients,
- * NeuronConductance, NeuronGuidedBackprop): the neuron is element
+ * NeuronConductance, NeuronGuidedBackprop, NeuronDeconvolution): the neuron is element
  * (C,H,W) of the layer; its gradient is a backward from the layer's value
  * seeded one-hot at that element. */
 #include <stdlib.h>
@@ -7,15 +7,7 @@
 
 #include "attr-private.h"
 
-typedef struct neuron_ref {
-    int value;          /* layer value id */
-    int64_t numel;      /* layer elements per batch row */
-    int64_t index;      /* flat index of the neuron within a row */
-} neuron_ref;
-
-/* --neuron C,H,W addresses the trailing (non-batch) dims of the layer;
- * a layer with fewer dims uses the leading components, the rest must be 0. */
-static hl_status find_neuron(hl_attr_call *c, neuron_ref *n, hl_error *err)
+hl_status hl_attr_find_neuron(hl_attr_call *c, hl_neuron_ref *n, hl_error *err)
 {
     hl_shape s;
     hl_status st = hl_attr_layer_value(c, &n->value, err);
@@ -49,18 +41,17 @@ static hl_status find_neuron(hl_attr_call *c, neuron_ref *n, hl_error *err)
     return HL_OK;
 }
 
-/* Backward from the neuron of every row of the run's last forward; input
- * gradients into grads (batch x input numel). */
-static hl_status neuron_backward(hl_attr_call *c, const neuron_ref *n,
-                                 int batch, hl_backward_rule rule,
-                                 float *grads, hl_error *err)
+hl_status hl_attr_neuron_backward(hl_attr_call *c, const hl_neuron_ref *n,
+                                  int batch, hl_backward_rule rule,
+                                  const hl_run *reference, float *grads,
+                                  hl_error *err)
 {
     float *seed = calloc((size_t)(n->numel * batch), sizeof *seed);
     if (!seed)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (neuron seed)");
     for (int b = 0; b < batch; b++)
         seed[(int64_t)b * n->numel + n->index] = 1.0f;
-    hl_status st = hl_run_backward(c->run, n->value, seed, rule, NULL, err);
+    hl_status st = hl_run_backward(c->run, n->value, seed, rule, reference, err);
     free(seed);
     if (st != HL_OK)
         return st;
@@ -76,8 +67,8 @@ static hl_status neuron_backward(hl_attr_call *c, const neuron_ref *n,
 static hl_status neuron_input_gradient(hl_attr_call *c, hl_backward_rule rule,
                                        hl_attr_result *out, hl_error *err)
 {
-    neuron_ref n;
-    hl_status st = find_neuron(c, &n, err);
+    hl_neuron_ref n;
+    hl_status st = hl_attr_find_neuron(c, &n, err);
     if (st == HL_OK)
         st = hl_run_forward(c->run, c->input->data, 1, err);
     if (st != HL_OK)
@@ -85,7 +76,7 @@ static hl_status neuron_input_gradient(hl_attr_call *c, hl_backward_rule rule,
     hl_array *a = hl_array_new(&c->input->shape);
     if (!a)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (attribution)");
-    st = neuron_backward(c, &n, 1, rule, a->data, err);
+    st = hl_attr_neuron_backward(c, &n, 1, rule, NULL, a->data, err);
     if (st != HL_OK) {
         hl_array_free(a);
         return st;
@@ -105,14 +96,21 @@ hl_status hl_method_neuron_guided_backprop(hl_attr_call *c, hl_attr_result *out,
     return neuron_input_gradient(c, HL_RULE_GUIDED, out, err);
 }
 
-/* Gradient of the neuron at points of the path. */
-static hl_status neuron_ig_grad(hl_attr_call *c, const float *points, int batch,
-                                float *grads, void *user, hl_error *err)
+/* Captum's NeuronDeconvolution: the deconvolution rule (relu of the
+ * gradient at every ReLU, forward mask ignored) from the neuron. */
+hl_status hl_method_neuron_deconvolution(hl_attr_call *c, hl_attr_result *out,
+                                         hl_error *err)
 {
-    const neuron_ref *n = user;
+    return neuron_input_gradient(c, HL_RULE_DECONV, out, err);
+}
+
+hl_status hl_attr_neuron_grad(hl_attr_call *c, const float *points, int batch,
+                              float *grads, void *user, hl_error *err)
+{
+    const hl_neuron_ref *n = user;
     hl_status st = hl_run_forward(c->run, points, batch, err);
     if (st == HL_OK)
-        st = neuron_backward(c, n, batch, HL_RULE_GRADIENT, grads, err);
+        st = hl_attr_neuron_backward(c, n, batch, HL_RULE_GRADIENT, NULL, grads, err);
     return st;
 }
 
@@ -121,7 +119,7 @@ static hl_status neuron_ig_grad(hl_attr_call *c, const float *points, int batch,
 static hl_status neuron_cond_grad(hl_attr_call *c, const float *points, int batch,
                                   float *grads, void *user, hl_error *err)
 {
-    const neuron_ref *n = user;
+    const hl_neuron_ref *n = user;
     float *mid = malloc(sizeof(float) * (size_t)batch);
     if (!mid)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (conductance)");
@@ -131,7 +129,7 @@ static hl_status neuron_cond_grad(hl_attr_call *c, const float *points, int batc
         const float *g = hl_run_grad(c->run, n->value, NULL);
         for (int b = 0; b < batch; b++)
             mid[b] = g ? g[(int64_t)b * n->numel + n->index] : 0.0f;
-        st = neuron_backward(c, n, batch, HL_RULE_GRADIENT, grads, err);
+        st = hl_attr_neuron_backward(c, n, batch, HL_RULE_GRADIENT, NULL, grads, err);
     }
     if (st == HL_OK) {
         int64_t numel = hl_attr_input_numel(c);
@@ -148,11 +146,11 @@ static hl_status neuron_cond_grad(hl_attr_call *c, const float *points, int batc
 static hl_status neuron_path(hl_attr_call *c, hl_path_grad_fn fn, int with_delta,
                              hl_attr_result *out, hl_error *err)
 {
-    neuron_ref n;
+    hl_neuron_ref n;
     const int64_t numel = hl_attr_input_numel(c);
     hl_array *base = NULL, *a = NULL;
     double *total = NULL;
-    hl_status st = find_neuron(c, &n, err);
+    hl_status st = hl_attr_find_neuron(c, &n, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st != HL_OK)
@@ -200,7 +198,7 @@ done:
 hl_status hl_method_neuron_integrated_gradients(hl_attr_call *c, hl_attr_result *out,
                                                 hl_error *err)
 {
-    return neuron_path(c, neuron_ig_grad, 1, out, err);
+    return neuron_path(c, hl_attr_neuron_grad, 1, out, err);
 }
 
 hl_status hl_method_neuron_conductance(hl_attr_call *c, hl_attr_result *out,

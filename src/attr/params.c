@@ -35,6 +35,10 @@ void hl_attr_params_init(hl_attr_params *p)
     p->nt_samples = 5;                  /* NoiseTunnel nt_samples=5 */
     p->nt_stdevs = 1.0f;                /* NoiseTunnel stdevs=1.0 */
     p->seed = 0x5eed;
+    p->n_masks = 2000;                  /* RISE (the paper: 4000 on ResNet-50) */
+    p->mask_cells = 7;                  /* RISE s = 7 */
+    p->mask_prob = 0.5f;                /* RISE p = 0.5 */
+    p->max_sigma = 50.0f;               /* Blur IG max_sigma (the authors' 50) */
 }
 
 static const char *const ig_method_choices[] = {
@@ -73,7 +77,7 @@ static const param_entry params[] = {
     { { "abs", HL_PARAM_BOOL, OFF(saliency_abs), 0, 1, NULL,
         "saliency: absolute value of the gradient (Captum default true)" }, SZ(saliency_abs) },
     { { "relu-attributions", HL_PARAM_BOOL, OFF(relu_attributions), 0, 1, NULL,
-        "GradCAM: keep only positive evidence (Captum default false)" }, SZ(relu_attributions) },
+        "GradCAM and the other CAMs: keep only positive evidence (Captum default false)" }, SZ(relu_attributions) },
     { { "attribute-to-layer-input", HL_PARAM_BOOL, OFF(attribute_to_layer_input), 0, 1, NULL,
         "use the layer's input instead of its output" }, SZ(attribute_to_layer_input) },
     { { "interpolate", HL_PARAM_ENUM, OFF(interpolate), 0, 0, interp_choices,
@@ -87,11 +91,11 @@ static const param_entry params[] = {
     { { "feature-mask", HL_PARAM_STRING, OFF(feature_mask), 0, 0, NULL,
         "feature groups: grid:N | slic:K | FILE.npy of integer ids" }, SZ(feature_mask) },
     { { "n-samples", HL_PARAM_INT, OFF(n_samples), 0, 1e6, NULL,
-        "samples; 0 = Captum's default (gradient_shap 5, shapley_value_sampling 25, lime 50, kernel_shap 25)" }, SZ(n_samples) },
+        "samples; 0 = Captum's default (the gradient_shap methods 5, shapley_value_sampling 25, lime 50, kernel_shap 25)" }, SZ(n_samples) },
     { { "stdevs", HL_PARAM_FLOAT, OFF(stdevs), 0, 1e3, NULL,
-        "gradient_shap: standard deviation of the input noise (Captum default 0)" }, SZ(stdevs) },
+        "the gradient_shap methods: standard deviation of the input noise (Captum default 0)" }, SZ(stdevs) },
     { { "baselines", HL_PARAM_STRING, OFF(baselines_npy), 0, 0, NULL,
-        "gradient_shap / deep_lift_shap: FILE.npy with a set of baselines [K,C,H,W]" }, SZ(baselines_npy) },
+        "the *_shap methods: FILE.npy with a set of baselines [K,C,H,W]" }, SZ(baselines_npy) },
     { { "noise-tunnel", HL_PARAM_ENUM, OFF(noise_tunnel), 0, 0, nt_choices,
         "wrap a gradient method in Captum's NoiseTunnel (Captum: nt_type)" }, sizeof(int) },
     { { "nt-samples", HL_PARAM_INT, OFF(nt_samples), 1, 100000, NULL,
@@ -100,6 +104,14 @@ static const param_entry params[] = {
         "noise tunnel noise standard deviation, absolute (Captum default 1.0)" }, SZ(nt_stdevs) },
     { { "seed", HL_PARAM_U64, OFF(seed), 0, 0, NULL,
         "seed of every random choice" }, SZ(seed) },
+    { { "n-masks", HL_PARAM_INT, OFF(n_masks), 1, 1e6, NULL,
+        "rise: number of random masks (default 2000)" }, SZ(n_masks) },
+    { { "mask-cells", HL_PARAM_INT, OFF(mask_cells), 1, 4096, NULL,
+        "rise: mask grid cells per side before upsampling (default 7)" }, SZ(mask_cells) },
+    { { "mask-prob", HL_PARAM_FLOAT, OFF(mask_prob), 0.01, 1, NULL,
+        "rise: probability that a mask cell keeps the input (default 0.5)" }, SZ(mask_prob) },
+    { { "max-sigma", HL_PARAM_FLOAT, OFF(max_sigma), 0.01, 1e4, NULL,
+        "blur_ig: standard deviation of the most blurred image, pixels (default 50)" }, SZ(max_sigma) },
 };
 
 #define N_PARAMS ((int)(sizeof params / sizeof params[0]))

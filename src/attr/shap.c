@@ -39,8 +39,8 @@ static int chunk_size(const hl_attr_call *c, int total)
     return hl_attr_step_batch(c, total);
 }
 
-static hl_status load_baseline_set(hl_attr_call *c, hl_array **set, int *count,
-                                   hl_error *err)
+hl_status hl_attr_load_baseline_set(hl_attr_call *c, hl_array **set, int *count,
+                                    hl_error *err)
 {
     *set = NULL;
     *count = 0;
@@ -91,7 +91,8 @@ static hl_status baseline_logits(hl_attr_call *c, const hl_array *set, int K,
 static hl_status gradient_shap_core(hl_attr_call *c, const hl_array *baselines,
                                     int n_samples, const int *baseline_index,
                                     const double *alpha, const float *noise,
-                                    double draw_stdevs, hl_attr_result *out,
+                                    double draw_stdevs, hl_path_grad_fn grad_fn,
+                                    void *user, hl_attr_result *out,
                                     hl_error *err)
 {
     const int64_t numel = input_numel(c);
@@ -141,8 +142,9 @@ static hl_status gradient_shap_core(hl_attr_call *c, const hl_array *baselines,
                 pt[i] = a * xs[i] + (1.0f - a) * bl[i];
             }
         }
-        st = hl_attr_target_grad(c, points, nb, HL_RULE_GRADIENT, NULL, grad,
-                                 NULL, err);
+        st = grad_fn ? grad_fn(c, points, nb, grad, user, err)
+                     : hl_attr_target_grad(c, points, nb, HL_RULE_GRADIENT, NULL,
+                                           grad, NULL, err);
         if (st != HL_OK)
             goto done;
         for (int b = 0; b < nb; b++) {
@@ -167,7 +169,7 @@ static hl_status gradient_shap_core(hl_attr_call *c, const hl_array *baselines,
     mean_fb /= n_samples;
     out->attr = attr;
     attr = NULL;
-    out->has_delta = 1;
+    out->has_delta = !grad_fn; /* a neuron's change is not F's */
     out->delta_reference = (double)fx - mean_fb;
     out->delta = total - out->delta_reference;
 
@@ -187,43 +189,75 @@ hl_status hl_gradient_shap_with_draws(hl_attr_call *c, const hl_array *baselines
                                       hl_attr_result *out, hl_error *err)
 {
     return gradient_shap_core(c, baselines, n_samples, baseline_index, alpha,
-                              noise, 0.0, out, err);
+                              noise, 0.0, NULL, NULL, out, err);
+}
+
+hl_status hl_attr_gradient_shap_loop(hl_attr_call *c, const hl_array *baselines,
+                                     int n_samples, const int *baseline_index,
+                                     const double *alpha, hl_path_grad_fn grad_fn,
+                                     void *user, hl_attr_result *out,
+                                     hl_error *err)
+{
+    return gradient_shap_core(c, baselines, n_samples, baseline_index, alpha,
+                              NULL, c->p->stdevs, grad_fn, user, out, err);
+}
+
+hl_status hl_attr_shap_draws(hl_attr_call *c, int K, int *n_samples,
+                             int **index, double **alpha, hl_error *err)
+{
+    const int n = c->p->n_samples > 0 ? c->p->n_samples
+                                      : GRADIENT_SHAP_DEFAULT_SAMPLES;
+    *index = malloc((size_t)n * sizeof **index);
+    *alpha = malloc((size_t)n * sizeof **alpha);
+    if (!*index || !*alpha) {
+        free(*index);
+        free(*alpha);
+        *index = NULL;
+        *alpha = NULL;
+        return hl_error_set(err, HL_ERR_NOMEM, "gradient_shap: out of memory");
+    }
+    /* Draw order: baseline indices, alphas, then the noise sample by
+     * sample (Captum draws them in separate calls too). */
+    for (int s = 0; s < n; s++)
+        (*index)[s] = (int)hl_rng_below(c->rng, (uint64_t)K);
+    for (int s = 0; s < n; s++)
+        (*alpha)[s] = hl_rng_uniform(c->rng);
+    *n_samples = n;
+    return HL_OK;
+}
+
+hl_status hl_attr_gradient_shap_drawn(hl_attr_call *c, hl_shap_draws_fn fn,
+                                      hl_attr_result *out, hl_error *err)
+{
+    hl_array *set = NULL;
+    int K, n = 0, *index = NULL;
+    double *alpha = NULL;
+    hl_status st = hl_attr_load_baseline_set(c, &set, &K, err);
+    if (st == HL_OK)
+        st = hl_attr_shap_draws(c, K, &n, &index, &alpha, err);
+    if (st == HL_OK)
+        st = fn(c, set, n, index, alpha, out, err);
+    free(index);
+    free(alpha);
+    hl_array_free(set);
+    return st;
+}
+
+static hl_status gradient_shap_noisy(hl_attr_call *c, const hl_array *set, int n,
+                                     const int *index, const double *alpha,
+                                     hl_attr_result *out, hl_error *err)
+{
+    return gradient_shap_core(c, set, n, index, alpha, NULL, c->p->stdevs, NULL,
+                              NULL, out, err);
 }
 
 hl_status hl_method_gradient_shap(hl_attr_call *c, hl_attr_result *out,
                                   hl_error *err)
 {
-    const int n = c->p->n_samples > 0 ? c->p->n_samples
-                                      : GRADIENT_SHAP_DEFAULT_SAMPLES;
-    const float stdevs = c->p->stdevs;
-    if (n < 1)
-        return hl_error_set(err, HL_ERR_ARG,
-                            "gradient_shap: --n-samples must be >= 1");
-    if (!(stdevs >= 0))
+    if (!(c->p->stdevs >= 0))
         return hl_error_set(err, HL_ERR_ARG,
                             "gradient_shap: --stdevs must be >= 0");
-    hl_array *set = NULL;
-    int K;
-    hl_status st = load_baseline_set(c, &set, &K, err);
-    if (st != HL_OK)
-        return st;
-    int *index = malloc((size_t)n * sizeof *index);
-    double *alpha = malloc((size_t)n * sizeof *alpha);
-    if (!index || !alpha) {
-        st = hl_error_set(err, HL_ERR_NOMEM, "gradient_shap: out of memory");
-    } else {
-        /* Draw order: baseline indices, alphas, then the noise sample by
-         * sample (Captum draws them in separate calls too). */
-        for (int s = 0; s < n; s++)
-            index[s] = (int)hl_rng_below(c->rng, (uint64_t)K);
-        for (int s = 0; s < n; s++)
-            alpha[s] = hl_rng_uniform(c->rng);
-        st = gradient_shap_core(c, set, n, index, alpha, NULL, stdevs, out, err);
-    }
-    free(index);
-    free(alpha);
-    hl_array_free(set);
-    return st;
+    return hl_attr_gradient_shap_drawn(c, gradient_shap_noisy, out, err);
 }
 
 hl_status hl_method_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
@@ -231,7 +265,7 @@ hl_status hl_method_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
 {
     hl_array *set = NULL;
     int K;
-    hl_status st = load_baseline_set(c, &set, &K, err);
+    hl_status st = hl_attr_load_baseline_set(c, &set, &K, err);
     if (st != HL_OK)
         return st;
     const int64_t numel = input_numel(c);

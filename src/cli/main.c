@@ -46,6 +46,7 @@ static void print_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    hl_engine_init();
     if (argc < 2)
         return cli_fail("no command given; valid: predict, layers, explain, "
                         "report, evaluate (try --help)");

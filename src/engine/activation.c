@@ -275,26 +275,66 @@ static void act_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     hl_par_for(c, total, total, act_bwd_range, &j);
 }
 
-#define ACT_OP(NAME, KIND, TYPE)                                             \
+/* Relu and Clip look at x only through (x > lo && x < hi) in backward
+ * (act_deriv, and the guided/deconvolution rules of Relu), so a lean run
+ * keeps that bit mask instead of x. The Clip bounds exactly as
+ * act_init_kind and act_forward read them; bounds computed by forward
+ * (in[i].data == NULL) give no mask. */
+static int relu_mask_bounds(const hl_node *n, const hl_attrs *attrs,
+                            const hl_tensor *in, float *lo, float *hi)
+{
+    (void)n; (void)attrs; (void)in;
+    *lo = 0.0f;
+    *hi = INFINITY;
+    return 1;
+}
+
+static int clip_mask_bounds(const hl_node *n, const hl_attrs *attrs,
+                            const hl_tensor *in, float *lo, float *hi)
+{
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    if (n->opset < 11) {
+        *lo = hl_attrs_float(attrs, "min", -INFINITY);
+        *hi = hl_attrs_float(attrs, "max", INFINITY);
+        return 1;
+    }
+    for (int i = 1; i <= 2 && i < n->n_in; i++) {
+        if (n->in[i] < 0)
+            continue;
+        if (!in[i].data)
+            return 0;
+        if (i == 1)
+            *lo = in[i].data[0];
+        else
+            *hi = in[i].data[0];
+    }
+    return 1;
+}
+
+#define ACT_OP(NAME, KIND, TYPE, FLAGS, READS, MASK)                         \
     static hl_status NAME##_init(hl_node *n, const hl_attrs *attrs,          \
                                  const hl_tensor *in, hl_error *err)         \
     {                                                                        \
         return act_init_kind(KIND, n, attrs, in, err);                       \
     }                                                                        \
     const hl_op hl_op_##NAME = {                                             \
-        .op_type = TYPE, .init = NAME##_init, .shape = act_shape,            \
+        .op_type = TYPE, .source = __FILE__, .flags = FLAGS,                 \
+        .bwd_reads = READS, .mask_bounds = MASK,                             \
+        .init = NAME##_init, .shape = act_shape,                             \
         .forward = act_forward, .backward = act_backward,                    \
         .free_params = hl_params_free,                                       \
     };
 
-ACT_OP(relu, ACT_RELU, "Relu")
-ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu")
-ACT_OP(clip, ACT_CLIP, "Clip")
-ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid")
-ACT_OP(hardsigmoid, ACT_HARDSIGMOID, "HardSigmoid")
-ACT_OP(hardswish, ACT_HARDSWISH, "HardSwish")
-ACT_OP(tanh, ACT_TANH, "Tanh")
-ACT_OP(elu, ACT_ELU, "Elu")
+ACT_OP(relu, ACT_RELU, "Relu", HL_OP_GUIDED, HL_BWD_READS_INPUTS,
+       relu_mask_bounds)
+ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu", 0, HL_BWD_READS_ALL, NULL)
+ACT_OP(clip, ACT_CLIP, "Clip", 0, HL_BWD_READS_INPUTS, clip_mask_bounds)
+ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", 0, HL_BWD_READS_ALL, NULL)
+ACT_OP(hardsigmoid, ACT_HARDSIGMOID, "HardSigmoid", 0, HL_BWD_READS_ALL, NULL)
+ACT_OP(hardswish, ACT_HARDSWISH, "HardSwish", 0, HL_BWD_READS_ALL, NULL)
+ACT_OP(tanh, ACT_TANH, "Tanh", 0, HL_BWD_READS_ALL, NULL)
+ACT_OP(elu, ACT_ELU, "Elu", 0, HL_BWD_READS_ALL, NULL)
 
 /* ------------------------------------------------------------- PRelu */
 /* y = x (x >= 0), slope * x otherwise; slope broadcasts onto x. */
@@ -370,6 +410,6 @@ static void prelu_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_prelu = {
-    .op_type = "PRelu", .init = prelu_init, .shape = prelu_shape,
+    .op_type = "PRelu", .source = __FILE__, .init = prelu_init, .shape = prelu_shape,
     .forward = prelu_forward, .backward = prelu_backward,
 };

@@ -10,24 +10,17 @@
  * OpenBLAS itself single-threaded). */
 #include <cblas.h>
 #include <string.h>
-#include "spatial.h"
+#include "conv.h"
+#include "conv_dnnl.h"
 
 #define CONV_CHUNK_COLS 2048      /* aim for GEMMs at least this wide */
 #define CONV_MAX_COL_FLOATS (8L << 20)
 
 typedef struct {
-    hl_window w;
+    hl_kernel_geom w;
     int64_t group;
+    hl_conv_dnnl *dnnl;   /* oneDNN primitives of this node, or NULL */
 } conv_params;
-
-typedef struct {
-    int64_t N, C, OC, G, Cg, OCg;
-    int64_t in[3], out[3], k[3], s[3], d[3], pb[3];
-    int64_t X, P, KK, K;   /* input plane, output plane, taps, Cg*taps */
-    int pointwise;         /* 1x1, stride 1, no pad */
-    int depthwise;         /* direct kernel */
-    int64_t nb;            /* images per GEMM chunk */
-} conv_geom;
 
 static hl_status conv_geom_make(const conv_params *p, const hl_shape *xs,
                                 const hl_shape *ws, conv_geom *g,
@@ -53,7 +46,7 @@ static hl_status conv_geom_make(const conv_params *p, const hl_shape *xs,
                             (long long)g->G);
     g->Cg = g->C / g->G;
     g->OCg = g->OC / g->G;
-    hl_window w = p->w;
+    hl_kernel_geom w = p->w;
     for (int i = 0; i < 3; i++) {
         g->in[i] = i < off ? 1 : xs->dims[2 + i - off];
         int64_t kd = i < off ? 1 : ws->dims[2 + i - off];
@@ -63,7 +56,7 @@ static hl_status conv_geom_make(const conv_params *p, const hl_shape *xs,
                                 hl_shape_format(ws, b2, sizeof b2));
         w.k[i] = kd;
     }
-    if (hl_window_out(&w, g->in, g->out, g->pb))
+    if (hl_kernel_geom_out(&w, g->in, g->out, g->pb))
         return hl_error_set(err, HL_ERR_SHAPE,
                             "input %s is smaller than the kernel",
                             hl_shape_format(xs, b1, sizeof b1));
@@ -110,13 +103,22 @@ static hl_status conv_init(hl_node *n, const hl_attrs *attrs,
     if (st)
         return st;
     conv_params *p = n->params;
-    st = hl_window_parse(&p->w, attrs, rank - 2, 0, 1, err);
+    st = hl_kernel_geom_parse(&p->w, attrs, rank - 2, 0, 1, err);
     if (st)
         return st;
     p->group = hl_attrs_int(attrs, "group", 1);
     if (p->group < 1)
         return hl_error_set(err, HL_ERR_ARG, "attribute 'group' must be >= 1");
+    p->dnnl = hl_conv_dnnl_new(&p->w, p->group, in[1].data != NULL);
     return HL_OK;
+}
+
+static void conv_free(hl_node *n)
+{
+    conv_params *p = n->params;
+    if (p)
+        hl_conv_dnnl_free(p->dnnl);
+    hl_params_free(n);
 }
 
 static hl_status conv_shape(const hl_node *n, const hl_tensor *in,
@@ -147,17 +149,18 @@ static size_t conv_scratch(const hl_node *n, const hl_tensor *in,
 {
     (void)out;
     conv_geom g;
-    if (conv_geom_make(n->params, &in[0].shape, &in[1].shape, &g, NULL))
-        return 0;
-    if (g.depthwise)
-        return 0;
+    const conv_params *p = n->params;
+    /* oneDNN may run one direction and our kernels the other */
+    size_t dn = hl_conv_dnnl_scratch(p->dnnl, &in[0].shape, &in[1].shape);
+    if (conv_geom_make(p, &in[0].shape, &in[1].shape, &g, NULL) || g.depthwise)
+        return dn;
     /* [K, nb*P] im2col matrix (forward) or its gradient (backward), none
      * for a pointwise conv one image at a time; then [OCg, nb*P] for the
      * output or output gradient of a chunk of several images */
     size_t cols = (size_t)(g.nb * g.P);
     size_t col = g.pointwise && g.nb == 1 ? 0 : (size_t)g.K * cols;
     size_t tmp = g.nb > 1 ? (size_t)g.OCg * cols : 0;
-    return col + tmp;
+    return col + tmp > dn ? col + tmp : dn;
 }
 
 static double conv_flops(const hl_node *n, const hl_tensor *in,
@@ -172,19 +175,6 @@ static double conv_flops(const hl_node *n, const hl_tensor *in,
 
 /* ------------------------------------------------------ im2col / col2im */
 
-/* Valid output range [lo, hi) along the last dim for tap offset off. */
-static inline void conv_valid_range(int64_t off, int64_t s, int64_t in,
-                                    int64_t out, int64_t *lo, int64_t *hi)
-{
-    int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
-    int64_t h = in - 1 - off >= 0 ? (in - 1 - off) / s + 1 : 0;
-    if (h > out)
-        h = out;
-    if (l > h)
-        l = h;
-    *lo = l;
-    *hi = h;
-}
 
 /* One im2col row: tap (kd, kh, kw) of one input channel plane. */
 static void im2col_row(const conv_geom *g, const float *src, float *dst,
@@ -319,351 +309,6 @@ static void scatter_range(void *arg, long begin, long end)
     }
 }
 
-/* ------------------------------------------------------------ depthwise */
-
-typedef struct {
-    const conv_geom *g;
-    const float *x, *w, *bias, *gy;
-    float *y, *gx;
-} dw_job;
-
-/* Depthwise planes that fit DW_BUF floats go through a zero-padded copy
- * of the input plane (padded geometry Hp x Wp, no bounds checks). With
- * stride 1 the output is computed "full width" (Wp columns, the extra ones
- * discarded), so each tap is one long contiguous multiply-add over
- * OH * Wp elements; small planes (7x7, 14x14) stay vectorised. */
-#define DW_BUF 16384
-#define DW_BLOCK 512
-
-/* The depthwise loops are plain multiply-adds that the compiler
- * vectorises; built for the baseline x86-64 they run 4 floats wide. On a
- * CPU with AVX2 an 8-wide clone is picked at load time. "avx2" without
- * "fma": the same separate multiply and add, so bit-identical results. */
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define DW_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef DW_CLONES
-#define DW_CLONES
-#endif
-
-typedef struct {
-    int64_t Hp, Wp;
-    int64_t Wq;   /* columns per phase when the column stride is > 1 */
-} dw_pad_geom;
-
-static int dw_pad_fits(const conv_geom *g, dw_pad_geom *pg)
-{
-    pg->Hp = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
-    pg->Wp = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
-    /* strided planes are split into s column phases of Wq columns */
-    pg->Wq = (pg->Wp + g->s[2] - 1) / g->s[2];
-    return pg->Hp * pg->Wq * g->s[2] <= DW_BUF && g->out[1] * pg->Wp <= DW_BUF;
-}
-
-/* pad[r][c] = x[r - pb1][c - pb2] inside the input, 0 elsewhere */
-static void dw_pad_plane(const conv_geom *g, const dw_pad_geom *pg,
-                         const float *x, float *pad)
-{
-    int64_t H = g->in[1], W = g->in[2];
-    for (int64_t r = 0; r < pg->Hp; r++) {
-        float *row = pad + r * pg->Wp;
-        int64_t ih = r - g->pb[1];
-        if (ih < 0 || ih >= H) {
-            memset(row, 0, sizeof(float) * (size_t)pg->Wp);
-            continue;
-        }
-        for (int64_t c = 0; c < pg->Wp; c++) {
-            int64_t iw = c - g->pb[2];
-            row[c] = iw >= 0 && iw < W ? x[ih * W + iw] : 0.0f;
-        }
-    }
-}
-
-DW_CLONES static void dw_fwd_plane(const conv_geom *g, const dw_pad_geom *pg,
-                         const float *x, const float *wk, float bias,
-                         float *y)
-{
-    float pad[DW_BUF], acc[DW_BUF];
-    int64_t OH = g->out[1], OW = g->out[2], Wp = pg->Wp;
-    if (g->s[1] == 1 && g->s[2] == 1) {
-        dw_pad_plane(g, pg, x, pad);
-        int64_t n = OH * Wp - (Wp - OW); /* last row needs only OW */
-        for (int64_t t = 0; t < n; t++)
-            acc[t] = bias;
-        /* taps column-major, the order of the direct kernel below: a
-         * different order rounds differently, which can move ties in a
-         * following max pool (seen against Captum at IG's alpha = 0) */
-        /* in blocks of DW_BLOCK outputs so that the accumulators stay in
-         * L1 across the taps (a whole 112x112 plane does not): each
-         * output still gets the same additions in the same order */
-        for (int64_t t0 = 0; t0 < n; t0 += DW_BLOCK) {
-            int64_t nb = n - t0 < DW_BLOCK ? n - t0 : DW_BLOCK;
-            for (int64_t kw = 0; kw < g->k[2]; kw++)
-                for (int64_t kh = 0; kh < g->k[1]; kh++) {
-                    const float wv = wk[kh * g->k[2] + kw];
-                    const float *restrict src =
-                        pad + kh * g->d[1] * Wp + kw * g->d[2] + t0;
-                    float *restrict a = acc + t0;
-                    for (int64_t t = 0; t < nb; t++)
-                        a[t] += wv * src[t];
-                }
-        }
-        for (int64_t oh = 0; oh < OH; oh++)
-            memcpy(y + oh * OW, acc + oh * Wp, sizeof(float) * (size_t)OW);
-        return;
-    }
-    /* column stride s: phase q holds the padded columns c = c' s + q, so
-     * tap column ow s + t reads phase t % s at c' = ow + t / s, contiguous
-     * in ow */
-    int64_t st = g->s[2], Hp = pg->Hp, Wq = pg->Wq, H = g->in[1], W = g->in[2];
-    float *ph = pad;
-    for (int64_t q = 0; q < st; q++)
-        for (int64_t r = 0; r < Hp; r++) {
-            float *qrow = ph + (q * Hp + r) * Wq;
-            int64_t ih = r - g->pb[1];
-            if (ih < 0 || ih >= H) {
-                memset(qrow, 0, sizeof(float) * (size_t)Wq);
-                continue;
-            }
-            const float *xr = x + ih * W;
-            for (int64_t c = 0; c < Wq; c++) {
-                int64_t iw = c * st + q - g->pb[2];
-                qrow[c] = iw >= 0 && iw < W ? xr[iw] : 0.0f;
-            }
-        }
-    for (int64_t oh = 0; oh < OH; oh++) {
-        float *restrict yr = y + oh * OW;
-        for (int64_t ow = 0; ow < OW; ow++)
-            yr[ow] = bias;
-        for (int64_t kw = 0; kw < g->k[2]; kw++) {
-            for (int64_t kh = 0; kh < g->k[1]; kh++) {
-                int64_t row = oh * g->s[1] + kh * g->d[1];
-                const float wv = wk[kh * g->k[2] + kw];
-                int64_t t = kw * g->d[2];
-                const float *restrict src = ph + ((t % st) * Hp + row) * Wq + t / st;
-                for (int64_t ow = 0; ow < OW; ow++)
-                    yr[ow] += wv * src[ow];
-            }
-        }
-    }
-}
-
-/* gx += the part of the padded-plane gradient that lies on the input */
-static void dw_unpad_add(const conv_geom *g, const dw_pad_geom *pg,
-                         const float *gpad, float *gx)
-{
-    int64_t H = g->in[1], W = g->in[2];
-    for (int64_t ih = 0; ih < H; ih++) {
-        int64_t r = ih + g->pb[1];
-        if (r >= pg->Hp)
-            break;
-        const float *row = gpad + r * pg->Wp;
-        for (int64_t iw = 0; iw < W; iw++) {
-            int64_t c = iw + g->pb[2];
-            if (c >= pg->Wp)
-                break;
-            gx[ih * W + iw] += row[c];
-        }
-    }
-}
-
-/* Gradient of one input plane from the OCg output planes it feeds. */
-DW_CLONES static void dw_bwd_plane(const conv_geom *g, const dw_pad_geom *pg,
-                         const float *gy_first, const float *wk_first,
-                         float *gx)
-{
-    float gpad[DW_BUF], gyw[2 * DW_BUF];
-    int64_t OH = g->out[1], OW = g->out[2], Wp = pg->Wp;
-    /* stride 1 as a gather: gyw holds gy full width after `lead` zeros
-     * and before zero rows up to Hp x Wp, so padded position p reads
-     * tap (kh, kw) at gyw[lead + p - kh d1 Wp - kw d2] without bounds */
-    int64_t lead = (g->k[1] - 1) * g->d[1] * Wp + (g->k[2] - 1) * g->d[2];
-    int gather = g->s[1] == 1 && g->s[2] == 1 &&
-                 lead + pg->Hp * Wp <= 2 * DW_BUF;
-    memset(gpad, 0, sizeof(float) * (size_t)(pg->Hp * pg->Wq * g->s[2]));
-    if (gather) {
-        int64_t np = pg->Hp * Wp;
-        memset(gyw, 0, sizeof(float) * (size_t)(lead + np));
-        for (int64_t m = 0; m < g->OCg; m++) {
-            const float *gy = gy_first + m * g->P;
-            const float *wk = wk_first + m * g->KK;
-            for (int64_t oh = 0; oh < OH; oh++)
-                memcpy(gyw + lead + oh * Wp, gy + oh * OW,
-                       sizeof(float) * (size_t)OW);
-            /* per position the taps come in the scatter loop's order
-             * (kh, then kw), in L1-sized blocks of positions */
-            for (int64_t p0 = 0; p0 < np; p0 += DW_BLOCK) {
-                int64_t nb = np - p0 < DW_BLOCK ? np - p0 : DW_BLOCK;
-                for (int64_t kh = 0; kh < g->k[1]; kh++)
-                    for (int64_t kw = 0; kw < g->k[2]; kw++) {
-                        const float wv = wk[kh * g->k[2] + kw];
-                        const float *restrict src = gyw + lead + p0 -
-                                                    kh * g->d[1] * Wp -
-                                                    kw * g->d[2];
-                        float *restrict dst = gpad + p0;
-                        for (int64_t t = 0; t < nb; t++)
-                            dst[t] += wv * src[t];
-                    }
-            }
-        }
-        dw_unpad_add(g, pg, gpad, gx);
-        return;
-    }
-    for (int64_t m = 0; m < g->OCg; m++) {
-        const float *gy = gy_first + m * g->P;
-        const float *wk = wk_first + m * g->KK;
-        if (g->s[1] == 1 && g->s[2] == 1) {
-            /* full-width copy of gy with zero columns, then one long
-             * multiply-add per tap */
-            int64_t n = OH * Wp;
-            for (int64_t oh = 0; oh < OH; oh++) {
-                memcpy(gyw + oh * Wp, gy + oh * OW, sizeof(float) * (size_t)OW);
-                for (int64_t c = OW; c < Wp; c++)
-                    gyw[oh * Wp + c] = 0.0f;
-            }
-            n -= Wp - OW;
-            for (int64_t kh = 0; kh < g->k[1]; kh++)
-                for (int64_t kw = 0; kw < g->k[2]; kw++) {
-                    const float wv = wk[kh * g->k[2] + kw];
-                    float *restrict dst = gpad + kh * g->d[1] * Wp + kw * g->d[2];
-                    const float *restrict src = gyw;
-                    for (int64_t t = 0; t < n; t++)
-                        dst[t] += wv * src[t];
-                }
-            continue;
-        }
-        /* strided: accumulate in column phases (see dw_fwd_plane) */
-        int64_t st = g->s[2], Hp = pg->Hp, Wq = pg->Wq;
-        for (int64_t oh = 0; oh < OH; oh++) {
-            const float *restrict gr = gy + oh * OW;
-            for (int64_t kh = 0; kh < g->k[1]; kh++) {
-                int64_t row = oh * g->s[1] + kh * g->d[1];
-                for (int64_t kw = 0; kw < g->k[2]; kw++) {
-                    const float wv = wk[kh * g->k[2] + kw];
-                    int64_t t = kw * g->d[2];
-                    float *restrict dst = gpad + ((t % st) * Hp + row) * Wq + t / st;
-                    for (int64_t ow = 0; ow < OW; ow++)
-                        dst[ow] += wv * gr[ow];
-                }
-            }
-        }
-    }
-    if (g->s[1] == 1 && g->s[2] == 1) {
-        dw_unpad_add(g, pg, gpad, gx);
-        return;
-    }
-    int64_t st = g->s[2], Hp = pg->Hp, Wq = pg->Wq, H = g->in[1], W = g->in[2];
-    for (int64_t ih = 0; ih < H; ih++) {
-        int64_t r = ih + g->pb[1];
-        if (r >= Hp)
-            break;
-        for (int64_t q = 0; q < st; q++) {
-            const float *qrow = gpad + (q * Hp + r) * Wq;
-            /* padded column c = c' st + q is input column c - pb2 */
-            for (int64_t c1 = 0; c1 < Wq; c1++) {
-                int64_t iw = c1 * st + q - g->pb[2];
-                if (iw >= 0 && iw < W)
-                    gx[ih * W + iw] += qrow[c1];
-            }
-        }
-    }
-}
-
-DW_CLONES static void dw_fwd_range(void *arg, long begin, long end)
-{
-    dw_job *j = arg;
-    const conv_geom *g = j->g;
-    int64_t OH = g->out[1], OW = g->out[2], H = g->in[1], W = g->in[2];
-    int64_t sh = g->s[1], sw = g->s[2];
-    dw_pad_geom pg;
-    if (dw_pad_fits(g, &pg)) {
-        for (long u = begin; u < end; u++) {
-            int64_t b = u / g->OC, oc = u % g->OC, ic = oc / g->OCg;
-            dw_fwd_plane(g, &pg, j->x + (b * g->C + ic) * g->X,
-                         j->w + oc * g->KK, j->bias ? j->bias[oc] : 0.0f,
-                         j->y + u * g->P);
-        }
-        return;
-    }
-    for (long u = begin; u < end; u++) {
-        int64_t b = u / g->OC, oc = u % g->OC, ic = oc / g->OCg;
-        const float *xp = j->x + (b * g->C + ic) * g->X;
-        const float *wk = j->w + oc * g->KK;
-        float *yp = j->y + u * g->P;
-        float bv = j->bias ? j->bias[oc] : 0.0f;
-        for (int64_t i = 0; i < g->P; i++)
-            yp[i] = bv;
-        for (int64_t kw = 0; kw < g->k[2]; kw++) {
-            int64_t off = kw * g->d[2] - g->pb[2], lo, hi;
-            conv_valid_range(off, sw, W, OW, &lo, &hi);
-            for (int64_t oh = 0; oh < OH; oh++) {
-                float *yr = yp + oh * OW;
-                for (int64_t kh = 0; kh < g->k[1]; kh++) {
-                    int64_t ih = oh * sh - g->pb[1] + kh * g->d[1];
-                    if (ih < 0 || ih >= H)
-                        continue;
-                    float wv = wk[kh * g->k[2] + kw];
-                    const float *xr = xp + ih * W + off;
-                    if (sw == 1)
-                        for (int64_t ow = lo; ow < hi; ow++)
-                            yr[ow] += wv * xr[ow];
-                    else
-                        for (int64_t ow = lo; ow < hi; ow++)
-                            yr[ow] += wv * xr[ow * sw];
-                }
-            }
-        }
-    }
-}
-
-DW_CLONES static void dw_bwd_range(void *arg, long begin, long end)
-{
-    dw_job *j = arg;
-    const conv_geom *g = j->g;
-    int64_t OH = g->out[1], OW = g->out[2], H = g->in[1], W = g->in[2];
-    int64_t sh = g->s[1], sw = g->s[2];
-    dw_pad_geom pg;
-    if (dw_pad_fits(g, &pg)) {
-        for (long u = begin; u < end; u++) {
-            int64_t b = u / g->C, ic = u % g->C;
-            dw_bwd_plane(g, &pg, j->gy + (b * g->OC + ic * g->OCg) * g->P,
-                         j->w + ic * g->OCg * g->KK, j->gx + u * g->X);
-        }
-        return;
-    }
-    for (long u = begin; u < end; u++) {
-        int64_t b = u / g->C, ic = u % g->C;
-        float *gxp = j->gx + u * g->X;
-        for (int64_t m = 0; m < g->OCg; m++) {
-            int64_t oc = ic * g->OCg + m;
-            const float *wk = j->w + oc * g->KK;
-            const float *gyp = j->gy + (b * g->OC + oc) * g->P;
-            for (int64_t kw = 0; kw < g->k[2]; kw++) {
-                int64_t off = kw * g->d[2] - g->pb[2], lo, hi;
-                conv_valid_range(off, sw, W, OW, &lo, &hi);
-                for (int64_t oh = 0; oh < OH; oh++) {
-                    const float *gr = gyp + oh * OW;
-                    for (int64_t kh = 0; kh < g->k[1]; kh++) {
-                        int64_t ih = oh * sh - g->pb[1] + kh * g->d[1];
-                        if (ih < 0 || ih >= H)
-                            continue;
-                        float wv = wk[kh * g->k[2] + kw];
-                        float *xr = gxp + ih * W + off;
-                        if (sw == 1)
-                            for (int64_t ow = lo; ow < hi; ow++)
-                                xr[ow] += wv * gr[ow];
-                        else
-                            for (int64_t ow = lo; ow < hi; ow++)
-                                xr[ow * sw] += wv * gr[ow];
-                    }
-                }
-            }
-        }
-    }
-}
-
 /* ------------------------------------------------------------- forward */
 
 /* Fills planes [begin, end) of y with their channel's bias. */
@@ -771,7 +416,7 @@ static void conv1_slice(void *arg, int i, int n)
 static int conv1_fused(const hl_op_ctx *c, const conv_geom *g)
 {
     long M = (long)g->OCg, N = (long)g->P, K = (long)g->K;
-    return c && c->pool && hl_pool_threads(c->pool) >= 2 &&
+    return c && c->threadpool && hl_threadpool_threads(c->threadpool) >= 2 &&
            !(N < 32 && M < 32) && M * N * K >= (1L << 20) && M <= N;
 }
 
@@ -784,10 +429,13 @@ static void conv_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     const float *x = in[0].data, *w = in[1].data;
     const float *bias = hl_has_input(n, 2) ? in[2].data : NULL;
     float *y = out[0].data;
+    const conv_params *p = n->params;
+    if (hl_conv_dnnl_forward(p->dnnl, c, &in[0], &in[1], bias, y))
+        return;
     long planes = (long)(g.N * g.OC);
     if (g.depthwise) {
         dw_job j = { &g, x, w, bias, NULL, y, NULL };
-        hl_par_for(c, planes, (long)(planes * g.P * g.KK), dw_fwd_range, &j);
+        hl_par_for(c, planes, (long)(planes * g.P * g.KK), hl_conv_dw_forward, &j);
         return;
     }
     float *col = c->scratch;
@@ -799,7 +447,7 @@ static void conv_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
             const float *B;
             if (cur == 1 && !g.pointwise && conv1_fused(c, &g)) {
                 conv1_job fj = { &g, x, w, bias, y, col, b0, grp };
-                hl_pool_run(c->pool, conv1_slice, &fj);
+                hl_threadpool_run(c->threadpool, conv1_slice, &fj);
                 continue;
             }
             if (g.pointwise && cur == 1) {
@@ -847,11 +495,14 @@ static void conv_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
         return;
     const float *w = in[1].data;
     float *gy = gout[0].data, *gx = gin[0].data;
+    const conv_params *p = n->params;
+    if (hl_conv_dnnl_backward(p->dnnl, c, &in[0], &in[1], gy, gx))
+        return;
     if (g.depthwise) {
         dw_job j = { &g, NULL, w, NULL, gy, NULL, gx };
         long planes = (long)(g.N * g.C);
         hl_par_for(c, planes, (long)(planes * g.X * g.KK * g.OCg),
-                   dw_bwd_range, &j);
+                   hl_conv_dw_backward, &j);
         return;
     }
     float *col = c->scratch;
@@ -888,8 +539,9 @@ static void conv_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_conv = {
-    .op_type = "Conv", .init = conv_init, .shape = conv_shape,
+    .op_type = "Conv", .source = __FILE__,
+    .flags = HL_OP_TAKES_BN, .bwd_reads = HL_BWD_READS_WEIGHTS, .init = conv_init, .shape = conv_shape,
     .scratch_floats = conv_scratch, .forward = conv_forward,
-    .backward = conv_backward, .free_params = hl_params_free,
+    .backward = conv_backward, .free_params = conv_free,
     .flops = conv_flops,
 };

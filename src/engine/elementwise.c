@@ -218,7 +218,7 @@ static hl_status binary_fold(bin_kind kind, const hl_tensor *in,
     return HL_OK;
 }
 
-#define BINARY_OP(NAME, KIND, TYPE)                                          \
+#define BINARY_OP(NAME, KIND, TYPE, READS)                                          \
     static void NAME##_forward(const hl_node *n, hl_op_ctx *c,               \
                                const hl_tensor *in, hl_tensor *out)          \
     {                                                                        \
@@ -239,15 +239,16 @@ static hl_status binary_fold(bin_kind kind, const hl_tensor *in,
         return binary_fold(KIND, in, out, err);                              \
     }                                                                        \
     const hl_op hl_op_##NAME = {                                             \
-        .op_type = TYPE, .init = binary_init, .shape = binary_shape,         \
+        .op_type = TYPE, .source = __FILE__, .bwd_reads = READS,            \
+        .init = binary_init, .shape = binary_shape,         \
         .forward = NAME##_forward, .backward = NAME##_backward,              \
         .fold = NAME##_fold, .free_params = hl_params_free,                  \
     };
 
-BINARY_OP(add, BIN_ADD, "Add")
-BINARY_OP(sub, BIN_SUB, "Sub")
-BINARY_OP(mul, BIN_MUL, "Mul")
-BINARY_OP(div, BIN_DIV, "Div")
+BINARY_OP(add, BIN_ADD, "Add", HL_BWD_READS_NOTHING)
+BINARY_OP(sub, BIN_SUB, "Sub", HL_BWD_READS_NOTHING)
+BINARY_OP(mul, BIN_MUL, "Mul", HL_BWD_READS_ALL)
+BINARY_OP(div, BIN_DIV, "Div", HL_BWD_READS_ALL)
 
 /* ------------------------------------------------------------------ Sum */
 
@@ -311,7 +312,7 @@ static void sum_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_sum = {
-    .op_type = "Sum", .init = sum_init, .shape = sum_shape,
+    .op_type = "Sum", .source = __FILE__, .init = sum_init, .shape = sum_shape,
     .forward = sum_forward, .backward = sum_backward,
     .free_params = hl_params_free,
 };
@@ -403,7 +404,7 @@ static void extreme_backward(const hl_node *n, const hl_tensor *in,
         extreme_backward(n, in, out, gout, gin);                             \
     }                                                                        \
     const hl_op hl_op_##NAME = {                                             \
-        .op_type = TYPE, .init = sum_init, .shape = sum_shape,               \
+        .op_type = TYPE, .source = __FILE__, .init = sum_init, .shape = sum_shape,               \
         .forward = NAME##_forward, .backward = NAME##_backward,              \
         .free_params = hl_params_free,                                       \
     };
@@ -476,7 +477,7 @@ static void expand_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_expand = {
-    .op_type = "Expand", .init = expand_init, .shape = expand_shape,
+    .op_type = "Expand", .source = __FILE__, .init = expand_init, .shape = expand_shape,
     .forward = expand_forward, .backward = expand_backward,
     .free_params = hl_params_free,
 };

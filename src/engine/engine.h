@@ -159,8 +159,28 @@ typedef enum {
  * Not thread-safe: one run per thread. Several runs may share a model. */
 typedef struct hl_run hl_run;
 
-/* threads <= 0 means "number of processors". */
+/* Process-wide set-up, once, before the first run: OpenBLAS is made
+ * single-threaded (the engine's own pool splits every GEMM, so no idle
+ * OpenBLAS thread spins against it). Idempotent and thread-safe
+ * (pthread_once); the programs call it first thing in main(). */
+void hl_engine_init(void);
+
+/* The engine's thread pool: the calling thread plus threads - 1 workers
+ * that kernels split their work over. threads <= 0: the number of online
+ * processors. NULL when out of memory. */
+typedef struct hl_threadpool hl_threadpool;
+hl_threadpool *hl_threadpool_new(int threads);
+void hl_threadpool_free(hl_threadpool *p);
+int hl_threadpool_threads(const hl_threadpool *p);  /* 1 for NULL */
+
+/* threads <= 0 means "number of processors". The run owns a pool of its
+ * own (none for one thread). */
 hl_run *hl_run_new(const hl_model *m, int threads);
+/* A run that borrows `pool` (NULL: single-threaded) instead of owning one,
+ * so a long-lived caller (the window's worker) keeps one pool for all its
+ * runs. hl_run_free does not free it. Runs sharing a pool must not run
+ * (forward/backward) concurrently: a pool serves one call at a time. */
+hl_run *hl_run_new_shared(const hl_model *m, hl_threadpool *pool);
 void hl_run_free(hl_run *r);
 const hl_model *hl_run_model(const hl_run *r);
 
@@ -191,6 +211,12 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
                           hl_backward_rule rule, const hl_run *reference,
                           hl_error *err);
 
+/* Backward only as far as `value` (layer methods): later backward passes
+ * skip every node that does not lie between `value` and the seed, so
+ * gradients upstream of `value` (the input's included) are not computed
+ * (hl_run_grad gives NULL for them). -1 = all the way to the inputs. */
+void hl_run_set_backward_stop(hl_run *r, int value);
+
 /* Gradient at a value after the last backward (NULL if not reached). */
 const float *hl_run_grad(const hl_run *r, int value, hl_shape *shape);
 
@@ -215,6 +241,15 @@ size_t hl_run_memory_bytes(const hl_run *r);
 
 /* Multiply-add count of one forward at batch 1 (for GFLOP/s in bench). */
 double hl_model_forward_flops(const hl_model *m);
+
+/* ------------------------------------------------------------- op list */
+
+/* The supported ONNX op types, in the op table's order (for `ops`
+ * listings and the docs): index 0 .. hl_engine_op_count() - 1. */
+int hl_engine_op_count(void);
+const char *hl_engine_op_name(int index);  /* "Conv"; NULL out of range */
+const char *hl_engine_op_file(int index);  /* its family file, "conv.c" */
+const char *hl_engine_op_note(int index);  /* a short note, or "" */
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
-/* BatchNormalization folded into the Conv before it.
+/* BatchNormalization (HL_OP_BATCHNORM) folded into the Conv before it
+ * (HL_OP_TAKES_BN).
  *
  * Y = s * (conv(X0) - mean) + beta with s = gamma / sqrt(var + eps) is the
  * conv with weights W * s and bias (b - mean) * s + beta: one pass less
@@ -145,7 +146,8 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
         return HL_OK;
     int ck = m->values[x].producer;
     hl_node *conv = &m->nodes[ck];
-    if (strcmp(conv->op_type, "Conv") != 0 || m->node_kind[ck] != HL_VAL_DYNAMIC ||
+    if (!(hl_op_get(conv->op)->flags & HL_OP_TAKES_BN) ||
+        m->node_kind[ck] != HL_VAL_DYNAMIC ||
         conv->out[0] != x || conv->n_out != 1 || consumers(m, x) != 1)
         return HL_OK;
     int w = conv->in[1];
@@ -231,7 +233,7 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
 hl_status hl_model_fold_batchnorm(hl_model *m, hl_error *err)
 {
     for (int k = 0; k < m->n_nodes; k++) {
-        if (strcmp(m->nodes[k].op_type, "BatchNormalization") != 0)
+        if (!(hl_op_get(m->nodes[k].op)->flags & HL_OP_BATCHNORM))
             continue;
         int done = 0;
         hl_status st = try_fold(m, k, &done, err);

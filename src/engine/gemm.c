@@ -164,7 +164,8 @@ static double gemm_flops(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_gemm = {
-    .op_type = "Gemm", .init = gemm_init, .shape = gemm_shape,
+    .op_type = "Gemm", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_OTHER_OPERAND, .init = gemm_init, .shape = gemm_shape,
     .forward = gemm_forward, .backward = gemm_backward,
     .free_params = hl_params_free, .flops = gemm_flops,
 };
@@ -342,7 +343,8 @@ static double matmul_flops(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_matmul = {
-    .op_type = "MatMul", .init = matmul_init, .shape = matmul_shape,
+    .op_type = "MatMul", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_OTHER_OPERAND, .init = matmul_init, .shape = matmul_shape,
     .forward = matmul_forward, .backward = matmul_backward,
     .flops = matmul_flops,
 };

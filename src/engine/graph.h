@@ -2,7 +2,8 @@
  *
  * A model is loaded once (onnx_import.c), simplified (constant folding,
  * Identity/Dropout removal, BatchNormalization folded into Conv) and then
- * only read: runs (run.c) keep everything that depends on the batch size.
+ * only read: runs (run*.c, plan.c) keep everything that depends on the
+ * batch size.
  */
 #ifndef HL_GRAPH_H
 #define HL_GRAPH_H
@@ -143,16 +144,11 @@ hl_status hl_plan_compute(const hl_model *m, hl_plan *p,
 void hl_plan_free(hl_plan *p);
 
 /* Evaluates a node whose inputs are all known (load-time constant folding,
- * plan-time static values): shape(), then fold() or forward(), or the
- * runtime's own int64 folds of fold_extra.c. Outputs allocated in `arena`. */
+ * plan-time static values): shape(), then fold() or, for float tensors,
+ * forward(). Outputs allocated in `arena`. */
 hl_status hl_node_evaluate(const hl_model *m, const hl_node *n,
                            const hl_tensor *in, hl_tensor *out,
                            hl_arena *arena, hl_error *err);
-
-/* fold_extra.c: int64 evaluation for ops whose table entry has no fold();
- * HL_ERR_UNSUPPORTED when it does not know the op either. */
-hl_status hl_fold_extra(const hl_node *n, const hl_tensor *in, hl_tensor *out,
-                        hl_error *err);
 
 /* fold_bn.c: BatchNormalization folded into a preceding Conv. */
 hl_status hl_model_fold_batchnorm(hl_model *m, hl_error *err);

@@ -74,10 +74,10 @@ static inline void hl_par_for(const hl_op_ctx *c, long total, long work,
 {
     if (total <= 0)
         return;
-    if (!c || !c->pool || work < HL_PAR_MIN)
+    if (!c || !c->threadpool || work < HL_PAR_MIN)
         fn(arg, 0, total);
     else
-        hl_pool_for(c->pool, total, fn, arg);
+        hl_threadpool_for(c->threadpool, total, fn, arg);
 }
 
 /* NumPy broadcasting of two shapes, collapsed to as few dims as possible.

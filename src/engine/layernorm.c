@@ -255,7 +255,7 @@ static void ln_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_layernormalization = {
-    .op_type = "LayerNormalization", .init = ln_init, .shape = ln_shape,
+    .op_type = "LayerNormalization", .source = __FILE__, .init = ln_init, .shape = ln_shape,
     .forward = ln_forward, .backward = ln_backward,
     .free_params = hl_params_free,
 };
@@ -354,7 +354,7 @@ static void in_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_instancenormalization = {
-    .op_type = "InstanceNormalization", .init = in_init, .shape = in_shape,
+    .op_type = "InstanceNormalization", .source = __FILE__, .init = in_init, .shape = in_shape,
     .forward = in_forward, .backward = in_backward,
     .free_params = hl_params_free,
 };

@@ -281,7 +281,7 @@ static void unary_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
         return unary_init_kind(KIND, n, attrs, in, err);                     \
     }                                                                        \
     const hl_op hl_op_##NAME = {                                             \
-        .op_type = TYPE, .init = NAME##_init, .shape = unary_shape,          \
+        .op_type = TYPE, .source = __FILE__, .init = NAME##_init, .shape = unary_shape,          \
         .forward = unary_forward, .backward = unary_backward,                \
         .free_params = hl_params_free,                                       \
     };
@@ -297,13 +297,13 @@ UNARY_OP(softplus, UN_SOFTPLUS, "Softplus")
 UNARY_OP(mish, UN_MISH, "Mish")
 
 const hl_op hl_op_gelu = {
-    .op_type = "Gelu", .init = gelu_init, .shape = unary_shape,
+    .op_type = "Gelu", .source = __FILE__, .init = gelu_init, .shape = unary_shape,
     .forward = unary_forward, .backward = unary_backward,
     .free_params = hl_params_free,
 };
 
 const hl_op hl_op_pow = {
-    .op_type = "Pow", .init = pow_init, .shape = pow_shape,
+    .op_type = "Pow", .source = __FILE__, .init = pow_init, .shape = pow_shape,
     .forward = unary_forward, .backward = unary_backward,
     .free_params = hl_params_free,
 };

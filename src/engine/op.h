@@ -1,14 +1,14 @@
 /* Internal op interface of the engine: what every op family implements.
  *
  * One table entry per ONNX op type ({init, shape, forward, backward}); one
- * file per op family (conv.c, pool.c, elementwise.c, ...). Kernels never
+ * file per op family (conv.c, pooling.c, elementwise.c, ...). Kernels never
  * see protobuf: the loader converts attributes into hl_attrs first.
  */
 #ifndef HL_OP_H
 #define HL_OP_H
 
 #include "engine.h"
-#include "pool.h"
+#include "threadpool.h"
 
 typedef enum { HL_DT_FLOAT = 1, HL_DT_INT64 = 7 } hl_dtype; /* ONNX codes */
 
@@ -72,7 +72,7 @@ typedef struct hl_node {
 
 /* Per-call context handed to kernels. */
 typedef struct hl_op_ctx {
-    hl_pool *pool;            /* parallel_for; NULL = single thread */
+    hl_threadpool *threadpool; /* parallel_for; NULL = single thread */
     int threads;
     hl_backward_rule rule;    /* backward rule of this run */
     /* For HL_RULE_DEEPLIFT: the same node's inputs/outputs in the
@@ -83,8 +83,52 @@ typedef struct hl_op_ctx {
     float *scratch;
 } hl_op_ctx;
 
+/* Which tensors an op's backward reads under the gradient, guided and
+ * deconvolution rules (a lean run frees everything else after its last
+ * forward use). Only ops whose kernels were checked say less than ALL. */
+typedef enum {
+    HL_BWD_READS_ALL = 0,       /* every input and output (the default) */
+    HL_BWD_READS_NOTHING,       /* shapes only (Add, Reshape, AveragePool) */
+    HL_BWD_READS_INPUTS,        /* the inputs, not the outputs (MaxPool) */
+    HL_BWD_READS_WEIGHTS,       /* inputs other than 0 (Conv) */
+    HL_BWD_READS_OTHER_OPERAND, /* input 0's gradient reads input 1 and
+                                   back; inputs 2+ are read (Gemm, MatMul) */
+} hl_bwd_reads;
+
+/* What the loader and the planner know about an op besides its kernels
+ * (they never compare op names). */
+enum {
+    /* output 0 is input 0 at inference (Identity, Dropout): the loader
+     * removes the node after init() accepted it and keeps its output as an
+     * alias; other outputs must be unused */
+    HL_OP_ALIAS = 1u << 0,
+    /* reads only its input's shape (Shape): known at plan time even when
+     * its input is computed by forward */
+    HL_OP_SHAPE_ONLY = 1u << 1,
+    /* takes no input (Constant): always folded at load */
+    HL_OP_NO_INPUT = 1u << 2,
+    /* the guided and deconvolution rules change its backward (Relu) */
+    HL_OP_GUIDED = 1u << 3,
+    /* a following BatchNormalization folds into it: input 1 holds weights
+     * [C_out, ...], optional input 2 the bias [C_out] (Conv) */
+    HL_OP_TAKES_BN = 1u << 4,
+    /* BatchNormalization in inference: inputs x, scale, B, mean, var and
+     * the attribute epsilon (folded into a preceding HL_OP_TAKES_BN op) */
+    HL_OP_BATCHNORM = 1u << 5,
+};
+
 typedef struct hl_op {
     const char *op_type;
+    const char *source;    /* __FILE__ of the family file (for the docs) */
+    unsigned flags;        /* HL_OP_* */
+    hl_bwd_reads bwd_reads;
+    /* Relu-like ops whose backward (gradient, guided and deconvolution
+     * rules) sees input 0 only through (x > lo && x < hi): sets the bounds
+     * of this node and returns 1, or 0 when they are not known at plan
+     * time. A lean run then keeps that bit mask instead of the input.
+     * `in` are the plan's tensors (constants carry data). NULL: no mask. */
+    int (*mask_bounds)(const hl_node *n, const hl_attrs *attrs,
+                       const hl_tensor *in, float *lo, float *hi);
     /* Parse and check attributes (opset-aware) into n->params. Constant
      * inputs are available as `in` entries with data/i64 set; others have
      * only their static shape filled when known (dims may be -1). Unknown
@@ -122,7 +166,5 @@ typedef struct hl_op {
 const hl_op *hl_op_find(const char *op_type);
 const hl_op *hl_op_get(int index);
 int hl_op_index(const char *op_type);   /* -1 when unsupported */
-/* Comma-separated list of supported op types, for error messages. */
-const char *hl_op_supported_list(void);
 
 #endif

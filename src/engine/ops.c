@@ -1,63 +1,99 @@
-/* The op table: one entry per supported ONNX op type. */
+/* The op table: one entry per supported ONNX op type, the only place
+ * that lists them (the loader, the planner, the docs and the CLI's op list
+ * all read it). */
 #include <stdlib.h>
 #include <string.h>
 #include "kernels.h"
 
-static const hl_op *const op_table[] = {
-    &hl_op_conv, &hl_op_batchnorm,
-    &hl_op_relu, &hl_op_leakyrelu, &hl_op_prelu, &hl_op_clip, &hl_op_sigmoid,
-    &hl_op_hardsigmoid, &hl_op_hardswish, &hl_op_tanh, &hl_op_elu,
-    &hl_op_maxpool, &hl_op_averagepool, &hl_op_globalaveragepool,
-    &hl_op_globalmaxpool,
-    &hl_op_add, &hl_op_sub, &hl_op_mul, &hl_op_div, &hl_op_sum,
-    &hl_op_max, &hl_op_min, &hl_op_expand,
-    &hl_op_gemm, &hl_op_matmul,
-    &hl_op_flatten, &hl_op_reshape, &hl_op_transpose, &hl_op_concat,
-    &hl_op_squeeze, &hl_op_unsqueeze, &hl_op_pad, &hl_op_identity,
-    &hl_op_dropout, &hl_op_shape, &hl_op_gather, &hl_op_constant,
-    &hl_op_cast, &hl_op_slice, &hl_op_constantofshape,
-    &hl_op_softmax, &hl_op_logsoftmax,
-    &hl_op_reducemean, &hl_op_reducesum, &hl_op_reducemax, &hl_op_reducemin,
-    &hl_op_sqrt, &hl_op_abs, &hl_op_erf, &hl_op_exp, &hl_op_log, &hl_op_neg, &hl_op_reciprocal,
-    &hl_op_softplus, &hl_op_mish, &hl_op_gelu, &hl_op_pow,
-    &hl_op_layernormalization, &hl_op_instancenormalization, &hl_op_lrn,
-    &hl_op_split, &hl_op_resize, &hl_op_upsample,
-    &hl_op_dequantizelinear,
+/* One line per op: the op (defined in its family file) and the note the
+ * docs print beside it. docs/engine-ops.md's table is generated from
+ * this (engine-ops-table; tests/engine/test-ops-doc.c checks it). */
+static const struct op_entry {
+    const hl_op *op;
+    const char *note;
+} op_table[] = {
+    { &hl_op_conv, NULL },
+    { &hl_op_batchnorm, "inference; folded into a preceding Conv at load" },
+    { &hl_op_relu, NULL },
+    { &hl_op_leakyrelu, NULL },
+    { &hl_op_prelu, NULL },
+    { &hl_op_clip, NULL },
+    { &hl_op_sigmoid, NULL },
+    { &hl_op_hardsigmoid, NULL },
+    { &hl_op_hardswish, NULL },
+    { &hl_op_tanh, NULL },
+    { &hl_op_elu, NULL },
+    { &hl_op_maxpool, NULL },
+    { &hl_op_averagepool, NULL },
+    { &hl_op_globalaveragepool, NULL },
+    { &hl_op_globalmaxpool, NULL },
+    { &hl_op_add, "NumPy broadcasting; int64 at plan time" },
+    { &hl_op_sub, "NumPy broadcasting; int64 at plan time" },
+    { &hl_op_mul, "NumPy broadcasting; int64 at plan time" },
+    { &hl_op_div, "NumPy broadcasting; int64 at plan time" },
+    { &hl_op_sum, "any number of inputs" },
+    { &hl_op_max, "any number of inputs" },
+    { &hl_op_min, "any number of inputs" },
+    { &hl_op_expand, "shape known at load" },
+    { &hl_op_gemm, NULL },
+    { &hl_op_matmul, NULL },
+    { &hl_op_flatten, NULL },
+    { &hl_op_reshape, NULL },
+    { &hl_op_squeeze, NULL },
+    { &hl_op_unsqueeze, NULL },
+    { &hl_op_identity, "removed at load: an alias of its input" },
+    { &hl_op_dropout, "inference; removed at load: an alias of its input" },
+    { &hl_op_transpose, NULL },
+    { &hl_op_concat, NULL },
+    { &hl_op_pad, NULL },
+    { &hl_op_gather, "indices known at load" },
+    { &hl_op_slice, NULL },
+    { &hl_op_shape, "known at plan time" },
+    { &hl_op_constant, "folded at load" },
+    { &hl_op_constantofshape, "folded at load or plan time" },
+    { &hl_op_cast, NULL },
+    { &hl_op_softmax, NULL },
+    { &hl_op_logsoftmax, NULL },
+    { &hl_op_reducemean, NULL },
+    { &hl_op_reducesum, NULL },
+    { &hl_op_reducemax, NULL },
+    { &hl_op_reducemin, NULL },
+    { &hl_op_sqrt, NULL },
+    { &hl_op_abs, NULL },
+    { &hl_op_erf, NULL },
+    { &hl_op_exp, NULL },
+    { &hl_op_log, NULL },
+    { &hl_op_neg, NULL },
+    { &hl_op_reciprocal, NULL },
+    { &hl_op_softplus, NULL },
+    { &hl_op_mish, NULL },
+    { &hl_op_gelu, "exact and tanh" },
+    { &hl_op_pow, "constant exponent" },
+    { &hl_op_layernormalization, "opset 17; Mean/InvStdDev outputs too" },
+    { &hl_op_instancenormalization, "torch.onnx's GroupNorm" },
+    { &hl_op_lrn, "across channels" },
+    { &hl_op_split, NULL },
+    { &hl_op_resize, "opset 10+; nearest and linear" },
+    { &hl_op_upsample, "opsets 7-9; nearest and linear" },
+    { &hl_op_dequantizelinear, "weights known at load, per tensor or per "
+                               "axis; folded to float32" },
 };
 
 #define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))
-
-/* Kept in the order of op_table; tests/engine/test-ops-table.c checks it. */
-static const char supported_list[] =
-    "Conv, BatchNormalization, "
-    "Relu, LeakyRelu, PRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, "
-    "Elu, "
-    "MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, "
-    "Add, Sub, Mul, Div, Sum, Max, Min, Expand, "
-    "Gemm, MatMul, "
-    "Flatten, Reshape, Transpose, Concat, Squeeze, Unsqueeze, Pad, "
-    "Identity, Dropout, Shape, Gather, Constant, Cast, Slice, "
-    "ConstantOfShape, "
-    "Softmax, LogSoftmax, "
-    "ReduceMean, ReduceSum, ReduceMax, ReduceMin, "
-    "Sqrt, Abs, Erf, Exp, Log, Neg, Reciprocal, Softplus, Mish, Gelu, Pow, "
-    "LayerNormalization, InstanceNormalization, LRN, "
-    "Split, Resize, Upsample, "
-    "DequantizeLinear";
 
 int hl_op_index(const char *op_type)
 {
     if (!op_type)
         return -1;
     for (int i = 0; i < OP_COUNT; i++)
-        if (strcmp(op_table[i]->op_type, op_type) == 0)
+        if (strcmp(op_table[i].op->op_type, op_type) == 0)
             return i;
     return -1;
 }
 
 const hl_op *hl_op_get(int index)
 {
-    return index >= 0 && index < OP_COUNT ? op_table[index] : NULL;
+    return index >= 0 && index < OP_COUNT ? op_table[index].op : NULL;
 }
 
 const hl_op *hl_op_find(const char *op_type)
@@ -65,9 +101,33 @@ const hl_op *hl_op_find(const char *op_type)
     return hl_op_get(hl_op_index(op_type));
 }
 
-const char *hl_op_supported_list(void)
+/* ------------------------------------------------------- public listing */
+
+int hl_engine_op_count(void)
 {
-    return supported_list;
+    return OP_COUNT;
+}
+
+const char *hl_engine_op_name(int index)
+{
+    const hl_op *op = hl_op_get(index);
+    return op ? op->op_type : NULL;
+}
+
+const char *hl_engine_op_file(int index)
+{
+    const hl_op *op = hl_op_get(index);
+    if (!op || !op->source)
+        return NULL;
+    const char *slash = strrchr(op->source, '/');
+    return slash ? slash + 1 : op->source;
+}
+
+const char *hl_engine_op_note(int index)
+{
+    return index >= 0 && index < OP_COUNT && op_table[index].note
+               ? op_table[index].note
+               : "";
 }
 
 hl_status hl_params_alloc(hl_node *n, size_t size, hl_error *err)

@@ -99,7 +99,7 @@ static hl_status dequantize_fold(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_dequantizelinear = {
-    .op_type = "DequantizeLinear", .init = dequantize_init, .shape = dequantize_shape,
+    .op_type = "DequantizeLinear", .source = __FILE__, .init = dequantize_init, .shape = dequantize_shape,
     .forward = hl_fold_forward, .backward = hl_no_backward,
     .fold = dequantize_fold,
     .free_params = hl_params_free,

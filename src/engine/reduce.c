@@ -220,26 +220,27 @@ static hl_status reducemin_init(hl_node *n, const hl_attrs *attrs,
 }
 
 const hl_op hl_op_reducemean = {
-    .op_type = "ReduceMean", .init = reducemean_init, .shape = reduce_shape,
+    .op_type = "ReduceMean", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_NOTHING, .init = reducemean_init, .shape = reduce_shape,
     .forward = reduce_forward, .backward = reduce_backward,
     .free_params = hl_params_free,
 };
 
 const hl_op hl_op_reducesum = {
-    .op_type = "ReduceSum", .init = reducesum_init, .shape = reduce_shape,
+    .op_type = "ReduceSum", .source = __FILE__, .init = reducesum_init, .shape = reduce_shape,
     .forward = reduce_forward, .backward = reduce_backward,
     .free_params = hl_params_free,
 };
 
 const hl_op hl_op_reducemax = {
-    .op_type = "ReduceMax", .init = reducemax_init, .shape = reduce_shape,
+    .op_type = "ReduceMax", .source = __FILE__, .init = reducemax_init, .shape = reduce_shape,
     .scratch_floats = reduce_scratch,
     .forward = reduce_forward, .backward = reduce_backward,
     .free_params = hl_params_free,
 };
 
 const hl_op hl_op_reducemin = {
-    .op_type = "ReduceMin", .init = reducemin_init, .shape = reduce_shape,
+    .op_type = "ReduceMin", .source = __FILE__, .init = reducemin_init, .shape = reduce_shape,
     .scratch_floats = reduce_scratch,
     .forward = reduce_forward, .backward = reduce_backward,
     .free_params = hl_params_free,

@@ -408,14 +408,14 @@ static void resize_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_resize = {
-    .op_type = "Resize", .init = resize_init, .shape = resize_shape,
+    .op_type = "Resize", .source = __FILE__, .init = resize_init, .shape = resize_shape,
     .scratch_floats = resize_scratch,
     .forward = resize_forward, .backward = resize_backward,
     .free_params = hl_params_free,
 };
 
 const hl_op hl_op_upsample = {
-    .op_type = "Upsample", .init = upsample_init, .shape = resize_shape,
+    .op_type = "Upsample", .source = __FILE__, .init = upsample_init, .shape = resize_shape,
     .scratch_floats = resize_scratch,
     .forward = resize_forward, .backward = resize_backward,
     .free_params = hl_params_free,

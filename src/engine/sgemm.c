@@ -1,6 +1,6 @@
 /* GEMM on our thread pool.
  *
- * OpenBLAS runs single-threaded (run.c) and the pool splits the columns of
+ * OpenBLAS runs single-threaded (hl_engine_init) and the pool splits the columns of
  * C among its threads, each calling cblas_sgemm on its slice: OpenBLAS's own
  * idle threads would otherwise spin (sched_yield) against the pool's
  * threads on the same cores between GEMMs. Each element of C is computed by
@@ -66,11 +66,11 @@ void hl_sgemm(const hl_op_ctx *c, int trans_a, int trans_b, int M, int N,
 {
     sgemm_job j = { trans_a, trans_b, M, N, K, alpha, beta, A, B, C,
                     lda, ldb, ldc };
-    if (!c || !c->pool || hl_pool_threads(c->pool) < 2 ||
+    if (!c || !c->threadpool || hl_threadpool_threads(c->threadpool) < 2 ||
         (N < 32 && M < 32) || (long)M * N * K < HL_SGEMM_SPLIT_MIN)
         sgemm_slice(&j, 0, 1);
     else if (M > N)
-        hl_pool_run(c->pool, sgemm_row_slice, &j);
+        hl_threadpool_run(c->threadpool, sgemm_row_slice, &j);
     else
-        hl_pool_run(c->pool, sgemm_slice, &j);
+        hl_threadpool_run(c->threadpool, sgemm_slice, &j);
 }

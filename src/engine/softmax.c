@@ -164,13 +164,13 @@ static void sm_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_softmax = {
-    .op_type = "Softmax", .init = softmax_init, .shape = sm_shape,
+    .op_type = "Softmax", .source = __FILE__, .init = softmax_init, .shape = sm_shape,
     .forward = sm_forward, .backward = sm_backward,
     .free_params = hl_params_free,
 };
 
 const hl_op hl_op_logsoftmax = {
-    .op_type = "LogSoftmax", .init = logsoftmax_init, .shape = sm_shape,
+    .op_type = "LogSoftmax", .source = __FILE__, .init = logsoftmax_init, .shape = sm_shape,
     .forward = sm_forward, .backward = sm_backward,
     .free_params = hl_params_free,
 };

@@ -1,4 +1,4 @@
-/* Window geometry of Conv and pools (see spatial.h). */
+/* Kernel geometry of Conv and the pooling ops (see spatial.h). */
 #include <string.h>
 #include "spatial.h"
 
@@ -6,7 +6,7 @@
  * overflow the element counts computed from them. */
 #define HL_WINDOW_MAX (1 << 20)
 
-hl_status hl_window_parse(hl_window *w, const hl_attrs *attrs, int nsp,
+hl_status hl_kernel_geom_parse(hl_kernel_geom *w, const hl_attrs *attrs, int nsp,
                           int allow_ceil, int allow_dilations, hl_error *err)
 {
     int64_t v[6];
@@ -109,7 +109,7 @@ hl_status hl_window_parse(hl_window *w, const hl_attrs *attrs, int nsp,
     return HL_OK;
 }
 
-int hl_window_out(const hl_window *w, const int64_t in[3], int64_t out[3],
+int hl_kernel_geom_out(const hl_kernel_geom *w, const int64_t in[3], int64_t out[3],
                   int64_t pad_begin[3])
 {
     for (int i = 0; i < 3; i++) {

@@ -600,6 +600,7 @@ main (int argc, char **argv)
   g_autofree char *model = NULL;
   int status;
 
+  hl_engine_init ();
   g_test_init (&argc, &argv, NULL);
   gtk_init ();
   heatlens_exe = argc > 1 ? argv[1] : NULL;

@@ -178,6 +178,7 @@ load_png (const char *path)
 int
 main (int argc, char **argv)
 {
+  hl_engine_init ();
   g_autoptr(HlApplication) app = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *tmpdir = g_dir_make_tmp ("heatlens-app-XXXXXX", NULL);

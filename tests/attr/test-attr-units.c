@@ -311,6 +311,7 @@ static void test_baselines(void)
 
 int main(void)
 {
+    hl_engine_init();
     test_quadrature();
     test_params();
     test_registry();

@@ -224,6 +224,7 @@ static void slic_blocks(void)
 
 int main(void)
 {
+    hl_engine_init();
     grid_masks();
     npy_masks();
     slic_blocks();

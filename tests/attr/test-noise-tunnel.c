@@ -199,6 +199,7 @@ out:
 
 int main(void)
 {
+    hl_engine_init();
     smoothgrad_replay("tinycnn", 1);
     smoothgrad_replay("tinyres", 7);
     through_dispatcher();

@@ -201,6 +201,7 @@ done:
 
 int main(void)
 {
+    hl_engine_init();
     /* One engine thread, as Captum's reference run (torch_threads 1): with
      * two threads the conv sums split differently and, in tinyres's
      * conductance, one of 6144 elements lands on the other side of a ReLU

@@ -300,6 +300,7 @@ out:
 
 int main(void)
 {
+    hl_engine_init();
     occlusion_parity("tinycnn", 1);
     occlusion_parity("tinyres", 7);
     ablation_parity("tinycnn", 1);

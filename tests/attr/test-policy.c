@@ -326,6 +326,7 @@ static void requests(void)
 
 int main(void)
 {
+    hl_engine_init();
     classification();
     default_layer();
     requests();

@@ -186,6 +186,7 @@ out:
 
 int main(void)
 {
+    hl_engine_init();
     gradient_shap_replay("tinycnn", 1, "zeros");
     gradient_shap_replay("tinycnn", 1, "random");
     gradient_shap_replay("tinyres", 7, "zeros");

@@ -192,6 +192,7 @@ out:
 
 int main(void)
 {
+    hl_engine_init();
     lasso_kkt();
     kernel_shap_exact("captum/tinycnn/model.onnx", "captum/tinycnn/input.npy",
                       3, 32, 32, 16, 1);

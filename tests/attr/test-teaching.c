@@ -212,6 +212,7 @@ static void test_layer_channels(const hl_model *m, const hl_array *x)
 
 int main(void)
 {
+    hl_engine_init();
     hl_model *m = load_source_model(MODEL);
     hl_array *x = load_source_npy(INPUT);
     if (!m || !x) {

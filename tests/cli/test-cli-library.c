@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attr/attr-test-util.h"
 #include "image.h"
@@ -131,12 +132,24 @@ static double max_rel_diff(const hl_array *a, const hl_array *b)
     return diff / scale;
 }
 
+/* A scratch file of this process: worktrees on one machine run this test
+ * at the same time, so a fixed name in /tmp is shared between them. */
+static const char *tmp_path(const char *what)
+{
+    static char buf[4][256];
+    static int slot;
+    char *b = buf[slot++ % 4];
+    const char *dir = getenv("TMPDIR");
+    snprintf(b, 256, "%s/hl-cli-library-%d-%s.npy", dir && *dir ? dir : "/tmp", (int)getpid(), what);
+    return b;
+}
+
 /* One request both ways; cli_opts are the CLI's words for *p. */
 static void same_both_ways(const char *model_rel, const char *method,
                            const hl_attr_params *p, const char *cli_opts)
 {
     const char *image = src("data/samples/cat.png");
-    const char *raw = "/tmp/hl-cli-library-raw.npy";
+    const char *raw = tmp_path("raw");
     char cmd[8192], json[8192], predict[8192];
     hl_error err = {0};
     hl_model *m = NULL;
@@ -190,6 +203,7 @@ static void same_both_ways(const char *model_rel, const char *method,
 
 int main(int argc, char **argv)
 {
+    hl_engine_init();
     if (argc < 2)
         return fprintf(stderr, "usage: test-cli-library HEATLENS_CLI\n"), 2;
     cli = argv[1];
@@ -212,8 +226,9 @@ int main(int argc, char **argv)
     for (int64_t i = 0; mask && i < hl_shape_numel(&ms); i++)
         mask->data[i] = (float)((i / 224) / 56 * 4 + (i % 224) / 56);
     hl_error err = {0};
-    const char *bpath = "/tmp/hl-cli-library-baseline.npy";
-    const char *mpath = "/tmp/hl-cli-library-mask.npy";
+    char bpath[256], mpath[256];
+    snprintf(bpath, sizeof bpath, "%s", tmp_path("baseline"));
+    snprintf(mpath, sizeof mpath, "%s", tmp_path("mask"));
     /* the mask as int32 ids (feature masks are integer arrays) */
     int ok = hl_npy_write(bpath, base, &err) == HL_OK;
     int32_t *ids = malloc(sizeof(int32_t) * 224 * 224);

@@ -257,6 +257,15 @@ sys.exit(0 if w1 == w2 and h2 > h1 + 600 else 1)
 PYEOF
 ok $? "report --evaluate: the page is as wide and taller by the metrics section"
 fails "report: unknown metric" "valid: infidelity" -- report --image "$CAT" --methods saliency --evaluate --metrics nonsense --out "$TMP/r.png"
+# the methods of issue 15 through the same CLI
+"$CLI" explain --method rise --help > "$TMP/out" 2>&1
+grep -q -- "--n-masks" "$TMP/out" && grep -q "n-masks=2000" "$TMP/out" && ! grep -q -- "--n-steps" "$TMP/out"
+ok $? "explain --method rise --help shows its options and defaults only"
+fails "explain: shapley_values over 196 groups" "shapley_value_sampling" -- explain --image "$CAT" --method shapley_values
+fails "explain: rise with --mask-prob 0" "mask-prob" -- explain --image "$CAT" --method rise --mask-prob 0
+succeeds "report grad_cam_plus_plus,xgrad_cam --out .png" -- report --image "$CAT" --methods grad_cam_plus_plus,xgrad_cam --out "$TMP/report-cams.png" --threads 1
+head -c 8 "$TMP/report-cams.png" | od -An -c | grep -q "P   N   G"; ok $? "the report of the CAMs is a PNG"
+succeeds "explain neuron_deconvolution" -- explain --image "$CAT" --method neuron_deconvolution --layer MobilenetV2/expanded_conv_15/add --neuron 7,3,4 --json --threads 1
 
 echo "1..$n"
 [ $failed -eq 0 ]

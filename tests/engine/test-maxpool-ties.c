@@ -56,7 +56,7 @@ static int same_float(float a, float b)
     return memcmp(&a, &b, sizeof a) == 0;
 }
 
-static void run_case(const tie_case *t, hl_pool *pool)
+static void run_case(const tie_case *t, hl_threadpool *pool)
 {
     int64_t X = t->H * t->W, n = t->N * t->C * X;
     float *x = malloc(sizeof(float) * (size_t)n);
@@ -139,6 +139,7 @@ static void run_case(const tie_case *t, hl_pool *pool)
 
 int main(void)
 {
+    hl_engine_init();
     static const tie_case cases[] = {
         { "3x3 s2 p1 (ResNet stem)", 2, 3, 17, 19, 3, 2, 1, 1, 0 },
         { "2x2 s2", 1, 4, 16, 16, 2, 2, 1, 0, 0 },
@@ -147,11 +148,11 @@ int main(void)
         { "5x5 s2 p2", 1, 2, 12, 15, 5, 2, 1, 2, 0 },
         { "3x3 s2 dilation 2 (generic path)", 1, 3, 15, 15, 3, 2, 2, 1, 0 },
     };
-    hl_pool *pool = hl_pool_new(2);
+    hl_threadpool *pool = hl_threadpool_new(2);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run_case(&cases[i], NULL);
         run_case(&cases[i], pool);
     }
-    hl_pool_free(pool);
+    hl_threadpool_free(pool);
     return tap_done();
 }

@@ -186,6 +186,7 @@ static void check_unsupported_message(void)
 
 int main(void)
 {
+    hl_engine_init();
     src_root = getenv("HL_SOURCE_ROOT");
     if (!src_root)
         src_root = ".";

@@ -7,9 +7,14 @@
  * inputs keep the exact shapes of the data. Outputs are compared like
  * ONNX's backend tests: |got - want| <= atol + rtol * |want|.
  *
- * TAP: one line per case; cases with an op we do not implement are SKIP
- * lines, and so are cases that fail to load with HL_ERR_UNSUPPORTED (an
- * attribute or type we reject cleanly rather than compute wrongly).
+ * TAP: one line per case. tests/data/engine/onnx-conformance-expected.txt
+ * lists the cases that passed when it was written: such a case must pass,
+ * whatever it fails with (a case that starts being rejected as unsupported
+ * is a regression, not a skip), and a listed case missing from the data
+ * fails too. Other cases with an op we do not implement are SKIP lines,
+ * and so are those that fail to load with HL_ERR_UNSUPPORTED (an attribute
+ * or type we reject cleanly rather than compute wrongly); a case that
+ * passes without being listed says so in a diagnostic (add it).
  * HL_ONNX_TESTDATA overrides the data directory; HL_CONFORMANCE_FILTER
  * runs only the cases whose name contains it.
  */
@@ -95,12 +100,6 @@ typedef struct case_info {
     char *input_names[HL_MAX_IO * 2];
 } case_info;
 
-static int loader_handles(const char *op)
-{
-    return strcmp(op, "Constant") == 0 || strcmp(op, "Identity") == 0 ||
-           strcmp(op, "Dropout") == 0;
-}
-
 static int inspect_model(const unsigned char *buf, size_t len, case_info *ci)
 {
     memset(ci, 0, sizeof *ci);
@@ -115,7 +114,7 @@ static int inspect_model(const unsigned char *buf, size_t len, case_info *ci)
         const char *op = g->node[k]->op_type;
         const char *dom = g->node[k]->domain;
         if ((dom && dom[0] && strcmp(dom, "ai.onnx") != 0) ||
-            (hl_op_index(op) < 0 && !loader_handles(op)))
+            hl_op_index(op) < 0)
             snprintf(ci->missing_op, sizeof ci->missing_op, "%s%s%s",
                      dom && dom[0] ? dom : "", dom && dom[0] ? "." : "", op);
     }
@@ -198,6 +197,62 @@ static int compare(const hl_tensor *got, const hl_tensor *want, char *why,
 }
 
 enum { CASE_PASS, CASE_FAIL, CASE_SKIP_OP, CASE_SKIP_UNSUPPORTED };
+
+/* The expectations file: case names, one a line ('#' starts a comment). */
+typedef struct expected_set {
+    int n;
+    char **names;
+    unsigned char *seen;
+} expected_set;
+
+static int expected_load(expected_set *e)
+{
+    const char *root = getenv("HL_SOURCE_ROOT");
+    char path[4200];
+    snprintf(path, sizeof path,
+             "%.4000s/tests/data/engine/onnx-conformance-expected.txt",
+             root && root[0] ? root : ".");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        tap_ok(0, "cannot read %s", path);
+        return -1;
+    }
+    char line[1024];
+    int cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0] || line[0] == '#')
+            continue;
+        if (e->n == cap) {
+            cap = cap ? 2 * cap : 256;
+            char **nn = realloc(e->names, (size_t)cap * sizeof *nn);
+            if (!nn)
+                break;
+            e->names = nn;
+        }
+        e->names[e->n++] = strdup(line);
+    }
+    fclose(f);
+    e->seen = calloc((size_t)e->n + 1, 1);
+    return e->seen ? 0 : -1;
+}
+
+/* Index of `name` in the expectations, or -1. */
+static int expected_find(const expected_set *e, const char *name)
+{
+    for (int i = 0; i < e->n; i++)
+        if (strcmp(e->names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void expected_free(expected_set *e)
+{
+    for (int i = 0; i < e->n; i++)
+        free(e->names[i]);
+    free(e->names);
+    free(e->seen);
+}
 
 /* One data set: load with its inputs bound/shaped, run, compare. */
 static int run_data_set(const unsigned char *model, size_t model_len,
@@ -357,6 +412,7 @@ static int run_case(const char *dir, const char *name, char *why,
 
 int main(void)
 {
+    hl_engine_init();
     const char *root = getenv("HL_ONNX_TESTDATA");
     if (!root || !root[0])
         root = "/usr/share/libonnx-testdata/data";
@@ -366,6 +422,9 @@ int main(void)
                  "libonnx-testdata)", root);
         return tap_done();
     }
+    expected_set expect = {0};
+    if (expected_load(&expect))
+        return tap_done();
     static const char *groups[] = {"node", "pytorch-converted",
                                    "pytorch-operator"};
     int supported = 0, passed = 0, skipped_attr = 0, skipped_op = 0,
@@ -388,6 +447,21 @@ int main(void)
                 continue;
             }
             int res = run_case(dir, name, why, sizeof why);
+            int want = expected_find(&expect, name);
+            if (want >= 0) {
+                expect.seen[want] = 1;
+                if (res != CASE_PASS && res != CASE_FAIL) {
+                    /* was passing, now refused: a regression */
+                    supported++;
+                    failed++;
+                    tap_ok(0, "%s: expected to pass: %s", name, why);
+                    free(cases[i]);
+                    continue;
+                }
+            } else if (res == CASE_PASS) {
+                tap_diag("%s passes but is not in "
+                         "onnx-conformance-expected.txt: add it", name);
+            }
             switch (res) {
             case CASE_PASS:
                 supported++;
@@ -413,6 +487,16 @@ int main(void)
         }
         free(cases);
     }
+    int missing = 0;
+    for (int i = 0; i < expect.n; i++)
+        if (!expect.seen[i] && (!filter || strstr(expect.names[i], filter))) {
+            missing++;
+            tap_diag("expected case %s not found in %s", expect.names[i],
+                     root);
+        }
+    tap_ok(missing == 0, "every expected case is in the test data (%d "
+           "listed, %d missing)", expect.n, missing);
+    expected_free(&expect);
     tap_diag("supported: %d cases, passed %d, rejected cleanly (unsupported "
              "attribute or type) %d, failed %d; %d cases skipped for "
              "unsupported ops", supported, passed, skipped_attr, failed,

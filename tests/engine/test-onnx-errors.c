@@ -51,6 +51,7 @@ static uint32_t lcg(uint32_t *s)
 
 int main(void)
 {
+    hl_engine_init();
     const char *src = getenv("HL_SOURCE_ROOT");
     snprintf(data_dir, sizeof data_dir, "%.3000s/tests/data/engine",
              src ? src : ".");

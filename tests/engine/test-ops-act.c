@@ -257,7 +257,8 @@ static void rules(void)
 
 int main(void)
 {
-    test_pool_ = hl_pool_new(2);
+    hl_engine_init();
+    test_pool_ = hl_threadpool_new(2);
     const int64_t n = 2 * 3 * 4 * 5;
     hl_shape sh = S(2, 3, 4, 5);
     attr_set as;
@@ -348,6 +349,6 @@ int main(void)
         fd_max_ = 0;
     }
     rules();
-    hl_pool_free(test_pool_);
+    hl_threadpool_free(test_pool_);
     return tap_done();
 }

@@ -239,7 +239,8 @@ static void random_sweep(void)
 
 int main(void)
 {
-    test_pool_ = hl_pool_new(2);
+    hl_engine_init();
+    test_pool_ = hl_threadpool_new(2);
     static const conv2d_case cases[] = {
         { "conv basic k3 bias", 2, 3, 5, 6, 4, 1, 3, 3, 1, 1, 1, 1,
           { 0, 0, 0, 0 }, NULL, 0, 0, 3, 4, 1 },
@@ -316,6 +317,6 @@ int main(void)
         check_error("conv group not dividing channels", "Conv", 11, &as, 2,
                     ins, 1, HL_ERR_SHAPE, "group");
     }
-    hl_pool_free(test_pool_);
+    hl_threadpool_free(test_pool_);
     return tap_done();
 }

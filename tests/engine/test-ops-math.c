@@ -490,7 +490,8 @@ static void max_ties(void)
 
 int main(void)
 {
-    test_pool_ = hl_pool_new(2);
+    hl_engine_init();
+    test_pool_ = hl_threadpool_new(2);
     static const char *ops[4] = { "Add", "Sub", "Mul", "Div" };
     static const char syms[4] = { '+', '-', '*', '/' };
     for (int k = 0; k < 4; k++) {
@@ -590,6 +591,6 @@ int main(void)
         check_error("MatMul [2,3] x [4] mismatch", "MatMul", 13, NULL, 2, ins,
                     1, HL_ERR_SHAPE, "multiply");
     }
-    hl_pool_free(test_pool_);
+    hl_threadpool_free(test_pool_);
     return tap_done();
 }

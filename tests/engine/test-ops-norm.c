@@ -179,7 +179,8 @@ static void lrn_case(hl_shape s, int size, float alpha, float beta, float bias,
 
 int main(void)
 {
-    test_pool_ = hl_pool_new(2);
+    hl_engine_init();
+    test_pool_ = hl_threadpool_new(2);
     hl_shape none = { .ndim = -1 };
     ln_case(S(2, 3, 4, 5), 0, -1, S(5), S(5), 1e-5f, 0);
     ln_case(S(2, 3, 4, 5), 0, -1, S(5), S(5), 1e-5f, 1);
@@ -225,6 +226,6 @@ int main(void)
                     "LayerNormalization", 17, NULL, 2, ins, 4,
                     HL_ERR_ARG, "InvStdDev");
     }
-    hl_pool_free(test_pool_);
+    hl_threadpool_free(test_pool_);
     return tap_done();
 }

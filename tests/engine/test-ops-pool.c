@@ -110,7 +110,8 @@ static void global_ref_avg(void *ctx, double *const *in, double *y)
 
 int main(void)
 {
-    test_pool_ = hl_pool_new(2);
+    hl_engine_init();
+    test_pool_ = hl_threadpool_new(2);
     static const pool2d_case cases[] = {
         { "maxpool k2 s2", 1, 1, 2, 6, 6, 2, 2, 2, 2, 1, 1, { 0, 0, 0, 0 }, 0,
           0, NULL, 3, 3 },
@@ -295,6 +296,6 @@ int main(void)
         check_error("maxpool auto_pad=BOGUS", "MaxPool", 12, &as, 1, ins, 1,
                     HL_ERR_UNSUPPORTED, "auto_pad");
     }
-    hl_pool_free(test_pool_);
+    hl_threadpool_free(test_pool_);
     return tap_done();
 }

@@ -176,7 +176,8 @@ static void upsample_case(int opset, hl_shape xs, int linear, const float *scale
 
 int main(void)
 {
-    test_pool_ = hl_pool_new(2);
+    hl_engine_init();
+    test_pool_ = hl_threadpool_new(2);
     static const float up2[4] = { 1, 1, 2, 2 }, down[4] = { 1, 1, 0.5f, 0.6f },
                        odd[4] = { 1, 1, 1.5f, 2.5f }, one_d[3] = { 1, 1, 1.5f },
                        up3[5] = { 1, 1, 2, 1.5f, 2 };
@@ -216,6 +217,6 @@ int main(void)
         check_error("Resize with run-time scales refused", "Resize", 13, NULL, 3,
                     rt, 1, HL_ERR_UNSUPPORTED, "known at load time");
     }
-    hl_pool_free(test_pool_);
+    hl_threadpool_free(test_pool_);
     return tap_done();
 }

@@ -93,7 +93,8 @@ static void pow_case(hl_shape xs, double p, int int_exponent, hl_shape ys,
 
 int main(void)
 {
-    test_pool_ = hl_pool_new(2);
+    hl_engine_init();
+    test_pool_ = hl_threadpool_new(2);
     hl_shape s = S(2, 3, 4, 5);
     un_case("Sqrt", 's', s, 0.2, 3);
     un_case("Erf", 'e', s, -2.5, 2.5);
@@ -147,6 +148,6 @@ int main(void)
         check_error("Pow with a 2-element exponent", "Pow", 13, NULL, 2, ins2,
                     1, HL_ERR_UNSUPPORTED, "one element");
     }
-    hl_pool_free(test_pool_);
+    hl_threadpool_free(test_pool_);
     return tap_done();
 }

@@ -244,6 +244,7 @@ static int check_model(const char *path, const char *label, int batch,
 
 int main(void)
 {
+    hl_engine_init();
     const char *src = getenv("HL_SOURCE_ROOT");
     snprintf(src_root, sizeof src_root, "%s", src ? src : ".");
     static const char *const captum[] = { "tinycnn", "tinyres",

@@ -312,6 +312,22 @@ static void check_layer_gradient(hl_model *m, const char *case_name,
            "is unchanged", case_name, layer,
            cuts_input ? " (no input gradient)" : "");
 
+    /* a backward stopped at the layer: the same gradient there (the same
+     * nodes below it, in the same order), none upstream of it */
+    hl_run_clear_overrides(r);
+    hl_run_set_backward_stop(r, v);
+    int ok3 = ok && forward1(r, x->data, 1) &&
+              hl_run_backward(r, out, seed, HL_RULE_GRADIENT, NULL, &err) == HL_OK;
+    const float *g3 = ok3 ? hl_run_grad(r, v, NULL) : NULL;
+    tap_ok(g3 && !hl_run_input_grad(r) && max_abs_diff(g3, g, n) == 0,
+           "%s: backward stopped at %s gives its gradient bit for bit and no "
+           "input gradient", case_name, layer);
+    hl_run_set_backward_stop(r, -1);
+    ok = ok && forward1(r, x->data, 1) &&
+         hl_run_backward(r, out, seed, HL_RULE_GRADIENT, NULL, &err) == HL_OK;
+    tap_ok(ok && hl_run_input_grad(r),
+           "%s: without the stop, backward reaches the input again", case_name);
+
     int smooth = 0;
     double worst = ok ? fd_check(m, x->data, v, act, g, n, target, 1e-2f,
                                  &smooth)
@@ -565,6 +581,52 @@ static void check_reuse(hl_model *m, const char *case_name)
     hl_array_free(x);
 }
 
+/* Runs that borrow one thread pool (hl_run_new_shared) compute what a run
+ * with its own pool of the same size computes, bit for bit; freeing one
+ * of them leaves the pool to the others; a NULL pool is one thread. */
+static void check_shared_pool(hl_model *m, const char *case_name)
+{
+    hl_array *x = load_npy(case_name, "input.npy");
+    hl_threadpool *pool = hl_threadpool_new(2);
+    hl_run *own = hl_run_new(m, 2), *single = hl_run_new(m, 1);
+    hl_run *a = hl_run_new_shared(m, pool), *b = hl_run_new_shared(m, pool);
+    hl_run *none = hl_run_new_shared(m, NULL);
+    if (!x || !pool || !own || !single || !a || !b || !none) {
+        tap_ok(0, "%s: shared-pool runs created", case_name);
+    } else {
+        long n = (long)hl_shape_numel(&x->shape);
+        float *g_own = input_grad(own, x->data, 1, HL_RULE_GRADIENT, NULL, n);
+        float *g_one = input_grad(single, x->data, 1, HL_RULE_GRADIENT, NULL, n);
+        float *g_a = input_grad(a, x->data, 1, HL_RULE_GRADIENT, NULL, n);
+        hl_run_free(a);
+        a = NULL;
+        float *g_b = input_grad(b, x->data, 1, HL_RULE_GRADIENT, NULL, n);
+        float *g_none = input_grad(none, x->data, 1, HL_RULE_GRADIENT, NULL, n);
+        size_t bytes = (size_t)n * sizeof(float);
+        tap_ok(g_own && g_a && g_b && memcmp(g_own, g_a, bytes) == 0 &&
+                   memcmp(g_own, g_b, bytes) == 0,
+               "%s: two runs sharing a 2-thread pool give the own-pool run's "
+               "input gradient bit for bit (the second after the first was "
+               "freed)", case_name);
+        tap_ok(g_one && g_none && memcmp(g_one, g_none, bytes) == 0 &&
+                   hl_threadpool_threads(NULL) == 1 &&
+                   hl_threadpool_threads(pool) == 2,
+               "%s: a run on a NULL pool is the 1-thread run", case_name);
+        free(g_own);
+        free(g_one);
+        free(g_a);
+        free(g_b);
+        free(g_none);
+    }
+    hl_run_free(a);
+    hl_run_free(b);
+    hl_run_free(none);
+    hl_run_free(own);
+    hl_run_free(single);
+    hl_threadpool_free(pool);
+    hl_array_free(x);
+}
+
 static void check_queries(hl_model *m)
 {
     if (!m)
@@ -602,6 +664,7 @@ static void check_queries(hl_model *m)
 
 int main(void)
 {
+    hl_engine_init();
     const char *src = getenv("HL_SOURCE_ROOT");
     snprintf(src_root, sizeof src_root, "%s", src ? src : ".");
 
@@ -612,6 +675,7 @@ int main(void)
     check_layer_gradient(cnn, "tinycnn", "/conv2/Conv_output_0", 1, 1);
     check_rules(cnn, "tinycnn", 1);
     check_reuse(cnn, "tinycnn");
+    check_shared_pool(cnn, "tinycnn");
 
     hl_model *res = load_model("captum/tinyres/model.onnx", 1);
     hl_model *res_unfolded = load_model("captum/tinyres/model.onnx", 0);

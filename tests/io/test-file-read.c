@@ -131,6 +131,7 @@ static void labels_files(void)
 
 int main(void)
 {
+    hl_engine_init();
     huge_files();
     labels_files();
     return tap_done();

@@ -406,6 +406,7 @@ static void test_grey_model(void)
 
 int main(void)
 {
+    hl_engine_init();
     test_defaults();
     test_for_model();
     test_crop_map_exact();

@@ -33,6 +33,7 @@ static const struct {
 
 int main(void)
 {
+    hl_engine_init();
     const char *root = getenv("HL_SOURCE_ROOT");
     char path[1200];
     if (!root)

@@ -8,7 +8,7 @@
 #include "spatial.h"
 
 typedef struct {
-    hl_window w;
+    hl_kernel_geom w;
     int is_max;
     int count_include_pad;
 } pool_params;
@@ -28,7 +28,7 @@ static int pool_geom_make(const pool_params *p, const hl_shape *xs,
     g->planes = xs->dims[0] * xs->dims[1];
     for (int i = 0; i < 3; i++)
         g->in[i] = i < off ? 1 : xs->dims[2 + i - off];
-    if (hl_window_out(&p->w, g->in, g->out, g->pb))
+    if (hl_kernel_geom_out(&p->w, g->in, g->out, g->pb))
         return -1;
     g->X = g->P = 1;
     for (int i = 0; i < 3; i++) {
@@ -65,7 +65,7 @@ static hl_status pool_init_common(hl_node *n, const hl_attrs *attrs,
         return st;
     pool_params *p = n->params;
     p->is_max = is_max;
-    st = hl_window_parse(&p->w, attrs, nsp, 1, 1, err);
+    st = hl_kernel_geom_parse(&p->w, attrs, nsp, 1, 1, err);
     if (st)
         return st;
     if (is_max) {
@@ -393,13 +393,15 @@ static void pool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_maxpool = {
-    .op_type = "MaxPool", .init = maxpool_init, .shape = pool_shape,
+    .op_type = "MaxPool", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_INPUTS, .init = maxpool_init, .shape = pool_shape,
     .forward = pool_forward, .backward = pool_backward,
     .free_params = hl_params_free,
 };
 
 const hl_op hl_op_averagepool = {
-    .op_type = "AveragePool", .init = avgpool_init, .shape = pool_shape,
+    .op_type = "AveragePool", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_NOTHING, .init = avgpool_init, .shape = pool_shape,
     .forward = pool_forward, .backward = pool_backward,
     .free_params = hl_params_free,
 };
@@ -529,13 +531,14 @@ static void gpool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_globalaveragepool = {
-    .op_type = "GlobalAveragePool", .init = gavgpool_init,
+    .op_type = "GlobalAveragePool", .source = __FILE__,
+    .bwd_reads = HL_BWD_READS_NOTHING, .init = gavgpool_init,
     .shape = gpool_shape, .forward = gpool_forward,
     .backward = gpool_backward, .free_params = hl_params_free,
 };
 
 const hl_op hl_op_globalmaxpool = {
-    .op_type = "GlobalMaxPool", .init = gmaxpool_init, .shape = gpool_shape,
+    .op_type = "GlobalMaxPool", .source = __FILE__, .init = gmaxpool_init, .shape = gpool_shape,
     .forward = gpool_forward, .backward = gpool_backward,
     .free_params = hl_params_free,
 };

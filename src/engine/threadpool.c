@@ -1,19 +1,38 @@
 /* A small fixed pthread pool: the caller plus threads-1 workers.
  *
- * Each hl_pool_run() bumps a generation counter; workers spin briefly on it
+ * Each hl_threadpool_run() bumps a generation counter; workers spin briefly on it
  * (kernels often come in quick succession) and then sleep on a condition
- * variable, so an idle pool costs nothing while OpenBLAS runs its own
- * threads. Not reentrant: fn must not call hl_pool_run on the same pool.
+ * variable, so an idle pool costs nothing between kernels (OpenBLAS runs
+ * single-threaded inside it: hl_engine_init). Not reentrant: fn must not
+ * call hl_threadpool_run on the same pool, and one pool serves one run at
+ * a time.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "pool.h"
 
-#define HL_POOL_SPIN 500 /* polls before a worker or the caller sleeps */
+#include <cblas.h>
 
-struct hl_pool {
+#include "threadpool.h"
+
+/* OpenBLAS stays single-threaded: the pool splits each GEMM (sgemm.c), so
+ * no idle OpenBLAS thread spins against the pool's workers. A process-wide
+ * setting, made once at start-up rather than by every new run. */
+static void engine_init_once(void)
+{
+    openblas_set_num_threads(1);
+}
+
+void hl_engine_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, engine_init_once);
+}
+
+#define HL_THREADPOOL_SPIN 500 /* polls before a worker or the caller sleeps */
+
+struct hl_threadpool {
     int threads;               /* including the calling thread */
     pthread_t *workers;        /* threads - 1 */
     int started;               /* workers actually created */
@@ -28,7 +47,7 @@ struct hl_pool {
 };
 
 typedef struct {
-    hl_pool *pool;
+    hl_threadpool *pool;
     int index;
 } hl_worker_arg;
 
@@ -42,7 +61,7 @@ static inline void cpu_relax(void)
 static void *worker_main(void *arg)
 {
     hl_worker_arg *wa = arg;
-    hl_pool *p = wa->pool;
+    hl_threadpool *p = wa->pool;
     int index = wa->index;
     free(wa);
     /* generation 0 is the pool at creation: a run may start before this
@@ -53,7 +72,7 @@ static void *worker_main(void *arg)
         int spins = 0;
         while ((gen = atomic_load_explicit(&p->generation,
                                            memory_order_acquire)) == seen &&
-               !atomic_load(&p->stop) && spins < HL_POOL_SPIN) {
+               !atomic_load(&p->stop) && spins < HL_THREADPOOL_SPIN) {
             cpu_relax();
             spins++;
         }
@@ -77,7 +96,7 @@ static void *worker_main(void *arg)
     }
 }
 
-hl_pool *hl_pool_new(int threads)
+hl_threadpool *hl_threadpool_new(int threads)
 {
     if (threads <= 0) {
         long online = sysconf(_SC_NPROCESSORS_ONLN);
@@ -85,7 +104,7 @@ hl_pool *hl_pool_new(int threads)
     }
     if (threads > 256)
         threads = 256;
-    hl_pool *p = calloc(1, sizeof *p);
+    hl_threadpool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->threads = threads;
@@ -98,20 +117,20 @@ hl_pool *hl_pool_new(int threads)
     if (threads > 1) {
         p->workers = calloc((size_t)threads - 1, sizeof *p->workers);
         if (!p->workers) {
-            hl_pool_free(p);
+            hl_threadpool_free(p);
             return NULL;
         }
         for (int i = 1; i < threads; i++) {
             hl_worker_arg *wa = malloc(sizeof *wa);
             if (!wa) {
-                hl_pool_free(p);
+                hl_threadpool_free(p);
                 return NULL;
             }
             wa->pool = p;
             wa->index = i;
             if (pthread_create(&p->workers[i - 1], NULL, worker_main, wa)) {
                 free(wa);
-                hl_pool_free(p);
+                hl_threadpool_free(p);
                 return NULL;
             }
             p->started++;
@@ -120,7 +139,7 @@ hl_pool *hl_pool_new(int threads)
     return p;
 }
 
-void hl_pool_free(hl_pool *p)
+void hl_threadpool_free(hl_threadpool *p)
 {
     if (!p)
         return;
@@ -137,12 +156,12 @@ void hl_pool_free(hl_pool *p)
     free(p);
 }
 
-int hl_pool_threads(const hl_pool *p)
+int hl_threadpool_threads(const hl_threadpool *p)
 {
     return p ? p->threads : 1;
 }
 
-void hl_pool_run(hl_pool *p, void (*fn)(void *ctx, int i, int n), void *ctx)
+void hl_threadpool_run(hl_threadpool *p, void (*fn)(void *ctx, int i, int n), void *ctx)
 {
     if (!p || p->threads <= 1) {
         fn(ctx, 0, 1);
@@ -158,7 +177,7 @@ void hl_pool_run(hl_pool *p, void (*fn)(void *ctx, int i, int n), void *ctx)
 
     fn(ctx, 0, p->threads);
 
-    for (int spins = 0; spins < HL_POOL_SPIN; spins++) {
+    for (int spins = 0; spins < HL_THREADPOOL_SPIN; spins++) {
         if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0)
             return;
         cpu_relax();
@@ -184,7 +203,7 @@ static void range_slice(void *arg, int i, int n)
         job->fn(job->ctx, begin, end);
 }
 
-void hl_pool_for(hl_pool *p, long total,
+void hl_threadpool_for(hl_threadpool *p, long total,
                  void (*fn)(void *ctx, long begin, long end), void *ctx)
 {
     if (total <= 0)
@@ -194,5 +213,5 @@ void hl_pool_for(hl_pool *p, long total,
         return;
     }
     hl_range_job job = { total, fn, ctx };
-    hl_pool_run(p, range_slice, &job);
+    hl_threadpool_run(p, range_slice, &job);
 }

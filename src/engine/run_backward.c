@@ -1,0 +1,252 @@
+/* Backward of a run from any value with any seed, under a rule. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_internal.h"
+
+static void ref_tensor(const hl_run *ref, int v, hl_tensor *t)
+{
+    if (v < 0) {
+        memset(t, 0, sizeof *t);
+        t->shape.ndim = -1;
+        return;
+    }
+    *t = ref->plan.t[v];
+}
+
+void hl_run_set_backward_stop(hl_run *r, int value)
+{
+    const hl_model *m = r->m;
+    r->backward_stop = -1;
+    if (value < 0 || value >= m->n_values)
+        return;
+    const hl_value *v = &m->values[value];
+    r->backward_stop = v->alias >= 0 && v->scale ? v->alias
+                                                 : hl_model_resolve(m, value);
+}
+
+/* With a backward stop: per value, 1 when it is the stop or computed from
+ * it (r->zeroed, free until the gradients are cleared), else NULL. */
+static const unsigned char *backward_below(hl_run *r)
+{
+    const hl_model *m = r->m;
+    if (r->backward_stop < 0)
+        return NULL;
+    unsigned char *below = r->zeroed;
+    memset(below, 0, (size_t)m->n_values);
+    below[r->backward_stop] = 1;
+    for (int k = 0; k < m->n_nodes; k++) {
+        const hl_node *nd = &m->nodes[k];
+        int hit = 0;
+        for (int i = 0; i < nd->n_in && !hit; i++)
+            hit = nd->in[i] >= 0 && below[hl_model_resolve(m, nd->in[i])];
+        for (int o = 0; o < nd->n_out && hit; o++)
+            if (nd->out[o] >= 0)
+                below[nd->out[o]] = 1;
+    }
+    return below;
+}
+
+/* The arguments of hl_run_backward, checked. */
+static hl_status backward_check(const hl_run *r, int from_value,
+                                const float *seed, hl_backward_rule rule,
+                                const hl_run *reference, hl_error *err)
+{
+    const hl_model *m = r->m;
+    if (!r->forward_done)
+        return hl_error_set(err, HL_ERR_ARG, "%s: backward before forward",
+                            m->name);
+    if (from_value < 0 || from_value >= m->n_values || !seed)
+        return hl_error_set(err, HL_ERR_ARG, "%s: backward needs a value and "
+                            "a seed", m->name);
+    if (!r->requires_grad[from_value])
+        return hl_error_set(err, HL_ERR_ARG,
+                            "%s: value '%s' does not depend on the input",
+                            m->name, m->values[from_value].name);
+    if (rule == HL_RULE_DEEPLIFT) {
+        if (!reference || reference->m != m || !reference->forward_done)
+            return hl_error_set(err, HL_ERR_ARG,
+                                "%s: DeepLift needs a reference run of the "
+                                "same model after its forward", m->name);
+        if (reference->batch != r->batch && reference->batch != 1)
+            return hl_error_set(err, HL_ERR_ARG,
+                                "%s: the reference batch (%d) must be 1 or "
+                                "this run's batch (%d)", m->name,
+                                reference->batch, r->batch);
+        if (r->layout_lean || reference->layout_lean)
+            return hl_error_set(err, HL_ERR_ARG,
+                                "%s: DeepLift needs runs that keep every "
+                                "value (no hl_run_keep_only)", m->name);
+    } else if (rule != HL_RULE_GRADIENT && rule != HL_RULE_GUIDED &&
+               rule != HL_RULE_DECONV) {
+        return hl_error_set(err, HL_ERR_ARG, "%s: unknown backward rule %d",
+                            m->name, (int)rule);
+    }
+
+    if (r->layout_lean && !r->kept[from_value])
+        return hl_error_set(err, HL_ERR_ARG,
+                            "%s: backward from '%s', which this run does "
+                            "not keep (hl_run_keep_only)", m->name,
+                            m->values[from_value].name);
+    return HL_OK;
+}
+
+/* Marks in r->grad_valid the values between the inputs (and overridden
+ * values, or the backward stop) and `from`: those whose gradient the
+ * backward computes. */
+static void backward_reach(hl_run *r, int from)
+{
+    const hl_model *m = r->m;
+    unsigned char *reached = r->grad_valid;
+    memset(reached, 0, (size_t)m->n_values);
+    memset(r->derived_grad_ready, 0, (size_t)m->n_values);
+    const unsigned char *below = backward_below(r);
+    reached[from] = 1;
+    for (int k = m->n_nodes - 1; k >= 0; k--) {
+        const hl_node *nd = &m->nodes[k];
+        if (m->node_kind[k] != HL_VAL_DYNAMIC)
+            continue;
+        int live = 0;
+        for (int o = 0; o < nd->n_out; o++)
+            if (nd->out[o] >= 0 && reached[nd->out[o]] &&
+                !r->overridden[nd->out[o]])
+                live = 1;
+        if (!live)
+            continue;
+        for (int i = 0; i < nd->n_in; i++)
+            if (nd->in[i] >= 0 && r->requires_grad[nd->in[i]] &&
+                (!below || below[hl_model_resolve(m, nd->in[i])]))
+                reached[nd->in[i]] = 1;
+    }
+}
+
+/* Node k's backward: into the gradients of its reached inputs from those
+ * of its reached outputs (a lean run's masked Relu/Clip from its mask).
+ * `reference` is the DeepLift reference run, NULL for other rules. */
+static void backward_node(hl_run *r, hl_op_ctx *ctx, int k,
+                          const hl_run *reference)
+{
+    const hl_model *m = r->m;
+    const unsigned char *reached = r->grad_valid;
+    const hl_node *nd = &m->nodes[k];
+    hl_tensor in[HL_MAX_IO], out[HL_MAX_IO], gin[HL_MAX_IO],
+        gout[HL_MAX_IO];
+    int live = 0, any_in = 0;
+    for (int o = 0; o < nd->n_out; o++) {
+        int v = nd->out[o];
+        memset(&gout[o], 0, sizeof gout[o]);
+        if (v < 0) {
+            memset(&out[o], 0, sizeof out[o]);
+            continue;
+        }
+        out[o] = r->plan.t[v];
+        gout[o].shape = out[o].shape;
+        gout[o].dtype = HL_DT_FLOAT;
+        if (reached[v] && !r->overridden[v] && r->grad[v]) {
+            gout[o].data = r->grad[v];
+            live = 1;
+        }
+    }
+    for (int i = 0; i < nd->n_in; i++) {
+        int v = nd->in[i];
+        memset(&gin[i], 0, sizeof gin[i]);
+        if (v < 0) {
+            memset(&in[i], 0, sizeof in[i]);
+            in[i].shape.ndim = -1;
+            gin[i].shape.ndim = -1;
+            continue;
+        }
+        in[i] = r->plan.t[v];
+        gin[i].shape = in[i].shape;
+        gin[i].dtype = in[i].dtype;
+        if (reached[v] && r->grad[v]) {
+            gin[i].data = r->grad[v];
+            any_in = 1;
+        }
+    }
+    if (!live || !any_in)
+        return;
+    hl_tensor ref_in[HL_MAX_IO], ref_out[HL_MAX_IO];
+    if (reference) {
+        for (int i = 0; i < nd->n_in; i++)
+            ref_tensor(reference, nd->in[i], &ref_in[i]);
+        for (int o = 0; o < nd->n_out; o++)
+            ref_tensor(reference, nd->out[o], &ref_out[o]);
+        ctx->ref_in = ref_in;
+        ctx->ref_out = ref_out;
+    }
+    double t0 = r->prof_bwd ? hl_run_profile_now(r) : 0;
+    for (int i = 0; i < nd->n_in; i++) {
+        int v = nd->in[i] >= 0 ? hl_model_resolve(m, nd->in[i]) : -1;
+        if (gin[i].data && !r->zeroed[v]) {
+            memset(gin[i].data, 0, (size_t)hl_shape_numel(&gin[i].shape) *
+                                       sizeof(float));
+            r->zeroed[v] = 1;
+        }
+    }
+    if (r->prof_bwd)
+        r->prof_clear += hl_run_profile_now(r) - t0;
+    if (r->mask_words[k])
+        hl_run_mask_backward(r, k, &in[0], gout[0].data, gin[0].data,
+                             ctx->rule);
+    else
+        hl_op_get(nd->op)->backward(nd, ctx, in, out, gout, gin);
+    if (r->prof_bwd)
+        r->prof_bwd[k] += hl_run_profile_now(r) - t0;
+}
+
+hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
+                          hl_backward_rule rule, const hl_run *reference,
+                          hl_error *err)
+{
+    const hl_model *m = r->m;
+    hl_status st = backward_check(r, from_value, seed, rule, reference, err);
+    if (st)
+        return st;
+    /* the seed goes to the value that is computed: Y for a pre-BN X
+     * (d<seed, X>/dY = seed * scale) */
+    int from = from_value;
+    const hl_value *fv = &m->values[from_value];
+    if (fv->alias >= 0)
+        from = fv->scale ? fv->alias : hl_model_resolve(m, from_value);
+    backward_reach(r, from);
+    unsigned char *reached = r->grad_valid;
+    /* gradients start at zero: each is cleared when the first consumer's
+     * backward is about to write it (every reached value but `from` has a
+     * consumer that runs), not all at once here: in a lean run the memory
+     * may hold another value until then, and in any run it is then warm
+     * in the cache for the kernel that accumulates into it */
+    memset(r->zeroed, 0, (size_t)m->n_values);
+    {
+        const hl_shape *s = &r->plan.t[from].shape;
+        size_t n = (size_t)hl_shape_numel(s);
+        float *g = r->grad[from];
+        if (fv->alias >= 0 && fv->scale) {
+            for (size_t i = 0; i < n; i++)
+                g[i] = seed[i] * fv->scale[channel_of(s, i)];
+        } else {
+            memcpy(g, seed, n * sizeof(float));
+        }
+        r->zeroed[from] = 1;
+    }
+
+    hl_op_ctx ctx = {0};
+    ctx.threadpool = r->pool;
+    ctx.threads = r->threads;
+    ctx.rule = rule;
+    ctx.scratch = r->scratch;
+    for (int k = m->n_nodes - 1; k >= 0; k--)
+        if (m->node_kind[k] == HL_VAL_DYNAMIC)
+            backward_node(r, &ctx, k,
+                          rule == HL_RULE_DEEPLIFT ? reference : NULL);
+    r->prof_backwards++;
+    /* plain aliases and pre-BN values share the reached state */
+    for (int v = 0; v < m->n_values; v++)
+        if (m->values[v].alias >= 0) {
+            int t = m->values[v].scale ? m->values[v].alias
+                                        : hl_model_resolve(m, v);
+            reached[v] = reached[t];
+        }
+    return HL_OK;
+}
