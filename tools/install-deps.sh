@@ -3,7 +3,7 @@
 # skipping those already present (apt-get through sudo when not root).
 set -e
 PKGS="build-essential pkg-config meson ninja-build
-libgtk-4-dev libcairo2-dev libpng-dev libjpeg62-turbo-dev
+libgtk-4-dev libjson-glib-dev libcairo2-dev libpng-dev libjpeg62-turbo-dev
 libopenblas-dev liblapacke-dev libdnnl-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
 xvfb xauth dbus dconf-gsettings-backend desktop-file-utils appstream"

@@ -36,7 +36,7 @@ struct _HlImageView
 
 G_DEFINE_FINAL_TYPE (HlImageView, hl_image_view, GTK_TYPE_WIDGET)
 
-enum { PROP_0, PROP_HOVER_TEXT, PROP_ZOOM, PROP_PROBLEM, N_PROPS };
+enum { PROP_0, PROP_HOVER_TEXT, PROP_ZOOM, PROP_PROBLEM, PROP_PHOTO, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 enum { SIG_PICKED, N_SIGNALS };
@@ -521,6 +521,7 @@ hl_image_view_set_photo (HlImageView *self,
   set_hover_text (self, NULL);
   hl_image_view_zoom_fit (self);
   rerender (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PHOTO]);
 }
 
 HlPhoto *
@@ -669,6 +670,20 @@ hl_image_view_get_property (GObject    *object,
     case PROP_HOVER_TEXT: g_value_set_string (value, self->hover_text); break;
     case PROP_ZOOM: g_value_set_double (value, self->zoom); break;
     case PROP_PROBLEM: g_value_set_string (value, self->problem); break;
+    case PROP_PHOTO: g_value_set_object (value, self->photo); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hl_image_view_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_PHOTO: hl_image_view_set_photo (HL_IMAGE_VIEW (object), g_value_get_object (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -681,6 +696,7 @@ hl_image_view_class_init (HlImageViewClass *klass)
 
   object_class->dispose = hl_image_view_dispose;
   object_class->get_property = hl_image_view_get_property;
+  object_class->set_property = hl_image_view_set_property;
   widget_class->snapshot = hl_image_view_snapshot;
   widget_class->measure = hl_image_view_measure;
   widget_class->get_request_mode = hl_image_view_get_request_mode;
@@ -694,6 +710,9 @@ hl_image_view_class_init (HlImageViewClass *klass)
   properties[PROP_PROBLEM] =
     g_param_spec_string ("problem", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PHOTO] =
+    g_param_spec_object ("photo", NULL, NULL, HL_TYPE_PHOTO,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
   signals[SIG_PICKED] =
     g_signal_new ("picked", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,

@@ -3,7 +3,10 @@
  * (hl_method_desc.params + hl_param_desc): ranges and Captum's defaults
  * come from the library, nothing per method is hard-coded here. The layer
  * picker lists the model's nodes with their output shapes.
- * Emits "changed" whenever the method or a parameter changes. */
+ * Properties: method (the Captum name chosen), classifier (the model whose
+ * layers are offered; HlWindow binds its own "classifier" to it).
+ * Emits "changed" whenever the method or a parameter changes, "invalid"
+ * (GError) when a value is refused. */
 #pragma once
 
 #include <gtk/gtk.h>

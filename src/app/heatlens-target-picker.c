@@ -24,8 +24,8 @@ struct _HlTargetPicker
 
 G_DEFINE_FINAL_TYPE (HlTargetPicker, hl_target_picker, GTK_TYPE_WIDGET)
 
-enum { SIG_TARGET_CHANGED, N_SIGNALS };
-static guint signals[N_SIGNALS];
+enum { PROP_0, PROP_TARGET, N_PROPS };
+static GParamSpec *properties[N_PROPS];
 
 static void
 update_target_label (HlTargetPicker *self)
@@ -59,16 +59,15 @@ select_matching_row (HlTargetPicker *self)
 
 static void
 set_target_internal (HlTargetPicker *self,
-                     int             target,
-                     gboolean        notify)
+                     int             target)
 {
   gboolean changed = target != self->target;
 
   self->target = target;
   select_matching_row (self);
   update_target_label (self);
-  if (changed && notify)
-    g_signal_emit (self, signals[SIG_TARGET_CHANGED], 0);
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TARGET]);
 }
 
 static GtkWidget *
@@ -113,7 +112,7 @@ static void
 top_row_activated_cb (HlTargetPicker *self,
                       GtkListBoxRow  *row)
 {
-  set_target_internal (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (row), "hl-class")), TRUE);
+  set_target_internal (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (row), "hl-class")));
 }
 
 static void
@@ -132,7 +131,7 @@ pick_filtered (HlTargetPicker *self,
   if (so == NULL)
     return;
   gtk_popover_popdown (self->other_popover);
-  set_target_internal (self, atoi (gtk_string_object_get_string (so)), TRUE);
+  set_target_internal (self, atoi (gtk_string_object_get_string (so)));
 }
 
 static void
@@ -211,16 +210,14 @@ hl_target_picker_set_prediction (HlTargetPicker *self,
   gtk_widget_set_sensitive (GTK_WIDGET (self->other_button), prediction != NULL);
   if (prediction == NULL || classifier == NULL)
     {
-      self->target = -1;
-      update_target_label (self);
+      set_target_internal (self, -1);
       return;
     }
   for (int k = 0; k < prediction->n_top; k++)
     gtk_list_box_append (self->top_list,
                          make_top_row (self, prediction->top[k],
                                        prediction->probs[prediction->top[k]]));
-  self->target = -1;
-  set_target_internal (self, prediction->top[0], FALSE);
+  set_target_internal (self, prediction->top[0]);
 }
 
 int
@@ -235,7 +232,7 @@ hl_target_picker_set_target (HlTargetPicker *self,
 {
   if (self->classifier && (target < 0 || target >= hl_classifier_get_n_classes (self->classifier)))
     return;
-  set_target_internal (self, target, TRUE);
+  set_target_internal (self, target);
 }
 
 /* ------------------------------------------------------------ GObject */
@@ -253,15 +250,51 @@ hl_target_picker_dispose (GObject *object)
 }
 
 static void
+hl_target_picker_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_TARGET:
+      g_value_set_int (value, HL_TARGET_PICKER (object)->target);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hl_target_picker_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_TARGET:
+      hl_target_picker_set_target (HL_TARGET_PICKER (object), g_value_get_int (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 hl_target_picker_class_init (HlTargetPickerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hl_target_picker_dispose;
-  signals[SIG_TARGET_CHANGED] =
-    g_signal_new ("target-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  object_class->get_property = hl_target_picker_get_property;
+  object_class->set_property = hl_target_picker_set_property;
+
+  properties[PROP_TARGET] =
+    g_param_spec_int ("target", NULL, NULL, -1, G_MAXINT, -1,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/heatlens/Heatlens/ui/heatlens-target-picker.ui");

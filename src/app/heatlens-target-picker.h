@@ -1,6 +1,7 @@
 /* HlTargetPicker: the top-5 predictions with their probabilities, and a
  * searchable list of every label to explain any other class.
- * Emits "target-changed" when the user picks a class. */
+ * Property "target" (class index, -1 before any prediction): notified
+ * whenever it changes (a pick, a new prediction's top-1). */
 #pragma once
 
 #include <gtk/gtk.h>

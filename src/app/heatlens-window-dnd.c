@@ -83,12 +83,10 @@ paste_file_cb (GObject      *source,
                GAsyncResult *res,
                gpointer      user_data)
 {
-  g_autoptr(HlWindow) self = g_weak_ref_get (user_data);
+  g_autoptr(HlWindow) self = hl_window_weak_ref_take (user_data);
   g_autoptr(GError) error = NULL;
   const GValue *value = gdk_clipboard_read_value_finish (GDK_CLIPBOARD (source), res, &error);
 
-  g_weak_ref_clear (user_data);
-  g_free (user_data);
   if (self == NULL)
     return;
   if (value == NULL)
@@ -102,26 +100,15 @@ paste_file_cb (GObject      *source,
     open_file (self, g_value_get_object (value));
 }
 
-static GWeakRef *
-new_weak (HlWindow *self)
-{
-  GWeakRef *ref = g_new0 (GWeakRef, 1);
-
-  g_weak_ref_init (ref, self);
-  return ref;
-}
-
 static void
 paste_texture_cb (GObject      *source,
                   GAsyncResult *res,
                   gpointer      user_data)
 {
-  g_autoptr(HlWindow) self = g_weak_ref_get (user_data);
+  g_autoptr(HlWindow) self = hl_window_weak_ref_take (user_data);
   g_autoptr(GdkTexture) texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (source), res, NULL);
   g_autoptr(HlPhoto) photo = NULL;
 
-  g_weak_ref_clear (user_data);
-  g_free (user_data);
   if (self == NULL)
     return;
   if (texture && (photo = hl_photo_new_from_texture (texture, "pasted image")))
@@ -138,12 +125,12 @@ hl_window_paste (HlWindow *self)
 
   if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
     gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT,
-                                    NULL, paste_file_cb, new_weak (self));
+                                    NULL, paste_file_cb, hl_window_weak_ref (self));
   else if (gdk_content_formats_contain_gtype (formats, G_TYPE_FILE))
     gdk_clipboard_read_value_async (clipboard, G_TYPE_FILE, G_PRIORITY_DEFAULT,
-                                    NULL, paste_file_cb, new_weak (self));
+                                    NULL, paste_file_cb, hl_window_weak_ref (self));
   else
-    gdk_clipboard_read_texture_async (clipboard, NULL, paste_texture_cb, new_weak (self));
+    gdk_clipboard_read_texture_async (clipboard, NULL, paste_texture_cb, hl_window_weak_ref (self));
 }
 
 /* ------------------------------------------------------------ gallery */
@@ -188,12 +175,10 @@ thumbs_done_cb (GObject      *source,
                 GAsyncResult *res,
                 gpointer      user_data)
 {
-  g_autoptr(HlWindow) self = g_weak_ref_get (user_data);
+  g_autoptr(HlWindow) self = hl_window_weak_ref_take (user_data);
   GPtrArray *paths = g_task_get_task_data (G_TASK (res));
   g_autoptr(GPtrArray) textures = g_task_propagate_pointer (G_TASK (res), NULL);
 
-  g_weak_ref_clear (user_data);
-  g_free (user_data);
   if (self == NULL || textures == NULL)
     return;
   for (guint i = 0; i < paths->len; i++)
@@ -239,7 +224,7 @@ hl_window_samples_popover_show_cb (HlWindow *self)
       gtk_flow_box_append (self->samples_flow, label);
       return;
     }
-  task = g_task_new (NULL, NULL, thumbs_done_cb, new_weak (self));
+  task = g_task_new (NULL, NULL, thumbs_done_cb, hl_window_weak_ref (self));
   g_task_set_task_data (task, g_ptr_array_ref (paths), (GDestroyNotify) g_ptr_array_unref);
   g_task_run_in_thread (task, thumbs_thread);
 }

@@ -7,7 +7,6 @@
  * default) or stays as typed. The marker shows the neuron's cell whatever
  * set it: a click, the text field or the channel spin button. */
 #include "heatlens-window-private.h"
-#include "heatlens-neuron-probe.h"
 
 #include <math.h>
 
@@ -84,7 +83,7 @@ probe_done_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   int channel = 0;
   float activation = 0;
-  gboolean ok = hl_neuron_probe_finish (res, &channel, &activation, &error);
+  gboolean ok = hl_worker_probe_finish (HL_WORKER (source), res, &channel, &activation, &error);
 
   if (self && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -156,8 +155,11 @@ hl_window_pick_neuron (HlWindow *self,
       return;
     }
 
+  /* a new neuron means a new run: the one computing now would only hold
+   * the probe back (jobs take turns on the engine) */
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);
+  hl_worker_cancel (self->worker);
   if (hl_param_panel_get_pick_strongest (self->param_panel) && self->prediction)
     {
       PickData *pick = g_new0 (PickData, 1);
@@ -177,7 +179,7 @@ hl_window_pick_neuron (HlWindow *self,
           r.origin.y = (float) (map->y0 + h * ch * map->sy);
           hl_image_view_set_marker (self->image_view, &r);
         }
-      hl_neuron_probe_async (self->classifier, self->prediction, p->layer, h, w,
+      hl_worker_probe_async (self->worker, self->classifier, self->prediction, p->layer, h, w,
                              self->probe_cancellable, probe_done_cb, pick);
     }
   else
@@ -196,16 +198,19 @@ hl_window_resolve_default_neuron (HlWindow *self)
       self->prediction == NULL || !neuron_grid (self, &shape) ||
       p->neuron[1] >= shape.dims[2] || p->neuron[2] >= shape.dims[3])
     return FALSE;
+  /* a new neuron means a new run: the one computing now would only hold
+   * the probe back (jobs take turns on the engine) */
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);
+  hl_worker_cancel (self->worker);
   self->probe_cancellable = g_cancellable_new ();
   pick = g_new0 (PickData, 1);
   g_weak_ref_init (&pick->window, self);
   pick->h = p->neuron[1];
   pick->w = p->neuron[2];
   pick->then_run = TRUE;
-  hl_neuron_probe_async (self->classifier, self->prediction, p->layer, pick->h, pick->w,
-                         self->probe_cancellable, probe_done_cb, pick);
+  hl_worker_probe_async (self->worker, self->classifier, self->prediction, p->layer,
+                         pick->h, pick->w, self->probe_cancellable, probe_done_cb, pick);
   return TRUE;
 }
 

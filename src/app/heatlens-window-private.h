@@ -1,5 +1,5 @@
-/* Shared by heatlens-window.c, heatlens-window-actions.c and
- * heatlens-window-dnd.c. */
+/* HlWindow's instance struct and the functions its files share (the
+ * private-header pattern of gnome-text-editor's editor-window-*.c). */
 #pragma once
 
 #include "heatlens-window.h"
@@ -54,6 +54,36 @@ struct _HlWindow
   gboolean              model_loading;     /* a model load is under way */
 };
 
+/* The window's properties (heatlens-window.c). */
+typedef enum
+{
+  HL_WINDOW_PROP_0,
+  HL_WINDOW_PROP_PHOTO,
+  HL_WINDOW_PROP_CLASSIFIER,
+  HL_WINDOW_PROP_METHOD,
+  HL_WINDOW_PROP_TARGET,
+  HL_WINDOW_PROP_BUSY,
+  HL_WINDOW_N_PROPS
+} HlWindowProp;
+
+/* heatlens-window.c */
+void hl_window_notify             (HlWindow     *self,
+                                   HlWindowProp  prop);
+void hl_window_hide_error         (HlWindow     *self);
+
+/* heatlens-window-flow.c */
+void hl_window_init_flow          (HlWindow *self);
+void hl_window_schedule_run       (HlWindow *self);
+void hl_window_update_titles      (HlWindow *self);
+/* The status line: hover text, neuron hint, or the shown result's. */
+void hl_window_update_status      (HlWindow *self);
+/* The colour bar's scale for the page shown. */
+void hl_window_update_colorbar    (HlWindow *self);
+/* user_data for async callbacks: the window held weakly; _take returns
+ * a new reference (or NULL when the window is gone) and frees the ref. */
+GWeakRef *hl_window_weak_ref      (HlWindow *self);
+HlWindow *hl_window_weak_ref_take (gpointer  user_data);
+
 /* heatlens-window-actions.c */
 void hl_window_init_actions       (HlWindow *self);
 void hl_window_update_actions     (HlWindow *self);
@@ -69,6 +99,9 @@ void hl_window_sample_activated_cb     (HlWindow      *self,
 
 /* heatlens-window-neuron.c */
 void hl_window_init_neuron        (HlWindow *self);
+
+/* heatlens-window-teaching.c */
+void hl_window_init_teaching      (HlWindow *self);
 /* Picking mode and marker from the method, layer and neuron shown. */
 void hl_window_update_neuron      (HlWindow *self);
 /* When the neuron is still the panel's default (channel 0 at the layer's
@@ -78,13 +111,8 @@ gboolean hl_window_resolve_default_neuron (HlWindow *self);
 /* "click to pick the neuron at H,W = 3,4" under the pointer, or NULL. */
 char    *hl_window_neuron_hint        (HlWindow *self);
 
-/* heatlens-window-teaching.c */
-void hl_window_init_teaching      (HlWindow *self);
-
-/* heatlens-window.c */
-void hl_window_schedule_run       (HlWindow *self);
-/* The colour bar's scale for the page shown. */
-void hl_window_update_colorbar    (HlWindow *self);
+/* heatlens-window-export.c */
+char    *hl_window_result_title   (HlResult    *result);
 /* Export helpers used by actions and tests; errors go to the banner. */
 gboolean hl_window_export_view    (HlWindow    *self,
                                    const char  *path,

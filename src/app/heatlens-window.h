@@ -1,5 +1,10 @@
 /* HlWindow: one photo, one model, one method at a time.
  *
+ * Properties (notify:: on change): photo (HlPhoto), classifier
+ * (HlClassifier, read-only: set by hl_window_open_model), method (a Captum
+ * name), target (class index, -1 before a prediction), busy (the worker is
+ * computing, read-only).
+ *
  * Everything the user can do is a window action (see
  * heatlens-window-actions.c), which is also how the tests drive it.
  * Signals for observers (tests, --screenshot):
@@ -13,6 +18,7 @@
 #include "heatlens-classifier.h"
 #include "heatlens-compare-grid.h"
 #include "heatlens-image-view.h"
+#include "heatlens-photo.h"
 #include "heatlens-result-cache.h"
 #include "heatlens-worker.h"
 
@@ -65,6 +71,8 @@ HlCompareGrid *hl_window_get_compare_grid (HlWindow       *self);
 /* The banner's text, NULL when hidden. */
 const char    *hl_window_get_error        (HlWindow       *self);
 int            hl_window_get_target       (HlWindow       *self);
+gboolean       hl_window_get_busy         (HlWindow       *self);
+HlPhoto       *hl_window_get_photo        (HlWindow       *self);
 const char    *hl_window_get_method       (HlWindow       *self);
 
 G_END_DECLS

@@ -1,43 +1,80 @@
+/* HlWorker: see heatlens-worker.h. The shape follows gnome-text-editor's
+ * background jobs: inputs copied into a job, a GCancellable per run, the
+ * owner reached only through a weak reference from the thread's side, and
+ * delivery on the main context with a check that the run is still the
+ * current one. */
 #include "heatlens-worker.h"
 #include "heatlens-error.h"
 
-#include <math.h>
 #include <string.h>
 
-typedef enum { JOB_PREDICT, JOB_ATTRIBUTE } JobKind;
+typedef enum { JOB_CLASSIFY, JOB_EXPLAIN, JOB_PROBE } JobKind;
 
 typedef struct
 {
-  JobKind         kind;
-  GWeakRef        worker;
-  guint           generation;
-  gint64          start_us;
-  HlClassifier   *classifier;
-  HlPhoto        *photo;
-  HlPrediction   *prediction;
-  hl_attr_request request;           /* prepared by the caller; our copy */
-  char           *key;
-  volatile int    cancel;            /* read by the library, set by us */
-  gint            fraction_millis;   /* last progress, 0..1000000 */
-  gint            progress_pending;  /* an idle is already queued */
+  JobKind              kind;
+  GWeakRef             worker_wr;      /* progress reaches the worker while it lives */
+  GMainContext        *context;        /* where the job was started: progress goes there */
+  GCancellable        *cancellable;    /* the run's own */
+  gulong               cancel_id;      /* its handler that raises cancel_flag */
+  volatile int         cancel_flag;    /* polled by the library between batches */
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
+  gboolean             was_current;    /* still the current job when delivered */
+  gint64               start_us;
+
+  HlClassifier        *classifier;
+  HlPhoto             *photo;
+  HlPrediction        *prediction;
+  hl_attr_request      request;        /* explain: prepared by the caller; our copy */
+  char                *key;            /* explain: the cache key */
+  char                *layer;          /* probe: the layer, cell and answer */
+  int                  h, w, channel;
+  float                activation;
+
+  gint                 fraction_millis;   /* last progress, 0..1000000 */
+  gint                 progress_pending;  /* a progress source is queued */
 } Job;
 
 struct _HlWorker
 {
   GObject  parent_instance;
-  guint    generation;       /* of the current job; 0 = none yet */
-  Job     *current;          /* a reference, NULL when idle */
-  guint    n_running;
+  GMutex   engine_lock;  /* jobs take turns on the engine's threads */
+  hl_threadpool *pool;   /* the engine's threads, kept for every job */
+  Job     *current;      /* a reference; NULL when idle */
   double   fraction;
+  guint    n_running;
 };
 
 G_DEFINE_FINAL_TYPE (HlWorker, hl_worker, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_BUSY, N_PROPS };
+enum { PROP_0, PROP_BUSY, PROP_FRACTION, PROP_N_RUNNING, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
-enum { SIG_PROGRESS, SIG_PREDICTED, SIG_FINISHED, SIG_FAILED, SIG_CANCELLED, N_SIGNALS };
+enum { SIG_CANCELLED, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+/* ------------------------------------------------------------- engine */
+
+/* The one place the window makes engine runs itself (classify; explain
+ * runs inside the library): every job's kernels share the worker's
+ * persistent thread pool, which the engine lock keeps to one job at a
+ * time (a shared pool serves one call at a time). */
+static hl_run *
+worker_new_run (HlWorker       *self,
+                const hl_model *model)
+{
+  return hl_run_new_shared (model, self->pool);
+}
+
+/* The same for the runs hl_attribute makes inside the library. */
+static void
+worker_attr_threads (HlWorker        *self,
+                     hl_attr_context *ctx)
+{
+  ctx->threads = 0;
+  ctx->threadpool = self->pool;
+}
 
 /* ------------------------------------------------------------- jobs */
 
@@ -46,12 +83,26 @@ job_clear (gpointer data)
 {
   Job *job = data;
 
-  g_weak_ref_clear (&job->worker);
+  if (job->cancel_id)
+    g_cancellable_disconnect (job->cancellable, job->cancel_id);
+  g_clear_object (&job->cancellable);
+  g_weak_ref_clear (&job->worker_wr);
+  g_clear_pointer (&job->context, g_main_context_unref);
   g_clear_object (&job->classifier);
   g_clear_object (&job->photo);
   g_clear_pointer (&job->prediction, hl_prediction_unref);
   hl_attr_request_clear (&job->request);
   g_free (job->key);
+  g_free (job->layer);
+}
+
+static Job *
+job_new (JobKind kind)
+{
+  Job *job = g_atomic_rc_box_new0 (Job);
+
+  job->kind = kind;
+  return job;
 }
 
 static Job *
@@ -66,37 +117,31 @@ job_unref (gpointer job)
   g_atomic_rc_box_release_full (job, job_clear);
 }
 
-/* Main context: is this job still the worker's current one? Returns a
- * strong ref to the worker when it is. */
-static HlWorker *
-job_get_current_worker (Job *job)
+/* Any thread: the run's cancellable was cancelled. */
+static void
+job_raise_cancel_flag (GCancellable *cancellable,
+                       Job          *job)
 {
-  HlWorker *self = g_weak_ref_get (&job->worker);
-
-  if (self && self->current == job)
-    return self;
-  g_clear_object (&self);
-  return NULL;
+  g_atomic_int_set ((gint *) &job->cancel_flag, 1);
 }
 
 static gboolean
 deliver_progress (gpointer data)
 {
   Job *job = data;
-  g_autoptr(HlWorker) self = NULL;
+  g_autoptr(HlWorker) self = g_weak_ref_get (&job->worker_wr);
 
   g_atomic_int_set (&job->progress_pending, 0);
-  self = job_get_current_worker (job);
-  if (self)
+  if (self && self->current == job)
     {
       self->fraction = g_atomic_int_get (&job->fraction_millis) / 1e6;
-      g_signal_emit (self, signals[SIG_PROGRESS], 0, self->fraction);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
     }
   return G_SOURCE_REMOVE;
 }
 
-/* Worker thread: called by the library between batches. Coalesces: at most
- * one idle is queued at a time, it reads the newest fraction. */
+/* Worker thread: called by the library between batches. Coalesces: at
+ * most one source is queued at a time, it reads the newest fraction. */
 static void
 job_progress (void   *user,
               double  fraction)
@@ -105,13 +150,21 @@ job_progress (void   *user,
 
   g_atomic_int_set (&job->fraction_millis, (gint) (CLAMP (fraction, 0.0, 1.0) * 1e6));
   if (g_atomic_int_compare_and_exchange (&job->progress_pending, 0, 1))
-    g_idle_add_full (G_PRIORITY_DEFAULT, deliver_progress, job_ref (job), job_unref);
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver_progress, job_ref (job), job_unref);
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+    }
 }
 
 static hl_status
-run_predict (Job           *job,
-             HlPrediction **out,
-             hl_error      *err)
+run_classify (HlWorker      *self,
+              Job           *job,
+              HlPrediction **out,
+              hl_error      *err)
 {
   const hl_model *model = hl_classifier_get_model (job->classifier);
   g_autoptr(HlPrediction) pred = hl_prediction_new ();
@@ -125,17 +178,17 @@ run_predict (Job           *job,
                             &pred->map, &pred->image01, err);
   if (st != HL_OK)
     return st;
-  run = hl_run_new (model, 0);
+  run = worker_new_run (self, model);
   if (run == NULL)
     return hl_error_set (err, HL_ERR_NOMEM, "%s: cannot allocate a run",
                          hl_model_name (model));
   st = hl_run_forward (run, pred->input->data, 1, err);
   if (st == HL_OK)
     {
-      logits = hl_run_value (run, hl_model_output_value (model), NULL);
-      pred->n_classes = n;
       g_autofree double *probs = g_new (double, n);
 
+      logits = hl_run_value (run, hl_model_output_value (model), NULL);
+      pred->n_classes = n;
       /* the library's one rule for logits vs probabilities */
       st = hl_class_probabilities (model, logits, n, probs, err);
       pred->probs = g_new (float, n);
@@ -153,9 +206,10 @@ run_predict (Job           *job,
 }
 
 static hl_status
-run_attribute (Job       *job,
-               HlResult **out,
-               hl_error  *err)
+run_explain (HlWorker  *self,
+             Job       *job,
+             HlResult **out,
+             hl_error  *err)
 {
   const hl_preprocess *pp = hl_classifier_get_preprocess (job->classifier);
   g_autoptr(HlResult) res = hl_result_new ();
@@ -168,8 +222,8 @@ run_attribute (Job       *job,
   ctx.image01 = job->prediction->image01;
   ctx.progress = job_progress;
   ctx.progress_user = job;
-  ctx.cancel = &job->cancel;
-  ctx.threads = 0;
+  ctx.cancel = &job->cancel_flag;
+  worker_attr_threads (self, &ctx);
   st = hl_attribute_request (hl_classifier_get_model (job->classifier), &job->request,
                              job->prediction->input, &ctx, &res->attr, err);
   if (st != HL_OK)
@@ -185,120 +239,138 @@ run_attribute (Job       *job,
   return HL_OK;
 }
 
+/* The library's rule (hl_strongest_channel, the CLI's default neuron's
+ * too) runs the forward pass itself. */
+static hl_status
+run_probe (HlWorker *self,
+           Job      *job,
+           hl_error *err)
+{
+  return hl_strongest_channel (hl_classifier_get_model (job->classifier),
+                               job->prediction->input, job->layer, job->h, job->w,
+                               &job->channel, &job->activation, err);
+}
+
 static void
 job_thread (GTask        *task,
             gpointer      source_object,
             gpointer      task_data,
             GCancellable *cancellable)
 {
+  HlWorker *self = source_object;
   Job *job = task_data;
   hl_error err = { 0 };
   hl_status st;
+  HlPrediction *prediction = NULL;
+  HlResult *result = NULL;
   GError *error = NULL;
 
-  if (job->kind == JOB_PREDICT)
-    {
-      HlPrediction *pred = NULL;
+  g_mutex_lock (&self->engine_lock);
+  if (g_atomic_int_get (&job->cancel_flag))
+    st = hl_error_set (&err, HL_ERR_CANCELLED, "cancelled");
+  else if (job->kind == JOB_CLASSIFY)
+    st = run_classify (self, job, &prediction, &err);
+  else if (job->kind == JOB_EXPLAIN)
+    st = run_explain (self, job, &result, &err);
+  else
+    st = run_probe (self, job, &err);
+  g_mutex_unlock (&self->engine_lock);
 
-      st = run_predict (job, &pred, &err);
-      if (st == HL_OK)
-        {
-          g_task_return_pointer (task, pred, (GDestroyNotify) hl_prediction_unref);
-          return;
-        }
-    }
+  if (st == HL_OK && job->kind == JOB_CLASSIFY)
+    g_task_return_pointer (task, prediction, (GDestroyNotify) hl_prediction_unref);
+  else if (st == HL_OK && job->kind == JOB_EXPLAIN)
+    g_task_return_pointer (task, result, (GDestroyNotify) hl_result_unref);
+  else if (st == HL_OK)
+    g_task_return_boolean (task, TRUE);
   else
     {
-      HlResult *res = NULL;
-
-      st = run_attribute (job, &res, &err);
-      if (st == HL_OK)
-        {
-          g_task_return_pointer (task, res, (GDestroyNotify) hl_result_unref);
-          return;
-        }
+      if (err.status == HL_OK)
+        err.status = st;
+      hl_app_error_from_hl (&error, &err);
+      g_task_return_error (task, error);
     }
-  if (err.status == HL_OK)
-    err.status = st;
-  hl_app_error_from_hl (&error, &err);
-  g_task_return_error (task, error);
 }
 
-/* Main context, when the thread has returned. */
+/* Main context, once the thread has returned: the bookkeeping, then the
+ * caller's callback. */
 static void
 job_done (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)
 {
-  GTask *task = G_TASK (result);
-  Job *job = g_task_get_task_data (task);
-  g_autoptr(HlWorker) any = g_weak_ref_get (&job->worker);
-  g_autoptr(HlWorker) self = job_get_current_worker (job);
-  g_autoptr(GError) error = NULL;
-  gpointer value = g_task_propagate_pointer (task, &error);
+  HlWorker *self = HL_WORKER (source);
+  Job *job = g_task_get_task_data (G_TASK (result));
 
-  if (any)
-    any->n_running--;
-
-  if (error && g_error_matches (error, HL_APP_ERROR, HL_ERR_CANCELLED))
+  self->n_running--;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_RUNNING]);
+  if (g_cancellable_is_cancelled (job->cancellable))
+    g_signal_emit (self, signals[SIG_CANCELLED], 0);
+  job->was_current = self->current == job;
+  if (job->was_current)
     {
-      if (self)
-        {
-          g_clear_pointer (&self->current, job_unref);
-          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
-        }
-      if (any)
-        g_signal_emit (any, signals[SIG_CANCELLED], 0);
-      return;
+      g_clear_pointer (&self->current, job_unref);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
     }
-  if (self == NULL)
-    {
-      /* superseded: drop the value */
-      if (value)
-        (job->kind == JOB_PREDICT ? (GDestroyNotify) hl_prediction_unref
-                                  : (GDestroyNotify) hl_result_unref) (value);
-      return;
-    }
-
-  g_clear_pointer (&self->current, job_unref);
-  if (error)
-    g_signal_emit (self, signals[SIG_FAILED], 0, error);
-  else if (job->kind == JOB_PREDICT)
-    {
-      g_autoptr(HlPrediction) pred = value;
-
-      g_signal_emit (self, signals[SIG_PREDICTED], 0, pred);
-    }
-  else
-    {
-      g_autoptr(HlResult) res = value;
-
-      res->elapsed = (g_get_monotonic_time () - job->start_us) / 1e6;
-      g_signal_emit (self, signals[SIG_FINISHED], 0, res);
-    }
-  if (self->current == NULL)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+  if (job->callback)
+    job->callback (source, result, job->user_data);
 }
 
 static void
-submit (HlWorker *self,
-        Job      *job)
+job_start (HlWorker            *self,
+           Job                 *job,
+           GCancellable        *cancellable,
+           GAsyncReadyCallback  callback,
+           gpointer             user_data,
+           gpointer             source_tag)
 {
   g_autoptr(GTask) task = NULL;
 
-  hl_worker_cancel (self);
-  g_weak_ref_init (&job->worker, self);
-  job->generation = ++self->generation;
+  if (job->kind != JOB_PROBE)
+    hl_worker_cancel (self);
+  job->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
+  job->cancel_id = g_cancellable_connect (job->cancellable, G_CALLBACK (job_raise_cancel_flag),
+                                          job, NULL);
+  g_weak_ref_init (&job->worker_wr, self);
+  job->context = g_main_context_ref_thread_default ();
+  job->callback = callback;
+  job->user_data = user_data;
   job->start_us = g_get_monotonic_time ();
-  self->current = job;           /* the task holds the other reference */
-  self->fraction = 0;
-  self->n_running++;
 
-  task = g_task_new (NULL, NULL, job_done, NULL);
-  g_task_set_source_tag (task, submit);
-  g_task_set_task_data (task, job_ref (job), job_unref);
+  task = g_task_new (self, job->cancellable, job_done, NULL);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, job, job_unref);
+  self->n_running++;
+  if (job->kind != JOB_PROBE)
+    {
+      self->current = job_ref (job);
+      self->fraction = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_RUNNING]);
   g_task_run_in_thread (task, job_thread);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+/* _finish: a classify or explain job that is no longer the current one
+ * delivers nothing (even when its thread got to the end). */
+static gpointer
+job_finish_pointer (HlWorker      *self,
+                    GAsyncResult  *result,
+                    gpointer       source_tag,
+                    GError       **error)
+{
+  Job *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  job = g_task_get_task_data (G_TASK (result));
+  if (!job->was_current)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           "superseded by a newer request");
+      return NULL;
+    }
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* ------------------------------------------------------------- API */
@@ -310,37 +382,107 @@ hl_worker_new (void)
 }
 
 void
-hl_worker_predict (HlWorker     *self,
-                   HlClassifier *classifier,
-                   HlPhoto      *photo)
+hl_worker_classify_async (HlWorker            *self,
+                          HlClassifier        *classifier,
+                          HlPhoto             *photo,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
 {
-  Job *job = g_atomic_rc_box_new0 (Job);
+  Job *job = job_new (JOB_CLASSIFY);
 
-  job->kind = JOB_PREDICT;
+  g_return_if_fail (HL_IS_WORKER (self));
   job->classifier = g_object_ref (classifier);
   job->photo = g_object_ref (photo);
-  submit (self, job);
+  job_start (self, job, cancellable, callback, user_data, hl_worker_classify_async);
+}
+
+HlPrediction *
+hl_worker_classify_finish (HlWorker      *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  return job_finish_pointer (self, result, hl_worker_classify_async, error);
 }
 
 void
-hl_worker_attribute (HlWorker             *self,
-                     HlClassifier         *classifier,
-                     HlPhoto              *photo,
-                     HlPrediction         *prediction,
-                     const hl_attr_request *request,
-                     const char           *key)
+hl_worker_explain_async (HlWorker              *self,
+                         HlClassifier          *classifier,
+                         HlPhoto               *photo,
+                         HlPrediction          *prediction,
+                         const hl_attr_request *request,
+                         const char            *key,
+                         GCancellable          *cancellable,
+                         GAsyncReadyCallback    callback,
+                         gpointer               user_data)
 {
-  Job *job = g_atomic_rc_box_new0 (Job);
+  Job *job = job_new (JOB_EXPLAIN);
   hl_error err = { 0 };
 
-  job->kind = JOB_ATTRIBUTE;
+  g_return_if_fail (HL_IS_WORKER (self));
   job->classifier = g_object_ref (classifier);
   job->photo = g_object_ref (photo);
   job->prediction = hl_prediction_ref (prediction);
   if (hl_attr_request_copy (&job->request, request, &err) != HL_OK)
     g_error ("%s", err.msg);   /* out of memory, as g_new would */
   job->key = g_strdup (key);
-  submit (self, job);
+  job_start (self, job, cancellable, callback, user_data, hl_worker_explain_async);
+}
+
+HlResult *
+hl_worker_explain_finish (HlWorker      *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  HlResult *res = job_finish_pointer (self, result, hl_worker_explain_async, error);
+  Job *job = g_task_get_task_data (G_TASK (result));
+
+  if (res)
+    res->elapsed = (g_get_monotonic_time () - job->start_us) / 1e6;
+  return res;
+}
+
+void
+hl_worker_probe_async (HlWorker            *self,
+                       HlClassifier        *classifier,
+                       HlPrediction        *prediction,
+                       const char          *layer,
+                       int                  h,
+                       int                  w,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  Job *job = job_new (JOB_PROBE);
+
+  g_return_if_fail (HL_IS_WORKER (self));
+  job->classifier = g_object_ref (classifier);
+  job->prediction = hl_prediction_ref (prediction);
+  job->layer = g_strdup (layer);
+  job->h = h;
+  job->w = w;
+  job_start (self, job, cancellable, callback, user_data, hl_worker_probe_async);
+}
+
+gboolean
+hl_worker_probe_finish (HlWorker      *self,
+                        GAsyncResult  *result,
+                        int           *channel,
+                        float         *activation,
+                        GError       **error)
+{
+  Job *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hl_worker_probe_async, FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  job = g_task_get_task_data (G_TASK (result));
+  if (channel)
+    *channel = job->channel;
+  if (activation)
+    *activation = job->activation;
+  return TRUE;
 }
 
 void
@@ -350,9 +492,10 @@ hl_worker_cancel (HlWorker *self)
 
   if (job == NULL)
     return;
-  g_atomic_int_set ((gint *) &job->cancel, 1);
+  g_cancellable_cancel (job->cancellable);
   job_unref (job);
   self->fraction = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
 
@@ -365,7 +508,7 @@ hl_worker_get_busy (HlWorker *self)
 const char *
 hl_worker_get_current_key (HlWorker *self)
 {
-  return self->current && self->current->kind == JOB_ATTRIBUTE ? self->current->key : NULL;
+  return self->current && self->current->kind == JOB_EXPLAIN ? self->current->key : NULL;
 }
 
 double
@@ -398,15 +541,33 @@ hl_worker_dispose (GObject *object)
 }
 
 static void
+hl_worker_finalize (GObject *object)
+{
+  HlWorker *self = HL_WORKER (object);
+
+  g_clear_pointer (&self->pool, hl_threadpool_free);
+  g_mutex_clear (&self->engine_lock);
+  G_OBJECT_CLASS (hl_worker_parent_class)->finalize (object);
+}
+
+static void
 hl_worker_get_property (GObject    *object,
                         guint       prop_id,
                         GValue     *value,
                         GParamSpec *pspec)
 {
+  HlWorker *self = HL_WORKER (object);
+
   switch (prop_id)
     {
     case PROP_BUSY:
-      g_value_set_boolean (value, hl_worker_get_busy (HL_WORKER (object)));
+      g_value_set_boolean (value, hl_worker_get_busy (self));
+      break;
+    case PROP_FRACTION:
+      g_value_set_double (value, self->fraction);
+      break;
+    case PROP_N_RUNNING:
+      g_value_set_uint (value, self->n_running);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -419,25 +580,20 @@ hl_worker_class_init (HlWorkerClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = hl_worker_dispose;
+  object_class->finalize = hl_worker_finalize;
   object_class->get_property = hl_worker_get_property;
 
   properties[PROP_BUSY] =
     g_param_spec_boolean ("busy", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FRACTION] =
+    g_param_spec_double ("fraction", NULL, NULL, 0, 1, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_RUNNING] =
+    g_param_spec_uint ("n-running", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  signals[SIG_PROGRESS] =
-    g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_DOUBLE);
-  signals[SIG_PREDICTED] =
-    g_signal_new ("predicted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, HL_TYPE_PREDICTION);
-  signals[SIG_FINISHED] =
-    g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, HL_TYPE_RESULT);
-  signals[SIG_FAILED] =
-    g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
   signals[SIG_CANCELLED] =
     g_signal_new ("cancelled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -446,4 +602,6 @@ hl_worker_class_init (HlWorkerClass *klass)
 static void
 hl_worker_init (HlWorker *self)
 {
+  g_mutex_init (&self->engine_lock);
+  self->pool = hl_threadpool_new (0);
 }

@@ -1,23 +1,31 @@
-/* HlWorker: runs the engine off the UI thread.
+/* HlWorker: runs the engine off the UI thread, the GIO way.
  *
- * One job at a time is "current": submitting a new one raises the cancel
- * flag of the previous run (polled by the library between batches) and
- * ignores anything it still delivers. A job copies what it needs (params)
- * and holds references to the classifier, photo and prediction, so they
- * stay alive while its thread runs. Progress and results come back to the
- * main context through idles; the worker itself is only weakly referenced
- * by running jobs.
+ * Each job is an _async/_finish pair on a GTask run in a thread. A job
+ * copies what it needs (the parameters) and holds references to the
+ * classifier, photo and prediction, so they stay alive while it runs.
  *
- * Signals (main context only, for the current job):
- *   progress  (double fraction)
- *   predicted (HlPrediction *)
- *   finished  (HlResult *)
- *   failed    (GError *)
- *   cancelled ()  — a cancelled run has actually stopped (any job)
- */
+ * Every run has its own GCancellable (the caller's, or a fresh one when
+ * the caller passes NULL); cancelling it raises the atomic flag that the
+ * library polls between engine batches (g_cancellable_connect), so the
+ * thread stops at the next batch. Classify and explain jobs are "current"
+ * one at a time: starting one cancels the previous one, and on delivery
+ * (main context) _finish reports G_IO_ERROR_CANCELLED for a run that is no
+ * longer the current one, so nothing stale is shown. Probes (the strongest
+ * channel under a neuron) run beside the current job.
+ *
+ * The worker owns one engine thread pool for all its jobs (see
+ * worker_new_run() in heatlens-worker.c, the one place engine runs are
+ * made), so jobs take turns on it: a superseded run releases it at its
+ * next poll. A running job keeps the worker (and so the pool) alive until
+ * its thread returns; callers hold themselves weakly in their user_data.
+ *
+ * Properties (main context): busy (a current job is running), fraction
+ * (its progress, 0..1), n-running (threads not yet returned, including
+ * cancelled ones). Signal "cancelled": a cancelled run has actually
+ * stopped. */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 #include "attr.h"
 #include "heatlens-classifier.h"
 #include "heatlens-photo.h"
@@ -29,31 +37,63 @@ G_BEGIN_DECLS
 #define HL_TYPE_WORKER (hl_worker_get_type ())
 G_DECLARE_FINAL_TYPE (HlWorker, hl_worker, HL, WORKER, GObject)
 
-HlWorker *hl_worker_new        (void);
+HlWorker     *hl_worker_new              (void);
 
 /* Preprocess the photo for the model and classify it. */
-void      hl_worker_predict    (HlWorker             *self,
-                                HlClassifier         *classifier,
-                                HlPhoto              *photo);
-/* hl_attribute_request on the prediction's input; the request (from
- * hl_attr_request_prepare, the CLI's path too) is copied. key is stored in
- * the result for the cache. */
-void      hl_worker_attribute  (HlWorker             *self,
-                                HlClassifier         *classifier,
-                                HlPhoto              *photo,
-                                HlPrediction         *prediction,
-                                const hl_attr_request *request,
-                                const char           *key);
-/* Stop the current job (if any); it delivers nothing more. */
-void      hl_worker_cancel     (HlWorker             *self);
+void          hl_worker_classify_async   (HlWorker             *self,
+                                          HlClassifier         *classifier,
+                                          HlPhoto              *photo,
+                                          GCancellable         *cancellable,
+                                          GAsyncReadyCallback   callback,
+                                          gpointer              user_data);
+HlPrediction *hl_worker_classify_finish  (HlWorker             *self,
+                                          GAsyncResult         *result,
+                                          GError              **error);
 
-gboolean  hl_worker_get_busy   (HlWorker             *self);
-/* The cache key of the attribution running now, or NULL. */
-const char *hl_worker_get_current_key (HlWorker      *self);
-/* Seconds since the current job was submitted (0 when idle). */
-double    hl_worker_get_elapsed (HlWorker            *self);
-double    hl_worker_get_fraction (HlWorker           *self);
-/* Threads still running, including cancelled ones not yet stopped. */
-guint     hl_worker_get_n_running (HlWorker          *self);
+/* hl_attribute_request on the prediction's input; the request (from
+ * hl_attr_request_prepare, the CLI's path too) is copied. key (the cache
+ * key of the request) is stored in the result. */
+void          hl_worker_explain_async    (HlWorker             *self,
+                                          HlClassifier         *classifier,
+                                          HlPhoto              *photo,
+                                          HlPrediction         *prediction,
+                                          const hl_attr_request *request,
+                                          const char           *key,
+                                          GCancellable         *cancellable,
+                                          GAsyncReadyCallback   callback,
+                                          gpointer              user_data);
+HlResult     *hl_worker_explain_finish   (HlWorker             *self,
+                                          GAsyncResult         *result,
+                                          GError              **error);
+
+/* The channel of `layer` ([1,C,H,W]) that fires most at cell (h, w) for
+ * the prediction's input (the library's hl_strongest_channel). Not a current job:
+ * it neither cancels nor is cancelled by classify/explain. */
+void          hl_worker_probe_async      (HlWorker             *self,
+                                          HlClassifier         *classifier,
+                                          HlPrediction         *prediction,
+                                          const char           *layer,
+                                          int                   h,
+                                          int                   w,
+                                          GCancellable         *cancellable,
+                                          GAsyncReadyCallback   callback,
+                                          gpointer              user_data);
+gboolean      hl_worker_probe_finish     (HlWorker             *self,
+                                          GAsyncResult         *result,
+                                          int                  *channel,
+                                          float                *activation,
+                                          GError              **error);
+
+/* Cancels the current job (if any): busy turns FALSE at once and the run
+ * delivers G_IO_ERROR_CANCELLED. */
+void          hl_worker_cancel           (HlWorker             *self);
+
+gboolean      hl_worker_get_busy         (HlWorker             *self);
+/* The cache key of the explanation running now, or NULL. */
+const char   *hl_worker_get_current_key  (HlWorker             *self);
+/* Seconds since the current job was started (0 when idle). */
+double        hl_worker_get_elapsed      (HlWorker             *self);
+double        hl_worker_get_fraction     (HlWorker             *self);
+guint         hl_worker_get_n_running    (HlWorker             *self);
 
 G_END_DECLS

@@ -101,7 +101,15 @@ typedef struct hl_attr_context {
     void *progress_user;
     const volatile int *cancel; /* non-zero = stop with HL_ERR_CANCELLED */
     int threads;                /* engine threads, <= 0 = all */
+    /* A pool the caller keeps for all its calls (the window's worker): the
+     * method's runs share it (hl_run_new_shared) instead of each starting
+     * threads of its own. NULL = runs make their own (`threads`). Calls
+     * sharing a pool must not run at the same time. */
+    hl_threadpool *threadpool;
 } hl_attr_context;
+
+/* A run for a method under `ctx`: on its shared pool, else its own. */
+hl_run *hl_attr_run_new(const hl_model *m, const hl_attr_context *ctx);
 
 /* ------------------------------------------------------------ results */
 

@@ -8,7 +8,7 @@
 hl_status hl_attr_deeplift_backward(hl_attr_call *c, const float *baseline,
                                     hl_run **reference, hl_error *err)
 {
-    *reference = hl_run_new(c->model, c->ctx->threads);
+    *reference = hl_attr_run_new(c->model, c->ctx);
     if (!*reference)
         return hl_error_set(err, HL_ERR_NOMEM, "%s: cannot create the reference run",
                             hl_model_name(c->model));

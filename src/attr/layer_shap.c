@@ -267,7 +267,7 @@ hl_status hl_method_layer_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
     if (st != HL_OK)
         goto done;
     const int chunk = hl_attr_step_batch(c, K);
-    ref = hl_run_new(c->model, c->ctx->threads);
+    ref = hl_attr_run_new(c->model, c->ctx);
     inputs = malloc(sizeof(float) * (size_t)(chunk * in_numel));
     map = malloc(sizeof(float) * (size_t)l.numel);
     sum = calloc((size_t)l.numel, sizeof(double));

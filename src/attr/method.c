@@ -403,6 +403,12 @@ static int uses_noise_tunnel(const hl_method_desc *d)
     return 0;
 }
 
+hl_run *hl_attr_run_new(const hl_model *m, const hl_attr_context *ctx)
+{
+    return ctx && ctx->threadpool ? hl_run_new_shared(m, ctx->threadpool)
+                                  : hl_run_new(m, ctx ? ctx->threads : 0);
+}
+
 hl_status hl_attribute(const hl_model *model, const char *method,
                        const hl_array *input, const hl_attr_params *params,
                        const hl_attr_context *ctx, hl_attr_result *out,
@@ -455,7 +461,7 @@ hl_status hl_attribute_request(const hl_model *model, const hl_attr_request *r,
         .output_value = hl_model_output_value(model),
         .input_value = hl_model_input_value(model),
     };
-    c.run = hl_run_new(model, ctx->threads);
+    c.run = hl_attr_run_new(model, ctx);
     if (!c.run)
         return hl_error_set(err, HL_ERR_NOMEM, "%s: cannot create an engine run",
                             hl_model_name(model));

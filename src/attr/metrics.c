@@ -35,7 +35,7 @@ hl_status hl_metric_call_open(const hl_metric_input *in, uint64_t seed,
         .output_value = hl_model_output_value(in->model),
         .input_value = hl_model_input_value(in->model),
     };
-    mc->c.run = hl_run_new(in->model, mc->ctx.threads);
+    mc->c.run = hl_attr_run_new(in->model, &mc->ctx);
     if (!mc->c.run)
         return hl_error_set(err, HL_ERR_NOMEM, "%s: cannot create an engine run",
                             hl_model_name(in->model));

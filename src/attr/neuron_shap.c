@@ -41,7 +41,7 @@ static hl_status neuron_deeplift_set(hl_attr_call *c, const hl_array *set, int K
     if (st != HL_OK)
         return st;
     const int chunk = hl_attr_step_batch(c, K);
-    hl_run *ref = hl_run_new(c->model, c->ctx->threads);
+    hl_run *ref = hl_attr_run_new(c->model, c->ctx);
     float *inputs = malloc(sizeof(float) * (size_t)(chunk * numel));
     float *grads = malloc(sizeof(float) * (size_t)(chunk * numel));
     double *sum = calloc((size_t)numel, sizeof(double));

@@ -275,7 +275,7 @@ hl_status hl_method_deep_lift_shap(hl_attr_call *c, hl_attr_result *out,
     float *grad = malloc((size_t)chunk * numel * sizeof *grad);
     double *sum = calloc((size_t)numel, sizeof *sum);
     hl_array *attr = hl_array_new(&c->input->shape);
-    hl_run *ref = hl_run_new(c->model, c->ctx->threads);
+    hl_run *ref = hl_attr_run_new(c->model, c->ctx);
     if (!inputs || !grad || !sum || !attr || !ref) {
         st = hl_error_set(err, HL_ERR_NOMEM, "deep_lift_shap: out of memory");
         goto done;

@@ -8,5 +8,8 @@ int cmd_layers(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_batch_merge(int argc, char **argv);
+int cmd_gallery(int argc, char **argv);
 
 #endif

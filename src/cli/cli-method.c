@@ -45,7 +45,7 @@ const hl_method_desc *cli_method_lookup(const char *name)
     return m;
 }
 
-static int method_uses(const hl_method_desc *m, const char *param)
+int cli_method_uses(const hl_method_desc *m, const char *param)
 {
     for (int i = 0; m->params && m->params[i]; i++)
         if (strcmp(m->params[i], param) == 0)
@@ -82,7 +82,7 @@ int cli_check_layer(const hl_model *model, const char *name)
     for (int i = 0; i < n; i++) {
         hl_node_info info;
         hl_model_node_info(model, i, &info);
-        if (strcmp(info.op, "Conv") != 0)
+        if (!(info.roles & HL_ROLE_CONV))
             continue;
         size_t need = strlen(info.name) + 2;
         if (len + need + 1 >= sizeof valid - 80) {
@@ -142,14 +142,14 @@ int cli_method_request(const cli_method_options *o, const hl_method_desc *m,
         *p = *defaults;
     else
         hl_attr_params_init(p);
-    if (o->target && !method_uses(m, "target"))
+    if (o->target && !cli_method_uses(m, "target"))
         return cli_fail("--target does not apply to %s (it explains a layer "
                         "or neuron, not a class)", m->name);
     if (!parse_target(o->target, in, &p->target))
         return 1;
     for (int i = 0; i < o->n; i++) {
         const hl_param_desc *d = o->items[i].desc;
-        if (!method_uses(m, d->name)) {
+        if (!cli_method_uses(m, d->name)) {
             char list[512];
             method_param_list(m, list, sizeof list);
             return cli_fail("option --%s does not apply to %s; its options: %s",

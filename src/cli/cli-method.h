@@ -25,6 +25,9 @@ typedef struct cli_method_options {
  * record it and return 1; 0 if not one of them; -1 on error. */
 int cli_method_option(cli_method_options *o, cli_args *a);
 
+/* Does the method take the parameter (a name of its params list)? */
+int cli_method_uses(const hl_method_desc *m, const char *param);
+
 /* The method by name, or a one-line error listing the valid names. */
 const hl_method_desc *cli_method_lookup(const char *name);
 

@@ -23,6 +23,14 @@
  * 1000- or 1001-class model that carries none of its own. */
 #define CLI_IMAGENET_LABELS "models/mobilenet_v2.labels.txt"
 
+/* The last message of cli_fail on this thread (batch keeps it per entry). */
+static _Thread_local char last_error[1024];
+
+const char *cli_last_error(void)
+{
+    return last_error;
+}
+
 int cli_fail(const char *fmt, ...)
 {
     char line[1024];
@@ -34,8 +42,11 @@ int cli_fail(const char *fmt, ...)
     for (char *c = line; *c; c++)
         if (*c == '\n' || *c == '\r')
             *c = ' ';
+    memcpy(last_error, line, sizeof last_error);
     fflush(stdout);
-    fprintf(stderr, "%s: %s\n", CLI_PROG, line);
+    /* On a terminal, clear a progress bar drawn on the line first. */
+    fprintf(stderr, "%s%s: %s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
+            CLI_PROG, line);
     return 1;
 }
 
@@ -360,6 +371,23 @@ int cli_input_load(cli_input *in, int need_input)
         return 1;
     if (!need_input)
         return 0;
+    return cli_input_load_image(in);
+}
+
+void cli_input_clear_image(cli_input *in)
+{
+    free(in->image01);
+    hl_array_free(in->input);
+    hl_image_free(in->photo);
+    in->image01 = NULL;
+    in->input = NULL;
+    in->photo = NULL;
+}
+
+int cli_input_load_image(cli_input *in)
+{
+    hl_error err = {0};
+    cli_input_clear_image(in);
     if (in->input_npy)
         return load_input_npy(in);
     if (hl_image_load(in->image_path, &in->photo, &err) != HL_OK) {

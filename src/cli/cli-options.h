@@ -20,6 +20,9 @@ int cli_fail(const char *fmt, ...)
 #endif
     ;
 
+/* The last line cli_fail printed on the calling thread ("" if none). */
+const char *cli_last_error(void);
+
 /* ------------------------------------------------------ argument scanning */
 
 /* A cursor over argv[first..argc). cli_args_next() splits "--name=value"
@@ -93,6 +96,13 @@ int cli_input_option(cli_input *in, cli_args *a);
 /* Load the model (and, when need_input, the image or .npy, preprocessed,
  * and the labels). Returns 0, or 1 with the message printed. */
 int cli_input_load(cli_input *in, int need_input);
+
+/* The per-image half of cli_input_load: read in->image_path (or
+ * in->input_npy), preprocess it with in->pre and check it fits the loaded
+ * model; a previous image is freed first. Returns 0, or 1 (printed). */
+int cli_input_load_image(cli_input *in);
+/* Free the image half only (photo, input, image01). */
+void cli_input_clear_image(cli_input *in);
 
 /* Just the model (for `layers`). */
 int cli_input_load_model(cli_input *in);

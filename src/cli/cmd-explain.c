@@ -6,6 +6,7 @@
 
 #include "label_names.h"
 #include "cli-commands.h"
+#include "cli-explain.h"
 #include "cli-method.h"
 #include "cli-options.h"
 #include "cli-trust.h"
@@ -154,21 +155,14 @@ static void explain_help(const char *method_name)
            "      --out ig.png --viz blended_heat_map --sign all\n", CLI_PROG);
 }
 
-/* Overlay options given on the command line, checked before any compute. */
-typedef struct explain_viz {
-    const char *out_path;
-    cli_viz given;
-    hl_viz_options opts;
-} explain_viz;
-
-static int viz_option(explain_viz *v, cli_args *a)
+int explain_viz_option(explain_viz *v, cli_args *a)
 {
     if (strcmp(a->name, "out") == 0)
         return (v->out_path = cli_args_value(a)) ? 1 : -1;
     return cli_viz_option(&v->given, a);
 }
 
-static int viz_resolve(explain_viz *v)
+int explain_viz_resolve(explain_viz *v)
 {
     hl_error err = {0};
     hl_viz_options_init(&v->opts);
@@ -184,10 +178,9 @@ static int viz_resolve(explain_viz *v)
     return cli_viz_resolve(&v->given, v->opts.mode, &v->opts);
 }
 
-/* Draw the attribution over the photo (or the input tensor's picture). */
-static int write_picture(const explain_viz *v, const cli_input *in,
-                         const hl_method_desc *m, const hl_attr_params *p,
-                         const hl_attr_result *res)
+int explain_write_picture(const explain_viz *v, const cli_input *in,
+                          const hl_method_desc *m, const hl_attr_params *p,
+                          const hl_attr_result *res)
 {
     hl_error err = {0};
     int status = 1;
@@ -357,7 +350,7 @@ int cmd_explain(int argc, char **argv)
     while ((r = cli_args_next(&a)) > 0) {
         int used = cli_input_option(&in, &a);
         if (!used)
-            used = viz_option(&viz, &a);
+            used = explain_viz_option(&viz, &a);
         if (!used)
             used = cli_method_option(&mo, &a);
         if (used < 0)
@@ -384,7 +377,7 @@ int cmd_explain(int argc, char **argv)
         goto out;
     /* Everything that can be checked without the model first. */
     const hl_method_desc *m = cli_method_lookup(method_name);
-    if (!m || viz_resolve(&viz) || cli_input_load(&in, 1))
+    if (!m || explain_viz_resolve(&viz) || cli_input_load(&in, 1))
         goto out;
     if (cli_method_request(&mo, m, &in, NULL, &req))
         goto out;
@@ -410,7 +403,7 @@ int cmd_explain(int argc, char **argv)
         cli_fail("%s", err.msg);
         goto out;
     }
-    if (viz.out_path && write_picture(&viz, &in, m, params, &res))
+    if (viz.out_path && explain_write_picture(&viz, &in, m, params, &res))
         goto out;
 
     cli_print_notices(in.model, m->name, params);

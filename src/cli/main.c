@@ -18,6 +18,9 @@ static const cli_command commands[] = {
     {"explain", "one attribution method on one image (.npy, PNG, PDF, SVG)", cmd_explain},
     {"report", "several methods side by side on one page (PDF or PNG)", cmd_report},
     {"evaluate", "how far to trust a method's map: metrics and sanity check", cmd_evaluate},
+    {"batch", "methods over a folder or list of images, with a manifest", cmd_batch},
+    {"batch-merge", "merge the output folders of batch shards into one", cmd_batch_merge},
+    {"gallery", "a contact sheet (HTML or PDF) of a batch folder", cmd_gallery},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -32,7 +35,7 @@ static void print_usage(FILE *f)
             "Commands:\n",
             CLI_PROG);
     for (int i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\n"
             "Global options:\n"
@@ -49,7 +52,7 @@ int main(int argc, char **argv)
     hl_engine_init();
     if (argc < 2)
         return cli_fail("no command given; valid: predict, layers, explain, "
-                        "report, evaluate (try --help)");
+                        "report, evaluate, batch, batch-merge, gallery (try --help)");
     const char *first = argv[1];
     if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 ||
         strcmp(first, "help") == 0) {

@@ -1,0 +1,231 @@
+/* Exporting what the window shows: the view (PNG/PDF/SVG with the CLI's
+ * metadata keys), the comparison page, the raw attribution (.npy), the
+ * clipboard and a screenshot of the window. */
+#include "heatlens-window-private.h"
+#include "heatlens-error.h"
+#include "label_names.h"
+#include "npy.h"
+
+/* "Integrated Gradients — tabby (62.1%)": captions and exported titles. */
+char *
+hl_window_result_title (HlResult *r)
+{
+  const hl_method_desc *md = hl_method_find (r->method);
+  char label[256];
+
+  /* the first synonym; the full label is in the tooltip and metadata */
+  hl_label_short (r->target_label, label, sizeof label);
+  /* a neuron method explains one neuron: say which (captions, exports) */
+  if (md && md->needs_neuron && r->params.has_neuron)
+    return g_strdup_printf ("%s of neuron %d,%d,%d — %s (%.1f%%)", md->title,
+                            r->params.neuron[0], r->params.neuron[1], r->params.neuron[2],
+                            label, 100.0 * r->attr.target_prob);
+  return g_strdup_printf ("%s — %s (%.1f%%)", md ? md->title : r->method,
+                          label, 100.0 * r->attr.target_prob);
+}
+
+static gboolean
+need_result (HlWindow  *self,
+             GError   **error)
+{
+  if (self->result && self->photo && hl_image_view_get_norm (self->image_view))
+    return TRUE;
+  g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG,
+                       "Nothing to export yet: no attribution is shown");
+  return FALSE;
+}
+
+/* Same keys as heatlens-cli explain, so files from either look alike. */
+gboolean
+hl_window_export_view (HlWindow    *self,
+                       const char  *path,
+                       GError     **error)
+{
+  HlResult *r = self->result;
+  g_autofree char *title = NULL;
+  g_autofree char *params = NULL;
+  g_autofree char *target = NULL;
+  char prob[32];
+  hl_viz_view view = { 0 };
+  hl_error err = { 0 };
+  const char *image;
+
+  if (!need_result (self, error))
+    return FALSE;
+  title = hl_window_result_title (r);
+  params = hl_param_panel_describe (r->method, &r->params);
+  target = g_strdup_printf ("%d %s", r->attr.target, r->target_label);
+  g_snprintf (prob, sizeof prob, "%.6f", r->attr.target_prob);
+  image = hl_photo_get_path (self->photo) ? hl_photo_get_path (self->photo)
+                                          : hl_photo_get_name (self->photo);
+  {
+    hl_viz_meta meta[] = {
+      { "heatlens.method", r->method },
+      { "heatlens.params", params },
+      { "heatlens.model", r->model_name },
+      { "heatlens.image", image },
+      { "heatlens.target", target },
+      { "heatlens.probability", prob },
+      { "heatlens.layer", r->params.layer },
+    };
+    int n_meta = G_N_ELEMENTS (meta) - (r->params.layer[0] ? 0 : 1);
+
+    view.photo = hl_photo_get_image (self->photo);
+    view.map = hl_image_view_get_crop_map (self->image_view);
+    view.norm = hl_image_view_get_norm (self->image_view);
+    view.opts = *hl_overlay_panel_get_options (self->overlay_panel);
+    view.title = title;
+    view.show_colorbar = 1;
+    view.show_raw_range = 1;
+    if (hl_viz_export (&view, path, HL_VIZ_FORMAT_AUTO, 0, 0, meta, n_meta, &err) != HL_OK)
+      {
+        hl_app_error_from_hl (error, &err);
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
+
+gboolean
+hl_window_export_grid (HlWindow    *self,
+                       const char  *path,
+                       GError     **error)
+{
+  guint n = hl_compare_grid_get_n_pins (self->compare_grid);
+  g_autofree hl_report_panel *panels = NULL;
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  hl_report_info info = { 0 };
+  hl_error err = { 0 };
+  HlResult *first;
+
+  if (n == 0)
+    {
+      if (!need_result (self, error))
+        return FALSE;
+      hl_compare_grid_pin (self->compare_grid, self->result);
+      n = 1;
+    }
+  panels = g_new0 (hl_report_panel, n);
+  for (guint i = 0; i < n; i++)
+    {
+      HlResult *r = hl_compare_grid_get_pin (self->compare_grid, i);
+      const hl_method_desc *md = hl_method_find (r->method);
+      char *params = hl_param_panel_describe (r->method, &r->params);
+
+      g_ptr_array_add (strings, params);
+      panels[i].title = md ? md->title : r->method;
+      panels[i].params = params;
+      panels[i].attr = r->attr.attr;
+      panels[i].seconds = r->attr.seconds;
+      panels[i].has_delta = r->attr.has_delta;
+      panels[i].delta = r->attr.delta;
+    }
+  first = hl_compare_grid_get_pin (self->compare_grid, 0);
+  info.image_name = hl_photo_get_name (self->photo);
+  info.photo = hl_photo_get_image (self->photo);
+  info.map = hl_image_view_get_crop_map (self->image_view);
+  info.model_name = first->model_name;
+  info.target_label = first->target_label;
+  info.target_index = first->attr.target;
+  info.probability = first->attr.target_prob;
+  info.opts = *hl_overlay_panel_get_options (self->overlay_panel);
+  if (hl_report_write (path, &info, panels, (int) n, &err) != HL_OK)
+    {
+      hl_app_error_from_hl (error, &err);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hl_window_save_npy (HlWindow    *self,
+                    const char  *path,
+                    GError     **error)
+{
+  hl_error err = { 0 };
+
+  if (self->result == NULL || self->result->attr.attr == NULL)
+    {
+      g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG,
+                           "Nothing to save yet: no attribution is shown");
+      return FALSE;
+    }
+  if (hl_npy_write (path, self->result->attr.attr, &err) != HL_OK)
+    {
+      hl_app_error_from_hl (error, &err);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+hl_window_copy_view (HlWindow *self)
+{
+  const hl_viz_norm *norm = hl_image_view_get_norm (self->image_view);
+  const hl_image *img;
+  g_autoptr(GdkTexture) tex = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  hl_viz_options o = *hl_overlay_panel_get_options (self->overlay_panel);
+  hl_error err = { 0 };
+  gsize stride;
+  guint8 *rgb;
+
+  if (self->photo == NULL)
+    return;
+  img = hl_photo_get_image (self->photo);
+  if (norm == NULL)
+    {
+      gdk_clipboard_set_texture (gtk_widget_get_clipboard (GTK_WIDGET (self)),
+                                 hl_photo_get_texture (self->photo));
+      return;
+    }
+  stride = (gsize) img->width * 3;
+  rgb = g_malloc (stride * (gsize) img->height);
+  if (hl_viz_render_rgb (norm, img, hl_image_view_get_crop_map (self->image_view), &o,
+                         img->width, img->height, rgb, (int) stride, &err) != HL_OK)
+    {
+      g_free (rgb);
+      hl_window_show_error (self, err.msg);
+      return;
+    }
+  bytes = g_bytes_new_take (rgb, stride * (gsize) img->height);
+  tex = gdk_memory_texture_new (img->width, img->height, GDK_MEMORY_R8G8B8, bytes, stride);
+  gdk_clipboard_set_texture (gtk_widget_get_clipboard (GTK_WIDGET (self)), tex);
+}
+
+gboolean
+hl_window_save_screenshot (HlWindow    *self,
+                           const char  *path,
+                           GError     **error)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  int w = gtk_widget_get_width (widget);
+  int h = gtk_widget_get_height (widget);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
+
+  if (w <= 0 || h <= 0 || renderer == NULL)
+    {
+      g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG, "the window is not shown yet");
+      return FALSE;
+    }
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
+  node = gtk_snapshot_free_to_node (snapshot);
+  if (node == NULL)
+    {
+      g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG, "nothing was drawn");
+      return FALSE;
+    }
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  if (!gdk_texture_save_to_png (texture, path))
+    {
+      g_set_error (error, HL_APP_ERROR, HL_ERR_IO, "%s: cannot write the screenshot", path);
+      return FALSE;
+    }
+  return TRUE;
+}
