@@ -1,6 +1,8 @@
 #include "heatlens-application.h"
 #include "heatlens-data.h"
 #include "heatlens-window.h"
+#include "heatlens-window-teaching.h"
+#include "heatlens-view-launcher.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,8 @@ struct _HlApplication
   char           *model;
   char           *method;
   char           *screenshot;
+  char           *view;
+  gboolean        present;
   char          **params;
   char          **overlays;
   int             target;
@@ -37,6 +41,8 @@ static const GOptionEntry options[] = {
   { "param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, NULL, "Method parameter, e.g. n-steps=200 (repeatable)", "NAME=VALUE" },
   { "overlay", 'o', 0, G_OPTION_ARG_STRING_ARRAY, NULL, "Overlay setting: mode, sign, outlier, cmap, alpha (repeatable)", "KEY=VALUE" },
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL, "Render the window to a PNG once the result is shown, then quit", "OUT.png" },
+  { "view", 0, 0, G_OPTION_ARG_STRING, NULL, "Open a teaching view: explain, ig-path, layers, all-methods or compare", "VIEW" },
+  { "present", 0, 0, G_OPTION_ARG_NONE, NULL, "Presentation mode: large text, sidebar hidden (F9 shows it)", NULL },
   { "window-size", 0, 0, G_OPTION_ARG_STRING, NULL, "Window size", "WxH" },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, "Print the version and quit", NULL },
   { NULL }
@@ -69,6 +75,15 @@ hl_application_handle_local_options (GApplication *app,
   g_variant_dict_lookup (dict, "screenshot", "^ay", &self->screenshot);
   g_variant_dict_lookup (dict, "param", "^as", &self->params);
   g_variant_dict_lookup (dict, "overlay", "^as", &self->overlays);
+  g_variant_dict_lookup (dict, "view", "s", &self->view);
+  self->present = g_variant_dict_contains (dict, "present");
+  if (self->view && !g_strv_contains (hl_window_view_names, self->view))
+    {
+      g_autofree char *names = g_strjoinv (", ", (char **) hl_window_view_names);
+
+      g_printerr ("heatlens: --view: unknown view '%s' (valid: %s)\n", self->view, names);
+      return 2;
+    }
   if (!g_variant_dict_lookup (dict, "target", "i", &self->target))
     self->target = -1;
   if (g_variant_dict_lookup (dict, "window-size", "&s", &size) &&
@@ -257,7 +272,14 @@ hl_application_activate (GApplication *app)
       g_signal_connect (window, "prediction-shown", G_CALLBACK (initial_target_cb), NULL);
       if (self->width > 0 && self->height > 0)
         gtk_window_set_default_size (GTK_WINDOW (window), self->width, self->height);
-      if (self->screenshot)
+      if (self->present)
+        hl_window_set_presenting (window, TRUE);
+      if (self->view)
+        hl_view_launcher_start (G_APPLICATION (self), window, self->view,
+                                self->screenshot, &self->exit_status);
+      if (self->screenshot && self->view)
+        g_timeout_add_seconds (SCREENSHOT_WATCHDOG_S, screenshot_watchdog, self);
+      else if (self->screenshot)
         {
           g_signal_connect (window, "result-shown", G_CALLBACK (screenshot_result_cb), self);
           g_signal_connect (window, "error-shown", G_CALLBACK (screenshot_error_cb), self);
@@ -375,6 +397,12 @@ hl_application_startup (GApplication *app)
     { "win.previous-target", { "<Alt>Up", NULL } },
     { "win.page::view", { "<Alt>1", NULL } },
     { "win.page::compare", { "<Alt>2", NULL } },
+    { "win.open-view::explain", { "F1", NULL } },
+    { "win.open-view::ig-path", { "<Control>i", NULL } },
+    { "win.open-view::layers", { "<Control>l", NULL } },
+    { "win.open-view::all-methods", { "<Control><Shift>a", NULL } },
+    { "win.present", { "F8", NULL } },
+    { "win.sidebar", { "F9", NULL } },
   };
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
 
@@ -421,6 +449,7 @@ hl_application_finalize (GObject *object)
   g_free (self->model);
   g_free (self->method);
   g_free (self->screenshot);
+  g_free (self->view);
   g_strfreev (self->params);
   g_strfreev (self->overlays);
   G_OBJECT_CLASS (hl_application_parent_class)->finalize (object);

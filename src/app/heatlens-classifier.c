@@ -1,6 +1,7 @@
 #include "heatlens-classifier.h"
 #include "heatlens-data.h"
 #include "heatlens-error.h"
+#include "label_names.h"
 
 struct _HlClassifier
 {
@@ -8,6 +9,7 @@ struct _HlClassifier
   hl_model      *model;
   hl_preprocess  preprocess;
   hl_labels     *labels;
+  GPtrArray     *short_labels;  /* first synonyms (hl_label_short) */
   char          *path;
   char          *name;
   int            n_classes;
@@ -22,6 +24,7 @@ hl_classifier_finalize (GObject *object)
   HlClassifier *self = HL_CLASSIFIER (object);
 
   g_clear_pointer (&self->labels, hl_labels_free);
+  g_clear_pointer (&self->short_labels, g_ptr_array_unref);
   g_clear_pointer (&self->model, hl_model_free);
   g_free (self->path);
   g_free (self->name);
@@ -61,6 +64,13 @@ hl_classifier_load (const char  *path,
   /* A torchvision-style 1000-class model without labels gets ImageNet's. */
   self->labels = hl_labels_for_model_or_imagenet (self->model, path, self->n_classes,
                                                   imagenet_labels);
+  self->short_labels = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; self->labels && i < self->labels->n; i++)
+    {
+      char name[256];
+
+      g_ptr_array_add (self->short_labels, g_strdup (hl_label_short (self->labels->names[i], name, sizeof name)));
+    }
   self->path = g_strdup (path);
   self->name = g_path_get_basename (path);
   return g_steal_pointer (&self);
@@ -138,6 +148,15 @@ hl_classifier_get_label (HlClassifier *self,
   if (self->labels == NULL || index < 0 || index >= self->labels->n)
     return "?";
   return self->labels->names[index];
+}
+
+const char *
+hl_classifier_get_short_label (HlClassifier *self,
+                               int           index)
+{
+  if (self->short_labels == NULL || index < 0 || index >= (int) self->short_labels->len)
+    return "?";
+  return self->short_labels->pdata[index];
 }
 
 guint

@@ -29,6 +29,10 @@ const char          *hl_classifier_get_name       (HlClassifier *self);
 int                  hl_classifier_get_n_classes  (HlClassifier *self);
 const char          *hl_classifier_get_label      (HlClassifier *self,
                                                    int           index);
+/* The label's first synonym ("dragonfly" for "dragonfly, darning needle,
+ * ..."): what the window shows, with the full label as a tooltip. */
+const char          *hl_classifier_get_short_label (HlClassifier *self,
+                                                    int           index);
 /* Unique per load: part of the result cache key. */
 guint                hl_classifier_get_serial     (HlClassifier *self);
 

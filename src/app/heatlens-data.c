@@ -1,4 +1,5 @@
 #include "heatlens-data.h"
+#include "heatlens-settings-backend.h"
 
 #include <string.h>
 
@@ -155,5 +156,9 @@ hl_settings_new (GError **error)
                    HL_SCHEMA_ID);
       return NULL;
     }
-  return g_settings_new_full (schema, NULL, NULL);
+  {
+    g_autoptr(GSettingsBackend) backend = hl_settings_backend_choose ();
+
+    return g_settings_new_full (schema, backend, NULL);
+  }
 }

@@ -74,6 +74,31 @@ draw_label (cairo_t     *cr,
   pango_cairo_show_layout (cr, layout);
 }
 
+/* The colour bar's height follows the font (presentation mode enlarges it):
+ * the bar and two lines of text. */
+static gboolean
+fit_colorbar (gpointer data)
+{
+  HlOverlayPanel *self = data;
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->colorbar), "0");
+  int th;
+
+  pango_layout_get_pixel_size (layout, NULL, &th);
+  if (gtk_drawing_area_get_content_height (self->colorbar) != 14 + 3 + 2 * th + 2)
+    gtk_drawing_area_set_content_height (self->colorbar, 14 + 3 + 2 * th + 2);
+  return G_SOURCE_REMOVE;
+}
+
+/* The font changed since the height was set (styles reach the bar after
+ * the panel's css_changed): fit it after this frame. */
+static void
+refit_colorbar_later (HlOverlayPanel *self,
+                      int             th)
+{
+  if (gtk_drawing_area_get_content_height (self->colorbar) != 14 + 3 + 2 * th + 2)
+    g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, fit_colorbar, g_object_ref (self), g_object_unref);
+}
+
 /* The colour bar in the window: viz's colormap and ticks, but text in the
  * theme's colour and font (readable on a dark theme and a projector):
  * normalised ticks, and the raw attribution values they stand for below. */
@@ -91,11 +116,33 @@ draw_colorbar (GtkDrawingArea *area,
   int th;
   GdkRGBA fg;
 
-  if (width < 8)
-    return;
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &fg);
   G_GNUC_END_IGNORE_DEPRECATIONS
+  {
+    /* the rows' names in a left column: the normalised ticks, the raw
+     * attribution values they stand for */
+    int nw, rw, nh;
+
+    pango_layout_set_text (layout, "raw", -1);
+    pango_layout_get_pixel_size (layout, &rw, NULL);
+    pango_layout_set_text (layout, "norm.", -1);
+    pango_layout_get_pixel_size (layout, &nw, &nh);
+    cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, fg.alpha * 0.55);
+    cairo_move_to (cr, 0, bar_h + 3);
+    pango_cairo_show_layout (cr, layout);
+    if (self->threshold != 0 && !self->is_zero)
+      {
+        pango_layout_set_text (layout, "raw", -1);
+        cairo_move_to (cr, 0, bar_h + 3 + nh);
+        pango_cairo_show_layout (cr, layout);
+      }
+    cairo_translate (cr, MAX (nw, rw) + 8, 0);
+    width -= MAX (nw, rw) + 8;
+    w = width - 2;
+  }
+  if (width < 8)
+    return;
   for (int i = 0; i < 256; i++)
     {
       guint8 rgb[3];
@@ -112,6 +159,7 @@ draw_colorbar (GtkDrawingArea *area,
 
   pango_layout_set_text (layout, "0", -1);
   pango_layout_get_pixel_size (layout, NULL, &th);
+  refit_colorbar_later (self, th);
   hl_viz_sign_range (self->opts.sign, &vmin, &vmax);
   for (int i = 0; i <= 4; i++)
     {
@@ -135,7 +183,8 @@ draw_colorbar (GtkDrawingArea *area,
           if (line == 0)
             g_snprintf (text[i], sizeof text[i], "%g", tick);
           else
-            g_snprintf (text[i], sizeof text[i], "%.3g", self->threshold * tick);
+            /* (+ 0.0: the 0 tick of a negative scale is 0, not -0) */
+            g_snprintf (text[i], sizeof text[i], "%.3g", self->threshold * tick + 0.0);
         }
       /* a narrow bar: every other label, so they do not run together
        * (placed as draw_label does: centred, kept inside the bar) */
@@ -254,12 +303,21 @@ hl_overlay_panel_dispose (GObject *object)
 }
 
 static void
+hl_overlay_panel_css_changed (GtkWidget         *widget,
+                              GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (hl_overlay_panel_parent_class)->css_changed (widget, change);
+  fit_colorbar (widget);
+}
+
+static void
 hl_overlay_panel_class_init (HlOverlayPanelClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hl_overlay_panel_dispose;
+  widget_class->css_changed = hl_overlay_panel_css_changed;
   signals[SIG_CHANGED] =
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -294,12 +352,5 @@ hl_overlay_panel_init (HlOverlayPanel *self)
   g_signal_connect (self->outlier_spin, "value-changed", G_CALLBACK (value_cb), self);
   g_signal_connect (self->opacity_scale, "value-changed", G_CALLBACK (value_cb), self);
   gtk_drawing_area_set_draw_func (self->colorbar, draw_colorbar, self, NULL);
-  {
-    /* the bar and two lines of the theme's text */
-    g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->colorbar), "0");
-    int th;
-
-    pango_layout_get_pixel_size (layout, NULL, &th);
-    gtk_drawing_area_set_content_height (self->colorbar, 14 + 3 + 2 * th + 2);
-  }
+  fit_colorbar (self);
 }

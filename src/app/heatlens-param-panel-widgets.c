@@ -3,6 +3,7 @@
  * layer picker over the model's nodes, the neuron's extra rows, and .npy
  * file buttons. */
 #include "heatlens-param-panel-private.h"
+#include "heatlens-search-anywhere.h"
 
 #include <string.h>
 
@@ -340,6 +341,7 @@ make_widget (HlParamPanel        *self,
 
         gtk_drop_down_set_enable_search (GTK_DROP_DOWN (w), TRUE);
         gtk_drop_down_set_expression (GTK_DROP_DOWN (w), expr);
+        hl_drop_down_search_anywhere (GTK_DROP_DOWN (w));
         for (guint i = 0; self->layer_names && i < self->layer_names->len; i++)
           if (g_strcmp0 (self->layer_names->pdata[i], self->params.layer) == 0)
             selected = i;
@@ -382,6 +384,9 @@ pretty_name (const char *name)
     if (*c == '-')
       *c = ' ';
   s[0] = g_ascii_toupper (s[0]);
+  /* acronyms: "ig-method" -> "IG method", "nt-samples" -> "NT samples" */
+  if (g_str_has_prefix (name, "ig-") || g_str_has_prefix (name, "nt-"))
+    s[1] = g_ascii_toupper (s[1]);
   return s;
 }
 

@@ -1,6 +1,7 @@
 /* HlParamPanel: see heatlens-param-panel.h; the widgets are made in
  * heatlens-param-panel-widgets.c. */
 #include "heatlens-param-panel-private.h"
+#include "heatlens-search-anywhere.h"
 #include "heatlens-error.h"
 
 #include <string.h>
@@ -578,6 +579,7 @@ hl_param_panel_init (HlParamPanel *self)
     gtk_drop_down_set_expression (self->method_dropdown, expr);
   }
   gtk_drop_down_set_model (self->method_dropdown, G_LIST_MODEL (self->methods));
+  hl_drop_down_search_anywhere (self->method_dropdown);
   g_signal_connect (self->method_dropdown, "notify::selected",
                     G_CALLBACK (method_selected_cb), self);
   hl_param_panel_rebuild (self);

@@ -38,9 +38,11 @@ update_target_label (HlTargetPicker *self)
       return;
     }
   text = g_markup_printf_escaped ("Explaining <b>%s</b> (%.1f%%)",
-                          hl_classifier_get_label (self->classifier, self->target),
+                          hl_classifier_get_short_label (self->classifier, self->target),
                           100.0 * self->prediction->probs[self->target]);
   gtk_label_set_markup (self->target_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->target_label),
+                               hl_classifier_get_label (self->classifier, self->target));
 }
 
 static void
@@ -75,7 +77,7 @@ make_top_row (HlTargetPicker *self,
 {
   GtkWidget *row = gtk_list_box_row_new ();
   GtkWidget *grid = gtk_grid_new ();
-  GtkWidget *name = gtk_label_new (hl_classifier_get_label (self->classifier, cls));
+  GtkWidget *name = gtk_label_new (hl_classifier_get_short_label (self->classifier, cls));
   g_autofree char *pct_text = g_strdup_printf ("%.1f%%", 100.0 * prob);
   GtkWidget *pct = gtk_label_new (pct_text);
   GtkWidget *bar = gtk_level_bar_new_for_interval (0, 1);

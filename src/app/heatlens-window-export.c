@@ -3,6 +3,7 @@
  * clipboard and a screenshot of the window. */
 #include "heatlens-window-private.h"
 #include "heatlens-error.h"
+#include "label_names.h"
 #include "npy.h"
 
 /* "Integrated Gradients — tabby (62.1%)": captions and exported titles. */
@@ -10,14 +11,17 @@ char *
 hl_window_result_title (HlResult *r)
 {
   const hl_method_desc *md = hl_method_find (r->method);
+  char label[256];
 
+  /* the first synonym; the full label is in the tooltip and metadata */
+  hl_label_short (r->target_label, label, sizeof label);
   /* a neuron method explains one neuron: say which (captions, exports) */
   if (md && md->needs_neuron && r->params.has_neuron)
     return g_strdup_printf ("%s of neuron %d,%d,%d — %s (%.1f%%)", md->title,
                             r->params.neuron[0], r->params.neuron[1], r->params.neuron[2],
-                            r->target_label, 100.0 * r->attr.target_prob);
+                            label, 100.0 * r->attr.target_prob);
   return g_strdup_printf ("%s — %s (%.1f%%)", md ? md->title : r->method,
-                          r->target_label, 100.0 * r->attr.target_prob);
+                          label, 100.0 * r->attr.target_prob);
 }
 
 static gboolean

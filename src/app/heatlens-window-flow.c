@@ -82,7 +82,7 @@ update_caption (HlWindow *self)
       int target = hl_target_picker_get_target (self->target_picker);
 
       text = g_strdup_printf ("Computing %s for %s…", md ? md->title : "",
-                              hl_classifier_get_label (self->classifier, target));
+                              hl_classifier_get_short_label (self->classifier, target));
     }
   else if (hl_worker_get_busy (self->worker))
     text = g_strdup ("Classifying…");

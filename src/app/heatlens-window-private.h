@@ -107,6 +107,9 @@ void hl_window_sample_activated_cb     (HlWindow      *self,
 
 /* heatlens-window-neuron.c */
 void hl_window_init_neuron        (HlWindow *self);
+
+/* heatlens-window-teaching.c */
+void hl_window_init_teaching      (HlWindow *self);
 /* Picking mode and marker from the method, layer and neuron shown. */
 void hl_window_update_neuron      (HlWindow *self);
 /* When the neuron is still the panel's default (channel 0 at the layer's

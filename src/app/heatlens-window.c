@@ -500,6 +500,7 @@ hl_window_init (HlWindow *self)
   hl_window_init_actions (self);
   hl_window_init_dnd (self);
   hl_window_init_neuron (self);
+  hl_window_init_teaching (self);
   restore_settings (self);
   hl_window_update_titles (self);
   hl_window_update_actions (self);

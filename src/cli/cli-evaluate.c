@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli-evaluate.h"
+#include "label_names.h"
 
 static const char *const metric_names[] = {
     "infidelity", "sensitivity", "deletion", "insertion", "randomization", NULL };
@@ -86,9 +87,12 @@ static int run_curves(cli_evaluation *e, const hl_metric_input *mi,
 static void build_plots(cli_evaluation *e, const cli_input *in, const hl_method_desc *m,
                         const hl_attr_params *p, const hl_attr_result *res)
 {
+    char label[256];
+    /* the plot title names the class by its first synonym */
     snprintf(e->title, sizeof e->title, "%s on %s: %s (%.1f%%)", m->title,
              in->image_path ? in->image_path : in->input_npy ? in->input_npy : "input",
-             cli_input_label(in, res->target), 100.0 * res->target_prob);
+             hl_label_short(cli_input_label(in, res->target), label, sizeof label),
+             100.0 * res->target_prob);
     int n = 0;
     hl_notices notes;
     hl_attr_notices(in->model, m->name, p, &notes);

@@ -1,5 +1,6 @@
 /* Method options from attr's descriptor table; target and layer checks. */
 #include "cli-method.h"
+#include "label_names.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -109,13 +110,16 @@ static int parse_target(const char *text, const cli_input *in, int *target)
     char *end = NULL;
     long v = strtol(text, &end, 10);
     if (end == text || *end != '\0') {
-        /* A label name is fine too: "tabby" picks the class labelled so. */
-        for (int k = 0; k < in->n_labels; k++)
-            if (in->labels[k] && strcmp(in->labels[k], text) == 0) {
-                *target = k;
-                return 1;
-            }
-        cli_fail("--target: '%s' is not auto, a class index or a label", text);
+        /* A label is fine too, or any one of its synonyms, in any case:
+         * "tabby", "Tabby Cat" */
+        char why[512];
+        int k = hl_label_find((const char *const *)in->labels, in->n_labels, text,
+                              why, sizeof why);
+        if (k >= 0) {
+            *target = k;
+            return 1;
+        }
+        cli_fail("--target: '%s' is not auto, a class index or a label: %s", text, why);
         return 0;
     }
     if (v < 0 || v >= in->n_classes) {

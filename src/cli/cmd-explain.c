@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "label_names.h"
 #include "cli-commands.h"
 #include "cli-explain.h"
 #include "cli-method.h"
@@ -235,9 +236,11 @@ static int write_map(const explain_viz *v, const cli_input *in,
             goto out;
         }
     }
-    char title[512], params[1024], target[64];
+    char title[512], params[1024], target[64], label[256];
+    /* the label's first synonym in the title; the full one in metadata */
     snprintf(title, sizeof title, "%s - %s %s", m->title,
-             cli_input_label(in, pic->target), pic->caption);
+             hl_label_short(cli_input_label(in, pic->target), label, sizeof label),
+             pic->caption);
     hl_viz_view view = {.photo = photo, .map = map, .norm = norm,
                         .opts = opts, .title = title, .show_colorbar = 1,
                         .show_raw_range = 1};

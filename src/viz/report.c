@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "label_names.h"
 #include "metric-plots.h"
 #include "viz-private.h"
 
@@ -151,9 +152,10 @@ static void set_font(cairo_t *cr, double size, int bold)
 
 static void target_text(const hl_report_info *info, char *buf, size_t size)
 {
-    size_t used = (size_t)snprintf(buf, size, "%s",
-                                   info->target_label ? info->target_label
-                                                      : "");
+    /* the label's first synonym: ImageNet's lists run to a line or more */
+    char label[256];
+    hl_label_short(info->target_label, label, sizeof label);
+    size_t used = (size_t)snprintf(buf, size, "%s", label);
     if (info->target_index >= 0 && used < size)
         used += (size_t)snprintf(buf + used, size - used, "%s(class %d)",
                                  used ? " " : "", info->target_index);

@@ -163,6 +163,9 @@ if [ -f "$MODEL" ]; then
     fails "explain: unknown layer" "valid:" -- explain --image "$CAT" --method layer_grad_cam --layer no_such_layer
     fails "explain: target out of range" "range" -- explain --image "$CAT" --method saliency --target 100000
     fails "explain: target not a number" "target" -- explain --image "$CAT" --method saliency --target -x-
+    fails "explain: --target 'cat' is no class; the close ones are listed" "tiger cat" -- explain --image "$CAT" --method saliency --target cat --json
+    succeeds "explain: --target by one synonym in any case ('Tabby CAT')" -- explain --image "$CAT" --method saliency --target "Tabby CAT" --json
+    json_ok "$TMP/out" "d['label'].startswith('tabby')" "--target 'Tabby CAT' explains the tabby class"
     fails "explain: --layer on an input method" "--layer" -- explain --image "$CAT" --method saliency --layer whatever
     fails "explain: --target on a layer method without target" "--target" -- explain --image "$CAT" --method layer_activation --target 3
     fails "explain: neuron method on a layer without a grid" "--neuron" -- explain --image "$CAT" --method neuron_gradient --layer Logits
