@@ -540,7 +540,7 @@ static void conv_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 
 const hl_op hl_op_conv = {
     .op_type = "Conv", .source = __FILE__,
-    .flags = HL_OP_TAKES_BN, .bwd_reads = HL_BWD_READS_WEIGHTS, .init = conv_init, .shape = conv_shape,
+    .flags = HL_OP_TAKES_BN, .lrp = HL_LRP_CONV, .bwd_reads = HL_BWD_READS_WEIGHTS, .init = conv_init, .shape = conv_shape,
     .scratch_floats = conv_scratch, .forward = conv_forward,
     .backward = conv_backward, .free_params = conv_free,
     .flops = conv_flops,

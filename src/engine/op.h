@@ -121,6 +121,7 @@ typedef struct hl_op {
     const char *op_type;
     const char *source;    /* __FILE__ of the family file (for the docs) */
     unsigned flags;        /* HL_OP_* */
+    hl_lrp_class lrp;      /* LRP rule class (engine.h); 0 = none */
     hl_bwd_reads bwd_reads;
     /* Relu-like ops whose backward (gradient, guided and deconvolution
      * rules) sees input 0 only through (x > lo && x < hi): sets the bounds

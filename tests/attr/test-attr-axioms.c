@@ -383,6 +383,7 @@ static void test_every_method_on_tinyres(void)
         strcpy(p.layer, d->needs_neuron ? "/res/Add" : "/res/conv2/Conv_output_0");
         p.has_neuron = 1;
         p.neuron[0] = 3, p.neuron[1] = 4, p.neuron[2] = 5;
+        strcpy(p.lrp_other, "epsilon"); /* lrp: a rule for Clip (ReLU6) and Add */
         hl_attr_result r;
         hl_array *a = run_attr(tinyres, d->name, x_res, &p, NULL, &r);
         int good = a != NULL;
