@@ -79,6 +79,10 @@ typedef struct hl_op_ctx {
      * reference run (batch = this batch or 1, broadcast). NULL otherwise. */
     const hl_tensor *ref_in;
     const hl_tensor *ref_out;
+    /* The weight inputs are not the model's (LRP's modified weights, a
+     * temporary buffer): kernels must not use state cached from them
+     * (oneDNN's reordered weights). */
+    int weights_transient;
     /* Scratch memory of at least scratch_floats() floats, per call. */
     float *scratch;
 } hl_op_ctx;

@@ -82,6 +82,7 @@ static hl_status lrp_rule_node(lrp_state *st, const hl_node *nd,
         modify_weights(rule, in[1].data, wmod, nw);
         in[1].data = wmod;
         out[0].data = zmod;
+        st->ctx.weights_transient = 1;
         op->forward(nd, &st->ctx, in, out);
     }
     float eps = rule->kind == HL_LRP_EPSILON ? rule->value : LRP_STABILITY;
@@ -102,6 +103,7 @@ static hl_status lrp_rule_node(lrp_state *st, const hl_node *nd,
         gin[i].data = tmp[i];
     }
     op->backward(nd, &st->ctx, in, out, gout, gin);
+    st->ctx.weights_transient = 0;
     for (int i = 0; i < nd->n_in; i++) {
         if (!tmp[i])
             continue;
