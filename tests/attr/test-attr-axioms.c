@@ -405,9 +405,9 @@ static void test_every_method_on_tinyres(void)
         count++;
         hl_array_free(a);
     }
-    /* 17 Captum methods of this kind and 10 of issue 15 (its others are
+    /* 17 Captum methods of this kind and 12 of issue 15 (its others are
      * perturbation or SHAP methods, tested in their own programs) */
-    tap_ok(ok && count == 27, "all %d gradient/path/layer/neuron methods run on tinyres (residual Add, ReLU6, depthwise)", count);
+    tap_ok(ok && count == 29, "all %d gradient/path/layer/neuron methods run on tinyres (residual Add, ReLU6, depthwise)", count);
 }
 
 static void test_determinism_and_leaks(void)
