@@ -240,6 +240,10 @@ hl_status hl_noise_tunnel_with_noise(hl_attr_call *c, hl_method_fn inner,
 
 /* ---- the rest of Captum's methods and the CAM family (issue 15) ----- */
 
+/* lrp.c */
+hl_status hl_method_lrp(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+hl_status hl_method_layer_lrp(hl_attr_call *c, hl_attr_result *out, hl_error *err);
+
 /* layer.c: per-row size of a layer value and its batch-1 shape; the
  * layer's activation and the target's gradient there at the input. */
 hl_status hl_attr_layer_shape(hl_attr_call *c, int value, hl_shape *s,

@@ -14,7 +14,7 @@
  * layer_deep_lift_shap), neuron_shap.c (neuron_deep_lift[_shap],
  * neuron_gradient_shap), layer_ablation.c (layer_/neuron_feature_ablation),
  * shapley_exact.c (shapley_values), cam.c (grad_cam_plus_plus, xgrad_cam,
- * score_cam), rise.c, blur_ig.c, guided_ig.c.
+ * score_cam), rise.c, blur_ig.c, guided_ig.c, lrp.c (lrp, layer_lrp).
  */
 #ifndef HL_ATTR_H
 #define HL_ATTR_H
@@ -85,6 +85,13 @@ typedef struct hl_attr_params {
     int mask_cells;             /* rise: grid cells per side, 7 */
     float mask_prob;            /* rise: probability a cell is kept, 0.5 */
     float max_sigma;            /* blur_ig: largest blur, 50 pixels */
+
+    /* lrp, layer_lrp: the rule per layer class, "epsilon[:E]" |
+     * "gamma[:G]" | "alpha1beta0" | "z+" | "identity" | "none" (Captum's
+     * defaults: epsilon 1e-9 on conv, linear, pool, batchnorm; none on
+     * other ops, which are then refused) */
+    char lrp_conv[32], lrp_linear[32], lrp_pool[32], lrp_batchnorm[32];
+    char lrp_other[32];
 } hl_attr_params;
 
 void hl_attr_params_init(hl_attr_params *p);

@@ -81,6 +81,9 @@ static const char *const p_rise[] = {
 static const char *const p_blur_ig[] = {
     "target", "max-sigma", "n-steps", "internal-batch-size", NULL };
 static const char *const p_guided_ig[] = { "target", "baseline", "n-steps", NULL };
+#define LRP_PARAMS "lrp-conv", "lrp-linear", "lrp-pool", "lrp-batchnorm", "lrp-other"
+static const char *const p_lrp[] = { "target", LRP_PARAMS, NULL };
+static const char *const p_layer_lrp[] = { "target", "layer", LRP_PARAMS, LAYER_OUT, NULL };
 
 typedef struct method_entry {
     hl_method_desc desc;
@@ -216,6 +219,13 @@ static const method_entry methods[] = {
     { { "guided_ig", "Guided IG", HL_GROUP_PATH,
         "integrated gradients along an adaptive path moving low-gradient pixels first (Kapishnikov et al. 2021)",
         p_guided_ig, 0, 0, 1, 0 }, hl_method_guided_ig, 0 },
+    /* ---- lrp.c ---- */
+    { { "lrp", "LRP", HL_GROUP_GRADIENT,
+        "layer-wise relevance propagation with Captum's rules (epsilon by default)",
+        p_lrp, 0, 0, 1, 0 }, hl_method_lrp, 1 },
+    { { "layer_lrp", "Layer LRP", HL_GROUP_LAYER,
+        "LRP relevance arriving at the layer's units",
+        p_layer_lrp, 1, 0, 0, 0 }, hl_method_layer_lrp, 1 },
 };
 
 #define N_METHODS ((int)(sizeof methods / sizeof methods[0]))

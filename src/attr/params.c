@@ -40,6 +40,11 @@ void hl_attr_params_init(hl_attr_params *p)
     p->mask_cells = 7;                  /* RISE s = 7 */
     p->mask_prob = 0.5f;                /* RISE p = 0.5 */
     p->max_sigma = 50.0f;               /* Blur IG max_sigma (the authors' 50) */
+    strcpy(p->lrp_conv, "epsilon");     /* Captum: EpsilonRule(1e-9) */
+    strcpy(p->lrp_linear, "epsilon");
+    strcpy(p->lrp_pool, "epsilon");
+    strcpy(p->lrp_batchnorm, "epsilon");
+    strcpy(p->lrp_other, "none");       /* Captum refuses ops without a rule */
 }
 
 static const char *const ig_method_choices[] = {
@@ -115,6 +120,17 @@ static const param_entry params[] = {
         "rise: probability that a mask cell keeps the input (default 0.5)" }, SZ(mask_prob) },
     { { "max-sigma", HL_PARAM_FLOAT, OFF(max_sigma), 0.01, 1e4, NULL,
         "blur_ig: standard deviation of the most blurred image, pixels (default 50)" }, SZ(max_sigma) },
+#define LRP_RULES "epsilon[:E] (E default 1e-9) | gamma[:G] (G default 0.25) | alpha1beta0 | z+ | identity"
+    { { "lrp-conv", HL_PARAM_STRING, OFF(lrp_conv), 0, 0, NULL,
+        "LRP rule on Conv: " LRP_RULES " (Captum default epsilon)" }, SZ(lrp_conv) },
+    { { "lrp-linear", HL_PARAM_STRING, OFF(lrp_linear), 0, 0, NULL,
+        "LRP rule on Gemm/MatMul (Linear): " LRP_RULES " (Captum default epsilon)" }, SZ(lrp_linear) },
+    { { "lrp-pool", HL_PARAM_STRING, OFF(lrp_pool), 0, 0, NULL,
+        "LRP rule on MaxPool, AveragePool, GlobalAveragePool: " LRP_RULES " (Captum default epsilon)" }, SZ(lrp_pool) },
+    { { "lrp-batchnorm", HL_PARAM_STRING, OFF(lrp_batchnorm), 0, 0, NULL,
+        "LRP rule on BatchNormalization: " LRP_RULES " (Captum default epsilon)" }, SZ(lrp_batchnorm) },
+    { { "lrp-other", HL_PARAM_STRING, OFF(lrp_other), 0, 0, NULL,
+        "LRP rule on ops Captum has no rule for (Add, Clip, ...): none (refuse, as Captum) | " LRP_RULES }, SZ(lrp_other) },
 };
 
 #define N_PARAMS ((int)(sizeof params / sizeof params[0]))

@@ -323,14 +323,14 @@ static int clip_mask_bounds(const hl_node *n, const hl_attrs *attrs,
     return 1;
 }
 
-#define ACT_OP(NAME, KIND, TYPE, FLAGS, READS, MASK)                         \
+#define ACT_OP(NAME, KIND, TYPE, FLAGS, READS, MASK, LRP)                    \
     static hl_status NAME##_init(hl_node *n, const hl_attrs *attrs,          \
                                  const hl_tensor *in, hl_error *err)         \
     {                                                                        \
         return act_init_kind(KIND, n, attrs, in, err);                       \
     }                                                                        \
     const hl_op hl_op_##NAME = {                                             \
-        .op_type = TYPE, .source = __FILE__,                                 \
+        .op_type = TYPE, .source = __FILE__, .lrp = LRP,                     \
         .flags = (FLAGS) | HL_OP_RESCALE_FAMILY,                             \
         .bwd_reads = READS, .mask_bounds = MASK,                             \
         .init = NAME##_init, .shape = act_shape,                             \
@@ -339,16 +339,18 @@ static int clip_mask_bounds(const hl_node *n, const hl_attrs *attrs,
     };
 
 ACT_OP(relu, ACT_RELU, "Relu", HL_OP_GUIDED | HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED,
-       HL_BWD_READS_INPUTS, relu_mask_bounds)
+       HL_BWD_READS_INPUTS, relu_mask_bounds, HL_LRP_PASS)
 ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL,
-       NULL)
+       NULL, HL_LRP_OTHER)
 ACT_OP(clip, ACT_CLIP, "Clip", HL_OP_RELU_FAMILY, HL_BWD_READS_INPUTS,
-       clip_mask_bounds)
-ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
-ACT_OP(hardsigmoid, ACT_HARDSIGMOID, "HardSigmoid", 0, HL_BWD_READS_ALL, NULL)
-ACT_OP(hardswish, ACT_HARDSWISH, "HardSwish", 0, HL_BWD_READS_ALL, NULL)
-ACT_OP(tanh, ACT_TANH, "Tanh", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
-ACT_OP(elu, ACT_ELU, "Elu", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
+       clip_mask_bounds, HL_LRP_OTHER)
+ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL,
+       HL_LRP_OTHER)
+ACT_OP(hardsigmoid, ACT_HARDSIGMOID, "HardSigmoid", 0, HL_BWD_READS_ALL, NULL, HL_LRP_OTHER)
+ACT_OP(hardswish, ACT_HARDSWISH, "HardSwish", 0, HL_BWD_READS_ALL, NULL, HL_LRP_OTHER)
+ACT_OP(tanh, ACT_TANH, "Tanh", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL,
+       HL_LRP_PASS)
+ACT_OP(elu, ACT_ELU, "Elu", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL, HL_LRP_OTHER)
 
 /* ------------------------------------------------------------- PRelu */
 /* y = x (x >= 0), slope * x otherwise; slope broadcasts onto x. */

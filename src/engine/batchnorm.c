@@ -118,7 +118,7 @@ static void bn_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 
 const hl_op hl_op_batchnorm = {
     .op_type = "BatchNormalization", .source = __FILE__,
-    .flags = HL_OP_BATCHNORM, .init = bn_init, .shape = bn_shape,
+    .flags = HL_OP_BATCHNORM, .lrp = HL_LRP_BATCHNORM, .init = bn_init, .shape = bn_shape,
     .forward = bn_forward, .backward = bn_backward,
     .free_params = hl_params_free,
 };

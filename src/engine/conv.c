@@ -430,7 +430,8 @@ static void conv_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     const float *bias = hl_has_input(n, 2) ? in[2].data : NULL;
     float *y = out[0].data;
     const conv_params *p = n->params;
-    if (hl_conv_dnnl_forward(p->dnnl, c, &in[0], &in[1], bias, y))
+    if (!c->weights_transient &&
+        hl_conv_dnnl_forward(p->dnnl, c, &in[0], &in[1], bias, y))
         return;
     long planes = (long)(g.N * g.OC);
     if (g.depthwise) {
@@ -496,7 +497,8 @@ static void conv_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     const float *w = in[1].data;
     float *gy = gout[0].data, *gx = gin[0].data;
     const conv_params *p = n->params;
-    if (hl_conv_dnnl_backward(p->dnnl, c, &in[0], &in[1], gy, gx))
+    if (!c->weights_transient &&
+        hl_conv_dnnl_backward(p->dnnl, c, &in[0], &in[1], gy, gx))
         return;
     if (g.depthwise) {
         dw_job j = { &g, NULL, w, NULL, gy, NULL, gx };
@@ -540,7 +542,7 @@ static void conv_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 
 const hl_op hl_op_conv = {
     .op_type = "Conv", .source = __FILE__,
-    .flags = HL_OP_TAKES_BN, .bwd_reads = HL_BWD_READS_WEIGHTS, .init = conv_init, .shape = conv_shape,
+    .flags = HL_OP_TAKES_BN, .lrp = HL_LRP_CONV, .bwd_reads = HL_BWD_READS_WEIGHTS, .init = conv_init, .shape = conv_shape,
     .scratch_floats = conv_scratch, .forward = conv_forward,
     .backward = conv_backward, .free_params = conv_free,
     .flops = conv_flops,

@@ -284,6 +284,48 @@ size_t hl_run_memory_bytes(const hl_run *r);
 /* Multiply-add count of one forward at batch 1 (for GFLOP/s in bench). */
 double hl_model_forward_flops(const hl_model *m);
 
+/* ---------------------------------------------------------------- LRP */
+
+/* Layer-wise relevance propagation with Captum 0.7's rules (lrp.py,
+ * lrp_rules.py). The op table says which class each op belongs to; a
+ * rule is chosen per class. */
+typedef enum {
+    HL_LRP_OTHER = 0,   /* no rule of its own (Add, Clip, Softmax...) */
+    HL_LRP_CONV,        /* Conv (with a folded BatchNormalization) */
+    HL_LRP_LINEAR,      /* Gemm, MatMul */
+    HL_LRP_POOL,        /* MaxPool, AveragePool, GlobalAveragePool */
+    HL_LRP_BATCHNORM,   /* a BatchNormalization not folded into a Conv */
+    HL_LRP_N_CLASSES,
+    HL_LRP_PASS = HL_LRP_N_CLASSES, /* Relu, Tanh, reshapes: relevance
+                                       passes unchanged */
+} hl_lrp_class;
+
+typedef enum {
+    HL_LRP_NO_RULE = 0,   /* refuse the node (Captum's TypeError) */
+    HL_LRP_EPSILON,       /* R_in = x * J^T (R / (z + eps sign z)), eps = value */
+    HL_LRP_GAMMA,         /* the same with w + value * max(w, 0), eps 1e-9 */
+    HL_LRP_ALPHA1_BETA0,  /* the same with max(w, 0) (z+), eps 1e-9 */
+    HL_LRP_IDENTITY,      /* R_in = R */
+} hl_lrp_kind;
+
+typedef struct hl_lrp_rule {
+    hl_lrp_kind kind;
+    float value;          /* epsilon or gamma */
+} hl_lrp_rule;
+
+typedef struct hl_lrp_rules {
+    hl_lrp_rule rule[HL_LRP_N_CLASSES];
+} hl_lrp_rules;
+
+/* After a forward (batch 1, a run that keeps every value): relevance from
+ * `from_value`, starting as `seed` (Captum: the target output there, 0
+ * elsewhere), back to the inputs. Afterwards hl_run_grad(r, v) is the
+ * relevance arriving at value v (Captum's relevance_output of the layer
+ * computing v). A reached node whose class has no rule: HL_ERR_UNSUPPORTED
+ * naming the node. */
+hl_status hl_run_backward_lrp(hl_run *r, int from_value, const float *seed,
+                              const hl_lrp_rules *rules, hl_error *err);
+
 /* ------------------------------------------------------------- op list */
 
 /* The supported ONNX op types, in the op table's order (for `ops`

@@ -164,7 +164,7 @@ static double gemm_flops(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_gemm = {
-    .op_type = "Gemm", .source = __FILE__,
+    .op_type = "Gemm", .source = __FILE__, .lrp = HL_LRP_LINEAR,
     .bwd_reads = HL_BWD_READS_OTHER_OPERAND, .init = gemm_init, .shape = gemm_shape,
     .forward = gemm_forward, .backward = gemm_backward,
     .free_params = hl_params_free, .flops = gemm_flops,
@@ -343,7 +343,7 @@ static double matmul_flops(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_matmul = {
-    .op_type = "MatMul", .source = __FILE__,
+    .op_type = "MatMul", .source = __FILE__, .lrp = HL_LRP_LINEAR,
     .bwd_reads = HL_BWD_READS_OTHER_OPERAND, .init = matmul_init, .shape = matmul_shape,
     .forward = matmul_forward, .backward = matmul_backward,
     .flops = matmul_flops,

@@ -80,6 +80,10 @@ typedef struct hl_op_ctx {
      * reference run (batch = this batch or 1, broadcast). NULL otherwise. */
     const hl_tensor *ref_in;
     const hl_tensor *ref_out;
+    /* The weight inputs are not the model's (LRP's modified weights, a
+     * temporary buffer): kernels must not use state cached from them
+     * (oneDNN's reordered weights). */
+    int weights_transient;
     /* Scratch memory of at least scratch_floats() floats, per call. */
     float *scratch;
 } hl_op_ctx;
@@ -136,6 +140,7 @@ typedef struct hl_op {
     const char *op_type;
     const char *source;    /* __FILE__ of the family file (for the docs) */
     unsigned flags;        /* HL_OP_* */
+    hl_lrp_class lrp;      /* LRP rule class (engine.h); 0 = none */
     hl_bwd_reads bwd_reads;
     /* Relu-like ops whose backward (gradient, guided and deconvolution
      * rules) sees input 0 only through (x > lo && x < hi): sets the bounds

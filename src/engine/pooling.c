@@ -500,6 +500,7 @@ static void maxpool_deeplift_backward(const hl_node *n, hl_op_ctx *c,
 
 const hl_op hl_op_maxpool = {
     .op_type = "MaxPool", .source = __FILE__, .flags = HL_OP_DEEPLIFT_HOOKED,
+    .lrp = HL_LRP_POOL,
     .bwd_reads = HL_BWD_READS_INPUTS, .init = maxpool_init, .shape = pool_shape,
     .forward = pool_forward, .backward = pool_backward,
     .deeplift_backward = maxpool_deeplift_backward,
@@ -507,7 +508,7 @@ const hl_op hl_op_maxpool = {
 };
 
 const hl_op hl_op_averagepool = {
-    .op_type = "AveragePool", .source = __FILE__,
+    .op_type = "AveragePool", .source = __FILE__, .lrp = HL_LRP_POOL,
     .bwd_reads = HL_BWD_READS_NOTHING, .init = avgpool_init, .shape = pool_shape,
     .forward = pool_forward, .backward = pool_backward,
     .free_params = hl_params_free,
@@ -638,7 +639,7 @@ static void gpool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_globalaveragepool = {
-    .op_type = "GlobalAveragePool", .source = __FILE__,
+    .op_type = "GlobalAveragePool", .source = __FILE__, .lrp = HL_LRP_POOL,
     .bwd_reads = HL_BWD_READS_NOTHING, .init = gavgpool_init,
     .shape = gpool_shape, .forward = gpool_forward,
     .backward = gpool_backward, .free_params = hl_params_free,

@@ -51,7 +51,7 @@ static hl_status flatten_shape(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_flatten = {
-    .op_type = "Flatten", .source = __FILE__,
+    .op_type = "Flatten", .source = __FILE__, .lrp = HL_LRP_PASS,
     .bwd_reads = HL_BWD_READS_NOTHING, .init = flatten_init, .shape = flatten_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
     .free_params = hl_params_free,
@@ -166,7 +166,7 @@ static hl_status reshape_shape(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_reshape = {
-    .op_type = "Reshape", .source = __FILE__,
+    .op_type = "Reshape", .source = __FILE__, .lrp = HL_LRP_PASS,
     .bwd_reads = HL_BWD_READS_NOTHING, .init = reshape_init, .shape = reshape_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
     .free_params = hl_params_free,
@@ -322,14 +322,14 @@ static hl_status unsqueeze_shape(const hl_node *n, const hl_tensor *in,
 }
 
 const hl_op hl_op_squeeze = {
-    .op_type = "Squeeze", .source = __FILE__,
+    .op_type = "Squeeze", .source = __FILE__, .lrp = HL_LRP_PASS,
     .bwd_reads = HL_BWD_READS_NOTHING, .init = axes_init, .shape = squeeze_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
     .free_params = hl_params_free,
 };
 
 const hl_op hl_op_unsqueeze = {
-    .op_type = "Unsqueeze", .source = __FILE__,
+    .op_type = "Unsqueeze", .source = __FILE__, .lrp = HL_LRP_PASS,
     .bwd_reads = HL_BWD_READS_NOTHING, .init = axes_init, .shape = unsqueeze_shape,
     .forward = copy_forward, .backward = copy_backward, .fold = copy_fold,
     .free_params = hl_params_free,

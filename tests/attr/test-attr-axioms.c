@@ -383,6 +383,7 @@ static void test_every_method_on_tinyres(void)
         strcpy(p.layer, d->needs_neuron ? "/res/Add" : "/res/conv2/Conv_output_0");
         p.has_neuron = 1;
         p.neuron[0] = 3, p.neuron[1] = 4, p.neuron[2] = 5;
+        strcpy(p.lrp_other, "epsilon"); /* lrp: a rule for Clip (ReLU6) and Add */
         hl_attr_result r;
         hl_array *a = run_attr(tinyres, d->name, x_res, &p, NULL, &r);
         int good = a != NULL;
@@ -404,9 +405,9 @@ static void test_every_method_on_tinyres(void)
         count++;
         hl_array_free(a);
     }
-    /* 17 Captum methods of this kind and 10 of issue 15 (its others are
+    /* 17 Captum methods of this kind and 12 of issue 15 (its others are
      * perturbation or SHAP methods, tested in their own programs) */
-    tap_ok(ok && count == 27, "all %d gradient/path/layer/neuron methods run on tinyres (residual Add, ReLU6, depthwise)", count);
+    tap_ok(ok && count == 29, "all %d gradient/path/layer/neuron methods run on tinyres (residual Add, ReLU6, depthwise)", count);
 }
 
 static void test_determinism_and_leaks(void)

@@ -66,6 +66,7 @@ int main(void)
         strcpy(p.layer, d->needs_neuron ? block : layer);
         p.has_neuron = 1;
         p.neuron[0] = 7, p.neuron[1] = 3, p.neuron[2] = 4;
+        strcpy(p.lrp_other, "epsilon"); /* lrp: a rule for Clip (ReLU6) and Add */
         hl_attr_result r;
         hl_array *a = run_attr(m, d->name, x, &p, &ctx, &r);
         char s[64];

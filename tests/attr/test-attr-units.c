@@ -165,7 +165,8 @@ static void test_registry(void)
         "integrated_gradients", "deep_lift", "layer_grad_cam", "guided_grad_cam",
         "layer_activation", "layer_gradient_x_activation", "layer_conductance",
         "layer_integrated_gradients", "layer_deep_lift", "neuron_gradient",
-        "neuron_integrated_gradients", "neuron_conductance", "neuron_guided_backprop" };
+        "neuron_integrated_gradients", "neuron_conductance", "neuron_guided_backprop",
+        "lrp", "layer_lrp" };
     int found = 1;
     for (size_t i = 0; i < sizeof gradient_family / sizeof gradient_family[0]; i++) {
         const hl_method_desc *d = hl_method_find(gradient_family[i]);
