@@ -132,9 +132,10 @@ hl_status hl_file_map(const char *path, const char *what, uint64_t max_bytes,
                                 (unsigned long long)(sb.st_size >> 20),
                                 (unsigned long long)(max_bytes >> 20), what);
         }
-        /* populated at once: one kernel call instead of a fault per page */
-        void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ,
-                       MAP_PRIVATE, fd, 0);
+        /* not MAP_POPULATE: pages come in as they are read and the loader
+         * drops them once copied, so the file is never resident whole */
+        void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd,
+                       0);
         close(fd);
         if (p != MAP_FAILED) {
             *data = p;
