@@ -162,8 +162,9 @@ int main(void)
         hl_error err = {0};
         char what[128];
         snprintf(what, sizeof what, "%s, from a buffer", how);
-        check(hl_model_load_onnx_buffer(b.b, b.n, "add_w.onnx", &m, &err), m,
-              &err, what);
+        hl_status st = hl_model_load_onnx_buffer(b.b, b.n, "add_w.onnx", &m,
+                                                 &err);
+        check(st, m, &err, what);
 
         char path[] = "/tmp/hl-test-onnx-wire-XXXXXX";
         int fd = mkstemp(path);
@@ -173,7 +174,8 @@ int main(void)
         tap_ok(written, "%s: model written to %s", how, path);
         snprintf(what, sizeof what, "%s, from a file", how);
         m = NULL;
-        check(hl_model_load_onnx(path, &m, &err), m, &err, what);
+        st = hl_model_load_onnx(path, &m, &err);
+        check(st, m, &err, what);
         unlink(path);
     }
     return tap_done();
