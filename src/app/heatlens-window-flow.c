@@ -160,13 +160,12 @@ show_result (HlWindow *self,
       self->result = hl_result_ref (result);
     }
   hl_image_view_set_result (self->image_view, result);
+  hl_trust_bar_set_result (self->trust_bar, hl_classifier_get_model (self->classifier), result);
   hl_window_update_colorbar (self);
 
   update_caption (self);
   g_string_append_printf (s, "%s computed in %.2f s", md ? md->title : result->method,
                           result->attr.seconds);
-  if (result->attr.has_delta)
-    g_string_append_printf (s, " · convergence δ = %.3g", result->attr.delta);
   if (result->attr.is_layer)
     g_string_append (s, " · layer-space map");
   g_free (self->result_status);
@@ -182,6 +181,7 @@ clear_result (HlWindow *self)
   g_clear_pointer (&self->result, hl_result_unref);
   g_clear_pointer (&self->result_status, g_free);
   hl_image_view_set_result (self->image_view, NULL);
+  hl_trust_bar_set_result (self->trust_bar, NULL, NULL);
   update_caption (self);
   hl_window_update_colorbar (self);
   hl_window_update_status (self);

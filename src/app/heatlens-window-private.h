@@ -8,6 +8,7 @@
 #include "heatlens-photo.h"
 #include "heatlens-prediction.h"
 #include "heatlens-target-picker.h"
+#include "heatlens-trust-bar.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,7 @@ struct _HlWindow
   HlImageView          *image_view;
   GtkWidget            *empty_state;
   HlCompareGrid        *compare_grid;
+  HlTrustBar           *trust_bar;    /* notice and delta under the picture */
   GtkLabel             *result_label;
   GtkLabel             *status_label;
   GtkProgressBar       *progress_bar;
@@ -52,6 +54,12 @@ struct _HlWindow
   gboolean              run_pending;       /* run once the prediction is in */
   gboolean              samples_loaded;
   gboolean              model_loading;     /* a model load is under way */
+  /* the overlay's sign and colormap: the method's (hl_viz_method_defaults)
+   * until the user chooses one, then the user's (heatlens-window-trust.c) */
+  gboolean              sign_chosen;
+  gboolean              cmap_chosen;
+  gboolean              applying_defaults;
+  hl_viz_options        seen_opts;         /* the overlay last seen */
 };
 
 /* The window's properties (heatlens-window.c). */
@@ -107,6 +115,18 @@ void hl_window_update_neuron      (HlWindow *self);
 gboolean hl_window_resolve_default_neuron (HlWindow *self);
 /* "click to pick the neuron at H,W = 3,4" under the pointer, or NULL. */
 char    *hl_window_neuron_hint        (HlWindow *self);
+
+/* heatlens-window-trust.c */
+/* The method's sign and colormap where the user has not chosen. */
+void     hl_window_apply_method_defaults (HlWindow *self);
+/* The overlay changed: a sign or colormap that differs from the last one
+ * seen, not set by hl_window_apply_method_defaults, is the user's choice.
+ * TRUE when the user changed the mode (the defaults depend on it). */
+gboolean hl_window_note_overlay_choice   (HlWindow *self);
+/* Restored settings: a saved sign / colormap is a choice (none = ""). */
+void     hl_window_restore_overlay_choice (HlWindow *self,
+                                           gboolean  sign_chosen,
+                                           gboolean  cmap_chosen);
 
 /* heatlens-window-export.c */
 char    *hl_window_result_title   (HlResult    *result);

@@ -148,6 +148,7 @@ params_invalid_cb (HlWindow *self,
 static void
 method_changed_cb (HlWindow *self)
 {
+  hl_window_apply_method_defaults (self);
   hl_window_notify (self, HL_WINDOW_PROP_METHOD);
 }
 
@@ -162,17 +163,22 @@ static void
 overlay_changed_cb (HlWindow *self)
 {
   const hl_viz_options *o = hl_overlay_panel_get_options (self->overlay_panel);
+  gboolean mode_changed = hl_window_note_overlay_choice (self);
 
   hl_image_view_set_options (self->image_view, o);
   hl_compare_grid_set_options (self->compare_grid, o);
   hl_window_update_colorbar (self);
   hl_window_update_status (self);
   g_settings_set_string (self->settings, "overlay-mode", hl_viz_mode_name (o->mode));
-  g_settings_set_string (self->settings, "overlay-sign", hl_viz_sign_name (o->sign));
+  /* "" = the method's (only a user's choice is remembered) */
+  g_settings_set_string (self->settings, "overlay-sign",
+                         self->sign_chosen ? hl_viz_sign_name (o->sign) : "");
   g_settings_set_double (self->settings, "outlier-percent", o->outlier_perc);
   g_settings_set_string (self->settings, "colormap",
-                         o->cmap == HL_CMAP_DEFAULT ? "" : hl_colormap_name (o->cmap));
+                         self->cmap_chosen ? hl_colormap_name (o->cmap) : "");
   g_settings_set_double (self->settings, "opacity", o->alpha_overlay);
+  if (mode_changed)
+    hl_window_apply_method_defaults (self);
 }
 
 static void
@@ -183,18 +189,22 @@ restore_settings (HlWindow *self)
   g_autofree char *sign = g_settings_get_string (self->settings, "overlay-sign");
   g_autofree char *cmap = g_settings_get_string (self->settings, "colormap");
   g_autofree char *method = g_settings_get_string (self->settings, "method");
+  gboolean sign_ok, cmap_ok;
 
   hl_viz_options_init (&o);
   /* unknown names (an older version's) fall back to the defaults */
   hl_viz_mode_from_name (mode, &o.mode, NULL);
-  hl_viz_sign_from_name (sign, &o.sign, NULL);
-  if (*cmap)
-    hl_colormap_from_name (cmap, &o.cmap, NULL);
+  sign_ok = hl_viz_sign_from_name (sign, &o.sign, NULL) == HL_OK;
+  cmap_ok = *cmap && hl_colormap_from_name (cmap, &o.cmap, NULL) == HL_OK;
   o.outlier_perc = g_settings_get_double (self->settings, "outlier-percent");
   o.alpha_overlay = g_settings_get_double (self->settings, "opacity");
+  self->applying_defaults = TRUE;
   hl_overlay_panel_set_options (self->overlay_panel, &o);
+  self->applying_defaults = FALSE;
+  hl_window_restore_overlay_choice (self, sign_ok, cmap_ok);
   if (!hl_param_panel_set_method (self->param_panel, method, NULL))
     hl_param_panel_set_method (self->param_panel, "saliency", NULL);
+  hl_window_apply_method_defaults (self);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
@@ -255,6 +265,18 @@ HlCompareGrid *
 hl_window_get_compare_grid (HlWindow *self)
 {
   return self->compare_grid;
+}
+
+HlTrustBar *
+hl_window_get_trust_bar (HlWindow *self)
+{
+  return self->trust_bar;
+}
+
+const hl_viz_options *
+hl_window_get_overlay_options (HlWindow *self)
+{
+  return hl_overlay_panel_get_options (self->overlay_panel);
 }
 
 const char *
@@ -429,6 +451,7 @@ hl_window_class_init (HlWindowClass *klass)
   g_type_ensure (HL_TYPE_OVERLAY_PANEL);
   g_type_ensure (HL_TYPE_IMAGE_VIEW);
   g_type_ensure (HL_TYPE_COMPARE_GRID);
+  g_type_ensure (HL_TYPE_TRUST_BAR);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/heatlens/Heatlens/ui/heatlens-window.ui");
@@ -446,6 +469,7 @@ hl_window_class_init (HlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HlWindow, empty_state);
   gtk_widget_class_bind_template_child (widget_class, HlWindow, compare_grid);
   gtk_widget_class_bind_template_child (widget_class, HlWindow, result_label);
+  gtk_widget_class_bind_template_child (widget_class, HlWindow, trust_bar);
   gtk_widget_class_bind_template_child (widget_class, HlWindow, status_label);
   gtk_widget_class_bind_template_child (widget_class, HlWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, HlWindow, cancel_button);

@@ -17,6 +17,7 @@
 #include <gtk/gtk.h>
 #include "heatlens-classifier.h"
 #include "heatlens-compare-grid.h"
+#include "heatlens-trust-bar.h"
 #include "heatlens-image-view.h"
 #include "heatlens-photo.h"
 #include "heatlens-result-cache.h"
@@ -68,6 +69,10 @@ HlResult      *hl_window_get_result       (HlWindow       *self);
 HlClassifier  *hl_window_get_classifier   (HlWindow       *self);
 HlImageView   *hl_window_get_image_view   (HlWindow       *self);
 HlCompareGrid *hl_window_get_compare_grid (HlWindow       *self);
+/* The line under the picture: notice and convergence delta. */
+HlTrustBar    *hl_window_get_trust_bar    (HlWindow       *self);
+/* How the attribution is drawn now (the overlay panel's options). */
+const hl_viz_options *hl_window_get_overlay_options (HlWindow *self);
 /* The banner's text, NULL when hidden. */
 const char    *hl_window_get_error        (HlWindow       *self);
 int            hl_window_get_target       (HlWindow       *self);

@@ -132,6 +132,10 @@ hl_status hl_attr_path_integral(hl_attr_call *c, const float *start,
                                 hl_path_grad_fn grad_fn, void *user,
                                 double *total, hl_error *err);
 
+/* common.c: `rule` with HL_RULE_RELU_FAMILY when the call's params ask for
+ * it (relu-family) and the rule is guided, deconvolution or DeepLift. */
+hl_backward_rule hl_attr_rule(const hl_attr_call *c, hl_backward_rule rule);
+
 /* deeplift.c: forward the baseline in a new reference run (*reference,
  * freed by the caller) and the input in c->run, then backward from the
  * target logit with HL_RULE_DEEPLIFT. Afterwards hl_run_grad(c->run, v)

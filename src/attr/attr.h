@@ -61,6 +61,9 @@ typedef struct hl_attr_params {
     int internal_batch_size;    /* 0 = all steps in one batch */
     int saliency_abs;           /* 1 */
     int relu_attributions;      /* GradCAM: 0 */
+    int relu_family;            /* guided, deconvolution and DeepLift rules
+                                   at every ReLU-family activation
+                                   (HL_RULE_RELU_FAMILY): 0 */
     int attribute_to_layer_input; /* 0 */
     hl_interp interpolate;      /* layer maps: none (keep layer shape) */
 

@@ -106,7 +106,7 @@ hl_status hl_attr_target_grad(hl_attr_call *c, const float *inputs, int batch,
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (gradient seed)");
     for (int b = 0; b < batch; b++)
         seed[(int64_t)b * k + c->target] = 1.0f;
-    st = hl_run_backward(c->run, c->output_value, seed, rule, reference, err);
+    st = hl_run_backward(c->run, c->output_value, seed, hl_attr_rule(c, rule), reference, err);
     free(seed);
     if (st != HL_OK)
         return st;
@@ -119,6 +119,15 @@ hl_status hl_attr_target_grad(hl_attr_call *c, const float *inputs, int batch,
             memset(grad, 0, n * sizeof *grad);
     }
     return HL_OK;
+}
+
+hl_backward_rule hl_attr_rule(const hl_attr_call *c, hl_backward_rule rule)
+{
+    if (c->p && c->p->relu_family &&
+        (rule == HL_RULE_GUIDED || rule == HL_RULE_DECONV ||
+         rule == HL_RULE_DEEPLIFT))
+        return (hl_backward_rule)(rule | HL_RULE_RELU_FAMILY);
+    return rule;
 }
 
 hl_status hl_attr_target_logits(hl_attr_call *c, const float *inputs,

@@ -15,21 +15,26 @@
 
 static const char *const p_saliency[] = { "target", "abs", NT_PARAMS, NULL };
 static const char *const p_gradient[] = { "target", NT_PARAMS, NULL };
-static const char *const p_deep_lift[] = { "target", "baseline", NT_PARAMS, NULL };
+static const char *const p_guided[] = { "target", "relu-family", NT_PARAMS, NULL };
+static const char *const p_deep_lift[] = {
+    "target", "baseline", "relu-family", NT_PARAMS, NULL };
 static const char *const p_ig[] = { "target", PATH_PARAMS, NT_PARAMS, NULL };
 static const char *const p_gradcam[] = {
     "target", "layer", "relu-attributions", LAYER_OUT, NULL };
-static const char *const p_guided_gradcam[] = { "target", "layer", LAYER_OUT, NULL };
+static const char *const p_guided_gradcam[] = {
+    "target", "layer", "relu-family", LAYER_OUT, NULL };
 static const char *const p_layer_act[] = { "layer", LAYER_OUT, NULL };
 static const char *const p_layer_gxa[] = { "target", "layer", LAYER_OUT, NULL };
 static const char *const p_layer_path[] = {
     "target", "layer", PATH_PARAMS, LAYER_OUT, NULL };
 static const char *const p_layer_deep_lift[] = {
-    "target", "layer", "baseline", LAYER_OUT, NULL };
+    "target", "layer", "baseline", "relu-family", LAYER_OUT, NULL };
 static const char *const p_neuron[] = {
     "layer", "neuron", "attribute-to-layer-input", NULL };
 static const char *const p_neuron_ig[] = {
     "layer", "neuron", PATH_PARAMS, "attribute-to-layer-input", NULL };
+static const char *const p_neuron_guided[] = {
+    "layer", "neuron", "attribute-to-layer-input", "relu-family", NULL };
 static const char *const p_neuron_cond[] = {
     "target", "layer", "neuron", PATH_PARAMS, NULL };
 
@@ -44,21 +49,24 @@ static const char *const p_gradient_shap[] = {
     "target", "baseline", "baselines", "n-samples", "stdevs",
     "internal-batch-size", "seed", NULL };
 static const char *const p_deep_lift_shap[] = {
-    "target", "baseline", "baselines", "internal-batch-size", NT_PARAMS, NULL };
+    "target", "baseline", "baselines", "internal-batch-size", "relu-family",
+    NT_PARAMS, NULL };
 
 /* the rest of Captum's methods and the CAM family (issue 15) */
 static const char *const p_layer_shap[] = {
     "target", "layer", "baseline", "baselines", "n-samples", "stdevs",
     "internal-batch-size", "seed", LAYER_OUT, NULL };
 static const char *const p_layer_dl_shap[] = {
-    "target", "layer", "baseline", "baselines", "internal-batch-size", LAYER_OUT, NULL };
+    "target", "layer", "baseline", "baselines", "internal-batch-size",
+    "relu-family", LAYER_OUT, NULL };
 static const char *const p_layer_ablation[] = {
     "target", "layer", "perturbations-per-eval", LAYER_OUT, NULL };
 static const char *const p_neuron_dl[] = {
-    "layer", "neuron", "baseline", "attribute-to-layer-input", NULL };
+    "layer", "neuron", "baseline", "attribute-to-layer-input", "relu-family",
+    NULL };
 static const char *const p_neuron_dl_shap[] = {
     "layer", "neuron", "baseline", "baselines", "internal-batch-size",
-    "attribute-to-layer-input", NULL };
+    "attribute-to-layer-input", "relu-family", NULL };
 static const char *const p_neuron_shap[] = {
     "layer", "neuron", "baseline", "baselines", "n-samples", "stdevs",
     "internal-batch-size", "seed", "attribute-to-layer-input", NULL };
@@ -94,10 +102,10 @@ static const method_entry methods[] = {
         p_gradient, 0, 0, 0, 0 }, hl_method_input_x_gradient, 0 },
     { { "guided_backprop", "Guided Backprop", HL_GROUP_GRADIENT,
         "gradient with only positive gradients passed back through ReLUs",
-        p_gradient, 0, 0, 0, 0 }, hl_method_guided_backprop, 0 },
+        p_guided, 0, 0, 0, 0 }, hl_method_guided_backprop, 0 },
     { { "deconvolution", "Deconvolution", HL_GROUP_GRADIENT,
         "gradient with ReLUs applied to the gradient instead of the forward mask",
-        p_gradient, 0, 0, 0, 0 }, hl_method_deconvolution, 0 },
+        p_guided, 0, 0, 0, 0 }, hl_method_deconvolution, 0 },
     { { "integrated_gradients", "Integrated Gradients", HL_GROUP_PATH,
         "(input - baseline) times the gradient averaged along the straight path",
         p_ig, 0, 0, 1, 0 }, hl_method_integrated_gradients, 0 },
@@ -136,7 +144,7 @@ static const method_entry methods[] = {
         p_neuron_cond, 1, 1, 0, 0 }, hl_method_neuron_conductance, 0 },
     { { "neuron_guided_backprop", "Neuron Guided Backprop", HL_GROUP_NEURON,
         "guided backprop of one neuron of the layer",
-        p_neuron, 1, 1, 0, 0 }, hl_method_neuron_guided_backprop, 0 },
+        p_neuron_guided, 1, 1, 0, 0 }, hl_method_neuron_guided_backprop, 0 },
     /* ---- perturbation.c, surrogate.c, shap.c ---- */
     { { "occlusion", "Occlusion", HL_GROUP_PERTURBATION,
         "drop of the target logit when a sliding window is set to the baseline",
@@ -183,7 +191,7 @@ static const method_entry methods[] = {
         p_score_cam, 1, 0, 0, 0 }, hl_method_score_cam, 0 },
     { { "neuron_deconvolution", "Neuron Deconvolution", HL_GROUP_NEURON,
         "deconvolution of one neuron of the layer",
-        p_neuron, 1, 1, 0, 0 }, hl_method_neuron_deconvolution, 0 },
+        p_neuron_guided, 1, 1, 0, 0 }, hl_method_neuron_deconvolution, 0 },
     { { "neuron_deep_lift", "Neuron DeepLift", HL_GROUP_NEURON,
         "DeepLift of one neuron of the layer",
         p_neuron_dl, 1, 1, 1, 0 }, hl_method_neuron_deep_lift, 1 },

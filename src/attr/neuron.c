@@ -51,7 +51,7 @@ hl_status hl_attr_neuron_backward(hl_attr_call *c, const hl_neuron_ref *n,
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (neuron seed)");
     for (int b = 0; b < batch; b++)
         seed[(int64_t)b * n->numel + n->index] = 1.0f;
-    hl_status st = hl_run_backward(c->run, n->value, seed, rule, reference, err);
+    hl_status st = hl_run_backward(c->run, n->value, seed, hl_attr_rule(c, rule), reference, err);
     free(seed);
     if (st != HL_OK)
         return st;

@@ -8,7 +8,8 @@
  * Deconvolution are the gradient, and DeepLift is (x - b) x the gradient at
  * x (Input x Gradient for the zero baseline). MobileNet V2 (ReLU6 = Clip
  * only) is such a graph. The engine's op table says which ops those rules
- * touch (HL_ROLE_GUIDED_RULE, HL_ROLE_RESCALE_RULE);
+ * touch (HL_ROLE_GUIDED_RULE, HL_ROLE_RESCALE_RULE; with --relu-family
+ * HL_ROLE_GUIDED_FAMILY_RULE, HL_ROLE_RESCALE_FAMILY_RULE);
  * tests/attr/test-trust.c checks the notices against the maps themselves
  * (byte-identical to the gradient when a notice is given). */
 #include <math.h>
@@ -57,12 +58,12 @@ static int count_ops(const hl_model *m, int limit, unsigned rule_role,
 }
 
 static void add(hl_notices *out, const char *brief, const char *fmt,
-                const char *a, const char *b)
+                const char *a, const char *b, const char *c)
 {
     if (out->n >= HL_NOTICES_MAX)
         return;
     snprintf(out->brief[out->n], sizeof out->brief[0], "%s", brief);
-    snprintf(out->line[out->n++], sizeof out->line[0], fmt, a, b);
+    snprintf(out->line[out->n++], sizeof out->line[0], fmt, a, b, c);
 }
 
 static const char *or_none(const char *others)
@@ -84,7 +85,10 @@ void hl_attr_notices(const hl_model *model, const char *method,
     if (strcmp(method, "guided_backprop") == 0 || strcmp(method, "deconvolution") == 0 ||
         strcmp(method, "neuron_guided_backprop") == 0 ||
         strcmp(method, "guided_grad_cam") == 0) {
-        if (count_ops(model, limit, HL_ROLE_GUIDED_RULE, others, sizeof others) == 0) {
+        int family = p && p->relu_family;
+        if (count_ops(model, limit, family ? HL_ROLE_GUIDED_FAMILY_RULE
+                                           : HL_ROLE_GUIDED_RULE,
+                      others, sizeof others) == 0) {
             const char *same = strcmp(method, "guided_grad_cam") == 0
                 ? "GradCAM x the plain gradient"
                 : strcmp(method, "neuron_guided_backprop") == 0
@@ -95,11 +99,16 @@ void hl_attr_notices(const hl_model *model, const char *method,
                 : "= the plain gradient: no ReLU in this model",
                 "this model has no ReLU (it uses %s), which is the only "
                 "activation the guided/deconvolution rule changes (as in "
-                "Captum): this map is identical to %s", or_none(others), same);
+                "Captum): this map is identical to %s%s", or_none(others),
+                same, strstr(others, "Clip") && !family
+                ? "; use --relu-family to apply the rule to Clip/ReLU6" : "");
         }
     } else if (strcmp(method, "deep_lift") == 0 || strcmp(method, "deep_lift_shap") == 0 ||
                strcmp(method, "layer_deep_lift") == 0) {
-        if (count_ops(model, limit, HL_ROLE_RESCALE_RULE, others, sizeof others) == 0) {
+        int family = p && p->relu_family;
+        if (count_ops(model, limit, family ? HL_ROLE_RESCALE_FAMILY_RULE
+                                           : HL_ROLE_RESCALE_RULE,
+                      others, sizeof others) == 0) {
             const char *same =
                 strcmp(method, "layer_deep_lift") == 0
                 ? "(activation - baseline activation) x its gradient"
@@ -109,7 +118,9 @@ void hl_attr_notices(const hl_model *model, const char *method,
             add(out, "= (input - baseline) x gradient: no nonlinearity DeepLift rescales",
                 "this model has no nonlinearity DeepLift's rescale rule "
                 "handles (it uses %s, which Captum passes as a plain "
-                "gradient): this map equals %s", or_none(others), same);
+                "gradient): this map equals %s%s", or_none(others), same,
+                others[0] && !family ? "; use --relu-family to apply the "
+                "rule to Clip/ReLU6 and the other activations" : "");
         }
     }
 }
@@ -127,7 +138,8 @@ static const char *delta_hint(const char *method)
 {
     if (strstr(method, "deep_lift"))
         return "DeepLift's rules do not give completeness on this graph "
-               "(an activation its rescale rule does not handle)";
+               "(an activation its rescale rule does not handle: use "
+               "--relu-family to apply it to Clip/ReLU6 and the others)";
     if (strcmp(method, "gradient_shap") == 0)
         return "it is a sampled estimate: raise --n-samples";
     return "raise --n-steps";

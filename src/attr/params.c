@@ -23,6 +23,7 @@ void hl_attr_params_init(hl_attr_params *p)
     p->internal_batch_size = 0;         /* automatic, bounded memory */
     p->saliency_abs = 1;                /* Saliency abs=True */
     p->relu_attributions = 0;           /* LayerGradCam */
+    p->relu_family = 0;                 /* Captum's rules only */
     p->attribute_to_layer_input = 0;
     p->interpolate = HL_INTERP_NONE;
     p->strides[0] = 3, p->strides[1] = 8, p->strides[2] = 8;
@@ -78,6 +79,8 @@ static const param_entry params[] = {
         "saliency: absolute value of the gradient (Captum default true)" }, SZ(saliency_abs) },
     { { "relu-attributions", HL_PARAM_BOOL, OFF(relu_attributions), 0, 1, NULL,
         "GradCAM and the other CAMs: keep only positive evidence (Captum default false)" }, SZ(relu_attributions) },
+    { { "relu-family", HL_PARAM_BOOL, OFF(relu_family), 0, 1, NULL,
+        "apply the guided/deconvolution rule to Clip (ReLU6) too and DeepLift's rescale rule to every elementwise activation (beyond Captum; default off)" }, SZ(relu_family) },
     { { "attribute-to-layer-input", HL_PARAM_BOOL, OFF(attribute_to_layer_input), 0, 1, NULL,
         "use the layer's input instead of its output" }, SZ(attribute_to_layer_input) },
     { { "interpolate", HL_PARAM_ENUM, OFF(interpolate), 0, 0, interp_choices,

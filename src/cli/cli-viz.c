@@ -52,3 +52,17 @@ int cli_viz_resolve(const cli_viz *v, hl_viz_mode mode, hl_viz_options *o)
         return cli_fail("--viz/--sign: %s", err.msg);
     return 0;
 }
+
+hl_viz_options cli_viz_for_method(const cli_viz *v, const hl_viz_options *o,
+                                  const char *method)
+{
+    hl_viz_options out = *o;
+    hl_viz_sign sign;
+    hl_colormap_id cmap;
+    hl_viz_method_defaults(method, o->mode, &sign, &cmap);
+    if (!v->sign)
+        out.sign = sign;
+    if (!v->cmap)
+        out.cmap = cmap;
+    return out;
+}

@@ -21,4 +21,9 @@ int cli_viz_given(const cli_viz *v);
 /* Captum's defaults with `mode`, then the options; 0, or 1 (printed). */
 int cli_viz_resolve(const cli_viz *v, hl_viz_mode mode, hl_viz_options *o);
 
+/* The resolved options o for `method`: the library's sign and colormap for
+ * it (hl_viz_method_defaults) where --sign / --cmap were not given. */
+hl_viz_options cli_viz_for_method(const cli_viz *v, const hl_viz_options *o,
+                                  const char *method);
+
 #endif

@@ -263,11 +263,13 @@ static int parse_formats(batch_run *run, const char *text)
     if (explain_viz_resolve(v))
         return 1;
     v->out_path = NULL;
+    /* sign and cmap not given: each method's (hl_viz_method_defaults) */
     snprintf(run->viz_text, sizeof run->viz_text,
              "viz=%s sign=%s cmap=%s outlier-perc=%g alpha=%g",
-             hl_viz_mode_name(v->opts.mode), hl_viz_sign_name(v->opts.sign),
-             hl_colormap_name(v->opts.cmap), v->opts.outlier_perc,
-             v->opts.alpha_overlay);
+             hl_viz_mode_name(v->opts.mode),
+             v->given.sign ? hl_viz_sign_name(v->opts.sign) : "method",
+             v->given.cmap ? hl_colormap_name(v->opts.cmap) : "method",
+             v->opts.outlier_perc, v->opts.alpha_overlay);
     return 0;
 }
 

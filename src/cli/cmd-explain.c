@@ -142,11 +142,13 @@ static void explain_help(const char *method_name)
            "  --out FILE             the attribution over the photo (.png .pdf .svg)\n"
            "  --viz MODE             default heat_map; one of");
     print_wrapped(hl_viz_mode_names(), 25, 47);
-    printf("  --sign SIGN            default absolute_value; one of");
-    print_wrapped(hl_viz_sign_names(), 25, 53);
+    printf("  --sign SIGN            default: the method's (all for signed maps,\n"
+           "                         absolute_value for saliency, positive for\n"
+           "                         CAMs and RISE); one of");
+    print_wrapped(hl_viz_sign_names(), 25, 46);
     printf("  --outlier-perc P       percent of the largest values clipped (default 2)\n"
-           "  --cmap NAME            default (Captum's for the sign), or");
-    print_wrapped(hl_colormap_names(), 25, 58);
+           "  --cmap NAME            default: the method's (see --sign), or");
+    print_wrapped(hl_colormap_names(), 25, 61);
     printf("  --alpha A              overlay opacity for blended_heat_map (default 0.5)\n"
            "  --help                 this text\n"
            "\nExample:\n"
@@ -191,7 +193,9 @@ int explain_write_picture(const explain_viz *v, const cli_input *in,
         cli_fail("cannot draw an attribution of this shape; use --raw");
         goto out;
     }
-    if (hl_viz_normalize(shown, v->opts.sign, v->opts.outlier_perc, &norm,
+    /* the method's sign and colormap unless --sign / --cmap chose */
+    hl_viz_options opts = cli_viz_for_method(&v->given, &v->opts, m->name);
+    if (hl_viz_normalize(shown, opts.sign, opts.outlier_perc, &norm,
                          &err) != HL_OK) {
         cli_fail("%s", err.msg);
         goto out;
@@ -203,9 +207,9 @@ int explain_write_picture(const explain_viz *v, const cli_input *in,
     const hl_crop_map *map = in->photo ? &in->map : NULL;
     if (!photo) {
         photo = own_photo = cli_image_from_input(in->input, &in->pre);
-        if (!photo && v->opts.mode != HL_VIZ_HEAT_MAP) {
+        if (!photo && opts.mode != HL_VIZ_HEAT_MAP) {
             cli_fail("--viz %s needs a 3-channel input; use --viz heat_map",
-                     hl_viz_mode_name(v->opts.mode));
+                     hl_viz_mode_name(opts.mode));
             goto out;
         }
     }
@@ -213,7 +217,7 @@ int explain_write_picture(const explain_viz *v, const cli_input *in,
     snprintf(title, sizeof title, "%s - %s (%.1f%%)", m->title,
              cli_input_label(in, res->target), res->target_prob * 100.0);
     hl_viz_view view = {.photo = photo, .map = map, .norm = norm,
-                        .opts = v->opts, .title = title, .show_colorbar = 1,
+                        .opts = opts, .title = title, .show_colorbar = 1,
                         .show_raw_range = 1};
     cli_format_params(m, p, params, sizeof params);
     snprintf(target, sizeof target, "%d %s", res->target,
@@ -226,6 +230,8 @@ int explain_write_picture(const explain_viz *v, const cli_input *in,
         {"heatlens.image", in->image_path ? in->image_path : in->input_npy},
         {"heatlens.target", target},
         {"heatlens.probability", prob},
+        {"heatlens.sign", hl_viz_sign_name(opts.sign)},
+        {"heatlens.cmap", hl_colormap_name(hl_colormap_resolve(opts.cmap, opts.sign))},
         {"heatlens.layer", p->layer},
     };
     int n_meta = (int)(sizeof meta / sizeof meta[0]) - (p->layer[0] ? 0 : 1);

@@ -35,9 +35,9 @@ static void report_help(void)
            "  --layer NAME           layer for the layer methods\n"
            "  --out FILE             .pdf, .png or .svg\n"
            "  --viz MODE             %s (default blended_heat_map)\n"
-           "  --sign SIGN            %s (default absolute_value)\n"
+           "  --sign SIGN            %s (default: each method's, as explain's)\n"
            "  --outlier-perc P       percent of the largest values clipped (default 2)\n"
-           "  --cmap NAME            %s\n"
+           "  --cmap NAME            %s (default: each method's)\n"
            "  --alpha A              overlay opacity (default 0.5)\n"
            "  --cell-size N          side of each picture in pixels (default 300)\n"
            "  --evaluate             add a metrics section (see '%s evaluate --help')\n"
@@ -55,6 +55,8 @@ typedef struct report_item {
     char param_text[1024];
     char title[300];
     char notice[160];      /* under the picture (cli_panel_notice) */
+    hl_viz_options opts;   /* the overlay: the method's sign and colormap
+                              unless --sign / --cmap chose */
     cli_evaluation *eval;  /* --evaluate */
 } report_item;
 
@@ -282,6 +284,8 @@ static int report_page(report *rp)
         panels[i].has_delta = it->result.has_delta;
         panels[i].delta = it->result.delta;
         panels[i].notice = it->notice;
+        it->opts = cli_viz_for_method(&rp->viz, &rp->info.opts, it->method->name);
+        panels[i].opts = &it->opts;
     }
     const hl_metric_plots *plots[REPORT_MAX_METHODS];
     for (int i = 0; rp->evaluate && i < rp->n_items; i++)

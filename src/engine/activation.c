@@ -4,7 +4,9 @@
  * Backward rules follow Captum 0.7: GUIDED and DECONV change only Relu;
  * DEEPLIFT (rescale) replaces the local derivative of Relu, Sigmoid, Tanh,
  * Elu and LeakyRelu by (y - y_ref) / (x - x_ref), falling back to the
- * ordinary gradient where |x - x_ref| < 1e-10. */
+ * ordinary gradient where |x - x_ref| < 1e-10. With HL_RULE_RELU_FAMILY
+ * (ctx->relu_family) GUIDED and DECONV change Clip too (relu(g) gated by
+ * lo < x < hi; relu(g)) and DEEPLIFT rescales every kind here. */
 #include <math.h>
 #include <string.h>
 #include "kernels.h"
@@ -170,6 +172,7 @@ static inline float act_deriv(const act_params *p, float x, float y)
 typedef struct {
     const act_params *p;
     hl_backward_rule rule;
+    int guided_like;    /* Relu, or Clip under HL_RULE_RELU_FAMILY */
     const float *x, *y, *g;
     float *gx;
     /* DeepLift reference (NULL unless rule == DEEPLIFT) */
@@ -183,15 +186,18 @@ static void act_bwd_range(void *arg, long begin, long end)
     const act_params *p = j->p;
     const float *x = j->x, *y = j->y, *g = j->g;
     float *gx = j->gx;
-    if (p->kind == ACT_RELU && j->rule == HL_RULE_GUIDED) {
+    if (j->guided_like && j->rule == HL_RULE_GUIDED) {
+        const float lo = p->kind == ACT_CLIP ? p->lo : 0.0f;
+        const float hi = p->kind == ACT_CLIP ? p->hi : INFINITY;
         for (long i = begin; i < end; i++)
             {
-                float t = ((x[i] > 0) & (g[i] > 0)) ? g[i] : 0.0f;
+                float t = ((x[i] > lo) & (x[i] < hi) & (g[i] > 0)) ? g[i]
+                                                                  : 0.0f;
                 gx[i] += t;
             }
         return;
     }
-    if (p->kind == ACT_RELU && j->rule == HL_RULE_DECONV) {
+    if (j->guided_like && j->rule == HL_RULE_DECONV) {
         for (long i = begin; i < end; i++)
             {
                 float t = g[i] > 0 ? g[i] : 0.0f;
@@ -260,9 +266,14 @@ static void act_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
         if (hl_has_input(n, 2) && in[2].data) local.hi = in[2].data[0];
     }
     long total = (long)hl_shape_numel(&in[0].shape);
-    act_bwd_job j = { &local, c ? c->rule : HL_RULE_GRADIENT, in[0].data,
-                      out[0].data, gout[0].data, gin[0].data, NULL, NULL, 0 };
-    if (j.rule == HL_RULE_DEEPLIFT && act_rescaled(n) && c->ref_in &&
+    int family = c && c->relu_family;
+    act_bwd_job j = { &local, c ? c->rule : HL_RULE_GRADIENT,
+                      p->kind == ACT_RELU || (family && p->kind == ACT_CLIP),
+                      in[0].data, out[0].data, gout[0].data, gin[0].data,
+                      NULL, NULL, 0 };
+    /* the rescale rule: Captum's activations, every one with the option */
+    if (j.rule == HL_RULE_DEEPLIFT && (family || act_rescaled(n)) &&
+        c->ref_in &&
         c->ref_out && c->ref_in[0].data && c->ref_out[0].data) {
         j.xr = c->ref_in[0].data;
         j.yr = c->ref_out[0].data;
@@ -319,22 +330,25 @@ static int clip_mask_bounds(const hl_node *n, const hl_attrs *attrs,
         return act_init_kind(KIND, n, attrs, in, err);                       \
     }                                                                        \
     const hl_op hl_op_##NAME = {                                             \
-        .op_type = TYPE, .source = __FILE__, .flags = FLAGS,                 \
+        .op_type = TYPE, .source = __FILE__,                                 \
+        .flags = (FLAGS) | HL_OP_RESCALE_FAMILY,                             \
         .bwd_reads = READS, .mask_bounds = MASK,                             \
         .init = NAME##_init, .shape = act_shape,                             \
         .forward = act_forward, .backward = act_backward,                    \
         .free_params = hl_params_free,                                       \
     };
 
-ACT_OP(relu, ACT_RELU, "Relu", HL_OP_GUIDED | HL_OP_RESCALE, HL_BWD_READS_INPUTS,
-       relu_mask_bounds)
-ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu", HL_OP_RESCALE, HL_BWD_READS_ALL, NULL)
-ACT_OP(clip, ACT_CLIP, "Clip", 0, HL_BWD_READS_INPUTS, clip_mask_bounds)
-ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", HL_OP_RESCALE, HL_BWD_READS_ALL, NULL)
+ACT_OP(relu, ACT_RELU, "Relu", HL_OP_GUIDED | HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED,
+       HL_BWD_READS_INPUTS, relu_mask_bounds)
+ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL,
+       NULL)
+ACT_OP(clip, ACT_CLIP, "Clip", HL_OP_RELU_FAMILY, HL_BWD_READS_INPUTS,
+       clip_mask_bounds)
+ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
 ACT_OP(hardsigmoid, ACT_HARDSIGMOID, "HardSigmoid", 0, HL_BWD_READS_ALL, NULL)
 ACT_OP(hardswish, ACT_HARDSWISH, "HardSwish", 0, HL_BWD_READS_ALL, NULL)
-ACT_OP(tanh, ACT_TANH, "Tanh", HL_OP_RESCALE, HL_BWD_READS_ALL, NULL)
-ACT_OP(elu, ACT_ELU, "Elu", HL_OP_RESCALE, HL_BWD_READS_ALL, NULL)
+ACT_OP(tanh, ACT_TANH, "Tanh", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
+ACT_OP(elu, ACT_ELU, "Elu", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL)
 
 /* ------------------------------------------------------------- PRelu */
 /* y = x (x >= 0), slope * x otherwise; slope broadcasts onto x. */

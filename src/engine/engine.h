@@ -155,6 +155,10 @@ enum {
     HL_ROLE_LOG_SOFTMAX = 1u << 5,
     HL_ROLE_GUIDED_RULE = 1u << 6,  /* HL_RULE_GUIDED/DECONV change it */
     HL_ROLE_RESCALE_RULE = 1u << 7, /* HL_RULE_DEEPLIFT rescales it */
+    /* the same with HL_RULE_RELU_FAMILY (Relu and Clip; every elementwise
+     * activation of activation.c) */
+    HL_ROLE_GUIDED_FAMILY_RULE = 1u << 8,
+    HL_ROLE_RESCALE_FAMILY_RULE = 1u << 9,
 };
 
 typedef struct hl_node_info {
@@ -181,6 +185,12 @@ typedef enum {
     HL_RULE_DEEPLIFT,     /* Relu, Sigmoid, Tanh, Elu, LeakyRelu: g * dy/dx with
                              dy = y - y_ref, dx = x - x_ref (ordinary
                              gradient where |dx| < 1e-10); needs a reference */
+    /* Modifier OR-ed into GUIDED, DECONV or DEEPLIFT (beyond Captum, which
+     * hooks only the ops above): GUIDED/DECONV also at Clip (ReLU6), as at
+     * Relu (the lower kink; guided keeps Clip's forward gate); DEEPLIFT's
+     * rescale rule at every elementwise activation (Clip, HardSigmoid,
+     * HardSwish too), so completeness holds on ReLU6 models. */
+    HL_RULE_RELU_FAMILY = 0x100,
 } hl_backward_rule;
 
 /* A run owns the activations and gradients of one batch (per-run arena).

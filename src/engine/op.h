@@ -74,7 +74,8 @@ typedef struct hl_node {
 typedef struct hl_op_ctx {
     hl_threadpool *threadpool; /* parallel_for; NULL = single thread */
     int threads;
-    hl_backward_rule rule;    /* backward rule of this run */
+    hl_backward_rule rule;    /* backward rule of this run (no modifier) */
+    int relu_family;          /* HL_RULE_RELU_FAMILY was given */
     /* For HL_RULE_DEEPLIFT: the same node's inputs/outputs in the
      * reference run (batch = this batch or 1, broadcast). NULL otherwise. */
     const hl_tensor *ref_in;
@@ -118,6 +119,17 @@ enum {
     /* BatchNormalization in inference: inputs x, scale, B, mean, var and
      * the attribute epsilon (folded into a preceding HL_OP_TAKES_BN op) */
     HL_OP_BATCHNORM = 1u << 5,
+    /* a module Captum's DeepLift hooks (nn.ReLU, Sigmoid, Tanh, ELU,
+     * LeakyReLU, MaxPool): when it feeds a MaxPool directly, Captum's
+     * tensor hooks let this op's rule see the pool's plain gradient, so the
+     * pool's deeplift_backward is not used there */
+    HL_OP_DEEPLIFT_HOOKED = 1u << 7,
+    /* with HL_RULE_RELU_FAMILY the guided and deconvolution rules change
+     * its backward as Relu's (Clip = ReLU6, at the lower kink) */
+    HL_OP_RELU_FAMILY = 1u << 8,
+    /* with HL_RULE_RELU_FAMILY DeepLift's rescale rule replaces its local
+     * derivative (every elementwise activation of activation.c) */
+    HL_OP_RESCALE_FAMILY = 1u << 9,
 };
 
 typedef struct hl_op {
@@ -161,6 +173,13 @@ typedef struct hl_op {
                       hl_error *err);
     /* fold(): out[] is preallocated by the runtime from shape(). */
     void (*free_params)(hl_node *n);
+    /* Backward under HL_RULE_DEEPLIFT when the op has its own multipliers
+     * beside the elementwise Rescale rule (MaxPool); NULL: backward(). The
+     * engine calls it unless input 0 comes from an HL_OP_DEEPLIFT_HOOKED
+     * op (Captum's condition). ctx->ref_in/ref_out are set. */
+    void (*deeplift_backward)(const hl_node *n, hl_op_ctx *c,
+                              const hl_tensor *in, const hl_tensor *out,
+                              const hl_tensor *gout, hl_tensor *gin);
     /* Multiply-adds of one forward (for bench GFLOP/s); NULL = elementwise. */
     double (*flops)(const hl_node *n, const hl_tensor *in, const hl_tensor *out);
 } hl_op;

@@ -135,6 +135,10 @@ unsigned hl_op_roles(int index)
         roles |= HL_ROLE_GUIDED_RULE;
     if (op->flags & HL_OP_RESCALE)
         roles |= HL_ROLE_RESCALE_RULE;
+    if (op->flags & (HL_OP_GUIDED | HL_OP_RELU_FAMILY))
+        roles |= HL_ROLE_GUIDED_FAMILY_RULE;
+    if (op->flags & (HL_OP_RESCALE | HL_OP_RESCALE_FAMILY))
+        roles |= HL_ROLE_RESCALE_FAMILY_RULE;
     return roles;
 }
 

@@ -4,6 +4,7 @@
  * argmax again from the saved input (first maximum in scan order, as
  * PyTorch does) instead of storing indices. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "spatial.h"
 
@@ -392,10 +393,116 @@ static void pool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     hl_par_for(c, (long)g.planes, work, pool_bwd_range, &j);
 }
 
+/* ---------------------------------------------- DeepLift's MaxPool rule */
+/* Captum 0.7's maxpool() multipliers (deep_lift.py). Captum runs the input
+ * and the reference as one doubled batch and seeds the target of both
+ * halves, so both carry the same gradient g. With o, r the pool outputs at
+ * x and at the reference, the input multiplier is
+ *   (unpool_x(g * (max(o, r) - r)) + unpool_ref(g * (o - max(o, r))))
+ *   / (x - x_ref)
+ * where unpool_x scatters over x's argmax and unpool_ref over the
+ * reference's; MaxUnpool writes, so an input that is the maximum of several
+ * windows keeps the value of the last window in scan order. Where
+ * |x - x_ref| < 1e-10 Captum takes grad_input[0]: the plain gradient of
+ * the batch's first row, for every row. */
+typedef struct {
+    const pool_geom *g;
+    const float *x, *y, *xr, *yr, *gy;
+    float *gx;
+    int64_t ref_planes, row_planes;
+} dl_pool_job;
+
+#define DL_POOL_EPS 1e-10f
+
+/* One plane's unpool of the two halves (MaxUnpool overwrites) into up
+ * (over x's argmax) and ur (over the reference's), both zeroed. */
+static void dl_pool_plane(const pool_geom *g, const float *xp,
+                          const float *xrp, const float *yp, const float *yrp,
+                          const float *gp, float *up, float *ur)
+{
+    POOL_LOOP(g, {
+        int64_t best;
+        int64_t rbest;
+        POOL_ARGMAX(g, xp, best);
+        POOL_ARGMAX(g, xrp, rbest);
+        float hi = yp[o] > yrp[o] ? yp[o] : yrp[o];
+        if (best >= 0)
+            up[best] = gp[o] * (hi - yrp[o]);
+        if (rbest >= 0)
+            ur[rbest] = gp[o] * (yp[o] - hi);
+    })
+}
+
+static void dl_pool_range(void *arg, long begin, long end)
+{
+    dl_pool_job *j = arg;
+    const pool_geom *g = j->g;
+    int64_t X = g->X;
+    float *buf = malloc((size_t)X * 4 * sizeof(float));
+    for (long u = begin; u < end; u++) {
+        const float *xp = j->x + u * X, *gp = j->gy + u * g->P;
+        int64_t ru = u % j->ref_planes, u0 = u % j->row_planes;
+        const float *xrp = j->xr + ru * X, *yrp = j->yr + ru * g->P;
+        float *gxp = j->gx + u * X;
+        if (!buf) { /* out of memory: the plain gradient */
+            POOL_LOOP(g, {
+                int64_t best;
+                POOL_ARGMAX(g, xp, best);
+                if (best >= 0)
+                    gxp[best] += gp[o];
+            })
+            continue;
+        }
+        float *up = buf, *ur = buf + X, *plain = buf + 2 * X;
+        memset(buf, 0, (size_t)X * 3 * sizeof(float));
+        dl_pool_plane(g, xp, xrp, j->y + u * g->P, yrp, gp, up, ur);
+        /* the first row's plain gradient, same channel */
+        POOL_LOOP(g, {
+            int64_t best;
+            const float *x0 = j->x + u0 * X;
+            POOL_ARGMAX(g, x0, best);
+            if (best >= 0)
+                plain[best] += j->gy[u0 * g->P + o];
+        })
+        for (int64_t i = 0; i < X; i++) {
+            float dx = xp[i] - xrp[i];
+            gxp[i] += fabsf(dx) < DL_POOL_EPS ? plain[i]
+                                              : (up[i] + ur[i]) / dx;
+        }
+    }
+    free(buf);
+}
+
+static void maxpool_deeplift_backward(const hl_node *n, hl_op_ctx *c,
+                                      const hl_tensor *in,
+                                      const hl_tensor *out,
+                                      const hl_tensor *gout, hl_tensor *gin)
+{
+    if (!gout[0].data || !gin[0].data)
+        return;
+    pool_geom g;
+    if (pool_geom_make(n->params, &in[0].shape, &g))
+        return;
+    if (!c->ref_in || !c->ref_out || !c->ref_in[0].data ||
+        !c->ref_out[0].data || g.X == 0) {
+        pool_backward(n, c, in, out, gout, gin);
+        return;
+    }
+    int64_t ref_planes = hl_shape_numel(&c->ref_in[0].shape) / g.X;
+    int64_t rows = in[0].shape.dims[0];
+    dl_pool_job j = { &g, in[0].data, out[0].data, c->ref_in[0].data,
+                      c->ref_out[0].data, gout[0].data, gin[0].data,
+                      ref_planes > 0 ? ref_planes : 1,
+                      rows > 0 && g.planes / rows > 0 ? g.planes / rows : 1 };
+    long work = (long)(g.planes * g.P * g.k[0] * g.k[1] * g.k[2]);
+    hl_par_for(c, (long)g.planes, work, dl_pool_range, &j);
+}
+
 const hl_op hl_op_maxpool = {
-    .op_type = "MaxPool", .source = __FILE__,
+    .op_type = "MaxPool", .source = __FILE__, .flags = HL_OP_DEEPLIFT_HOOKED,
     .bwd_reads = HL_BWD_READS_INPUTS, .init = maxpool_init, .shape = pool_shape,
     .forward = pool_forward, .backward = pool_backward,
+    .deeplift_backward = maxpool_deeplift_backward,
     .free_params = hl_params_free,
 };
 

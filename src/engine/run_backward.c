@@ -26,6 +26,21 @@ void hl_run_set_backward_stop(hl_run *r, int value)
                                                  : hl_model_resolve(m, value);
 }
 
+/* Whether node nd's own DeepLift multipliers apply (MaxPool): under
+ * HL_RULE_DEEPLIFT, unless its input 0 is the output of an op Captum hooks
+ * (then Captum's hooks give that op the pool's plain gradient). */
+static int deeplift_own_rule(const hl_run *r, const hl_op_ctx *ctx,
+                             const hl_node *nd)
+{
+    const hl_model *m = r->m;
+    if (ctx->rule != HL_RULE_DEEPLIFT || !ctx->ref_in ||
+        !hl_op_get(nd->op)->deeplift_backward || nd->in[0] < 0)
+        return 0;
+    int p = m->values[hl_model_resolve(m, nd->in[0])].producer;
+    return p < 0 ||
+           !(hl_op_get(m->nodes[p].op)->flags & HL_OP_DEEPLIFT_HOOKED);
+}
+
 /* With a backward stop: per value, 1 when it is the stop or computed from
  * it (r->zeroed, free until the gradients are cleared), else NULL. */
 static const unsigned char *backward_below(hl_run *r)
@@ -189,7 +204,9 @@ static void backward_node(hl_run *r, hl_op_ctx *ctx, int k,
         r->prof_clear += hl_run_profile_now(r) - t0;
     if (r->mask_words[k])
         hl_run_mask_backward(r, k, &in[0], gout[0].data, gin[0].data,
-                             ctx->rule);
+                             ctx->rule, ctx->relu_family);
+    else if (deeplift_own_rule(r, ctx, nd))
+        hl_op_get(nd->op)->deeplift_backward(nd, ctx, in, out, gout, gin);
     else
         hl_op_get(nd->op)->backward(nd, ctx, in, out, gout, gin);
     if (r->prof_bwd)
@@ -201,6 +218,13 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
                           hl_error *err)
 {
     const hl_model *m = r->m;
+    int relu_family = (rule & HL_RULE_RELU_FAMILY) != 0;
+    rule = (hl_backward_rule)(rule & ~HL_RULE_RELU_FAMILY);
+    if (relu_family && rule != HL_RULE_GUIDED && rule != HL_RULE_DECONV &&
+        rule != HL_RULE_DEEPLIFT)
+        return hl_error_set(err, HL_ERR_ARG, "%s: HL_RULE_RELU_FAMILY "
+                            "modifies only the guided, deconvolution and "
+                            "DeepLift rules", m->name);
     hl_status st = backward_check(r, from_value, seed, rule, reference, err);
     if (st)
         return st;
@@ -235,6 +259,7 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
     ctx.threadpool = r->pool;
     ctx.threads = r->threads;
     ctx.rule = rule;
+    ctx.relu_family = relu_family;
     ctx.scratch = r->scratch;
     for (int k = m->n_nodes - 1; k >= 0; k--)
         if (m->node_kind[k] == HL_VAL_DYNAMIC)

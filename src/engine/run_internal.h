@@ -79,7 +79,8 @@ void hl_run_apply_override(hl_run *r, int v);
 /* run_mask.c: a lean run's Relu/Clip bit masks (see there). */
 void hl_run_mask_make(const hl_run *r, int k, const hl_tensor *in0);
 void hl_run_mask_backward(const hl_run *r, int k, const hl_tensor *in0,
-                          const float *g, float *gx, hl_backward_rule rule);
+                          const float *g, float *gx, hl_backward_rule rule,
+                          int relu_family);
 
 /* run_profile.c: HL_PROFILE in the environment. */
 void hl_run_profile_init(hl_run *r);

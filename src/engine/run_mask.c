@@ -128,12 +128,16 @@ void hl_run_mask_make(const hl_run *r, int k, const hl_tensor *in0)
 /* Node k's backward from its mask: gx += g where the bit is set (and the
  * guided/deconvolution rules of HL_OP_GUIDED ops). */
 void hl_run_mask_backward(const hl_run *r, int k, const hl_tensor *in0,
-                          const float *g, float *gx, hl_backward_rule rule)
+                          const float *g, float *gx, hl_backward_rule rule,
+                          int relu_family)
 {
     const hl_node *nd = &r->m->nodes[k];
+    unsigned flags = hl_op_get(nd->op)->flags;
+    int relu = (flags & HL_OP_GUIDED) ||
+               (relu_family && (flags & HL_OP_RELU_FAMILY));
     mask_job j = { NULL, g, gx, r->mask_words[k], r->mask_lo[k],
                    r->mask_hi[k], (long)hl_shape_numel(&in0->shape),
-                   (hl_op_get(nd->op)->flags & HL_OP_GUIDED) != 0, rule };
+                   relu, rule };
     if (j.g && j.gx)
         mask_run(r, mask_bwd_range, &j);
 }

@@ -370,6 +370,22 @@ hl_status hl_report_write(const char *path, const hl_report_info *info,
                           const hl_report_panel *panels, int n_panels,
                           hl_error *err);
 
+/* ------------------------------------------------------------ per method */
+
+/* The sign and colormap a method's map is shown with unless the user
+ * chooses (method-defaults.c, the one place this is decided; the window,
+ * explain --out, batch and report use it): signed attributions (Integrated
+ * Gradients, DeepLift, Input x Gradient, occlusion, ...) -> "all" on the
+ * diverging red-white-green map, since their negative part is evidence
+ * against the class; saliency (|gradient|) -> "absolute_value" on Blues;
+ * CAMs and RISE (evidence for the class is the positive part; negative
+ * CAM values are other objects) -> "positive" on Inferno. A mode that
+ * cannot show "all" (masked_image, alpha_scaling) gets "absolute_value".
+ * Other methods are signed; NULL: absolute_value, HL_CMAP_DEFAULT
+ * (Captum's own defaults). */
+void hl_viz_method_defaults(const char *method, hl_viz_mode mode,
+                            hl_viz_sign *sign, hl_colormap_id *cmap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -367,6 +367,7 @@ window_add_running_tests (void)
   g_test_add_func ("/window/cache", test_cache);
   g_test_add_func ("/window/cancel", test_cancel);
   g_test_add_func ("/window/replace-running", test_replace_running);
+  g_test_add_func ("/window/method-defaults", window_test_method_defaults);
   g_test_add_func ("/window/overlay", test_overlay);
   g_test_add_func ("/window/zoom-hover", test_zoom_hover);
   g_test_add_func ("/window/layer-method", test_layer_method);
@@ -412,6 +413,7 @@ main (int argc, char **argv)
   window_add_running_tests ();
   window_add_export_error_tests ();
   window_add_neuron_presenting_tests ();
+  window_add_trust_tests ();
   status = g_test_run ();
 
   g_clear_pointer (&h.saliency, hl_result_unref);

@@ -44,6 +44,8 @@ extern Harness h;   /* defined in test-window.c */
 void window_add_running_tests           (void);
 void window_add_export_error_tests      (void);
 void window_add_neuron_presenting_tests (void);
+void window_add_trust_tests             (void);
+void window_test_method_defaults        (void);
 
 /* One check of a case: named in the output either way; a failed one marks
  * the case failed (g_test_fail_printf) and the case goes on, so every

@@ -326,6 +326,68 @@ static void notices(void)
     hl_model_free(mr);
 }
 
+/* --relu-family on the bundled model (ReLU6 = Clip only): DeepLift's
+ * attributions add up to F(x) - F(0) (completeness, the rescale rule
+ * applied to Clip), guided backprop and deconvolution differ from the
+ * gradient, the notices are gone (and offered the option before). */
+static void relu_family(void)
+{
+    hl_model *mb = load_source_model("data/models/mobilenet_v2.onnx");
+    if (!tap_ok(mb != NULL, "bundled model loads"))
+        return;
+    hl_attr_params p;
+    hl_attr_params_init(&p);
+    hl_notices n;
+    hl_attr_notices(mb, "deep_lift", &p, &n);
+    tap_ok(n.n == 1 && strstr(n.line[0], "use --relu-family"),
+           "deep_lift notice offers --relu-family: %s", n.n ? n.line[0] : "");
+    hl_attr_notices(mb, "guided_backprop", &p, &n);
+    tap_ok(n.n == 1 && strstr(n.line[0], "--relu-family to apply the rule to Clip/ReLU6"),
+           "guided_backprop notice offers --relu-family");
+    p.relu_family = 1;
+    hl_attr_notices(mb, "deep_lift", &p, &n);
+    int none = n.n == 0;
+    hl_attr_notices(mb, "guided_backprop", &p, &n);
+    tap_ok(none && n.n == 0, "with --relu-family: no notice");
+
+    hl_shape s = { 4, { 1, 3, 224, 224 } };
+    hl_array *x = hl_array_new(&s);
+    for (int64_t i = 0; x && i < hl_shape_numel(&s); i++)
+        x->data[i] = (float)sin(0.001 * (double)i);
+    p.target = 1;
+    p.saliency_abs = 0;
+    hl_attr_result r[4];
+    static const char *const m[4] = {
+        "saliency", "guided_backprop", "deconvolution", "deep_lift" };
+    hl_array *a[4];
+    for (int k = 0; k < 4; k++)
+        a[k] = run_attr(mb, m[k], x, &p, NULL, &r[k]);
+    if (tap_ok(a[0] && a[1] && a[2] && a[3], "the four maps with --relu-family")) {
+        long nel = (long)hl_shape_numel(&s);
+        double e1 = tap_rel_l2(a[1]->data, a[0]->data, nel);
+        double e2 = tap_rel_l2(a[2]->data, a[0]->data, nel);
+        tap_ok(e1 > 0.05 && e2 > 0.05, "guided backprop and deconvolution differ "
+               "from the gradient (rel L2 %.3g, %.3g)", e1, e2);
+        /* completeness against the engine's logits at x and at 0, summed
+         * here in double */
+        double sum = sum_floats(a[3]->data, nel);
+        double lx = NAN, l0 = NAN;
+        hl_array *z = hl_array_new(&s);
+        int ok = z && engine_logits(mb, x->data, 1, 1, &lx) &&
+                 engine_logits(mb, z->data, 1, 1, &l0);
+        double ref = ok ? lx - l0 : NAN;
+        double rel = fabs(sum - ref) / fabs(ref);
+        tap_ok(ok && rel < 1e-3, "DeepLift --relu-family: sum %.6g = F(x) - F(0) "
+               "%.6g within %.2g relative (delta reported %.3g)", sum, ref, rel,
+               r[3].delta);
+        hl_array_free(z);
+    }
+    for (int k = 0; k < 4; k++)
+        hl_array_free(a[k]);
+    hl_array_free(x);
+    hl_model_free(mb);
+}
+
 static void delta_note(void)
 {
     hl_attr_result r = {0};
@@ -455,6 +517,7 @@ int main(void)
     notices();
     delta_note();
     weights_copy();
+    relu_family();
     randomization("tests/data/captum/tinycnn/model.onnx", "tests/data/captum/tinycnn/input.npy", 1);
     randomization("tests/data/models/tiny_mobilenet_v3.onnx", "tests/data/models/tiny_mobilenet_v3.input.npy", 0);
     captum_metrics("tinycnn", 1);

@@ -214,6 +214,23 @@ cp "$TMP/out" "$TMP/cam.json"
 json_ok "$TMP/cam.json" "d.get('layer')" "layer_grad_cam names the layer it chose"
 head -c 8 "$TMP/cam.png" | od -An -c | grep -q "P   N   G"; ok $? "explain --out writes a PNG"
 
+# Per-method default sign and colormap (hl_viz_method_defaults, docs/trust.md),
+# recorded as tEXt in the PNG: a CAM shows its positive part (on pets.jpg,
+# Boston bull's negative CAM values lie on the gravel), signed maps both
+# signs on a diverging map, saliency (|gradient|) its magnitude; an explicit
+# --sign / --cmap wins.
+png_has() { tr '\000' '=' < "$1" | grep -a -q "$2"; }
+png_has "$TMP/cam.png" "heatlens.sign=positive"; ok $? "explain --out: layer_grad_cam defaults to sign positive"
+succeeds "explain layer_grad_cam on pets.jpg for Boston bull" -- explain --image "$ROOT/data/samples/pets.jpg" --method layer_grad_cam --target 196 --out "$TMP/bull.png" --threads 1
+png_has "$TMP/bull.png" "heatlens.sign=positive" && png_has "$TMP/bull.png" "heatlens.cmap=inferno"; ok $? "GradCAM for Boston bull: positive on inferno"
+succeeds "explain layer_grad_cam --sign absolute_value" -- explain --image "$ROOT/data/samples/pets.jpg" --method layer_grad_cam --target 196 --sign absolute_value --out "$TMP/bull-abs.png" --threads 1
+png_has "$TMP/bull-abs.png" "heatlens.sign=absolute_value" && png_has "$TMP/bull-abs.png" "heatlens.cmap=inferno"; ok $? "an explicit --sign wins; the colormap stays the method's"
+succeeds "explain integrated_gradients --out" -- explain --image "$CAT" --method integrated_gradients --n-steps 4 --out "$TMP/ig.png" --threads 1
+png_has "$TMP/ig.png" "heatlens.sign=all" && png_has "$TMP/ig.png" "heatlens.cmap=rdwhgn"; ok $? "integrated_gradients defaults to sign all on red-white-green"
+succeeds "explain occlusion --viz masked_image" -- explain --image "$CAT" --method occlusion --strides 3,56,56 --window 3,56,56 --viz masked_image --out "$TMP/occ.png" --threads 1
+png_has "$TMP/occ.png" "heatlens.sign=absolute_value"; ok $? "a signed method under masked_image (which cannot show 'all') gets absolute_value"
+succeeds "explain saliency --out --cmap viridis" -- explain --image "$CAT" --method saliency --cmap viridis --out "$TMP/sal.png" --threads 1
+png_has "$TMP/sal.png" "heatlens.sign=absolute_value" && png_has "$TMP/sal.png" "heatlens.cmap=viridis"; ok $? "saliency defaults to absolute_value; an explicit --cmap wins"
 succeeds "explain --out .pdf" -- explain --image "$CAT" --method saliency --out "$TMP/sal.pdf" --sign all --threads 1
 head -c 4 "$TMP/sal.pdf" | grep -q "%PDF"; ok $? "the PDF starts with %PDF"
 succeeds "explain --input-npy of the saliency map's shape" -- explain --input-npy "$TMP/sal.npy" --method input_x_gradient --out "$TMP/ixg.svg" --threads 1
