@@ -3,9 +3,13 @@
  * rest is read, so a 2 GB file of the wrong kind costs one small read. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine.h"
 
@@ -107,4 +111,62 @@ hl_status hl_file_read(const char *path, const char *what, uint64_t max_bytes,
     *data = buf;
     *size = len;
     return HL_OK;
+}
+
+hl_status hl_file_map(const char *path, const char *what, uint64_t max_bytes,
+                      const unsigned char **data, size_t *size, int *mapped,
+                      hl_error *err)
+{
+    *data = NULL;
+    *size = 0;
+    *mapped = 0;
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        sb.st_size > 0) {
+        if ((uint64_t)sb.st_size > max_bytes) {
+            close(fd);
+            return hl_error_set(err, HL_ERR_ARG,
+                                "%s: %llu MB is over the %llu MB limit of %s "
+                                "files", path,
+                                (unsigned long long)(sb.st_size >> 20),
+                                (unsigned long long)(max_bytes >> 20), what);
+        }
+        /* not MAP_POPULATE: pages come in as they are read and the loader
+         * drops them once copied, so the file is never resident whole */
+        void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd,
+                       0);
+        close(fd);
+        if (p != MAP_FAILED) {
+            *data = p;
+            *size = (size_t)sb.st_size;
+            *mapped = 1;
+            return HL_OK;
+        }
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    /* not mappable (or not openable: hl_file_read says why) */
+    unsigned char *buf;
+    hl_status st = hl_file_read(path, what, max_bytes, 0, NULL, NULL, &buf,
+                                size, err);
+    *data = buf;
+    return st;
+}
+
+void hl_file_unmap(const unsigned char *data, size_t size, int mapped)
+{
+    if (mapped)
+        munmap((void *)data, size);
+    else
+        free((void *)data);
+}
+
+void hl_file_drop_pages(const void *p, size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
 }

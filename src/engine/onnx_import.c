@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "onnx_loader.h"
+#include "onnx_wire.h"
 
 /* Opsets 18-22 change our ops only by new data types, or by semantics the
  * ops read themselves (Reduce* and Split sizes as inputs, Pad axes; Pad's
@@ -188,6 +189,11 @@ static hl_status convert_model(loader *L, const Onnx__ModelProto *mp,
         st = hl_onnx_tensor(tp, &m->arena, L->file, what, &t, L->err);
         if (st)
             return st;
+        /* copied: the file's pages of these weights are not needed again */
+        if (L->mapped_raw && i < L->mapped_raw->n_init &&
+            L->mapped_raw->raw[i])
+            hl_file_drop_pages(L->mapped_raw->raw[i],
+                               L->mapped_raw->raw_len[i]);
         st = hl_loader_add_const(L, tp->name ? tp->name : "", &t);
         if (st)
             return st;
@@ -284,10 +290,51 @@ static hl_status keep_batch1_shapes(loader *L)
 /* Frees a partially built model (params of the nodes kept so far). */
 void hl_model_free(hl_model *m);
 
-hl_status hl_model_load_onnx_ex(const void *data, size_t size,
-                                const char *display_name,
-                                const hl_load_options *opt, hl_model **out,
-                                hl_error *err)
+/* The message, unpacked from its skeleton (onnx_wire.c) when it has one:
+ * the initializers' raw_data then point into `data` (sk->raw[i] set),
+ * copied once by hl_onnx_tensor instead of twice. */
+static Onnx__ModelProto *unpack_model(const uint8_t *data, size_t size,
+                                      hl_onnx_skeleton *sk)
+{
+    if (hl_onnx_skeleton_build(data, size, sk) == 0) {
+        Onnx__ModelProto *mp =
+            onnx__model_proto__unpack(NULL, sk->size, sk->bytes);
+        if (mp && mp->graph && mp->graph->n_initializer == sk->n_init) {
+            for (size_t i = 0; i < sk->n_init; i++) {
+                Onnx__TensorProto *tp = mp->graph->initializer[i];
+                if (!sk->raw[i] || !tp->has_raw_data || tp->raw_data.len) {
+                    sk->raw[i] = NULL;
+                    continue;
+                }
+                tp->raw_data.data = (uint8_t *)sk->raw[i];
+                tp->raw_data.len = sk->raw_len[i];
+            }
+            return mp;
+        }
+        if (mp)
+            onnx__model_proto__free_unpacked(mp, NULL);
+        hl_onnx_skeleton_free(sk);
+    }
+    return onnx__model_proto__unpack(NULL, size, data);
+}
+
+static void free_model_proto(Onnx__ModelProto *mp, hl_onnx_skeleton *sk)
+{
+    for (size_t i = 0; i < sk->n_init; i++)
+        if (sk->raw[i]) {
+            /* not protobuf-c's to free */
+            mp->graph->initializer[i]->raw_data.data = NULL;
+            mp->graph->initializer[i]->raw_data.len = 0;
+        }
+    onnx__model_proto__free_unpacked(mp, NULL);
+    hl_onnx_skeleton_free(sk);
+}
+
+/* data_is_mapped: `data` is a read-only file mapping whose pages can be
+ * dropped once copied (never a caller's buffer). */
+static hl_status load_onnx(const void *data, size_t size,
+                           const char *display_name, const hl_load_options *opt,
+                           int data_is_mapped, hl_model **out, hl_error *err)
 {
     const char *file = display_name ? display_name : "model";
     *out = NULL;
@@ -296,20 +343,22 @@ hl_status hl_model_load_onnx_ex(const void *data, size_t size,
     hl_status nest = hl_onnx_check_nesting(data, size, file, err);
     if (nest)
         return nest;
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, data);
+    hl_onnx_skeleton sk;
+    Onnx__ModelProto *mp = unpack_model(data, size, &sk);
     if (!mp)
         return hl_error_set(err, HL_ERR_PARSE,
                             "%s: not an ONNX model, or truncated (protobuf "
                             "decoding failed)", file);
     hl_model *m = calloc(1, sizeof *m);
     if (!m) {
-        onnx__model_proto__free_unpacked(mp, NULL);
+        free_model_proto(mp, &sk);
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", file);
     }
     m->name = hl_arena_strdup(&m->arena, file);
-    loader L = {.m = m, .file = m->name, .err = err};
+    loader L = {.m = m, .file = m->name, .err = err,
+                .mapped_raw = data_is_mapped ? &sk : NULL};
     hl_status st = convert_model(&L, mp, opt);
-    onnx__model_proto__free_unpacked(mp, NULL);
+    free_model_proto(mp, &sk);
     if (st == HL_OK)
         st = keep_batch1_shapes(&L);
     hl_plan_free(&L.p1);
@@ -381,6 +430,14 @@ hl_status hl_model_load_onnx_ex(const void *data, size_t size,
     return HL_OK;
 }
 
+hl_status hl_model_load_onnx_ex(const void *data, size_t size,
+                                const char *display_name,
+                                const hl_load_options *opt, hl_model **out,
+                                hl_error *err)
+{
+    return load_onnx(data, size, display_name, opt, 0, out, err);
+}
+
 hl_status hl_model_load_onnx_buffer(const void *data, size_t size,
                                     const char *display_name, hl_model **out,
                                     hl_error *err)
@@ -391,15 +448,17 @@ hl_status hl_model_load_onnx_buffer(const void *data, size_t size,
 hl_status hl_model_load_onnx(const char *path, hl_model **out, hl_error *err)
 {
     *out = NULL;
-    unsigned char *buf;
+    const unsigned char *buf;
     size_t len;
-    hl_status st = hl_file_read(path, "model", HL_MAX_MODEL_BYTES, 0, NULL,
-                                NULL, &buf, &len, err);
+    int mapped;
+    hl_status st = hl_file_map(path, "model", HL_MAX_MODEL_BYTES, &buf, &len,
+                               &mapped, err);
     if (st == HL_OK) {
         const char *base = strrchr(path, '/');
-        st = hl_model_load_onnx_buffer(buf, len, base ? base + 1 : path, out,
-                                       err);
+        st = load_onnx(buf, len, base ? base + 1 : path, NULL, mapped, out,
+                       err);
     }
-    free(buf);
+    if (buf)
+        hl_file_unmap(buf, len, mapped);
     return st;
 }

@@ -9,6 +9,7 @@
 #include "graph.h"
 #include "name_map.h"
 #include "onnx.pb-c.h"
+#include "onnx_wire.h"
 
 typedef struct loader {
     hl_model *m;
@@ -31,6 +32,9 @@ typedef struct loader {
      * before the graph's nodes) gives the model its NHWC tensor under
      * nhwc_name. NULL otherwise. */
     const char *nhwc_name, *nchw_input;
+    /* The file's initializer bytes (a read-only mapping) whose pages are
+     * dropped as each is copied; NULL for a caller's buffer. */
+    const struct hl_onnx_skeleton *mapped_raw;
 } loader;
 
 /* onnx_tensor.c */
