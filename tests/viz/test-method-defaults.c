@@ -25,7 +25,8 @@ static const char *const signed_maps[] = {
     "deep_lift_shap", "internal_influence", "layer_gradient_shap",
     "layer_deep_lift_shap", "layer_feature_ablation", "neuron_deconvolution",
     "neuron_deep_lift", "neuron_deep_lift_shap", "neuron_gradient_shap",
-    "neuron_feature_ablation", "shapley_values", "blur_ig", "guided_ig", NULL };
+    "neuron_feature_ablation", "shapley_values", "blur_ig", "guided_ig", "lrp",
+    "layer_lrp", NULL };
 
 static int listed(const char *name, const char *const *list)
 {
