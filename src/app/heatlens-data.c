@@ -1,5 +1,8 @@
 #include "heatlens-data.h"
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+
 #include <string.h>
 
 /* Programs inside the build tree (heatlens, the tests) read the source
@@ -130,12 +133,40 @@ hl_data_find_sample (const char *name)
 }
 
 #define HL_SCHEMA_ID "org.heatlens.Heatlens"
+#define HL_SCHEMA_PATH "/org/heatlens/Heatlens/"
+
+/* Where settings are kept: GLib's default (dconf) when a session bus can
+ * reach it, else a key file in the user's config folder, so a desktop
+ * without dconf or a session bus still remembers them, with no dbus
+ * warnings. GSETTINGS_BACKEND, when set, is the user's choice. */
+static GSettingsBackend *
+settings_backend (void)
+{
+  g_autofree char *bus = g_build_filename (g_get_user_runtime_dir (), "bus", NULL);
+  g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "heatlens", NULL);
+  g_autofree char *file = g_build_filename (dir, "settings.ini", NULL);
+
+  if (g_getenv ("GSETTINGS_BACKEND"))
+    return NULL;
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") || g_file_test (bus, G_FILE_TEST_EXISTS))
+    {
+      GSettingsBackend *def = g_settings_backend_get_default ();
+      gboolean memory = g_str_equal (G_OBJECT_TYPE_NAME (def), "GMemorySettingsBackend");
+
+      g_object_unref (def);
+      if (!memory)
+        return NULL;
+    }
+  g_mkdir_with_parents (dir, 0700);
+  return g_keyfile_settings_backend_new (file, HL_SCHEMA_PATH, NULL);
+}
 
 GSettings *
 hl_settings_new (GError **error)
 {
   GSettingsSchemaSource *def = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = def ? g_settings_schema_source_lookup (def, HL_SCHEMA_ID, TRUE) : NULL;
+  g_autoptr(GSettingsBackend) backend = NULL;
 
 #ifdef HL_APP_BUILD_ROOT
   if (schema == NULL)
@@ -155,5 +186,6 @@ hl_settings_new (GError **error)
                    HL_SCHEMA_ID);
       return NULL;
     }
-  return g_settings_new_full (schema, NULL, NULL);
+  backend = settings_backend ();
+  return g_settings_new_full (schema, backend, NULL);
 }

@@ -18,6 +18,7 @@
 #include "heatlens-classifier.h"
 #include "heatlens-compare-grid.h"
 #include "heatlens-image-view.h"
+#include "heatlens-param-panel.h"
 #include "heatlens-photo.h"
 #include "heatlens-result-cache.h"
 #include "heatlens-worker.h"
@@ -55,6 +56,10 @@ void           hl_window_pick_neuron      (HlWindow       *self,
                                            double          photo_y);
 /* Starts the computation now (cached results show at once). */
 void           hl_window_run              (HlWindow       *self);
+/* Esc: stops the run (and one about to start); the caption says
+ * "Cancelled" until a result for the panel's choice is on screen. */
+void           hl_window_cancel           (HlWindow       *self);
+gboolean       hl_window_get_cancelled    (HlWindow       *self);
 void           hl_window_show_error       (HlWindow       *self,
                                            const char     *message);
 /* Renders the window as it is now into a PNG. */
@@ -68,6 +73,7 @@ HlResult      *hl_window_get_result       (HlWindow       *self);
 HlClassifier  *hl_window_get_classifier   (HlWindow       *self);
 HlImageView   *hl_window_get_image_view   (HlWindow       *self);
 HlCompareGrid *hl_window_get_compare_grid (HlWindow       *self);
+HlParamPanel  *hl_window_get_param_panel  (HlWindow       *self);
 /* The banner's text, NULL when hidden. */
 const char    *hl_window_get_error        (HlWindow       *self);
 int            hl_window_get_target       (HlWindow       *self);
