@@ -21,16 +21,6 @@ static int producer_of(const hl_model *m, int v)
 
 /* Ops that only change the shape of the class scores ([1,K] <-> [1,K,1,1])
  * and keep their values: the rule looks through them. */
-static int keeps_values(const char *op)
-{
-    static const char *const ops[] = {"Reshape", "Flatten", "Squeeze",
-                                      "Unsqueeze", NULL};
-    for (int i = 0; ops[i]; i++)
-        if (strcmp(op, ops[i]) == 0)
-            return 1;
-    return 0;
-}
-
 hl_output_kind hl_model_output_kind(const hl_model *m)
 {
     int v = hl_model_output_value(m);
@@ -40,11 +30,11 @@ hl_output_kind hl_model_output_kind(const hl_model *m)
             return HL_OUTPUT_LOGITS;
         hl_node_info info;
         hl_model_node_info(m, node, &info);
-        if (strcmp(info.op, "Softmax") == 0)
+        if (info.roles & HL_ROLE_SOFTMAX)
             return HL_OUTPUT_PROBABILITIES;
-        if (strcmp(info.op, "LogSoftmax") == 0)
+        if (info.roles & HL_ROLE_LOG_SOFTMAX)
             return HL_OUTPUT_LOG_PROBABILITIES;
-        if (!keeps_values(info.op) || info.n_inputs < 1)
+        if (!(info.roles & HL_ROLE_RESHAPE) || info.n_inputs < 1)
             return HL_OUTPUT_LOGITS;
         v = info.inputs[0];
     }

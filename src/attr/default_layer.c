@@ -26,24 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_activation(const char *op)
-{
-    static const char *const ops[] = {
-        "Relu", "Clip", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu",
-        "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softplus", "Gelu",
-        "Mish", NULL};
-    for (int i = 0; ops[i]; i++)
-        if (strcmp(op, ops[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static int is_merge(const char *op)
-{
-    return strcmp(op, "Add") == 0 || strcmp(op, "Sum") == 0 ||
-           strcmp(op, "Concat") == 0;
-}
-
 typedef struct graph_view {
     const hl_model *m;
     int n;                 /* nodes */
@@ -130,15 +112,15 @@ static int block_output(const graph_view *g, int i)
     const hl_node_info *info = &g->info[i];
     if (!g->main[i] || !spatial(info, 2))
         return 0;
-    if (is_merge(info->op)) {
+    if ((info->roles & HL_ROLE_MERGE)) {
         if (computed_inputs(g, i) < 2)
             return 0;
-    } else if (!is_activation(info->op)) {
+    } else if (!(info->roles & HL_ROLE_ACTIVATION)) {
         return 0;
     }
     int v = info->output;
     if (g->readers[v] == 1 && g->last_use[v] < g->n &&
-        is_activation(g->info[g->first_reader[v]].op))
+        (g->info[g->first_reader[v]].roles & HL_ROLE_ACTIVATION))
         return 0;   /* Add + ReLU: the ReLU is the block output */
     return 1;
 }

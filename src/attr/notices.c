@@ -7,7 +7,8 @@
  * ordinary gradient, so on a graph without those ops Guided Backprop and
  * Deconvolution are the gradient, and DeepLift is (x - b) x the gradient at
  * x (Input x Gradient for the zero baseline). MobileNet V2 (ReLU6 = Clip
- * only) is such a graph. The lists below name the ops those rules touch;
+ * only) is such a graph. The engine's op table says which ops those rules
+ * touch (HL_ROLE_GUIDED_RULE, HL_ROLE_RESCALE_RULE);
  * tests/attr/test-trust.c checks the notices against the maps themselves
  * (byte-identical to the gradient when a notice is given). */
 #include <math.h>
@@ -15,18 +16,6 @@
 #include <string.h>
 
 #include "trust.h"
-
-static const char *const guided_ops[] = { "Relu", NULL };
-static const char *const deeplift_ops[] = {
-    "Relu", "Sigmoid", "Tanh", "Elu", "LeakyRelu", NULL };
-
-static int in_list(const char *op, const char *const *list)
-{
-    for (int i = 0; list[i]; i++)
-        if (strcmp(op, list[i]) == 0)
-            return 1;
-    return 0;
-}
 
 /* Nodes a method's backward crosses: all of them, or for neuron methods
  * those up to the node producing the layer's value. */
@@ -46,22 +35,20 @@ static int node_limit(const hl_model *m, const char *method,
     return n;
 }
 
-/* How many of the first `limit` nodes are in `list`; the ReLU-like op
- * names seen but not in the list go to `others` ("Clip, HardSwish"). */
-static int count_ops(const hl_model *m, int limit, const char *const *list,
+/* How many of the first `limit` nodes the rule changes (`rule_role`:
+ * HL_ROLE_GUIDED_RULE or HL_ROLE_RESCALE_RULE, from the engine's op table);
+ * the other activations' op names go to `others` ("Clip, HardSwish"). */
+static int count_ops(const hl_model *m, int limit, unsigned rule_role,
                      char *others, size_t size)
 {
     int count = 0;
     others[0] = '\0';
-    static const char *const relu_like[] = {
-        "Clip", "Relu", "LeakyRelu", "PRelu", "HardSwish", "HardSigmoid",
-        "Sigmoid", "Tanh", "Elu", "Selu", "Softplus", "Mish", "Gelu", NULL };
     for (int i = 0; i < limit; i++) {
         hl_node_info info;
         hl_model_node_info(m, i, &info);
-        if (in_list(info.op, list)) {
+        if (info.roles & rule_role) {
             count++;
-        } else if (in_list(info.op, relu_like) && !strstr(others, info.op)) {
+        } else if ((info.roles & HL_ROLE_ACTIVATION) && !strstr(others, info.op)) {
             size_t len = strlen(others);
             snprintf(others + len, size - len, "%s%s", len ? ", " : "", info.op);
         }
@@ -97,7 +84,7 @@ void hl_attr_notices(const hl_model *model, const char *method,
     if (strcmp(method, "guided_backprop") == 0 || strcmp(method, "deconvolution") == 0 ||
         strcmp(method, "neuron_guided_backprop") == 0 ||
         strcmp(method, "guided_grad_cam") == 0) {
-        if (count_ops(model, limit, guided_ops, others, sizeof others) == 0) {
+        if (count_ops(model, limit, HL_ROLE_GUIDED_RULE, others, sizeof others) == 0) {
             const char *same = strcmp(method, "guided_grad_cam") == 0
                 ? "GradCAM x the plain gradient"
                 : strcmp(method, "neuron_guided_backprop") == 0
@@ -112,7 +99,7 @@ void hl_attr_notices(const hl_model *model, const char *method,
         }
     } else if (strcmp(method, "deep_lift") == 0 || strcmp(method, "deep_lift_shap") == 0 ||
                strcmp(method, "layer_deep_lift") == 0) {
-        if (count_ops(model, limit, deeplift_ops, others, sizeof others) == 0) {
+        if (count_ops(model, limit, HL_ROLE_RESCALE_RULE, others, sizeof others) == 0) {
             const char *same =
                 strcmp(method, "layer_deep_lift") == 0
                 ? "(activation - baseline activation) x its gradient"

@@ -81,7 +81,7 @@ int cli_check_layer(const hl_model *model, const char *name)
     for (int i = 0; i < n; i++) {
         hl_node_info info;
         hl_model_node_info(model, i, &info);
-        if (strcmp(info.op, "Conv") != 0)
+        if (!(info.roles & HL_ROLE_CONV))
             continue;
         size_t need = strlen(info.name) + 2;
         if (len + need + 1 >= sizeof valid - 80) {

@@ -241,10 +241,10 @@ static void act_bwd_range(void *arg, long begin, long end)
     }
 }
 
-static int act_rescaled(act_kind k)
+/* Whether DeepLift's rescale rule applies: the op table says (HL_OP_RESCALE). */
+static int act_rescaled(const hl_node *n)
 {
-    return k == ACT_RELU || k == ACT_SIGMOID || k == ACT_TANH ||
-           k == ACT_ELU || k == ACT_LEAKYRELU;
+    return (hl_op_get(n->op)->flags & HL_OP_RESCALE) != 0;
 }
 
 static void act_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
@@ -262,7 +262,7 @@ static void act_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     long total = (long)hl_shape_numel(&in[0].shape);
     act_bwd_job j = { &local, c ? c->rule : HL_RULE_GRADIENT, in[0].data,
                       out[0].data, gout[0].data, gin[0].data, NULL, NULL, 0 };
-    if (j.rule == HL_RULE_DEEPLIFT && act_rescaled(p->kind) && c->ref_in &&
+    if (j.rule == HL_RULE_DEEPLIFT && act_rescaled(n) && c->ref_in &&
         c->ref_out && c->ref_in[0].data && c->ref_out[0].data) {
         j.xr = c->ref_in[0].data;
         j.yr = c->ref_out[0].data;
@@ -326,15 +326,15 @@ static int clip_mask_bounds(const hl_node *n, const hl_attrs *attrs,
         .free_params = hl_params_free,                                       \
     };
 
-ACT_OP(relu, ACT_RELU, "Relu", HL_OP_GUIDED, HL_BWD_READS_INPUTS,
+ACT_OP(relu, ACT_RELU, "Relu", HL_OP_GUIDED | HL_OP_RESCALE, HL_BWD_READS_INPUTS,
        relu_mask_bounds)
-ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu", 0, HL_BWD_READS_ALL, NULL)
+ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu", HL_OP_RESCALE, HL_BWD_READS_ALL, NULL)
 ACT_OP(clip, ACT_CLIP, "Clip", 0, HL_BWD_READS_INPUTS, clip_mask_bounds)
-ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", 0, HL_BWD_READS_ALL, NULL)
+ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", HL_OP_RESCALE, HL_BWD_READS_ALL, NULL)
 ACT_OP(hardsigmoid, ACT_HARDSIGMOID, "HardSigmoid", 0, HL_BWD_READS_ALL, NULL)
 ACT_OP(hardswish, ACT_HARDSWISH, "HardSwish", 0, HL_BWD_READS_ALL, NULL)
-ACT_OP(tanh, ACT_TANH, "Tanh", 0, HL_BWD_READS_ALL, NULL)
-ACT_OP(elu, ACT_ELU, "Elu", 0, HL_BWD_READS_ALL, NULL)
+ACT_OP(tanh, ACT_TANH, "Tanh", HL_OP_RESCALE, HL_BWD_READS_ALL, NULL)
+ACT_OP(elu, ACT_ELU, "Elu", HL_OP_RESCALE, HL_BWD_READS_ALL, NULL)
 
 /* ------------------------------------------------------------- PRelu */
 /* y = x (x >= 0), slope * x otherwise; slope broadcasts onto x. */

@@ -129,9 +129,24 @@ int hl_model_value_is_computed(const hl_model *m, int value);
  * the loader replaced by an alias: folded BatchNorm, Identity); -1. */
 int hl_model_layer_input(const hl_model *m, int value);
 
+/* What a node is, for the library's rules (default layer, output kind,
+ * notices): set by the engine's op table, so nothing outside it compares
+ * op names. */
+enum {
+    HL_ROLE_CONV = 1u << 0,         /* a convolution */
+    HL_ROLE_ACTIVATION = 1u << 1,   /* an elementwise nonlinearity */
+    HL_ROLE_MERGE = 1u << 2,        /* joins branches (Add, Sum, Concat) */
+    HL_ROLE_RESHAPE = 1u << 3,      /* keeps the values, changes the shape */
+    HL_ROLE_SOFTMAX = 1u << 4,
+    HL_ROLE_LOG_SOFTMAX = 1u << 5,
+    HL_ROLE_GUIDED_RULE = 1u << 6,  /* HL_RULE_GUIDED/DECONV change it */
+    HL_ROLE_RESCALE_RULE = 1u << 7, /* HL_RULE_DEEPLIFT rescales it */
+};
+
 typedef struct hl_node_info {
     const char *name;   /* ONNX node name (may be "" in the file; we name it) */
     const char *op;     /* ONNX op_type */
+    unsigned roles;     /* HL_ROLE_* */
     int output;         /* first output value id */
     hl_shape shape;     /* that output's shape at batch 1 */
     int n_inputs;       /* input value ids (weights and constants too; */

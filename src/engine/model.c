@@ -229,6 +229,7 @@ void hl_model_node_info(const hl_model *m, int index, hl_node_info *out)
     const hl_node *n = &m->nodes[index];
     out->name = n->name;
     out->op = n->op_type;
+    out->roles = hl_op_roles(n->op);
     out->output = n->out[0];
     out->n_inputs = n->n_in;
     out->inputs = n->in;

@@ -109,6 +109,9 @@ enum {
     HL_OP_NO_INPUT = 1u << 2,
     /* the guided and deconvolution rules change its backward (Relu) */
     HL_OP_GUIDED = 1u << 3,
+    /* DeepLift's rescale rule replaces its local derivative (Relu,
+     * LeakyRelu, Sigmoid, Tanh, Elu: the nonlinearities Captum 0.7 hooks) */
+    HL_OP_RESCALE = 1u << 6,
     /* a following BatchNormalization folds into it: input 1 holds weights
      * [C_out, ...], optional input 2 the bias [C_out] (Conv) */
     HL_OP_TAKES_BN = 1u << 4,
@@ -165,6 +168,8 @@ typedef struct hl_op {
 /* The op table (ops.c) */
 const hl_op *hl_op_find(const char *op_type);
 const hl_op *hl_op_get(int index);
+/* The public HL_ROLE_* of the op at `index` (0 when out of range). */
+unsigned hl_op_roles(int index);
 int hl_op_index(const char *op_type);   /* -1 when unsupported */
 
 #endif
