@@ -511,7 +511,7 @@ hl_param_panel_rebuild (HlParamPanel *self)
   for (const char *const *name = md->params; name && *name; name++)
     {
       const hl_param_desc *d = hl_param_find (*name);
-      g_autofree char *title = NULL;
+      g_autofree char *title = NULL, *tip = NULL;
       GtkWidget *label, *w;
 
       if (d == NULL || g_strcmp0 (d->name, "target") == 0 || is_hidden (self, d->name))
@@ -519,7 +519,12 @@ hl_param_panel_rebuild (HlParamPanel *self)
       title = pretty_name (d->name);
       label = gtk_label_new (title);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_widget_set_tooltip_text (label, d->help);
+      /* the sidebar has a fixed width: a long name ends in "…" */
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_width_chars (GTK_LABEL (label), 6);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 14);
+      tip = g_strdup_printf ("%s: %s", title, d->help);
+      gtk_widget_set_tooltip_text (label, tip);
       w = make_widget (self, d);
       gtk_label_set_mnemonic_widget (GTK_LABEL (label), w);
       if (is_advanced (d->name))

@@ -441,6 +441,85 @@ window_add_running_tests (void)
   g_test_add_func ("/window/properties", test_properties);
 }
 
+/* ------------------------------------------------------------ layout */
+
+/* Mapped widgets under `w` that reach past [left, right] (window
+ * coordinates); the first one's name and extent go to `what`. */
+static guint
+count_outside (GtkWidget *w,
+               double     left,
+               double     right,
+               GString   *what)
+{
+  graphene_rect_t b;
+  guint n = 0;
+
+  if (!gtk_widget_get_mapped (w) || (GTK_IS_NATIVE (w) && w != GTK_WIDGET (h.win)))
+    return 0;
+  if (gtk_widget_compute_bounds (w, GTK_WIDGET (h.win), &b) &&
+      (b.origin.x < left - 0.5 || b.origin.x + b.size.width > right + 0.5))
+    {
+      if (what->len == 0)
+        g_string_printf (what, "%s %s at x %.0f..%.0f", G_OBJECT_TYPE_NAME (w),
+                         gtk_widget_get_name (w), b.origin.x, b.origin.x + b.size.width);
+      n++;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    n += count_outside (c, left, right, what);
+  return n;
+}
+
+static gboolean
+window_is_1024 (gpointer p)
+{
+  return gtk_widget_get_width (GTK_WIDGET (h.win)) == 1024;
+}
+
+/* At 1024x768 (a projector): nothing is wider than the window, nothing in
+ * the sidebar is cut by it, and the sidebar keeps its width whatever the
+ * method (GradCAM's layer rows, GradientSHAP's fields, a neuron's). */
+static void
+test_layout_1024 (void)
+{
+  static const char *const methods[] = {
+    "saliency", "layer_grad_cam", "integrated_gradients", "gradient_shap",
+    "neuron_integrated_gradients", "layer_conductance", "occlusion", "lime" };
+  GtkWidget *sidebar = win_named ("sidebar");
+  int width0 = -1;
+
+  g_action_group_change_action_state (G_ACTION_GROUP (h.win), "auto-run", g_variant_new_boolean (FALSE));
+  gtk_window_set_default_size (GTK_WINDOW (h.win), 1024, 768);
+  check (wait_for (window_is_1024, NULL), "the window takes the size 1024x768");
+  check (sidebar != NULL, "the window has a sidebar");
+  if (sidebar == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      g_autoptr(GString) what = g_string_new (NULL);
+      graphene_rect_t sb, wb;
+      guint n;
+
+      act_s ("set-method", methods[i]);
+      settle ();
+      /* the window's own bounds include its client-side shadow */
+      gtk_widget_compute_bounds (GTK_WIDGET (h.win), GTK_WIDGET (h.win), &wb);
+      n = count_outside (GTK_WIDGET (h.win), wb.origin.x, wb.origin.x + wb.size.width, what);
+      check (n == 0, "%s: no widget reaches past the window's 1024 px (%u do: %s)",
+             methods[i], n, what->str);
+      if (!gtk_widget_compute_bounds (sidebar, GTK_WIDGET (h.win), &sb))
+        continue;
+      g_string_truncate (what, 0);
+      n = count_outside (sidebar, sb.origin.x, sb.origin.x + sb.size.width, what);
+      check (n == 0, "%s: nothing in the sidebar is cut by its edge (%u are: %s)",
+             methods[i], n, what->str);
+      if (width0 < 0)
+        width0 = gtk_widget_get_width (sidebar);
+      check (gtk_widget_get_width (sidebar) == width0, "%s: the sidebar keeps its width (%d px, first %d px)",
+             methods[i], gtk_widget_get_width (sidebar), width0);
+    }
+  g_action_group_change_action_state (G_ACTION_GROUP (h.win), "auto-run", g_variant_new_boolean (TRUE));
+}
+
 /* ------------------------------------------------------------ main */
 
 int
@@ -479,6 +558,7 @@ main (int argc, char **argv)
   window_add_running_tests ();
   window_add_export_error_tests ();
   window_add_neuron_presenting_tests ();
+  g_test_add_func ("/window/layout-1024", test_layout_1024);
   status = g_test_run ();
 
   g_clear_pointer (&h.saliency, hl_result_unref);
