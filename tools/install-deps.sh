@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config meson ninja-build
 libgtk-4-dev libjson-glib-dev libcairo2-dev libpng-dev libjpeg62-turbo-dev
 libopenblas-dev liblapacke-dev libdnnl-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
-xvfb xauth dbus dconf-gsettings-backend desktop-file-utils appstream"
+xvfb xauth dbus dbus-x11 dbus-user-session dconf-gsettings-backend desktop-file-utils appstream"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

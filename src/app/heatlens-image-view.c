@@ -148,6 +148,9 @@ renormalize (HlImageView *self)
                         self->opts.outlier_perc, &self->norm, &err) != HL_OK)
     set_problem (self, err.msg);
   rerender (self);
+  /* the value under a still pointer belongs to the new map */
+  if (self->has_pointer && self->hover_text)
+    set_hover_text (self, hl_image_view_describe_pixel (self, self->hover_px, self->hover_py));
 }
 
 /* The picked cell: a white box in a dark outline (visible on any photo
@@ -266,6 +269,7 @@ hl_image_view_describe_pixel (HlImageView *self,
                               double       py)
 {
   const hl_crop_map *m = &self->map;
+  const hl_method_desc *md;
   int u, v, nw, nh;
   float raw, norm;
 
@@ -285,8 +289,11 @@ hl_image_view_describe_pixel (HlImageView *self,
   v = v * nh / m->input_height;
   raw = hl_viz_norm_raw (self->norm, u, v);
   norm = hl_viz_norm_value (self->norm, u, v);
-  return g_strdup_printf ("x %d, y %d — attribution %.4g (normalised %+.2f)",
-                          (int) floor (px), (int) floor (py), raw, norm);
+  /* named after the map it reads, which may not be the panel's choice */
+  md = self->result ? hl_method_find (self->result->method) : NULL;
+  return g_strdup_printf ("x %d, y %d — %s attribution %.4g (normalised %+.2f)",
+                          (int) floor (px), (int) floor (py), md ? md->title : "",
+                          raw, norm);
 }
 
 static void

@@ -19,6 +19,7 @@ struct _HlParamPanel
   GtkGrid        *advanced_grid;
   GtkWidget      *advanced_expander;
   guint           rebuild_source;
+  guint           changed_source; /* a number edit settling */
 
   GtkStringList  *methods;        /* Captum names, grouped order */
   HlClassifier   *classifier;
@@ -34,11 +35,15 @@ struct _HlParamPanel
 
 /* heatlens-param-panel.c */
 void     hl_param_panel_emit_changed        (HlParamPanel        *self);
+void     hl_param_panel_emit_changed_later  (HlParamPanel        *self);
 void     hl_param_panel_emit_invalid        (HlParamPanel        *self,
                                              const hl_error      *err);
 /* Every widget writes through the library's parser (hl_param_set), so the
  * window accepts exactly what the CLI accepts; FALSE = "invalid" emitted. */
 gboolean hl_param_panel_apply_text          (HlParamPanel        *self,
+                                             const hl_param_desc *d,
+                                             const char          *text);
+gboolean hl_param_panel_store_text          (HlParamPanel        *self,
                                              const hl_param_desc *d,
                                              const char          *text);
 /* Rebuild the widgets once the signal being handled is over. */

@@ -51,7 +51,40 @@ spin_changed_cb (GtkSpinButton *spin,
     g_ascii_formatd (buf, sizeof buf, "%.6g", gtk_spin_button_get_value (spin));
   else
     g_snprintf (buf, sizeof buf, "%d", gtk_spin_button_get_value_as_int (spin));
-  hl_param_panel_apply_text (self, d, buf);
+  if (hl_param_panel_store_text (self, d, buf))
+    hl_param_panel_emit_changed_later (self);
+}
+
+/* "20", "50", "200" under N steps: a click sets the spin button. */
+static void
+preset_clicked_cb (GtkButton *button,
+                   GtkWidget *spin)
+{
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin),
+                             g_ascii_strtod (gtk_button_get_label (button), NULL));
+}
+
+static GtkWidget *
+make_presets (GtkWidget *spin)
+{
+  static const char *const presets[] = { "20", "50", "200", NULL };
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+
+  gtk_widget_add_css_class (box, "linked");
+  gtk_widget_set_halign (box, GTK_ALIGN_END);
+  for (const char *const *p = presets; *p; p++)
+    {
+      GtkWidget *b = gtk_button_new_with_label (*p);
+      g_autofree char *name = g_strdup_printf ("%s-preset-%s", gtk_widget_get_name (spin), *p);
+      g_autofree char *tip = g_strdup_printf ("Set %s to %s", gtk_widget_get_name (spin), *p);
+
+      gtk_widget_set_name (b, name);
+      gtk_widget_set_tooltip_text (b, tip);
+      gtk_widget_add_css_class (b, "flat");
+      g_signal_connect (b, "clicked", G_CALLBACK (preset_clicked_cb), spin);
+      gtk_box_append (GTK_BOX (box), b);
+    }
+  return box;
 }
 
 static void
@@ -405,7 +438,8 @@ neuron_channel_cb (GtkSpinButton *spin,
   self->building = TRUE;
   gtk_editable_set_text (GTK_EDITABLE (entry), text);
   self->building = FALSE;
-  hl_param_panel_apply_text (self, d, text);
+  if (hl_param_panel_store_text (self, d, text))
+    hl_param_panel_emit_changed_later (self);
 }
 
 static void
@@ -482,7 +516,7 @@ hl_param_panel_rebuild (HlParamPanel *self)
   for (const char *const *name = md->params; name && *name; name++)
     {
       const hl_param_desc *d = hl_param_find (*name);
-      g_autofree char *title = NULL;
+      g_autofree char *title = NULL, *tip = NULL;
       GtkWidget *label, *w;
 
       if (d == NULL || g_strcmp0 (d->name, "target") == 0 || is_hidden (self, d->name))
@@ -490,7 +524,12 @@ hl_param_panel_rebuild (HlParamPanel *self)
       title = pretty_name (d->name);
       label = gtk_label_new (title);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_widget_set_tooltip_text (label, d->help);
+      /* the sidebar has a fixed width: a long name ends in "…" */
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_width_chars (GTK_LABEL (label), 6);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 14);
+      tip = g_strdup_printf ("%s: %s", title, d->help);
+      gtk_widget_set_tooltip_text (label, tip);
       w = make_widget (self, d);
       gtk_label_set_mnemonic_widget (GTK_LABEL (label), w);
       if (is_advanced (d->name))
@@ -504,6 +543,8 @@ hl_param_panel_rebuild (HlParamPanel *self)
           gtk_grid_attach (self->param_grid, label, 0, row, 1, 1);
           gtk_grid_attach (self->param_grid, w, 1, row, 1, 1);
           row++;
+          if (g_strcmp0 (d->name, "n-steps") == 0)
+            gtk_grid_attach (self->param_grid, make_presets (w), 1, row++, 1, 1);
           if (g_strcmp0 (d->name, "neuron") == 0)
             row = attach_neuron_rows (self, w, row);
         }

@@ -45,19 +45,50 @@ hl_param_panel_emit_invalid (HlParamPanel   *self,
   g_signal_emit (self, signals[SIG_INVALID], 0, error);
 }
 
+/* An immediate "changed" also stands for any edit still settling. */
 void
 hl_param_panel_emit_changed (HlParamPanel *self)
 {
-  if (!self->building)
-    g_signal_emit (self, signals[SIG_CHANGED], 0);
+  if (self->building)
+    return;
+  g_clear_handle_id (&self->changed_source, g_source_remove);
+  g_signal_emit (self, signals[SIG_CHANGED], 0);
+}
+
+static gboolean
+changed_timeout (gpointer data)
+{
+  HlParamPanel *self = data;
+
+  self->changed_source = 0;
+  g_signal_emit (self, signals[SIG_CHANGED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* Clicks on "+" and keystrokes in a number field: one "changed" once the
+ * edits have settled for HL_PARAM_PANEL_SETTLE_MS, not one per edit. */
+void
+hl_param_panel_emit_changed_later (HlParamPanel *self)
+{
+  if (self->building)
+    return;
+  g_clear_handle_id (&self->changed_source, g_source_remove);
+  self->changed_source = g_timeout_add (HL_PARAM_PANEL_SETTLE_MS, changed_timeout, self);
+}
+
+gboolean
+hl_param_panel_get_settling (HlParamPanel *self)
+{
+  g_return_val_if_fail (HL_IS_PARAM_PANEL (self), FALSE);
+  return self->changed_source != 0;
 }
 
 /* Every widget writes through the library's parser, so the GUI accepts
- * exactly what the CLI accepts. */
+ * exactly what the CLI accepts; "changed" is left to the caller. */
 gboolean
-hl_param_panel_apply_text (HlParamPanel        *self,
-            const hl_param_desc *d,
-            const char          *text)
+hl_param_panel_store_text (HlParamPanel        *self,
+                           const hl_param_desc *d,
+                           const char          *text)
 {
   hl_error err = { 0 };
 
@@ -70,6 +101,16 @@ hl_param_panel_apply_text (HlParamPanel        *self,
     }
   if (g_strcmp0 (d->name, "neuron") == 0)
     self->neuron_is_default = FALSE;
+  return TRUE;
+}
+
+gboolean
+hl_param_panel_apply_text (HlParamPanel        *self,
+                           const hl_param_desc *d,
+                           const char          *text)
+{
+  if (!hl_param_panel_store_text (self, d, text))
+    return FALSE;
   hl_param_panel_emit_changed (self);
   return TRUE;
 }
@@ -459,6 +500,7 @@ hl_param_panel_dispose (GObject *object)
   HlParamPanel *self = HL_PARAM_PANEL (object);
 
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
+  g_clear_handle_id (&self->changed_source, g_source_remove);
   g_clear_pointer (&self->box, gtk_widget_unparent);
   g_clear_object (&self->classifier);
   g_clear_object (&self->methods);

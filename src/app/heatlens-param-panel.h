@@ -41,6 +41,10 @@ gboolean              hl_param_panel_get_pick_strongest (HlParamPanel *self);
 /* The neuron is the panel's own default (the layer's centre, channel 0),
  * not one the user chose. */
 gboolean              hl_param_panel_get_neuron_is_default (HlParamPanel *self);
+/* Number fields ("+" clicks, keystrokes) emit "changed" once, after the
+ * edits have settled this long; TRUE while such an edit is waiting. */
+#define HL_PARAM_PANEL_SETTLE_MS 350
+gboolean              hl_param_panel_get_settling   (HlParamPanel  *self);
 void                  hl_param_panel_reset          (HlParamPanel  *self);
 /* "n-steps=50, ig-method=gausslegendre" for captions and metadata. */
 char                 *hl_param_panel_describe       (const char           *method,

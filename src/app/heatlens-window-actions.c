@@ -152,7 +152,7 @@ ACTION (save_npy_activated) { run_dialog (HL_WINDOW (data), DIALOG_NPY); }
 ACTION (paste_activated) { hl_window_paste (HL_WINDOW (data)); }
 ACTION (copy_activated) { hl_window_copy_view (HL_WINDOW (data)); }
 ACTION (run_activated) { hl_window_run (HL_WINDOW (data)); }
-ACTION (cancel_activated) { hl_worker_cancel (hl_window_get_worker (HL_WINDOW (data))); }
+ACTION (cancel_activated) { hl_window_cancel (HL_WINDOW (data)); }
 ACTION (zoom_in_activated) { hl_image_view_zoom (HL_WINDOW (data)->image_view, 1.25); }
 ACTION (zoom_out_activated) { hl_image_view_zoom (HL_WINDOW (data)->image_view, 1 / 1.25); }
 ACTION (zoom_fit_activated) { hl_image_view_zoom_fit (HL_WINDOW (data)->image_view); }

@@ -86,9 +86,35 @@ update_caption (HlWindow *self)
     }
   else if (hl_worker_get_busy (self->worker))
     text = g_strdup ("Classifying…");
+  else if (self->cancelled)
+    {
+      g_autofree char *shown = self->result ? hl_window_result_title (self->result) : NULL;
+
+      text = shown ? g_strdup_printf ("Cancelled (F5 computes it) · still showing %s", shown)
+                   : g_strdup ("Cancelled (F5 computes it)");
+    }
   else if (self->result)
     text = hl_window_result_title (self->result);
+  if (self->cancelled && !hl_worker_get_busy (self->worker))
+    gtk_widget_add_css_class (GTK_WIDGET (self->result_label), "warning");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->result_label), "warning");
   gtk_label_set_text (self->result_label, text ? text : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->result_label), text);
+}
+
+/* Esc: the running request and any one about to start stop; the caption
+ * says the picture is not the panel's choice until F5 computes it. */
+void
+hl_window_cancel (HlWindow *self)
+{
+  gboolean had_work = hl_worker_get_busy (self->worker) || self->run_source != 0;
+
+  g_clear_handle_id (&self->run_source, g_source_remove);
+  hl_worker_cancel (self->worker);
+  if (had_work)
+    self->cancelled = TRUE;
+  update_caption (self);
 }
 
 /* The worker's busy state is the window's "busy" property, which the
@@ -159,6 +185,7 @@ show_result (HlWindow *self,
       g_clear_pointer (&self->result, hl_result_unref);
       self->result = hl_result_ref (result);
     }
+  self->cancelled = FALSE;
   hl_image_view_set_result (self->image_view, result);
   hl_trust_bar_set_result (self->trust_bar, hl_classifier_get_model (self->classifier), result);
   hl_window_update_colorbar (self);
@@ -289,6 +316,8 @@ hl_window_run (HlWindow *self)
       g_strcmp0 (hl_worker_get_current_key (self->worker), key) == 0)
     {
       hl_attr_request_clear (&request);
+      self->cancelled = FALSE;
+      update_caption (self);
       return;
     }
   cached = hl_result_cache_lookup (self->cache, key);
@@ -300,6 +329,7 @@ hl_window_run (HlWindow *self)
       return;
     }
   hl_window_hide_error (self);
+  self->cancelled = FALSE;
   hl_worker_explain_async (self->worker, self->classifier, self->photo,
                            self->prediction, &request, key,
                            NULL, explained_cb, hl_window_weak_ref (self));

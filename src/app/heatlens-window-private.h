@@ -25,6 +25,7 @@ struct _HlWindow
   GtkLabel             *banner_label;
   HlTargetPicker       *target_picker;
   HlParamPanel         *param_panel;
+  gboolean              cancelled;   /* the last request was cancelled: the picture is older */
   HlOverlayPanel       *overlay_panel;
   GtkStack             *view_stack;
   HlImageView          *image_view;

@@ -261,6 +261,18 @@ hl_window_get_image_view (HlWindow *self)
   return self->image_view;
 }
 
+gboolean
+hl_window_get_cancelled (HlWindow *self)
+{
+  return self->cancelled;
+}
+
+HlParamPanel *
+hl_window_get_param_panel (HlWindow *self)
+{
+  return self->param_panel;
+}
+
 HlCompareGrid *
 hl_window_get_compare_grid (HlWindow *self)
 {

@@ -19,6 +19,7 @@
 #include "heatlens-compare-grid.h"
 #include "heatlens-trust-bar.h"
 #include "heatlens-image-view.h"
+#include "heatlens-param-panel.h"
 #include "heatlens-photo.h"
 #include "heatlens-result-cache.h"
 #include "heatlens-worker.h"
@@ -56,6 +57,10 @@ void           hl_window_pick_neuron      (HlWindow       *self,
                                            double          photo_y);
 /* Starts the computation now (cached results show at once). */
 void           hl_window_run              (HlWindow       *self);
+/* Esc: stops the run (and one about to start); the caption says
+ * "Cancelled" until a result for the panel's choice is on screen. */
+void           hl_window_cancel           (HlWindow       *self);
+gboolean       hl_window_get_cancelled    (HlWindow       *self);
 void           hl_window_show_error       (HlWindow       *self,
                                            const char     *message);
 /* Renders the window as it is now into a PNG. */
@@ -73,6 +78,7 @@ HlCompareGrid *hl_window_get_compare_grid (HlWindow       *self);
 HlTrustBar    *hl_window_get_trust_bar    (HlWindow       *self);
 /* How the attribution is drawn now (the overlay panel's options). */
 const hl_viz_options *hl_window_get_overlay_options (HlWindow *self);
+HlParamPanel  *hl_window_get_param_panel  (HlWindow       *self);
 /* The banner's text, NULL when hidden. */
 const char    *hl_window_get_error        (HlWindow       *self);
 int            hl_window_get_target       (HlWindow       *self);

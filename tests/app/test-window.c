@@ -138,6 +138,7 @@ static void
 test_cancel (void)
 {
   guint results_before, cancelled_before = h.n_cancelled;
+  GtkWidget *caption;
 
   act_s ("set-param", "n-steps=1000");
   check (wait_for (worker_busy, NULL), "IG with 1000 steps starts");
@@ -155,6 +156,12 @@ test_cancel (void)
   settle ();
   check (h.n_results == results_before, "nothing from the cancelled run is shown");
   check (hl_window_get_result (h.win) == h.ig8, "the previous result stays on screen");
+  caption = win_named ("result-caption");
+  check (hl_window_get_cancelled (h.win) && caption &&
+         g_str_has_prefix (gtk_label_get_text (GTK_LABEL (caption)), "Cancelled") &&
+         strstr (gtk_label_get_text (GTK_LABEL (caption)), "Integrated Gradients") != NULL,
+         "the caption says Cancelled and names the picture still shown: %s",
+         caption ? gtk_label_get_text (GTK_LABEL (caption)) : "(no caption)");
 }
 
 /* A parameter change during a run replaces it. */
@@ -171,6 +178,64 @@ test_replace_running (void)
   check (wait_count (&h.n_results, results_before), "changing n-steps during a run shows the new request");
   check (h.last_result && h.last_result->params.n_steps == 12, "the result is for n_steps = 12");
   check (wait_count (&h.n_cancelled, cancelled_before), "the 1000-step run was cancelled");
+  check (!hl_window_get_cancelled (h.win), "a new result ends the Cancelled state");
+}
+
+/* Spin the loop without blocking for `ms` of wall time: the pace of a
+ * person typing, slower than the window's own 180 ms run debounce but
+ * quicker than the panel's settle time (an input pace, not a measured
+ * duration: nothing is checked against the clock). */
+static void
+pause_like_typing (int ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (2000);
+}
+
+/* Typing "200" in N steps, the spin button reading each keystroke, starts
+ * one run (for 200) once the edits settle, not runs for 2 and 20. */
+static void
+test_typed_steps (void)
+{
+  static const char *const typed[] = { "2", "20", "200" };
+  GtkWidget *spin;
+  guint results_before, cancelled_before;
+
+  wait_for (worker_idle, NULL);
+  settle ();
+  spin = win_named ("n-steps");
+  check (spin && GTK_IS_SPIN_BUTTON (spin), "IG shows an N steps spin button");
+  if (spin == NULL)
+    return;
+  check (win_named ("n-steps-preset-20") && win_named ("n-steps-preset-50") &&
+         win_named ("n-steps-preset-200"), "N steps offers the presets 20, 50 and 200");
+  results_before = h.n_results;
+  cancelled_before = h.n_cancelled;
+  for (guint i = 0; i < G_N_ELEMENTS (typed); i++)
+    {
+      gtk_editable_set_text (GTK_EDITABLE (spin), typed[i]);
+      gtk_spin_button_update (GTK_SPIN_BUTTON (spin));
+      check (hl_param_panel_get_settling (hl_window_get_param_panel (h.win)),
+             "after typing '%s' the edit is settling", typed[i]);
+      if (i + 1 < G_N_ELEMENTS (typed))
+        {
+          pause_like_typing (200);
+          check (!hl_worker_get_busy (h.worker) && h.n_results == results_before,
+                 "'%s' typed on the way to 200 starts no run", typed[i]);
+        }
+    }
+  check (wait_count (&h.n_results, results_before), "200 typed: a result arrives");
+  check (h.last_result && h.last_result->params.n_steps == 200 && h.n_results == results_before + 1,
+         "one result, for n_steps = 200 (got %d)", h.last_result ? h.last_result->params.n_steps : -1);
+  check (h.n_cancelled == cancelled_before, "no run for 2 or 20 was started and cancelled");
+  results_before = h.n_results;
+  g_signal_emit_by_name (win_named ("n-steps-preset-20"), "clicked");
+  check (wait_count (&h.n_results, results_before) && h.last_result &&
+         h.last_result->params.n_steps == 20, "the preset 20 computes IG with 20 steps");
+  act_s_and_wait_result ("set-param", "n-steps=12");
 }
 
 /* Overlay changes re-render at once and recompute nothing. */
@@ -203,8 +268,9 @@ test_zoom_hover (void)
          hl_image_view_get_zoom (view));
   act ("zoom-fit", NULL);
   check (hl_image_view_get_zoom (view) == 1.0, "zoom-fit goes back to 1");
-  check (centre && strstr (centre, "attribution") != NULL,
-         "hovering the photo's centre shows its attribution: %s", centre ? centre : "");
+  check (centre && strstr (centre, "attribution") != NULL && hl_window_get_result (h.win) &&
+         strstr (centre, hl_method_find (hl_window_get_result (h.win)->method)->title) != NULL,
+         "hovering the photo's centre shows the shown map's method and attribution: %s", centre ? centre : "");
   if (m && (m->x0 > 1 || m->y0 > 1))
     check (corner && strstr (corner, "outside") != NULL,
            "hovering a corner outside the model's crop says so: %s", corner ? corner : "");
@@ -368,11 +434,92 @@ window_add_running_tests (void)
   g_test_add_func ("/window/cancel", test_cancel);
   g_test_add_func ("/window/replace-running", test_replace_running);
   g_test_add_func ("/window/method-defaults", window_test_method_defaults);
+  g_test_add_func ("/window/typed-steps", test_typed_steps);
   g_test_add_func ("/window/overlay", test_overlay);
   g_test_add_func ("/window/zoom-hover", test_zoom_hover);
   g_test_add_func ("/window/layer-method", test_layer_method);
   g_test_add_func ("/window/layer-param-before-model", test_layer_param_before_model);
   g_test_add_func ("/window/properties", test_properties);
+}
+
+/* ------------------------------------------------------------ layout */
+
+/* Mapped widgets under `w` that reach past [left, right] (window
+ * coordinates); the first one's name and extent go to `what`. */
+static guint
+count_outside (GtkWidget *w,
+               double     left,
+               double     right,
+               GString   *what)
+{
+  graphene_rect_t b;
+  guint n = 0;
+
+  if (!gtk_widget_get_mapped (w) || (GTK_IS_NATIVE (w) && w != GTK_WIDGET (h.win)))
+    return 0;
+  if (gtk_widget_compute_bounds (w, GTK_WIDGET (h.win), &b) &&
+      (b.origin.x < left - 0.5 || b.origin.x + b.size.width > right + 0.5))
+    {
+      if (what->len == 0)
+        g_string_printf (what, "%s %s at x %.0f..%.0f", G_OBJECT_TYPE_NAME (w),
+                         gtk_widget_get_name (w), b.origin.x, b.origin.x + b.size.width);
+      n++;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    n += count_outside (c, left, right, what);
+  return n;
+}
+
+static gboolean
+window_is_1024 (gpointer p)
+{
+  return gtk_widget_get_width (GTK_WIDGET (h.win)) == 1024;
+}
+
+/* At 1024x768 (a projector): nothing is wider than the window, nothing in
+ * the sidebar is cut by it, and the sidebar keeps its width whatever the
+ * method (GradCAM's layer rows, GradientSHAP's fields, a neuron's). */
+static void
+test_layout_1024 (void)
+{
+  static const char *const methods[] = {
+    "saliency", "layer_grad_cam", "integrated_gradients", "gradient_shap",
+    "neuron_integrated_gradients", "layer_conductance", "occlusion", "lime" };
+  GtkWidget *sidebar = win_named ("sidebar");
+  int width0 = -1;
+
+  g_action_group_change_action_state (G_ACTION_GROUP (h.win), "auto-run", g_variant_new_boolean (FALSE));
+  gtk_window_set_default_size (GTK_WINDOW (h.win), 1024, 768);
+  check (wait_for (window_is_1024, NULL), "the window takes the size 1024x768");
+  check (sidebar != NULL, "the window has a sidebar");
+  if (sidebar == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      g_autoptr(GString) what = g_string_new (NULL);
+      graphene_rect_t sb, wb;
+      guint n;
+
+      act_s ("set-method", methods[i]);
+      settle ();
+      /* the window's own bounds include its client-side shadow */
+      if (!gtk_widget_compute_bounds (GTK_WIDGET (h.win), GTK_WIDGET (h.win), &wb))
+        continue;
+      n = count_outside (GTK_WIDGET (h.win), wb.origin.x, wb.origin.x + wb.size.width, what);
+      check (n == 0, "%s: no widget reaches past the window's 1024 px (%u do: %s)",
+             methods[i], n, what->str);
+      if (!gtk_widget_compute_bounds (sidebar, GTK_WIDGET (h.win), &sb))
+        continue;
+      g_string_truncate (what, 0);
+      n = count_outside (sidebar, sb.origin.x, sb.origin.x + sb.size.width, what);
+      check (n == 0, "%s: nothing in the sidebar is cut by its edge (%u are: %s)",
+             methods[i], n, what->str);
+      if (width0 < 0)
+        width0 = gtk_widget_get_width (sidebar);
+      check (gtk_widget_get_width (sidebar) == width0, "%s: the sidebar keeps its width (%d px, first %d px)",
+             methods[i], gtk_widget_get_width (sidebar), width0);
+    }
+  g_action_group_change_action_state (G_ACTION_GROUP (h.win), "auto-run", g_variant_new_boolean (TRUE));
 }
 
 /* ------------------------------------------------------------ main */
@@ -414,6 +561,7 @@ main (int argc, char **argv)
   window_add_export_error_tests ();
   window_add_neuron_presenting_tests ();
   window_add_trust_tests ();
+  g_test_add_func ("/window/layout-1024", test_layout_1024);
   status = g_test_run ();
 
   g_clear_pointer (&h.saliency, hl_result_unref);
