@@ -1,6 +1,7 @@
 /* Exporting what the window shows: the view (PNG/PDF/SVG with the CLI's
  * metadata keys), the comparison page, the raw attribution (.npy), the
  * clipboard and a screenshot of the window. */
+#include "heatlens-map-texture.h"
 #include "heatlens-window-private.h"
 #include "heatlens-error.h"
 #include "label_names.h"
@@ -198,34 +199,5 @@ hl_window_save_screenshot (HlWindow    *self,
                            const char  *path,
                            GError     **error)
 {
-  GtkWidget *widget = GTK_WIDGET (self);
-  int w = gtk_widget_get_width (widget);
-  int h = gtk_widget_get_height (widget);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
-
-  if (w <= 0 || h <= 0 || renderer == NULL)
-    {
-      g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG, "the window is not shown yet");
-      return FALSE;
-    }
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
-  node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL)
-    {
-      g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG, "nothing was drawn");
-      return FALSE;
-    }
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  if (!gdk_texture_save_to_png (texture, path))
-    {
-      g_set_error (error, HL_APP_ERROR, HL_ERR_IO, "%s: cannot write the screenshot", path);
-      return FALSE;
-    }
-  return TRUE;
+  return hl_widget_save_png (GTK_WIDGET (self), path, error);
 }
