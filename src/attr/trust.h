@@ -105,6 +105,8 @@ typedef enum { HL_CURVE_DELETION = 0, HL_CURVE_INSERTION } hl_curve_kind;
 typedef struct hl_curve {
     hl_curve_kind kind;
     int n;              /* points */
+    int n_done;         /* points measured so far (= n once finished; a
+                           progress callback may read the first n_done) */
     double *fraction;   /* [n] */
     double *prob;       /* [n] */
     double auc;
