@@ -132,6 +132,13 @@ void     hl_window_restore_overlay_choice (HlWindow *self,
                                            gboolean  sign_chosen,
                                            gboolean  cmap_chosen);
 
+/* heatlens-window-metrics.c: the "Trust" page (HlMetricsPanel) */
+typedef struct _HlMetricsPanel HlMetricsPanel;
+void            hl_window_init_metrics      (HlWindow *self);
+HlMetricsPanel *hl_window_get_metrics_panel (HlWindow *self);
+/* The Trust page is the one shown (exports then include its plots). */
+gboolean        hl_window_metrics_shown     (HlWindow *self);
+
 /* heatlens-window-export.c */
 char    *hl_window_result_title   (HlResult    *result);
 /* Export helpers used by actions and tests; errors go to the banner. */

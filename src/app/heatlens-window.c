@@ -513,6 +513,7 @@ hl_window_init (HlWindow *self)
   hl_window_init_dnd (self);
   hl_window_init_neuron (self);
   hl_window_init_teaching (self);
+  hl_window_init_metrics (self);
   restore_settings (self);
   hl_window_update_titles (self);
   hl_window_update_actions (self);

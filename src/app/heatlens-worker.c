@@ -8,7 +8,11 @@
 
 #include <string.h>
 
-typedef enum { JOB_CLASSIFY, JOB_EXPLAIN, JOB_PROBE } JobKind;
+typedef enum { JOB_CLASSIFY, JOB_EXPLAIN, JOB_PROBE, JOB_EVALUATE } JobKind;
+
+/* Classify and explain jobs are current one at a time; probes and
+ * evaluations run beside them. */
+#define JOB_IS_CURRENT_KIND(kind) ((kind) == JOB_CLASSIFY || (kind) == JOB_EXPLAIN)
 
 typedef struct
 {
@@ -34,6 +38,16 @@ typedef struct
 
   gint                 fraction_millis;   /* last progress, 0..1000000 */
   gint                 progress_pending;  /* a progress source is queued */
+
+  /* evaluate: the result, the options, the answer and its partial copies */
+  HlResult            *result;
+  hl_evaluation_opts   eval_opts;
+  hl_evaluation       *evaluation;
+  GMutex               partial_lock;
+  hl_evaluation       *partial;           /* newest copy, not yet delivered */
+  double               partial_fraction;
+  HlEvaluationProgress eval_progress;
+  gpointer             eval_progress_data;
 } Job;
 
 struct _HlWorker
@@ -94,6 +108,10 @@ job_clear (gpointer data)
   hl_attr_request_clear (&job->request);
   g_free (job->key);
   g_free (job->layer);
+  g_clear_pointer (&job->result, hl_result_unref);
+  g_clear_pointer (&job->evaluation, hl_worker_evaluation_free);
+  g_clear_pointer (&job->partial, hl_worker_evaluation_free);
+  g_mutex_clear (&job->partial_lock);
 }
 
 static Job *
@@ -102,6 +120,7 @@ job_new (JobKind kind)
   Job *job = g_atomic_rc_box_new0 (Job);
 
   job->kind = kind;
+  g_mutex_init (&job->partial_lock);
   return job;
 }
 
@@ -251,6 +270,89 @@ run_probe (HlWorker *self,
                                &job->channel, &job->activation, err);
 }
 
+void
+hl_worker_evaluation_free (hl_evaluation *evaluation)
+{
+  if (evaluation == NULL)
+    return;
+  hl_evaluation_clear (evaluation);
+  g_free (evaluation);
+}
+
+/* Main context: the newest partial evaluation to the caller, unless the
+ * job was cancelled since. */
+static gboolean
+deliver_partial (gpointer data)
+{
+  Job *job = data;
+  hl_evaluation *partial;
+  double fraction;
+
+  g_mutex_lock (&job->partial_lock);
+  partial = g_steal_pointer (&job->partial);
+  fraction = job->partial_fraction;
+  g_mutex_unlock (&job->partial_lock);
+  if (partial && job->eval_progress && !g_cancellable_is_cancelled (job->cancellable))
+    job->eval_progress (fraction, partial, job->eval_progress_data);
+  hl_worker_evaluation_free (partial);
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread (hl_evaluation_watch): a copy of the evaluation as it
+ * stands replaces the undelivered one; one source delivers the newest. */
+static void
+evaluation_watch (void                *user,
+                  double               fraction,
+                  const hl_evaluation *e)
+{
+  Job *job = user;
+  hl_evaluation *copy = g_new0 (hl_evaluation, 1);
+  gboolean schedule;
+  hl_error err = { 0 };
+
+  if (job->eval_progress == NULL || hl_evaluation_copy (copy, e, &err) != HL_OK)
+    {
+      g_free (copy);
+      return;
+    }
+  g_mutex_lock (&job->partial_lock);
+  schedule = job->partial == NULL;
+  g_clear_pointer (&job->partial, hl_worker_evaluation_free);
+  job->partial = copy;
+  job->partial_fraction = fraction;
+  g_mutex_unlock (&job->partial_lock);
+  if (schedule)
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver_partial, job_ref (job), job_unref);
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+    }
+}
+
+static hl_status
+run_evaluate (HlWorker *self,
+              Job      *job,
+              hl_error *err)
+{
+  const hl_preprocess *pp = hl_classifier_get_preprocess (job->classifier);
+  hl_attr_context ctx = { 0 };
+  HlResult *r = job->result;
+
+  ctx.mean = pp->mean;
+  ctx.std = pp->std;
+  ctx.pixel_scale = pp->scale;
+  ctx.image01 = job->prediction->image01;
+  ctx.cancel = &job->cancel_flag;
+  worker_attr_threads (self, &ctx);
+  job->evaluation = g_new0 (hl_evaluation, 1);
+  return hl_evaluate (hl_classifier_get_model (job->classifier), job->prediction->input,
+                      r->method, &r->params, &r->attr, &ctx, &job->eval_opts,
+                      evaluation_watch, job, job->evaluation, err);
+}
+
 static void
 job_thread (GTask        *task,
             gpointer      source_object,
@@ -272,6 +374,8 @@ job_thread (GTask        *task,
     st = run_classify (self, job, &prediction, &err);
   else if (job->kind == JOB_EXPLAIN)
     st = run_explain (self, job, &result, &err);
+  else if (job->kind == JOB_EVALUATE)
+    st = run_evaluate (self, job, &err);
   else
     st = run_probe (self, job, &err);
   g_mutex_unlock (&self->engine_lock);
@@ -325,7 +429,7 @@ job_start (HlWorker            *self,
 {
   g_autoptr(GTask) task = NULL;
 
-  if (job->kind != JOB_PROBE)
+  if (JOB_IS_CURRENT_KIND (job->kind))
     hl_worker_cancel (self);
   job->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
   job->cancel_id = g_cancellable_connect (job->cancellable, G_CALLBACK (job_raise_cancel_flag),
@@ -340,7 +444,7 @@ job_start (HlWorker            *self,
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, job, job_unref);
   self->n_running++;
-  if (job->kind != JOB_PROBE)
+  if (JOB_IS_CURRENT_KIND (job->kind))
     {
       self->current = job_ref (job);
       self->fraction = 0;
@@ -483,6 +587,45 @@ hl_worker_probe_finish (HlWorker      *self,
   if (activation)
     *activation = job->activation;
   return TRUE;
+}
+
+void
+hl_worker_evaluate_async (HlWorker                 *self,
+                          HlClassifier             *classifier,
+                          HlPrediction             *prediction,
+                          HlResult                 *result,
+                          const hl_evaluation_opts *opts,
+                          GCancellable             *cancellable,
+                          HlEvaluationProgress      progress,
+                          gpointer                  progress_data,
+                          GAsyncReadyCallback       callback,
+                          gpointer                  user_data)
+{
+  Job *job = job_new (JOB_EVALUATE);
+
+  g_return_if_fail (HL_IS_WORKER (self));
+  job->classifier = g_object_ref (classifier);
+  job->prediction = hl_prediction_ref (prediction);
+  job->result = hl_result_ref (result);
+  job->eval_opts = *opts;
+  job->eval_progress = progress;
+  job->eval_progress_data = progress_data;
+  job_start (self, job, cancellable, callback, user_data, hl_worker_evaluate_async);
+}
+
+hl_evaluation *
+hl_worker_evaluate_finish (HlWorker      *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  Job *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hl_worker_evaluate_async, NULL);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+  job = g_task_get_task_data (G_TASK (result));
+  return g_steal_pointer (&job->evaluation);
 }
 
 void
