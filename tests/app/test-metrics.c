@@ -16,6 +16,7 @@
 #include "heatlens-data.h"
 #include "heatlens-map-texture.h"
 #include "heatlens-metrics-panel.h"
+#include "heatlens-trust-bar.h"
 #include "heatlens-window.h"
 #include "image.h"
 
@@ -292,6 +293,52 @@ test_new_run_stops_it (void)
   show_page ("view");
 }
 
+static GtkWidget *
+find_named (GtkWidget *w, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (w), name) == 0)
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Guided Backprop on the bundled model (ReLU6 only) is the plain
+ * gradient: the notice under the picture offers the ReLU-family option,
+ * its button turns it on, and the notice is gone. */
+static void
+test_notice_offers_relu_family (void)
+{
+  HlTrustBar *bar = hl_window_get_trust_bar (win);
+  GtkWidget *button = find_named (GTK_WIDGET (bar), "trust-offer");
+  guint results = n_results;
+
+  show_page ("view");
+  g_assert_true (hl_window_set_method (win, "guided_backprop", NULL));
+  hl_window_run (win);
+  g_assert_true (wait_for (results_above, GUINT_TO_POINTER (results)));
+  settle ();
+  g_test_message ("notice: %s; offer: %s", hl_trust_bar_get_notice (bar), hl_trust_bar_get_offer (bar));
+  g_assert_nonnull (strstr (hl_trust_bar_get_notice (bar), "plain gradient"));
+  g_assert_cmpstr (hl_trust_bar_get_offer (bar), ==, "relu-family=true");
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_visible (button));
+  results = n_results;
+  g_assert_true (gtk_widget_activate (button));
+  hl_window_run (win);
+  g_assert_true (wait_for (results_above, GUINT_TO_POINTER (results)));
+  settle ();
+  g_assert_true (last_result->params.relu_family);
+  g_assert_cmpstr (hl_trust_bar_get_notice (bar), ==, "");
+  g_assert_cmpstr (hl_trust_bar_get_offer (bar), ==, "");
+  g_assert_false (gtk_widget_get_visible (button));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -329,6 +376,7 @@ main (int argc, char **argv)
   g_test_add_func ("/metrics/numbers/equal-cli-evaluate", test_numbers_equal_cli);
   g_test_add_func ("/metrics/export/includes-plots", test_export_includes_plots);
   g_test_add_func ("/metrics/explain-run/stops-and-restarts", test_new_run_stops_it);
+  g_test_add_func ("/trust/notice/offers-relu-family", test_notice_offers_relu_family);
   status = g_test_run ();
   gtk_window_destroy (GTK_WINDOW (win));
   {
