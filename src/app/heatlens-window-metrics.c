@@ -1,7 +1,8 @@
 /* HlWindow's "Trust" page: the metrics panel (heatlens-metrics-panel.h)
  * beside the Explain and Compare pages. It follows the result shown, runs
  * while its page is visible and gives the engine back (stops) as soon as
- * the worker starts a classify or explain job. */
+ * the worker starts a classify or explain job. And hl_window_stop_jobs:
+ * every engine job of the window stopped before the process exits. */
 #include "heatlens-window-private.h"
 #include "heatlens-metrics-panel.h"
 
@@ -62,4 +63,19 @@ hl_window_init_metrics (HlWindow *self)
   g_signal_connect_swapped (self->view_stack, "notify::visible-child", G_CALLBACK (page_cb), self);
   g_signal_connect_object (self->worker, "notify::busy", G_CALLBACK (busy_cb), self,
                            G_CONNECT_SWAPPED);
+}
+
+void
+hl_window_stop_jobs (HlWindow *self)
+{
+  /* a guard, so a job that never polls cannot hold the exit forever */
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  HlMetricsPanel *panel = hl_window_get_metrics_panel (self);
+
+  if (panel)
+    hl_metrics_panel_cancel (panel);
+  hl_worker_cancel (self->worker);
+  g_cancellable_cancel (self->probe_cancellable);
+  while (hl_worker_get_n_running (self->worker) > 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
 }

@@ -69,6 +69,10 @@ gboolean       hl_window_save_screenshot  (HlWindow       *self,
                                            GError        **error);
 
 HlWorker      *hl_window_get_worker       (HlWindow       *self);
+/* Cancels every engine job of the window (explain, classify, the Trust
+ * page's evaluation) and waits, iterating the main context, until their
+ * threads have returned (application shutdown). */
+void           hl_window_stop_jobs        (HlWindow       *self);
 HlResultCache *hl_window_get_cache        (HlWindow       *self);
 HlResult      *hl_window_get_result       (HlWindow       *self);
 HlClassifier  *hl_window_get_classifier   (HlWindow       *self);
