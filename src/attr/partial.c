@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "attr-private.h"
+#include "feature_mask.h"
 
 int hl_attr_partial_wanted(const hl_attr_call *c)
 {
@@ -179,4 +180,51 @@ hl_status hl_attr_fill_nearest(float *v, const unsigned char *have, int planes,
     }
     free(row_set);
     return HL_OK;
+}
+
+int hl_attr_batch_size(int done, int n, int chunk, int first)
+{
+    int nb = n - done < chunk ? n - done : chunk;
+    if (done < first && done + nb > first)
+        nb = first - done;
+    return nb;
+}
+
+int hl_attr_emit_due(int done, int total, int first, int *next)
+{
+    if (done >= total)
+        return 1;
+    if (done < first || done < *next)
+        return 0;
+    int step = total / HL_ATTR_EMITS > 0 ? total / HL_ATTR_EMITS : 1;
+    *next = done + step;
+    return 1;
+}
+
+hl_status hl_attr_feature_order(const hl_feature_mask *m, int64_t H, int64_t W,
+                                int *order, int *first, hl_error *err)
+{
+    const int F = m->n_features;
+    int G = 1;
+    while ((int64_t)G * G < F)
+        G++;
+    int *gy = malloc(sizeof(int) * 2 * (size_t)(F > 0 ? F : 1));
+    if (!gy)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (feature order)");
+    int *gx = gy + F;
+    const int64_t plane = H * W;
+    for (int f = 0; f < F; f++) {
+        double sy = 0.0, sx = 0.0;
+        int64_t n = m->start[f + 1] - m->start[f];
+        for (int64_t k = m->start[f]; k < m->start[f + 1]; k++) {
+            int64_t e = m->element[k] % plane;
+            sy += (double)(e / W);
+            sx += (double)(e % W);
+        }
+        gy[f] = n ? (int)(sy / n * G / H) : 0;
+        gx[f] = n ? (int)(sx / n * G / W) : 0;
+    }
+    hl_status st = hl_attr_grid_order(F, gy, gx, G, G, order, first, err);
+    free(gy);
+    return st;
 }
