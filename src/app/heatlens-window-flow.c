@@ -95,9 +95,9 @@ update_caption (HlWindow *self)
     {
       const hl_method_desc *md = hl_method_find (est->method);
 
-      text = g_strdup_printf ("Refining %s for %s: %s", md ? md->title : est->method,
-                              hl_classifier_get_short_label (self->classifier, est->attr.target),
-                              progress);
+      /* how far first: the caption is cut at the window's width */
+      text = g_strdup_printf ("Refining %s · %s for %s", progress, md ? md->title : est->method,
+                              hl_classifier_get_short_label (self->classifier, est->attr.target));
     }
   else if (hl_worker_get_busy (self->worker) && self->prediction)
     {
@@ -113,8 +113,7 @@ update_caption (HlWindow *self)
     {
       g_autofree char *shown = hl_window_result_title (est);
 
-      text = g_strdup_printf ("Cancelled (F5 computes it) · still showing the estimate of %s "
-                              "after %s", shown, progress);
+      text = g_strdup_printf ("Cancelled at %s (F5 computes it) · estimate of %s", progress, shown);
     }
   else if (self->cancelled)
     {
