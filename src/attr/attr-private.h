@@ -82,8 +82,9 @@ hl_status hl_attr_emit_layer(hl_attr_call *c, const float *map,
                              hl_error *err);
 /* Dyadic coarse-to-fine levels of positions 0..count-1: level L holds the
  * multiples of 2^L, the first and last position are in the coarsest
- * level (hl_attr_coarse_levels, keeping >= 4 positions). */
-int hl_attr_coarse_levels(int count);
+ * level (hl_attr_coarse_levels, keeping >= `keep` multiples: 4 for path
+ * points, 2 (plus the last) for grids of windows). */
+int hl_attr_coarse_levels(int count, int keep);
 int hl_attr_coarse_level(int pos, int count, int levels);
 /* 0..n-1 coarsest level first (multiples of 2^L, without the special
  * last point), ascending within a level; *first = size of the coarsest

@@ -67,11 +67,11 @@ hl_status hl_attr_emit_layer(hl_attr_call *c, const float *map,
     return st;
 }
 
-int hl_attr_coarse_levels(int count)
+int hl_attr_coarse_levels(int count, int keep)
 {
-    /* The coarsest level keeps at least 4 positions per axis. */
+    /* The coarsest level keeps at least `keep` multiples of 2^L. */
     int l = 0;
-    while (count > 4 && ((count - 1) >> (l + 1)) + 1 >= 4)
+    while (count > keep && ((count - 1) >> (l + 1)) + 1 >= keep)
         l++;
     return l;
 }
@@ -101,7 +101,7 @@ hl_status hl_attr_nested_order(int n, int *order, int *first, hl_error *err)
     int *level = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
     if (!level)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (%d steps)", n);
-    const int levels = hl_attr_coarse_levels(n);
+    const int levels = hl_attr_coarse_levels(n, 4);
     *first = 0;
     /* Multiples of 2^L only (no special last point): the coarsest level
      * of a Riemann rule of n points is then the same rule of n / 2^L. */
@@ -123,7 +123,9 @@ hl_status hl_attr_grid_order(int n, const int *gy, const int *gx, int rows,
     int *level = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
     if (!level)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (%d windows)", n);
-    int ly = hl_attr_coarse_levels(rows), lx = hl_attr_coarse_levels(cols);
+    /* 2 multiples of 2^L and the last position per axis: the first
+     * picture of the seed occlusion (27 x 27 windows) costs 9 forwards */
+    int ly = hl_attr_coarse_levels(rows, 2), lx = hl_attr_coarse_levels(cols, 2);
     const int levels = ly < lx ? ly : lx;
     *first = 0;
     for (int i = 0; i < n; i++) {

@@ -126,12 +126,12 @@ test_refine_estimates (void)
          "each estimate replaced the picture: %u of %u drew a new overlay texture, "
          "%u were not the view's", est.n_new_texture, est.n, est.n_not_on_screen);
   check (est.n_bad_order == 0, "the estimates come in rising order of work done");
-  check (est.last && est.last->total == 180 + 4 && est.last->done < est.last->total &&
+  check (est.last && est.last->total == 180 + 2 && est.last->done < est.last->total &&
          est.last->attr.has_delta,
-         "the estimates count the 4-point rule and the 180 points, with a delta (%d of %d)",
+         "the estimates count the 2-point rule and the 180 points, with a delta (%d of %d)",
          est.last ? est.last->done : -1, est.last ? est.last->total : -1);
   check (est.first_caption && g_str_has_prefix (est.first_caption, "Refining ") &&
-         strstr (est.first_caption, "/184 steps · δ") != NULL &&
+         strstr (est.first_caption, "/182 steps · δ") != NULL &&
          strstr (est.first_caption, "Integrated Gradients") != NULL,
          "while refining the caption says how far: '%s'", est.first_caption ? est.first_caption : "");
   check (hl_window_get_estimate (h.win) == NULL &&
@@ -224,7 +224,7 @@ test_refine_replace_and_cancel (void)
          hl_image_view_get_overlay (view) != NULL,
          "the last estimate stays visible after Cancel");
   check (g_str_has_prefix (caption_text (), "Cancelled") && strstr (caption_text (), "estimate") &&
-         strstr (caption_text (), "/703 steps"),
+         strstr (caption_text (), "/692 steps"),
          "the caption says Cancelled and how far the estimate got: '%s'", caption_text ());
   check (!g_action_group_get_action_enabled (G_ACTION_GROUP (h.win), "export-view"),
          "an estimate is not offered for export");
