@@ -103,10 +103,12 @@ test_refine_estimates (void)
   guint estimates_at_result;
   HlResult *r;
 
-  /* one step per engine batch: on AVX-512 machines oneDNN's batched
-   * convolutions on 2 threads do not give the same sums from run to run
-   * (docs/engine-runtime.md), and the CLI comparison below is exact; the
-   * parameters are set before the method, so IG runs once, with them */
+  /* one step per engine batch: on the AVX-512 test machine, batched
+   * oneDNN convolutions on 2 threads gave different sums from run to run
+   * (heatlens-cli IG 16 steps, batch 4, --threads 2: delta 2.77 then 1.44;
+   * HL_DNNL=0 or batch 1: the same every time), and the CLI comparison
+   * below is exact; the parameters are set before the method, so IG runs
+   * once, with them */
   act_s ("set-method", "saliency");
   act_s ("set-param", "internal-batch-size=1");
   act_s ("set-param", "n-steps=180");
