@@ -30,6 +30,12 @@ static gboolean
 need_result (HlWindow  *self,
              GError   **error)
 {
+  if (self->estimate)
+    {
+      g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG,
+                           "Nothing to export yet: the picture is still an estimate");
+      return FALSE;
+    }
   if (self->result && self->photo && hl_image_view_get_norm (self->image_view))
     return TRUE;
   g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG,

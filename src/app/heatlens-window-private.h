@@ -43,7 +43,9 @@ struct _HlWindow
   HlClassifier         *classifier;
   HlPhoto              *photo;
   HlPrediction         *prediction;   /* for (photo, classifier), or NULL */
-  HlResult             *result;       /* shown */
+  HlResult             *result;       /* the last finished result */
+  HlResult             *estimate;     /* an estimate shown in its place while
+                                         refining (or cancelled), else NULL */
   HlWorker             *worker;
   HlResultCache        *cache;
   GCancellable         *load_cancellable;  /* fresh per photo/model load */

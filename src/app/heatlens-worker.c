@@ -48,6 +48,14 @@ typedef struct
   double               partial_fraction;
   HlEvaluationProgress eval_progress;
   gpointer             eval_progress_data;
+  /* explain: the newest estimate not yet delivered (worker thread writes,
+   * main context takes), under estimate_lock */
+  GMutex               estimate_lock;
+  hl_attr_result       estimate;          /* owns estimate.attr */
+  int                  estimate_done, estimate_total;
+  const char          *estimate_unit;
+  gboolean             estimate_pending;  /* a delivery source is queued */
+  gint64               estimate_shown_us; /* when the last one was delivered */
 } Job;
 
 struct _HlWorker
@@ -65,7 +73,7 @@ G_DEFINE_FINAL_TYPE (HlWorker, hl_worker, G_TYPE_OBJECT)
 enum { PROP_0, PROP_BUSY, PROP_FRACTION, PROP_N_RUNNING, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
-enum { SIG_CANCELLED, N_SIGNALS };
+enum { SIG_CANCELLED, SIG_ESTIMATE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------- engine */
@@ -112,6 +120,8 @@ job_clear (gpointer data)
   g_clear_pointer (&job->evaluation, hl_worker_evaluation_free);
   g_clear_pointer (&job->partial, hl_worker_evaluation_free);
   g_mutex_clear (&job->partial_lock);
+  hl_attr_result_clear (&job->estimate);
+  g_mutex_clear (&job->estimate_lock);
 }
 
 static Job *
@@ -121,6 +131,7 @@ job_new (JobKind kind)
 
   job->kind = kind;
   g_mutex_init (&job->partial_lock);
+  g_mutex_init (&job->estimate_lock);
   return job;
 }
 
@@ -174,6 +185,100 @@ job_progress (void   *user,
 
       g_source_set_priority (source, G_PRIORITY_DEFAULT);
       g_source_set_callback (source, deliver_progress, job_ref (job), job_unref);
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+    }
+}
+
+/* The result's description from the job (main context or worker
+ * thread: it only reads what the job holds). */
+static void
+job_describe (Job      *job,
+              HlResult *res)
+{
+  res->method = g_strdup (job->request.method->name);
+  res->params = job->request.params;
+  res->key = g_strdup (job->key);
+  res->target_label = g_strdup (hl_classifier_get_label (job->classifier, res->attr.target));
+  res->photo_name = g_strdup (hl_photo_get_name (job->photo));
+  res->model_name = g_strdup (hl_classifier_get_name (job->classifier));
+  res->photo_serial = hl_photo_get_serial (job->photo);
+}
+
+/* Main context: the newest estimate of a job, as an HlResult, to the
+ * "estimate" handlers while the job is the current one. */
+static gboolean
+deliver_estimate (gpointer data)
+{
+  Job *job = data;
+  g_autoptr(HlWorker) self = g_weak_ref_get (&job->worker_wr);
+  g_autoptr(HlResult) res = hl_result_new ();
+
+  g_mutex_lock (&job->estimate_lock);
+  res->attr = job->estimate;
+  memset (&job->estimate, 0, sizeof job->estimate);
+  res->done = job->estimate_done;
+  res->total = job->estimate_total;
+  res->unit = job->estimate_unit;
+  job->estimate_pending = FALSE;
+  job->estimate_shown_us = g_get_monotonic_time ();
+  g_mutex_unlock (&job->estimate_lock);
+  if (self && self->current == job && res->attr.attr)
+    {
+      job_describe (job, res);
+      if (res->attr.target >= 0 && res->attr.target < job->prediction->n_classes)
+        res->attr.target_prob = job->prediction->probs[res->attr.target];
+      res->elapsed = (g_get_monotonic_time () - job->start_us) / 1e6;
+      g_signal_emit (self, signals[SIG_ESTIMATE], 0, res);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread: the library's intermediate estimate (hl_attr_partial),
+ * valid only during this call, is copied into the job, replacing one not
+ * yet delivered. At most one delivery is queued; it comes at once for the
+ * first estimate, then at least ESTIMATE_INTERVAL_MS after the last one,
+ * so a method reporting every few milliseconds does not flood the main
+ * loop with renders. The last estimate (done == total) is the result,
+ * which _finish delivers. */
+#define ESTIMATE_INTERVAL_MS 150
+
+static void
+job_estimate (void                  *user,
+              const hl_attr_partial *e)
+{
+  Job *job = user;
+  hl_array *copy;
+  gboolean schedule;
+  gint64 wait_us = 0;
+
+  if (e->done >= e->total || g_atomic_int_get (&job->cancel_flag))
+    return;
+  copy = hl_array_copy (e->attr);
+  if (copy == NULL)
+    return;   /* out of memory: this estimate is skipped, the run goes on */
+  g_mutex_lock (&job->estimate_lock);
+  hl_attr_result_clear (&job->estimate);
+  job->estimate.attr = copy;
+  job->estimate.is_layer = e->is_layer;
+  job->estimate.target = e->target;
+  job->estimate.has_delta = e->has_delta;
+  job->estimate.delta = e->delta;
+  job->estimate_done = e->done;
+  job->estimate_total = e->total;
+  job->estimate_unit = e->unit;
+  schedule = !job->estimate_pending;
+  job->estimate_pending = TRUE;
+  if (job->estimate_shown_us > 0)
+    wait_us = job->estimate_shown_us + ESTIMATE_INTERVAL_MS * 1000 - g_get_monotonic_time ();
+  g_mutex_unlock (&job->estimate_lock);
+  if (schedule)
+    {
+      GSource *source = wait_us > 0 ? g_timeout_source_new ((guint) (wait_us / 1000))
+                                    : g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver_estimate, job_ref (job), job_unref);
       g_source_attach (source, job->context);
       g_source_unref (source);
     }
@@ -240,6 +345,7 @@ run_explain (HlWorker  *self,
   ctx.pixel_scale = pp->scale;
   ctx.image01 = job->prediction->image01;
   ctx.progress = job_progress;
+  ctx.intermediate = job_estimate;
   ctx.progress_user = job;
   ctx.cancel = &job->cancel_flag;
   worker_attr_threads (self, &ctx);
@@ -247,13 +353,7 @@ run_explain (HlWorker  *self,
                              job->prediction->input, &ctx, &res->attr, err);
   if (st != HL_OK)
     return st;
-  res->method = g_strdup (job->request.method->name);
-  res->params = job->request.params;
-  res->key = g_strdup (job->key);
-  res->target_label = g_strdup (hl_classifier_get_label (job->classifier, res->attr.target));
-  res->photo_name = g_strdup (hl_photo_get_name (job->photo));
-  res->model_name = g_strdup (hl_classifier_get_name (job->classifier));
-  res->photo_serial = hl_photo_get_serial (job->photo);
+  job_describe (job, res);
   *out = g_steal_pointer (&res);
   return HL_OK;
 }
@@ -740,6 +840,9 @@ hl_worker_class_init (HlWorkerClass *klass)
   signals[SIG_CANCELLED] =
     g_signal_new ("cancelled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIG_ESTIMATE] =
+    g_signal_new ("estimate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, HL_TYPE_RESULT);
 }
 
 static void

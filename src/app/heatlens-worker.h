@@ -21,8 +21,12 @@
  *
  * Properties (main context): busy (a current job is running), fraction
  * (its progress, 0..1), n-running (threads not yet returned, including
- * cancelled ones). Signal "cancelled": a cancelled run has actually
- * stopped. */
+ * cancelled ones). Signals: "cancelled", a cancelled run has actually
+ * stopped; "estimate" (HlResult *), the current explain job's newest
+ * intermediate estimate (the library's hl_attr_partial, copied on the
+ * worker thread and delivered through an idle or timeout source on the
+ * main context: the first at once, then at most one per 150 ms; never
+ * after the job stopped being the current one; total > 0 in the result). */
 #pragma once
 
 #include <gio/gio.h>
