@@ -85,7 +85,7 @@ static const param_entry params[] = {
     { { "relu-attributions", HL_PARAM_BOOL, OFF(relu_attributions), 0, 1, NULL,
         "GradCAM and the other CAMs: keep only positive evidence (Captum default false)" }, SZ(relu_attributions) },
     { { "relu-family", HL_PARAM_BOOL, OFF(relu_family), 0, 1, NULL,
-        "apply the guided/deconvolution rule to Clip (ReLU6) too and DeepLift's rescale rule to every elementwise activation (beyond Captum; default off)" }, SZ(relu_family) },
+        "apply the guided/deconvolution rule to Clip (ReLU6) too and DeepLift's rescale rule to every elementwise activation, SiLU, GELU, Hardswish and Mish each as one (beyond Captum; default off)" }, SZ(relu_family) },
     { { "attribute-to-layer-input", HL_PARAM_BOOL, OFF(attribute_to_layer_input), 0, 1, NULL,
         "use the layer's input instead of its output" }, SZ(attribute_to_layer_input) },
     { { "interpolate", HL_PARAM_ENUM, OFF(interpolate), 0, 0, interp_choices,
