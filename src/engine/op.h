@@ -214,10 +214,14 @@ typedef struct hl_op {
                       hl_error *err);
     /* fold(): out[] is preallocated by the runtime from shape(). */
     void (*free_params)(hl_node *n);
-    /* Backward under HL_RULE_DEEPLIFT when the op has its own multipliers
-     * beside the elementwise Rescale rule (MaxPool); NULL: backward(). The
-     * engine calls it unless input 0 comes from an HL_OP_DEEPLIFT_HOOKED
-     * op (Captum's condition). ctx->ref_in/ref_out are set. */
+    /* DeepLift's own multipliers of an op beside the elementwise Rescale
+     * rule (MaxPool), as Captum's hook on the op's input tensor applies
+     * them: under HL_RULE_DEEPLIFT the engine runs backward() as usual and,
+     * once every consumer of input 0 has added its share, calls this with
+     * gin[0] holding that complete gradient, which it overwrites. Not
+     * called when input 0 comes from an HL_OP_DEEPLIFT_HOOKED op (Captum's
+     * hooks then give that op the plain sum). ctx->ref_in/ref_out are set;
+     * NULL: no rule of its own. */
     void (*deeplift_backward)(const hl_node *n, hl_op_ctx *c,
                               const hl_tensor *in, const hl_tensor *out,
                               const hl_tensor *gout, hl_tensor *gin);
