@@ -97,7 +97,7 @@ static const param_entry params[] = {
     { { "perturbations-per-eval", HL_PARAM_INT, OFF(perturbations_per_eval), 1, 4096, NULL,
         "perturbed copies per engine batch (speed only)" }, SZ(perturbations_per_eval) },
     { { "feature-mask", HL_PARAM_STRING, OFF(feature_mask), 0, 0, NULL,
-        "feature groups: grid:N | slic:K | FILE.npy of integer ids" }, SZ(feature_mask) },
+        "feature groups: grid:N (N-pixel squares) | cells:N (N x N cells) | slic:K | FILE.npy of integer ids" }, SZ(feature_mask) },
     { { "n-samples", HL_PARAM_INT, OFF(n_samples), 0, 1e6, NULL,
         "samples; 0 = Captum's default (the gradient_shap methods 5, shapley_value_sampling 25, lime 50, kernel_shap 25)" }, SZ(n_samples) },
     { { "stdevs", HL_PARAM_FLOAT, OFF(stdevs), 0, 1e3, NULL,
