@@ -109,7 +109,9 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
     float *s = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
     float *scale = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
     float *shift = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
-    if (!s || !scale || !shift)
+    float *bn_mean = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
+    float *bn_beta = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
+    if (!s || !scale || !shift || !bn_mean || !bn_beta)
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", m->name);
     for (int64_t j = 0; j < c; j++) {
         double sj = (double)gamma[j] / sqrt((double)var[j] + (double)eps);
@@ -118,6 +120,8 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
         s[j] = (float)sj;
         scale[j] = (float)(1.0 / sj);
         shift[j] = (float)((double)mean[j] - (double)beta[j] / sj);
+        bn_mean[j] = mean[j];
+        bn_beta[j] = beta[j];
     }
 
     int64_t wn = hl_shape_numel(ws), per = wn / c;
@@ -155,6 +159,8 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
     xv->scale = scale;
     xv->shift = shift;
     xv->channels = (int)c;
+    xv->bn_mean = bn_mean;
+    xv->bn_beta = bn_beta;
     xv->producer = -1;
     hl_status st = hl_model_node_reinit(m, ck, "after folding BatchNormalization", err);
     if (st)

@@ -50,6 +50,9 @@ typedef struct hl_value {
     int alias;           /* -1 when the value is itself */
     float *scale, *shift;
     int channels;        /* length of scale/shift */
+    /* the folded BatchNormalization's mean and bias (beta), per channel,
+     * for LRP's rules on the BatchNorm itself (run_lrp.c) */
+    float *bn_mean, *bn_beta;
     /* An inner value of an activation fused into one node at load
      * (fuse_activations.c): no run computes it. */
     int fused_away;
