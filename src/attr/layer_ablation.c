@@ -124,7 +124,7 @@ hl_status hl_method_neuron_feature_ablation(hl_attr_call *c, hl_attr_result *out
         goto done;
     }
     float nx = 0.0f;
-    st = hl_run_forward(c->run, c->input->data, 1, err);
+    st = hl_attr_forward_input(c, err);
     if (st == HL_OK)
         st = read_neuron(c, &n, 1, &nx, err);
     for (int first = 0; first < m.n_features && st == HL_OK; first += ppe) {

@@ -363,6 +363,8 @@ static hl_status resolve_target(hl_attr_call *c, hl_attr_result *out,
     hl_status st = hl_run_forward(c->run, c->input->data, 1, err);
     if (st != HL_OK)
         return st;
+    c->forwarded_input = c->input;
+    c->forwarded_serial = hl_run_forward_serial(c->run);
     hl_shape s;
     const float *logits = hl_run_value(c->run, c->output_value, &s);
     if (!logits)

@@ -257,6 +257,12 @@ hl_status hl_run_forward(hl_run *r, const float *input, int batch,
  * shape (optional) receives its shape at the run's batch. */
 const float *hl_run_value(const hl_run *r, int value, hl_shape *shape);
 int hl_run_batch(const hl_run *r);
+/* Names the run's forward state: a number that changes with every forward
+ * and every change that applies at the next one (overrides set or
+ * cleared, hl_run_keep_only); 0 before any forward. Equal numbers mean
+ * the values of the last forward are still those a new forward of the
+ * same inputs would give, so a caller may skip it. */
+long hl_run_forward_serial(const hl_run *r);
 
 /* Backward from `from_value` with seed gradient `seed` (same shape as that
  * value at the run's batch). Gradients of every value upstream of it become

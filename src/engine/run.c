@@ -117,6 +117,11 @@ int hl_run_batch(const hl_run *r)
     return r->forward_done ? r->batch : 0;
 }
 
+long hl_run_forward_serial(const hl_run *r)
+{
+    return r->forward_done ? r->serial : 0;
+}
+
 /* ------------------------------------------------------------ overrides */
 
 hl_status hl_run_set_override(hl_run *r, int value, const float *data,
@@ -138,6 +143,7 @@ hl_status hl_run_set_override(hl_run *r, int value, const float *data,
     /* takes effect at the next forward; the values and gradients of the
      * last forward/backward stay readable and consistent until then */
     r->override[v] = data;
+    r->serial++;
     return HL_OK;
 }
 
@@ -145,6 +151,7 @@ void hl_run_clear_overrides(hl_run *r)
 {
     for (int v = 0; v < r->m->n_values; v++)
         r->override[v] = NULL;
+    r->serial++;
 }
 
 /* Copies an override into its value; for the pre-BN value X of a folded

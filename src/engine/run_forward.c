@@ -75,6 +75,7 @@ hl_status hl_run_forward_inputs(hl_run *r, int n, const hl_tensor *inputs,
             return hl_error_set(err, HL_ERR_ARG, "%s: input %d has no float "
                                 "data", m->name, i);
     }
+    r->serial++;
     hl_status st = hl_run_plan(r, n, shapes, err);
     if (st)
         return st;
