@@ -425,8 +425,8 @@ static int uses_noise_tunnel(const hl_method_desc *d)
 
 hl_run *hl_attr_run_new(const hl_model *m, const hl_attr_context *ctx)
 {
-    return ctx && ctx->threadpool ? hl_run_new_shared(m, ctx->threadpool)
-                                  : hl_run_new(m, ctx ? ctx->threads : 0);
+    return hl_run_acquire(m, ctx ? ctx->threadpool : NULL,
+                          ctx ? ctx->threads : 0);
 }
 
 hl_status hl_attribute(const hl_model *model, const char *method,
@@ -495,7 +495,7 @@ hl_status hl_attribute_request(const hl_model *model, const hl_attr_request *r,
     if (st == HL_OK)
         st = nt ? hl_noise_tunnel_run(&c, e->fn, out, err) : e->fn(&c, out, err);
     out->seconds = now_seconds() - t0;
-    hl_run_free(c.run);
+    hl_run_release(c.run);
 
     if (st != HL_OK) {
         hl_array_free(out->attr);

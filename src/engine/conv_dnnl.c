@@ -185,9 +185,14 @@ static int dn_wanted_avx2(const dn_geom *g, int bwd)
 /* AVX-512 (Zen 4): oneDNN is faster on every 3x3 and 7x7 conv, 7x7
  * planes included (forward 1.2-1.9x, backward 1.4-1.7x), except the
  * backward to an image of 3 channels (ResNet's conv1: 0.4x at batch 1
- * and 32); on 1x1 convs at batch 32 (forward up to 2x on large planes,
- * backward on planes of 14x14 and less, 1x1 stride-2 backward 2.6x) but
- * not at batch 1 (forward 0.3-0.9x; backward only on 7x7 planes, 1.1-1.3x);
+ * and 32). Ours are kept where AVX2 kept them for 3x3 convs to 7x7 planes
+ * (forward, and strided backward) and 1x1 stride-2 convs, though oneDNN
+ * is faster there too: each layer oneDNN takes costs a reordered copy of
+ * its weights, and ResNet-18's layer4 weights are 33 MB (a peak memory
+ * above the AVX2 table's). oneDNN is faster on 1x1 convs at batch 32
+ * (forward up to 2x on large planes, backward on planes of 14x14 and
+ * less) but not at batch 1 (forward 0.3-0.9x; backward only on 7x7
+ * planes, 1.1-1.3x);
  * on depthwise convs at batch 32 on planes of 28x28 and more or strided
  * (forward 1.9-2.5x), at batch 1 on planes of 14x14 and less (1.1-1.8x)
  * but not strided to more than 7x7 (0.4-0.7x); depthwise backward as on
@@ -197,19 +202,18 @@ static int dn_wanted_avx512(const dn_geom *g, int bwd)
     int64_t P = g->OH * g->OW, taps = g->KH * g->KW;
     int strided = g->st[0] > 1 || g->st[1] > 1;
     int dw = g->G > 1 && g->Cg == 1, batch = g->N > 1;
-    if (P == 1)
+    if (P == 1 || (taps == 1 && strided && !dw))
         return 0;
-    if (taps == 1 && !dw) {
-        if (!bwd)
-            return batch && !strided;
-        return batch ? P <= 196 : P <= 49 && !strided;
-    }
+    if (taps == 1 && !dw)
+        return bwd ? (batch ? P <= 196 : P <= 49) : batch;
     if (dw) {
         if (bwd)
             return !(g->H * g->W >= 112 * 112 && (strided || batch));
         return batch ? P >= 28 * 28 || strided
                      : P <= 196 && !(strided && P > 49);
     }
+    if (P <= 49 && (!bwd || strided))
+        return 0;
     return !bwd || g->C >= 8;
 }
 

@@ -240,6 +240,19 @@ hl_run *hl_run_new_shared(const hl_model *m, hl_threadpool *pool);
 void hl_run_free(hl_run *r);
 const hl_model *hl_run_model(const hl_run *r);
 
+/* hl_run_new (pool NULL) or hl_run_new_shared (pool given), but taking
+ * back a run released with the same pool or thread count when the model
+ * keeps one: repeated calls at one batch size then skip planning, laying
+ * out and first touching the run's memory (page faults), and starting
+ * threads. hl_run_release gives a run back instead of freeing it (its
+ * overrides cleared, backward stop reset; its keep_only set and plan kept,
+ * re-laid out only when the next caller asks otherwise). A model keeps at
+ * most 2 idle runs under 1 GiB each, freed with the model; the model must
+ * outlive the pool of a run released with a shared pool. Thread-safe:
+ * any thread may acquire and release (a run is used by one at a time). */
+hl_run *hl_run_acquire(const hl_model *m, hl_threadpool *pool, int threads);
+void hl_run_release(hl_run *r);
+
 /* Replace a value during forward: when the run reaches `value` it uses
  * `data` (shape = the value's shape at the run's batch) instead of
  * computing it. Everything downstream is computed from it and backward

@@ -261,6 +261,7 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
     ctx.rule = rule;
     ctx.relu_family = relu_family;
     ctx.scratch = r->scratch;
+    ctx.weights_transient = m->borrows_graph;  /* see run_forward.c */
     for (int k = m->n_nodes - 1; k >= 0; k--)
         if (m->node_kind[k] == HL_VAL_DYNAMIC)
             backward_node(r, &ctx, k,
