@@ -164,7 +164,9 @@ hl_status hl_attr_target_logits(hl_attr_call *c, const float *inputs,
         max_batch = batch;
     for (int b0 = 0; b0 < batch; b0 += max_batch) {
         int nb = batch - b0 < max_batch ? batch - b0 : max_batch;
-        hl_status st = hl_run_forward(c->run, inputs + (int64_t)b0 * numel, nb, err);
+        hl_status st = nb == 1 && inputs + (int64_t)b0 * numel == c->input->data
+                           ? hl_attr_forward_input(c, err)
+                           : hl_run_forward(c->run, inputs + (int64_t)b0 * numel, nb, err);
         if (st != HL_OK)
             return st;
         const float *logits;
