@@ -46,6 +46,11 @@ hl_status hl_error_set(hl_error *err, hl_status status, const char *fmt, ...)
     ;
 const char *hl_status_name(hl_status s);
 
+/* `in` with control characters and bytes that are not valid UTF-8 written
+ * as \xNN (printable.c), cut to fit `size`; returns the length written.
+ * For any text from a file that reaches a terminal or a label. */
+size_t hl_printable(const char *in, char *out, size_t size);
+
 typedef struct hl_shape {
     int ndim;
     int64_t dims[HL_MAX_DIMS];

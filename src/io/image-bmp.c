@@ -300,7 +300,8 @@ static hl_status decode_rle(const unsigned char *p, size_t avail,
 }
 
 hl_status hl_bmp_decode(const unsigned char *data, size_t size,
-                        const char *name, hl_image **out, hl_error *err)
+                        const char *name, long long max_pixels,
+                        hl_image **out, hl_error *err)
 {
     bmp_info bi;
     memset(&bi, 0, sizeof bi);
@@ -308,6 +309,11 @@ hl_status hl_bmp_decode(const unsigned char *data, size_t size,
     hl_status st = read_headers(data, size, name, &bi, &offset, err);
     if (st)
         return st;
+    if ((long long)bi.width * bi.height > max_pixels)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "%s: BMP of %dx%d pixels is too large (at most "
+                            "%lld megapixels)", name, bi.width, bi.height,
+                            max_pixels / 1000000);
     hl_image *img = hl_image_new(bi.width, bi.height);
     if (!img)
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory for %dx%d", name,
