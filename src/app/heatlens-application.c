@@ -404,6 +404,7 @@ hl_application_startup (GApplication *app)
     { "win.open-view::all-methods", { "<Control><Shift>a", NULL } },
     { "win.present", { "F8", NULL } },
     { "win.sidebar", { "F9", NULL } },
+    { "win.preferences", { "<Control>comma", NULL } },
   };
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
 

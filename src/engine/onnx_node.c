@@ -231,6 +231,17 @@ static hl_status node_batch1(loader *L, hl_node *n, const hl_op *op,
         if (st)
             return hl_error_set(L->err, st, "%s: node '%s' (%s): %s", L->file,
                                 n->name, n->op_type, e.msg);
+        for (int o = 0; o < n->n_out; o++) {
+            char b[96];
+            if (n->out[o] >= 0 &&
+                hl_shape_numel_capped(&out[o].shape, HL_MAX_VALUE_ELEMS) < 0)
+                return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
+                                    "%s: node '%s' (%s): output %s has more "
+                                    "than 2^34 elements per sample", L->file,
+                                    n->name, n->op_type,
+                                    hl_shape_format(&out[o].shape, b,
+                                                    sizeof b));
+        }
     } else {
         hl_arena *ar = kind == HL_VAL_CONST ? &m->arena : &L->p1.statics;
         st = hl_node_evaluate(m, n, in, out, ar, L->err);

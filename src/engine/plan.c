@@ -15,26 +15,13 @@ static hl_status node_error(const hl_model *m, const hl_node *n, hl_status st,
                         n->op_type, msg && msg[0] ? msg : hl_status_name(st));
 }
 
-/* Element count of a shape without int64 overflow; -1 when a dimension is
- * negative or the count exceeds `cap`. The caps keep hostile files from
- * asking for wrapped or absurd allocations. */
-#define HL_MAX_VALUE_ELEMS ((int64_t)1 << 34)  /* one activation */
+/* Element counts are checked with hl_shape_numel_capped: the caps keep
+ * hostile files from asking for wrapped or absurd allocations. */
 #define HL_MAX_FOLDED_ELEMS ((int64_t)1 << 28) /* one load/plan-time value */
 
 static int64_t safe_numel(const hl_shape *s, int64_t cap)
 {
-    if (s->ndim < 0 || s->ndim > HL_MAX_DIMS)
-        return -1;
-    int64_t n = 1;
-    for (int i = 0; i < s->ndim; i++) {
-        int64_t d = s->dims[i];
-        if (d < 0)
-            return -1;
-        if (d > 0 && n > cap / d)
-            return -1;
-        n *= d;
-    }
-    return n;
+    return hl_shape_numel_capped(s, cap);
 }
 
 static hl_status too_large(const hl_model *m, const hl_node *n,

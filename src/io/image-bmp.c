@@ -137,7 +137,9 @@ static hl_status read_headers(const unsigned char *d, size_t size,
     if (bi->compression == BI_BITFIELDS || bi->compression == BI_ALPHABITFIELDS) {
         int n = bi->compression == BI_ALPHABITFIELDS ? 4 : 3;
         const unsigned char *src = h + 40;
-        if (hsize == 40) {
+        /* in the header from V2 (52 bytes) on; after a shorter one (a
+         * 42-byte header must not have its masks read past its end) */
+        if (hsize < 40 + 4 * (uint32_t)n) {
             if (size < after + 4 * (size_t)n)
                 return truncated(name, err);
             src = d + after;
@@ -312,8 +314,8 @@ hl_status hl_bmp_decode(const unsigned char *data, size_t size,
     if ((long long)bi.width * bi.height > max_pixels)
         return hl_error_set(err, HL_ERR_UNSUPPORTED,
                             "%s: BMP of %dx%d pixels is too large (at most "
-                            "%lld megapixels)", name, bi.width, bi.height,
-                            max_pixels / 1000000);
+                            "%g megapixels)", name, bi.width, bi.height,
+                            max_pixels / 1e6);
     hl_image *img = hl_image_new(bi.width, bi.height);
     if (!img)
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory for %dx%d", name,

@@ -235,8 +235,8 @@ hl_status hl_jpeg_decode(const unsigned char *data, size_t size,
                                 JPEG_MAX_COEFFICIENT_BYTES / 1048576.0);
         return hl_error_set(err, HL_ERR_UNSUPPORTED,
                             "%s: JPEG of %ux%u pixels is too large (at most "
-                            "%lld megapixels)", name, iw, ih,
-                            HL_IMAGE_MAX_SOURCE_PIXELS / 1000000);
+                            "%g megapixels)", name, iw, ih,
+                            HL_IMAGE_MAX_SOURCE_PIXELS / 1e6);
     }
     /* Over the budget: libjpeg scales by 1/2, 1/4 or 1/8 in its inverse
      * DCT, so the full-size photo never exists. */
@@ -252,8 +252,8 @@ hl_status hl_jpeg_decode(const unsigned char *data, size_t size,
         jpeg_destroy_decompress(&cinfo);
         return hl_error_set(err, HL_ERR_UNSUPPORTED,
                             "%s: JPEG of %ux%u pixels is too large (at most "
-                            "%lld megapixels at 1/8 scale)", name, iw, ih,
-                            max_pixels / 1000000);
+                            "%g megapixels at 1/8 scale)", name, iw, ih,
+                            max_pixels / 1e6);
     }
 
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK ||

@@ -124,12 +124,12 @@ hl_status hl_png_decode(const unsigned char *data, size_t size,
         png_destroy_read_struct(&png, &info, NULL);
         return hl_error_set(err, HL_ERR_UNSUPPORTED,
                             "%s: %sPNG of %ux%u pixels is too large (at most "
-                            "%lld megapixels)", name,
+                            "%g megapixels)", name,
                             interlaced ? "interlaced " : "", (unsigned)width,
                             (unsigned)height,
-                            (interlaced ? max_pixels
-                                        : HL_IMAGE_MAX_SOURCE_PIXELS) /
-                                1000000);
+                            (double)(interlaced ? max_pixels
+                                                : HL_IMAGE_MAX_SOURCE_PIXELS) /
+                                1e6);
     }
     /* over the budget: every f x f block becomes one pixel */
     int f = 1;

@@ -133,8 +133,8 @@ static hl_status image_head_check(const char *path, const unsigned char *d,
     if (w * h > cap)
         return hl_error_set(err, HL_ERR_PARSE,
                             "%s: %s of %lldx%lld pixels is too large (at most "
-                            "%lld megapixels)", path, png ? "PNG" : "BMP", w,
-                            h, cap / 1000000);
+                            "%g megapixels)", path, png ? "PNG" : "BMP", w,
+                            h, cap / 1e6);
     return HL_OK;
 }
 
