@@ -10,7 +10,8 @@
 # Prints "N passed, N failed" last (one per target).
 #
 #   tools/fuzz-run.sh [SECONDS] [BUILD_DIR] [OUT_DIR]
-#   (defaults: 60, build-fuzz, /tmp/heatlens-fuzz)
+#   (defaults: 60, build-fuzz, /tmp/heatlens-fuzz; FUZZ_READERS="image npy"
+#   runs only those)
 set -u
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-60}"
@@ -26,12 +27,12 @@ if ! command -v clang >/dev/null 2>&1 ||
 fi
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang meson setup "$BUILD" --buildtype=debugoptimized -Dfuzz=enabled \
-        -Dgui=disabled >"$BUILD.setup.log" 2>&1 ||
-        { cat "$BUILD.setup.log"; echo "fuzz: meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
+        -Dgui=disabled >"${TMPDIR:-/tmp}/heatlens-$(basename "$BUILD").setup.log" 2>&1 ||
+        { cat "${TMPDIR:-/tmp}/heatlens-$(basename "$BUILD").setup.log"; echo "fuzz: meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 if ! ninja -C "$BUILD" tests/fuzz/fuzz-onnx tests/fuzz/fuzz-image \
-        tests/fuzz/fuzz-npy >"$BUILD.build.log" 2>&1; then
-    tail -n 30 "$BUILD.build.log"
+        tests/fuzz/fuzz-npy >"${TMPDIR:-/tmp}/heatlens-$(basename "$BUILD").build.log" 2>&1; then
+    tail -n 30 "${TMPDIR:-/tmp}/heatlens-$(basename "$BUILD").build.log"
     echo "fuzz: building the fuzz targets failed"
     echo "0 passed, 1 failed"
     exit 1
@@ -40,7 +41,7 @@ fi
 passed=0
 failed=0
 mkdir -p "$OUT"
-for reader in onnx image npy; do
+for reader in ${FUZZ_READERS:-onnx image npy}; do
     corpus="$OUT/corpus-$reader"
     rm -rf "$corpus"
     mkdir -p "$corpus"

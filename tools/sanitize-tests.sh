@@ -36,8 +36,8 @@ fuzz-corpus viz-export viz-overlay attr-units attr-axioms cli"
 if [ ! -f "$BUILD/build.ninja" ]; then
     meson setup "$BUILD" --buildtype=debugoptimized -Dwerror=true \
         -Dgui=disabled -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dc_args=-fno-sanitize-recover=undefined >"$BUILD.setup.log" 2>&1 ||
-        { cat "$BUILD.setup.log"; echo "sanitize: meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
+        -Dc_args=-fno-sanitize-recover=undefined >"${TMPDIR:-/tmp}/heatlens-$(basename "$BUILD").setup.log" 2>&1 ||
+        { cat "${TMPDIR:-/tmp}/heatlens-$(basename "$BUILD").setup.log"; echo "sanitize: meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 if ! meson compile -C "$BUILD"; then
     echo "sanitize: the ASan+UBSan build failed"

@@ -282,6 +282,26 @@ static void put_int64_init(wbuf *g, const char *name, int n,
     put_sub(g, 5, &t);
 }
 
+/* A float initializer of the given dims, all ones. */
+static void put_float_init(wbuf *g, const char *name, int ndim,
+                           const int64_t *dims)
+{
+    wbuf t = {0};
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) {
+        put_int(&t, 1, (uint64_t)dims[d]);
+        n *= dims[d];
+    }
+    put_int(&t, 2, 1);
+    for (int64_t i = 0; i < n; i++) {
+        float one = 1.0f;
+        put_varint(&t, 4 << 3 | 5);
+        put(&t, &one, 4);
+    }
+    put_string(&t, 8, name);
+    put_sub(g, 5, &t);
+}
+
 static wbuf model_of_opset(wbuf *graph, uint64_t opset)
 {
     wbuf w = {0};
@@ -354,6 +374,18 @@ int main(void)
     expect_refused(&w, "constant-of-shape-2^28.onnx",
                    "'big_constant' (ConstantOfShape) needs 1024 MiB, over "
                    "the memory limit of 256 MiB");
+    /* x [N,4] + ConstantOfShape([4096,4096]): 64 MiB, under the limit,
+     * but no image classifier folds it: refused before folding */
+    put_node(&g, "ConstantOfShape", "big_constant", "s", "c");
+    put_node(&g, "Add", "add", "x,c", "y");
+    put_int64_init(&g, "s", 2, (int64_t[]){ 4096, 4096 });
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 4 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "constant-of-shape-not-a-classifier.onnx",
+                   "'big_constant' (ConstantOfShape) folds a constant "
+                   "[4096,4096] at load, but the model's input [N,4] is not "
+                   "an image");
     /* a fixed 1x3x10000x10000 input of a classifier */
     put_node(&g, "GlobalAveragePool", "gap", "x", "p");
     put_node(&g, "Flatten", "flat", "p", "y");
@@ -419,6 +451,18 @@ int main(void)
     expect_refused(&w, "float-pads.onnx",
                    "node 'pool' (MaxPool): attribute 'pads' must be ints, "
                    "not floats");
+    /* a 3-D Conv of a 1x1x1 input with pads 2^20: (2^21+1)^3 output
+     * positions would overflow int64; refused by the checked geometry */
+    wbuf pads = ints_attr("pads", 6, (int64_t[]){ 1 << 20, 1 << 20, 1 << 20,
+                                                  1 << 20, 1 << 20, 1 << 20 });
+    put_node_attr(&g, "Conv", "conv3d", "x,w", "y", &pads);
+    put_float_init(&g, "w", 5, (int64_t[]){ 1, 1, 1, 1, 1 });
+    put_value_info(&g, 11, "x", 5, (int64_t[]){ -1, 1, 1, 1, 1 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "conv3d-pads-overflow.onnx",
+                   "node 'conv3d' (Conv): input [1,1,1,1,1] or weight "
+                   "[1,1,1,1,1]: a plane or kernel of more than 2^34");
     /* names with an escape sequence and invalid UTF-8: printed as \xNN */
     put_node(&g, "Celu", "evil\x1b]0;owned\x07\xff\xfe", "x", "y");
     put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
