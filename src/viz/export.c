@@ -532,8 +532,9 @@ hl_status hl_viz_export(const hl_viz_view *v, const char *path,
             f = (double)HL_VIZ_MAX_SIDE / pw;
         if (ph * f > HL_VIZ_MAX_SIDE - 360)
             f = (double)(HL_VIZ_MAX_SIDE - 360) / ph;
-        width = (int)fmax(1.0, floor(pw * f));
-        height = (int)fmax(1.0, floor(ph * f));
+        width = (int)fmin(HL_VIZ_MAX_SIDE, fmax(1.0, floor(pw * f + 0.5)));
+        height = (int)fmin(HL_VIZ_MAX_SIDE - 360,
+                           fmax(1.0, floor(ph * f + 0.5)));
     } else if (width <= 0) {
         width = (int)lround((double)height * pw / ph);
     } else if (height <= 0) {
@@ -545,11 +546,16 @@ hl_status hl_viz_export(const hl_viz_view *v, const char *path,
         hl_viz_view_size(v, width, height, &cw, &ch);
     if (width < 1 || height < 1 || cw > HL_VIZ_MAX_SIDE ||
         ch > HL_VIZ_MAX_SIDE)
+    {
+        char bands[64] = "";
+        if (cw != width || ch != height)
+            snprintf(bands, sizeof bands, " (%dx%d with its title and colour "
+                     "bar)", cw, ch);
         return hl_error_set(err, HL_ERR_ARG,
-                            "%s: a picture of %dx%d pixels (%dx%d with its "
-                            "title and colour bar) is not possible: at most "
-                            "%d pixels a side", path, width, height, cw, ch,
-                            HL_VIZ_MAX_SIDE);
+                            "%s: a picture of %dx%d pixels%s is not possible: "
+                            "at most %d pixels a side", path, width, height,
+                            bands, HL_VIZ_MAX_SIDE);
+    }
     view_ctx ctx = {v, width, height};
     if (format != HL_VIZ_FORMAT_PNG)
         return hl_viz_vector_write(path, format, cw, ch, v->title, meta,
