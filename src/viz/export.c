@@ -545,8 +545,7 @@ hl_status hl_viz_export(const hl_viz_view *v, const char *path,
         height <= HL_VIZ_MAX_SIDE)
         hl_viz_view_size(v, width, height, &cw, &ch);
     if (width < 1 || height < 1 || cw > HL_VIZ_MAX_SIDE ||
-        ch > HL_VIZ_MAX_SIDE)
-    {
+        ch > HL_VIZ_MAX_SIDE) {
         char bands[64] = "";
         if (cw != width || ch != height)
             snprintf(bands, sizeof bands, " (%dx%d with its title and colour "
