@@ -504,5 +504,31 @@ int main(void)
            "names.onnx: node and input names kept printable: '%s', '%s' (%s)",
            info.name ? info.name : "-", in_name ? in_name : "-", err.msg);
     hl_model_free(m);
+
+    /* hl_printable itself, byte by byte against the UTF-8 rules */
+    static const struct { const char *in, *out; } pr[] = {
+        { "caf\xc3\xa9 \xe6\xbc\xa2 \xf0\x9f\x90\x88", "caf\xc3\xa9 \xe6\xbc\xa2 \xf0\x9f\x90\x88" },
+        { "a\x1b[2Jb", "a\\x1b[2Jb" },            /* ESC */
+        { "tab\there\nnl", "tab\\x09here\\x0anl" },
+        { "del\x7f", "del\\x7f" },
+        { "csi\xc2\x9b", "csi\\xc2\\x9b" },         /* C1 control U+009B */
+        { "over\xc0\x80long", "over\\xc0\\x80long" }, /* overlong NUL */
+        { "sur\xed\xa0\x80", "sur\\xed\\xa0\\x80" }, /* a surrogate */
+        { "cut\xe6\xbc", "cut\\xe6\\xbc" },          /* truncated */
+        { "back\\x41slash", "back\\x41slash" },         /* kept: idempotent */
+    };
+    for (size_t i = 0; i < sizeof pr / sizeof pr[0]; i++) {
+        char out[64], again[64];
+        hl_printable(pr[i].in, out, sizeof out);
+        hl_printable(out, again, sizeof again);
+        tap_ok(!strcmp(out, pr[i].out) && !strcmp(again, out),
+               "hl_printable case %zu: \"%s\" (idempotent)", i, out);
+    }
+    char small[8];
+    hl_printable("ab\xe6\xbc\xa2" "cd", small, sizeof small);
+    tap_ok(!strcmp(small, "ab\xe6\xbc\xa2" "cd"), "hl_printable: fits 7 bytes");
+    hl_printable("abcd\xe6\xbc\xa2", small, 6);
+    tap_ok(!strcmp(small, "abcd"), "hl_printable: a character that does not "
+           "fit is left out whole (\"%s\")", small);
     return tap_done();
 }
