@@ -23,7 +23,7 @@ typedef struct {
 
 static void put(wbuf *w, const void *p, size_t n)
 {
-    if (w->failed)
+    if (w->failed || n == 0)
         return;
     if (w->n + n > w->cap) {
         size_t cap = (w->cap + n) * 2;
