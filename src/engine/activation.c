@@ -367,6 +367,9 @@ static hl_status prelu_init(hl_node *n, const hl_attrs *attrs,
 static hl_status prelu_shape(const hl_node *n, const hl_tensor *in,
                              hl_tensor *out, hl_error *err)
 {
+    hl_status fs = hl_require_float_inputs(n, in, err);
+    if (fs)
+        return fs;
     (void)n;
     hl_shape s;
     char a[96], b[96];

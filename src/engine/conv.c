@@ -135,6 +135,9 @@ static void conv_free(hl_node *n)
 static hl_status conv_shape(const hl_node *n, const hl_tensor *in,
                             hl_tensor *out, hl_error *err)
 {
+    hl_status fs = hl_require_float_inputs(n, in, err);
+    if (fs)
+        return fs;
     conv_geom g;
     hl_status st = conv_geom_make(n->params, &in[0].shape, &in[1].shape, &g,
                                   err);
