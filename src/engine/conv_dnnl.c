@@ -59,25 +59,12 @@ struct hl_conv_dnnl {
     dn_weights *weights;
 };
 
-/* The cutting by blocks of 8 channels above assumes AVX2's layouts
- * (nChw8c). On an AVX-512 machine (an AMD EPYC, December 2026) oneDNN
- * picked 16-channel layouts and the results were wrong (logits off by up
- * to 2.5, IG completeness lost, runs at batches 1/2/3 differing); capped
- * at AVX2 every test passes. A user's ONEDNN_MAX_CPU_ISA is kept. */
-static void dn_cap_isa(void)
-{
-    if (!getenv("ONEDNN_MAX_CPU_ISA") && !getenv("DNNL_MAX_CPU_ISA"))
-        (void)dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2);
-}
-
 hl_conv_dnnl *hl_conv_dnnl_new(const hl_kernel_geom *w, int64_t group,
                                int weights_known)
 {
-    static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
     const char *env = getenv("HL_DNNL");
     if (!weights_known || w->nsp != 2 || (env && strcmp(env, "0") == 0))
         return NULL;
-    pthread_once(&isa_once, dn_cap_isa);
     hl_conv_dnnl *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;

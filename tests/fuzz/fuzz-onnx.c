@@ -5,7 +5,7 @@
  * small, so shape inference, plan building and the kernels see whatever the
  * loader accepted. The loader must refuse absurd shapes itself: the harness
  * only bounds the input size, never the intermediate values; the engine's
- * memory limit is set to 256 MiB. */
+ * memory limit is set to 64 MiB. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * physical memory) is then refused by the limit, which is what gets
      * exercised, instead of stopping the run as an out-of-memory or a
      * timeout. */
-    hl_set_max_memory((uint64_t)256 << 20);
+    hl_set_max_memory((uint64_t)64 << 20);
     hl_model *m = NULL;
     hl_error err;
     if (hl_model_load_onnx_buffer(data, size, "fuzz.onnx", &m, &err) != HL_OK)
