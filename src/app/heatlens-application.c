@@ -186,6 +186,25 @@ apply_options (HlApplication *self,
   g_autofree char *last = g_settings_get_string (settings, "last-model");
   g_autoptr(GError) error = NULL;
 
+  /* the photo first: one that is refused says so before the model has
+   * loaded */
+  if (self->image)
+    {
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (self->image);
+
+      hl_window_open_image (window, file);
+    }
+  else
+    {
+      g_autofree char *cat = hl_data_find_sample ("cat");
+
+      if (cat)
+        {
+          g_autoptr(GFile) file = g_file_new_for_path (cat);
+
+          hl_window_open_image (window, file);
+        }
+    }
   if (self->model)
     model = g_strdup (self->model);
   else if (*last && g_file_test (last, G_FILE_TEST_IS_REGULAR))
@@ -230,24 +249,6 @@ apply_options (HlApplication *self,
     {
       /* applied once the prediction (and so the label list) is there */
       g_object_set_data (G_OBJECT (window), "hl-initial-target", GINT_TO_POINTER (self->target + 1));
-    }
-
-  if (self->image)
-    {
-      g_autoptr(GFile) file = g_file_new_for_commandline_arg (self->image);
-
-      hl_window_open_image (window, file);
-    }
-  else
-    {
-      g_autofree char *cat = hl_data_find_sample ("cat");
-
-      if (cat)
-        {
-          g_autoptr(GFile) file = g_file_new_for_path (cat);
-
-          hl_window_open_image (window, file);
-        }
     }
 }
 
@@ -403,6 +404,7 @@ hl_application_startup (GApplication *app)
     { "win.open-view::all-methods", { "<Control><Shift>a", NULL } },
     { "win.present", { "F8", NULL } },
     { "win.sidebar", { "F9", NULL } },
+    { "win.preferences", { "<Control>comma", NULL } },
   };
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
 

@@ -2,6 +2,7 @@
  * tests all go through. Actions with a string parameter ("load-sample",
  * "set-param", "export-view-to", ...) exist for scripting. */
 #include "heatlens-window-private.h"
+#include "heatlens-preferences.h"
 #include "heatlens-data.h"
 
 #include <stdlib.h>
@@ -361,6 +362,13 @@ page_changed_cb (HlWindow *self)
   hl_window_update_colorbar (self);
 }
 
+ACTION (preferences_activated)
+{
+  HlWindow *self = HL_WINDOW (data);
+
+  gtk_window_present (hl_preferences_new (GTK_WINDOW (self), self->settings));
+}
+
 static const GActionEntry entries[] = {
   { "open", open_activated },
   { "open-model", open_model_activated },
@@ -393,6 +401,7 @@ static const GActionEntry entries[] = {
   { "export-grid-to", export_grid_to_activated, "s" },
   { "save-npy-to", save_npy_to_activated, "s" },
   { "page", NULL, "s", "'view'", page_change_state },
+  { "preferences", preferences_activated },
 };
 
 /* Presentation clickers send Page Down / Page Up: next / previous method.

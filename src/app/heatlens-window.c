@@ -11,6 +11,7 @@
  *   heatlens-window-dnd.c      drag and drop, paste, the sample gallery
  *   heatlens-window-neuron.c   picking a neuron by clicking the photo */
 #include "heatlens-window-private.h"
+#include "heatlens-preferences.h"
 #include "heatlens-data.h"
 #include "heatlens-error.h"
 
@@ -513,6 +514,7 @@ hl_window_init (HlWindow *self)
 {
   /* checked by HlApplication before any window is made */
   self->settings = hl_settings_new (NULL);
+  hl_preferences_track_memory_limit (self->settings);
   self->worker = hl_worker_new ();
   self->cache = hl_result_cache_new (64);
 

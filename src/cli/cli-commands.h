@@ -11,5 +11,6 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_batch_merge(int argc, char **argv);
 int cmd_gallery(int argc, char **argv);
+int cmd_ops(int argc, char **argv);
 
 #endif

@@ -339,6 +339,9 @@ static int load_labels(cli_input *in)
     return 0;
 }
 
+static int load_photo(cli_input *in);
+static int prepare_input(cli_input *in);
+
 /* A .npy given as [C,H,W] or [1,C,H,W] that must match the model input. */
 static int load_input_npy(cli_input *in)
 {
@@ -379,6 +382,10 @@ int cli_input_load(cli_input *in, int need_input)
         return cli_fail("give an input: --image FILE or --input-npy FILE.npy");
     if (in->image_path && in->input_npy)
         return cli_fail("--image and --input-npy exclude each other");
+    /* the photo first: a file that is no photo is refused before the
+     * model's load (seconds for a large one) */
+    if (need_input && in->image_path && load_photo(in))
+        return 1;
     if (cli_input_load_model(in))
         return 1;
     if (hl_preprocess_for_model(in->model, &in->pre, &err) != HL_OK ||
@@ -399,7 +406,7 @@ int cli_input_load(cli_input *in, int need_input)
         return 1;
     if (!need_input)
         return 0;
-    return cli_input_load_image(in);
+    return in->input_npy ? load_input_npy(in) : prepare_input(in);
 }
 
 void cli_input_clear_image(cli_input *in)
@@ -414,14 +421,28 @@ void cli_input_clear_image(cli_input *in)
 
 int cli_input_load_image(cli_input *in)
 {
-    hl_error err = {0};
     cli_input_clear_image(in);
     if (in->input_npy)
         return load_input_npy(in);
+    if (load_photo(in))
+        return 1;
+    return prepare_input(in);
+}
+
+static int load_photo(cli_input *in)
+{
+    hl_error err = {0};
     if (hl_image_load(in->image_path, &in->photo, &err) != HL_OK) {
         in->photo = NULL;
         return cli_fail("%s", err.msg[0] ? err.msg : hl_status_name(err.status));
     }
+    return 0;
+}
+
+/* in->photo preprocessed for the model into in->input. */
+static int prepare_input(cli_input *in)
+{
+    hl_error err = {0};
     if (hl_preprocess_apply(&in->pre, in->photo, &in->input, &in->map,
                             &in->image01, &err) != HL_OK) {
         in->input = NULL;

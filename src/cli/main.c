@@ -21,6 +21,7 @@ static const cli_command commands[] = {
     {"batch", "methods over a folder or list of images, with a manifest", cmd_batch},
     {"batch-merge", "merge the output folders of batch shards into one", cmd_batch_merge},
     {"gallery", "a contact sheet (HTML or PDF) of a batch folder", cmd_gallery},
+    {"ops", "the ONNX operators the engine runs", cmd_ops},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
     hl_engine_init();
     if (argc < 2)
         return cli_fail("no command given; valid: predict, layers, explain, "
-                        "report, evaluate, batch, batch-merge, gallery (try --help)");
+                        "report, evaluate, batch, batch-merge, gallery, ops (try --help)");
     const char *first = argv[1];
     if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 ||
         strcmp(first, "help") == 0) {

@@ -445,14 +445,19 @@ static hl_status prelu_init(hl_node *n, const hl_attrs *attrs,
                             const hl_tensor *in, hl_error *err)
 {
     (void)attrs; (void)in;
-    if (n->n_in != 2 || n->n_out != 1)
-        return hl_error_set(err, HL_ERR_ARG, "expects 2 inputs and 1 output");
+    /* an input named "" is an omitted one: the slope is required */
+    if (n->n_in != 2 || !hl_has_input(n, 1) || n->n_out != 1)
+        return hl_error_set(err, HL_ERR_ARG,
+                            "expects 2 inputs (input, slope) and 1 output");
     return HL_OK;
 }
 
 static hl_status prelu_shape(const hl_node *n, const hl_tensor *in,
                              hl_tensor *out, hl_error *err)
 {
+    hl_status fs = hl_require_float_inputs(n, in, err);
+    if (fs)
+        return fs;
     (void)n;
     hl_shape s;
     char a[96], b[96];

@@ -12,6 +12,22 @@ int64_t hl_shape_numel(const hl_shape *s)
     return n;
 }
 
+int64_t hl_shape_numel_capped(const hl_shape *s, int64_t cap)
+{
+    if (s->ndim < 0 || s->ndim > HL_MAX_DIMS)
+        return -1;
+    int64_t n = 1;
+    for (int i = 0; i < s->ndim; i++) {
+        int64_t d = s->dims[i];
+        if (d < 0)
+            return -1;
+        if (d > 0 && n > cap / d)
+            return -1;
+        n *= d;
+    }
+    return n;
+}
+
 int hl_shape_equal(const hl_shape *a, const hl_shape *b)
 {
     if (a->ndim != b->ndim)

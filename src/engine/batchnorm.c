@@ -35,6 +35,9 @@ static hl_status bn_init(hl_node *n, const hl_attrs *attrs,
 static hl_status bn_shape(const hl_node *n, const hl_tensor *in,
                           hl_tensor *out, hl_error *err)
 {
+    hl_status fs = hl_require_float_inputs(n, in, err);
+    if (fs)
+        return fs;
     (void)n;
     if (in[0].shape.ndim < 2)
         return hl_error_set(err, HL_ERR_SHAPE, "input needs a channel dim");

@@ -143,22 +143,22 @@ static hl_status constant_init(hl_node *n, const hl_attrs *attrs,
         else
             return hl_error_set(err, HL_ERR_UNSUPPORTED,
                                 "attribute 'value' has no data");
-    } else if ((a = hl_attrs_find(attrs, "value_float"))) {
+    } else if ((a = hl_attrs_typed(attrs, "value_float", HL_ATTR_FLOAT))) {
         if ((st = const_alloc(p, HL_DT_FLOAT, 1, err)))
             return st;
         p->t.data[0] = a->f;
-    } else if ((a = hl_attrs_find(attrs, "value_int"))) {
+    } else if ((a = hl_attrs_typed(attrs, "value_int", HL_ATTR_INT))) {
         if ((st = const_alloc(p, HL_DT_INT64, 1, err)))
             return st;
         p->t.i64[0] = a->i;
-    } else if ((a = hl_attrs_find(attrs, "value_floats"))) {
+    } else if ((a = hl_attrs_typed(attrs, "value_floats", HL_ATTR_FLOATS))) {
         if ((st = const_alloc(p, HL_DT_FLOAT, a->n, err)))
             return st;
         p->t.shape.ndim = 1;
         p->t.shape.dims[0] = a->n;
         if (a->n)
             memcpy(p->t.data, a->floats, sizeof(float) * (size_t)a->n);
-    } else if ((a = hl_attrs_find(attrs, "value_ints"))) {
+    } else if ((a = hl_attrs_typed(attrs, "value_ints", HL_ATTR_INTS))) {
         if ((st = const_alloc(p, HL_DT_INT64, a->n, err)))
             return st;
         p->t.shape.ndim = 1;

@@ -65,11 +65,22 @@ static hl_status conv_geom_make(const conv_params *p, const hl_shape *xs,
         g->k[i] = w.k[i];
         g->s[i] = w.s[i];
         g->d[i] = w.d[i];
-        g->X *= g->in[i];
-        g->P *= g->out[i];
-        g->KK *= g->k[i];
+        /* checked: the sizes come from the file */
+        g->X = hl_elems_mul(g->X, g->in[i]);
+        g->P = hl_elems_mul(g->P, g->out[i]);
+        g->KK = hl_elems_mul(g->KK, g->k[i]);
+        if (g->X < 0 || g->P < 0 || g->KK < 0)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "input %s or weight %s: a plane or kernel of "
+                                "more than 2^34 elements",
+                                hl_shape_format(xs, b1, sizeof b1),
+                                hl_shape_format(ws, b2, sizeof b2));
     }
-    g->K = g->Cg * g->KK;
+    g->K = hl_elems_mul(g->Cg, g->KK);
+    if (g->K < 0)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "weight %s has more than 2^34 elements per "
+                            "output channel", hl_shape_format(ws, b2, sizeof b2));
     g->pointwise = g->KK == 1;
     for (int i = 0; i < 3; i++)
         if (g->s[i] != 1 || g->pb[i] != 0 || g->out[i] != g->in[i])
@@ -124,6 +135,9 @@ static void conv_free(hl_node *n)
 static hl_status conv_shape(const hl_node *n, const hl_tensor *in,
                             hl_tensor *out, hl_error *err)
 {
+    hl_status fs = hl_require_float_inputs(n, in, err);
+    if (fs)
+        return fs;
     conv_geom g;
     hl_status st = conv_geom_make(n->params, &in[0].shape, &in[1].shape, &g,
                                   err);

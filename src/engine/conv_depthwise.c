@@ -14,7 +14,9 @@
  * vectorises; built for the baseline x86-64 they run 4 floats wide. On a
  * CPU with AVX2 an 8-wide clone is picked at load time. "avx2" without
  * "fma": the same separate multiply and add, so bit-identical results. */
-#if defined(__x86_64__) && defined(__has_attribute)
+/* gcc only: clang 14 emits no resolver for a clone declared without the
+ * attribute in conv.h, and the fuzz build (clang) failed to link. */
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(__clang__)
 #if __has_attribute(target_clones)
 #define DW_CLONES __attribute__((target_clones("avx2", "default")))
 #endif

@@ -46,12 +46,24 @@ hl_status hl_error_set(hl_error *err, hl_status status, const char *fmt, ...)
     ;
 const char *hl_status_name(hl_status s);
 
+/* `in` with control characters and bytes that are not valid UTF-8 written
+ * as \xNN (printable.c), cut to fit `size`; returns the length written.
+ * For any text from a file that reaches a terminal or a label. */
+size_t hl_printable(const char *in, char *out, size_t size);
+
 typedef struct hl_shape {
     int ndim;
     int64_t dims[HL_MAX_DIMS];
 } hl_shape;
 
 int64_t hl_shape_numel(const hl_shape *s);
+/* Most elements one activation may have; shapes come from files, so every
+ * element count computed from them is checked against it (without int64
+ * overflow) before it is used. */
+#define HL_MAX_VALUE_ELEMS ((int64_t)1 << 34)
+/* Element count of s; -1 when a dimension is negative or the count
+ * exceeds cap (computed without overflow). */
+int64_t hl_shape_numel_capped(const hl_shape *s, int64_t cap);
 int hl_shape_equal(const hl_shape *a, const hl_shape *b);
 /* "[1,3,224,224]" into buf; returns buf. */
 char *hl_shape_format(const hl_shape *s, char *buf, size_t size);
@@ -215,6 +227,7 @@ void hl_engine_init(void);
  * and thread-safe. */
 void hl_set_max_memory(uint64_t bytes);
 uint64_t hl_max_memory(void);
+uint64_t hl_default_max_memory(void);   /* the limit when none is set */
 uint64_t hl_physical_memory(void);
 /* HL_OK, or HL_ERR_NOMEM with "<file>: <what> needs N MiB, over the memory
  * limit of M MiB (--max-memory)" when `bytes` exceed the limit. */

@@ -54,6 +54,9 @@ static int gemm_get_dims(const gemm_params *p, const hl_tensor *in,
 static hl_status gemm_shape(const hl_node *n, const hl_tensor *in,
                             hl_tensor *out, hl_error *err)
 {
+    hl_status fs = hl_require_float_inputs(n, in, err);
+    if (fs)
+        return fs;
     gemm_dims d;
     char b1[96], b2[96];
     if (gemm_get_dims(n->params, in, &d))
@@ -255,6 +258,9 @@ static hl_status matmul_init(hl_node *n, const hl_attrs *attrs,
 static hl_status matmul_shape(const hl_node *n, const hl_tensor *in,
                               hl_tensor *out, hl_error *err)
 {
+    hl_status fs = hl_require_float_inputs(n, in, err);
+    if (fs)
+        return fs;
     (void)n;
     mm_geom g;
     char b1[96], b2[96];

@@ -105,6 +105,33 @@ void hl_bcast_row(const hl_bcast *bc, int64_t r, int64_t *oa, int64_t *ob);
 hl_status hl_params_alloc(hl_node *n, size_t size, hl_error *err);
 void hl_params_free(hl_node *n);
 
+/* Every present input must be float: for ops whose kernels read in[i].data
+ * (Conv, Gemm, MatMul, PRelu, the normalisations). An integer weight in a
+ * file is refused here, not read through a NULL data pointer (found by
+ * fuzz-onnx, December 2026). */
+static inline hl_status hl_require_float_inputs(const hl_node *n,
+                                                const hl_tensor *in,
+                                                hl_error *err)
+{
+    for (int i = 0; i < n->n_in; i++)
+        if (hl_has_input(n, i) && in[i].dtype != 0 &&
+            in[i].dtype != HL_DT_FLOAT)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "input %d must be float, not integers", i);
+    return HL_OK;
+}
+
+/* a * b when a, b >= 0 and the product is at most HL_MAX_VALUE_ELEMS;
+ * else -1 (for kernel and window geometry). */
+static inline int64_t hl_elems_mul(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ||
+        r > HL_MAX_VALUE_ELEMS)
+        return -1;
+    return r;
+}
+
 /* Read an int64 tensor (plan-time) or float as integers; count returned. */
 int hl_tensor_ints(const hl_tensor *t, int64_t *out, int max);
 

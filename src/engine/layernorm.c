@@ -59,6 +59,9 @@ static int ln_split(const ln_params *p, const hl_shape *x, int64_t *rows,
 static hl_status ln_shape(const hl_node *n, const hl_tensor *in,
                           hl_tensor *out, hl_error *err)
 {
+    hl_status fs = hl_require_float_inputs(n, in, err);
+    if (fs)
+        return fs;
     const ln_params *p = n->params;
     int64_t rows = 0, inner = 0;
     if (in[0].dtype != HL_DT_FLOAT)
@@ -284,6 +287,9 @@ static hl_status in_init(hl_node *n, const hl_attrs *attrs,
 static hl_status in_shape(const hl_node *n, const hl_tensor *in,
                           hl_tensor *out, hl_error *err)
 {
+    hl_status fs = hl_require_float_inputs(n, in, err);
+    if (fs)
+        return fs;
     (void)n;
     char b[96];
     if (in[0].dtype != HL_DT_FLOAT)

@@ -24,10 +24,15 @@ void hl_set_max_memory(uint64_t bytes)
     atomic_store(&max_memory_, bytes);
 }
 
+uint64_t hl_default_max_memory(void)
+{
+    return hl_physical_memory() / 2;
+}
+
 uint64_t hl_max_memory(void)
 {
     uint64_t m = atomic_load(&max_memory_);
-    return m ? m : hl_physical_memory() / 2;
+    return m ? m : hl_default_max_memory();
 }
 
 hl_status hl_check_memory(uint64_t bytes, const char *file, const char *what,

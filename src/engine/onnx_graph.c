@@ -190,9 +190,10 @@ static hl_status missing_input(loader *L, const Onnx__GraphProto *g,
                 for (size_t o = 0; o < g->node[j]->n_output; o++)
                     if (strcmp(g->node[j]->output[o], np->input[i]) == 0)
                         produced = 1;
+            char name[HL_NODE_NAME_MAX];
             return hl_error_set(L->err, HL_ERR_PARSE,
                                 "%s: node '%s' (%s): input '%s' %s", L->file,
-                                np->name && np->name[0] ? np->name : "?",
+                                hl_onnx_node_name(np, (int)k, name),
                                 np->op_type, np->input[i],
                                 produced ? "is part of a cycle"
                                          : "is not produced by any node, "

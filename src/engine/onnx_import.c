@@ -161,19 +161,25 @@ static hl_status convert_model(loader *L, const Onnx__ModelProto *mp,
         return hl_error_set(L->err, HL_ERR_PARSE,
                             "%s: not an ONNX model (no graph)", L->file);
 
-    m->opset = -1;
+    /* int64 as in the file: checked before it becomes an int */
+    int64_t opset = -1;
     for (size_t i = 0; i < mp->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *os = mp->opset_import[i];
         if (!os->domain || !os->domain[0] || strcmp(os->domain, "ai.onnx") == 0)
-            m->opset = os->has_version ? (int)os->version : 1;
+            opset = os->has_version ? os->version : 1;
     }
-    if (m->opset < 0 && mp->n_opset_import == 0)
-        m->opset = 1; /* IR < 3: opset 1 */
-    if (m->opset < HL_OPSET_MIN || m->opset > HL_OPSET_MAX)
+    if (opset < 0 && mp->n_opset_import == 0)
+        opset = 1; /* IR < 3: opset 1 */
+    if (opset < 0)
         return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
-                            "%s: ONNX opset %d is not supported (opsets %d "
-                            "to %d are)", L->file, m->opset, HL_OPSET_MIN,
-                            HL_OPSET_MAX);
+                            "%s: the model imports no version of the default "
+                            "ONNX opset", L->file);
+    if (opset < HL_OPSET_MIN || opset > HL_OPSET_MAX)
+        return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
+                            "%s: ONNX opset %lld is not supported (opsets %d "
+                            "to %d are)", L->file, (long long)opset,
+                            HL_OPSET_MIN, HL_OPSET_MAX);
+    m->opset = (int)opset;
     if (g->n_sparse_initializer)
         return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
                             "%s: sparse initializers are not supported",
@@ -287,6 +293,25 @@ static hl_status keep_batch1_shapes(loader *L)
     return HL_OK;
 }
 
+/* Value names as every later user prints them (hl_printable), once the
+ * loader no longer finds values by their names in the file. */
+static hl_status printable_value_names(loader *L)
+{
+    hl_model *m = L->m;
+    char buf[HL_NODE_NAME_MAX];
+    for (int v = 0; v < m->n_values; v++) {
+        const char *name = m->values[v].name;
+        if (!name || hl_printable(name, buf, sizeof buf) == strlen(name))
+            continue;
+        char *copy = hl_arena_strdup(&m->arena, buf);
+        if (!copy)
+            return hl_error_set(L->err, HL_ERR_NOMEM, "%s: out of memory",
+                                L->file);
+        m->values[v].name = copy;
+    }
+    return HL_OK;
+}
+
 /* Frees a partially built model (params of the nodes kept so far). */
 void hl_model_free(hl_model *m);
 
@@ -361,6 +386,8 @@ static hl_status load_onnx(const void *data, size_t size,
     free_model_proto(mp, &sk);
     if (st == HL_OK)
         st = keep_batch1_shapes(&L);
+    if (st == HL_OK)
+        st = printable_value_names(&L);
     hl_plan_free(&L.p1);
     hl_name_map_free(&L.names);
     hl_name_map_free(&L.used);

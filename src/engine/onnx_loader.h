@@ -69,6 +69,13 @@ hl_status hl_onnx_graph_inputs(loader *L, const Onnx__GraphProto *g,
                                const hl_load_options *opt);
 hl_status hl_onnx_graph_nodes(loader *L, const Onnx__GraphProto *g);
 
+/* onnx_node.c: the name a node goes by in the model and in every message:
+ * its own name made printable (hl_printable), or "<op>_<index>" for an
+ * unnamed node (index in the graph's node list). */
+#define HL_NODE_NAME_MAX 1024
+const char *hl_onnx_node_name(const Onnx__NodeProto *np, int index,
+                              char buf[HL_NODE_NAME_MAX]);
+
 /* onnx_node.c: adds one node (its inputs already defined); `index` names
  * an unnamed node. */
 hl_status hl_onnx_add_node(loader *L, const Onnx__NodeProto *np, int index);

@@ -11,17 +11,25 @@
 
 #include "onnx_loader.h"
 
-/* The node's name (an unnamed node is named "<op>_<index>"), and the
- * checks that need no op: domain, outputs defined once, input count. */
+const char *hl_onnx_node_name(const Onnx__NodeProto *np, int index,
+                              char buf[HL_NODE_NAME_MAX])
+{
+    if (np->name && np->name[0])
+        hl_printable(np->name, buf, HL_NODE_NAME_MAX);
+    else
+        snprintf(buf, HL_NODE_NAME_MAX, "%.100s_%d",
+                 np->op_type ? np->op_type : "", index);
+    return buf;
+}
+
+/* The node's name (hl_onnx_node_name), and the checks that need no op:
+ * domain, outputs defined once, input count. */
 static hl_status node_header(loader *L, const Onnx__NodeProto *np,
-                             int index, char fallback[64], const char **out)
+                             int index, char fallback[HL_NODE_NAME_MAX],
+                             const char **out)
 {
     const char *op_type = np->op_type ? np->op_type : "";
-    const char *name = np->name && np->name[0] ? np->name : NULL;
-    if (!name) {
-        snprintf(fallback, 64, "%s_%d", op_type, index);
-        name = fallback;
-    }
+    const char *name = hl_onnx_node_name(np, index, fallback);
     *out = name;
     if (np->domain && np->domain[0] && strcmp(np->domain, "ai.onnx") != 0)
         return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
@@ -41,28 +49,14 @@ static hl_status node_header(loader *L, const Onnx__NodeProto *np,
     return HL_OK;
 }
 
-/* "unsupported op" naming the supported ones, cut after the last op name
- * that fits the message. */
+/* "unsupported op X": short; the list is one command away. */
 static hl_status unsupported_op(loader *L, const char *name,
                                 const char *op_type)
 {
-    char line[4096];
-    int len = snprintf(line, sizeof line, "%s: node '%s' (%s): unsupported "
-                       "op (supported: ", L->file, name, op_type);
-    for (int i = 0; i < hl_engine_op_count() && len < (int)sizeof line; i++)
-        len += snprintf(line + len, sizeof line - (size_t)len, "%s%s",
-                        i ? ", " : "", hl_engine_op_name(i));
-    if (len < (int)sizeof line)
-        snprintf(line + len, sizeof line - (size_t)len, ")");
-    size_t cap = sizeof L->err->msg;
-    if (strlen(line) >= cap) {
-        size_t cut = cap - sizeof ", ...)";
-        while (cut > 0 && line[cut] != ',')
-            cut--;
-        if (cut > 0)
-            memcpy(line + cut, ", ...)", sizeof ", ...)");
-    }
-    return hl_error_set(L->err, HL_ERR_UNSUPPORTED, "%s", line);
+    return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
+                        "%s: node '%s': unsupported op %.64s (the supported "
+                        "ops: `heatlens-cli ops` or docs/engine-ops.md)",
+                        L->file, name, op_type);
 }
 
 /* Where the node's values come from: CONST when every input is a
@@ -119,6 +113,16 @@ static hl_status node_init(loader *L, hl_node *n, const hl_op *op,
     init_inputs(L, n, in);
     hl_error e = {0};
     hl_status st = op->init ? op->init(n, attrs, in, &e) : HL_OK;
+    const hl_attr *bad = hl_attrs_misread(attrs);
+    if (bad) {
+        if (op->free_params)
+            op->free_params(n);
+        return hl_error_set(L->err, HL_ERR_PARSE, "%s: node '%s' (%s): "
+                            "attribute '%s' must be %s, not %s", L->file,
+                            n->name, n->op_type, bad->name,
+                            hl_attr_type_name(bad->misread),
+                            hl_attr_type_name(bad->type));
+    }
     if (st) {
         if (op->free_params)
             op->free_params(n);
@@ -227,6 +231,17 @@ static hl_status node_batch1(loader *L, hl_node *n, const hl_op *op,
         if (st)
             return hl_error_set(L->err, st, "%s: node '%s' (%s): %s", L->file,
                                 n->name, n->op_type, e.msg);
+        for (int o = 0; o < n->n_out; o++) {
+            char b[96];
+            if (n->out[o] >= 0 &&
+                hl_shape_numel_capped(&out[o].shape, HL_MAX_VALUE_ELEMS) < 0)
+                return hl_error_set(L->err, HL_ERR_UNSUPPORTED,
+                                    "%s: node '%s' (%s): output %s has more "
+                                    "than 2^34 elements per sample", L->file,
+                                    n->name, n->op_type,
+                                    hl_shape_format(&out[o].shape, b,
+                                                    sizeof b));
+        }
     } else {
         hl_arena *ar = kind == HL_VAL_CONST ? &m->arena : &L->p1.statics;
         st = hl_node_evaluate(m, n, in, out, ar, L->err);
@@ -258,19 +273,20 @@ static hl_status node_batch1(loader *L, hl_node *n, const hl_op *op,
 hl_status hl_onnx_add_node(loader *L, const Onnx__NodeProto *np, int index)
 {
     hl_model *m = L->m;
-    char fallback[64];
+    char fallback[HL_NODE_NAME_MAX];
     const char *name;
     const char *op_type = np->op_type ? np->op_type : "";
     hl_status st = node_header(L, np, index, fallback, &name);
     if (st)
         return st;
+    /* before its attributes: If's graph attribute is not the problem */
+    int opi = hl_op_index(op_type);
+    if (opi < 0)
+        return unsupported_op(L, name, op_type);
     hl_attrs attrs;
     st = hl_onnx_attrs(L, np, name, &attrs);
     if (st)
         return st;
-    int opi = hl_op_index(op_type);
-    if (opi < 0)
-        return unsupported_op(L, name, op_type);
     const hl_op *op = hl_op_get(opi);
     /* Every op but those that take none reads input 0; their init
      * functions assume it is there. */

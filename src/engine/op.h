@@ -40,6 +40,8 @@ typedef struct hl_attr {
     int64_t *ints;
     int n;          /* element count of floats / ints */
     hl_tensor *t;   /* TENSOR attribute (e.g. Constant's value) */
+    hl_attr_type misread; /* an accessor wanted this type and found
+                             another: the loader refuses the node */
 } hl_attr;
 
 typedef struct hl_attrs {
@@ -54,6 +56,15 @@ const char *hl_attrs_string(const hl_attrs *as, const char *name,
                             const char *dflt);
 /* Copies up to max ints into out; returns the count, or -1 when absent. */
 int hl_attrs_ints(const hl_attrs *as, const char *name, int64_t *out, int max);
+/* The attribute `name` when it has type `type`, else NULL. Like the
+ * accessors above, an attribute of another type is not taken for absent:
+ * it is marked (misread) and the loader refuses the node with one line
+ * naming the attribute and both types. */
+const hl_attr *hl_attrs_typed(const hl_attrs *as, const char *name,
+                              hl_attr_type type);
+/* The attribute an accessor found with the wrong type, or NULL. */
+const hl_attr *hl_attrs_misread(const hl_attrs *as);
+const char *hl_attr_type_name(hl_attr_type t);
 
 /* ------------------------------------------------------------------ nodes */
 

@@ -15,26 +15,13 @@ static hl_status node_error(const hl_model *m, const hl_node *n, hl_status st,
                         n->op_type, msg && msg[0] ? msg : hl_status_name(st));
 }
 
-/* Element count of a shape without int64 overflow; -1 when a dimension is
- * negative or the count exceeds `cap`. The caps keep hostile files from
- * asking for wrapped or absurd allocations. */
-#define HL_MAX_VALUE_ELEMS ((int64_t)1 << 34)  /* one activation */
+/* Element counts are checked with hl_shape_numel_capped: the caps keep
+ * hostile files from asking for wrapped or absurd allocations. */
 #define HL_MAX_FOLDED_ELEMS ((int64_t)1 << 28) /* one load/plan-time value */
 
 static int64_t safe_numel(const hl_shape *s, int64_t cap)
 {
-    if (s->ndim < 0 || s->ndim > HL_MAX_DIMS)
-        return -1;
-    int64_t n = 1;
-    for (int i = 0; i < s->ndim; i++) {
-        int64_t d = s->dims[i];
-        if (d < 0)
-            return -1;
-        if (d > 0 && n > cap / d)
-            return -1;
-        n *= d;
-    }
-    return n;
+    return hl_shape_numel_capped(s, cap);
 }
 
 static hl_status too_large(const hl_model *m, const hl_node *n,
@@ -45,6 +32,38 @@ static hl_status too_large(const hl_model *m, const hl_node *n,
     snprintf(msg, sizeof msg, "output shape %s is invalid or too large", b);
     return hl_error_set(err, HL_ERR_SHAPE, "%s: node '%s' (%s): %s", m->name,
                         n->name, n->op_type, msg);
+}
+
+/* A constant this large is folded only for a model whose input is an
+ * image, [N,3,H,W] or [N,1,H,W] as preprocessing needs (issue 16): a
+ * 133-byte file that is no image classifier must not cost seconds and
+ * gigabytes before it is refused. */
+#define HL_LARGE_FOLD_ELEMS ((int64_t)1 << 22)
+
+static hl_status check_large_fold(const hl_model *m, const hl_node *n,
+                                  const hl_shape *s, hl_error *err)
+{
+    if (hl_shape_numel(s) <= HL_LARGE_FOLD_ELEMS)
+        return HL_OK;
+    const hl_shape *x = m->n_inputs == 1 && m->input_shapes
+                            ? &m->input_shapes[0] : NULL;
+    if (x && x->ndim == 4 && (x->dims[1] == 3 || x->dims[1] == 1))
+        return HL_OK;
+    char b1[128], b2[128] = "(several inputs)";
+    if (x) {   /* [N,4]: the batch is free */
+        hl_shape rest = *x;
+        rest.ndim = x->ndim > 0 ? x->ndim - 1 : 0;
+        for (int d = 0; d < rest.ndim; d++)
+            rest.dims[d] = x->dims[d + 1];
+        char r[120];
+        hl_shape_format(&rest, r, sizeof r);
+        snprintf(b2, sizeof b2, "[N%s%s", rest.ndim ? "," : "", r + 1);
+    }
+    return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                        "%s: node '%s' (%s) folds a constant %s at load, but "
+                        "the model's input %s is not an image [N,3,H,W] or "
+                        "[N,1,H,W]: not an image classifier", m->name, n->name,
+                        n->op_type, hl_shape_format(s, b1, sizeof b1), b2);
 }
 
 hl_status hl_node_evaluate(const hl_model *m, const hl_node *n,
@@ -63,6 +82,9 @@ hl_status hl_node_evaluate(const hl_model *m, const hl_node *n,
             out[o].dtype = HL_DT_FLOAT;
         if (safe_numel(&out[o].shape, HL_MAX_FOLDED_ELEMS) < 0)
             return too_large(m, n, &out[o].shape, err);
+        st = check_large_fold(m, n, &out[o].shape, err);
+        if (st)
+            return st;
         size_t numel = (size_t)hl_shape_numel(&out[o].shape);
         char what[300];
         snprintf(what, sizeof what, "folding node '%s' (%s)", n->name,

@@ -45,8 +45,11 @@ static int pool_geom_make(const pool_params *p, const hl_shape *xs,
             int64_t total = (g->out[i] - 1) * g->s[i] + ext - g->in[i];
             g->pe[i] = (total > 0 ? total : 0) - g->pb[i];
         }
-        g->X *= g->in[i];
-        g->P *= g->out[i];
+        /* checked: the sizes come from the file */
+        g->X = hl_elems_mul(g->X, g->in[i]);
+        g->P = hl_elems_mul(g->P, g->out[i]);
+        if (g->X < 0 || g->P < 0)
+            return -1;
     }
     return 0;
 }
@@ -110,7 +113,8 @@ static hl_status pool_shape(const hl_node *n, const hl_tensor *in,
     char b[96];
     if (pool_geom_make(p, &in[0].shape, &g))
         return hl_error_set(err, HL_ERR_SHAPE,
-                            "input %s does not fit a %d-D window",
+                            "input %s does not fit a %d-D window (or a plane "
+                            "would exceed 2^34 elements)",
                             hl_shape_format(&in[0].shape, b, sizeof b),
                             p->w.nsp);
     int off = 3 - p->w.nsp;

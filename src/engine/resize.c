@@ -159,12 +159,11 @@ static hl_status upsample_init(hl_node *n, const hl_attrs *attrs,
     if (hl_has_input(n, 1))
         return read_known(&in[1], "scales", 0, p->scales, NULL, &p->nscales,
                           err);
-    p->nscales = hl_attrs_find(attrs, "scales") ? hl_attrs_find(attrs, "scales")->n
-                                                : 0;
+    const hl_attr *sc = hl_attrs_typed(attrs, "scales", HL_ATTR_FLOATS);
+    p->nscales = sc ? sc->n : 0;
     if (p->nscales <= 0 || p->nscales > HL_MAX_DIMS)
         return hl_error_set(err, HL_ERR_ARG, "attribute 'scales' is required");
-    memcpy(p->scales, hl_attrs_find(attrs, "scales")->floats,
-           sizeof(float) * (size_t)p->nscales);
+    memcpy(p->scales, sc->floats, sizeof(float) * (size_t)p->nscales);
     return HL_OK;
 }
 

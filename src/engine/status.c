@@ -6,11 +6,15 @@
 hl_status hl_error_set(hl_error *err, hl_status status, const char *fmt, ...)
 {
     if (err) {
+        /* formatted, then made printable: the names it quotes come from
+         * files */
+        char raw[2 * sizeof err->msg];
         va_list ap;
         va_start(ap, fmt);
         err->status = status;
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        hl_printable(raw, err->msg, sizeof err->msg);
     }
     return status;
 }

@@ -137,7 +137,9 @@ static hl_status read_headers(const unsigned char *d, size_t size,
     if (bi->compression == BI_BITFIELDS || bi->compression == BI_ALPHABITFIELDS) {
         int n = bi->compression == BI_ALPHABITFIELDS ? 4 : 3;
         const unsigned char *src = h + 40;
-        if (hsize == 40) {
+        /* in the header from V2 (52 bytes) on; after a shorter one (a
+         * 42-byte header must not have its masks read past its end) */
+        if (hsize < 40 + 4 * (uint32_t)n) {
             if (size < after + 4 * (size_t)n)
                 return truncated(name, err);
             src = d + after;
@@ -300,7 +302,8 @@ static hl_status decode_rle(const unsigned char *p, size_t avail,
 }
 
 hl_status hl_bmp_decode(const unsigned char *data, size_t size,
-                        const char *name, hl_image **out, hl_error *err)
+                        const char *name, long long max_pixels,
+                        hl_image **out, hl_error *err)
 {
     bmp_info bi;
     memset(&bi, 0, sizeof bi);
@@ -308,6 +311,11 @@ hl_status hl_bmp_decode(const unsigned char *data, size_t size,
     hl_status st = read_headers(data, size, name, &bi, &offset, err);
     if (st)
         return st;
+    if ((long long)bi.width * bi.height > max_pixels)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "%s: BMP of %dx%d pixels is too large (at most "
+                            "%g megapixels)", name, bi.width, bi.height,
+                            max_pixels / 1e6);
     hl_image *img = hl_image_new(bi.width, bi.height);
     if (!img)
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory for %dx%d", name,

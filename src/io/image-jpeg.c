@@ -3,6 +3,7 @@
  * applied. libjpeg's fatal errors come to our error_exit, which records the
  * message and longjmps back; its messages are never printed. A file that
  * ends early is an error (libjpeg would only warn and fill with grey). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,8 +168,34 @@ static hl_image *apply_orientation(const unsigned char *px, int w, int h,
 
 /* ------------------------------------------------------------ decode */
 
+/* Bytes of the whole-image coefficient buffer libjpeg allocates for a
+ * progressive or multi-scan file (2 bytes a coefficient, at full size
+ * whatever the output scale); 0 for a single-scan file, decoded row by
+ * row. */
+static double coefficient_bytes(j_decompress_ptr cinfo)
+{
+    if (!jpeg_has_multiple_scans(cinfo))
+        return 0;
+    double bytes = 0;
+    for (int c = 0; c < cinfo->num_components; c++) {
+        const jpeg_component_info *ci = &cinfo->comp_info[c];
+        int mh = cinfo->max_h_samp_factor > 0 ? cinfo->max_h_samp_factor : 1;
+        int mv = cinfo->max_v_samp_factor > 0 ? cinfo->max_v_samp_factor : 1;
+        double bw = ceil((double)cinfo->image_width * ci->h_samp_factor /
+                         (8.0 * mh));
+        double bh = ceil((double)cinfo->image_height * ci->v_samp_factor /
+                         (8.0 * mv));
+        bytes += bw * bh * 128.0;
+    }
+    return bytes;
+}
+
+/* A progressive JPEG may not need more than this to decode. */
+#define JPEG_MAX_COEFFICIENT_BYTES (768.0 * 1024 * 1024)
+
 hl_status hl_jpeg_decode(const unsigned char *data, size_t size,
-                         const char *name, hl_image **out, hl_error *err)
+                         const char *name, long long max_pixels,
+                         hl_image **out, hl_error *err)
 {
     struct jpeg_decompress_struct cinfo;
     jpeg_failure fail;
@@ -192,16 +219,41 @@ hl_status hl_jpeg_decode(const unsigned char *data, size_t size,
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
-    /* Before jpeg_start_decompress: for multi-scan files it allocates the
-     * whole image's coefficients (a 500-byte header claiming 61220x61184
-     * made it ask for gigabytes). */
-    if ((long long)cinfo.image_width * cinfo.image_height >
-        HL_IMAGE_MAX_PIXELS) {
-        unsigned iw = cinfo.image_width, ih = cinfo.image_height;
+    /* Sizes are checked before jpeg_start_decompress: for multi-scan
+     * files it allocates the whole image's coefficients (a 500-byte
+     * header claiming 61220x61184 made it ask for gigabytes). */
+    unsigned iw = cinfo.image_width, ih = cinfo.image_height;
+    double coef = coefficient_bytes(&cinfo);
+    if ((long long)iw * ih > HL_IMAGE_MAX_SOURCE_PIXELS ||
+        coef > JPEG_MAX_COEFFICIENT_BYTES) {
+        jpeg_destroy_decompress(&cinfo);
+        if (coef > JPEG_MAX_COEFFICIENT_BYTES)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "%s: progressive JPEG of %ux%u pixels is too "
+                                "large (it needs %.0f MiB to decode, at most "
+                                "%.0f)", name, iw, ih, coef / 1048576.0,
+                                JPEG_MAX_COEFFICIENT_BYTES / 1048576.0);
+        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                            "%s: JPEG of %ux%u pixels is too large (at most "
+                            "%g megapixels)", name, iw, ih,
+                            HL_IMAGE_MAX_SOURCE_PIXELS / 1e6);
+    }
+    /* Over the budget: libjpeg scales by 1/2, 1/4 or 1/8 in its inverse
+     * DCT, so the full-size photo never exists. */
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = 1;
+    jpeg_calc_output_dimensions(&cinfo);
+    while ((long long)cinfo.output_width * cinfo.output_height > max_pixels &&
+           cinfo.scale_denom < 8) {
+        cinfo.scale_denom *= 2;
+        jpeg_calc_output_dimensions(&cinfo);
+    }
+    if ((long long)cinfo.output_width * cinfo.output_height > max_pixels) {
         jpeg_destroy_decompress(&cinfo);
         return hl_error_set(err, HL_ERR_UNSUPPORTED,
                             "%s: JPEG of %ux%u pixels is too large (at most "
-                            "%lld)", name, iw, ih, HL_IMAGE_MAX_PIXELS);
+                            "%g megapixels at 1/8 scale)", name, iw, ih,
+                            max_pixels / 1e6);
     }
 
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK ||
@@ -210,7 +262,7 @@ hl_status hl_jpeg_decode(const unsigned char *data, size_t size,
     jpeg_start_decompress(&cinfo);
     int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
     int comps = cinfo.output_components;
-    if ((long long)w * h > HL_IMAGE_MAX_PIXELS || w <= 0 || h <= 0 ||
+    if ((long long)w * h > max_pixels || w <= 0 || h <= 0 ||
         comps != (cmyk ? 4 : 3)) {
         jpeg_destroy_decompress(&cinfo);
         return hl_error_set(err, HL_ERR_UNSUPPORTED,

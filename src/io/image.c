@@ -53,6 +53,14 @@ hl_status hl_image_load_buffer(const void *data, size_t size,
                                const char *display_name, hl_image **out,
                                hl_error *err)
 {
+    return hl_image_decode(data, size, display_name, HL_IMAGE_MAX_PIXELS, out,
+                           err);
+}
+
+hl_status hl_image_decode(const void *data, size_t size,
+                          const char *display_name, long long max_pixels,
+                          hl_image **out, hl_error *err)
+{
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G',
                                              '\r', '\n', 0x1a, '\n'};
     const unsigned char *d = data;
@@ -62,12 +70,14 @@ hl_status hl_image_load_buffer(const void *data, size_t size,
     *out = NULL;
     if (!d || size == 0)
         return hl_error_set(err, HL_ERR_PARSE, "%s: empty file", name);
+    if (max_pixels <= 0 || max_pixels > HL_IMAGE_MAX_PIXELS)
+        max_pixels = HL_IMAGE_MAX_PIXELS;
     if (size >= 8 && !memcmp(d, png_sig, 8))
-        return hl_png_decode(d, size, name, out, err);
+        return hl_png_decode(d, size, name, max_pixels, out, err);
     if (size >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
-        return hl_jpeg_decode(d, size, name, out, err);
+        return hl_jpeg_decode(d, size, name, max_pixels, out, err);
     if (size >= 2 && d[0] == 'B' && d[1] == 'M')
-        return hl_bmp_decode(d, size, name, out, err);
+        return hl_bmp_decode(d, size, name, max_pixels, out, err);
     if (size < 8 && size >= 1 &&
         ((d[0] == 0x89 && !memcmp(d, png_sig, size)) ||
          (d[0] == 0xFF && (size < 2 || d[1] == 0xD8))))
@@ -118,11 +128,13 @@ static hl_status image_head_check(const char *path, const unsigned char *d,
                                 "%lldx%lld pixels can be", path,
                                 (unsigned long long)(file_size >> 20), w, h);
     }
-    if (w * h > HL_IMAGE_MAX_PIXELS)
+    /* a PNG is scaled down while it is decoded; a BMP is not */
+    long long cap = png ? HL_IMAGE_MAX_SOURCE_PIXELS : HL_IMAGE_MAX_PIXELS;
+    if (w * h > cap)
         return hl_error_set(err, HL_ERR_PARSE,
                             "%s: %s of %lldx%lld pixels is too large (at most "
-                            "%lld)", path, png ? "PNG" : "BMP", w, h,
-                            HL_IMAGE_MAX_PIXELS);
+                            "%g megapixels)", path, png ? "PNG" : "BMP", w,
+                            h, cap / 1e6);
     return HL_OK;
 }
 

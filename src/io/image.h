@@ -23,6 +23,19 @@ hl_status hl_image_load_buffer(const void *data, size_t size,
                                const char *display_name, hl_image **out,
                                hl_error *err);
 
+/* Largest photo kept in memory: 100 megapixels (300 MB of RGB). */
+#define HL_IMAGE_MAX_PIXELS (100LL * 1000 * 1000)
+
+/* hl_image_load_buffer with a pixel budget (at most HL_IMAGE_MAX_PIXELS,
+ * which the loaders above use): a larger JPEG or non-interlaced PNG is
+ * scaled down while it is decoded, never decoded whole (a 108-megapixel
+ * phone photo arrives at half its width and height, 27 megapixels).
+ * The fuzzer decodes with a small budget so each input costs
+ * milliseconds. */
+hl_status hl_image_decode(const void *data, size_t size,
+                          const char *display_name, long long max_pixels,
+                          hl_image **out, hl_error *err);
+
 /* Resize with antialiasing (area averaging when shrinking, bilinear when
  * enlarging). NULL on bad sizes or out of memory. */
 hl_image *hl_image_resize(const hl_image *img, int width, int height);

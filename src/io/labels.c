@@ -67,13 +67,19 @@ static int split_lines(const char *text, int n, hl_labels **out)
         size_t keep = k;
         if (keep > 0 && s[keep - 1] == '\r')
             keep--;
-        l->names[i] = malloc(keep + 1);
-        if (!l->names[i]) {
+        /* made printable (hl_printable): labels come from files and are
+         * printed to terminals and labels; \xNN takes 4 bytes a byte */
+        char *raw = malloc(keep + 1);
+        l->names[i] = malloc(4 * keep + 1);
+        if (!raw || !l->names[i]) {
+            free(raw);
             hl_labels_free(l);
             return 0;
         }
-        memcpy(l->names[i], s, keep);
-        l->names[i][keep] = '\0';
+        memcpy(raw, s, keep);
+        raw[keep] = '\0';
+        hl_printable(raw, l->names[i], 4 * keep + 1);
+        free(raw);
         s += k + (e ? 1 : 0);
     }
     *out = l;

@@ -523,17 +523,38 @@ hl_status hl_viz_export(const hl_viz_view *v, const char *path,
                                                  : hl_viz_norm_width(v->norm);
     int ph = v->photo ? v->photo->height : v->map ? v->map->photo_height
                                                   : hl_viz_norm_height(v->norm);
-    if (width <= 0 && height <= 0)
-        width = pw, height = ph;
-    else if (width <= 0)
+    if (width <= 0 && height <= 0) {
+        /* the photo's resolution, scaled down to what cairo can hold
+         * (a 65500x1 panorama is drawn at 32767x1) with room for the
+         * title and colour bar bands (at most 360 px) */
+        double f = 1.0;
+        if (pw > HL_VIZ_MAX_SIDE)
+            f = (double)HL_VIZ_MAX_SIDE / pw;
+        if (ph * f > HL_VIZ_MAX_SIDE - 360)
+            f = (double)(HL_VIZ_MAX_SIDE - 360) / ph;
+        width = (int)fmin(HL_VIZ_MAX_SIDE, fmax(1.0, floor(pw * f + 0.5)));
+        height = (int)fmin(HL_VIZ_MAX_SIDE - 360,
+                           fmax(1.0, floor(ph * f + 0.5)));
+    } else if (width <= 0) {
         width = (int)lround((double)height * pw / ph);
-    else if (height <= 0)
+    } else if (height <= 0) {
         height = (int)lround((double)width * ph / pw);
-    if (width < 1 || height < 1 || width > 32768 || height > 32768)
-        return hl_error_set(err, HL_ERR_ARG, "%s: bad picture size %dx%d",
-                            path, width, height);
-    int cw, ch;
-    hl_viz_view_size(v, width, height, &cw, &ch);
+    }
+    int cw = width, ch = height;
+    if (width >= 1 && height >= 1 && width <= HL_VIZ_MAX_SIDE &&
+        height <= HL_VIZ_MAX_SIDE)
+        hl_viz_view_size(v, width, height, &cw, &ch);
+    if (width < 1 || height < 1 || cw > HL_VIZ_MAX_SIDE ||
+        ch > HL_VIZ_MAX_SIDE) {
+        char bands[64] = "";
+        if (cw != width || ch != height)
+            snprintf(bands, sizeof bands, " (%dx%d with its title and colour "
+                     "bar)", cw, ch);
+        return hl_error_set(err, HL_ERR_ARG,
+                            "%s: a picture of %dx%d pixels%s is not possible: "
+                            "at most %d pixels a side", path, width, height,
+                            bands, HL_VIZ_MAX_SIDE);
+    }
     view_ctx ctx = {v, width, height};
     if (format != HL_VIZ_FORMAT_PNG)
         return hl_viz_vector_write(path, format, cw, ch, v->title, meta,

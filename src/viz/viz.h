@@ -286,8 +286,13 @@ void hl_viz_view_size(const hl_viz_view *v, int img_w, int img_h,
 hl_status hl_viz_view_draw(cairo_t *cr, const hl_viz_view *v, int img_w,
                            int img_h, hl_error *err);
 
+/* cairo's image surfaces hold at most this many pixels a side. */
+#define HL_VIZ_MAX_SIDE 32767
+
 /* Write the view to path. width/height: the image area (0,0 = the photo's
- * resolution; one of them 0 = keep the aspect). PNG: 8-bit RGB via libpng
+ * resolution, scaled down to fit HL_VIZ_MAX_SIDE with its bands when the
+ * photo is larger; one of them 0 = keep the aspect; a larger size asked
+ * for is refused, naming the limit). PNG: 8-bit RGB via libpng
  * with meta as tEXt chunks plus "Software" = "Heatlens <version>"; PDF
  * (1 px = 1 pt, metadata via cairo_pdf_surface_set_metadata) and SVG via
  * cairo. Written to a temporary file in the same directory, then renamed:

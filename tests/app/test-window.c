@@ -374,6 +374,46 @@ count_notify (GObject    *object,
 }
 
 /* The window's state is GObject properties that the panels follow. */
+/* The memory-limit preference (issue 16): the spin button of the
+ * preferences window stores "max-memory-mib", and the setting reaches the
+ * engine; 0 gives back the engine's own default. */
+static void
+test_memory_limit (void)
+{
+  g_autoptr(GSettings) settings = hl_settings_new (NULL);
+  GtkSpinButton *spin = NULL;
+  GList *tops;
+
+  act ("preferences", NULL);
+  settle ();
+  tops = gtk_window_list_toplevels ();
+  for (GList *l = tops; l; l = l->next)
+    if (!spin && g_strcmp0 (gtk_window_get_title (l->data), "Preferences") == 0)
+      spin = (GtkSpinButton *) find_named (l->data, "memory-limit");
+  g_list_free (tops);
+  check (spin != NULL, "win.preferences shows a window with a spin button");
+  if (spin)
+    {
+      gtk_spin_button_set_value (spin, 768);
+      settle ();
+      check (g_settings_get_int (settings, "max-memory-mib") == 768 &&
+             hl_max_memory () == (uint64_t) 768 << 20,
+             "768 MiB in the spin button: stored (%d) and the engine's limit (%llu MiB)",
+             g_settings_get_int (settings, "max-memory-mib"),
+             (unsigned long long) (hl_max_memory () >> 20));
+      gtk_window_close (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (spin))));
+    }
+  g_settings_set_int (settings, "max-memory-mib", 300);
+  settle ();
+  check (hl_max_memory () == (uint64_t) 300 << 20, "a stored 300 MiB reaches the engine (%llu MiB)",
+         (unsigned long long) (hl_max_memory () >> 20));
+  g_settings_set_int (settings, "max-memory-mib", 0);
+  settle ();
+  check (hl_max_memory () == hl_physical_memory () / 2,
+         "0: the engine's default, half the physical memory (%llu MiB)",
+         (unsigned long long) (hl_max_memory () >> 20));
+}
+
 static void
 test_properties (void)
 {
@@ -441,6 +481,7 @@ window_add_running_tests (void)
   g_test_add_func ("/window/layer-method", test_layer_method);
   g_test_add_func ("/window/layer-param-before-model", test_layer_param_before_model);
   g_test_add_func ("/window/properties", test_properties);
+  g_test_add_func ("/window/memory-limit", test_memory_limit);
 }
 
 /* ------------------------------------------------------------ layout */

@@ -128,6 +128,15 @@ fails "missing model file" "nope.onnx" -- predict --model "$TMP/nope.onnx" --ima
 fails "text file as model" "notonnx.onnx" -- layers --model "$TMP/notonnx.onnx"
 fails "truncated model" "truncated.onnx" -- layers --model "$TMP/truncated.onnx"
 fails "model with an unknown op" "FooBarOp" -- layers --model "$TMP/unknown-op.onnx"
+# issue 16: short, pointing to the list instead of printing it
+fails "unknown op: the line points to 'heatlens-cli ops'" "unsupported op FooBarOp (the supported ops: \`heatlens-cli ops\`" -- layers --model "$TMP/unknown-op.onnx"
+len=$(head -n 1 "$TMP/err" | wc -c)
+ok $([ "$len" -lt 200 ] && echo 0 || echo 1) "unknown op: the line is short ($len characters)"
+succeeds "ops lists the supported operators" -- ops
+ok $(grep -q '^Conv  *conv.c' "$TMP/out" && grep -q '^Relu ' "$TMP/out" && ! grep -q '^FooBarOp' "$TMP/out"; echo $?) "ops: Conv (conv.c) and Relu listed"
+# the photo is read first: a broken one is refused before the model is
+# (here a model that does not exist: the message names the photo)
+fails "broken photo refused before the model is read" "broken.png" -- predict --model "$TMP/nope.onnx" --image "$TMP/broken.png"
 fails "predict: unknown option" "valid:" -- predict --frobnicate 3
 fails "predict: option without its value" "needs a value" -- predict --image
 fails "predict: --top 0" "top" -- predict --top 0 --image "$CAT"

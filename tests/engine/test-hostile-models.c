@@ -23,7 +23,7 @@ typedef struct {
 
 static void put(wbuf *w, const void *p, size_t n)
 {
-    if (w->failed)
+    if (w->failed || n == 0)
         return;
     if (w->n + n > w->cap) {
         size_t cap = (w->cap + n) * 2;
@@ -80,15 +80,21 @@ static void put_string(wbuf *w, unsigned field, const char *s)
     put(w, s, strlen(s));
 }
 
-/* ModelProto fields before its graph: ir_version 8, opset 13. */
-static void put_model_head(wbuf *w, size_t graph_len)
+/* ModelProto fields before its graph: ir_version 8, the given opset. */
+static void put_model_head_opset(wbuf *w, size_t graph_len, uint64_t opset)
 {
     put_varint(w, 1 << 3);
     put_varint(w, 8);
-    put_head(w, 8, 2);
+    put_head(w, 8, 1 + varint_size(opset));
     put_varint(w, 2 << 3);
-    put_varint(w, 13);
+    put_varint(w, opset);
     put_head(w, 7, graph_len);
+}
+
+/* ModelProto fields before its graph: ir_version 8, opset 13. */
+static void put_model_head(wbuf *w, size_t graph_len)
+{
+    put_model_head_opset(w, graph_len, 13);
 }
 
 /* depth If nodes, each holding the next graph in its then_branch. */
@@ -173,9 +179,11 @@ static void put_int(wbuf *w, unsigned field, uint64_t v)
     put_varint(w, v);
 }
 
-/* NodeProto: inputs and outputs separated by commas ("" = none). */
-static void put_node(wbuf *g, const char *op, const char *name,
-                     const char *ins, const char *outs)
+/* NodeProto: inputs and outputs separated by commas ("" = none), with an
+ * AttributeProto (or NULL); name NULL = an unnamed node. */
+static void put_node_attr2(wbuf *g, const char *op, const char *name,
+                           const char *ins, const char *outs, wbuf *attr,
+                           wbuf *attr2)
 {
     wbuf n = {0};
     for (int side = 0; side < 2; side++) {
@@ -184,9 +192,60 @@ static void put_node(wbuf *g, const char *op, const char *name,
         for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","))
             put_string(&n, side ? 2 : 1, t);
     }
-    put_string(&n, 3, name);
+    if (name)
+        put_string(&n, 3, name);
     put_string(&n, 4, op);
+    if (attr)
+        put_sub(&n, 5, attr);
+    if (attr2)
+        put_sub(&n, 5, attr2);
     put_sub(g, 1, &n);
+}
+
+static void put_node_attr(wbuf *g, const char *op, const char *name,
+                          const char *ins, const char *outs, wbuf *attr)
+{
+    put_node_attr2(g, op, name, ins, outs, attr, NULL);
+}
+
+static void put_node(wbuf *g, const char *op, const char *name,
+                     const char *ins, const char *outs)
+{
+    put_node_attr(g, op, name, ins, outs, NULL);
+}
+
+/* AttributeProto FLOATS (type 6, field 7, one fixed32 each). */
+static wbuf floats_attr(const char *name, int n, const float *v)
+{
+    wbuf a = {0};
+    put_string(&a, 1, name);
+    for (int i = 0; i < n; i++) {
+        put_varint(&a, 7 << 3 | 5);
+        put(&a, &v[i], 4);   /* little-endian machine, as protobuf */
+    }
+    put_int(&a, 20, 6);
+    return a;
+}
+
+/* AttributeProto INTS (type 7, field 8, one varint each). */
+static wbuf ints_attr(const char *name, int n, const int64_t *v)
+{
+    wbuf a = {0};
+    put_string(&a, 1, name);
+    for (int i = 0; i < n; i++)
+        put_int(&a, 8, (uint64_t)v[i]);
+    put_int(&a, 20, 7);
+    return a;
+}
+
+/* AttributeProto GRAPH (type 5) holding an empty graph. */
+static wbuf graph_attr(const char *name)
+{
+    wbuf a = {0};
+    put_string(&a, 1, name);
+    put_head(&a, 6, 0);
+    put_int(&a, 20, 5);
+    return a;
 }
 
 /* ValueInfoProto of a float tensor; a dim < 0 is the symbolic "N". */
@@ -221,6 +280,37 @@ static void put_int64_init(wbuf *g, const char *name, int n,
         put_int(&t, 7, (uint64_t)v[i]);
     put_string(&t, 8, name);
     put_sub(g, 5, &t);
+}
+
+/* A float initializer of the given dims, all ones. */
+static void put_float_init(wbuf *g, const char *name, int ndim,
+                           const int64_t *dims)
+{
+    wbuf t = {0};
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) {
+        put_int(&t, 1, (uint64_t)dims[d]);
+        n *= dims[d];
+    }
+    put_int(&t, 2, 1);
+    for (int64_t i = 0; i < n; i++) {
+        float one = 1.0f;
+        put_varint(&t, 4 << 3 | 5);
+        put(&t, &one, 4);
+    }
+    put_string(&t, 8, name);
+    put_sub(g, 5, &t);
+}
+
+static wbuf model_of_opset(wbuf *graph, uint64_t opset)
+{
+    wbuf w = {0};
+    put_model_head_opset(&w, graph->n, opset);
+    put(&w, graph->b, graph->n);
+    w.failed |= graph->failed;
+    free(graph->b);
+    memset(graph, 0, sizeof *graph);
+    return w;
 }
 
 static wbuf model_of(wbuf *graph)
@@ -284,6 +374,18 @@ int main(void)
     expect_refused(&w, "constant-of-shape-2^28.onnx",
                    "'big_constant' (ConstantOfShape) needs 1024 MiB, over "
                    "the memory limit of 256 MiB");
+    /* x [N,4] + ConstantOfShape([4096,4096]): 64 MiB, under the limit,
+     * but no image classifier folds it: refused before folding */
+    put_node(&g, "ConstantOfShape", "big_constant", "s", "c");
+    put_node(&g, "Add", "add", "x,c", "y");
+    put_int64_init(&g, "s", 2, (int64_t[]){ 4096, 4096 });
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 4 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "constant-of-shape-not-a-classifier.onnx",
+                   "'big_constant' (ConstantOfShape) folds a constant "
+                   "[4096,4096] at load, but the model's input [N,4] is not "
+                   "an image");
     /* a fixed 1x3x10000x10000 input of a classifier */
     put_node(&g, "GlobalAveragePool", "gap", "x", "p");
     put_node(&g, "Flatten", "flat", "p", "y");
@@ -315,5 +417,118 @@ int main(void)
     put_value_info(&g, 12, "y", 0, NULL);
     w = model_of(&g);
     expect_refused(&w, "cycle.onnx", "");
+
+    /* issue 16, item 7 */
+    /* opset 2^62: reported as it is, not truncated to an int */
+    put_node(&g, "Relu", "r", "x", "y");
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of_opset(&g, UINT64_C(1) << 62);
+    expect_refused(&w, "opset-2^62.onnx",
+                   "ONNX opset 4611686018427387904 is not supported");
+    /* If, Loop, Scan: the op is named, not its graph attribute */
+    static const char *const control[][2] = {
+        { "If", "then_branch" }, { "Loop", "body" }, { "Scan", "body" } };
+    for (int i = 0; i < 3; i++) {
+        char file[64], want[64];
+        wbuf a = graph_attr(control[i][1]);
+        put_node_attr(&g, control[i][0], "ctl", "x", "y", &a);
+        put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
+        put_value_info(&g, 12, "y", 0, NULL);
+        w = model_of(&g);
+        snprintf(file, sizeof file, "control-%s.onnx", control[i][0]);
+        snprintf(want, sizeof want, "node 'ctl': unsupported op %s (",
+                 control[i][0]);
+        expect_refused(&w, file, want);
+    }
+    /* pads as floats: refused, not read as absent */
+    wbuf a = floats_attr("pads", 4, (float[]){ 1, 1, 1, 1 });
+    wbuf k = ints_attr("kernel_shape", 2, (int64_t[]){ 3, 3 });
+    put_node_attr2(&g, "MaxPool", "pool", "x", "y", &k, &a);
+    put_value_info(&g, 11, "x", 4, (int64_t[]){ -1, 3, 8, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "float-pads.onnx",
+                   "node 'pool' (MaxPool): attribute 'pads' must be ints, "
+                   "not floats");
+    /* a 3-D Conv of a 1x1x1 input with pads 2^20: (2^21+1)^3 output
+     * positions would overflow int64; refused by the checked geometry */
+    wbuf pads = ints_attr("pads", 6, (int64_t[]){ 1 << 20, 1 << 20, 1 << 20,
+                                                  1 << 20, 1 << 20, 1 << 20 });
+    put_node_attr(&g, "Conv", "conv3d", "x,w", "y", &pads);
+    put_float_init(&g, "w", 5, (int64_t[]){ 1, 1, 1, 1, 1 });
+    put_value_info(&g, 11, "x", 5, (int64_t[]){ -1, 1, 1, 1, 1 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "conv3d-pads-overflow.onnx",
+                   "node 'conv3d' (Conv): input [1,1,1,1,1] or weight "
+                   "[1,1,1,1,1]: a plane or kernel of more than 2^34");
+    /* names with an escape sequence and invalid UTF-8: printed as \xNN */
+    put_node(&g, "Celu", "evil\x1b]0;owned\x07\xff\xfe", "x", "y");
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "escape-name.onnx",
+                   "node 'evil\\x1b]0;owned\\x07\\xff\\xfe': unsupported op Celu");
+    /* an unnamed node is "<op>_<index>" in every message: the loader's
+     * own check (unsupported op) and the ordering check (a cycle) */
+    put_node(&g, "Celu", NULL, "x", "y");
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "unnamed-unsupported.onnx", "node 'Celu_0'");
+    put_node(&g, "Relu", NULL, "b", "a");
+    put_node(&g, "Relu", NULL, "a", "b");
+    put_node(&g, "Add", "add", "x,a", "y");
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    expect_refused(&w, "unnamed-cycle.onnx", "node 'Relu_0' (Relu)");
+    /* a model that loads keeps printable node and value names */
+    put_node(&g, "Relu", "r\x1b[31m", "x\x9b", "y");
+    put_value_info(&g, 11, "x\x9b", 2, (int64_t[]){ -1, 8 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    hl_model *m = NULL;
+    hl_error err = {0};
+    hl_status st = hl_model_load_onnx_buffer(w.b, w.n, "names.onnx", &m,
+                                             &err);
+    free(w.b);
+    hl_node_info info = {0};
+    if (st == HL_OK && hl_model_num_nodes(m) == 1)
+        hl_model_node_info(m, 0, &info);
+    const char *in_name = st == HL_OK ? hl_model_value_name(m, m->inputs[0])
+                                      : NULL;
+    tap_ok(st == HL_OK && info.name && !strcmp(info.name, "r\\x1b[31m") &&
+               in_name && !strcmp(in_name, "x\\x9b"),
+           "names.onnx: node and input names kept printable: '%s', '%s' (%s)",
+           info.name ? info.name : "-", in_name ? in_name : "-", err.msg);
+    hl_model_free(m);
+
+    /* hl_printable itself, byte by byte against the UTF-8 rules */
+    static const struct { const char *in, *out; } pr[] = {
+        { "caf\xc3\xa9 \xe6\xbc\xa2 \xf0\x9f\x90\x88", "caf\xc3\xa9 \xe6\xbc\xa2 \xf0\x9f\x90\x88" },
+        { "a\x1b[2Jb", "a\\x1b[2Jb" },            /* ESC */
+        { "tab\there\nnl", "tab\\x09here\\x0anl" },
+        { "del\x7f", "del\\x7f" },
+        { "csi\xc2\x9b", "csi\\xc2\\x9b" },         /* C1 control U+009B */
+        { "over\xc0\x80long", "over\\xc0\\x80long" }, /* overlong NUL */
+        { "sur\xed\xa0\x80", "sur\\xed\\xa0\\x80" }, /* a surrogate */
+        { "cut\xe6\xbc", "cut\\xe6\\xbc" },          /* truncated */
+        { "back\\x41slash", "back\\x41slash" },         /* kept: idempotent */
+    };
+    for (size_t i = 0; i < sizeof pr / sizeof pr[0]; i++) {
+        char out[64], again[64];
+        hl_printable(pr[i].in, out, sizeof out);
+        hl_printable(out, again, sizeof again);
+        tap_ok(!strcmp(out, pr[i].out) && !strcmp(again, out),
+               "hl_printable case %zu: \"%s\" (idempotent)", i, out);
+    }
+    char small[8];
+    hl_printable("ab\xe6\xbc\xa2" "cd", small, sizeof small);
+    tap_ok(!strcmp(small, "ab\xe6\xbc\xa2" "cd"), "hl_printable: fits 7 bytes");
+    hl_printable("abcd\xe6\xbc\xa2", small, 6);
+    tap_ok(!strcmp(small, "abcd"), "hl_printable: a character that does not "
+           "fit is left out whole (\"%s\")", small);
     return tap_done();
 }

@@ -4,7 +4,8 @@
  * and backward (one-hot seed on the first output element) when the input is
  * small, so shape inference, plan building and the kernels see whatever the
  * loader accepted. The loader must refuse absurd shapes itself: the harness
- * only bounds the input size, never the intermediate values. */
+ * only bounds the input size, never the intermediate values; the engine's
+ * memory limit is set to 64 MiB. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,6 +60,13 @@ out:
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* The engine's memory limit far under libFuzzer's -rss_limit_mb (2 GB)
+     * and small enough for its 10 s timeout under ASan: a small model whose
+     * run needs gigabytes (legal under the default limit, half the
+     * physical memory) is then refused by the limit, which is what gets
+     * exercised, instead of stopping the run as an out-of-memory or a
+     * timeout. */
+    hl_set_max_memory((uint64_t)64 << 20);
     hl_model *m = NULL;
     hl_error err;
     if (hl_model_load_onnx_buffer(data, size, "fuzz.onnx", &m, &err) != HL_OK)

@@ -6,6 +6,7 @@
  * (tests/data/io/owl-NAME.ref.png), EXIF orientation with JPEGs written here with
  * an APP1 marker. Broken inputs must fail with the right status and a
  * one-line message naming the file. */
+#include <math.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -738,6 +739,149 @@ static void test_resize(void)
            "hl_image_new rejects empty sizes");
 }
 
+/* ------------------------------------------------- photos over the budget */
+
+/* A baseline JPEG of w x h, streamed row by row: left half black, right
+ * half white (grey only, so the file stays small). */
+static membuf make_jpeg_halves(int w, int h, int progressive)
+{
+    membuf out = {0};
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    unsigned char *mem = NULL;
+    unsigned long mem_size = 0;
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &mem, &mem_size);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = 1;
+    c.in_color_space = JCS_GRAYSCALE;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 90, TRUE);
+    if (progressive)
+        jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    unsigned char *row = malloc((size_t)w);
+    for (int x = 0; x < w; x++)
+        row[x] = x < w / 2 ? 0 : 255;
+    for (int y = 0; y < h; y++) {
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    free(row);
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    membuf_put(&out, mem, mem_size);
+    free(mem);
+    return out;
+}
+
+/* The two halves of a decoded make_jpeg_halves picture, away from the
+ * edge: worst distance from black on the left and white on the right. */
+static int halves_error(const hl_image *img)
+{
+    int worst = 0, margin = img->width / 20 + 2;
+    for (int y = 0; y < img->height; y += img->height / 16 + 1)
+        for (int x = 0; x < img->width; x++) {
+            if (abs(x - img->width / 2) < margin)
+                continue;
+            int want = x < img->width / 2 ? 0 : 255;
+            for (int c = 0; c < 3; c++) {
+                int d = abs(img->rgb[((size_t)y * img->width + x) * 3 + c] -
+                            want);
+                worst = d > worst ? d : worst;
+            }
+        }
+    return worst;
+}
+
+static void test_large_photos(void)
+{
+    /* a 108-megapixel phone photo (12000 x 9000) is decoded at 1/2 scale
+     * inside libjpeg: 6000 x 4500, under the 100-megapixel budget */
+    membuf b = make_jpeg_halves(12000, 9000, 0);
+    hl_image *img = NULL;
+    hl_error err = {0};
+    hl_status st = hl_image_load_buffer(b.data, b.size, "phone.jpg", &img,
+                                        &err);
+    tap_ok(st == HL_OK && img && img->width == 6000 && img->height == 4500,
+           "108-megapixel JPEG (%zu KB) decoded at half size: %dx%d (%s)",
+           b.size >> 10, img ? img->width : 0, img ? img->height : 0,
+           st ? err.msg : "ok");
+    if (img)
+        tap_ok(halves_error(img) <= 3, "... black and white halves kept "
+               "(max error %d)", halves_error(img));
+    hl_image_free(img);
+    free(b.data);
+    /* the same rule under a small budget: 2000 x 1500 (3 MP) at 1/2 for
+     * 1 MP; progressive too (its coefficients are at full size) */
+    for (int prog = 0; prog < 2; prog++) {
+        b = make_jpeg_halves(2000, 1500, prog);
+        img = NULL;
+        st = hl_image_decode(b.data, b.size, "budget.jpg", 1000000, &img,
+                             &err);
+        tap_ok(st == HL_OK && img && img->width == 1000 &&
+                   img->height == 750 && halves_error(img) <= 3,
+               "%s JPEG of 3 MP at a 1 MP budget: %dx%d (%s)",
+               prog ? "progressive" : "baseline", img ? img->width : 0,
+               img ? img->height : 0, st ? err.msg : "ok");
+        hl_image_free(img);
+        free(b.data);
+    }
+
+    /* PNG: every f x f block becomes its mean; 301 x 200 RGB at a budget
+     * of 10000 pixels -> f = 3 (101 x 67, last column and row partial) */
+    int w = 301, h = 200;
+    unsigned char **rows = malloc(sizeof *rows * (size_t)h);
+    for (int y = 0; y < h; y++) {
+        rows[y] = malloc((size_t)w * 3);
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++)
+                rows[y][x * 3 + c] = (unsigned char)((x * 7 + y * 13 +
+                                                      c * 50) % 256);
+    }
+    for (int interlace = 0; interlace < 2; interlace++) {
+        b = make_png(w, h, PNG_COLOR_TYPE_RGB, 8, rows, NULL, 0, NULL, 0,
+                     NULL, interlace);
+        img = NULL;
+        st = hl_image_decode(b.data, b.size, "budget.png", 10000, &img, &err);
+        if (interlace) {
+            tap_ok(st == HL_ERR_UNSUPPORTED && !img &&
+                       strstr(err.msg, "budget.png: interlaced PNG of "
+                                       "301x200 pixels is too large"),
+                   "interlaced PNG over the budget refused: %s", err.msg);
+        } else if (tap_ok(st == HL_OK && img && img->width == 101 &&
+                              img->height == 67,
+                          "PNG 301x200 at a 10000-pixel budget: %dx%d (%s)",
+                          img ? img->width : 0, img ? img->height : 0,
+                          st ? err.msg : "ok")) {
+            /* the mean of each block, in double, rounded half up */
+            double worst = 0;
+            for (int oy = 0; oy < 67; oy++)
+                for (int ox = 0; ox < 101; ox++)
+                    for (int c = 0; c < 3; c++) {
+                        double sum = 0;
+                        int n = 0;
+                        for (int y = oy * 3; y < oy * 3 + 3 && y < h; y++)
+                            for (int x = ox * 3; x < ox * 3 + 3 && x < w;
+                                 x++, n++)
+                                sum += rows[y][x * 3 + c];
+                        double d = fabs(img->rgb[((size_t)oy * 101 + ox) * 3 +
+                                                 c] - floor(sum / n + 0.5));
+                        worst = d > worst ? d : worst;
+                    }
+            tap_ok(worst == 0, "... each pixel the mean of its 3x3 block "
+                   "(max diff %g)", worst);
+        }
+        hl_image_free(img);
+        free(b.data);
+    }
+    for (int y = 0; y < h; y++)
+        free(rows[y]);
+    free(rows);
+}
+
 int main(void)
 {
     const char *root = getenv("HL_SOURCE_ROOT");
@@ -755,5 +899,6 @@ int main(void)
     test_bmp();
     test_broken();
     test_resize();
+    test_large_photos();
     return tap_done();
 }

@@ -232,6 +232,28 @@ int main(void)
            "PNG at width 200 keeps the aspect (image 200x150) plus bands: %dx%d",
            r.width, r.height);
 
+    /* A 65500x1 panorama (issue 16): over cairo's 32767 pixels a side, so
+     * drawn at 32767x1 by default; a size over the limit is refused with
+     * one line naming it. */
+    {
+        hl_image *wide = hl_image_new(65500, 1);
+        hl_crop_map wmap = {32749.5, 0, 1.0 / 16, 1.0 / 16, 65500, 1, 16, 16};
+        hl_viz_view wv = {wide, &wmap, norm, o, NULL, 0, 0};
+        char wpath[600];
+        snprintf(wpath, sizeof wpath, "%s/wide.png", dir);
+        st = hl_viz_export(&wv, wpath, HL_VIZ_FORMAT_PNG, 0, 0, NULL, 0, &err);
+        r = read_png(wpath);
+        tap_ok(st == HL_OK && r.ok && r.width == 32767 && r.height == 1,
+               "65500x1 photo exported at 32767x1: %dx%d (%s)", r.width,
+               r.height, st ? err.msg : "ok");
+        st = hl_viz_export(&wv, wpath, HL_VIZ_FORMAT_PNG, 40000, 1, NULL, 0,
+                           &err);
+        tap_ok(st == HL_ERR_ARG && strstr(err.msg, "at most 32767 pixels a "
+                                          "side") && !strchr(err.msg, '\n'),
+               "40000x1 asked for: refused with one line: %s", err.msg);
+        hl_image_free(wide);
+    }
+
     /* Modes without a colormap get no colour-bar band. */
     {
         hl_viz_view v2 = view;
