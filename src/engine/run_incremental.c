@@ -189,11 +189,15 @@ static void compose_rows(const hl_incremental *inc, int v, int n,
 
 /* ------------------------------------------------------------ set-up */
 
+/* Scratch for one call; at least `least` floats (a plan's: oneDNN's
+ * kernels get what a run at that plan would give them). */
 static hl_status scratch_for(hl_incremental *inc, const hl_op *op,
                              const hl_node *nd, const hl_tensor *in,
-                             const hl_tensor *out, hl_error *err)
+                             const hl_tensor *out, size_t least, hl_error *err)
 {
     size_t sf = op->scratch_floats ? op->scratch_floats(nd, in, out) : 0;
+    if (sf < least)
+        sf = least;
     if (reserve(&inc->scratch, &inc->scratch_cap, sf ? sf : 1))
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
                             "(incremental forward)", inc->m->name);
@@ -272,7 +276,8 @@ static hl_status clean_forward(hl_incremental *inc, const float *clean,
                 return hl_error_set(err, HL_ERR_UNSUPPORTED, "%s: node '%s' "
                                     "reads a value the incremental forward "
                                     "does not keep", m->name, nd->name);
-        hl_status st = scratch_for(inc, op, nd, in, out, err);
+        hl_status st = scratch_for(inc, op, nd, in, out,
+                                   inc->plan1.scratch_floats, err);
         if (st != HL_OK)
             return st;
         hl_op_ctx c = op_ctx(inc);
@@ -529,7 +534,7 @@ static hl_status forward_tracked(hl_incremental *inc, int k, hl_error *err)
                                     nd->name, nd->op_type, e.msg);
             out[0] = sh[0];
             out[0].data = inc->buf[vo] + cursor;
-            hl_status st = scratch_for(inc, op, &tn, in, out, err);
+            hl_status st = scratch_for(inc, op, &tn, in, out, 0, err);
             if (st != HL_OK)
                 return st;
             hl_op_ctx c = op_ctx(inc);
@@ -599,7 +604,7 @@ static hl_status forward_full(hl_incremental *inc, int k, hl_error *err)
                             s1->ndim == 4 ? s1->dims[3] : 1};
         }
     }
-    st = scratch_for(inc, op, nd, in, out, err);
+    st = scratch_for(inc, op, nd, in, out, inc->plan_n.scratch_floats, err);
     if (st != HL_OK)
         return st;
     hl_op_ctx c = op_ctx(inc);

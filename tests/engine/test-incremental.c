@@ -138,6 +138,13 @@ static int check_model(const char *path, const char *label)
                 double e = tap_rel_l2(got, ref, (long)vn);
                 if (!(e <= 1e-5))
                     bad++;
+                if (!(e <= 1e-5) && getenv("HL_DEBUG_INC")) {
+                    size_t rn = vn / (size_t)n;
+                    for (int r = 0; r < n; r++)
+                        tap_diag("  %s row %d box %lld,%lld,%lld,%lld: %.3g", m->values[v].name, r,
+                                 (long long)boxes[r].y0, (long long)boxes[r].y1, (long long)boxes[r].x0,
+                                 (long long)boxes[r].x1, tap_rel_l2(got + r * rn, ref + r * rn, (long)rn));
+                }
                 if (!(e <= worst)) {
                     worst = e;
                     snprintf(worst_name, sizeof worst_name, "%s", m->values[v].name);
