@@ -3,7 +3,9 @@
  * ShapleyValueSampling). They only run forwards; perturbed copies of the
  * input go through the engine perturbations_per_eval at a time (that only
  * changes speed and memory, never the result; hl_attr_eval_batch caps it
- * to a memory budget).
+ * to a memory budget). Occlusion changes one window of the input at a
+ * time: its forwards are the engine's exact incremental ones (boxed.c),
+ * which recompute only what each window reaches.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -138,16 +140,29 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
     if (st != HL_OK)
         return st;
 
-    const int ppe = per_eval(c);
+    hl_attr_boxed boxed;
+    {
+        int64_t a[3], e[3];   /* the window inside the map, for sizing */
+        window_bounds(n_windows / 2, count, stride, win, g.d, a, e);
+        hl_box typical = {a[1], e[1], a[2], e[2]};
+        st = hl_attr_boxed_new(c, &boxed, &typical, err);
+    }
+    if (st != HL_OK) {
+        hl_attr_boxed_free(&boxed);
+        hl_array_free(base);
+        return st;
+    }
+    const int ppe = boxed.rows;
     float *batch = malloc((size_t)ppe * g.numel * sizeof *batch);
     float *logits = malloc((size_t)ppe * sizeof *logits);
+    hl_box *boxes = malloc((size_t)ppe * sizeof *boxes);
     double *sum = calloc((size_t)g.numel, sizeof *sum);
     int32_t *covered = calloc((size_t)g.numel, sizeof *covered);
     int *order = n_windows > 0 && n_windows <= (1 << 30)
                      ? malloc((size_t)n_windows * sizeof *order) : NULL;
     hl_array *attr = hl_array_new(&c->input->shape);
     int first_level = 0;
-    if (!batch || !logits || !sum || !covered || !order || !attr) {
+    if (!batch || !logits || !boxes || !sum || !covered || !order || !attr) {
         st = hl_error_set(err, HL_ERR_NOMEM, "occlusion: out of memory");
         goto done;
     }
@@ -167,6 +182,7 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
         for (int b = 0; b < nb; b++) {
             int64_t a[3], e[3];
             window_bounds(order[first + b], count, stride, win, g.d, a, e);
+            boxes[b] = (hl_box){a[1], e[1], a[2], e[2]};
             float *dst = batch + (int64_t)b * g.numel;
             memcpy(dst, c->input->data, (size_t)g.numel * sizeof *dst);
             for (int64_t ch = a[0]; ch < e[0]; ch++)
@@ -176,7 +192,7 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
                            (size_t)(e[2] - a[2]) * sizeof *dst);
                 }
         }
-        st = hl_attr_target_logits(c, batch, nb, nb, logits, err);
+        st = hl_attr_boxed_logits(c, &boxed, batch, boxes, nb, logits, err);
         if (st != HL_OK)
             goto done;
         for (int b = 0; b < nb; b++) {
@@ -209,10 +225,12 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
     attr = NULL;
 
 done:
+    hl_attr_boxed_free(&boxed);
     hl_array_free(attr);
     hl_array_free(base);
     free(batch);
     free(logits);
+    free(boxes);
     free(sum);
     free(covered);
     free(order);
