@@ -485,9 +485,17 @@ static hl_status forward_tracked(hl_incremental *inc, int k, hl_error *err)
                 inc->done[r] = 1;
             }
         }
-        /* crop geometry: rows [y0 * s - pb, ...) of the input map */
+        /* crop geometry: rows [y0 * s - pb, ...) of the input map; a box
+         * of the whole map reads whole input maps with the node as it is
+         * (its padding, and oneDNN's kernels where they are faster) */
+        const int whole = bh == os->dims[2] && bw == os->dims[3];
+        const hl_node *call = whole ? nd : &tn;
         int64_t ch = bh, cw = bw;
-        if (reg->sliding) {
+        if (whole && reg->sliding) {
+            const hl_shape *is0 = &inc->plan1.t[hl_model_resolve(m, nd->in[0])].shape;
+            ch = is0->dims[2];
+            cw = is0->dims[3];
+        } else if (reg->sliding) {
             ch = (bh - 1) * reg->s[0] + (reg->k[0] - 1) * reg->d[0] + 1;
             cw = (bw - 1) * reg->s[1] + (reg->k[1] - 1) * reg->d[1] + 1;
         }
@@ -497,8 +505,8 @@ static hl_status forward_tracked(hl_incremental *inc, int k, hl_error *err)
             int64_t *ry = cr, *rx = cr + 64;
             for (int g = 0; g < gn; g++) {
                 row_state *s = state(inc, vo, inc->group[g0 + g]);
-                ry[g] = reg->sliding ? s->b.y0 * reg->s[0] - reg->pb[0] : s->b.y0;
-                rx[g] = reg->sliding ? s->b.x0 * reg->s[1] - reg->pb[1] : s->b.x0;
+                ry[g] = whole ? 0 : reg->sliding ? s->b.y0 * reg->s[0] - reg->pb[0] : s->b.y0;
+                rx[g] = whole ? 0 : reg->sliding ? s->b.x0 * reg->s[1] - reg->pb[1] : s->b.x0;
                 s->off = cursor + (int64_t)g * OC * bh * bw;
             }
             hl_tensor in[HL_MAX_IO], out[HL_MAX_IO];
@@ -526,7 +534,7 @@ static hl_status forward_tracked(hl_incremental *inc, int k, hl_error *err)
             hl_tensor sh[HL_MAX_IO];
             memset(sh, 0, sizeof sh);
             hl_error e = {0};
-            if (op->shape(&tn, in, sh, &e) != HL_OK || sh[0].shape.ndim != 4 ||
+            if (op->shape(call, in, sh, &e) != HL_OK || sh[0].shape.ndim != 4 ||
                 sh[0].shape.dims[0] != gn || sh[0].shape.dims[1] != OC ||
                 sh[0].shape.dims[2] != bh || sh[0].shape.dims[3] != bw)
                 return hl_error_set(err, HL_ERR_UNSUPPORTED, "%s: node '%s' (%s): "
@@ -534,11 +542,12 @@ static hl_status forward_tracked(hl_incremental *inc, int k, hl_error *err)
                                     nd->name, nd->op_type, e.msg);
             out[0] = sh[0];
             out[0].data = inc->buf[vo] + cursor;
-            hl_status st = scratch_for(inc, op, &tn, in, out, 0, err);
+            hl_status st = scratch_for(inc, op, call, in, out,
+                                       whole ? inc->plan1.scratch_floats : 0, err);
             if (st != HL_OK)
                 return st;
             hl_op_ctx c = op_ctx(inc);
-            op->forward(&tn, &c, in, out);
+            op->forward(call, &c, in, out);
             cursor += (int64_t)gn * OC * bh * bw;
         }
     }
