@@ -327,7 +327,7 @@ hl_status hl_incremental_read(const hl_incremental *inc, int value,
  * this box adds (its boxes and crops), for sizing batches. The latter
  * forgets the last forward's rows (call it before forwarding). */
 size_t hl_incremental_clean_bytes(const hl_incremental *inc);
-size_t hl_incremental_row_bytes(const hl_incremental *inc, const hl_box *box,
+size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
                                 hl_error *err);
 
 /* Multiply-add count of one forward at batch 1 (for GFLOP/s in bench). */

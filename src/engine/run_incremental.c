@@ -730,12 +730,12 @@ size_t hl_incremental_clean_bytes(const hl_incremental *inc)
     return inc ? inc->clean_bytes : 0;
 }
 
-size_t hl_incremental_row_bytes(const hl_incremental *inc, const hl_box *box,
+size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
                                 hl_error *err)
 {
     /* One row through the box propagation, without computing: its dirty
      * numbers of every value plus the crops of its largest node. */
-    hl_incremental *w = (hl_incremental *)inc;
+    hl_incremental *w = inc;
     if (reserve_rows(w, 1, err) != HL_OK)
         return 0;
     const hl_model *m = inc->m;
