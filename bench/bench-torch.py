@@ -169,7 +169,37 @@ METHODS = [
      lambda ca, m, l, x, t: ca.Occlusion(m).attribute(
          x, strides=(3, 8, 8), sliding_window_shapes=(3, 15, 15),
          baselines=0, target=t, perturbations_per_eval=16)),
+    # the methods of issue 15 that Captum has (same parameters both sides)
+    ("internal_influence", ["--n-steps", "50", "--internal-batch-size", "50"],
+     lambda ca, m, l, x, t: ca.InternalInfluence(m, l).attribute(
+         x, baselines=torch.zeros_like(x), target=t, n_steps=50,
+         internal_batch_size=50)),
+    ("layer_gradient_shap", ["--n-samples", "50"], lambda ca, m, l, x, t:
+        ca.LayerGradientShap(m, l).attribute(
+            x, baselines=torch.zeros_like(x), target=t, n_samples=50,
+            stdevs=0.0)),
+    ("layer_feature_ablation", [], lambda ca, m, l, x, t:
+        ca.LayerFeatureAblation(m, l).attribute(
+            x, target=t, perturbations_per_eval=16)),
+    ("shapley_values", ["--feature-mask", "cells:2"], lambda ca, m, l, x, t:
+        ca.ShapleyValues(m).attribute(
+            x, baselines=0, target=t, feature_mask=cells_mask(2),
+            perturbations_per_eval=16)),
+    # beyond Captum: Heatlens' column only
+    ("grad_cam_plus_plus", [], None),
+    ("xgrad_cam", [], None),
+    ("score_cam", [], None),
+    ("rise", ["--n-masks", "500"], None),
+    ("blur_ig", [], None),
+    ("guided_ig", [], None),
 ]
+
+
+def cells_mask(n, side=224):
+    """Heatlens' cells:N mask as Captum's feature_mask tensor."""
+    i = torch.arange(side) * n // side
+    return (i[:, None] * n + i[None, :]).expand(1, 3, side, side)
+
 HEATLENS_LAYER = {
     "resnet18": "/layer4/layer4.1/relu_1/Relu_output_0",
     "mobilenet_v2": "MobilenetV2/Conv_1/Relu6",
@@ -215,11 +245,13 @@ def methods(args, model, layer):
             if only and name not in only:
                 continue
             flags = ["--method", name] + flags + target_flags
-            if name.startswith("layer_"):
+            if name.startswith("layer_") or name in (
+                    "internal_influence", "grad_cam_plus_plus", "xgrad_cam",
+                    "score_cam"):
                 flags += ["--layer", HEATLENS_LAYER[args.model]]
             hs = heatlens_seconds(args, flags, npy, args.reps)
             cs = None
-            if ca is not None:
+            if ca is not None and call is not None:
                 cs = timed(lambda: call(ca, model, layer, x, target), args.reps)
             print("%s %s %s %s" % (
                 name, "%.4f" % hs if hs is not None else "failed",

@@ -44,6 +44,8 @@ typedef struct dn_prim {        /* one primitive and its reorders */
     int64_t c0, c1;             /* channel (depthwise: group) range */
     dnnl_primitive_t conv, in_reorder, out_reorder;
     dnnl_memory_desc_t in_user, in_md, out_user, out_md, wei_md, bias_md;
+    dnnl_memory_desc_t scratch_md;  /* its scratchpad, ours (see dn_conv) */
+    size_t scratch_bytes;
     const float *wei;
     size_t in_floats, out_floats;
 } dn_prim;
@@ -218,46 +220,6 @@ static int md_tag(dnnl_memory_desc_t *md, int nd, const int64_t *dims,
            dnnl_success;
 }
 
-/* oneDNN's own ("library") scratchpad is one buffer for every primitive
- * unless it was built with DNNL_ENABLE_CONCURRENT_EXEC (Debian's is not):
- * primitives that run at once on the pool's threads then overwrite each
- * other's temporaries (batched MobileNet V2 forwards gave other numbers
- * from one call to the next). So every primitive is made with a user
- * scratchpad, and each thread brings its own. */
-static _Thread_local void *tl_pad;
-static _Thread_local size_t tl_pad_size;
-
-/* The scratchpad memory primitive p needs on this thread in *mem (NULL
- * when it needs none); -1 when out of memory. */
-static int scratchpad_get(dnnl_engine_t e, dnnl_primitive_t p,
-                          dnnl_memory_t *mem)
-{
-    *mem = NULL;
-    const_dnnl_primitive_desc_t pd = NULL;
-    if (dnnl_primitive_get_primitive_desc(p, &pd) != dnnl_success)
-        return -1;
-    const dnnl_memory_desc_t *md =
-        dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    size_t bytes = md ? dnnl_memory_desc_get_size(md) : 0;
-    if (bytes == 0)
-        return 0;
-    if (bytes > tl_pad_size) {
-        void *q = NULL;
-        if (posix_memalign(&q, 64, bytes))
-            return -1;
-        free(tl_pad);
-        tl_pad = q;
-        tl_pad_size = bytes;
-    }
-    return dnnl_memory_create(mem, md, e, tl_pad) != dnnl_success ? -1 : 0;
-}
-
-static int user_scratchpad(dnnl_primitive_attr_t attr)
-{
-    return dnnl_primitive_attr_set_scratchpad_mode(
-               attr, dnnl_scratchpad_mode_user) != dnnl_success;
-}
-
 static int reorder_make(dnnl_engine_t e, const dnnl_memory_desc_t *from,
                         const dnnl_memory_desc_t *to, int accumulate,
                         dnnl_primitive_t *out)
@@ -265,9 +227,9 @@ static int reorder_make(dnnl_engine_t e, const dnnl_memory_desc_t *from,
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t ops = NULL;
     dnnl_primitive_desc_t pd = NULL;
-    int bad = dnnl_primitive_attr_create(&attr) != dnnl_success ||
-              user_scratchpad(attr);
+    int bad = 0;
     if (accumulate) {
+        bad |= dnnl_primitive_attr_create(&attr) != dnnl_success;
         bad |= !bad && dnnl_post_ops_create(&ops) != dnnl_success;
         bad |= !bad && dnnl_post_ops_append_sum(ops, 1.0f) != dnnl_success;
         bad |= !bad && dnnl_primitive_attr_set_post_ops(attr, ops) != dnnl_success;
@@ -285,21 +247,19 @@ static int run2(dnnl_engine_t e, dnnl_primitive_t p, int a1,
                 const dnnl_memory_desc_t *m1, const void *d1, int a2,
                 const dnnl_memory_desc_t *m2, void *d2)
 {
-    dnnl_memory_t mem[3] = { NULL, NULL, NULL };
+    dnnl_memory_t mem[2] = { NULL, NULL };
     dnnl_stream_t s = NULL;
     int bad = dnnl_memory_create(&mem[0], m1, e, (void *)d1) != dnnl_success ||
               dnnl_memory_create(&mem[1], m2, e, d2) != dnnl_success ||
-              scratchpad_get(e, p, &mem[2]) ||
               dnnl_stream_create(&s, e, dnnl_stream_default_flags) != dnnl_success;
     if (!bad) {
-        dnnl_exec_arg_t args[3] = { { a1, mem[0] }, { a2, mem[1] },
-                                    { DNNL_ARG_SCRATCHPAD, mem[2] } };
-        bad = dnnl_primitive_execute(p, s, mem[2] ? 3 : 2, args) != dnnl_success ||
+        dnnl_exec_arg_t args[2] = { { a1, mem[0] }, { a2, mem[1] } };
+        bad = dnnl_primitive_execute(p, s, 2, args) != dnnl_success ||
               dnnl_stream_wait(s) != dnnl_success;
     }
     dnnl_stream_destroy(s);
-    for (int i = 0; i < 3; i++)
-        dnnl_memory_destroy(mem[i]);
+    dnnl_memory_destroy(mem[0]);
+    dnnl_memory_destroy(mem[1]);
     return bad;
 }
 
@@ -386,20 +346,27 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
         md_tag(&wuser, 4, wd + 1, dnnl_oihw);
     dnnl_convolution_desc_t fd, bd;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
-    dnnl_primitive_attr_t attr = NULL;
-    if (dnnl_primitive_attr_create(&attr) != dnnl_success)
+    /* A user scratchpad: the pool's threads run the same primitive at once
+     * (one chunk each, and runs of one model in several threads), and the
+     * library-managed scratchpad is shared between them (batched forwards
+     * on 2 threads gave other logits from run to run). */
+    dnnl_primitive_attr_t pattr = NULL;
+    if (dnnl_primitive_attr_create(&pattr) != dnnl_success ||
+        dnnl_primitive_attr_set_scratchpad_mode(pattr, dnnl_scratchpad_mode_user) != dnnl_success) {
+        dnnl_primitive_attr_destroy(pattr);
         return -1;
-    int bad = user_scratchpad(attr) ||
-              dnnl_dilated_convolution_forward_desc_init(
+    }
+    int bad = dnnl_dilated_convolution_forward_desc_init(
                   &fd, p->bwd ? dnnl_forward_training : dnnl_forward_inference,
                   dnnl_convolution_direct, &src, &wei, has_bias && !p->bwd ? &bias : NULL,
                   &dst, g->st, g->dil, g->pl, g->pr) != dnnl_success ||
-              dnnl_primitive_desc_create(&fpd, &fd, attr, d->engine, NULL) != dnnl_success;
+              dnnl_primitive_desc_create(&fpd, &fd, pattr, d->engine, NULL) != dnnl_success;
     if (!bad && p->bwd)
         bad = dnnl_dilated_convolution_backward_data_desc_init(
                   &bd, dnnl_convolution_direct, &src, &wei, &dst, g->st,
                   g->dil, g->pl, g->pr) != dnnl_success ||
-              dnnl_primitive_desc_create(&bpd, &bd, attr, d->engine, fpd) != dnnl_success;
+              dnnl_primitive_desc_create(&bpd, &bd, pattr, d->engine, fpd) != dnnl_success;
+    dnnl_primitive_attr_destroy(pattr);
     dnnl_primitive_desc_t pd = p->bwd ? bpd : fpd;
     const char *impl = NULL;
     /* oneDNN's im2col + GEMM convolutions are ours again, and 2.6's
@@ -415,13 +382,14 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
         p->out_md = *dnnl_primitive_desc_query_md(pd, qout, 0);
         p->wei_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
         p->bias_md = bias;
+        p->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        p->scratch_bytes = dnnl_memory_desc_get_size(&p->scratch_md);
         md_tag(&p->in_user, 4, p->bwd ? dd : sd, dnnl_nchw);
         md_tag(&p->out_user, 4, p->bwd ? sd : dd, dnnl_nchw);
         bad = dnnl_primitive_create(&p->conv, pd) != dnnl_success;
     }
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bpd);
-    dnnl_primitive_attr_destroy(attr);
     if (bad)
         return -1;
     if (!dnnl_memory_desc_equal(&p->in_md, &p->in_user)) {
@@ -486,7 +454,11 @@ static int dn_conv(hl_conv_dnnl *d, const dn_prim *p, const float *src,
 {
     dnnl_memory_t m[5] = { NULL, NULL, NULL, NULL, NULL };
     dnnl_stream_t s = NULL;
-    int bad = scratchpad_get(d->engine, p->conv, &m[4]) ||
+    /* this call's own scratchpad (dn_prim_make) */
+    void *pad = NULL;
+    if (p->scratch_bytes && posix_memalign(&pad, 64, p->scratch_bytes))
+        return -1;
+    int bad = (pad && dnnl_memory_create(&m[4], &p->scratch_md, d->engine, pad)) ||
               dnnl_memory_create(&m[0], &p->in_md, d->engine, (void *)src) ||
               dnnl_memory_create(&m[1], &p->wei_md, d->engine, (void *)p->wei) ||
               dnnl_memory_create(&m[2], &p->out_md, d->engine, dst) ||
@@ -494,20 +466,29 @@ static int dn_conv(hl_conv_dnnl *d, const dn_prim *p, const float *src,
                                           (void *)bias)) ||
               dnnl_stream_create(&s, d->engine, dnnl_stream_default_flags);
     if (!bad) {
-        dnnl_exec_arg_t a[5];
-        int na = 0;
-        a[na++] = (dnnl_exec_arg_t){ p->bwd ? DNNL_ARG_DIFF_DST : DNNL_ARG_SRC, m[0] };
-        a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_WEIGHTS, m[1] };
-        a[na++] = (dnnl_exec_arg_t){ p->bwd ? DNNL_ARG_DIFF_SRC : DNNL_ARG_DST, m[2] };
-        if (bias && !p->bwd)
-            a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_BIAS, m[3] };
-        if (m[4])
-            a[na++] = (dnnl_exec_arg_t){ DNNL_ARG_SCRATCHPAD, m[4] };
-        bad = dnnl_primitive_execute(p->conv, s, na, a) != dnnl_success;
+        /* the scratchpad last, so the counts below can leave it out */
+        dnnl_exec_arg_t fa[5] = { { DNNL_ARG_SRC, m[0] },
+                                  { DNNL_ARG_WEIGHTS, m[1] },
+                                  { DNNL_ARG_DST, m[2] },
+                                  { DNNL_ARG_BIAS, m[3] },
+                                  { DNNL_ARG_SCRATCHPAD, m[4] } };
+        dnnl_exec_arg_t fn[4] = { { DNNL_ARG_SRC, m[0] },
+                                  { DNNL_ARG_WEIGHTS, m[1] },
+                                  { DNNL_ARG_DST, m[2] },
+                                  { DNNL_ARG_SCRATCHPAD, m[4] } };
+        dnnl_exec_arg_t ba[4] = { { DNNL_ARG_DIFF_DST, m[0] },
+                                  { DNNL_ARG_WEIGHTS, m[1] },
+                                  { DNNL_ARG_DIFF_SRC, m[2] },
+                                  { DNNL_ARG_SCRATCHPAD, m[4] } };
+        int extra = pad != NULL;
+        bad = dnnl_primitive_execute(p->conv, s,
+                                     p->bwd ? 3 + extra : bias ? 4 + extra : 3 + extra,
+                                     p->bwd ? ba : bias ? fa : fn) != dnnl_success;
     }
     dnnl_stream_destroy(s);
     for (int i = 0; i < 5; i++)
         dnnl_memory_destroy(m[i]);
+    free(pad);
     return bad;
 }
 

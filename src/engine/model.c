@@ -193,7 +193,9 @@ int hl_model_find_value(const hl_model *m, const char *name)
 
 int hl_model_value_is_computed(const hl_model *m, int value)
 {
-    return value >= 0 && value < m->n_values && m->values[value].kind == HL_VAL_DYNAMIC;
+    return value >= 0 && value < m->n_values &&
+           m->values[value].kind == HL_VAL_DYNAMIC &&
+           !m->values[value].fused_away;
 }
 
 int hl_model_layer_input(const hl_model *m, int value)
