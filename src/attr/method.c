@@ -414,6 +414,8 @@ static hl_status resolve_target(hl_attr_call *c, hl_attr_result *out,
     hl_status st = hl_run_forward(c->run, c->input->data, 1, err);
     if (st != HL_OK)
         return st;
+    c->forwarded_input = c->input;
+    c->forwarded_serial = hl_run_forward_serial(c->run);
     hl_shape s;
     const float *logits = hl_run_value(c->run, c->output_value, &s);
     if (!logits)
@@ -474,8 +476,8 @@ static int uses_noise_tunnel(const hl_method_desc *d)
 
 hl_run *hl_attr_run_new(const hl_model *m, const hl_attr_context *ctx)
 {
-    return ctx && ctx->threadpool ? hl_run_new_shared(m, ctx->threadpool)
-                                  : hl_run_new(m, ctx ? ctx->threads : 0);
+    return hl_run_acquire(m, ctx ? ctx->threadpool : NULL,
+                          ctx ? ctx->threads : 0);
 }
 
 hl_status hl_attribute(const hl_model *model, const char *method,
@@ -544,7 +546,7 @@ hl_status hl_attribute_request(const hl_model *model, const hl_attr_request *r,
     if (st == HL_OK)
         st = nt ? hl_noise_tunnel_run(&c, e->fn, out, err) : e->fn(&c, out, err);
     out->seconds = now_seconds() - t0;
-    hl_run_free(c.run);
+    hl_run_release(c.run);
 
     if (st != HL_OK) {
         hl_array_free(out->attr);

@@ -64,6 +64,8 @@ typedef struct hl_name_entry {
     int value;
 } hl_name_entry;
 
+#define HL_RUN_IDLE 2   /* idle runs a model keeps (batch --jobs 2) */
+
 struct hl_model {
     char *name;
     hl_arena arena;      /* everything below lives here, except params */
@@ -98,7 +100,14 @@ struct hl_model {
     /* A weights copy (model_randomize.c): only `values` and `arena` (the
      * changed weights) are its own; everything else is the original's. */
     int borrows_graph;
+
+    /* Runs given back by hl_run_release, kept for the next
+     * hl_run_acquire (run.c; a process-wide mutex guards them). */
+    struct hl_run *idle_runs[HL_RUN_IDLE];
 };
+
+/* run.c: frees the model's idle runs (hl_model_free). */
+void hl_run_idle_free(hl_model *m);
 
 /* Follows `alias` links of values removed without a transform. */
 int hl_model_resolve(const hl_model *m, int value);

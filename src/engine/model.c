@@ -108,6 +108,7 @@ void hl_model_free(hl_model *m)
 {
     if (!m)
         return;
+    hl_run_idle_free(m);
     if (m->borrows_graph) {
         free(m->values);
         hl_arena_free(&m->arena);

@@ -308,6 +308,7 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
     ctx.rule = rule;
     ctx.relu_family = relu_family;
     ctx.scratch = r->scratch;
+    ctx.weights_transient = m->borrows_graph;  /* see run_forward.c */
     unsigned char *pending = NULL;
     if (rule == HL_RULE_DEEPLIFT) {
         pending = calloc((size_t)m->n_nodes + 1, 1);
