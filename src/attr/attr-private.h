@@ -185,6 +185,27 @@ int hl_attr_step_batch(const hl_attr_call *c, int n_steps);
  * by the same memory bound (about 256 MB of run per batch). Only speed
  * and memory depend on it, never the result. */
 int hl_attr_eval_batch(const hl_attr_call *c);
+/* Rows of `row_bytes` each that fit the automatic memory budget beside
+ * `fixed_bytes` kept for the whole call (>= 1). */
+int hl_attr_rows_within_budget(int64_t fixed_bytes, int64_t row_bytes);
+
+/* boxed.c: target logits of inputs that differ from c->input only inside
+ * a box, by the engine's exact incremental forward when the model allows
+ * it (plain forwards otherwise). rows: inputs per engine call, the
+ * perturbations per eval within the memory budget, sized with `typical`,
+ * a box of the usual size. */
+typedef struct hl_attr_boxed {
+    hl_incremental *inc;    /* NULL: plain forwards on c->run */
+    int rows;
+    int64_t classes;
+    float *out;             /* [rows, classes] */
+} hl_attr_boxed;
+hl_status hl_attr_boxed_new(hl_attr_call *c, hl_attr_boxed *b,
+                            const hl_box *typical, hl_error *err);
+hl_status hl_attr_boxed_logits(hl_attr_call *c, hl_attr_boxed *b,
+                               const float *inputs, const hl_box *boxes,
+                               int n, float *logits_target, hl_error *err);
+void hl_attr_boxed_free(hl_attr_boxed *b);
 /* The value where a layer method reads/differentiates: the layer's output,
  * or its (first data) input with p->attribute_to_layer_input. */
 hl_status hl_attr_layer_value(hl_attr_call *c, int *value, hl_error *err);

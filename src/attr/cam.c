@@ -189,7 +189,7 @@ static hl_status score_cam_batch(hl_attr_call *c, score_cam_job *j, int k0,
 hl_status hl_method_score_cam(hl_attr_call *c, hl_attr_result *out, hl_error *err)
 {
     const hl_shape *in = &c->input->shape;
-    const int ppe = c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;
+    const int ppe = hl_attr_eval_batch(c);   /* within the memory budget */
     int v;
     hl_shape s;
     int64_t numel = 0, channels = 0, plane = 0;

@@ -59,6 +59,15 @@ static int budget_rows(const hl_attr_call *c)
     return cap < 1 ? 1 : cap > 100000 ? 100000 : (int)cap;
 }
 
+int hl_attr_rows_within_budget(int64_t fixed_bytes, int64_t row_bytes)
+{
+    int64_t left = AUTO_BATCH_BYTES - fixed_bytes;
+    if (left < AUTO_BATCH_BYTES / 4)
+        left = AUTO_BATCH_BYTES / 4;
+    int64_t cap = row_bytes > 0 ? left / row_bytes : 100000;
+    return cap < 1 ? 1 : cap > 100000 ? 100000 : (int)cap;
+}
+
 int hl_attr_step_batch(const hl_attr_call *c, int n_steps)
 {
     int b = c->p->internal_batch_size;

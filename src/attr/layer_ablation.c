@@ -1,6 +1,7 @@
 /* Ablation inside the network (Captum's LayerFeatureAblation and
  * NeuronFeatureAblation). Forwards only, --perturbations-per-eval copies
- * per engine batch (speed and memory only, never the result).
+ * per engine batch, capped by the memory budget (speed and memory only,
+ * never the result).
  *
  * layer_feature_ablation: every element of the layer is its own feature,
  *   replaced by 0 (Captum's default layer_baselines) through the engine's
@@ -18,9 +19,10 @@
 #include "attr-private.h"
 #include "feature_mask.h"
 
+/* --perturbations-per-eval within the memory budget (common.c). */
 static int per_eval(const hl_attr_call *c)
 {
-    return c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;
+    return hl_attr_eval_batch(c);
 }
 
 /* Layer values of batch rows: row b is A(x) with element order[k0 + b]

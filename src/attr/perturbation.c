@@ -3,7 +3,10 @@
  * ShapleyValueSampling). They only run forwards; perturbed copies of the
  * input go through the engine perturbations_per_eval at a time (that only
  * changes speed and memory, never the result; hl_attr_eval_batch caps it
- * to a memory budget).
+ * to a memory budget). Occlusion and feature ablation change one window
+ * or one feature of the input at a time: their forwards are the engine's
+ * exact incremental ones (boxed.c), which recompute only what the
+ * window's box (the feature's bounding box) reaches.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -138,16 +141,29 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
     if (st != HL_OK)
         return st;
 
-    const int ppe = per_eval(c);
+    hl_attr_boxed boxed;
+    {
+        int64_t a[3], e[3];   /* the window inside the map, for sizing */
+        window_bounds(n_windows / 2, count, stride, win, g.d, a, e);
+        hl_box typical = {a[1], e[1], a[2], e[2]};
+        st = hl_attr_boxed_new(c, &boxed, &typical, err);
+    }
+    if (st != HL_OK) {
+        hl_attr_boxed_free(&boxed);
+        hl_array_free(base);
+        return st;
+    }
+    const int ppe = boxed.rows;
     float *batch = malloc((size_t)ppe * g.numel * sizeof *batch);
     float *logits = malloc((size_t)ppe * sizeof *logits);
+    hl_box *boxes = malloc((size_t)ppe * sizeof *boxes);
     double *sum = calloc((size_t)g.numel, sizeof *sum);
     int32_t *covered = calloc((size_t)g.numel, sizeof *covered);
     int *order = n_windows > 0 && n_windows <= (1 << 30)
                      ? malloc((size_t)n_windows * sizeof *order) : NULL;
     hl_array *attr = hl_array_new(&c->input->shape);
     int first_level = 0;
-    if (!batch || !logits || !sum || !covered || !order || !attr) {
+    if (!batch || !logits || !boxes || !sum || !covered || !order || !attr) {
         st = hl_error_set(err, HL_ERR_NOMEM, "occlusion: out of memory");
         goto done;
     }
@@ -167,6 +183,7 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
         for (int b = 0; b < nb; b++) {
             int64_t a[3], e[3];
             window_bounds(order[first + b], count, stride, win, g.d, a, e);
+            boxes[b] = (hl_box){a[1], e[1], a[2], e[2]};
             float *dst = batch + (int64_t)b * g.numel;
             memcpy(dst, c->input->data, (size_t)g.numel * sizeof *dst);
             for (int64_t ch = a[0]; ch < e[0]; ch++)
@@ -176,7 +193,7 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
                            (size_t)(e[2] - a[2]) * sizeof *dst);
                 }
         }
-        st = hl_attr_target_logits(c, batch, nb, nb, logits, err);
+        st = hl_attr_boxed_logits(c, &boxed, batch, boxes, nb, logits, err);
         if (st != HL_OK)
             goto done;
         for (int b = 0; b < nb; b++) {
@@ -209,10 +226,12 @@ hl_status hl_method_occlusion(hl_attr_call *c, hl_attr_result *out,
     attr = NULL;
 
 done:
+    hl_attr_boxed_free(&boxed);
     hl_array_free(attr);
     hl_array_free(base);
     free(batch);
     free(logits);
+    free(boxes);
     free(sum);
     free(covered);
     free(order);
@@ -252,6 +271,32 @@ static hl_status ablation_emit(hl_attr_call *c, const input_dims *g,
     return st;
 }
 
+/* Bounding boxes (H, W) of every feature; *largest = the biggest one. */
+static hl_box *feature_boxes(const hl_feature_mask *m, const input_dims *g,
+                             hl_box *largest)
+{
+    hl_box *bb = malloc(sizeof *bb * (size_t)(m->n_features > 0 ? m->n_features : 1));
+    if (!bb)
+        return NULL;
+    const int64_t H = g->d[1], W = g->d[2];
+    *largest = (hl_box){0, 0, 0, 0};
+    for (int f = 0; f < m->n_features; f++) {
+        hl_box b = {H, 0, W, 0};
+        for (int64_t k = m->start[f]; k < m->start[f + 1]; k++) {
+            int64_t e = m->element[k] % (H * W), y = e / W, x = e % W;
+            b.y0 = y < b.y0 ? y : b.y0;
+            b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
+            b.x0 = x < b.x0 ? x : b.x0;
+            b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
+        }
+        bb[f] = b;
+        if ((b.y1 - b.y0) * (b.x1 - b.x0) >
+            (largest->y1 - largest->y0) * (largest->x1 - largest->x0))
+            *largest = b;
+    }
+    return bb;
+}
+
 hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
                                      hl_error *err)
 {
@@ -269,14 +314,28 @@ hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
         hl_feature_mask_clear(&m);
         return st;
     }
-    const int ppe = per_eval(c);
+    hl_box largest;
+    hl_box *fbox = feature_boxes(&m, &g, &largest);
+    hl_attr_boxed boxed;
+    st = fbox ? hl_attr_boxed_new(c, &boxed, &largest, err)
+              : hl_error_set(err, HL_ERR_NOMEM, "feature_ablation: out of memory");
+    if (st != HL_OK) {
+        if (fbox)
+            hl_attr_boxed_free(&boxed);
+        free(fbox);
+        hl_array_free(base);
+        hl_feature_mask_clear(&m);
+        return st;
+    }
+    const int ppe = boxed.rows;
     float *batch = malloc((size_t)ppe * g.numel * sizeof *batch);
     float *logits = malloc((size_t)ppe * sizeof *logits);
+    hl_box *boxes = malloc((size_t)ppe * sizeof *boxes);
     int *order = malloc((size_t)m.n_features * sizeof *order);
     unsigned char *have = calloc((size_t)g.numel, 1);
     hl_array *attr = hl_array_new(&c->input->shape);
     int first_level = 0;
-    if (!batch || !logits || !order || !have || !attr) {
+    if (!batch || !logits || !boxes || !order || !have || !attr) {
         st = hl_error_set(err, HL_ERR_NOMEM, "feature_ablation: out of memory");
         goto done;
     }
@@ -295,8 +354,9 @@ hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
             float *dst = batch + (int64_t)b * g.numel;
             memcpy(dst, c->input->data, (size_t)g.numel * sizeof *dst);
             ablate_feature(&m, order[first + b], base->data, dst);
+            boxes[b] = fbox[order[first + b]];
         }
-        st = hl_attr_target_logits(c, batch, nb, nb, logits, err);
+        st = hl_attr_boxed_logits(c, &boxed, batch, boxes, nb, logits, err);
         if (st != HL_OK)
             goto done;
         for (int b = 0; b < nb; b++) {
@@ -321,11 +381,14 @@ hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
     attr = NULL;
 
 done:
+    hl_attr_boxed_free(&boxed);
+    free(fbox);
     hl_array_free(attr);
     hl_array_free(base);
     hl_feature_mask_clear(&m);
     free(batch);
     free(logits);
+    free(boxes);
     free(order);
     free(have);
     return st;

@@ -105,7 +105,7 @@ static hl_status coalition_values(hl_attr_call *c, const hl_feature_mask *m,
 {
     const int F = m->n_features;
     const unsigned n_sets = 1u << F;
-    const int ppe = c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;
+    const int ppe = hl_attr_eval_batch(c);   /* within the memory budget */
     float *batch = malloc(sizeof(float) * (size_t)ppe * (size_t)m->numel);
     float *logits = malloc(sizeof(float) * (size_t)ppe);
     unsigned *sets = malloc(sizeof(unsigned) * n_sets);

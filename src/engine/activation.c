@@ -401,6 +401,7 @@ static int clip_mask_bounds(const hl_node *n, const hl_attrs *attrs,
         .bwd_reads = READS, .mask_bounds = MASK,                             \
         .init = NAME##_init, .shape = act_shape,                             \
         .forward = act_forward, .backward = act_backward,                    \
+        .region = hl_region_pointwise,                                       \
         .free_params = hl_params_free,                                       \
     };
 

@@ -1,6 +1,7 @@
 /* BatchNormalization in inference mode: y = (x - mean) / sqrt(var + eps)
  * * scale + bias per channel (dim 1). */
 #include <math.h>
+#include <string.h>
 #include "kernels.h"
 
 typedef struct {
@@ -119,9 +120,21 @@ static void bn_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     hl_par_for(c, planes, planes * (long)j.plane, bn_bwd_range, &j);
 }
 
+/* Pixel by pixel; its other inputs are per-channel constants. */
+static int bn_region(const hl_node *n, const hl_tensor *in,
+                     const hl_tensor *out, hl_region *r)
+{
+    (void)n;
+    memset(r, 0, sizeof *r);
+    for (int i = 1; i < 5; i++)
+        if (!in[i].data)
+            return 0;
+    return in[0].shape.ndim == 4 && out[0].shape.ndim == 4;
+}
+
 const hl_op hl_op_batchnorm = {
     .op_type = "BatchNormalization", .source = __FILE__,
     .flags = HL_OP_BATCHNORM, .lrp = HL_LRP_BATCHNORM, .init = bn_init, .shape = bn_shape,
     .forward = bn_forward, .backward = bn_backward,
-    .free_params = hl_params_free,
+    .free_params = hl_params_free, .region = bn_region,
 };

@@ -9,6 +9,7 @@
  * channels with the pool. GEMMs are split over the same pool (sgemm.c,
  * OpenBLAS itself single-threaded). */
 #include <cblas.h>
+#include <stdlib.h>
 #include <string.h>
 #include "conv.h"
 #include "conv_dnnl.h"
@@ -554,10 +555,32 @@ static void conv_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     }
 }
 
+/* Output boxes from input crops (run_incremental.c): the crops carry
+ * their zero padding, so the copy has none, and runs our own kernels
+ * (oneDNN primitives are made per shape, and crops vary). */
+static int conv_region(const hl_node *n, const hl_tensor *in,
+                       const hl_tensor *out, hl_region *r)
+{
+    (void)out;
+    const conv_params *p = n->params;
+    memset(r, 0, sizeof *r);
+    if (!hl_kernel_geom_region(&p->w, in, r))
+        return 0;
+    conv_params *u = malloc(sizeof *u);
+    if (!u)
+        return 0;
+    *u = *p;
+    hl_kernel_geom_unpad(&u->w);
+    u->dnnl = NULL;
+    r->pad = 0.0f;
+    r->unpadded = u;
+    return 1;
+}
+
 const hl_op hl_op_conv = {
     .op_type = "Conv", .source = __FILE__,
     .flags = HL_OP_TAKES_BN, .lrp = HL_LRP_CONV, .bwd_reads = HL_BWD_READS_WEIGHTS, .init = conv_init, .shape = conv_shape,
     .scratch_floats = conv_scratch, .forward = conv_forward,
     .backward = conv_backward, .free_params = conv_free,
-    .flops = conv_flops,
+    .flops = conv_flops, .region = conv_region,
 };

@@ -243,6 +243,7 @@ static hl_status binary_fold(bin_kind kind, const hl_tensor *in,
         .init = binary_init, .shape = binary_shape,         \
         .forward = NAME##_forward, .backward = NAME##_backward,              \
         .fold = NAME##_fold, .free_params = hl_params_free,                  \
+        .region = hl_region_pointwise,                                       \
     };
 
 BINARY_OP(add, BIN_ADD, "Add", HL_BWD_READS_NOTHING)
@@ -314,7 +315,7 @@ static void sum_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 const hl_op hl_op_sum = {
     .op_type = "Sum", .source = __FILE__, .init = sum_init, .shape = sum_shape,
     .forward = sum_forward, .backward = sum_backward,
-    .free_params = hl_params_free,
+    .free_params = hl_params_free, .region = hl_region_pointwise,
 };
 
 /* ------------------------------------------------------------ Max, Min */
@@ -406,7 +407,7 @@ static void extreme_backward(const hl_node *n, const hl_tensor *in,
     const hl_op hl_op_##NAME = {                                             \
         .op_type = TYPE, .source = __FILE__, .init = sum_init, .shape = sum_shape,               \
         .forward = NAME##_forward, .backward = NAME##_backward,              \
-        .free_params = hl_params_free,                                       \
+        .free_params = hl_params_free, .region = hl_region_pointwise,        \
     };
 
 EXTREME_OP(max, 1, "Max")

@@ -327,6 +327,41 @@ hl_status hl_run_keep_only(hl_run *r, const int *values, int n,
  * gradients, masks and scratch): what a batch of that size costs. */
 size_t hl_run_memory_bytes(const hl_run *r);
 
+/* The run's thread pool (its own or the shared one; NULL: one thread). */
+hl_threadpool *hl_run_threadpool(const hl_run *r);
+
+/* Exact incremental forwards (run_incremental.c): forwards of inputs that
+ * equal one clean [1,C,H,W] input except inside a box of H x W (every
+ * channel), as occlusion makes them. Each layer recomputes only the box
+ * the changed pixels reach (their projective field) from the clean
+ * forward's activations around it; nodes whose box cannot be followed
+ * (global pooling, Reshape/Flatten, Gemm, ...) and everything after them
+ * run in full. The numbers equal hl_run_forward's up to float rounding
+ * (smaller GEMMs sum in another order). Not thread-safe; the pool serves
+ * one call at a time. */
+typedef struct hl_box {
+    int64_t y0, y1, x0, x1;   /* rows [y0, y1), columns [x0, x1) */
+} hl_box;
+typedef struct hl_incremental hl_incremental;
+/* Runs the clean forward once (keeping every activation at batch 1). */
+hl_status hl_incremental_new(const hl_model *m, hl_threadpool *pool,
+                             const float *clean, hl_incremental **out,
+                             hl_error *err);
+void hl_incremental_free(hl_incremental *inc);
+/* n rows: inputs [n, C, H, W], row r differing from the clean input only
+ * inside boxes[r] (only those numbers are read; clipped to the map). */
+hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
+                                 const hl_box *boxes, int n, hl_error *err);
+/* A value of the last forward, all rows: dst [n, value's batch-1 numel]. */
+hl_status hl_incremental_read(const hl_incremental *inc, int value,
+                              float *dst, hl_error *err);
+/* Bytes the clean forward keeps, and about what one row of a forward with
+ * this box adds (its boxes and crops), for sizing batches. The latter
+ * forgets the last forward's rows (call it before forwarding). */
+size_t hl_incremental_clean_bytes(const hl_incremental *inc);
+size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
+                                hl_error *err);
+
 /* Multiply-add count of one forward at batch 1 (for GFLOP/s in bench). */
 double hl_model_forward_flops(const hl_model *m);
 

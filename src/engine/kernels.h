@@ -48,6 +48,11 @@ void hl_fold_forward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 void hl_no_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
                     const hl_tensor *out, const hl_tensor *gout, hl_tensor *gin);
 
+/* hl_op.region of ops that work pixel by pixel (activations, elementwise
+ * arithmetic, BatchNormalization, LRN; spatial.c). */
+int hl_region_pointwise(const hl_node *n, const hl_tensor *in,
+                        const hl_tensor *out, hl_region *r);
+
 /* Is input i present (not omitted)? */
 static inline int hl_has_input(const hl_node *n, int i)
 {

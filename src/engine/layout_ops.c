@@ -243,11 +243,22 @@ static hl_status concat_fold(const hl_node *n, const hl_tensor *in,
     return HL_OK;
 }
 
+/* Concat along channels of NCHW tensors: pixel by pixel. */
+static int concat_region(const hl_node *n, const hl_tensor *in,
+                         const hl_tensor *out, hl_region *r)
+{
+    memset(r, 0, sizeof *r);
+    if (out[0].shape.ndim != 4 || out[0].dtype != HL_DT_FLOAT ||
+        hl_axis(((const axis_params *)n->params)->axis, 4) != 1)
+        return 0;
+    return hl_region_pointwise(n, in, out, r);
+}
+
 const hl_op hl_op_concat = {
     .op_type = "Concat", .source = __FILE__,
     .bwd_reads = HL_BWD_READS_NOTHING, .init = concat_init, .shape = concat_shape,
     .forward = concat_forward, .backward = concat_backward,
-    .fold = concat_fold, .free_params = hl_params_free,
+    .fold = concat_fold, .free_params = hl_params_free, .region = concat_region,
 };
 
 /* ---------------------------------------------------------------- Pad */

@@ -177,5 +177,5 @@ static void lrn_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 const hl_op hl_op_lrn = {
     .op_type = "LRN", .source = __FILE__, .init = lrn_init, .shape = lrn_shape,
     .forward = lrn_forward, .backward = lrn_backward,
-    .free_params = hl_params_free,
+    .free_params = hl_params_free, .region = hl_region_pointwise,
 };

@@ -222,7 +222,7 @@ static void unary_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     const hl_op hl_op_##NAME = {                                             \
         .op_type = TYPE, .source = __FILE__, .init = NAME##_init, .shape = unary_shape,          \
         .forward = unary_forward, .backward = unary_backward,                \
-        .free_params = hl_params_free,                                       \
+        .free_params = hl_params_free, .region = hl_region_pointwise,        \
     };
 
 UNARY_OP(sqrt, UN_SQRT, "Sqrt")

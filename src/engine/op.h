@@ -147,6 +147,25 @@ enum {
     HL_OP_RESCALE_FAMILY = 1u << 9,
 };
 
+/* How an op's output depends on its inputs along the last two (H, W)
+ * dims of NCHW tensors, for exact incremental forwards
+ * (run_incremental.c): an output box is computed from crops of the inputs
+ * with the op's own forward. */
+typedef struct hl_region {
+    /* 0: pointwise: output (h, w) reads only (h, w) of every computed
+     * input, all of the output's H and W (activations, Add, Concat on
+     * channels, BatchNormalization);
+     * 1: a sliding kernel over input 0 (Conv, pools): output row h reads
+     * input rows h * s - pb + i * d for i < k (columns alike); the other
+     * inputs are weights */
+    int sliding;
+    int64_t k[2], s[2], d[2], pb[2];
+    float pad;       /* what a padded position stands for (MaxPool: -inf) */
+    /* sliding: a malloc'ed copy of n->params without padding, for the
+     * crops (which carry their padding explicitly); freed with free() */
+    void *unpadded;
+} hl_region;
+
 /* A small graph an exporter writes for one activation (torch.onnx.export's
  * Sigmoid x Mul for nn.SiLU), fused into one node of the op that lists it
  * (fuse_activations.c). Steps in topological order; the last one's output
@@ -196,6 +215,12 @@ typedef struct hl_op {
      * `in` are the plan's tensors (constants carry data). NULL: no mask. */
     int (*mask_bounds)(const hl_node *n, const hl_attrs *attrs,
                        const hl_tensor *in, float *lo, float *hi);
+    /* Fills *r and returns 1 when output boxes of this node can be
+     * recomputed from input crops at these (batch-1) shapes, else 0
+     * (global pooling, reshapes, matrix products: the incremental forward
+     * then recomputes this node and everything after it in full). NULL: 0. */
+    int (*region)(const hl_node *n, const hl_tensor *in, const hl_tensor *out,
+                  hl_region *r);
     /* Parse and check attributes (opset-aware) into n->params. Constant
      * inputs are available as `in` entries with data/i64 set; others have
      * only their static shape filled when known (dims may be -1). Unknown

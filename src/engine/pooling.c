@@ -497,20 +497,50 @@ static void maxpool_deeplift_backward(const hl_node *n, hl_op_ctx *c,
     free(total0);
 }
 
+/* Output boxes from input crops (run_incremental.c): MaxPool's padding is
+ * -inf in the crop; AveragePool only when padding cannot change a divisor
+ * (no pads, or count_include_pad without ceil_mode). */
+static int pool_region(const hl_node *n, const hl_tensor *in,
+                       const hl_tensor *out, hl_region *r)
+{
+    (void)out;
+    const pool_params *p = n->params;
+    memset(r, 0, sizeof *r);
+    if (!hl_kernel_geom_region(&p->w, in, r))
+        return 0;
+    if (!p->is_max) {
+        int padded = p->w.auto_pad == HL_PAD_SAME_UPPER ||
+                     p->w.auto_pad == HL_PAD_SAME_LOWER || p->w.ceil_mode;
+        for (int i = 0; i < 3; i++)
+            if (p->w.auto_pad == HL_PAD_NOTSET && (p->w.pb[i] || p->w.pe[i]))
+                padded = 1;
+        if (padded && !(p->count_include_pad && !p->w.ceil_mode))
+            return 0;
+    }
+    pool_params *u = malloc(sizeof *u);
+    if (!u)
+        return 0;
+    *u = *p;
+    hl_kernel_geom_unpad(&u->w);
+    r->pad = p->is_max ? -INFINITY : 0.0f;
+    r->unpadded = u;
+    return 1;
+}
+
 const hl_op hl_op_maxpool = {
     .op_type = "MaxPool", .source = __FILE__, .flags = HL_OP_DEEPLIFT_HOOKED,
     .lrp = HL_LRP_POOL,
     .bwd_reads = HL_BWD_READS_INPUTS, .init = maxpool_init, .shape = pool_shape,
     .forward = pool_forward, .backward = pool_backward,
     .deeplift_backward = maxpool_deeplift_backward,
-    .free_params = hl_params_free,
+    .free_params = hl_params_free, .region = pool_region,
 };
 
 const hl_op hl_op_averagepool = {
     .op_type = "AveragePool", .source = __FILE__, .lrp = HL_LRP_POOL,
     .bwd_reads = HL_BWD_READS_NOTHING, .init = avgpool_init, .shape = pool_shape,
     .forward = pool_forward, .backward = pool_backward,
-    .free_params = hl_params_free,
+    .free_params = hl_params_free, .region = pool_region,
 };
 
 /* ------------------------------------------------------- global pools */

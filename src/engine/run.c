@@ -188,6 +188,11 @@ const hl_model *hl_run_model(const hl_run *r)
     return r->m;
 }
 
+hl_threadpool *hl_run_threadpool(const hl_run *r)
+{
+    return r ? r->pool : NULL;
+}
+
 int hl_run_batch(const hl_run *r)
 {
     return r->forward_done ? r->batch : 0;

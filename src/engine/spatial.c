@@ -155,3 +155,55 @@ int hl_kernel_geom_out(const hl_kernel_geom *w, const int64_t in[3], int64_t out
     }
     return 0;
 }
+
+int hl_kernel_geom_region(const hl_kernel_geom *w, const hl_tensor *in,
+                          hl_region *r)
+{
+    const hl_shape *xs = &in[0].shape;
+    if (w->nsp != 2 || xs->ndim != 4)
+        return 0;
+    int64_t ins[3] = {1, xs->dims[2], xs->dims[3]}, out[3], pb[3];
+    if (hl_kernel_geom_out(w, ins, out, pb))
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        r->k[i] = w->k[1 + i];
+        r->s[i] = w->s[1 + i];
+        r->d[i] = w->d[1 + i];
+        r->pb[i] = pb[1 + i];
+    }
+    r->sliding = 1;
+    return 1;
+}
+
+void hl_kernel_geom_unpad(hl_kernel_geom *w)
+{
+    w->auto_pad = HL_PAD_NOTSET;
+    w->ceil_mode = 0;
+    for (int i = 0; i < 3; i++)
+        w->pb[i] = w->pe[i] = 0;
+}
+
+/* Computed inputs (data == NULL here) must have the output's H and W;
+ * known ones must not vary along them (they broadcast numpy-style). */
+int hl_region_pointwise(const hl_node *n, const hl_tensor *in,
+                        const hl_tensor *out, hl_region *r)
+{
+    const hl_shape *os = &out[0].shape;
+    memset(r, 0, sizeof *r);
+    if (os->ndim != 4 || n->n_out != 1)
+        return 0;
+    for (int i = 0; i < n->n_in; i++) {
+        if (n->in[i] < 0)
+            continue;
+        const hl_shape *s = &in[i].shape;
+        if (!in[i].data && !in[i].i64) {
+            if (s->ndim != 4 || s->dims[2] != os->dims[2] ||
+                s->dims[3] != os->dims[3])
+                return 0;
+        } else if ((s->ndim >= 1 && s->dims[s->ndim - 1] != 1) ||
+                   (s->ndim >= 2 && s->dims[s->ndim - 2] != 1)) {
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -31,4 +31,12 @@ hl_status hl_kernel_geom_parse(hl_kernel_geom *w, const hl_attrs *attrs, int nsp
 int hl_kernel_geom_out(const hl_kernel_geom *w, const int64_t in[3], int64_t out[3],
                   int64_t pad_begin[3]);
 
+/* Exact incremental forwards (hl_op.region): the H and W geometry of a
+ * 2-D kernel at input 0's shape (the begin pads auto_pad resolves to);
+ * 0 for other ranks. */
+int hl_kernel_geom_region(const hl_kernel_geom *w, const hl_tensor *in,
+                          hl_region *r);
+/* The same kernel without any padding (a crop carries its own). */
+void hl_kernel_geom_unpad(hl_kernel_geom *w);
+
 #endif

@@ -1,0 +1,789 @@
+/* Exact incremental forwards: inputs that equal one clean input except
+ * inside a box of H x W (occlusion windows). Changing input pixels changes
+ * only the activations in their projective field, which grows layer by
+ * layer; everything outside it is the clean forward's. So each row keeps,
+ * per value, only the box where it may differ from the clean activation
+ * (its "dirty box") and the numbers inside it; a node computes only its
+ * output's dirty box, by running the op's own forward on crops of its
+ * inputs (clean numbers with the dirty boxes laid over them, padding
+ * written into the crop). No threshold: the numbers inside a box are the
+ * full forward's up to the summation order of smaller GEMMs.
+ *
+ * How an op maps boxes is its hl_op.region: pointwise (the union of the
+ * inputs' boxes) or a sliding kernel (stride, padding, dilation). A node
+ * without one (global pooling, Reshape/Flatten, Gemm, MatMul, attention)
+ * or whose inputs it cannot take is computed in full for every row, from
+ * the clean numbers with the boxes laid over them, and its outputs count
+ * as dirty everywhere: from there on the forward is a full one (the same
+ * op forwards as hl_run_forward, at a plan for that batch).
+ *
+ * Rows whose boxes have the same size at a node run as one batch, so a
+ * conv over 16 windows is one GEMM over all their columns. (The idea of
+ * Krypton, Nakandala et al., SIGMOD 2019, without its approximation.) */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "run_internal.h"
+
+/* A row's state of one value: clean (the clean forward's numbers) or
+ * dirty inside box b (rank-4 values; others: dirty everywhere), its
+ * numbers at buf[v] + off, laid out [C, b.y1 - b.y0, b.x1 - b.x0] (or
+ * the whole value). */
+typedef struct row_state {
+    int dirty;
+    hl_box b;
+    int64_t off;
+} row_state;
+
+struct hl_incremental {
+    const hl_model *m;
+    hl_threadpool *pool;
+    int input;              /* the graph input's value */
+    hl_plan plan1;          /* shapes (and known values) at batch 1 */
+    float **clean;          /* per value: the clean forward (dynamic floats) */
+    size_t clean_bytes;
+    hl_region *reg;         /* per node */
+    unsigned char *tracked; /* per node: reg is valid */
+
+    int n, cap_rows;        /* rows of the last forward; rows allocated */
+    row_state *rs;          /* [n_values][cap_rows] */
+    float **buf;            /* per value: the dirty numbers of every row */
+    size_t *buf_cap;        /* floats */
+    float *crop[HL_MAX_IO]; /* per node input: crops or whole rows */
+    size_t crop_cap[HL_MAX_IO];
+    float *scratch;
+    size_t scratch_cap;
+    hl_plan plan_n;         /* the plan at batch plan_n_batch (full nodes) */
+    int plan_n_batch;
+    int *group;             /* rows of one box size, cap_rows */
+    unsigned char *done;    /* cap_rows */
+};
+
+static int box_empty(const hl_box *b)
+{
+    return b->y1 <= b->y0 || b->x1 <= b->x0;
+}
+
+static int64_t box_area(const hl_box *b)
+{
+    return box_empty(b) ? 0 : (b->y1 - b->y0) * (b->x1 - b->x0);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* Grows *p to at least n floats (contents not kept). */
+static int reserve(float **p, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return 0;
+    size_t want = n + n / 4;
+    float *q = NULL;
+    if (posix_memalign((void **)&q, 64, want * sizeof(float)))
+        return -1;
+    free(*p);
+    *p = q;
+    *cap = want;
+    return 0;
+}
+
+static int is_dynamic(const hl_model *m, int v)
+{
+    return v >= 0 && m->values[v].kind == HL_VAL_DYNAMIC;
+}
+
+static row_state *state(const hl_incremental *inc, int v, int row)
+{
+    return &inc->rs[(size_t)v * inc->cap_rows + row];
+}
+
+/* ------------------------------------------------------------- copies */
+
+/* Crops of one value for the rows of a group: crop g covers input rows
+ * [r0[g], r0[g] + ch) and columns [c0[g], c0[g] + cw) of every channel;
+ * positions outside the map hold `pad`. One job unit = one plane. */
+typedef struct crop_job {
+    const hl_incremental *inc;
+    int v;
+    const int *rows;
+    const int64_t *r0, *c0;
+    int64_t C, H, W, ch, cw;
+    float pad;
+    float *dst;
+} crop_job;
+
+static void fill(float *p, int64_t n, float v)
+{
+    for (int64_t i = 0; i < n; i++)
+        p[i] = v;
+}
+
+static void crop_range(void *arg, long begin, long end)
+{
+    const crop_job *j = arg;
+    for (long u = begin; u < end; u++) {
+        int64_t g = u / j->C, c = u % j->C;
+        const row_state *s = state(j->inc, j->v, j->rows[g]);
+        const float *clean = j->inc->clean[j->v] + c * j->H * j->W;
+        const float *dirty = j->inc->buf[j->v] + s->off;
+        int64_t bh = s->b.y1 - s->b.y0, bw = s->b.x1 - s->b.x0;
+        int64_t r0 = j->r0[g], c0 = j->c0[g];
+        /* the columns inside the map: [xa, xb) of the crop */
+        int64_t xa = c0 < 0 ? -c0 : 0;
+        int64_t xb = c0 + j->cw > j->W ? j->W - c0 : j->cw;
+        if (xb < xa)
+            xb = xa;
+        for (int64_t y = 0; y < j->ch; y++) {
+            int64_t iy = r0 + y;
+            float *d = j->dst + (u * j->ch + y) * j->cw;
+            if (iy < 0 || iy >= j->H) {
+                fill(d, j->cw, j->pad);
+                continue;
+            }
+            fill(d, xa, j->pad);
+            memcpy(d + xa, clean + iy * j->W + c0 + xa,
+                   sizeof(float) * (size_t)(xb - xa));
+            fill(d + xb, j->cw - xb, j->pad);
+            if (!s->dirty || iy < s->b.y0 || iy >= s->b.y1)
+                continue;
+            int64_t a = s->b.x0 > c0 ? s->b.x0 : c0;
+            int64_t e = s->b.x1 < c0 + j->cw ? s->b.x1 : c0 + j->cw;
+            if (a < e)
+                memcpy(d + (a - c0),
+                       dirty + (c * bh + iy - s->b.y0) * bw + (a - s->b.x0),
+                       sizeof(float) * (size_t)(e - a));
+        }
+    }
+}
+
+/* Whole rows of value v (batch-1 numel `numel`) into dst [n, numel]. */
+static void compose_rows(const hl_incremental *inc, int v, int n,
+                         float *dst)
+{
+    const hl_shape *s = &inc->plan1.t[v].shape;
+    int64_t numel = hl_shape_numel(s);
+    for (int r = 0; r < n; r++) {
+        const row_state *st = state(inc, v, r);
+        float *d = dst + (int64_t)r * numel;
+        const float *dirty = inc->buf[v] + st->off;
+        if (st->dirty && s->ndim != 4) {
+            memcpy(d, dirty, sizeof(float) * (size_t)numel);
+            continue;
+        }
+        memcpy(d, inc->clean[v], sizeof(float) * (size_t)numel);
+        if (!st->dirty)
+            continue;
+        int64_t C = s->dims[1], H = s->dims[2], W = s->dims[3];
+        int64_t bh = st->b.y1 - st->b.y0, bw = st->b.x1 - st->b.x0;
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t y = 0; y < bh; y++)
+                memcpy(d + (c * H + st->b.y0 + y) * W + st->b.x0,
+                       dirty + (c * bh + y) * bw,
+                       sizeof(float) * (size_t)bw);
+    }
+}
+
+/* ------------------------------------------------------------ set-up */
+
+/* Scratch for one call; at least `least` floats (a plan's: oneDNN's
+ * kernels get what a run at that plan would give them). */
+static hl_status scratch_for(hl_incremental *inc, const hl_op *op,
+                             const hl_node *nd, const hl_tensor *in,
+                             const hl_tensor *out, size_t least, hl_error *err)
+{
+    size_t sf = op->scratch_floats ? op->scratch_floats(nd, in, out) : 0;
+    if (sf < least)
+        sf = least;
+    if (reserve(&inc->scratch, &inc->scratch_cap, sf ? sf : 1))
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
+                            "(incremental forward)", inc->m->name);
+    return HL_OK;
+}
+
+static hl_op_ctx op_ctx(const hl_incremental *inc)
+{
+    hl_op_ctx c = {0};
+    c.threadpool = inc->pool;
+    c.threads = hl_threadpool_threads(inc->pool);
+    c.rule = HL_RULE_GRADIENT;
+    c.scratch = inc->scratch;
+    return c;
+}
+
+/* Node k's inputs and outputs as plan tensors of `plan`, dynamic floats
+ * pointing at `data[v]` (NULL: left without data). */
+static void node_tensors(const hl_model *m, const hl_plan *plan,
+                         const hl_node *nd, float *const *data,
+                         hl_tensor *in, hl_tensor *out)
+{
+    for (int i = 0; i < nd->n_in; i++) {
+        int v = hl_model_resolve(m, nd->in[i]);
+        if (nd->in[i] < 0) {
+            memset(&in[i], 0, sizeof in[i]);
+            in[i].shape.ndim = -1;
+            continue;
+        }
+        in[i] = plan->t[v];
+        if (is_dynamic(m, v))
+            in[i].data = data ? data[v] : NULL;
+    }
+    for (int o = 0; o < nd->n_out; o++) {
+        memset(&out[o], 0, sizeof out[o]);
+        if (nd->out[o] >= 0) {
+            out[o] = plan->t[nd->out[o]];
+            out[o].data = data ? data[nd->out[o]] : NULL;
+        }
+    }
+}
+
+/* The clean forward at batch 1, every dynamic value kept; which nodes
+ * can be tracked. */
+static hl_status clean_forward(hl_incremental *inc, const float *clean,
+                               hl_error *err)
+{
+    const hl_model *m = inc->m;
+    memcpy(inc->clean[inc->input], clean,
+           sizeof(float) * (size_t)hl_shape_numel(&inc->plan1.t[inc->input].shape));
+    for (int k = 0; k < m->n_nodes; k++) {
+        if (m->node_kind[k] != HL_VAL_DYNAMIC)
+            continue;
+        const hl_node *nd = &m->nodes[k];
+        const hl_op *op = hl_op_get(nd->op);
+        hl_tensor in[HL_MAX_IO], out[HL_MAX_IO];
+        node_tensors(m, &inc->plan1, nd, inc->clean, in, out);
+        for (int o = 0; o < nd->n_out; o++) {
+            int v = nd->out[o];
+            if (v < 0 || out[o].dtype != HL_DT_FLOAT)
+                continue;
+            size_t bytes = sizeof(float) * (size_t)hl_shape_numel(&out[o].shape);
+            inc->clean_bytes += bytes;
+            hl_status st = hl_check_memory(inc->clean_bytes, m->name,
+                                           "the incremental forward", err);
+            if (st != HL_OK)
+                return st;
+            if (posix_memalign((void **)&inc->clean[v], 64, bytes ? bytes : 4))
+                return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
+                                    "(incremental forward)", m->name);
+            out[o].data = inc->clean[v];
+        }
+        for (int i = 0; i < nd->n_in; i++)
+            if (nd->in[i] >= 0 && in[i].dtype == HL_DT_FLOAT && !in[i].data &&
+                !in[i].i64)
+                return hl_error_set(err, HL_ERR_UNSUPPORTED, "%s: node '%s' "
+                                    "reads a value the incremental forward "
+                                    "does not keep", m->name, nd->name);
+        hl_status st = scratch_for(inc, op, nd, in, out,
+                                   inc->plan1.scratch_floats, err);
+        if (st != HL_OK)
+            return st;
+        hl_op_ctx c = op_ctx(inc);
+        op->forward(nd, &c, in, out);
+
+        /* Tracked: a region, one float output, and for a sliding kernel
+         * only input 0 computed. The region callback sees computed inputs
+         * without data. */
+        hl_tensor rin[HL_MAX_IO], rout[HL_MAX_IO];
+        node_tensors(m, &inc->plan1, nd, NULL, rin, rout);
+        if (op->region && nd->n_out == 1 && rout[0].dtype == HL_DT_FLOAT &&
+            rout[0].shape.ndim == 4 &&
+            op->region(nd, rin, rout, &inc->reg[k])) {
+            int ok = 1;
+            for (int i = 1; i < nd->n_in && inc->reg[k].sliding; i++)
+                if (is_dynamic(m, hl_model_resolve(m, nd->in[i])))
+                    ok = 0;
+            if (inc->reg[k].sliding &&
+                (nd->n_in < 1 || rin[0].shape.ndim != 4 ||
+                 !is_dynamic(m, hl_model_resolve(m, nd->in[0]))))
+                ok = 0;
+            inc->tracked[k] = (unsigned char)ok;
+        }
+    }
+    return HL_OK;
+}
+
+hl_status hl_incremental_new(const hl_model *m, hl_threadpool *pool,
+                             const float *clean, hl_incremental **out,
+                             hl_error *err)
+{
+    *out = NULL;
+    if (!m || !clean)
+        return hl_error_set(err, HL_ERR_ARG, "incremental forward: no model "
+                            "or input");
+    if (m->n_inputs != 1)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED, "%s: the incremental "
+                            "forward takes models with one input", m->name);
+    hl_shape s1 = m->input_shapes[0];
+    s1.dims[0] = 1;
+    if (s1.ndim != 4 || hl_shape_numel(&s1) < 1)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED, "%s: the incremental "
+                            "forward takes a [1,C,H,W] input", m->name);
+    for (int v = 0; v < m->n_values; v++)
+        if (m->values[v].scale && m->values[v].kind == HL_VAL_DYNAMIC)
+            for (int k = 0; k < m->n_nodes; k++)
+                for (int i = 0; i < m->nodes[k].n_in; i++)
+                    if (m->nodes[k].in[i] == v)
+                        return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                            "%s: node '%s' reads a pre-BN "
+                                            "value", m->name, m->nodes[k].name);
+    hl_incremental *inc = calloc(1, sizeof *inc);
+    if (!inc)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+    inc->m = m;
+    inc->pool = pool;
+    inc->input = m->inputs[0];
+    inc->plan_n_batch = 0;
+    inc->clean = calloc((size_t)m->n_values, sizeof *inc->clean);
+    inc->buf = calloc((size_t)m->n_values, sizeof *inc->buf);
+    inc->buf_cap = calloc((size_t)m->n_values, sizeof *inc->buf_cap);
+    inc->reg = calloc((size_t)(m->n_nodes > 0 ? m->n_nodes : 1), sizeof *inc->reg);
+    inc->tracked = calloc((size_t)(m->n_nodes > 0 ? m->n_nodes : 1), 1);
+    hl_status st = HL_OK;
+    if (!inc->clean || !inc->buf || !inc->buf_cap || !inc->reg || !inc->tracked)
+        st = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+    if (st == HL_OK)
+        st = hl_plan_compute(m, &inc->plan1, &s1, 1, err);
+    if (st == HL_OK) {
+        size_t bytes = sizeof(float) * (size_t)hl_shape_numel(&s1);
+        inc->clean_bytes = bytes;
+        if (posix_memalign((void **)&inc->clean[inc->input], 64, bytes))
+            st = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+    }
+    if (st == HL_OK)
+        st = clean_forward(inc, clean, err);
+    if (st != HL_OK) {
+        hl_incremental_free(inc);
+        return st;
+    }
+    *out = inc;
+    return HL_OK;
+}
+
+void hl_incremental_free(hl_incremental *inc)
+{
+    if (!inc)
+        return;
+    const hl_model *m = inc->m;
+    for (int v = 0; v < m->n_values; v++) {
+        if (inc->clean)
+            free(inc->clean[v]);
+        if (inc->buf)
+            free(inc->buf[v]);
+    }
+    for (int k = 0; inc->reg && k < m->n_nodes; k++)
+        free(inc->reg[k].unpadded);
+    for (int i = 0; i < HL_MAX_IO; i++)
+        free(inc->crop[i]);
+    free(inc->clean);
+    free(inc->buf);
+    free(inc->buf_cap);
+    free(inc->reg);
+    free(inc->tracked);
+    free(inc->rs);
+    free(inc->scratch);
+    free(inc->group);
+    free(inc->done);
+    hl_plan_free(&inc->plan1);
+    if (inc->plan_n_batch)
+        hl_plan_free(&inc->plan_n);
+    free(inc);
+}
+
+/* ------------------------------------------------------------ boxes */
+
+/* Output rows [lo, hi) whose kernel reads any of input rows [a, e). */
+static void slide_range(int64_t a, int64_t e, int64_t k, int64_t s,
+                        int64_t d, int64_t pb, int64_t out, int64_t *lo,
+                        int64_t *hi)
+{
+    int64_t l = floor_div(a + pb - (k - 1) * d + s - 1, s);
+    int64_t h = floor_div(e - 1 + pb, s) + 1;
+    *lo = l < 0 ? 0 : l;
+    *hi = h > out ? out : h;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* The output box of tracked node k in a row (empty: clean). */
+static hl_box out_box(const hl_incremental *inc, int k, int row)
+{
+    const hl_model *m = inc->m;
+    const hl_node *nd = &m->nodes[k];
+    const hl_region *r = &inc->reg[k];
+    const hl_shape *os = &inc->plan1.t[nd->out[0]].shape;
+    hl_box b = {0, 0, 0, 0};
+    int any = 0;
+    for (int i = 0; i < nd->n_in; i++) {
+        int v = hl_model_resolve(m, nd->in[i]);
+        if (!is_dynamic(m, v))
+            continue;
+        const row_state *s = state(inc, v, row);
+        if (!s->dirty)
+            continue;
+        hl_box o = s->b;
+        if (r->sliding) {
+            slide_range(s->b.y0, s->b.y1, r->k[0], r->s[0], r->d[0], r->pb[0],
+                        os->dims[2], &o.y0, &o.y1);
+            slide_range(s->b.x0, s->b.x1, r->k[1], r->s[1], r->d[1], r->pb[1],
+                        os->dims[3], &o.x0, &o.x1);
+        }
+        if (!any) {
+            b = o;
+            any = 1;
+        } else {
+            b.y0 = o.y0 < b.y0 ? o.y0 : b.y0;
+            b.x0 = o.x0 < b.x0 ? o.x0 : b.x0;
+            b.y1 = o.y1 > b.y1 ? o.y1 : b.y1;
+            b.x1 = o.x1 > b.x1 ? o.x1 : b.x1;
+        }
+    }
+    return b;
+}
+
+/* ------------------------------------------------------------ nodes */
+
+/* Tracked node k: each dirty row's output box from crops, rows of one box
+ * size in one call. */
+static hl_status forward_tracked(hl_incremental *inc, int k, hl_error *err)
+{
+    const hl_model *m = inc->m;
+    const hl_node *nd = &m->nodes[k];
+    const hl_op *op = hl_op_get(nd->op);
+    const hl_region *reg = &inc->reg[k];
+    const int vo = nd->out[0];
+    const hl_shape *os = &inc->plan1.t[vo].shape;
+    const int64_t OC = os->dims[1];
+    int64_t total = 0;
+    for (int r = 0; r < inc->n; r++) {
+        row_state *s = state(inc, vo, r);
+        s->b = out_box(inc, k, r);
+        s->dirty = !box_empty(&s->b);
+        s->off = 0;
+        total += OC * box_area(&s->b);
+        inc->done[r] = !s->dirty;
+    }
+    if (reserve(&inc->buf[vo], &inc->buf_cap[vo], (size_t)(total ? total : 1)))
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
+                            "(incremental forward)", m->name);
+    hl_node tn = *nd;
+    if (reg->unpadded)
+        tn.params = reg->unpadded;
+    int64_t cursor = 0;
+    for (int r0 = 0; r0 < inc->n; r0++) {
+        if (inc->done[r0])
+            continue;
+        const hl_box *b0 = &state(inc, vo, r0)->b;
+        int64_t bh = b0->y1 - b0->y0, bw = b0->x1 - b0->x0;
+        int G = 0;
+        for (int r = r0; r < inc->n; r++) {
+            const hl_box *b = &state(inc, vo, r)->b;
+            if (!inc->done[r] && b->y1 - b->y0 == bh && b->x1 - b->x0 == bw) {
+                inc->group[G++] = r;
+                inc->done[r] = 1;
+            }
+        }
+        /* crop geometry: rows [y0 * s - pb, ...) of the input map; a box
+         * of the whole map reads whole input maps with the node as it is
+         * (its padding, and oneDNN's kernels where they are faster) */
+        const int whole = bh == os->dims[2] && bw == os->dims[3];
+        const hl_node *call = whole ? nd : &tn;
+        int64_t ch = bh, cw = bw;
+        if (whole && reg->sliding) {
+            const hl_shape *is0 = &inc->plan1.t[hl_model_resolve(m, nd->in[0])].shape;
+            ch = is0->dims[2];
+            cw = is0->dims[3];
+        } else if (reg->sliding) {
+            ch = (bh - 1) * reg->s[0] + (reg->k[0] - 1) * reg->d[0] + 1;
+            cw = (bw - 1) * reg->s[1] + (reg->k[1] - 1) * reg->d[1] + 1;
+        }
+        int64_t cr[2 * 64];   /* crop origins of up to 64 rows at a time */
+        for (int g0 = 0; g0 < G; g0 += 64) {
+            int gn = G - g0 < 64 ? G - g0 : 64;
+            int64_t *ry = cr, *rx = cr + 64;
+            for (int g = 0; g < gn; g++) {
+                row_state *s = state(inc, vo, inc->group[g0 + g]);
+                ry[g] = whole ? 0 : reg->sliding ? s->b.y0 * reg->s[0] - reg->pb[0] : s->b.y0;
+                rx[g] = whole ? 0 : reg->sliding ? s->b.x0 * reg->s[1] - reg->pb[1] : s->b.x0;
+                s->off = cursor + (int64_t)g * OC * bh * bw;
+            }
+            hl_tensor in[HL_MAX_IO], out[HL_MAX_IO];
+            node_tensors(m, &inc->plan1, nd, NULL, in, out);
+            for (int i = 0; i < nd->n_in; i++) {
+                int v = hl_model_resolve(m, nd->in[i]);
+                if (!is_dynamic(m, v))
+                    continue;
+                int64_t C = in[i].shape.dims[1];
+                size_t need = (size_t)(gn * C * ch * cw);
+                if (reserve(&inc->crop[i], &inc->crop_cap[i], need ? need : 1))
+                    return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
+                                        "(incremental forward)", m->name);
+                crop_job j = { inc, v, inc->group + g0, ry, rx, C,
+                               in[i].shape.dims[2], in[i].shape.dims[3], ch, cw,
+                               reg->pad, inc->crop[i] };
+                hl_op_ctx c = op_ctx(inc);
+                hl_par_for(&c, (long)(gn * C), (long)(gn * C * ch * cw),
+                           crop_range, &j);
+                in[i].shape.dims[0] = gn;
+                in[i].shape.dims[2] = ch;
+                in[i].shape.dims[3] = cw;
+                in[i].data = inc->crop[i];
+            }
+            hl_tensor sh[HL_MAX_IO];
+            memset(sh, 0, sizeof sh);
+            hl_error e = {0};
+            if (op->shape(call, in, sh, &e) != HL_OK || sh[0].shape.ndim != 4 ||
+                sh[0].shape.dims[0] != gn || sh[0].shape.dims[1] != OC ||
+                sh[0].shape.dims[2] != bh || sh[0].shape.dims[3] != bw)
+                return hl_error_set(err, HL_ERR_UNSUPPORTED, "%s: node '%s' (%s): "
+                                    "a crop does not give its box (%s)", m->name,
+                                    nd->name, nd->op_type, e.msg);
+            out[0] = sh[0];
+            out[0].data = inc->buf[vo] + cursor;
+            hl_status st = scratch_for(inc, op, call, in, out,
+                                       whole ? inc->plan1.scratch_floats : 0, err);
+            if (st != HL_OK)
+                return st;
+            hl_op_ctx c = op_ctx(inc);
+            op->forward(call, &c, in, out);
+            cursor += (int64_t)gn * OC * bh * bw;
+        }
+    }
+    return HL_OK;
+}
+
+/* A plan at batch n for the nodes computed in full (values known at plan
+ * time, Reshape's shapes for one, depend on the batch). */
+static hl_status plan_for(hl_incremental *inc, int n, hl_error *err)
+{
+    if (inc->plan_n_batch == n)
+        return HL_OK;
+    if (inc->plan_n_batch)
+        hl_plan_free(&inc->plan_n);
+    inc->plan_n_batch = 0;
+    memset(&inc->plan_n, 0, sizeof inc->plan_n);
+    hl_shape s = inc->plan1.t[inc->input].shape;
+    s.dims[0] = n;
+    hl_status st = hl_plan_compute(inc->m, &inc->plan_n, &s, n, err);
+    if (st == HL_OK)
+        inc->plan_n_batch = n;
+    return st;
+}
+
+/* Node k in full for every row (some input is dirty). */
+static hl_status forward_full(hl_incremental *inc, int k, hl_error *err)
+{
+    const hl_model *m = inc->m;
+    const hl_node *nd = &m->nodes[k];
+    const hl_op *op = hl_op_get(nd->op);
+    const int n = inc->n;
+    hl_status st = plan_for(inc, n, err);
+    if (st != HL_OK)
+        return st;
+    hl_tensor in[HL_MAX_IO], out[HL_MAX_IO];
+    node_tensors(m, &inc->plan_n, nd, NULL, in, out);
+    for (int i = 0; i < nd->n_in; i++) {
+        int v = hl_model_resolve(m, nd->in[i]);
+        if (!is_dynamic(m, v))
+            continue;
+        size_t need = (size_t)(n * hl_shape_numel(&inc->plan1.t[v].shape));
+        if (reserve(&inc->crop[i], &inc->crop_cap[i], need ? need : 1))
+            return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
+                                "(incremental forward)", m->name);
+        compose_rows(inc, v, n, inc->crop[i]);
+        in[i].data = inc->crop[i];
+    }
+    for (int o = 0; o < nd->n_out; o++) {
+        int v = nd->out[o];
+        if (v < 0 || out[o].dtype != HL_DT_FLOAT)
+            continue;
+        const hl_shape *s1 = &inc->plan1.t[v].shape;
+        int64_t numel = hl_shape_numel(s1);
+        if (reserve(&inc->buf[v], &inc->buf_cap[v], (size_t)(n * numel) + 1))
+            return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
+                                "(incremental forward)", m->name);
+        out[o].data = inc->buf[v];
+        for (int r = 0; r < n; r++) {
+            row_state *s = state(inc, v, r);
+            s->dirty = 1;
+            s->off = (int64_t)r * numel;
+            s->b = (hl_box){0, s1->ndim == 4 ? s1->dims[2] : 1, 0,
+                            s1->ndim == 4 ? s1->dims[3] : 1};
+        }
+    }
+    st = scratch_for(inc, op, nd, in, out, inc->plan_n.scratch_floats, err);
+    if (st != HL_OK)
+        return st;
+    hl_op_ctx c = op_ctx(inc);
+    op->forward(nd, &c, in, out);
+    return HL_OK;
+}
+
+static hl_status reserve_rows(hl_incremental *inc, int n, hl_error *err)
+{
+    if (n <= inc->cap_rows)
+        return HL_OK;
+    const hl_model *m = inc->m;
+    row_state *rs = calloc((size_t)m->n_values * (size_t)n, sizeof *rs);
+    int *group = malloc(sizeof(int) * (size_t)n);
+    unsigned char *done = malloc((size_t)n);
+    if (!rs || !group || !done) {
+        free(rs);
+        free(group);
+        free(done);
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+    }
+    free(inc->rs);
+    free(inc->group);
+    free(inc->done);
+    inc->rs = rs;
+    inc->group = group;
+    inc->done = done;
+    inc->cap_rows = n;
+    return HL_OK;
+}
+
+hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
+                                 const hl_box *boxes, int n, hl_error *err)
+{
+    if (!inc || !inputs || !boxes || n < 1)
+        return hl_error_set(err, HL_ERR_ARG, "incremental forward: no inputs");
+    const hl_model *m = inc->m;
+    hl_status st = reserve_rows(inc, n, err);
+    if (st != HL_OK)
+        return st;
+    inc->n = n;
+    memset(inc->rs, 0, sizeof *inc->rs * (size_t)m->n_values * (size_t)inc->cap_rows);
+
+    /* the inputs' boxes, clipped to the map */
+    const hl_shape *is = &inc->plan1.t[inc->input].shape;
+    const int64_t C = is->dims[1], H = is->dims[2], W = is->dims[3];
+    const int64_t numel = C * H * W;
+    int64_t total = 0;
+    for (int r = 0; r < n; r++) {
+        row_state *s = state(inc, inc->input, r);
+        hl_box b = boxes[r];
+        b.y0 = b.y0 < 0 ? 0 : b.y0;
+        b.x0 = b.x0 < 0 ? 0 : b.x0;
+        b.y1 = b.y1 > H ? H : b.y1;
+        b.x1 = b.x1 > W ? W : b.x1;
+        s->b = b;
+        s->dirty = !box_empty(&b);
+        s->off = total;
+        total += C * box_area(&b);
+    }
+    if (reserve(&inc->buf[inc->input], &inc->buf_cap[inc->input],
+                (size_t)(total ? total : 1)))
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
+                            "(incremental forward)", m->name);
+    for (int r = 0; r < n; r++) {
+        const row_state *s = state(inc, inc->input, r);
+        if (!s->dirty)
+            continue;
+        int64_t bh = s->b.y1 - s->b.y0, bw = s->b.x1 - s->b.x0;
+        float *d = inc->buf[inc->input] + s->off;
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t y = 0; y < bh; y++)
+                memcpy(d + (c * bh + y) * bw,
+                       inputs + r * numel + (c * H + s->b.y0 + y) * W + s->b.x0,
+                       sizeof(float) * (size_t)bw);
+    }
+
+    for (int k = 0; k < m->n_nodes; k++) {
+        if (m->node_kind[k] != HL_VAL_DYNAMIC)
+            continue;
+        const hl_node *nd = &m->nodes[k];
+        int any = 0;
+        for (int i = 0; i < nd->n_in && !any; i++) {
+            int v = hl_model_resolve(m, nd->in[i]);
+            if (is_dynamic(m, v))
+                for (int r = 0; r < n && !any; r++)
+                    any = state(inc, v, r)->dirty;
+        }
+        if (!any)
+            continue;   /* its outputs stay clean in every row */
+        st = inc->tracked[k] ? forward_tracked(inc, k, err)
+                             : forward_full(inc, k, err);
+        if (st != HL_OK)
+            return st;
+    }
+    return HL_OK;
+}
+
+hl_status hl_incremental_read(const hl_incremental *inc, int value,
+                              float *dst, hl_error *err)
+{
+    const hl_model *m = inc->m;
+    int v = hl_model_resolve(m, value);
+    if (v < 0 || v >= m->n_values || !is_dynamic(m, v) || !inc->clean[v] ||
+        inc->n < 1)
+        return hl_error_set(err, HL_ERR_ARG, "%s: the incremental forward has "
+                            "no value %d", m->name, value);
+    compose_rows(inc, v, inc->n, dst);
+    return HL_OK;
+}
+
+size_t hl_incremental_clean_bytes(const hl_incremental *inc)
+{
+    return inc ? inc->clean_bytes : 0;
+}
+
+size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
+                                hl_error *err)
+{
+    /* One row through the box propagation, without computing: its dirty
+     * numbers of every value plus the crops of its largest node. */
+    hl_incremental *w = inc;
+    if (reserve_rows(w, 1, err) != HL_OK)
+        return 0;
+    const hl_model *m = inc->m;
+    int saved = w->n;
+    w->n = 1;
+    memset(w->rs, 0, sizeof *w->rs * (size_t)m->n_values * (size_t)w->cap_rows);
+    row_state *s = state(w, w->input, 0);
+    s->b = *box;
+    s->dirty = !box_empty(box);
+    const hl_shape *is = &inc->plan1.t[inc->input].shape;
+    int64_t floats = is->dims[1] * box_area(box), crop_max = 0;
+    for (int k = 0; k < m->n_nodes; k++) {
+        if (m->node_kind[k] != HL_VAL_DYNAMIC)
+            continue;
+        const hl_node *nd = &m->nodes[k];
+        int any = 0;
+        int64_t in_floats = 0;
+        for (int i = 0; i < nd->n_in; i++) {
+            int v = hl_model_resolve(m, nd->in[i]);
+            if (is_dynamic(m, v)) {
+                any |= state(w, v, 0)->dirty;
+                in_floats += hl_shape_numel(&inc->plan1.t[v].shape);
+            }
+        }
+        if (!any)
+            continue;
+        for (int o = 0; o < nd->n_out; o++) {
+            int v = nd->out[o];
+            if (v < 0)
+                continue;
+            row_state *so = state(w, v, 0);
+            const hl_shape *s1 = &inc->plan1.t[v].shape;
+            if (w->tracked[k]) {
+                so->b = out_box(w, k, 0);
+                so->dirty = !box_empty(&so->b);
+                floats += s1->dims[1] * box_area(&so->b);
+            } else {
+                so->dirty = 1;
+                so->b = (hl_box){0, s1->ndim == 4 ? s1->dims[2] : 1, 0,
+                                 s1->ndim == 4 ? s1->dims[3] : 1};
+                floats += hl_shape_numel(s1);
+            }
+        }
+        /* crops are at most whole inputs (plus a padding ring) */
+        if (in_floats > crop_max)
+            crop_max = in_floats;
+    }
+    w->n = saved;
+    memset(w->rs, 0, sizeof *w->rs * (size_t)m->n_values * (size_t)w->cap_rows);
+    return sizeof(float) * (size_t)(floats + 2 * crop_max);
+}
