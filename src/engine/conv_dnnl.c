@@ -44,6 +44,7 @@ typedef struct dn_prim {        /* one primitive and its reorders */
     int64_t c0, c1;             /* channel (depthwise: group) range */
     dnnl_primitive_t conv, in_reorder, out_reorder;
     dnnl_memory_desc_t in_user, in_md, out_user, out_md, wei_md, bias_md;
+    dnnl_memory_desc_t scratch_md;  /* the conv's own scratchpad, per call */
     const float *wei;
     size_t in_floats, out_floats;
 } dn_prim;
@@ -344,16 +345,26 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
         md_tag(&wuser, 4, wd + 1, dnnl_oihw);
     dnnl_convolution_desc_t fd, bd;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    /* a user scratchpad, given per execution: oneDNN 2.6's library
+     * scratchpad is shared, and the pool's threads execute one primitive
+     * at once (with it, images of a batch came out wrong at 2 threads) */
+    dnnl_primitive_attr_t pattr = NULL;
+    if (dnnl_primitive_attr_create(&pattr) != dnnl_success ||
+        dnnl_primitive_attr_set_scratchpad_mode(pattr, dnnl_scratchpad_mode_user) != dnnl_success) {
+        dnnl_primitive_attr_destroy(pattr);
+        return -1;
+    }
     int bad = dnnl_dilated_convolution_forward_desc_init(
                   &fd, p->bwd ? dnnl_forward_training : dnnl_forward_inference,
                   dnnl_convolution_direct, &src, &wei, has_bias && !p->bwd ? &bias : NULL,
                   &dst, g->st, g->dil, g->pl, g->pr) != dnnl_success ||
-              dnnl_primitive_desc_create(&fpd, &fd, NULL, d->engine, NULL) != dnnl_success;
+              dnnl_primitive_desc_create(&fpd, &fd, pattr, d->engine, NULL) != dnnl_success;
     if (!bad && p->bwd)
         bad = dnnl_dilated_convolution_backward_data_desc_init(
                   &bd, dnnl_convolution_direct, &src, &wei, &dst, g->st,
                   g->dil, g->pl, g->pr) != dnnl_success ||
-              dnnl_primitive_desc_create(&bpd, &bd, NULL, d->engine, fpd) != dnnl_success;
+              dnnl_primitive_desc_create(&bpd, &bd, pattr, d->engine, fpd) != dnnl_success;
+    dnnl_primitive_attr_destroy(pattr);
     dnnl_primitive_desc_t pd = p->bwd ? bpd : fpd;
     const char *impl = NULL;
     /* oneDNN's im2col + GEMM convolutions are ours again, and 2.6's
@@ -369,6 +380,7 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
         p->out_md = *dnnl_primitive_desc_query_md(pd, qout, 0);
         p->wei_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
         p->bias_md = bias;
+        p->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
         md_tag(&p->in_user, 4, p->bwd ? dd : sd, dnnl_nchw);
         md_tag(&p->out_user, 4, p->bwd ? sd : dd, dnnl_nchw);
         bad = dnnl_primitive_create(&p->conv, pd) != dnnl_success;
@@ -437,27 +449,30 @@ typedef struct dn_job {
 static int dn_conv(hl_conv_dnnl *d, const dn_prim *p, const float *src,
                    const float *bias, float *dst)
 {
-    dnnl_memory_t m[4] = { NULL, NULL, NULL, NULL };
+    dnnl_memory_t m[5] = { NULL, NULL, NULL, NULL, NULL };
     dnnl_stream_t s = NULL;
-    int bad = dnnl_memory_create(&m[0], &p->in_md, d->engine, (void *)src) ||
+    int bad = dnnl_memory_create(&m[4], &p->scratch_md, d->engine, DNNL_MEMORY_ALLOCATE) ||
+              dnnl_memory_create(&m[0], &p->in_md, d->engine, (void *)src) ||
               dnnl_memory_create(&m[1], &p->wei_md, d->engine, (void *)p->wei) ||
               dnnl_memory_create(&m[2], &p->out_md, d->engine, dst) ||
               (bias && dnnl_memory_create(&m[3], &p->bias_md, d->engine,
                                           (void *)bias)) ||
               dnnl_stream_create(&s, d->engine, dnnl_stream_default_flags);
     if (!bad) {
-        dnnl_exec_arg_t fa[4] = { { DNNL_ARG_SRC, m[0] },
+        dnnl_exec_arg_t fa[5] = { { DNNL_ARG_SRC, m[0] },
                                   { DNNL_ARG_WEIGHTS, m[1] },
                                   { DNNL_ARG_DST, m[2] },
+                                  { DNNL_ARG_SCRATCHPAD, m[4] },
                                   { DNNL_ARG_BIAS, m[3] } };
-        dnnl_exec_arg_t ba[3] = { { DNNL_ARG_DIFF_DST, m[0] },
+        dnnl_exec_arg_t ba[4] = { { DNNL_ARG_DIFF_DST, m[0] },
                                   { DNNL_ARG_WEIGHTS, m[1] },
-                                  { DNNL_ARG_DIFF_SRC, m[2] } };
-        bad = dnnl_primitive_execute(p->conv, s, p->bwd ? 3 : bias ? 4 : 3,
+                                  { DNNL_ARG_DIFF_SRC, m[2] },
+                                  { DNNL_ARG_SCRATCHPAD, m[4] } };
+        bad = dnnl_primitive_execute(p->conv, s, p->bwd ? 4 : bias ? 5 : 4,
                                      p->bwd ? ba : fa) != dnnl_success;
     }
     dnnl_stream_destroy(s);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         dnnl_memory_destroy(m[i]);
     return bad;
 }
