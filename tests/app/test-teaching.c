@@ -21,6 +21,7 @@
 #include "heatlens-search-anywhere.h"
 #include "heatlens-window.h"
 #include "heatlens-window-teaching.h"
+#include "heatlens-compare-layout.h"
 #include "image.h"
 #include "preprocess.h"
 
@@ -394,6 +395,99 @@ check_not_cut (GtkWidget *w, int *n_checked, GString *cut)
     check_not_cut (c, n_checked, cut);
 }
 
+/* The y of every control of the overlay bar (drop-downs, spin button,
+ * scale): one value when they sit in one row. */
+static void
+collect_control_rows (GtkWidget *w, GArray *ys)
+{
+  graphene_rect_t r;
+
+  if (!gtk_widget_get_mapped (w))
+    return;
+  if ((GTK_IS_DROP_DOWN (w) || GTK_IS_SPIN_BUTTON (w) || GTK_IS_SCALE (w)) &&
+      gtk_widget_compute_bounds (w, GTK_WIDGET (win), &r))
+    {
+      float mid = r.origin.y + r.size.height / 2;
+
+      g_array_append_val (ys, mid);
+      return;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    collect_control_rows (c, ys);
+}
+
+/* The whole window in one state at 1024x768: it is no wider than the
+ * screen, nothing reaches past its edge, the header title is whole and the
+ * overlay bar's controls sit in one row (a flow box wrapped them). */
+static void
+check_window_fits (const char *state, int *overlay_height)
+{
+  g_autoptr(GString) bad = g_string_new (NULL);
+  g_autoptr(GArray) ys = g_array_new (FALSE, FALSE, sizeof (float));
+  GtkWidget *overlay = find_named (GTK_WIDGET (win), "overlay-controls");
+  GtkWidget *title = find_named (GTK_WIDGET (win), "window-title");
+  int n = 0, width = gtk_widget_get_width (GTK_WIDGET (win));
+  float spread = 0;
+
+  check_inside (GTK_WIDGET (win), width, HEIGHT, &n, bad);
+  g_assert_nonnull (overlay);
+  g_assert_nonnull (title);
+  collect_control_rows (overlay, ys);
+  for (guint i = 1; i < ys->len; i++)
+    spread = fmaxf (spread, fabsf (g_array_index (ys, float, i) - g_array_index (ys, float, 0)));
+  g_test_message ("%s: window %d px wide, %d widgets checked;%s title '%s'%s, "
+                  "%u overlay controls, rows %.0f px apart, overlay bar %d px high",
+                  state, width, n, bad->len ? bad->str : " none past the edge,",
+                  gtk_label_get_text (GTK_LABEL (title)),
+                  pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (title))) ? " (cut)" : "",
+                  ys->len, spread, gtk_widget_get_height (gtk_widget_get_parent (overlay)));
+  g_assert_cmpint (width, <=, WIDTH);
+  g_assert_cmpint (n, >, 20);
+  g_assert_cmpuint (bad->len, ==, 0);
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (title))));
+  g_assert_cmpuint (ys->len, ==, 5);
+  /* (centres differ by a few pixels between a scale and a drop-down; a
+   * second row would be a control's height, 30 px and more, away) */
+  g_assert_cmpfloat (spread, <, 10);
+  /* the same height whatever the method: the picture does not jump */
+  if (*overlay_height < 0)
+    *overlay_height = gtk_widget_get_height (gtk_widget_get_parent (overlay));
+  g_assert_cmpint (gtk_widget_get_height (gtk_widget_get_parent (overlay)), ==, *overlay_height);
+}
+
+/* The Xvfb screen is 1024x768 (tests/app/meson.build) and so is the
+ * window's default size: the window itself must fit, with the sidebar
+ * and in presentation mode, for the methods with the longest panels and
+ * the widest overlay choices. */
+static void
+test_window_fits_1024x768 (void)
+{
+  static const char *const methods[] = {
+    "saliency", "layer_grad_cam", "gradient_shap", "neuron_integrated_gradients", "occlusion" };
+  int heights[2] = { -1, -1 };
+
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-overlay", g_variant_new_string ("sign=absolute_value"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-overlay", g_variant_new_string ("cmap=coolwarm"));
+  for (int presenting = 0; presenting < 2; presenting++)
+    {
+      hl_window_set_presenting (win, presenting);
+      for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+        {
+          g_autofree char *state = g_strdup_printf ("%s%s", methods[i], presenting ? ", presenting" : "");
+
+          g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string (methods[i]));
+          settle ();
+          check_window_fits (state, &heights[presenting]);
+        }
+    }
+  hl_window_set_presenting (win, FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-overlay", g_variant_new_string ("sign=all"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-overlay", g_variant_new_string ("cmap=default"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string ("saliency"));
+  settle ();
+}
+
 static void
 test_presenting_fits_1024x768 (void)
 {
@@ -454,6 +548,70 @@ all_done (gpointer p)
 }
 
 static void
+count_named (GtkWidget *w, const char *name, int *n)
+{
+  if (!gtk_widget_get_mapped (w))
+    return;
+  *n += g_strcmp0 (gtk_widget_get_name (w), name) == 0;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    count_named (c, name, n);
+}
+
+/* The comparison as laid out: the cards fill the width of their pane
+ * (the block of cards spans it, to the rounding of equal columns), their
+ * target captions are whole, and the colour bars are one per card or,
+ * shared, one per sign the cards are drawn with (each method's sign,
+ * hl_viz_method_defaults, counted here over the pinned methods). */
+static void
+check_compare_cards (guint n_pins, gboolean shared)
+{
+  HlCompareGrid *grid = hl_window_get_compare_grid (win);
+  GtkWidget *cards = find_named (GTK_WIDGET (grid), "compare-cards");
+  double left = G_MAXDOUBLE, right = -G_MAXDOUBLE;
+  int n_cards = 0, own_bars = 0, shared_bars = 0, n_signs = 0, cut = 0;
+  gboolean seen[HL_SIGN_N] = { FALSE };
+
+  g_assert_nonnull (cards);
+  for (GtkWidget *c = gtk_widget_get_first_child (cards); c; c = gtk_widget_get_next_sibling (c))
+    {
+      graphene_rect_t r;
+      GtkWidget *caption = find_named (c, "compare-card-caption");
+
+      g_assert_true (gtk_widget_compute_bounds (c, cards, &r));
+      left = fmin (left, r.origin.x);
+      right = fmax (right, r.origin.x + r.size.width);
+      n_cards++;
+      if (caption && pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (caption))))
+        {
+          g_test_message ("cut caption: '%s'", gtk_label_get_text (GTK_LABEL (caption)));
+          cut++;
+        }
+    }
+  for (guint i = 0; i < n_pins; i++)
+    {
+      hl_viz_sign sign;
+      hl_colormap_id cmap;
+
+      hl_viz_method_defaults (hl_compare_grid_get_pin (grid, i)->method,
+                              hl_window_get_overlay_options (win)->mode, &sign, &cmap);
+      n_signs += !seen[sign];
+      seen[sign] = TRUE;
+    }
+  count_named (GTK_WIDGET (grid), "compare-card-colorbar", &own_bars);
+  count_named (GTK_WIDGET (grid), "compare-shared-colorbar", &shared_bars);
+  g_test_message ("compare: %d cards in %d columns over x %.0f..%.0f of %d px, %d cut captions, "
+                  "%d card colour bars, %d shared ones for %d signs",
+                  n_cards, hl_compare_grid_get_columns (grid), left, right,
+                  gtk_widget_get_width (cards), cut, own_bars, shared_bars, n_signs);
+  g_assert_cmpint (n_cards, ==, (int) n_pins + 1);
+  g_assert_cmpfloat (left, <=, HL_COMPARE_GAP);
+  g_assert_cmpfloat (right, >=, gtk_widget_get_width (cards) - HL_COMPARE_GAP);
+  g_assert_cmpint (cut, ==, 0);
+  g_assert_cmpint (own_bars, ==, shared ? 0 : (int) n_pins);
+  g_assert_cmpint (shared_bars, ==, shared ? n_signs : 0);
+}
+
+static void
 test_all_methods_fill_the_grid (void)
 {
   HlClassifier *c = hl_window_get_classifier (win);
@@ -493,6 +651,7 @@ test_all_methods_fill_the_grid (void)
     }
   settle ();
   assert_drawn (GTK_WIDGET (win), "all-methods.png", WIDTH - 40, 600);
+  check_compare_cards (n, TRUE);
   hl_array_free (x);
 }
 
@@ -643,6 +802,8 @@ main (int argc, char **argv)
   g_test_add_func ("/teaching/search/method-anywhere", test_method_search_matches_anywhere);
   g_test_add_func ("/teaching/present/fits-1024x768", test_presenting_fits_1024x768);
   g_test_add_func ("/teaching/all-methods/fill-the-grid", test_all_methods_fill_the_grid);
+  /* (after all-methods: it sets the sign, which is then the user's) */
+  g_test_add_func ("/teaching/window/fits-1024x768", test_window_fits_1024x768);
   g_test_add_func ("/teaching/labels/first-synonym-shown", test_long_labels_shortened);
   g_test_add_func ("/teaching/cli/view-explain", test_cli_view_explain);
   g_test_add_func ("/teaching/cli/view-layers", test_cli_view_layers);
