@@ -22,6 +22,7 @@
 #include "heatlens-window.h"
 #include "heatlens-window-teaching.h"
 #include "heatlens-compare-layout.h"
+#include "heatlens-colorbar.h"
 #include "image.h"
 #include "preprocess.h"
 
@@ -558,7 +559,8 @@ count_named (GtkWidget *w, const char *name, int *n)
 }
 
 /* The comparison as laid out: the cards fill the width of their pane
- * (the block of cards spans it, to the rounding of equal columns), their
+ * (the block of cards spans it, to the rounding of equal columns) or its
+ * height, their
  * target captions are whole, and the colour bars are one per card or,
  * shared, one per sign the cards are drawn with (each method's sign,
  * hl_viz_method_defaults, counted here over the pinned methods). */
@@ -567,7 +569,7 @@ check_compare_cards (guint n_pins, gboolean shared)
 {
   HlCompareGrid *grid = hl_window_get_compare_grid (win);
   GtkWidget *cards = find_named (GTK_WIDGET (grid), "compare-cards");
-  double left = G_MAXDOUBLE, right = -G_MAXDOUBLE;
+  double left = G_MAXDOUBLE, right = -G_MAXDOUBLE, bottom = 0;
   int n_cards = 0, own_bars = 0, shared_bars = 0, n_signs = 0, cut = 0;
   gboolean seen[HL_SIGN_N] = { FALSE };
 
@@ -580,6 +582,7 @@ check_compare_cards (guint n_pins, gboolean shared)
       g_assert_true (gtk_widget_compute_bounds (c, cards, &r));
       left = fmin (left, r.origin.x);
       right = fmax (right, r.origin.x + r.size.width);
+      bottom = fmax (bottom, r.origin.y + r.size.height);
       n_cards++;
       if (caption && pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (caption))))
         {
@@ -599,13 +602,16 @@ check_compare_cards (guint n_pins, gboolean shared)
     }
   count_named (GTK_WIDGET (grid), "compare-card-colorbar", &own_bars);
   count_named (GTK_WIDGET (grid), "compare-shared-colorbar", &shared_bars);
-  g_test_message ("compare: %d cards in %d columns over x %.0f..%.0f of %d px, %d cut captions, "
-                  "%d card colour bars, %d shared ones for %d signs",
+  g_test_message ("compare: %d cards in %d columns over x %.0f..%.0f of %d px, y 0..%.0f of %d px, "
+                  "%d cut captions, %d card colour bars, %d shared ones for %d signs",
                   n_cards, hl_compare_grid_get_columns (grid), left, right,
-                  gtk_widget_get_width (cards), cut, own_bars, shared_bars, n_signs);
+                  gtk_widget_get_width (cards), bottom, gtk_widget_get_height (cards),
+                  cut, own_bars, shared_bars, n_signs);
   g_assert_cmpint (n_cards, ==, (int) n_pins + 1);
-  g_assert_cmpfloat (left, <=, HL_COMPARE_GAP);
-  g_assert_cmpfloat (right, >=, gtk_widget_get_width (cards) - HL_COMPARE_GAP);
+  /* the whole width, or (larger cards in fewer columns) the whole height
+   * less what one narrowing step of the layout leaves */
+  g_assert_true ((left <= HL_COMPARE_GAP && right >= gtk_widget_get_width (cards) - HL_COMPARE_GAP) ||
+                 bottom >= 0.9 * gtk_widget_get_height (cards));
   g_assert_cmpint (cut, ==, 0);
   g_assert_cmpint (own_bars, ==, shared ? 0 : (int) n_pins);
   g_assert_cmpint (shared_bars, ==, shared ? n_signs : 0);
@@ -653,6 +659,67 @@ test_all_methods_fill_the_grid (void)
   assert_drawn (GTK_WIDGET (win), "all-methods.png", WIDTH - 40, 600);
   check_compare_cards (n, TRUE);
   hl_array_free (x);
+}
+
+/* Pinned by hand: each card has its own colour bar, the map's raw
+ * values under the normalised ones. */
+static void
+test_compare_cards_own_colorbars (void)
+{
+  HlCompareGrid *grid = hl_window_get_compare_grid (win);
+
+  hl_compare_grid_clear (grid);
+  g_assert_false (hl_compare_grid_get_shared_colorbars (grid));
+  for (int i = 0; i < 2; i++)
+    {
+      /* a method other than the one shown, so a result comes */
+      const char *method = i == 0 && g_strcmp0 (hl_window_get_method (win), "deconvolution") != 0
+                           ? "deconvolution" : "input_x_gradient";
+      guint from = n_results;
+
+      g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string (method));
+      g_assert_true (wait_for (results_above, GUINT_TO_POINTER (from)));
+      g_action_group_activate_action (G_ACTION_GROUP (win), "pin", NULL);
+    }
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("compare"));
+  settle ();
+  check_compare_cards (2, FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
+}
+
+/* The colour bar's numbers: "%g" of the normalised ticks and "%.3g" of
+ * threshold times them, computed here; a negative map's threshold is
+ * negative, and its 0 tick reads "0", not "-0". */
+static void
+test_colorbar_ticks (void)
+{
+  GtkWidget *bar = g_object_ref_sink (hl_colorbar_new ());
+  static const double thresholds[] = { -0.25, 0.1577, 3 };
+
+  for (int s = 0; s < HL_SIGN_N; s++)
+    for (guint t = 0; t < G_N_ELEMENTS (thresholds); t++)
+      {
+        double vmin = s == HL_SIGN_ALL ? -1 : 0;
+
+        hl_colorbar_set_scale (HL_COLORBAR (bar), (hl_viz_sign) s, HL_CMAP_DEFAULT, thresholds[t], FALSE);
+        for (int i = 0; i < 5; i++)
+          {
+            double tick = vmin + (1 - vmin) * i / 4;
+            char want[32];
+
+            g_snprintf (want, sizeof want, "%.3g", fabs (thresholds[t] * tick) < 1e-300 ? 0.0 : thresholds[t] * tick);
+            g_assert_cmpstr (hl_colorbar_get_tick (HL_COLORBAR (bar), 1, i), ==, want);
+            g_assert_false (g_str_equal (hl_colorbar_get_tick (HL_COLORBAR (bar), 0, i), "-0"));
+            g_assert_false (g_str_equal (hl_colorbar_get_tick (HL_COLORBAR (bar), 1, i), "-0"));
+          }
+      }
+  /* no raw row without a threshold, or for a zero map */
+  hl_colorbar_set_scale (HL_COLORBAR (bar), HL_SIGN_ALL, HL_CMAP_DEFAULT, 0, FALSE);
+  g_assert_null (hl_colorbar_get_tick (HL_COLORBAR (bar), 1, 0));
+  g_assert_cmpstr (hl_colorbar_get_tick (HL_COLORBAR (bar), 0, 0), ==, "-1");
+  hl_colorbar_set_scale (HL_COLORBAR (bar), HL_SIGN_ALL, HL_CMAP_DEFAULT, 2, TRUE);
+  g_assert_null (hl_colorbar_get_tick (HL_COLORBAR (bar), 1, 0));
+  g_object_unref (bar);
 }
 
 /* ------------------------------------------------------------ labels */
@@ -802,6 +869,8 @@ main (int argc, char **argv)
   g_test_add_func ("/teaching/search/method-anywhere", test_method_search_matches_anywhere);
   g_test_add_func ("/teaching/present/fits-1024x768", test_presenting_fits_1024x768);
   g_test_add_func ("/teaching/all-methods/fill-the-grid", test_all_methods_fill_the_grid);
+  g_test_add_func ("/teaching/compare/cards-own-colorbars", test_compare_cards_own_colorbars);
+  g_test_add_func ("/teaching/colorbar/ticks", test_colorbar_ticks);
   /* (after all-methods: it sets the sign, which is then the user's) */
   g_test_add_func ("/teaching/window/fits-1024x768", test_window_fits_1024x768);
   g_test_add_func ("/teaching/labels/first-synonym-shown", test_long_labels_shortened);
