@@ -687,6 +687,31 @@ test_compare_cards_own_colorbars (void)
   g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
 }
 
+/* The export dialog's names: the photo, the method of the result shown
+ * and its class (first synonym), in lower case with "_" for spaces; the
+ * comparison counts its methods. */
+static void
+test_export_names (void)
+{
+  HlResult *r = hl_window_get_result (win);
+  HlCompareGrid *grid = hl_window_get_compare_grid (win);
+  g_autofree char *view = hl_window_export_name (win, FALSE, ".png");
+  g_autofree char *npy = hl_window_export_name (win, FALSE, ".npy");
+  g_autofree char *grid_name = hl_window_export_name (win, TRUE, ".png");
+  g_autofree char *want_view = NULL, *want_grid = NULL;
+
+  g_assert_nonnull (r);
+  /* the cat shown as "Egyptian cat" (class 285 of the bundled labels) */
+  g_assert_true (g_str_has_prefix (r->target_label, "Egyptian cat"));
+  want_view = g_strdup_printf ("cat-%s-egyptian_cat.png", r->method);
+  want_grid = g_strdup_printf ("cat-%u_methods-egyptian_cat-compare.png", hl_compare_grid_get_n_pins (grid));
+  g_test_message ("export names: %s, %s, %s", view, npy, grid_name);
+  g_assert_cmpstr (view, ==, want_view);
+  g_assert_true (g_str_has_suffix (npy, "-egyptian_cat.npy"));
+  g_assert_cmpuint (hl_compare_grid_get_n_pins (grid), >=, 2);
+  g_assert_cmpstr (grid_name, ==, want_grid);
+}
+
 /* The colour bar's numbers: "%g" of the normalised ticks and "%.3g" of
  * threshold times them, computed here; a negative map's threshold is
  * negative, and its 0 tick reads "0", not "-0". */
@@ -871,6 +896,7 @@ main (int argc, char **argv)
   g_test_add_func ("/teaching/all-methods/fill-the-grid", test_all_methods_fill_the_grid);
   g_test_add_func ("/teaching/compare/cards-own-colorbars", test_compare_cards_own_colorbars);
   g_test_add_func ("/teaching/colorbar/ticks", test_colorbar_ticks);
+  g_test_add_func ("/teaching/export/names", test_export_names);
   /* (after all-methods: it sets the sign, which is then the user's) */
   g_test_add_func ("/teaching/window/fits-1024x768", test_window_fits_1024x768);
   g_test_add_func ("/teaching/labels/first-synonym-shown", test_long_labels_shortened);
