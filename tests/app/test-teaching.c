@@ -23,6 +23,7 @@
 #include "heatlens-window-teaching.h"
 #include "heatlens-compare-layout.h"
 #include "heatlens-colorbar.h"
+#include "heatlens-image-view.h"
 #include "image.h"
 #include "preprocess.h"
 
@@ -712,6 +713,49 @@ test_export_names (void)
   g_assert_cmpstr (grid_name, ==, want_grid);
 }
 
+/* The cat is wider than the model's square crop: the dimmed frame
+ * around the crop carries its label, in a band of the frame (outside the
+ * crop's rectangle on screen, computed here from the crop map). */
+static void
+test_outside_label (void)
+{
+  HlImageView *view = hl_window_get_image_view (win);
+  const hl_crop_map *m = hl_image_view_get_crop_map (view);
+  graphene_rect_t band, crop;
+  gboolean vertical = FALSE;
+  double fit, ox, oy;
+  const hl_image *img;
+  int w, h;
+
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "zoom-fit", NULL);
+  settle ();
+  g_assert_nonnull (m);
+  g_assert_true (hl_image_view_get_outside_label (view, &band, &vertical));
+  /* the photo fitted into the view with an 8 px margin, centred (zoom 1) */
+  img = hl_photo_get_image (hl_window_get_photo (win));
+  w = gtk_widget_get_width (GTK_WIDGET (view));
+  h = gtk_widget_get_height (GTK_WIDGET (view));
+  fit = fmin ((w - 16.0) / img->width, (h - 16.0) / img->height);
+  ox = (w - img->width * fit) / 2;
+  oy = (h - img->height * fit) / 2;
+  crop = GRAPHENE_RECT_INIT ((float) (ox + m->x0 * fit), (float) (oy + m->y0 * fit),
+                             (float) (m->input_width * m->sx * fit), (float) (m->input_height * m->sy * fit));
+  g_test_message ("'%s' in band x %.0f y %.0f %.0fx%.0f%s; crop x %.0f y %.0f %.0fx%.0f",
+                  HL_IMAGE_VIEW_OUTSIDE_LABEL, band.origin.x, band.origin.y, band.size.width,
+                  band.size.height, vertical ? " (turned)" : "", crop.origin.x, crop.origin.y,
+                  crop.size.width, crop.size.height);
+  g_assert_true (band.size.width > 10 && band.size.height > 10);
+  /* the band and the crop share no more than their edge */
+  {
+    graphene_rect_t inter;
+
+    if (graphene_rect_intersection (&band, &crop, &inter))
+      g_assert_cmpfloat (inter.size.width * inter.size.height, <, 2 * fmax (band.size.width, band.size.height));
+  }
+  g_assert_true (band.origin.x >= -1 && band.origin.x + band.size.width <= w + 1);
+}
+
 /* The colour bar's numbers: "%g" of the normalised ticks and "%.3g" of
  * threshold times them, computed here; a negative map's threshold is
  * negative, and its 0 tick reads "0", not "-0". */
@@ -897,6 +941,7 @@ main (int argc, char **argv)
   g_test_add_func ("/teaching/compare/cards-own-colorbars", test_compare_cards_own_colorbars);
   g_test_add_func ("/teaching/colorbar/ticks", test_colorbar_ticks);
   g_test_add_func ("/teaching/export/names", test_export_names);
+  g_test_add_func ("/teaching/view/outside-label", test_outside_label);
   /* (after all-methods: it sets the sign, which is then the user's) */
   g_test_add_func ("/teaching/window/fits-1024x768", test_window_fits_1024x768);
   g_test_add_func ("/teaching/labels/first-synonym-shown", test_long_labels_shortened);
