@@ -756,6 +756,35 @@ test_outside_label (void)
   g_assert_true (band.origin.x >= -1 && band.origin.x + band.size.width <= w + 1);
 }
 
+/* GradientSHAP's sidebar: N samples 0 reads as the default it stands for
+ * (5, Captum's), and the empty Baselines field says the Baseline is used. */
+static void
+test_sidebar_special_values (void)
+{
+  GtkWidget *spin, *baselines;
+
+  g_action_group_change_action_state (G_ACTION_GROUP (win), "auto-run", g_variant_new_boolean (FALSE));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string ("gradient_shap"));
+  settle ();
+  spin = find_named (GTK_WIDGET (win), "n-samples");
+  baselines = find_named (GTK_WIDGET (win), "baselines");
+  g_assert_nonnull (spin);
+  g_assert_nonnull (baselines);
+  g_test_message ("N samples reads '%s', Baselines placeholder '%s'",
+                  gtk_editable_get_text (GTK_EDITABLE (spin)),
+                  gtk_entry_get_placeholder_text (GTK_ENTRY (baselines)));
+  g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin)), ==, 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "default (5)");
+  g_assert_nonnull (strstr (gtk_entry_get_placeholder_text (GTK_ENTRY (baselines)), "Baseline"));
+  /* a number typed reads as the number */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 12);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "12");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "default (5)");
+  g_action_group_change_action_state (G_ACTION_GROUP (win), "auto-run", g_variant_new_boolean (TRUE));
+}
+
 /* The colour bar's numbers: "%g" of the normalised ticks and "%.3g" of
  * threshold times them, computed here; a negative map's threshold is
  * negative, and its 0 tick reads "0", not "-0". */
@@ -942,6 +971,7 @@ main (int argc, char **argv)
   g_test_add_func ("/teaching/colorbar/ticks", test_colorbar_ticks);
   g_test_add_func ("/teaching/export/names", test_export_names);
   g_test_add_func ("/teaching/view/outside-label", test_outside_label);
+  g_test_add_func ("/teaching/sidebar/special-values", test_sidebar_special_values);
   /* (after all-methods: it sets the sign, which is then the user's) */
   g_test_add_func ("/teaching/window/fits-1024x768", test_window_fits_1024x768);
   g_test_add_func ("/teaching/labels/first-synonym-shown", test_long_labels_shortened);
