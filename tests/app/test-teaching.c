@@ -785,6 +785,54 @@ test_sidebar_special_values (void)
   g_action_group_change_action_state (G_ACTION_GROUP (win), "auto-run", g_variant_new_boolean (TRUE));
 }
 
+static void
+other_prediction_cb (HlWindow *w, gboolean *flag)
+{
+  *flag = TRUE;
+}
+
+static void
+other_result_cb (HlWindow *w, HlResult *r, gboolean *flag)
+{
+  *flag = TRUE;
+}
+
+/* `heatlens --model M --method layer_activation --param layer=L --view
+ * layers`, in process: the layer asked for before the model has loaded is
+ * the one explained and the one the layer browser opens on. */
+static void
+test_layer_param_survives_model_load (void)
+{
+  const char *layer = "MobilenetV2/expanded_conv_6/expand/Relu6";
+  HlWindow *other = hl_window_new (GTK_APPLICATION (gtk_window_get_application (GTK_WINDOW (win))));
+  g_autofree char *model = hl_data_default_model ();
+  g_autofree char *cat_path = hl_data_find_sample ("cat");
+  g_autoptr(GFile) cat = g_file_new_for_path (cat_path);
+  g_autoptr(GError) error = NULL;
+  gboolean predicted = FALSE, explained = FALSE, ready = FALSE;
+  HlLayerBrowser *browser;
+
+  g_signal_connect (other, "prediction-shown", G_CALLBACK (other_prediction_cb), &predicted);
+  g_signal_connect (other, "result-shown", G_CALLBACK (other_result_cb), &explained);
+  hl_window_open_model (other, model);
+  g_assert_true (hl_window_set_method (other, "layer_activation", &error));
+  g_assert_true (hl_window_set_param (other, "layer", layer, &error));
+  hl_window_open_image (other, cat);
+  g_assert_true (wait_for (flag_set, &predicted));
+  g_assert_true (wait_for (flag_set, &explained));
+  g_test_message ("layer_activation explained %s", hl_window_get_result (other)->params.layer);
+  g_assert_cmpstr (hl_window_get_result (other)->params.layer, ==, layer);
+  browser = HL_LAYER_BROWSER (hl_window_open_view (other, "layers", &error));
+  g_assert_no_error (error);
+  g_signal_connect (browser, "ready", G_CALLBACK (ready_cb), &ready);
+  gtk_window_present (GTK_WINDOW (browser));
+  g_assert_true (wait_for (flag_set, &ready));
+  g_test_message ("the layer browser opens on %s", hl_layer_browser_get_layer (browser));
+  g_assert_cmpstr (hl_layer_browser_get_layer (browser), ==, layer);
+  gtk_window_destroy (GTK_WINDOW (browser));
+  gtk_window_destroy (GTK_WINDOW (other));
+}
+
 /* The colour bar's numbers: "%g" of the normalised ticks and "%.3g" of
  * threshold times them, computed here; a negative map's threshold is
  * negative, and its 0 tick reads "0", not "-0". */
@@ -972,6 +1020,7 @@ main (int argc, char **argv)
   g_test_add_func ("/teaching/export/names", test_export_names);
   g_test_add_func ("/teaching/view/outside-label", test_outside_label);
   g_test_add_func ("/teaching/sidebar/special-values", test_sidebar_special_values);
+  g_test_add_func ("/teaching/layers/param-survives-model-load", test_layer_param_survives_model_load);
   /* (after all-methods: it sets the sign, which is then the user's) */
   g_test_add_func ("/teaching/window/fits-1024x768", test_window_fits_1024x768);
   g_test_add_func ("/teaching/labels/first-synonym-shown", test_long_labels_shortened);
