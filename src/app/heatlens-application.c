@@ -455,6 +455,19 @@ hl_application_finalize (GObject *object)
   G_OBJECT_CLASS (hl_application_parent_class)->finalize (object);
 }
 
+/* Before the process exits, and the libraries' static data with it, every
+ * window's engine jobs are stopped and their threads have returned: a run
+ * still inside oneDNN during exit() crashed (`heatlens --view explain
+ * --screenshot` quits before the window's own result is in). */
+static void
+hl_application_shutdown (GApplication *app)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+    if (HL_IS_WINDOW (l->data))
+      hl_window_stop_jobs (l->data);
+  G_APPLICATION_CLASS (hl_application_parent_class)->shutdown (app);
+}
+
 static void
 hl_application_class_init (HlApplicationClass *klass)
 {
@@ -465,6 +478,7 @@ hl_application_class_init (HlApplicationClass *klass)
   app_class->activate = hl_application_activate;
   app_class->open = hl_application_open;
   app_class->startup = hl_application_startup;
+  app_class->shutdown = hl_application_shutdown;
 }
 
 static void

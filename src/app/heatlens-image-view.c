@@ -651,6 +651,12 @@ hl_image_view_get_result (HlImageView *self)
   return self->result;
 }
 
+GdkTexture *
+hl_image_view_get_overlay (HlImageView *self)
+{
+  return self->overlay;
+}
+
 void
 hl_image_view_set_options (HlImageView          *self,
                            const hl_viz_options *options)

@@ -38,6 +38,9 @@ void                hl_image_view_set_options  (HlImageView          *self,
                                                 const hl_viz_options *options);
 /* The map normalised with the current sign/outlier (NULL without result). */
 const hl_viz_norm  *hl_image_view_get_norm     (HlImageView          *self);
+/* The overlay picture drawn now (a new texture each time the map or the
+ * options change), or NULL. */
+GdkTexture         *hl_image_view_get_overlay  (HlImageView          *self);
 /* Why the overlay cannot be drawn with these options, or NULL. */
 const char         *hl_image_view_get_problem  (HlImageView          *self);
 

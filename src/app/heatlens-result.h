@@ -1,6 +1,7 @@
-/* HlResult: one finished attribution with the request that produced it.
- * Reference counted, read-only; the cache, the view and the compare grid
- * share it. */
+/* HlResult: one finished attribution with the request that produced it,
+ * or an estimate on the way to it (total > 0: the library's intermediate
+ * after `done` of `total` units; never cached). Reference counted,
+ * read-only; the cache, the view and the compare grid share it. */
 #pragma once
 
 #include <glib-object.h>
@@ -19,6 +20,8 @@ typedef struct _HlResult
   char           *model_name;
   guint           photo_serial;
   double          elapsed;     /* wall seconds including queueing */
+  int             done, total; /* an estimate: units done of total; 0, 0 when finished */
+  const char     *unit;        /* an estimate: "steps", "windows", ... (static) */
 } HlResult;
 
 #define HL_TYPE_RESULT (hl_result_get_type ())

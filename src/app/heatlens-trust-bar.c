@@ -7,6 +7,7 @@ struct _HlTrustBar
   GtkBox     parent_instance;
   GtkLabel  *notice;   /* the brief notice; the full sentence as tooltip */
   GtkLabel  *delta;    /* the delta with its meaning */
+  GtkWidget *offer;    /* applies the setting the notice offers */
 };
 
 G_DEFINE_FINAL_TYPE (HlTrustBar, hl_trust_bar, GTK_TYPE_BOX)
@@ -58,6 +59,10 @@ hl_trust_bar_set_result (HlTrustBar     *self,
     }
   else
     set_line (self->notice, "", NULL);
+  /* the library's offer ("relu-family=true"), as the set-param action */
+  gtk_widget_set_visible (self->offer, notices.n > 0 && notices.offer[0][0]);
+  if (notices.n > 0 && notices.offer[0][0])
+    gtk_actionable_set_action_target (GTK_ACTIONABLE (self->offer), "s", notices.offer[0]);
   set_line (self->delta, note, NULL);
   if (large > 0)
     gtk_widget_add_css_class (GTK_WIDGET (self->delta), "warning");
@@ -70,6 +75,16 @@ const char *
 hl_trust_bar_get_notice (HlTrustBar *self)
 {
   return gtk_label_get_text (self->notice);
+}
+
+const char *
+hl_trust_bar_get_offer (HlTrustBar *self)
+{
+  GVariant *target = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (self->offer));
+
+  if (!gtk_widget_get_visible (self->offer) || target == NULL)
+    return "";
+  return g_variant_get_string (target, NULL);
 }
 
 const char *
@@ -95,6 +110,25 @@ hl_trust_bar_init (HlTrustBar *self)
   gtk_widget_set_margin_bottom (GTK_WIDGET (self), 4);
   self->notice = new_line (self);
   gtk_widget_add_css_class (GTK_WIDGET (self->notice), "warning");
+  {
+    GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+
+    g_object_ref (self->notice);
+    gtk_box_remove (GTK_BOX (self), GTK_WIDGET (self->notice));
+    gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->notice));
+    g_object_unref (self->notice);
+    self->offer = gtk_button_new_with_label ("Apply the rule to ReLU6 too");
+    gtk_widget_set_name (self->offer, "trust-offer");
+    gtk_widget_set_tooltip_text (self->offer, "Turn on the ReLU-family option (relu-family): "
+                                 "the method's rule then also applies to Clip/ReLU6 and the "
+                                 "other elementwise activations, beyond Captum");
+    gtk_actionable_set_action_target (GTK_ACTIONABLE (self->offer), "s", "");
+    gtk_actionable_set_action_name (GTK_ACTIONABLE (self->offer), "win.set-param");
+    gtk_widget_add_css_class (self->offer, "flat");
+    gtk_widget_set_visible (self->offer, FALSE);
+    gtk_box_append (GTK_BOX (row), self->offer);
+    gtk_box_prepend (GTK_BOX (self), row);
+  }
   self->delta = new_line (self);
   gtk_widget_add_css_class (GTK_WIDGET (self->delta), "numeric");
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);

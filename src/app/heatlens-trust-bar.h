@@ -21,5 +21,8 @@ void        hl_trust_bar_set_result (HlTrustBar     *self,
 /* The notice shown ("" when none) and the delta line ("" when none). */
 const char *hl_trust_bar_get_notice (HlTrustBar     *self);
 const char *hl_trust_bar_get_delta  (HlTrustBar     *self);
+/* The setting the shown notice offers ("relu-family=true", applied by its
+ * button through win.set-param), "" when none. */
+const char *hl_trust_bar_get_offer  (HlTrustBar     *self);
 
 G_END_DECLS

@@ -437,7 +437,8 @@ set_enabled (HlWindow   *self,
 void
 hl_window_update_actions (HlWindow *self)
 {
-  gboolean has_result = self->result != NULL;
+  /* an estimate on screen is not a result to pin or export */
+  gboolean has_result = self->result != NULL && self->estimate == NULL;
   gboolean busy = self->worker && hl_worker_get_busy (self->worker);
 
   set_enabled (self, "cancel", busy);

@@ -2,6 +2,7 @@
  * metadata keys), the comparison page, the raw attribution (.npy), the
  * clipboard and a screenshot of the window. */
 #include "heatlens-map-texture.h"
+#include "heatlens-metrics-panel.h"
 #include "heatlens-window-private.h"
 #include "heatlens-error.h"
 #include "label_names.h"
@@ -88,6 +89,12 @@ static gboolean
 need_result (HlWindow  *self,
              GError   **error)
 {
+  if (self->estimate)
+    {
+      g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG,
+                           "Nothing to export yet: the picture is still an estimate");
+      return FALSE;
+    }
   if (self->result && self->photo && hl_image_view_get_norm (self->image_view))
     return TRUE;
   g_set_error_literal (error, HL_APP_ERROR, HL_ERR_ARG,
@@ -137,7 +144,13 @@ hl_window_export_view (HlWindow    *self,
     view.title = title;
     view.show_colorbar = 1;
     view.show_raw_range = 1;
-    if (hl_viz_export (&view, path, HL_VIZ_FORMAT_AUTO, 0, 0, meta, n_meta, &err) != HL_OK)
+    /* with the Trust page shown, its plots go under the picture */
+    const hl_metric_plots *plots = hl_window_metrics_shown (self)
+        ? hl_metrics_panel_get_plots (hl_window_get_metrics_panel (self)) : NULL;
+    hl_status st = plots
+        ? hl_metric_plots_export_with_view (&view, plots, path, meta, n_meta, &err)
+        : hl_viz_export (&view, path, HL_VIZ_FORMAT_AUTO, 0, 0, meta, n_meta, &err);
+    if (st != HL_OK)
       {
         hl_app_error_from_hl (error, &err);
         return FALSE;

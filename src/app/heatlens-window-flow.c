@@ -3,7 +3,9 @@
  *
  *   photo or model loaded -> classify (worker) -> top-5, target = top-1
  *   -> run: cache hit shows at once, else explain (worker) -> show
- *   parameter/target change -> debounce -> run (cancels the running job)
+ *   while it runs: each estimate (worker "estimate") replaces the picture
+ *   parameter/target change -> debounce -> run (cancels the running job;
+ *   the picture on screen stays until the new run's first estimate)
  *   overlay change -> re-render in the view, nothing recomputed */
 #include "heatlens-window-private.h"
 #include "heatlens-data.h"
@@ -69,13 +71,34 @@ elapsed_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* "40/200 steps · δ 0.0123" for an estimate. */
+static char *
+estimate_progress (HlResult *est)
+{
+  if (est->attr.has_delta)
+    return g_strdup_printf ("%d/%d %s · δ %.3g", est->done, est->total, est->unit, est->attr.delta);
+  return g_strdup_printf ("%d/%d %s", est->done, est->total, est->unit);
+}
+
 /* The caption above the image says what is on screen, or what is coming. */
 static void
 update_caption (HlWindow *self)
 {
   g_autofree char *text = NULL;
 
-  if (hl_worker_get_busy (self->worker) && self->prediction)
+  HlResult *est = self->estimate;
+  g_autofree char *progress = est ? estimate_progress (est) : NULL;
+
+  if (hl_worker_get_busy (self->worker) && est &&
+      g_strcmp0 (est->key, hl_worker_get_current_key (self->worker)) == 0)
+    {
+      const hl_method_desc *md = hl_method_find (est->method);
+
+      /* how far first: the caption is cut at the window's width */
+      text = g_strdup_printf ("Refining %s · %s for %s", progress, md ? md->title : est->method,
+                              hl_classifier_get_short_label (self->classifier, est->attr.target));
+    }
+  else if (hl_worker_get_busy (self->worker) && self->prediction)
     {
       const hl_method_desc *md = hl_method_find (hl_param_panel_get_method (self->param_panel));
       int target = hl_target_picker_get_target (self->target_picker);
@@ -85,6 +108,12 @@ update_caption (HlWindow *self)
     }
   else if (hl_worker_get_busy (self->worker))
     text = g_strdup ("Classifying…");
+  else if (self->cancelled && est)
+    {
+      g_autofree char *shown = hl_window_result_title (est);
+
+      text = g_strdup_printf ("Cancelled at %s (F5 computes it) · estimate of %s", progress, shown);
+    }
   else if (self->cancelled)
     {
       g_autofree char *shown = self->result ? hl_window_result_title (self->result) : NULL;
@@ -184,6 +213,7 @@ show_result (HlWindow *self,
       g_clear_pointer (&self->result, hl_result_unref);
       self->result = hl_result_ref (result);
     }
+  g_clear_pointer (&self->estimate, hl_result_unref);
   self->cancelled = FALSE;
   hl_image_view_set_result (self->image_view, result);
   hl_trust_bar_set_result (self->trust_bar, hl_classifier_get_model (self->classifier), result);
@@ -201,9 +231,39 @@ show_result (HlWindow *self,
   g_signal_emit_by_name (self, "result-shown", result);
 }
 
+/* An estimate of the running request takes the picture's place; the
+ * overlay controls keep working on it (the view re-renders whatever it
+ * shows), the trust bar keeps the method's notice, and its delta goes in
+ * the caption (a partial sum has no F(x) - F(baseline) to compare with). */
+static void
+estimate_cb (HlWindow *self,
+             HlResult *estimate)
+{
+  g_autoptr(HlResult) shown = NULL;
+
+  if (self->photo == NULL || estimate->photo_serial != hl_photo_get_serial (self->photo))
+    return;
+  g_clear_pointer (&self->estimate, hl_result_unref);
+  self->estimate = hl_result_ref (estimate);
+  self->cancelled = FALSE;
+  hl_image_view_set_result (self->image_view, estimate);
+  shown = hl_result_new ();
+  shown->method = g_strdup (estimate->method);
+  shown->params = estimate->params;
+  hl_trust_bar_set_result (self->trust_bar, hl_classifier_get_model (self->classifier), shown);
+  hl_window_update_colorbar (self);
+  update_caption (self);
+  g_free (self->result_status);
+  self->result_status = g_strdup_printf ("estimate after %.2f s", estimate->elapsed);
+  hl_window_update_status (self);
+  hl_window_update_actions (self);
+  g_signal_emit_by_name (self, "estimate-shown", estimate);
+}
+
 static void
 clear_result (HlWindow *self)
 {
+  g_clear_pointer (&self->estimate, hl_result_unref);
   g_clear_pointer (&self->result, hl_result_unref);
   g_clear_pointer (&self->result_status, g_free);
   hl_image_view_set_result (self->image_view, NULL);
@@ -310,7 +370,7 @@ hl_window_run (HlWindow *self)
                                   hl_classifier_get_serial (self->classifier),
                                   &request);
   /* already on screen, or already being computed */
-  if ((self->result && g_strcmp0 (self->result->key, key) == 0 &&
+  if ((self->result && self->estimate == NULL && g_strcmp0 (self->result->key, key) == 0 &&
        !hl_worker_get_busy (self->worker)) ||
       g_strcmp0 (hl_worker_get_current_key (self->worker), key) == 0)
     {
@@ -499,6 +559,7 @@ hl_window_init_flow (HlWindow *self)
 {
   g_signal_connect_swapped (self->worker, "notify::busy", G_CALLBACK (busy_changed_cb), self);
   g_signal_connect_swapped (self->worker, "notify::fraction", G_CALLBACK (fraction_changed_cb), self);
+  g_signal_connect_swapped (self->worker, "estimate", G_CALLBACK (estimate_cb), self);
   g_signal_connect_swapped (self->image_view, "notify::hover-text", G_CALLBACK (hover_changed_cb), self);
   g_signal_connect_swapped (self->image_view, "notify::problem", G_CALLBACK (hover_changed_cb), self);
   g_object_bind_property (self, "busy", self->progress_bar, "visible", G_BINDING_SYNC_CREATE);

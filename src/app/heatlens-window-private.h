@@ -43,7 +43,9 @@ struct _HlWindow
   HlClassifier         *classifier;
   HlPhoto              *photo;
   HlPrediction         *prediction;   /* for (photo, classifier), or NULL */
-  HlResult             *result;       /* shown */
+  HlResult             *result;       /* the last finished result */
+  HlResult             *estimate;     /* an estimate shown in its place while
+                                         refining (or cancelled), else NULL */
   HlWorker             *worker;
   HlResultCache        *cache;
   GCancellable         *load_cancellable;  /* fresh per photo/model load */
@@ -131,6 +133,13 @@ gboolean hl_window_note_overlay_choice   (HlWindow *self);
 void     hl_window_restore_overlay_choice (HlWindow *self,
                                            gboolean  sign_chosen,
                                            gboolean  cmap_chosen);
+
+/* heatlens-window-metrics.c: the "Trust" page (HlMetricsPanel) */
+typedef struct _HlMetricsPanel HlMetricsPanel;
+void            hl_window_init_metrics      (HlWindow *self);
+HlMetricsPanel *hl_window_get_metrics_panel (HlWindow *self);
+/* The Trust page is the one shown (exports then include its plots). */
+gboolean        hl_window_metrics_shown     (HlWindow *self);
 
 /* heatlens-window-export.c */
 char    *hl_window_result_title   (HlResult    *result);

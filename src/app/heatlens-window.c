@@ -18,7 +18,7 @@
 
 G_DEFINE_FINAL_TYPE (HlWindow, hl_window, GTK_TYPE_APPLICATION_WINDOW)
 
-enum { SIG_PREDICTION_SHOWN, SIG_RESULT_SHOWN, SIG_ERROR_SHOWN, N_SIGNALS };
+enum { SIG_PREDICTION_SHOWN, SIG_RESULT_SHOWN, SIG_ESTIMATE_SHOWN, SIG_ERROR_SHOWN, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static GParamSpec *properties[HL_WINDOW_N_PROPS];
@@ -250,6 +250,12 @@ hl_window_get_result (HlWindow *self)
   return self->result;
 }
 
+HlResult *
+hl_window_get_estimate (HlWindow *self)
+{
+  return self->estimate;
+}
+
 HlClassifier *
 hl_window_get_classifier (HlWindow *self)
 {
@@ -413,6 +419,7 @@ hl_window_dispose (GObject *object)
   g_clear_object (&self->photo);
   g_clear_pointer (&self->prediction, hl_prediction_unref);
   g_clear_pointer (&self->result, hl_result_unref);
+  g_clear_pointer (&self->estimate, hl_result_unref);
   g_clear_pointer (&self->error_text, g_free);
   g_clear_pointer (&self->result_status, g_free);
   g_clear_object (&self->settings);
@@ -454,6 +461,9 @@ hl_window_class_init (HlWindowClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIG_RESULT_SHOWN] =
     g_signal_new ("result-shown", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, HL_TYPE_RESULT);
+  signals[SIG_ESTIMATE_SHOWN] =
+    g_signal_new ("estimate-shown", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, HL_TYPE_RESULT);
   signals[SIG_ERROR_SHOWN] =
     g_signal_new ("error-shown", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -514,6 +524,7 @@ hl_window_init (HlWindow *self)
   hl_window_init_dnd (self);
   hl_window_init_neuron (self);
   hl_window_init_teaching (self);
+  hl_window_init_metrics (self);
   restore_settings (self);
   hl_window_update_titles (self);
   hl_window_update_actions (self);

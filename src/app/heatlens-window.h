@@ -10,6 +10,8 @@
  * Signals for observers (tests, --screenshot):
  *   prediction-shown ()           top-5 of a new photo/model are shown
  *   result-shown     (HlResult *) a result (computed or cached) is shown
+ *   estimate-shown   (HlResult *) an estimate of the running request is
+ *                                 shown in its place (refining)
  *   error-shown      (char *)     the banner shows an error
  */
 #pragma once
@@ -69,8 +71,15 @@ gboolean       hl_window_save_screenshot  (HlWindow       *self,
                                            GError        **error);
 
 HlWorker      *hl_window_get_worker       (HlWindow       *self);
+/* Cancels every engine job of the window (explain, classify, the Trust
+ * page's evaluation) and waits, iterating the main context, until their
+ * threads have returned (application shutdown). */
+void           hl_window_stop_jobs        (HlWindow       *self);
 HlResultCache *hl_window_get_cache        (HlWindow       *self);
+/* The last finished result (what exports use), and the estimate shown in
+ * its place while refining or after a cancel (NULL when none). */
 HlResult      *hl_window_get_result       (HlWindow       *self);
+HlResult      *hl_window_get_estimate     (HlWindow       *self);
 HlClassifier  *hl_window_get_classifier   (HlWindow       *self);
 HlImageView   *hl_window_get_image_view   (HlWindow       *self);
 HlCompareGrid *hl_window_get_compare_grid (HlWindow       *self);

@@ -8,7 +8,11 @@
 
 #include <string.h>
 
-typedef enum { JOB_CLASSIFY, JOB_EXPLAIN, JOB_PROBE } JobKind;
+typedef enum { JOB_CLASSIFY, JOB_EXPLAIN, JOB_PROBE, JOB_EVALUATE } JobKind;
+
+/* Classify and explain jobs are current one at a time; probes and
+ * evaluations run beside them. */
+#define JOB_IS_CURRENT_KIND(kind) ((kind) == JOB_CLASSIFY || (kind) == JOB_EXPLAIN)
 
 typedef struct
 {
@@ -34,6 +38,24 @@ typedef struct
 
   gint                 fraction_millis;   /* last progress, 0..1000000 */
   gint                 progress_pending;  /* a progress source is queued */
+
+  /* evaluate: the result, the options, the answer and its partial copies */
+  HlResult            *result;
+  hl_evaluation_opts   eval_opts;
+  hl_evaluation       *evaluation;
+  GMutex               partial_lock;
+  hl_evaluation       *partial;           /* newest copy, not yet delivered */
+  double               partial_fraction;
+  HlEvaluationProgress eval_progress;
+  gpointer             eval_progress_data;
+  /* explain: the newest estimate not yet delivered (worker thread writes,
+   * main context takes), under estimate_lock */
+  GMutex               estimate_lock;
+  hl_attr_result       estimate;          /* owns estimate.attr */
+  int                  estimate_done, estimate_total;
+  const char          *estimate_unit;
+  gboolean             estimate_pending;  /* a delivery source is queued */
+  gint64               estimate_shown_us; /* when the last one was delivered */
 } Job;
 
 struct _HlWorker
@@ -51,7 +73,7 @@ G_DEFINE_FINAL_TYPE (HlWorker, hl_worker, G_TYPE_OBJECT)
 enum { PROP_0, PROP_BUSY, PROP_FRACTION, PROP_N_RUNNING, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
-enum { SIG_CANCELLED, N_SIGNALS };
+enum { SIG_CANCELLED, SIG_ESTIMATE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------- engine */
@@ -94,6 +116,12 @@ job_clear (gpointer data)
   hl_attr_request_clear (&job->request);
   g_free (job->key);
   g_free (job->layer);
+  g_clear_pointer (&job->result, hl_result_unref);
+  g_clear_pointer (&job->evaluation, hl_worker_evaluation_free);
+  g_clear_pointer (&job->partial, hl_worker_evaluation_free);
+  g_mutex_clear (&job->partial_lock);
+  hl_attr_result_clear (&job->estimate);
+  g_mutex_clear (&job->estimate_lock);
 }
 
 static Job *
@@ -102,6 +130,8 @@ job_new (JobKind kind)
   Job *job = g_atomic_rc_box_new0 (Job);
 
   job->kind = kind;
+  g_mutex_init (&job->partial_lock);
+  g_mutex_init (&job->estimate_lock);
   return job;
 }
 
@@ -155,6 +185,100 @@ job_progress (void   *user,
 
       g_source_set_priority (source, G_PRIORITY_DEFAULT);
       g_source_set_callback (source, deliver_progress, job_ref (job), job_unref);
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+    }
+}
+
+/* The result's description from the job (main context or worker
+ * thread: it only reads what the job holds). */
+static void
+job_describe (Job      *job,
+              HlResult *res)
+{
+  res->method = g_strdup (job->request.method->name);
+  res->params = job->request.params;
+  res->key = g_strdup (job->key);
+  res->target_label = g_strdup (hl_classifier_get_label (job->classifier, res->attr.target));
+  res->photo_name = g_strdup (hl_photo_get_name (job->photo));
+  res->model_name = g_strdup (hl_classifier_get_name (job->classifier));
+  res->photo_serial = hl_photo_get_serial (job->photo);
+}
+
+/* Main context: the newest estimate of a job, as an HlResult, to the
+ * "estimate" handlers while the job is the current one. */
+static gboolean
+deliver_estimate (gpointer data)
+{
+  Job *job = data;
+  g_autoptr(HlWorker) self = g_weak_ref_get (&job->worker_wr);
+  g_autoptr(HlResult) res = hl_result_new ();
+
+  g_mutex_lock (&job->estimate_lock);
+  res->attr = job->estimate;
+  memset (&job->estimate, 0, sizeof job->estimate);
+  res->done = job->estimate_done;
+  res->total = job->estimate_total;
+  res->unit = job->estimate_unit;
+  job->estimate_pending = FALSE;
+  job->estimate_shown_us = g_get_monotonic_time ();
+  g_mutex_unlock (&job->estimate_lock);
+  if (self && self->current == job && res->attr.attr)
+    {
+      job_describe (job, res);
+      if (res->attr.target >= 0 && res->attr.target < job->prediction->n_classes)
+        res->attr.target_prob = job->prediction->probs[res->attr.target];
+      res->elapsed = (g_get_monotonic_time () - job->start_us) / 1e6;
+      g_signal_emit (self, signals[SIG_ESTIMATE], 0, res);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread: the library's intermediate estimate (hl_attr_partial),
+ * valid only during this call, is copied into the job, replacing one not
+ * yet delivered. At most one delivery is queued; it comes at once for the
+ * first estimate, then at least ESTIMATE_INTERVAL_MS after the last one,
+ * so a method reporting every few milliseconds does not flood the main
+ * loop with renders. The last estimate (done == total) is the result,
+ * which _finish delivers. */
+#define ESTIMATE_INTERVAL_MS 150
+
+static void
+job_estimate (void                  *user,
+              const hl_attr_partial *e)
+{
+  Job *job = user;
+  hl_array *copy;
+  gboolean schedule;
+  gint64 wait_us = 0;
+
+  if (e->done >= e->total || g_atomic_int_get (&job->cancel_flag))
+    return;
+  copy = hl_array_copy (e->attr);
+  if (copy == NULL)
+    return;   /* out of memory: this estimate is skipped, the run goes on */
+  g_mutex_lock (&job->estimate_lock);
+  hl_attr_result_clear (&job->estimate);
+  job->estimate.attr = copy;
+  job->estimate.is_layer = e->is_layer;
+  job->estimate.target = e->target;
+  job->estimate.has_delta = e->has_delta;
+  job->estimate.delta = e->delta;
+  job->estimate_done = e->done;
+  job->estimate_total = e->total;
+  job->estimate_unit = e->unit;
+  schedule = !job->estimate_pending;
+  job->estimate_pending = TRUE;
+  if (job->estimate_shown_us > 0)
+    wait_us = job->estimate_shown_us + ESTIMATE_INTERVAL_MS * 1000 - g_get_monotonic_time ();
+  g_mutex_unlock (&job->estimate_lock);
+  if (schedule)
+    {
+      GSource *source = wait_us > 0 ? g_timeout_source_new ((guint) (wait_us / 1000))
+                                    : g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver_estimate, job_ref (job), job_unref);
       g_source_attach (source, job->context);
       g_source_unref (source);
     }
@@ -221,6 +345,7 @@ run_explain (HlWorker  *self,
   ctx.pixel_scale = pp->scale;
   ctx.image01 = job->prediction->image01;
   ctx.progress = job_progress;
+  ctx.intermediate = job_estimate;
   ctx.progress_user = job;
   ctx.cancel = &job->cancel_flag;
   worker_attr_threads (self, &ctx);
@@ -228,13 +353,7 @@ run_explain (HlWorker  *self,
                              job->prediction->input, &ctx, &res->attr, err);
   if (st != HL_OK)
     return st;
-  res->method = g_strdup (job->request.method->name);
-  res->params = job->request.params;
-  res->key = g_strdup (job->key);
-  res->target_label = g_strdup (hl_classifier_get_label (job->classifier, res->attr.target));
-  res->photo_name = g_strdup (hl_photo_get_name (job->photo));
-  res->model_name = g_strdup (hl_classifier_get_name (job->classifier));
-  res->photo_serial = hl_photo_get_serial (job->photo);
+  job_describe (job, res);
   *out = g_steal_pointer (&res);
   return HL_OK;
 }
@@ -249,6 +368,89 @@ run_probe (HlWorker *self,
   return hl_strongest_channel (hl_classifier_get_model (job->classifier),
                                job->prediction->input, job->layer, job->h, job->w,
                                &job->channel, &job->activation, err);
+}
+
+void
+hl_worker_evaluation_free (hl_evaluation *evaluation)
+{
+  if (evaluation == NULL)
+    return;
+  hl_evaluation_clear (evaluation);
+  g_free (evaluation);
+}
+
+/* Main context: the newest partial evaluation to the caller, unless the
+ * job was cancelled since. */
+static gboolean
+deliver_partial (gpointer data)
+{
+  Job *job = data;
+  hl_evaluation *partial;
+  double fraction;
+
+  g_mutex_lock (&job->partial_lock);
+  partial = g_steal_pointer (&job->partial);
+  fraction = job->partial_fraction;
+  g_mutex_unlock (&job->partial_lock);
+  if (partial && job->eval_progress && !g_cancellable_is_cancelled (job->cancellable))
+    job->eval_progress (fraction, partial, job->eval_progress_data);
+  hl_worker_evaluation_free (partial);
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread (hl_evaluation_watch): a copy of the evaluation as it
+ * stands replaces the undelivered one; one source delivers the newest. */
+static void
+evaluation_watch (void                *user,
+                  double               fraction,
+                  const hl_evaluation *e)
+{
+  Job *job = user;
+  hl_evaluation *copy = g_new0 (hl_evaluation, 1);
+  gboolean schedule;
+  hl_error err = { 0 };
+
+  if (job->eval_progress == NULL || hl_evaluation_copy (copy, e, &err) != HL_OK)
+    {
+      g_free (copy);
+      return;
+    }
+  g_mutex_lock (&job->partial_lock);
+  schedule = job->partial == NULL;
+  g_clear_pointer (&job->partial, hl_worker_evaluation_free);
+  job->partial = copy;
+  job->partial_fraction = fraction;
+  g_mutex_unlock (&job->partial_lock);
+  if (schedule)
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver_partial, job_ref (job), job_unref);
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+    }
+}
+
+static hl_status
+run_evaluate (HlWorker *self,
+              Job      *job,
+              hl_error *err)
+{
+  const hl_preprocess *pp = hl_classifier_get_preprocess (job->classifier);
+  hl_attr_context ctx = { 0 };
+  HlResult *r = job->result;
+
+  ctx.mean = pp->mean;
+  ctx.std = pp->std;
+  ctx.pixel_scale = pp->scale;
+  ctx.image01 = job->prediction->image01;
+  ctx.cancel = &job->cancel_flag;
+  worker_attr_threads (self, &ctx);
+  job->evaluation = g_new0 (hl_evaluation, 1);
+  return hl_evaluate (hl_classifier_get_model (job->classifier), job->prediction->input,
+                      r->method, &r->params, &r->attr, &ctx, &job->eval_opts,
+                      evaluation_watch, job, job->evaluation, err);
 }
 
 static void
@@ -272,6 +474,8 @@ job_thread (GTask        *task,
     st = run_classify (self, job, &prediction, &err);
   else if (job->kind == JOB_EXPLAIN)
     st = run_explain (self, job, &result, &err);
+  else if (job->kind == JOB_EVALUATE)
+    st = run_evaluate (self, job, &err);
   else
     st = run_probe (self, job, &err);
   g_mutex_unlock (&self->engine_lock);
@@ -325,7 +529,7 @@ job_start (HlWorker            *self,
 {
   g_autoptr(GTask) task = NULL;
 
-  if (job->kind != JOB_PROBE)
+  if (JOB_IS_CURRENT_KIND (job->kind))
     hl_worker_cancel (self);
   job->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
   job->cancel_id = g_cancellable_connect (job->cancellable, G_CALLBACK (job_raise_cancel_flag),
@@ -340,7 +544,7 @@ job_start (HlWorker            *self,
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, job, job_unref);
   self->n_running++;
-  if (job->kind != JOB_PROBE)
+  if (JOB_IS_CURRENT_KIND (job->kind))
     {
       self->current = job_ref (job);
       self->fraction = 0;
@@ -486,6 +690,45 @@ hl_worker_probe_finish (HlWorker      *self,
 }
 
 void
+hl_worker_evaluate_async (HlWorker                 *self,
+                          HlClassifier             *classifier,
+                          HlPrediction             *prediction,
+                          HlResult                 *result,
+                          const hl_evaluation_opts *opts,
+                          GCancellable             *cancellable,
+                          HlEvaluationProgress      progress,
+                          gpointer                  progress_data,
+                          GAsyncReadyCallback       callback,
+                          gpointer                  user_data)
+{
+  Job *job = job_new (JOB_EVALUATE);
+
+  g_return_if_fail (HL_IS_WORKER (self));
+  job->classifier = g_object_ref (classifier);
+  job->prediction = hl_prediction_ref (prediction);
+  job->result = hl_result_ref (result);
+  job->eval_opts = *opts;
+  job->eval_progress = progress;
+  job->eval_progress_data = progress_data;
+  job_start (self, job, cancellable, callback, user_data, hl_worker_evaluate_async);
+}
+
+hl_evaluation *
+hl_worker_evaluate_finish (HlWorker      *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  Job *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hl_worker_evaluate_async, NULL);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+  job = g_task_get_task_data (G_TASK (result));
+  return g_steal_pointer (&job->evaluation);
+}
+
+void
 hl_worker_cancel (HlWorker *self)
 {
   Job *job = g_steal_pointer (&self->current);
@@ -597,6 +840,9 @@ hl_worker_class_init (HlWorkerClass *klass)
   signals[SIG_CANCELLED] =
     g_signal_new ("cancelled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIG_ESTIMATE] =
+    g_signal_new ("estimate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, HL_TYPE_RESULT);
 }
 
 static void

@@ -21,12 +21,17 @@
  *
  * Properties (main context): busy (a current job is running), fraction
  * (its progress, 0..1), n-running (threads not yet returned, including
- * cancelled ones). Signal "cancelled": a cancelled run has actually
- * stopped. */
+ * cancelled ones). Signals: "cancelled", a cancelled run has actually
+ * stopped; "estimate" (HlResult *), the current explain job's newest
+ * intermediate estimate (the library's hl_attr_partial, copied on the
+ * worker thread and delivered through an idle or timeout source on the
+ * main context: the first at once, then at most one per 150 ms; never
+ * after the job stopped being the current one; total > 0 in the result). */
 #pragma once
 
 #include <gio/gio.h>
 #include "attr.h"
+#include "evaluation.h"
 #include "heatlens-classifier.h"
 #include "heatlens-photo.h"
 #include "heatlens-prediction.h"
@@ -83,6 +88,34 @@ gboolean      hl_worker_probe_finish     (HlWorker             *self,
                                           int                  *channel,
                                           float                *activation,
                                           GError              **error);
+
+/* Main context: a running evaluation as it stands (finished metrics, a
+ * curve point by point, the randomisation stages so far) and the fraction
+ * done. `partial` is valid during the call only. */
+typedef void (*HlEvaluationProgress) (double               fraction,
+                                      const hl_evaluation *partial,
+                                      gpointer             data);
+
+/* The library's evaluation (hl_evaluate) of `result` on the prediction's
+ * input with `opts` (copied). Not a current job (as probes): it runs
+ * beside classify/explain and is stopped through its cancellable; after
+ * cancellation `progress` is not called again. _finish returns the
+ * evaluation (free it with hl_worker_evaluation_free). */
+void          hl_worker_evaluate_async   (HlWorker                 *self,
+                                          HlClassifier             *classifier,
+                                          HlPrediction             *prediction,
+                                          HlResult                 *result,
+                                          const hl_evaluation_opts *opts,
+                                          GCancellable             *cancellable,
+                                          HlEvaluationProgress      progress,
+                                          gpointer                  progress_data,
+                                          GAsyncReadyCallback       callback,
+                                          gpointer                  user_data);
+hl_evaluation *hl_worker_evaluate_finish (HlWorker                 *self,
+                                          GAsyncResult             *result,
+                                          GError                  **error);
+void          hl_worker_evaluation_free  (hl_evaluation            *evaluation);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (hl_evaluation, hl_worker_evaluation_free)
 
 /* Cancels the current job (if any): busy turns FALSE at once and the run
  * delivers G_IO_ERROR_CANCELLED. */

@@ -82,8 +82,9 @@ hl_status hl_attr_emit_layer(hl_attr_call *c, const float *map,
                              hl_error *err);
 /* Dyadic coarse-to-fine levels of positions 0..count-1: level L holds the
  * multiples of 2^L, the first and last position are in the coarsest
- * level (hl_attr_coarse_levels, keeping >= 4 positions). */
-int hl_attr_coarse_levels(int count);
+ * level (hl_attr_coarse_levels, keeping >= `keep` multiples: 4 for path
+ * points, 2 (plus the last) for grids of windows). */
+int hl_attr_coarse_levels(int count, int keep);
 int hl_attr_coarse_level(int pos, int count, int levels);
 /* 0..n-1 coarsest level first (multiples of 2^L, without the special
  * last point), ascending within a level; *first = size of the coarsest
@@ -97,6 +98,21 @@ hl_status hl_attr_grid_order(int n, const int *gy, const int *gx, int rows,
  * nearest set one along the row (rows without any: along the column). */
 hl_status hl_attr_fill_nearest(float *v, const unsigned char *have, int planes,
                                int h, int w, hl_error *err);
+/* The next batch of a loop over n items at `done`: at most chunk, never
+ * straddling the end of the coarsest level (`first`), so the first
+ * estimate comes as soon as the coarse level is done. */
+int hl_attr_batch_size(int done, int n, int chunk, int first);
+/* Should a loop report its estimate after `done` of `total` units? Yes
+ * at the end of the coarse level (`first`), then about HL_ATTR_EMITS times
+ * over the call (*next, start it at 0), and always at the end: methods
+ * with thousands of small batches report a bounded number of pictures. */
+#define HL_ATTR_EMITS 24
+int hl_attr_emit_due(int done, int total, int first, int *next);
+/* Feature groups coarse to fine: each group's centroid on a G x G grid
+ * (G = ceil(sqrt(F))) of the H x W planes, ordered by hl_attr_grid_order. */
+struct hl_feature_mask;
+hl_status hl_attr_feature_order(const struct hl_feature_mask *m, int64_t H,
+                                int64_t W, int *order, int *first, hl_error *err);
 
 /* ------------------------------------------------- baseline.c */
 

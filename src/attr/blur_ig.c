@@ -9,7 +9,8 @@
  *         / 0.01 * grad F(L(x, sigma_i)).
  * The blur is the authors' scipy.ndimage.gaussian_filter (truncate 4,
  * mode constant: zero outside the image) on each channel plane. Steps go through the engine
- * hl_attr_step_batch at a time, with progress after each batch; the
+ * hl_attr_step_batch at a time, coarse to fine, with progress and an
+ * intermediate estimate after each batch; the
  * convergence delta is sum(phi) - (F(x) - F(L(x, max))).
  */
 #include <cblas.h>
@@ -115,17 +116,18 @@ typedef struct blur_path {
     int planes, h, w;
     double max_sigma;
     int n;
+    const int *order;                   /* steps coarse to fine */
     float *points, *shifted, *grads;    /* chunk x numel */
 } blur_path;
 
-/* Points L(x, sigma_i) and dL/dsigma there for steps first..first+nb-1. */
-static hl_status blur_points(hl_attr_call *c, blur_path *bp, int first, int nb,
+/* Points L(x, sigma_i) and dL/dsigma there for the steps order[k0..k0+nb-1]. */
+static hl_status blur_points(hl_attr_call *c, blur_path *bp, int k0, int nb,
                              hl_error *err)
 {
     const int64_t numel = hl_attr_input_numel(c);
     hl_status st = HL_OK;
     for (int b = 0; b < nb && st == HL_OK; b++) {
-        double sigma = (first + b) * bp->max_sigma / bp->n;
+        double sigma = bp->order[k0 + b] * bp->max_sigma / bp->n;
         float *pt = bp->points + (int64_t)b * numel, *sh = bp->shifted + (int64_t)b * numel;
         st = hl_attr_gaussian_blur(c->input->data, bp->planes, bp->h, bp->w, sigma, pt, err);
         if (st == HL_OK)
@@ -135,6 +137,26 @@ static hl_status blur_points(hl_attr_call *c, blur_path *bp, int first, int nb,
     return st;
 }
 
+/* F(x) - F(L(x, max_sigma)), what the attributions should sum to (uses
+ * bp->points as scratch). */
+static hl_status blur_change(hl_attr_call *c, blur_path *bp, double *change,
+                             hl_error *err)
+{
+    float fx, fb;
+    hl_status st = hl_attr_target_logits(c, c->input->data, 1, 1, &fx, err);
+    if (st == HL_OK) /* the path's start, L(x, max_sigma) */
+        st = hl_attr_gaussian_blur(c->input->data, bp->planes, bp->h, bp->w, bp->max_sigma,
+                                   bp->points, err);
+    if (st == HL_OK)
+        st = hl_attr_target_logits(c, bp->points, 1, 1, &fb, err);
+    *change = (double)fx - fb;
+    return st;
+}
+
+/* Steps go in hl_attr_nested_order: after each batch, the sum so far
+ * scaled by n / steps done is the left Riemann rule on a coarser grid
+ * (the first level: exactly the rule of n / 2^L steps), reported as an
+ * intermediate with its delta. */
 hl_status hl_method_blur_ig(hl_attr_call *c, hl_attr_result *out, hl_error *err)
 {
     const hl_shape *in = &c->input->shape;
@@ -142,20 +164,28 @@ hl_status hl_method_blur_ig(hl_attr_call *c, hl_attr_result *out, hl_error *err)
         return hl_error_set(err, HL_ERR_SHAPE, "blur_ig: needs a [1,C,H,W] input");
     const int64_t numel = hl_attr_input_numel(c);
     blur_path bp = { (int)in->dims[1], (int)in->dims[2], (int)in->dims[3],
-                     c->p->max_sigma, c->p->n_steps, NULL, NULL, NULL };
+                     c->p->max_sigma, c->p->n_steps, NULL, NULL, NULL, NULL };
     const int chunk = hl_attr_step_batch(c, bp.n);
     const double dsigma = bp.max_sigma / bp.n;
+    int *order = malloc(sizeof(int) * (size_t)(bp.n > 0 ? bp.n : 1));
+    bp.order = order;
     bp.points = malloc(sizeof(float) * (size_t)(chunk * numel));
     bp.shifted = malloc(sizeof(float) * (size_t)(chunk * numel));
     bp.grads = malloc(sizeof(float) * (size_t)(chunk * numel));
     double *total = calloc((size_t)numel, sizeof(double));
     hl_array *a = hl_array_new(in);
     hl_status st = HL_OK;
-    if (!bp.points || !bp.shifted || !bp.grads || !total || !a)
+    int first = 0;
+    double change = 0.0;
+    if (!order || !bp.points || !bp.shifted || !bp.grads || !total || !a)
         st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (blur IG)");
-    for (int first = 0; first < bp.n && st == HL_OK; first += chunk) {
-        int nb = bp.n - first < chunk ? bp.n - first : chunk;
-        st = blur_points(c, &bp, first, nb, err);
+    if (st == HL_OK)
+        st = hl_attr_nested_order(bp.n, order, &first, err);
+    if (st == HL_OK)
+        st = blur_change(c, &bp, &change, err);
+    for (int k0 = 0; k0 < bp.n && st == HL_OK;) {
+        int nb = hl_attr_batch_size(k0, bp.n, chunk, first);
+        st = blur_points(c, &bp, k0, nb, err);
         if (st == HL_OK)
             st = hl_attr_target_grad(c, bp.points, nb, HL_RULE_GRADIENT, NULL,
                                      bp.grads, NULL, err);
@@ -163,28 +193,23 @@ hl_status hl_method_blur_ig(hl_attr_call *c, hl_attr_result *out, hl_error *err)
             double dl = ((double)bp.shifted[i] - bp.points[i]) / BLUR_IG_GRAD_STEP;
             total[i % numel] -= dsigma * dl * bp.grads[i];
         }
+        k0 += nb;
         if (st == HL_OK)
-            st = hl_attr_tick(c, (double)(first + nb) / bp.n, err);
+            st = hl_attr_emit_sums(c, total, k0 == bp.n ? 1.0 : (double)k0 / bp.n,
+                                   NULL, NULL, k0, bp.n, "steps", 1, change, err);
+        if (st == HL_OK)
+            st = hl_attr_tick(c, (double)k0 / bp.n, err);
     }
-    float fx, fb;
-    if (st == HL_OK)
-        st = hl_attr_target_logits(c, c->input->data, 1, 1, &fx, err);
-    if (st == HL_OK) /* the path's start, L(x, max_sigma) */
-        st = hl_attr_gaussian_blur(c->input->data, bp.planes, bp.h, bp.w, bp.max_sigma,
-                                   bp.points, err);
-    if (st == HL_OK)
-        st = hl_attr_target_logits(c, bp.points, 1, 1, &fb, err);
     if (st == HL_OK) {
-        double sum = 0.0;
-        for (int64_t i = 0; i < numel; i++)
-            sum += a->data[i] = (float)total[i];
+        double sum = hl_attr_sums_to_map(total, 1.0, NULL, NULL, numel, a->data);
         out->attr = a;
         a = NULL;
         out->has_delta = 1;
-        out->delta_reference = (double)fx - fb;
+        out->delta_reference = change;
         out->delta = sum - out->delta_reference;
     }
     hl_array_free(a);
+    free(order);
     free(bp.points);
     free(bp.shifted);
     free(bp.grads);

@@ -15,7 +15,9 @@
  *   [0, 1] by its min and max (0 if constant); w_k = p(X_b + H_k (X - X_b))
  *   - p(X_b), p = softmax probability of the target, X_b = --baseline
  *   (zero: the paper's X o H_k). Forwards only, --perturbations-per-eval
- *   masked inputs per engine batch, progress after each.
+ *   masked inputs per engine batch, progress after each; channels go in
+ *   hl_attr_nested_order, and an intermediate is the map of the channels
+ *   so far (a spread subset) scaled by channels / done.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -35,30 +37,43 @@ static hl_status cam_geometry(hl_attr_call *c, const hl_shape *s, int64_t numel,
     return HL_OK;
 }
 
-/* map = sum_k w_k A_k (double sums), ReLU if asked, stored as a layer map. */
-static hl_status store_cam(hl_attr_call *c, const double *w, const float *act,
-                           const hl_shape *s, int64_t channels, int64_t plane,
-                           hl_attr_result *out, hl_error *err)
+/* map = sum_k scale w_k A_k (double sums), ReLU if asked. */
+static hl_status cam_map(hl_attr_call *c, const double *w, double scale,
+                         const float *act, int64_t channels, int64_t plane,
+                         float *map, hl_error *err)
 {
     double *acc = calloc((size_t)plane, sizeof(double));
-    float *map = malloc(sizeof(float) * (size_t)plane);
-    hl_status st = HL_OK;
-    if (!acc || !map) {
-        st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (CAM)");
-        goto done;
-    }
+    if (!acc)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (CAM)");
     for (int64_t k = 0; k < channels; k++)
         for (int64_t i = 0; i < plane; i++)
-            acc[i] += w[k] * act[k * plane + i];
+            acc[i] += scale * w[k] * act[k * plane + i];
     for (int64_t i = 0; i < plane; i++)
         map[i] = c->p->relu_attributions && acc[i] < 0.0 ? 0.0f : (float)acc[i];
+    free(acc);
+    return HL_OK;
+}
+
+/* cam_map stored as a layer map ([1,1,spatial]); reported as an estimate
+ * after `done` of `channels` when done < channels. */
+static hl_status store_cam(hl_attr_call *c, const double *w, double scale,
+                           const float *act, const hl_shape *s, int64_t channels,
+                           int64_t plane, int64_t done, hl_attr_result *out,
+                           hl_error *err)
+{
+    float *map = malloc(sizeof(float) * (size_t)plane);
+    if (!map)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (CAM)");
+    hl_status st = cam_map(c, w, scale, act, channels, plane, map, err);
     hl_shape ms = *s;
     ms.dims[1] = 1;
-    st = hl_attr_store_layer_map(c, map, &ms, out, err);
-    if (st == HL_OK)
+    if (st == HL_OK && done < channels)
+        st = hl_attr_emit_layer(c, map, &ms, (int)done, (int)channels, "channels",
+                                0, 0.0, err);
+    else if (st == HL_OK)
+        st = hl_attr_store_layer_map(c, map, &ms, out, err);
+    if (st == HL_OK && done == channels)
         st = hl_attr_tick(c, 1.0, err);
-done:
-    free(acc);
     free(map);
     return st;
 }
@@ -106,7 +121,7 @@ static hl_status gradient_cam(hl_attr_call *c, cam_weight_fn weight,
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (CAM weights)");
     for (int64_t k = 0; k < channels && grad; k++)
         w[k] = weight(act + k * plane, grad + k * plane, plane);
-    st = store_cam(c, w, act, &s, channels, plane, out, err);
+    st = store_cam(c, w, 1.0, act, &s, channels, plane, channels, out, err);
     free(w);
     return st;
 }
@@ -143,10 +158,11 @@ typedef struct score_cam_job {
     const float *base;      /* X_b */
     float *masks, *batch;   /* per batch row: [h*w], [input numel] */
     double *probs;
+    const int *order;       /* channels coarse to fine */
 } score_cam_job;
 
-/* Weights of channels first..first+nb-1. */
-static hl_status score_cam_batch(hl_attr_call *c, score_cam_job *j, int64_t first,
+/* Weights of channels order[k0..k0+nb-1]. */
+static hl_status score_cam_batch(hl_attr_call *c, score_cam_job *j, int k0,
                                  int nb, double p_base, double *w, hl_error *err)
 {
     const hl_shape *in = &c->input->shape;
@@ -156,7 +172,8 @@ static hl_status score_cam_batch(hl_attr_call *c, score_cam_job *j, int64_t firs
     const float *x = c->input->data;
     for (int b = 0; b < nb; b++) {
         float *mask = j->masks + (int64_t)b * plane, *dst = j->batch + (int64_t)b * numel;
-        score_cam_mask(j->act + (first + b) * j->lh * j->lw, j->lh, j->lw, h, wd, mask);
+        score_cam_mask(j->act + (int64_t)j->order[k0 + b] * j->lh * j->lw, j->lh, j->lw,
+                       h, wd, mask);
         for (int64_t ch = 0; ch < channels_in; ch++)
             for (int64_t i = 0; i < plane; i++) {
                 int64_t o = ch * plane + i;
@@ -165,7 +182,7 @@ static hl_status score_cam_batch(hl_attr_call *c, score_cam_job *j, int64_t firs
     }
     hl_status st = hl_attr_target_probs(c, j->batch, nb, j->probs, err);
     for (int b = 0; b < nb && st == HL_OK; b++)
-        w[first + b] = j->probs[b] - p_base;
+        w[j->order[k0 + b]] = j->probs[b] - p_base;
     return st;
 }
 
@@ -179,6 +196,7 @@ hl_status hl_method_score_cam(hl_attr_call *c, hl_attr_result *out, hl_error *er
     hl_array *base = NULL;
     float *act = NULL;
     double *w = NULL;
+    int *order = NULL;
     score_cam_job j = { 0 };
     hl_status st = hl_attr_layer_value(c, &v, err);
     if (st == HL_OK)
@@ -198,7 +216,8 @@ hl_status hl_method_score_cam(hl_attr_call *c, hl_attr_result *out, hl_error *er
     j.masks = malloc(sizeof(float) * (size_t)(ppe * in_plane));
     j.batch = malloc(sizeof(float) * (size_t)(ppe * in_numel));
     j.probs = malloc(sizeof(double) * (size_t)ppe);
-    if (!act || !w || !j.masks || !j.batch || !j.probs) {
+    order = malloc(sizeof(int) * (size_t)channels);
+    if (!act || !w || !j.masks || !j.batch || !j.probs || !order) {
         st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (Score-CAM)");
         goto done;
     }
@@ -212,14 +231,27 @@ hl_status hl_method_score_cam(hl_attr_call *c, hl_attr_result *out, hl_error *er
         st = hl_attr_target_probs(c, base->data, 1, &p_base, err);
     }
     j.act = act, j.lh = (int)s.dims[2], j.lw = (int)s.dims[3], j.base = base->data;
-    for (int64_t first = 0; first < channels && st == HL_OK; first += ppe) {
-        int nb = (int)(channels - first < ppe ? channels - first : ppe);
-        st = score_cam_batch(c, &j, first, nb, p_base, w, err);
+    int first = 0, next_emit = 0;
+    if (st == HL_OK)
+        st = hl_attr_nested_order((int)channels, order, &first, err);
+    j.order = order;
+    for (int k0 = 0; k0 < channels && st == HL_OK;) {
+        int nb = hl_attr_batch_size(k0, (int)channels, ppe, first);
+        st = score_cam_batch(c, &j, k0, nb, p_base, w, err);
+        k0 += nb;
+        /* the channels so far, a spread subset, scaled up to all */
+        if (st == HL_OK && k0 < channels && hl_attr_partial_wanted(c) &&
+            hl_attr_emit_due(k0, (int)channels, first, &next_emit))
+            st = store_cam(c, w, (double)channels / k0, act, &s, channels, plane, k0,
+                           out, err);
         if (st == HL_OK)
-            st = hl_attr_tick(c, (double)(first + nb) / (double)channels, err);
+            st = hl_attr_tick(c, (double)k0 / (double)channels, err);
     }
     if (st == HL_OK)
-        st = store_cam(c, w, act, &s, channels, plane, out, err);
+        st = store_cam(c, w, 1.0, act, &s, channels, plane, channels, out, err);
+    if (st == HL_OK)
+        hl_attr_emit(c, out->attr, out->is_layer, (int)channels, (int)channels,
+                     "channels", 0, 0.0);
 done:
     hl_array_free(base);
     free(act);
@@ -227,5 +259,6 @@ done:
     free(j.masks);
     free(j.batch);
     free(j.probs);
+    free(order);
     return st;
 }

@@ -161,6 +161,8 @@ hl_status hl_metric_curve(const hl_metric_input *in, const hl_array *attr,
         if (st == HL_OK)
             st = target_probs(&mc, rows, out->prob + s0, err);
         if (st == HL_OK)
+            out->n_done = s0 + rows;
+        if (st == HL_OK)
             st = hl_attr_tick(&mc.c, (double)(s0 + rows) / out->n, err);
     }
     if (st == HL_OK)

@@ -9,7 +9,9 @@
  * at the step's start: phi += dx * grad F. Unlike IG's straight line, each
  * step's gradient depends on the last one, so the steps run one by one.
  * Positions are kept in double, as in the authors' implementation; the
- * convergence delta is sum(phi) - (F(x) - F(baseline)).
+ * convergence delta is sum(phi) - (F(x) - F(baseline)). Intermediates
+ * (after the first step, then about HL_ATTR_EMITS times): phi so far plus
+ * the rest of the way credited with the latest gradient (gig_emit).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -118,6 +120,21 @@ static void gig_step(gig_state *s, double amin, double amax, double l1_target)
     }
 }
 
+/* The estimate after t of n steps: the attribution so far, plus the rest
+ * of the way to the input credited with the latest gradient (a one-step
+ * completion of the path), so it sums to about F(x) - F(baseline) from
+ * the first step on. The last report (t = n) is phi itself. */
+static void gig_emit(hl_attr_call *c, const gig_state *s, hl_array *tmp,
+                     int t, int n, double change)
+{
+    double sum = 0.0;
+    for (int64_t i = 0; i < s->n; i++) {
+        double v = t == n ? s->phi[i] : s->phi[i] + ((double)s->xin[i] - s->x[i]) * s->g[i];
+        sum += tmp->data[i] = (float)v;
+    }
+    hl_attr_emit(c, tmp, 0, t, n, "steps", 1, sum - change);
+}
+
 hl_status hl_method_guided_ig(hl_attr_call *c, hl_attr_result *out, hl_error *err)
 {
     const int steps = c->p->n_steps;
@@ -128,8 +145,14 @@ hl_status hl_method_guided_ig(hl_attr_call *c, hl_attr_result *out, hl_error *er
     hl_status st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
     if (st == HL_OK && (!xf || !g || !work || !(a = hl_array_new(&c->input->shape))))
         st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (guided IG)");
+    float fx, fb;
+    if (st == HL_OK)
+        st = hl_attr_target_logits(c, c->input->data, 1, 1, &fx, err);
+    if (st == HL_OK)
+        st = hl_attr_target_logits(c, base->data, 1, 1, &fb, err);
     if (st != HL_OK)
         goto done;
+    const double change = (double)fx - fb;
     s.xb = base->data, s.g = g;
     s.x = work, s.x_old = work + s.n, s.grad = work + 2 * s.n;
     s.absg = work + 3 * s.n, s.phi = work + 4 * s.n;
@@ -139,6 +162,7 @@ hl_status hl_method_guided_ig(hl_attr_call *c, hl_attr_result *out, hl_error *er
         s.phi[i] = 0.0;
         total += fabs((double)s.xin[i] - s.xb[i]);
     }
+    int next_emit = 0;
     for (int t = 0; t < steps && total > 0.0 && st == HL_OK; t++) {
         for (int64_t i = 0; i < s.n; i++)
             xf[i] = (float)s.x[i];
@@ -148,21 +172,23 @@ hl_status hl_method_guided_ig(hl_attr_call *c, hl_attr_result *out, hl_error *er
         double alpha = (t + 1.0) / steps;
         gig_step(&s, fmax(alpha - GIG_MAX_DIST, 0.0), fmin(alpha + GIG_MAX_DIST, 1.0),
                  total * (1.0 - alpha));
+        /* the steps run one by one: report after the first, then a
+         * bounded number of times */
+        if (hl_attr_partial_wanted(c) && t + 1 < steps &&
+            hl_attr_emit_due(t + 1, steps, 1, &next_emit))
+            gig_emit(c, &s, a, t + 1, steps, change);
         st = hl_attr_tick(c, alpha, err);
     }
-    float fx, fb;
-    if (st == HL_OK)
-        st = hl_attr_target_logits(c, c->input->data, 1, 1, &fx, err);
-    if (st == HL_OK)
-        st = hl_attr_target_logits(c, base->data, 1, 1, &fb, err);
     if (st == HL_OK) {
         double sum = 0.0;
         for (int64_t i = 0; i < s.n; i++)
             sum += a->data[i] = (float)s.phi[i];
+        if (hl_attr_partial_wanted(c))
+            hl_attr_emit(c, a, 0, steps, steps, "steps", 1, sum - change);
         out->attr = a;
         a = NULL;
         out->has_delta = 1;
-        out->delta_reference = (double)fx - fb;
+        out->delta_reference = change;
         out->delta = sum - out->delta_reference;
     }
 done:

@@ -5,7 +5,9 @@
  *
  * internal_influence: sum_k w_k dF/dA(b + alpha_k (x - b)) with the
  *   quadrature of --ig-method / --n-steps (the layer gradient integrated
- *   along the input path, not multiplied by anything).
+ *   along the input path, not multiplied by anything); points in
+ *   hl_attr_nested_order, each batch's sum so far rescaled by the weight it
+ *   covers reported as an intermediate, as path.c does.
  * layer_gradient_shap: for draws (baseline b_s, alpha_s) as gradient_shap,
  *   mean_s dF/dA(alpha_s x~ + (1 - alpha_s) b_s) * (A(x~) - A(b_s)), x~ = x
  *   plus N(0, stdevs^2) noise when --stdevs > 0.
@@ -60,6 +62,7 @@ hl_status hl_method_internal_influence(hl_attr_call *c, hl_attr_result *out,
     hl_array *base = NULL;
     double *alphas = NULL, *total = NULL;
     float *points = NULL, *map = NULL;
+    int *order = NULL;
     hl_status st = find_layer(c, &l, err);
     if (st == HL_OK)
         st = hl_attr_make_baseline(c, c->p->baseline, &base, err);
@@ -70,15 +73,22 @@ hl_status hl_method_internal_influence(hl_attr_call *c, hl_attr_result *out,
     total = calloc((size_t)l.numel, sizeof(double));
     points = malloc(sizeof(float) * (size_t)(chunk * in_numel));
     map = malloc(sizeof(float) * (size_t)l.numel);
-    if (!alphas || !total || !points || !map) {
+    order = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    if (!alphas || !total || !points || !map || !order) {
         st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (internal influence)");
         goto done;
     }
     st = hl_attr_quadrature(c->p->ig_method, n, alphas, alphas + n, err);
-    for (int k0 = 0; k0 < n && st == HL_OK; k0 += chunk) {
-        int nb = n - k0 < chunk ? n - k0 : chunk;
+    int first = 0;
+    if (st == HL_OK)
+        st = hl_attr_nested_order(n, order, &first, err);
+    double w_all = 0.0, w_done = 0.0;
+    for (int k = 0; k < n; k++)
+        w_all += (double)(float)alphas[n + k];
+    for (int k0 = 0; k0 < n && st == HL_OK;) {
+        int nb = hl_attr_batch_size(k0, n, chunk, first);
         for (int b = 0; b < nb; b++) {
-            float a = (float)alphas[k0 + b];
+            float a = (float)alphas[order[k0 + b]];
             float *pt = points + (int64_t)b * in_numel;
             for (int64_t i = 0; i < in_numel; i++)
                 pt[i] = base->data[i] + a * (x[i] - base->data[i]);
@@ -89,17 +99,23 @@ hl_status hl_method_internal_influence(hl_attr_call *c, hl_attr_result *out,
         const float *g = layer_grad(c, &l);
         for (int b = 0; b < nb && g; b++) {
             /* Captum scales by float32 step sizes. */
-            double w = (double)(float)alphas[n + k0 + b];
+            double w = (double)(float)alphas[n + order[k0 + b]];
             const float *gb = g + (int64_t)b * l.numel;
             for (int64_t i = 0; i < l.numel; i++)
                 total[i] += w * gb[i];
+            w_done += w;
         }
-        st = hl_attr_tick(c, (double)(k0 + nb) / n, err);
+        k0 += nb;
+        /* the points so far rescaled by the weight they cover */
+        double div = k0 == n || w_done == 0.0 ? 1.0 : w_done / w_all;
+        for (int64_t i = 0; i < l.numel; i++)
+            map[i] = (float)(total[i] / div);
+        st = hl_attr_emit_layer(c, map, &l.shape, k0, n, "steps", 0, 0.0, err);
+        if (st == HL_OK)
+            st = hl_attr_tick(c, (double)k0 / n, err);
     }
     if (st != HL_OK)
         goto done;
-    for (int64_t i = 0; i < l.numel; i++)
-        map[i] = (float)total[i];
     st = hl_attr_store_layer_map(c, map, &l.shape, out, err);
 done:
     hl_array_free(base);
@@ -107,6 +123,7 @@ done:
     free(total);
     free(points);
     free(map);
+    free(order);
     return st;
 }
 

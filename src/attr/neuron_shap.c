@@ -7,7 +7,8 @@
  *   run on the baseline); delta = sum - (A_n(x) - A_n(b)).
  * neuron_deep_lift_shap: the same averaged over the baseline set
  *   (--baselines FILE.npy, else --baseline), the rows paired with copies of
- *   the input in one batch as Captum's DeepLiftShap does.
+ *   the input in one batch as Captum's DeepLiftShap does; the running mean
+ *   after each batch is an intermediate.
  * neuron_gradient_shap: gradient_shap's loop (shap.c) with the neuron's
  *   gradient: mean_s dA_n/dx(alpha_s x~ + (1 - alpha_s) b_s) * (x~ - b_s).
  */
@@ -75,15 +76,16 @@ static hl_status neuron_deeplift_set(hl_attr_call *c, const hl_array *set, int K
             for (int64_t i = 0; i < numel; i++)
                 sum[i] += (double)g[i] * (double)(x[i] - bk[i]);
         }
-        st = hl_attr_tick(c, (double)(first + nb) / K, err);
+        /* The running mean over the baselines so far. */
+        int done_k = first + nb;
+        st = hl_attr_emit_sums(c, sum, done_k, NULL, NULL, done_k, K, "baselines", 1,
+                               nx - nb_sum / done_k, err);
+        if (st == HL_OK)
+            st = hl_attr_tick(c, (double)done_k / K, err);
     }
     if (st != HL_OK)
         goto done;
-    double total = 0.0;
-    for (int64_t i = 0; i < numel; i++) {
-        a->data[i] = (float)(sum[i] / K);
-        total += a->data[i];
-    }
+    double total = hl_attr_sums_to_map(sum, K, NULL, NULL, numel, a->data);
     out->attr = a;
     a = NULL;
     out->has_delta = 1;

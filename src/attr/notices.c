@@ -89,6 +89,7 @@ void hl_attr_notices(const hl_model *model, const char *method,
         if (count_ops(model, limit, family ? HL_ROLE_GUIDED_FAMILY_RULE
                                            : HL_ROLE_GUIDED_RULE,
                       others, sizeof others) == 0) {
+            int offer = strstr(others, "Clip") && !family;
             const char *same = strcmp(method, "guided_grad_cam") == 0
                 ? "GradCAM x the plain gradient"
                 : strcmp(method, "neuron_guided_backprop") == 0
@@ -100,8 +101,9 @@ void hl_attr_notices(const hl_model *model, const char *method,
                 "this model has no ReLU (it uses %s), which is the only "
                 "activation the guided/deconvolution rule changes (as in "
                 "Captum): this map is identical to %s%s", or_none(others),
-                same, strstr(others, "Clip") && !family
-                ? "; use --relu-family to apply the rule to Clip/ReLU6" : "");
+                same, offer ? "; use --relu-family to apply the rule to Clip/ReLU6" : "");
+            if (offer && out->n > 0)
+                snprintf(out->offer[out->n - 1], sizeof out->offer[0], "relu-family=true");
         }
     } else if (strcmp(method, "deep_lift") == 0 || strcmp(method, "deep_lift_shap") == 0 ||
                strcmp(method, "layer_deep_lift") == 0) {
@@ -121,6 +123,8 @@ void hl_attr_notices(const hl_model *model, const char *method,
                 "gradient): this map equals %s%s", or_none(others), same,
                 others[0] && !family ? "; use --relu-family to apply the "
                 "rule to Clip/ReLU6 and the other activations" : "");
+            if (others[0] && !family && out->n > 0)
+                snprintf(out->offer[out->n - 1], sizeof out->offer[0], "relu-family=true");
         }
     }
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "attr-private.h"
+#include "feature_mask.h"
 
 int hl_attr_partial_wanted(const hl_attr_call *c)
 {
@@ -66,11 +67,11 @@ hl_status hl_attr_emit_layer(hl_attr_call *c, const float *map,
     return st;
 }
 
-int hl_attr_coarse_levels(int count)
+int hl_attr_coarse_levels(int count, int keep)
 {
-    /* The coarsest level keeps at least 4 positions per axis. */
+    /* The coarsest level keeps at least `keep` multiples of 2^L. */
     int l = 0;
-    while (count > 4 && ((count - 1) >> (l + 1)) + 1 >= 4)
+    while (count > keep && ((count - 1) >> (l + 1)) + 1 >= keep)
         l++;
     return l;
 }
@@ -100,7 +101,7 @@ hl_status hl_attr_nested_order(int n, int *order, int *first, hl_error *err)
     int *level = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
     if (!level)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (%d steps)", n);
-    const int levels = hl_attr_coarse_levels(n);
+    const int levels = hl_attr_coarse_levels(n, 4);
     *first = 0;
     /* Multiples of 2^L only (no special last point): the coarsest level
      * of a Riemann rule of n points is then the same rule of n / 2^L. */
@@ -122,7 +123,9 @@ hl_status hl_attr_grid_order(int n, const int *gy, const int *gx, int rows,
     int *level = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
     if (!level)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (%d windows)", n);
-    int ly = hl_attr_coarse_levels(rows), lx = hl_attr_coarse_levels(cols);
+    /* 2 multiples of 2^L and the last position per axis: the first
+     * picture of the seed occlusion (27 x 27 windows) costs 9 forwards */
+    int ly = hl_attr_coarse_levels(rows, 2), lx = hl_attr_coarse_levels(cols, 2);
     const int levels = ly < lx ? ly : lx;
     *first = 0;
     for (int i = 0; i < n; i++) {
@@ -179,4 +182,51 @@ hl_status hl_attr_fill_nearest(float *v, const unsigned char *have, int planes,
     }
     free(row_set);
     return HL_OK;
+}
+
+int hl_attr_batch_size(int done, int n, int chunk, int first)
+{
+    int nb = n - done < chunk ? n - done : chunk;
+    if (done < first && done + nb > first)
+        nb = first - done;
+    return nb;
+}
+
+int hl_attr_emit_due(int done, int total, int first, int *next)
+{
+    if (done >= total)
+        return 1;
+    if (done < first || done < *next)
+        return 0;
+    int step = total / HL_ATTR_EMITS > 0 ? total / HL_ATTR_EMITS : 1;
+    *next = done + step;
+    return 1;
+}
+
+hl_status hl_attr_feature_order(const hl_feature_mask *m, int64_t H, int64_t W,
+                                int *order, int *first, hl_error *err)
+{
+    const int F = m->n_features;
+    int G = 1;
+    while ((int64_t)G * G < F)
+        G++;
+    int *gy = malloc(sizeof(int) * 2 * (size_t)(F > 0 ? F : 1));
+    if (!gy)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (feature order)");
+    int *gx = gy + F;
+    const int64_t plane = H * W;
+    for (int f = 0; f < F; f++) {
+        double sy = 0.0, sx = 0.0;
+        int64_t n = m->start[f + 1] - m->start[f];
+        for (int64_t k = m->start[f]; k < m->start[f + 1]; k++) {
+            int64_t e = m->element[k] % plane;
+            sy += (double)(e / W);
+            sx += (double)(e % W);
+        }
+        gy[f] = n ? (int)(sy / n * G / H) : 0;
+        gx[f] = n ? (int)(sx / n * G / W) : 0;
+    }
+    hl_status st = hl_attr_grid_order(F, gy, gx, G, G, order, first, err);
+    free(gy);
+    return st;
 }

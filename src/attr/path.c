@@ -60,14 +60,17 @@ static hl_status path_sum(hl_attr_call *c, const path_pass *pp,
     return st;
 }
 
-/* Points of the small Gauss-Legendre rule shown first (intermediates only). */
+/* Points of the small Gauss-Legendre rule shown first (intermediates
+ * only): 2, exact for cubics, so the first picture costs two gradients
+ * (the next one, the nested first level of the whole rule, comes soon
+ * after). */
+#define SMALL_RULE_POINTS 2
+
 static int small_rule_points(const hl_attr_call *c, int n)
 {
     if (c->p->ig_method != HL_IG_GAUSSLEGENDRE || !hl_attr_partial_wanted(c))
         return 0;
-    int m = n / 50;
-    m = m < 4 ? 4 : m > 16 ? 16 : m;
-    return m < n ? m : 0;
+    return SMALL_RULE_POINTS < n ? SMALL_RULE_POINTS : 0;
 }
 
 hl_status hl_attr_path_integral(hl_attr_call *c, const float *start,

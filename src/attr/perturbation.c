@@ -231,36 +231,6 @@ static void ablate_feature(const hl_feature_mask *m, int f, const float *base,
     }
 }
 
-/* Features coarse to fine: each feature's centroid on a G x G grid
- * (G = ceil(sqrt(F))), ordered by hl_attr_grid_order. */
-static hl_status feature_order(const hl_feature_mask *m, const input_dims *g,
-                               int *order, int *first, hl_error *err)
-{
-    const int F = m->n_features;
-    int G = 1;
-    while ((int64_t)G * G < F)
-        G++;
-    int *gy = malloc(sizeof(int) * 2 * (size_t)F);
-    if (!gy)
-        return hl_error_set(err, HL_ERR_NOMEM, "feature_ablation: out of memory");
-    int *gx = gy + F;
-    const int64_t H = g->d[1], W = g->d[2];
-    for (int f = 0; f < F; f++) {
-        double sy = 0, sx = 0;
-        int64_t n = m->start[f + 1] - m->start[f];
-        for (int64_t k = m->start[f]; k < m->start[f + 1]; k++) {
-            int64_t e = m->element[k] % (H * W);
-            sy += (double)(e / W);
-            sx += (double)(e % W);
-        }
-        gy[f] = n ? (int)(sy / n * G / H) : 0;
-        gx[f] = n ? (int)(sx / n * G / W) : 0;
-    }
-    hl_status st = hl_attr_grid_order(F, gy, gx, G, G, order, first, err);
-    free(gy);
-    return st;
-}
-
 /* Report the features done so far (have[e] set for their elements); the
  * others take the nearest done element's value. */
 static hl_status ablation_emit(hl_attr_call *c, const input_dims *g,
@@ -312,7 +282,7 @@ hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
     }
     memset(attr->data, 0, (size_t)g.numel * sizeof *attr->data);
     float fx;
-    st = feature_order(&m, &g, order, &first_level, err);
+    st = hl_attr_feature_order(&m, g.d[1], g.d[2], order, &first_level, err);
     if (st == HL_OK)
         st = hl_attr_target_logits(c, c->input->data, 1, 1, &fx, err);
     if (st != HL_OK)

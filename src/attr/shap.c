@@ -159,7 +159,7 @@ static hl_status gradient_shap_core(hl_attr_call *c, const hl_array *baselines,
         }
         /* The running mean over the draws so far. */
         st = hl_attr_emit_sums(c, sum, first + nb, NULL, NULL, first + nb,
-                               n_samples, "samples", 1,
+                               n_samples, "samples", !grad_fn,
                                (double)fx - sum_fb / (first + nb), err);
         if (st == HL_OK)
             st = hl_attr_tick(c, (double)(first + nb) / n_samples, err);

@@ -28,6 +28,9 @@ typedef struct hl_notices {
     int n;
     char line[HL_NOTICES_MAX][448];  /* the full sentence */
     char brief[HL_NOTICES_MAX][96];  /* under a picture: "= the plain gradient (no ReLU)" */
+    /* the parameter setting that lifts it, as "name=value" for
+     * hl_param_set ("relu-family=true"), or "" when none does */
+    char offer[HL_NOTICES_MAX][48];
 } hl_notices;
 
 /* The notices for `method` on `model` (p: its parameters, may be NULL; the
@@ -105,6 +108,8 @@ typedef enum { HL_CURVE_DELETION = 0, HL_CURVE_INSERTION } hl_curve_kind;
 typedef struct hl_curve {
     hl_curve_kind kind;
     int n;              /* points */
+    int n_done;         /* points measured so far (= n once finished; a
+                           progress callback may read the first n_done) */
     double *fraction;   /* [n] */
     double *prob;       /* [n] */
     double auc;

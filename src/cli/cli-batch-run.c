@@ -1,6 +1,7 @@
 /* heatlens-cli batch: running the images (workers, outputs, manifest lines,
  * progress). The options and the setup are in cmd-batch.c. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ void batch_entry_line(const batch_run *run, const cli_image_item *item,
     l->formats = (char *)run->formats_text;
     l->viz = (char *)run->viz_text;
     l->probability = -1;
+    l->evaluate = run->evaluate ? (char *)run->eval_text : NULL;
+    cli_manifest_line_no_metrics(l);
 }
 
 /* ------------------------------------------------------------ progress */
@@ -182,6 +185,41 @@ static char **write_outputs(batch_run *run, const cli_input *in,
     return (char **)g_ptr_array_free(names, FALSE);
 }
 
+/* batch --evaluate: the entry's metrics (the library's evaluation, as
+ * `evaluate` computes them) into its line. HL_ERR_CANCELLED when the run
+ * was cancelled; a failed evaluation is the entry's error (line.error, to
+ * be g_free'd). */
+static hl_status evaluate_entry(batch_run *run, const cli_input *in, batch_entry *e,
+                                const hl_attr_params *p, const hl_attr_result *res,
+                                const hl_attr_context *ctx)
+{
+    hl_attr_context quiet = *ctx;
+    quiet.progress = NULL;
+    hl_evaluation ev;
+    hl_error err = {0};
+    hl_status st = hl_evaluate(in->model, in->input, e->m->desc->name, p, res, &quiet,
+                               &run->eval, NULL, NULL, &ev, &err);
+    cli_manifest_line *l = &e->line;
+    if (st == HL_ERR_CANCELLED || (st != HL_OK && *run->cancel)) {
+        hl_evaluation_clear(&ev);
+        return HL_ERR_CANCELLED;
+    }
+    if (st != HL_OK) {
+        l->error = g_strdup_printf("%s: %s: %s", in->image_path, e->m->desc->name, err.msg);
+    } else {
+        l->infidelity = ev.infidelity;
+        l->sensitivity = ev.sensitivity;
+        l->deletion_auc = ev.curves[0].n ? ev.curves[0].auc : NAN;
+        l->insertion_auc = ev.curves[1].n ? ev.curves[1].auc : NAN;
+        if (ev.random.n) {
+            l->randomization_spearman = ev.random.spearman[ev.random.n - 1];
+            l->randomization_flagged = ev.random.flagged;
+        }
+    }
+    hl_evaluation_clear(&ev);
+    return HL_OK;
+}
+
 /* Run one entry; 0 when its line is written (done or failed), -1 when the
  * run was cancelled (no line: --resume redoes it). */
 static int run_entry(batch_run *run, const cli_input *in, batch_entry *e,
@@ -212,6 +250,20 @@ static int run_entry(batch_run *run, const cli_input *in, batch_entry *e,
                  err.msg[0] ? err.msg : hl_status_name(st));
         fail_entry(run, e, cli_last_error());
         return 0;
+    }
+    if (run->evaluate) {
+        st = evaluate_entry(run, in, e, p, &res, &ctx);
+        if (st != HL_OK) {
+            hl_attr_result_clear(&res);
+            return -1;
+        }
+        if (e->line.error) {
+            fail_entry(run, e, e->line.error);
+            g_free(e->line.error);
+            e->line.error = NULL;
+            hl_attr_result_clear(&res);
+            return 0;
+        }
     }
     char *name = strcmp(e->request, "auto") == 0 || !e->m->uses_target
                      ? g_strdup(e->m->desc->name)

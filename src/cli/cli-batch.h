@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "attr.h"
+#include "evaluation.h"
 #include "cli-explain.h"
 #include "cli-image-list.h"
 #include "cli-manifest.h"
@@ -38,6 +39,9 @@ typedef struct batch_run {
     int formats[BATCH_N_FORMATS];
     char formats_text[64];   /* "npy,png" as recorded in the manifest */
     explain_viz viz;         /* overlay of the pictures */
+    int evaluate;            /* --evaluate: each entry's trust metrics */
+    hl_evaluation_opts eval; /* which (--metrics), with evaluate's defaults */
+    char eval_text[128];     /* "deletion,insertion": the manifest's "evaluate" */
     char viz_text[256];      /* "" without pictures */
 
     const char *out_dir;

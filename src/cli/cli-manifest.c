@@ -14,6 +14,8 @@
 
 #include "cli-options.h"
 
+static int member_number(JsonObject *o, const char *name, double *out);
+
 /* ------------------------------------------------------------ writing */
 
 static void put_string(GString *s, const char *v)
@@ -102,8 +104,49 @@ char *cli_manifest_format(const cli_manifest_line *l)
     }
     g_string_append_c(s, ']');
     put_key(s, "error"); put_string(s, l->error);
+    if (l->evaluate) {
+        put_key(s, "evaluate"); put_string(s, l->evaluate);
+        put_key(s, "metrics");
+        GString *m = g_string_new("{");
+        put_number(m, "infidelity", 1, l->infidelity, "%.9g");
+        put_number(m, "sensitivity_max", 1, l->sensitivity, "%.9g");
+        put_number(m, "deletion_auc", 1, l->deletion_auc, "%.9g");
+        put_number(m, "insertion_auc", 1, l->insertion_auc, "%.9g");
+        put_number(m, "randomization_spearman", 1, l->randomization_spearman, "%.9g");
+        put_key(m, "randomization_flagged");
+        g_string_append(m, l->randomization_flagged < 0 ? "null"
+                           : l->randomization_flagged ? "true" : "false");
+        g_string_append_c(m, '}');
+        g_string_append(s, m->str);
+        g_string_free(m, TRUE);
+    }
     g_string_append_c(s, '}');
     return g_string_free(s, FALSE);
+}
+
+void cli_manifest_line_no_metrics(cli_manifest_line *l)
+{
+    l->infidelity = l->sensitivity = l->deletion_auc = l->insertion_auc = NAN;
+    l->randomization_spearman = NAN;
+    l->randomization_flagged = -1;
+}
+
+/* The "metrics" object of a line, if any. */
+static void read_metrics(JsonObject *o, cli_manifest_line *out)
+{
+    JsonNode *n = json_object_get_member(o, "metrics");
+    if (!n || JSON_NODE_TYPE(n) != JSON_NODE_OBJECT)
+        return;
+    JsonObject *m = json_node_get_object(n);
+    member_number(m, "infidelity", &out->infidelity);
+    member_number(m, "sensitivity_max", &out->sensitivity);
+    member_number(m, "deletion_auc", &out->deletion_auc);
+    member_number(m, "insertion_auc", &out->insertion_auc);
+    member_number(m, "randomization_spearman", &out->randomization_spearman);
+    JsonNode *f = json_object_get_member(m, "randomization_flagged");
+    if (f && JSON_NODE_TYPE(f) == JSON_NODE_VALUE &&
+        json_node_get_value_type(f) == G_TYPE_BOOLEAN)
+        out->randomization_flagged = json_node_get_boolean(f);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -190,6 +233,9 @@ int cli_manifest_parse(const char *text, cli_manifest_line *out, char **why)
     out->label = member_string(o, "label");
     out->error = member_string(o, "error");
     out->outputs = member_strings(o, "outputs");
+    out->evaluate = member_string(o, "evaluate");
+    cli_manifest_line_no_metrics(out);
+    read_metrics(o, out);
     double v;
     if (member_number(o, "target", &v)) {
         out->has_target = 1;
@@ -245,7 +291,7 @@ char *cli_manifest_key(const cli_manifest_line *l)
                           l->model_sha256 ? l->model_sha256 : "", l->method,
                           params, l->target_request,
                           l->formats ? l->formats : "", l->viz ? l->viz : "",
-                          NULL);
+                          l->evaluate ? l->evaluate : "", NULL);
     g_free(params);
     return key;
 }
@@ -267,6 +313,7 @@ void cli_manifest_line_clear(cli_manifest_line *l)
     g_free(l->label);
     g_strfreev(l->outputs);
     g_free(l->error);
+    g_free(l->evaluate);
     memset(l, 0, sizeof *l);
 }
 

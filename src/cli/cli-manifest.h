@@ -43,7 +43,17 @@ typedef struct cli_manifest_line {
     double seconds;
     char **outputs;         /* relative to the batch folder, NULL-ended */
     char *error;            /* NULL: done */
+    /* batch --evaluate (evaluation.h): the metrics asked, as
+     * "deletion,insertion" (NULL: not evaluated; part of the key), and
+     * their numbers, NaN when not computed */
+    char *evaluate;
+    double infidelity, sensitivity, deletion_auc, insertion_auc;
+    double randomization_spearman;  /* the last stage's */
+    int randomization_flagged;      /* -1: not run */
 } cli_manifest_line;
+
+/* Numbers of a line unknown (NaN, flag -1): what a new line starts with. */
+void cli_manifest_line_no_metrics(cli_manifest_line *l);
 
 /* The JSON text of a line (no newline); g_free it. */
 char *cli_manifest_format(const cli_manifest_line *l);

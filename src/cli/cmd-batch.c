@@ -46,13 +46,17 @@ static void batch_help(void)
            "                         same image SHA-256, model and parameters\n"
            "  --jobs N               images run at once, the threads split between\n"
            "                         them (default 1)\n"
+           "  --evaluate             add each entry's trust metrics to its manifest\n"
+           "                         line, as '%s evaluate' computes them\n"
+           "  --metrics LIST         the metrics of --evaluate (default all): %s\n"
            "  --layer NAME           layer of the layer methods (default: as explain)\n"
            "  method options         as in '%s explain --help'; each applies to the\n"
            "                         methods that use it\n"
            "  --viz, --sign, --cmap, --outlier-perc, --alpha\n"
            "                         the pictures' overlay, as in explain\n"
            "  --help                 this text\n"
-           "\nModel and preprocessing options:\n", CLI_PROG, CLI_PROG, CLI_PROG);
+           "\nModel and preprocessing options:\n", CLI_PROG, CLI_PROG, CLI_PROG,
+           HL_METRIC_NAMES, CLI_PROG);
     cli_input_print_help(stdout, 0);
     printf("\nMethods: %s\n"
            "\nExit status: 0 all done, 1 some entries failed (see the manifest) or\n"
@@ -96,7 +100,7 @@ static void install_signals(void)
 
 typedef struct batch_options {
     const char *images, *list, *methods, *out, *formats, *shard;
-    int resume, jobs;
+    int resume, jobs, metrics_given;
     cli_method_options mo;
 } batch_options;
 
@@ -123,6 +127,22 @@ static int batch_option(batch_options *o, batch_run *run, cli_args *a)
         o->resume = 1;
         return 1;
     }
+    if (strcmp(a->name, "evaluate") == 0) {
+        run->evaluate = 1;
+        return 1;
+    }
+    if (strcmp(a->name, "metrics") == 0) {
+        const char *v = cli_args_value(a);
+        hl_error err = {0};
+        if (!v)
+            return -1;
+        if (hl_metrics_parse(v, &run->eval.metrics, &err) != HL_OK) {
+            cli_fail("%s", err.msg);
+            return -1;
+        }
+        o->metrics_given = 1;
+        return 1;
+    }
     if (strcmp(a->name, "jobs") == 0) {
         const char *v = cli_args_value(a);
         return v && cli_parse_int("jobs", v, 1, 64, &o->jobs) ? 1 : -1;
@@ -138,7 +158,7 @@ static int batch_option(batch_options *o, batch_run *run, cli_args *a)
         used = cli_method_option(&o->mo, a);
     if (!used) {
         cli_fail("batch: unknown option '%s'; valid: --images, --list, --methods, "
-                 "--targets, --out, --formats, --shard, --resume, --jobs, the "
+                 "--targets, --out, --formats, --shard, --resume, --jobs, --evaluate, --metrics, the "
                  "model options, --layer, the method options of '%s explain "
                  "--help' and --viz, --sign, --cmap, --outlier-perc, --alpha",
                  a->word, CLI_PROG);
@@ -553,6 +573,14 @@ static int setup(batch_run *run, batch_options *o, int *shard, int *n_shards)
     if (o->images ? cli_image_list_from_dir(o->images, &run->images)
                   : cli_image_list_from_file(o->list, &run->images))
         return 1;
+    if (o->metrics_given && !run->evaluate)
+        return cli_fail("batch: --metrics chooses the metrics of --evaluate; add --evaluate");
+    for (int i = 0; run->evaluate && i < HL_METRIC_COUNT; i++)
+        if (run->eval.metrics & (1 << i)) {
+            size_t len = strlen(run->eval_text);
+            snprintf(run->eval_text + len, sizeof run->eval_text - len, "%s%s",
+                     len ? "," : "", hl_metric_name(1 << i));
+        }
     cli_image_list_shard(&run->images, *shard, *n_shards);
     run->sha256 = g_new0(char *, run->images.n + 1);
     if (cli_input_load(&run->in, 0) || method_params(run, &o->mo) ||
@@ -578,6 +606,7 @@ int cmd_batch(int argc, char **argv)
     batch_options o;
     memset(&o, 0, sizeof o);
     cli_input_init(&run->in);
+    hl_evaluation_opts_init(&run->eval);
     int status = 1, shard = 0, n_shards = 1;
     cli_args a;
     cli_args_init(&a, argc, argv, 1);

@@ -43,7 +43,7 @@ static void evaluate_help(void)
            "  --metric-seed N        seed of the metrics' noise and random weights\n"
            "  --json                 one JSON object on stdout\n"
            "  --out FILE             the plots: .png, .pdf or .svg\n"
-           "  --help                 this text\n", CLI_PROG, CLI_METRIC_NAMES);
+           "  --help                 this text\n", CLI_PROG, HL_METRIC_NAMES);
 }
 
 /* The evaluate-only options; 1 used, 0 not one of them, -1 error. */
@@ -62,32 +62,37 @@ static int evaluate_option(cli_evaluation *e, cli_args *a)
     if (!v)
         return -1;
     switch (k) {
-    case 0: return cli_metrics_parse(v, &e->metrics) ? 1 : -1;
-    case 1: return cli_parse_int("steps", v, 1, 10000, &e->curve_steps) ? 1 : -1;
-    case 2: e->deletion_baseline = v; return 1;
-    case 3: e->insertion_baseline = v; return 1;
+    case 0: return cli_metrics_parse(v, &e->opts.metrics) ? 1 : -1;
+    case 1: return cli_parse_int("steps", v, 1, 10000, &e->opts.curve_steps) ? 1 : -1;
+    case 2:
+        snprintf(e->opts.deletion_baseline, sizeof e->opts.deletion_baseline, "%s", v);
+        return 1;
+    case 3:
+        snprintf(e->opts.insertion_baseline, sizeof e->opts.insertion_baseline, "%s", v);
+        return 1;
     case 4:
         if (!cli_parse_int("samples", v, 1, 10000, &iv))
             return -1;
-        e->infidelity.n_samples = e->sensitivity.n_samples = iv;
+        e->opts.infidelity.n_samples = e->opts.sensitivity.n_samples = iv;
         return 1;
     case 5:
         if (!cli_parse_double("noise-std", v, 1e-12, 1e6, &dv))
             return -1;
-        e->infidelity.noise_std = dv;
+        e->opts.infidelity.noise_std = dv;
         return 1;
     case 6:
         if (!cli_parse_double("radius", v, 1e-12, 1e6, &dv))
             return -1;
-        e->sensitivity.radius = dv;
+        e->opts.sensitivity.radius = dv;
         return 1;
     case 7:
         return cli_parse_int("stages", v, 2, HL_RANDOMIZATION_MAX_STAGES,
-                             &e->randomization.stages) ? 1 : -1;
+                             &e->opts.randomization.stages) ? 1 : -1;
     default:
         if (!cli_parse_int("metric-seed", v, 0, 2147483647, &iv))
             return -1;
-        e->infidelity.seed = e->sensitivity.seed = e->randomization.seed = (uint64_t)iv;
+        e->opts.infidelity.seed = e->opts.sensitivity.seed = e->opts.randomization.seed =
+            (uint64_t)iv;
         return 1;
     }
 }
@@ -96,11 +101,11 @@ static int write_plots(const cli_evaluation *e, const cli_input *in, const char 
 {
     hl_error err = {0};
     hl_viz_meta meta[] = {
-        {"heatlens.method", e->method},
+        {"heatlens.method", e->result.method},
         {"heatlens.model", hl_model_name(in->model)},
         {"heatlens.image", in->image_path ? in->image_path : in->input_npy},
     };
-    if (hl_metric_plots_export(&e->plots, path, meta, 3, &err) != HL_OK)
+    if (hl_metric_plots_export(&e->page.plots, path, meta, 3, &err) != HL_OK)
         return cli_fail("%s", err.msg);
     return 0;
 }

@@ -5,6 +5,7 @@
  * scale). HTML: one self-contained XHTML file, images inline as base64
  * PNG. PDF: cairo pages of rows. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,18 @@
 
 #define GALLERY_PDF_MARGIN 24.0
 #define GALLERY_PDF_HEADER 70.0
-#define GALLERY_PDF_TEXT 34.0
+#define GALLERY_PDF_TEXT 46.0
 #define GALLERY_PDF_ROWS 5
+
+/* What rows can be sorted and coloured by: the numbers batch --evaluate
+ * writes and the probability; each with the direction that is better. */
+typedef enum { BY_NONE, BY_DELETION, BY_INSERTION, BY_INFIDELITY, BY_SENSITIVITY,
+               BY_PROBABILITY } gallery_by;
+static const char *const by_names[] = { "", "deletion", "insertion", "infidelity",
+                                        "sensitivity", "probability", NULL };
+#define BY_NAMES "deletion, insertion, infidelity, sensitivity, probability"
+/* lower is better for deletion, infidelity, sensitivity */
+static const int by_higher_better[] = { 0, 0, 1, 0, 0, 1 };
 
 static void gallery_help(void)
 {
@@ -51,9 +62,16 @@ static void gallery_help(void)
            "  --cmap NAME            %s\n"
            "  --outlier-perc P       percent of the largest values clipped (default 2)\n"
            "  --alpha A              overlay opacity (default 0.5)\n"
+           "  --sort-by METRIC       rows best first by %s\n"
+           "                         (the first three need 'batch --evaluate'); rows\n"
+           "                         without the number go last\n"
+           "  --color-by METRIC      shade rows from good (green) to bad (red) by the\n"
+           "                         metric (default: the --sort-by one)\n"
+           "  --by-method NAME       whose number sorts and colours a row (default: the\n"
+           "                         first method of the row that has it)\n"
            "  --help                 this text\n",
            CLI_PROG, GALLERY_PDF_ROWS, hl_viz_mode_names(), hl_viz_sign_names(),
-           hl_colormap_names());
+           hl_colormap_names(), BY_NAMES);
 }
 
 /* One row: an image and a target, each method's line (or NULL). */
@@ -61,7 +79,10 @@ typedef struct gallery_row {
     const cli_plan_image *image;
     const char *request;
     const cli_manifest_line **cells; /* one per method */
+    int order;                       /* in batch.json (ties keep it) */
+    double sort_value, color_value;  /* NaN: the row has none */
 } gallery_row;
+
 
 typedef struct gallery {
     const char *dir;
@@ -74,7 +95,109 @@ typedef struct gallery {
     gallery_row *rows;
     int n_rows, n_methods;
     int problems;
+    gallery_by sort_by, color_by;
+    const char *by_method;     /* --by-method: whose number (NULL = first) */
+    double color_lo, color_hi; /* the range of the colouring metric */
 } gallery;
+
+static double line_value(const cli_manifest_line *l, gallery_by by)
+{
+    if (!l || l->error)
+        return NAN;
+    switch (by) {
+    case BY_DELETION: return l->deletion_auc;
+    case BY_INSERTION: return l->insertion_auc;
+    case BY_INFIDELITY: return l->infidelity;
+    case BY_SENSITIVITY: return l->sensitivity;
+    case BY_PROBABILITY:
+        return l->has_target && l->probability >= 0 && strcmp(l->target_request, "-") != 0
+                   ? l->probability : NAN;
+    default: return NAN;
+    }
+}
+
+/* The row's number: --by-method's, else the first method's that has one. */
+static double row_value(const gallery *g, const gallery_row *r, gallery_by by)
+{
+    for (int m = 0; by != BY_NONE && m < g->n_methods; m++) {
+        if (g->by_method && strcmp(g->plan.methods[m], g->by_method) != 0)
+            continue;
+        double v = line_value(r->cells[m], by);
+        if (!isnan(v))
+            return v;
+    }
+    return NAN;
+}
+
+static int by_sort_value(const void *a, const void *b, void *user)
+{
+    const gallery_row *p = a, *q = b;
+    int higher = *(const int *)user;
+    int pn = isnan(p->sort_value), qn = isnan(q->sort_value);
+    if (pn != qn)
+        return pn - qn;   /* rows without a number last */
+    if (!pn && p->sort_value != q->sort_value)
+        return (p->sort_value < q->sort_value) == !higher ? -1 : 1;
+    return p->order - q->order;
+}
+
+/* Sort by --sort-by (best first) and find the range of --color-by. */
+static void order_rows(gallery *g)
+{
+    g->color_lo = INFINITY;
+    g->color_hi = -INFINITY;
+    for (int r = 0; r < g->n_rows; r++) {
+        gallery_row *row = &g->rows[r];
+        row->order = r;
+        row->sort_value = row_value(g, row, g->sort_by);
+        row->color_value = row_value(g, row, g->color_by);
+        if (!isnan(row->color_value)) {
+            g->color_lo = fmin(g->color_lo, row->color_value);
+            g->color_hi = fmax(g->color_hi, row->color_value);
+        }
+    }
+    int higher = by_higher_better[g->sort_by];
+    if (g->sort_by != BY_NONE)
+        g_qsort_with_data(g->rows, g->n_rows, sizeof *g->rows, by_sort_value, &higher);
+}
+
+/* A row's shade: light green (best of the folder) to light red (worst);
+ * 0 when the row has no number (no shade). */
+static int row_shade(const gallery *g, const gallery_row *r, double rgb[3])
+{
+    if (g->color_by == BY_NONE || isnan(r->color_value))
+        return 0;
+    double t = g->color_hi > g->color_lo
+                   ? (r->color_value - g->color_lo) / (g->color_hi - g->color_lo) : 0.5;
+    if (by_higher_better[g->color_by])
+        t = 1.0 - t;   /* t: 0 best, 1 worst */
+    rgb[0] = 0.80 + 0.18 * t;
+    rgb[1] = 0.98 - 0.18 * t;
+    rgb[2] = 0.80;
+    return 1;
+}
+
+/* "deletion 0.123, insertion 0.456, ..." of a line's metrics ("" none). */
+static void metrics_caption(const cli_manifest_line *l, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (!l || l->error || !l->evaluate)
+        return;
+    static const gallery_by shown[] = { BY_DELETION, BY_INSERTION, BY_INFIDELITY,
+                                        BY_SENSITIVITY };
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+        double v = line_value(l, shown[i]);
+        if (isnan(v))
+            continue;
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%s %.3g", len ? ", " : "", by_names[shown[i]], v);
+    }
+    if (l->randomization_flagged >= 0) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%ssanity %s", len ? ", " : "",
+                 l->randomization_flagged ? "FLAGGED" : "passed");
+    }
+}
 
 /* ------------------------------------------------------------ rendering */
 
@@ -246,8 +369,14 @@ static int write_html(gallery *g, FILE *f)
     html_text(f, g->plan.model);
     fprintf(f, ", targets ");
     html_text(f, g->plan.targets);
-    fprintf(f, ", %d rows; overlay %s, sign %s.</p>\n", g->n_rows,
+    fprintf(f, ", %d rows; overlay %s, sign %s.", g->n_rows,
             hl_viz_mode_name(g->viz.opts.mode), hl_viz_sign_name(g->viz.opts.sign));
+    if (g->sort_by != BY_NONE)
+        fprintf(f, " Rows sorted by %s, %s first.", by_names[g->sort_by],
+                by_higher_better[g->sort_by] ? "highest" : "lowest");
+    if (g->color_by != BY_NONE)
+        fprintf(f, " Shaded by %s: green best, red worst.", by_names[g->color_by]);
+    fprintf(f, "</p>\n");
     if (uses_colormap(&g->viz.opts)) {
         cairo_surface_t *bar = colorbar_surface(&g->viz.opts, 360, 48);
         fprintf(f, "<p class=\"colorbar\">");
@@ -274,7 +403,14 @@ static int write_html(gallery *g, FILE *f)
         html_text(f, row->image->image);
         fprintf(f, "\" data-stem=\"");
         html_text(f, row->image->stem);
-        fprintf(f, "\"><td class=\"caption\">");
+        fprintf(f, "\"");
+        if (g->sort_by != BY_NONE && !isnan(row->sort_value))
+            fprintf(f, " data-%s=\"%.9g\"", by_names[g->sort_by], row->sort_value);
+        double rgb[3];
+        if (row_shade(g, row, rgb))
+            fprintf(f, " style=\"background:#%02x%02x%02x\"", (int)(rgb[0] * 255 + 0.5),
+                    (int)(rgb[1] * 255 + 0.5), (int)(rgb[2] * 255 + 0.5));
+        fprintf(f, "><td class=\"caption\">");
         int have_photo = row_photo(g, &in, row) == 0;
         if (have_photo) {
             int w, h;
@@ -314,6 +450,13 @@ static int write_html(gallery *g, FILE *f)
             }
             if (l && !l->error && l->has_delta)
                 fprintf(f, "<br/>delta %.3g", l->delta);
+            char numbers[256];
+            metrics_caption(l, numbers, sizeof numbers);
+            if (numbers[0]) {
+                fprintf(f, "<br/><span class=\"metrics\">");
+                html_text(f, numbers);
+                fprintf(f, "</span>");
+            }
             fprintf(f, "</td>");
         }
         fprintf(f, "</tr>\n");
@@ -387,6 +530,13 @@ static int write_pdf(gallery *g, const char *path)
         const gallery_row *row = &g->rows[r];
         double y = GALLERY_PDF_MARGIN + GALLERY_PDF_HEADER + slot * row_h;
         int have_photo = row_photo(g, &in, row) == 0;
+        double rgb[3];
+        if (row_shade(g, row, rgb)) {
+            cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+            cairo_rectangle(cr, GALLERY_PDF_MARGIN - 4, y - 4,
+                            page_w - 2 * GALLERY_PDF_MARGIN + 8, row_h - 2);
+            cairo_fill(cr);
+        }
         for (int m = -1; m < g->n_methods; m++) {
             double x = GALLERY_PDF_MARGIN + (m + 1) * col;
             const cli_manifest_line *l = m >= 0 ? row->cells[m] : NULL;
@@ -407,6 +557,12 @@ static int write_pdf(gallery *g, const char *path)
             } else if (m >= 0) {
                 pdf_text(cr, x, y + 12, g->cell,
                          !l ? "missing" : l->error ? l->error : "not drawn", 8);
+            }
+            char numbers[256];
+            metrics_caption(l, numbers, sizeof numbers);
+            if (numbers[0]) {
+                cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+                pdf_text(cr, x, y + g->cell + 34, g->cell, numbers, 7);
             }
         }
         char caption[1200];
@@ -463,6 +619,7 @@ static void build_rows(gallery *g)
     g->n_rows = (int)rows->len;
     g->rows = (gallery_row *)g_array_free(rows, FALSE);
     g_hash_table_destroy(by_id);
+    order_rows(g);
 }
 
 static int load(gallery *g, const char *model)
@@ -507,7 +664,7 @@ static void gallery_clear(gallery *g)
 }
 
 static int parse_options(gallery *g, int argc, char **argv, const char **out,
-                         const char **model)
+                         const char **model, int *color_given)
 {
     cli_args a;
     cli_args_init(&a, argc, argv, 1);
@@ -534,6 +691,20 @@ static int parse_options(gallery *g, int argc, char **argv, const char **out,
         if (strcmp(a.name, "model") == 0) {
             if (!(*model = cli_args_value(&a)))
                 return 1;
+        } else if (strcmp(a.name, "sort-by") == 0 || strcmp(a.name, "color-by") == 0) {
+            if (!(v = cli_args_value(&a)))
+                return 1;
+            int k = 1;
+            while (by_names[k] && strcmp(by_names[k], v) != 0)
+                k++;
+            if (!by_names[k])
+                return cli_fail("--%s: unknown metric '%s'; valid: %s", a.name, v, BY_NAMES);
+            *(a.name[0] == 's' ? &g->sort_by : &g->color_by) = (gallery_by)k;
+            if (a.name[0] == 'c')
+                *color_given = 1;
+        } else if (strcmp(a.name, "by-method") == 0) {
+            if (!(g->by_method = cli_args_value(&a)))
+                return 1;
         } else if (strcmp(a.name, "cell-size") == 0) {
             if (!(v = cli_args_value(&a)) ||
                 !cli_parse_int("cell-size", v, 32, 1024, &g->cell))
@@ -541,7 +712,8 @@ static int parse_options(gallery *g, int argc, char **argv, const char **out,
         } else {
             return cli_fail("gallery: unknown option '%s'; valid: --out, "
                             "--cell-size, --model, --viz, --sign, --cmap, "
-                            "--outlier-perc, --alpha, --help", a.word);
+                            "--outlier-perc, --alpha, --sort-by, --color-by, "
+                            "--by-method, --help", a.word);
         }
     }
 }
@@ -556,9 +728,11 @@ int cmd_gallery(int argc, char **argv)
     cli_input_init(&g->in);
     g->cell = 160;
     const char *out = NULL, *model = NULL;
-    int status = 1;
-    if (parse_options(g, argc, argv, &out, &model))
+    int status = 1, color_given = 0;
+    if (parse_options(g, argc, argv, &out, &model, &color_given))
         goto done;
+    if (!color_given)
+        g->color_by = g->sort_by;
     if (!g->dir || !out) {
         cli_fail("gallery needs a batch folder and --out gallery.html|gallery.pdf");
         goto done;

@@ -70,7 +70,7 @@ typedef struct report {
     const char *methods_arg, *out_path;
     int cell_size;
     hl_paper paper;          /* --paper */
-    int evaluate, metrics;   /* --evaluate, --metrics (CLI_METRIC_*) */
+    int evaluate, metrics;   /* --evaluate, --metrics (HL_METRIC_*) */
     report_item items[REPORT_MAX_METHODS];
     int n_items;
     hl_report_info info;
@@ -206,7 +206,7 @@ static int report_evaluate(report_item *it, const cli_input *in, int metrics,
     if (!it->eval)
         return cli_fail("out of memory");
     cli_evaluation_init(it->eval);
-    it->eval->metrics = metrics;
+    it->eval->opts.metrics = metrics;
     hl_attr_context quiet = *ctx;
     quiet.progress = NULL;
     return cli_evaluate(it->eval, in, it->method, &it->req.params, &it->result,
@@ -299,7 +299,7 @@ static int report_page(report *rp)
     }
     const hl_metric_plots *plots[REPORT_MAX_METHODS];
     for (int i = 0; rp->evaluate && i < rp->n_items; i++)
-        plots[i] = &rp->items[i].eval->plots;
+        plots[i] = &rp->items[i].eval->page.plots;
     rp->info.evaluations = rp->evaluate ? plots : NULL;
     rp->info.n_evaluations = rp->evaluate ? rp->n_items : 0;
     cli_input *in = &rp->in;
@@ -355,7 +355,7 @@ int cmd_report(int argc, char **argv)
         return cli_fail("out of memory");
     cli_input_init(&rp->in);
     rp->methods_arg = REPORT_DEFAULT_METHODS;
-    rp->metrics = CLI_METRIC_ALL;
+    rp->metrics = HL_METRIC_ALL;
     int status = report_parse(rp, argc, argv) || report_prepare(rp) ||
                  report_run(rp) || report_page(rp);
     if (status == 0)

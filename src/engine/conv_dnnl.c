@@ -44,7 +44,8 @@ typedef struct dn_prim {        /* one primitive and its reorders */
     int64_t c0, c1;             /* channel (depthwise: group) range */
     dnnl_primitive_t conv, in_reorder, out_reorder;
     dnnl_memory_desc_t in_user, in_md, out_user, out_md, wei_md, bias_md;
-    dnnl_memory_desc_t scratch_md;  /* the conv's own scratchpad, per call */
+    dnnl_memory_desc_t scratch_md;  /* its scratchpad, ours (see dn_conv) */
+    size_t scratch_bytes;
     const float *wei;
     size_t in_floats, out_floats;
 } dn_prim;
@@ -345,9 +346,10 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
         md_tag(&wuser, 4, wd + 1, dnnl_oihw);
     dnnl_convolution_desc_t fd, bd;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
-    /* a user scratchpad, given per execution: oneDNN 2.6's library
-     * scratchpad is shared, and the pool's threads execute one primitive
-     * at once (with it, images of a batch came out wrong at 2 threads) */
+    /* A user scratchpad: the pool's threads run the same primitive at once
+     * (one chunk each, and runs of one model in several threads), and the
+     * library-managed scratchpad is shared between them (batched forwards
+     * on 2 threads gave other logits from run to run). */
     dnnl_primitive_attr_t pattr = NULL;
     if (dnnl_primitive_attr_create(&pattr) != dnnl_success ||
         dnnl_primitive_attr_set_scratchpad_mode(pattr, dnnl_scratchpad_mode_user) != dnnl_success) {
@@ -381,6 +383,7 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
         p->wei_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
         p->bias_md = bias;
         p->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        p->scratch_bytes = dnnl_memory_desc_get_size(&p->scratch_md);
         md_tag(&p->in_user, 4, p->bwd ? dd : sd, dnnl_nchw);
         md_tag(&p->out_user, 4, p->bwd ? sd : dd, dnnl_nchw);
         bad = dnnl_primitive_create(&p->conv, pd) != dnnl_success;
@@ -451,7 +454,11 @@ static int dn_conv(hl_conv_dnnl *d, const dn_prim *p, const float *src,
 {
     dnnl_memory_t m[5] = { NULL, NULL, NULL, NULL, NULL };
     dnnl_stream_t s = NULL;
-    int bad = dnnl_memory_create(&m[4], &p->scratch_md, d->engine, DNNL_MEMORY_ALLOCATE) ||
+    /* this call's own scratchpad (dn_prim_make) */
+    void *pad = NULL;
+    if (p->scratch_bytes && posix_memalign(&pad, 64, p->scratch_bytes))
+        return -1;
+    int bad = (pad && dnnl_memory_create(&m[4], &p->scratch_md, d->engine, pad)) ||
               dnnl_memory_create(&m[0], &p->in_md, d->engine, (void *)src) ||
               dnnl_memory_create(&m[1], &p->wei_md, d->engine, (void *)p->wei) ||
               dnnl_memory_create(&m[2], &p->out_md, d->engine, dst) ||
@@ -459,21 +466,29 @@ static int dn_conv(hl_conv_dnnl *d, const dn_prim *p, const float *src,
                                           (void *)bias)) ||
               dnnl_stream_create(&s, d->engine, dnnl_stream_default_flags);
     if (!bad) {
+        /* the scratchpad last, so the counts below can leave it out */
         dnnl_exec_arg_t fa[5] = { { DNNL_ARG_SRC, m[0] },
                                   { DNNL_ARG_WEIGHTS, m[1] },
                                   { DNNL_ARG_DST, m[2] },
-                                  { DNNL_ARG_SCRATCHPAD, m[4] },
-                                  { DNNL_ARG_BIAS, m[3] } };
+                                  { DNNL_ARG_BIAS, m[3] },
+                                  { DNNL_ARG_SCRATCHPAD, m[4] } };
+        dnnl_exec_arg_t fn[4] = { { DNNL_ARG_SRC, m[0] },
+                                  { DNNL_ARG_WEIGHTS, m[1] },
+                                  { DNNL_ARG_DST, m[2] },
+                                  { DNNL_ARG_SCRATCHPAD, m[4] } };
         dnnl_exec_arg_t ba[4] = { { DNNL_ARG_DIFF_DST, m[0] },
                                   { DNNL_ARG_WEIGHTS, m[1] },
                                   { DNNL_ARG_DIFF_SRC, m[2] },
                                   { DNNL_ARG_SCRATCHPAD, m[4] } };
-        bad = dnnl_primitive_execute(p->conv, s, p->bwd ? 4 : bias ? 5 : 4,
-                                     p->bwd ? ba : fa) != dnnl_success;
+        int extra = pad != NULL;
+        bad = dnnl_primitive_execute(p->conv, s,
+                                     p->bwd ? 3 + extra : bias ? 4 + extra : 3 + extra,
+                                     p->bwd ? ba : bias ? fa : fn) != dnnl_success;
     }
     dnnl_stream_destroy(s);
     for (int i = 0; i < 5; i++)
         dnnl_memory_destroy(m[i]);
+    free(pad);
     return bad;
 }
 

@@ -205,7 +205,10 @@ static void curve_charts(cairo_t *cr, const hl_metric_plots *p, double y, int wi
     for (int i = 0; i < p->n_curves; i++) {
         const hl_plot_curve *c = &p->curves[i];
         char label[96], title[128];
-        snprintf(label, sizeof label, "AUC %.3f", c->auc);
+        if (isfinite(c->auc))
+            snprintf(label, sizeof label, "AUC %.3f", c->auc);
+        else
+            snprintf(label, sizeof label, "measuring");
         snprintf(title, sizeof title, "%s curve", c->label ? c->label : "");
         chart ch = { MARGIN + i * (cw + GAP), y, cw, CURVE_CHART_H, title,
                      "fraction of pixels", "target probability", 0, 1, 0, 1, 0 };
@@ -354,16 +357,81 @@ void hl_metric_plots_draw(cairo_t *cr, const hl_metric_plots *p, int width)
 typedef struct page_ctx {
     const hl_metric_plots *p;
     int w, h;
+    const hl_viz_view *view;  /* drawn above the plots when set */
+    int view_w, view_h, view_canvas_h;
 } page_ctx;
 
 static hl_status draw_page(cairo_t *cr, const void *ctx, hl_error *err)
 {
-    (void)err;
     const page_ctx *c = ctx;
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
+    if (c->view) {
+        cairo_save(cr);
+        cairo_translate(cr, (c->w - c->view_w) / 2.0, MARGIN);
+        hl_status st = hl_viz_view_draw(cr, c->view, c->view_w, c->view_h, err);
+        cairo_restore(cr);
+        if (st != HL_OK)
+            return st;
+        cairo_translate(cr, 0, MARGIN + c->view_canvas_h);
+    }
     hl_metric_plots_draw(cr, c->p, c->w);
     return HL_OK;
+}
+
+static hl_status write_page(const page_ctx *c, const char *path,
+                            const hl_viz_meta *meta, int n_meta, hl_error *err)
+{
+    hl_viz_format format;
+    hl_status st = hl_viz_format_from_path(path, &format, err);
+    if (st != HL_OK)
+        return st;
+    if (format != HL_VIZ_FORMAT_PNG)
+        return hl_viz_vector_write(path, format, c->w, c->h, c->p->title, meta, n_meta,
+                                   draw_page, c, err);
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, c->w, c->h);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(s);
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: cannot create a %dx%d picture",
+                            path, c->w, c->h);
+    }
+    cairo_t *cr = cairo_create(s);
+    st = draw_page(cr, c, err);
+    cairo_destroy(cr);
+    if (st == HL_OK)
+        st = hl_viz_write_png_surface(path, s, meta, n_meta, err);
+    cairo_surface_destroy(s);
+    return st;
+}
+
+hl_status hl_metric_plots_export_with_view(const hl_viz_view *v,
+                                           const hl_metric_plots *p,
+                                           const char *path,
+                                           const hl_viz_meta *meta, int n_meta,
+                                           hl_error *err)
+{
+    if (!v || !v->norm || !p)
+        return hl_error_set(err, HL_ERR_ARG, "export: no view or plots given");
+    hl_status st = hl_viz_check(v->norm, &v->opts, err);
+    if (st != HL_OK)
+        return st;
+    if (p->strip_n < 0 || p->strip_n > HL_PLOT_MAX_STAGES)
+        return hl_error_set(err, HL_ERR_ARG, "%s: %d randomisation stages (at most %d)",
+                            path, p->strip_n, HL_PLOT_MAX_STAGES);
+    int pw = v->photo ? v->photo->width : hl_viz_norm_width(v->norm);
+    int ph = v->photo ? v->photo->height : hl_viz_norm_height(v->norm);
+    page_ctx c = { p, PLOT_WIDTH, 0, v, 0, 0, 0 };
+    hl_metric_plots_size(p, PLOT_WIDTH, &c.w, &c.h);
+    /* the picture at most as wide as the page and 600 px high */
+    double k = fmin((double)(PLOT_WIDTH - 2 * MARGIN) / pw, 600.0 / ph);
+    c.view_w = (int)lround(pw * k);
+    c.view_h = (int)lround(ph * k);
+    if (c.view_w < 1 || c.view_h < 1)
+        return hl_error_set(err, HL_ERR_ARG, "%s: bad picture size", path);
+    int cw;
+    hl_viz_view_size(v, c.view_w, c.view_h, &cw, &c.view_canvas_h);
+    c.h += MARGIN + c.view_canvas_h;
+    return write_page(&c, path, meta, n_meta, err);
 }
 
 hl_status hl_metric_plots_export(const hl_metric_plots *p, const char *path,
@@ -377,22 +445,7 @@ hl_status hl_metric_plots_export(const hl_metric_plots *p, const char *path,
     if (p->strip_n < 0 || p->strip_n > HL_PLOT_MAX_STAGES)
         return hl_error_set(err, HL_ERR_ARG, "%s: %d randomisation stages (at most %d)",
                             path, p->strip_n, HL_PLOT_MAX_STAGES);
-    page_ctx c = { p, PLOT_WIDTH, 0 };
+    page_ctx c = { p, PLOT_WIDTH, 0, NULL, 0, 0, 0 };
     hl_metric_plots_size(p, PLOT_WIDTH, &c.w, &c.h);
-    if (format != HL_VIZ_FORMAT_PNG)
-        return hl_viz_vector_write(path, format, c.w, c.h, p->title, meta, n_meta,
-                                   draw_page, &c, err);
-    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, c.w, c.h);
-    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(s);
-        return hl_error_set(err, HL_ERR_NOMEM, "%s: cannot create a %dx%d picture",
-                            path, c.w, c.h);
-    }
-    cairo_t *cr = cairo_create(s);
-    st = draw_page(cr, &c, err);
-    cairo_destroy(cr);
-    if (st == HL_OK)
-        st = hl_viz_write_png_surface(path, s, meta, n_meta, err);
-    cairo_surface_destroy(s);
-    return st;
+    return write_page(&c, path, meta, n_meta, err);
 }

@@ -50,6 +50,15 @@ hl_status hl_metric_plots_export(const hl_metric_plots *p, const char *path,
                                  const hl_viz_meta *meta, int n_meta,
                                  hl_error *err);
 
+/* The view (hl_viz_export's picture, scaled to the page's width) with the
+ * plots page under it, as one page: what the window exports when its
+ * metrics page is shown. */
+hl_status hl_metric_plots_export_with_view(const hl_viz_view *v,
+                                           const hl_metric_plots *p,
+                                           const char *path,
+                                           const hl_viz_meta *meta, int n_meta,
+                                           hl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -133,7 +133,8 @@ test_cache (void)
   check (!hl_worker_get_busy (h.worker), "no computation was started for it");
 }
 
-/* A long run (IG 1000 steps) stops on Cancel; nothing of it is shown. */
+/* A long run (IG 1000 steps) stops on Cancel; no result of it is shown
+ * (its estimates are: window-refine.c). */
 static void
 test_cancel (void)
 {
@@ -548,6 +549,7 @@ main (int argc, char **argv)
   window_add_neuron_presenting_tests ();
   window_add_trust_tests ();
   g_test_add_func ("/window/layout-sidebar", test_layout_sidebar);
+  window_add_refine_tests ();
   status = g_test_run ();
 
   g_clear_pointer (&h.saliency, hl_result_unref);

@@ -151,6 +151,92 @@ test_superseded (void)
   g_clear_object (&d2.result);
 }
 
+typedef struct
+{
+  guint     n, n_off_main, n_bad;
+  HlResult *last;      /* a reference */
+  gboolean  finished;  /* the job's result was delivered */
+} Estimates;
+
+static void
+estimate_cb (HlWorker *worker,
+             HlResult *r,
+             gpointer  data)
+{
+  Estimates *e = data;
+
+  e->n++;
+  e->n_off_main += !g_main_context_is_owner (g_main_context_default ());
+  /* an estimate: not the whole work, the request's description, a map of
+   * the input's shape; never after the result */
+  e->n_bad += r->total <= 0 || r->done < 1 || r->done >= r->total || e->finished ||
+              g_strcmp0 (r->key, "refine") != 0 || g_strcmp0 (r->method, "integrated_gradients") != 0 ||
+              r->attr.attr == NULL || r->attr.attr->shape.ndim != 4 ||
+              (e->last && r->done <= e->last->done);
+  g_clear_pointer (&e->last, hl_result_unref);
+  e->last = hl_result_ref (r);
+}
+
+/* Estimates of the current explain job reach the main context, rising,
+ * before its result; after a Cancel none comes. */
+static void
+test_estimates (void)
+{
+  g_autoptr(HlWorker) worker = hl_worker_new ();
+  g_autoptr(HlPrediction) p = classify (worker);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HlResult) r = NULL;
+  Estimates e = { 0 };
+  Delivery d = { 0 };
+  hl_attr_params params;
+  guint n;
+  gint64 end;
+
+  g_signal_connect (worker, "estimate", G_CALLBACK (estimate_cb), &e);
+  hl_attr_params_init (&params);
+  params.n_steps = 40;
+  params.internal_batch_size = 4;
+  explain (worker, p, "integrated_gradients", &params, "refine", NULL, &d);
+  wait_delivery (&d);
+  e.finished = TRUE;
+  r = hl_worker_explain_finish (worker, d.result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (r);
+  g_assert_cmpint (r->total, ==, 0);
+  g_assert_cmpuint (e.n, >=, 1);
+  g_assert_cmpuint (e.n_off_main, ==, 0);
+  g_assert_cmpuint (e.n_bad, ==, 0);
+  g_assert_cmpint (e.last->total, ==, 40 + 2);
+  g_assert_true (e.last->attr.has_delta);
+  /* spin a while longer: a delayed delivery of that job shows nothing */
+  n = e.n;
+  end = g_get_monotonic_time () + 300 * 1000;
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (5000);
+  g_assert_cmpuint (e.n, ==, n);
+  g_clear_object (&d.result);
+
+  /* cancelled after its first estimate: nothing more */
+  g_clear_pointer (&e.last, hl_result_unref);
+  memset (&e, 0, sizeof e);
+  memset (&d, 0, sizeof d);
+  params.n_steps = 1000;
+  explain (worker, p, "integrated_gradients", &params, "refine", NULL, &d);
+  end = g_get_monotonic_time () + GUARD_US;
+  while (e.n == 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (e.n, >=, 1);
+  hl_worker_cancel (worker);
+  n = e.n;
+  wait_delivery (&d);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (e.n, ==, n);
+  g_clear_pointer (&e.last, hl_result_unref);
+  g_clear_object (&d.result);
+}
+
 /* The caller's GCancellable stops the run it was given to. */
 static void
 test_caller_cancellable (void)
@@ -290,6 +376,7 @@ main (int argc, char **argv)
   g_test_add_func ("/worker/caller-cancellable", test_caller_cancellable);
   g_test_add_func ("/worker/error", test_error);
   g_test_add_func ("/worker/probe", test_probe);
+  g_test_add_func ("/worker/estimates", test_estimates);
   status = g_test_run ();
   g_clear_object (&photo);
   g_clear_object (&classifier);

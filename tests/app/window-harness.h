@@ -45,6 +45,7 @@ void window_add_running_tests           (void);
 void window_add_export_error_tests      (void);
 void window_add_neuron_presenting_tests (void);
 void window_add_trust_tests             (void);
+void window_add_refine_tests            (void);
 void window_test_method_defaults        (void);
 
 /* One check of a case: named in the output either way; a failed one marks

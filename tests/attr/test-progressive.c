@@ -5,6 +5,8 @@
  * Where an independent run defines the prefix (a Riemann rule of half the
  * steps, the small Gauss-Legendre rule, the first k permutations, noise
  * samples or coalitions of a seeded run) the intermediate equals it. */
+#include <math.h>
+
 #include "attr-test-util.h"
 
 #define MAX_KEEP 64
@@ -134,16 +136,16 @@ static void path_methods(const hl_model *m, const hl_array *x, const char *layer
     check_prefix(m, x, "integrated_gradients", &q, &rec, 4, 1e-6,
                  "the left Riemann rule of 4 steps");
     record_free(&rec);
-    /* Gauss-Legendre 64: a 4-point rule first, then the 64-point one. */
+    /* Gauss-Legendre 64: a 2-point rule first, then the 64-point one. */
     p.ig_method = HL_IG_GAUSSLEGENDRE;
     p.n_steps = 64;
     p.internal_batch_size = 16;
     check_method(m, x, "integrated_gradients", &p, "gausslegendre 64", &rec);
     q = p;
-    q.n_steps = 4;
-    check_prefix(m, x, "integrated_gradients", &q, &rec, 4, 0.0,
-                 "Gauss-Legendre of 4 points");
-    tap_ok(rec.total == 68, "integrated_gradients: 4 + 64 steps in all (%d)", rec.total);
+    q.n_steps = 2;
+    check_prefix(m, x, "integrated_gradients", &q, &rec, 2, 0.0,
+                 "Gauss-Legendre of 2 points");
+    tap_ok(rec.total == 66, "integrated_gradients: 2 + 64 steps in all (%d)", rec.total);
     record_free(&rec);
     /* Trapezoid and middle rules. */
     p.n_steps = 20;
@@ -305,6 +307,172 @@ static void sampling_methods(const hl_model *m, const hl_array *x)
     record_free(&rec);
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Elements of a whose value appears nowhere in b. */
+static int values_not_in(const hl_array *a, const hl_array *b)
+{
+    int64_t n = hl_shape_numel(&b->shape), missing = 0;
+    float *sorted = malloc(sizeof(float) * (size_t)n);
+    memcpy(sorted, b->data, sizeof(float) * (size_t)n);
+    qsort(sorted, (size_t)n, sizeof(float), cmp_float);
+    for (int64_t i = 0; i < hl_shape_numel(&a->shape); i++)
+        missing += bsearch(&a->data[i], sorted, (size_t)n, sizeof(float), cmp_float) == NULL;
+    free(sorted);
+    return (int)missing;
+}
+
+/* v(S) of shapley_values computed here: the target logit of the input
+ * with the grid:11 squares of S kept and the others zero (the baseline);
+ * the 32 x 32 tinyres input has 3 x 3 squares. */
+static double coalition_logit(const hl_model *m, const hl_array *x, unsigned set, int target)
+{
+    const int64_t C = x->shape.dims[1], H = x->shape.dims[2], W = x->shape.dims[3];
+    float *in = calloc((size_t)(C * H * W), sizeof(float));
+    for (int64_t ch = 0; ch < C; ch++)
+        for (int64_t y = 0; y < H; y++)
+            for (int64_t xx = 0; xx < W; xx++) {
+                int64_t o = (ch * H + y) * W + xx;
+                if (set >> ((y / 11) * 3 + xx / 11) & 1u)
+                    in[o] = x->data[o];
+            }
+    hl_run *r = hl_run_new(m, TEST_THREADS);
+    hl_error err = {0};
+    double v = NAN;
+    if (r && hl_run_forward(r, in, 1, &err) == HL_OK)
+        v = hl_run_value(r, hl_model_output_value(m), NULL)[target];
+    hl_run_free(r);
+    free(in);
+    return v;
+}
+
+/* The methods whose intermediates came in session 4. */
+static void more_methods(const hl_model *m, const hl_array *x, const char *layer)
+{
+    hl_attr_params p, q;
+    record rec;
+    /* Blur IG, 8 steps in batches of 2: the first level (steps 0, 2, 4, 6
+     * of 8) is the 4-step rule (the same sigmas). */
+    hl_attr_params_init(&p);
+    p.target = 7;
+    p.n_steps = 8;
+    p.max_sigma = 6.0f;
+    p.internal_batch_size = 2;
+    check_method(m, x, "blur_ig", &p, "8 steps", &rec);
+    q = p;
+    q.n_steps = 4;
+    check_prefix(m, x, "blur_ig", &q, &rec, 4, 1e-6, "blur IG of 4 steps");
+    record_free(&rec);
+
+    /* Guided IG: the first estimate credits the whole way with the
+     * gradient at the baseline, i.e. IG of one left Riemann step. */
+    hl_attr_params_init(&p);
+    p.target = 7;
+    p.n_steps = 6;
+    check_method(m, x, "guided_ig", &p, "6 steps", &rec);
+    {
+        /* saliency (signed) at the zero baseline, times x - 0, here */
+        hl_array *zero = hl_array_copy(x);
+        memset(zero->data, 0, sizeof(float) * (size_t)hl_shape_numel(&x->shape));
+        hl_attr_params_init(&q);
+        q.target = 7;
+        q.saliency_abs = 0;
+        hl_array *g = run_method(m, "saliency", zero, &q, NULL);
+        double e2 = 0.0, n2 = 0.0;
+        for (int64_t i = 0; g && rec.count > 0 && i < hl_shape_numel(&x->shape); i++) {
+            double want = (double)x->data[i] * g->data[i];
+            e2 += (rec.est[0]->data[i] - want) * (rec.est[0]->data[i] - want);
+            n2 += want * want;
+        }
+        double e = n2 > 0.0 ? sqrt(e2 / n2) : 1.0;
+        tap_ok(rec.count > 0 && rec.done[0] == 1 && e <= 1e-6,
+               "guided_ig: the first estimate is (x - b) times the gradient at b "
+               "(rel L2 %.1e)", e);
+        hl_array_free(g);
+        hl_array_free(zero);
+    }
+    record_free(&rec);
+
+    hl_attr_params_init(&p);
+    p.target = 7;
+    snprintf(p.layer, sizeof p.layer, "%s", layer);
+    p.perturbations_per_eval = 3;
+    check_method(m, x, "score_cam", &p, "3 per eval", &rec);
+    record_free(&rec);
+
+    /* Internal influence, Riemann left 8 in batches of 4: the first batch
+     * is the 4-step rule. */
+    p.n_steps = 8;
+    p.ig_method = HL_IG_RIEMANN_LEFT;
+    p.internal_batch_size = 4;
+    check_method(m, x, "internal_influence", &p, "riemann_left 8", &rec);
+    q = p;
+    q.n_steps = 4;
+    check_prefix(m, x, "internal_influence", &q, &rec, 4, 1e-6,
+                 "internal influence of 4 left steps");
+    record_free(&rec);
+    p.ig_method = HL_IG_GAUSSLEGENDRE;
+    p.n_steps = 20;
+    p.internal_batch_size = 3;
+    check_method(m, x, "internal_influence", &p, "gausslegendre 20", &rec);
+    record_free(&rec);
+
+    p.perturbations_per_eval = 5;
+    check_method(m, x, "layer_feature_ablation", &p, "5 per eval", &rec);
+    tap_ok(rec.count > 2 && rec.count <= HL_ATTR_EMITS + 3,
+           "layer_feature_ablation: a bounded number of pictures (%d for %d elements)",
+           rec.count, rec.total);
+    record_free(&rec);
+
+    p.has_neuron = 1;
+    p.neuron[0] = 3;
+    p.neuron[1] = 5;
+    p.neuron[2] = 9;
+    snprintf(p.feature_mask, sizeof p.feature_mask, "grid:4");
+    p.perturbations_per_eval = 4;
+    check_method(m, x, "neuron_feature_ablation", &p, "grid:4", &rec);
+    /* a neuron ignores most groups (0 in the final map), so the check is
+     * that every value of the first picture is a value of the final one:
+     * done groups keep theirs, the others copy a done neighbour's */
+    tap_ok(rec.count > 1 && rec.done[0] < rec.total &&
+           values_not_in(rec.est[0], rec.est[last_slot(&rec)]) == 0,
+           "neuron_feature_ablation: the first picture (%d of %d features) holds "
+           "only values of the final one", rec.count > 1 ? rec.done[0] : -1, rec.total);
+    record_free(&rec);
+    p.n_samples = 10;
+    p.internal_batch_size = 3;
+    check_method(m, x, "neuron_gradient_shap", &p, "10 draws", &rec);
+    record_free(&rec);
+    snprintf(p.baselines_npy, sizeof p.baselines_npy, "%s",
+             data_path("captum/tinyres/baselines_random.npy"));
+    p.internal_batch_size = 1;
+    check_method(m, x, "neuron_deep_lift_shap", &p, "4 baselines", &rec);
+    record_free(&rec);
+
+    /* Exact Shapley values of 9 squares: sizes 0, 9, 1, ... first, so the
+     * first estimate (11 coalitions) is v({i}) - v({}) from logits here. */
+    hl_attr_params_init(&p);
+    p.target = 7;
+    snprintf(p.feature_mask, sizeof p.feature_mask, "grid:11");
+    p.perturbations_per_eval = 16;
+    check_method(m, x, "shapley_values", &p, "9 squares", &rec);
+    double empty = coalition_logit(m, x, 0u, 7), e2 = 0.0, n2 = 0.0;
+    for (int f = 0; f < 9 && rec.count > 0; f++) {
+        double want = coalition_logit(m, x, 1u << f, 7) - empty;
+        float got = rec.est[0]->data[(f / 3) * 11 * 32 + (f % 3) * 11];
+        e2 += (got - want) * (got - want);
+        n2 += want * want;
+    }
+    tap_ok(rec.count > 2 && rec.done[0] == 11 && sqrt(e2 / n2) < 1e-5,
+           "shapley_values: the first estimate (after %d coalitions) is v({i}) - v({}) "
+           "(rel L2 %.1e)", rec.count > 0 ? rec.done[0] : -1, sqrt(e2 / (n2 > 0 ? n2 : 1)));
+    record_free(&rec);
+}
+
 /* Perturbed inputs per forward: perturbations_per_eval within about
  * 256 MB of run (rows of the measured size). */
 static void eval_batch_budget(const hl_model *m, const hl_array *x)
@@ -337,6 +505,7 @@ int main(void)
     path_methods(m, x, "/res/conv2/Conv_output_0");
     perturbation_methods(m, x);
     sampling_methods(m, x);
+    more_methods(m, x, "/res/conv2/Conv_output_0");
     eval_batch_budget(m, x);
     hl_array_free(x);
     hl_model_free(m);
