@@ -8,6 +8,11 @@ Usage:
   /usr/bin/python3 bench/bench-torch.py --methods [--model ...] [--cli PATH]
         [--onnx FILE] [--only METHODS]
 
+--cpu times process CPU seconds instead of wall seconds on both sides: on a
+machine other processes keep busy, with --threads 1, it compares the work
+each side does (with 2 threads PyTorch's OpenMP threads spin while they
+wait, which CPU time would count against it).
+
 Engine cases (default) print one line per case, "NAME SECONDS" (median of R
 runs after a warm-up): forward_b1, forward_grad_b1, forward_b32,
 forward_grad_b32. The input gradient is taken with the weights frozen
@@ -15,10 +20,16 @@ forward_grad_b32. The input gradient is taken with the weights frozen
 computes weight gradients.
 
 --methods times Captum's methods on the torchvision module and, beside each,
-the seconds `heatlens-cli explain --json` reports for the same call on the
-ONNX export (model loaded on both sides, same input, same target):
-"METHOD HEATLENS_S CAPTUM_S RATIO". Captum is imported from PYTHONPATH (e.g.
-a checkout of its v0.7.0 tag); without it only the Heatlens column is
+Heatlens on the ONNX export for the same call (same input, same target):
+"METHOD HEATLENS_S CLI_S CAPTUM_S RATIO". Captum is timed as
+`timed()` says: one warm-up call, then the median of R calls, the model
+loaded and warm. HEATLENS_S is the same for Heatlens: bench/bench-method
+(the model loaded once, one warm-up call, the median of R calls in one
+process); RATIO = HEATLENS_S / CAPTUM_S. CLI_S is what one
+`heatlens-cli explain --json` process reports for the call, a cold first
+call (its run planned, its oneDNN primitives made, its memory touched for
+the first time), for reference. Captum is imported from PYTHONPATH (e.g. a
+checkout of its v0.7.0 tag); without it only the Heatlens columns are
 printed, and the script says so.
 
 Models: ResNet-18 is torchvision's with seed-0 random weights, the model
@@ -93,13 +104,16 @@ def import_captum():
         return None, str(e)
 
 
+CLOCK = time.perf_counter   # --cpu: time.process_time
+
+
 def timed(fn, reps):
     fn()   # warm: first-call allocations and oneDNN primitive creation
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK() - t0)
     return statistics.median(times)
 
 
@@ -169,7 +183,37 @@ METHODS = [
      lambda ca, m, l, x, t: ca.Occlusion(m).attribute(
          x, strides=(3, 8, 8), sliding_window_shapes=(3, 15, 15),
          baselines=0, target=t, perturbations_per_eval=16)),
+    # the methods of issue 15 that Captum has (same parameters both sides)
+    ("internal_influence", ["--n-steps", "50", "--internal-batch-size", "50"],
+     lambda ca, m, l, x, t: ca.InternalInfluence(m, l).attribute(
+         x, baselines=torch.zeros_like(x), target=t, n_steps=50,
+         internal_batch_size=50)),
+    ("layer_gradient_shap", ["--n-samples", "50"], lambda ca, m, l, x, t:
+        ca.LayerGradientShap(m, l).attribute(
+            x, baselines=torch.zeros_like(x), target=t, n_samples=50,
+            stdevs=0.0)),
+    ("layer_feature_ablation", [], lambda ca, m, l, x, t:
+        ca.LayerFeatureAblation(m, l).attribute(
+            x, target=t, perturbations_per_eval=16)),
+    ("shapley_values", ["--feature-mask", "cells:2"], lambda ca, m, l, x, t:
+        ca.ShapleyValues(m).attribute(
+            x, baselines=0, target=t, feature_mask=cells_mask(2),
+            perturbations_per_eval=16)),
+    # beyond Captum: Heatlens' column only
+    ("grad_cam_plus_plus", [], None),
+    ("xgrad_cam", [], None),
+    ("score_cam", [], None),
+    ("rise", ["--n-masks", "500"], None),
+    ("blur_ig", [], None),
+    ("guided_ig", [], None),
 ]
+
+
+def cells_mask(n, side=224):
+    """Heatlens' cells:N mask as Captum's feature_mask tensor."""
+    i = torch.arange(side) * n // side
+    return (i[:, None] * n + i[None, :]).expand(1, 3, side, side)
+
 HEATLENS_LAYER = {
     "resnet18": "/layer4/layer4.1/relu_1/Relu_output_0",
     "mobilenet_v2": "MobilenetV2/Conv_1/Relu6",
@@ -188,6 +232,19 @@ def heatlens_seconds(args, flags, npy, reps):
             return None
         times.append(json.loads(out.stdout)["seconds"])
     return statistics.median(times)
+
+
+def heatlens_warm_seconds(args, flags, npy, reps):
+    cmd = [args.bench_method, "--input-npy", npy, "--threads",
+           str(args.threads), "--calls", str(reps + 1)] + flags
+    if args.onnx:
+        cmd += ["--model", args.onnx]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        return None
+    # "...; warm median W s wall C s CPU ..."
+    words = out.stdout.split("warm median ")[1].split()
+    return float(words[3] if args.cpu else words[0])
 
 
 def methods(args, model, layer):
@@ -215,14 +272,18 @@ def methods(args, model, layer):
             if only and name not in only:
                 continue
             flags = ["--method", name] + flags + target_flags
-            if name.startswith("layer_"):
+            if name.startswith("layer_") or name in (
+                    "internal_influence", "grad_cam_plus_plus", "xgrad_cam",
+                    "score_cam"):
                 flags += ["--layer", HEATLENS_LAYER[args.model]]
-            hs = heatlens_seconds(args, flags, npy, args.reps)
+            hs = heatlens_warm_seconds(args, flags, npy, args.reps)
+            cli = heatlens_seconds(args, flags, npy, 1)
             cs = None
-            if ca is not None:
+            if ca is not None and call is not None:
                 cs = timed(lambda: call(ca, model, layer, x, target), args.reps)
-            print("%s %s %s %s" % (
+            print("%s %s %s %s %s" % (
                 name, "%.4f" % hs if hs is not None else "failed",
+                "%.4f" % cli if cli is not None else "failed",
                 "%.4f" % cs if cs is not None else "-",
                 "%.2f" % (hs / cs) if hs and cs else "-"), flush=True)
 
@@ -239,10 +300,19 @@ def main():
                     help="time Captum methods beside heatlens-cli explain")
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "src", "cli",
                                                   "heatlens-cli"))
+    ap.add_argument("--bench-method", default=os.path.join(
+        ROOT, "build", "bench", "bench-method"))
     ap.add_argument("--onnx", default=None,
                     help="the model for heatlens-cli (default: "
                          "bench/models/resnet18.onnx or the bundled model)")
+    ap.add_argument("--cpu", action="store_true",
+                    help="process CPU seconds instead of wall seconds (on a "
+                         "busy machine, with --threads 1: the work each "
+                         "side does, without waiting for a core)")
     args = ap.parse_args()
+    if args.cpu:
+        global CLOCK
+        CLOCK = time.process_time
     if args.onnx is None and args.model == "resnet18":
         args.onnx = os.path.join(ROOT, "bench", "models", "resnet18.onnx")
     torch.set_num_threads(args.threads)

@@ -28,6 +28,7 @@ struct _HlParamPanel
   int             default_layer;  /* index into layer_names or -1 */
   gboolean        layer_is_default; /* filled in here, not chosen by the user */
   hl_attr_params  params;
+  char           *params_method;  /* the method params' defaults are for */
   gboolean        building;       /* widgets being filled: no "changed" */
   gboolean        pick_strongest; /* a click on the photo takes the strongest channel */
   gboolean        neuron_is_default; /* filled in here, not chosen by the user */

@@ -265,11 +265,26 @@ method_search_text (GtkStringObject *so)
             : g_strdup ("");
 }
 
+/* The parameters the user left at the old method's defaults take the new
+ * one's (the library's hl_attr_params_switch_method). */
+static void
+follow_method_defaults (HlParamPanel *self)
+{
+  const char *method = hl_param_panel_get_method (self);
+  if (method && g_strcmp0 (method, self->params_method) != 0)
+    {
+      hl_attr_params_switch_method (&self->params, self->params_method, method);
+      g_free (self->params_method);
+      self->params_method = g_strdup (method);
+    }
+}
+
 static void
 method_selected_cb (GtkDropDown  *dd,
                     GParamSpec   *pspec,
                     HlParamPanel *self)
 {
+  follow_method_defaults (self);
   fill_model_defaults (self);
   hl_param_panel_rebuild (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METHOD]);
@@ -445,16 +460,18 @@ hl_param_panel_set_param (HlParamPanel  *self,
  * them (HL_ATTR_DISPLAY_INTERP, Captum's nearest); "none" stays
  * selectable. */
 static void
-init_params (hl_attr_params *p)
+init_params (hl_attr_params *p, const char *method)
 {
-  hl_attr_params_init (p);
+  hl_attr_params_init_for_method (p, method);
   p->interpolate = HL_ATTR_DISPLAY_INTERP;
 }
 
 void
 hl_param_panel_reset (HlParamPanel *self)
 {
-  init_params (&self->params);
+  init_params (&self->params, hl_param_panel_get_method (self));
+  g_free (self->params_method);
+  self->params_method = g_strdup (hl_param_panel_get_method (self));
   fill_model_defaults (self);
   hl_param_panel_rebuild (self);
   hl_param_panel_emit_changed (self);
@@ -506,6 +523,7 @@ hl_param_panel_dispose (GObject *object)
   g_clear_object (&self->methods);
   g_clear_object (&self->layer_labels);
   g_clear_pointer (&self->layer_names, g_ptr_array_unref);
+  g_clear_pointer (&self->params_method, g_free);
   G_OBJECT_CLASS (hl_param_panel_parent_class)->dispose (object);
 }
 
@@ -600,7 +618,7 @@ hl_param_panel_init (HlParamPanel *self)
   g_autoptr(GtkListItemFactory) list_factory = method_factory (TRUE);
 
   gtk_widget_init_template (GTK_WIDGET (self));
-  init_params (&self->params);
+  init_params (&self->params, NULL);
   self->default_layer = -1;
   self->pick_strongest = TRUE;
 

@@ -26,6 +26,11 @@ typedef struct hl_attr_call {
     /* Run memory of one batch row, measured on the first (batch-1)
      * forward of a lean run; 0 = unknown (estimated from the shapes). */
     int64_t row_bytes;
+    /* The forward of the call's input done by the dispatcher (to resolve
+     * the target): which input and the run's hl_run_forward_serial after
+     * it, so the method's own forward of that input can be skipped. */
+    const hl_array *forwarded_input;
+    long forwarded_serial;
 } hl_attr_call;
 
 typedef hl_status (*hl_method_fn)(hl_attr_call *c, hl_attr_result *out,
@@ -45,6 +50,11 @@ hl_status hl_attr_target_grad(hl_attr_call *c, const float *inputs, int batch,
                               hl_backward_rule rule, const hl_run *reference,
                               float *grad, float *logits_target,
                               hl_error *err);
+
+/* Forward the call's input (c->input, batch 1), unless the run still holds
+ * exactly that forward: the dispatcher's forward then serves the method
+ * too, and saliency costs one forward and one backward, as in Captum. */
+hl_status hl_attr_forward_input(hl_attr_call *c, hl_error *err);
 
 /* Forward only, returning the target logit of each of `batch` inputs.
  * Splits into chunks of at most max_batch (<= 0: no limit). */

@@ -70,7 +70,8 @@ typedef struct hl_attr_params {
     int strides[3];             /* occlusion C,H,W: 3,8,8 */
     int window[3];              /* occlusion sliding_window_shapes: 3,15,15 */
     int perturbations_per_eval; /* 16 */
-    char feature_mask[512];     /* "grid:N" | "slic:K" | FILE.npy; grid:16 */
+    char feature_mask[512];     /* "grid:N" | "cells:N" | "slic:K" | FILE.npy;
+                                   grid:16 (shapley_values: cells:3) */
     int n_samples;              /* shapley 25, lime/kernel_shap 200... */
     float stdevs;               /* gradient_shap 0.0, noise tunnel 1.0 */
     char baselines_npy[512];    /* gradient_shap / deep_lift_shap set */
@@ -95,6 +96,15 @@ typedef struct hl_attr_params {
 } hl_attr_params;
 
 void hl_attr_params_init(hl_attr_params *p);
+/* hl_attr_params_init, then the defaults one method has of its own
+ * (hl_method_param_default): what the CLI, its help and the window's
+ * panel start from for that method. */
+void hl_attr_params_init_for_method(hl_attr_params *p, const char *method);
+/* The method changes from `from` to `to` (the window's panel): each
+ * parameter still at from's default takes to's; a value the user chose
+ * stays. */
+void hl_attr_params_switch_method(hl_attr_params *p, const char *from,
+                                  const char *to);
 
 /* An estimate of the final attribution, reported between batches by every
  * method that loops (path methods, perturbation, sampling, surrogate, noise
@@ -307,6 +317,10 @@ const hl_method_desc *hl_method_get(int index);
 const hl_method_desc *hl_method_find(const char *name);
 /* "saliency, input_x_gradient, ..." for error messages. */
 const char *hl_method_names(void);
+/* The default of parameter `param` that method `method` has of its own,
+ * as a CLI value ("cells:3" for shapley_values' feature-mask), or NULL
+ * when it takes hl_attr_params_init's. */
+const char *hl_method_param_default(const char *method, const char *param);
 
 int hl_param_count(void);
 const hl_param_desc *hl_param_get(int index);

@@ -222,7 +222,7 @@ hl_status hl_method_score_cam(hl_attr_call *c, hl_attr_result *out, hl_error *er
         goto done;
     }
     double p_base = 0.0;
-    st = hl_run_forward(c->run, c->input->data, 1, err);
+    st = hl_attr_forward_input(c, err);
     const float *a = st == HL_OK ? hl_run_value(c->run, v, NULL) : NULL;
     if (st == HL_OK && !a)
         st = hl_error_set(err, HL_ERR_ARG, "layer '%s' was not computed", c->p->layer);

@@ -93,11 +93,24 @@ static hl_status output_classes(hl_attr_call *c, const float **logits,
     return HL_OK;
 }
 
+hl_status hl_attr_forward_input(hl_attr_call *c, hl_error *err)
+{
+    /* the noise tunnel's calls carry another input (their noisy copy,
+     * rewritten in place between calls): only the dispatcher's own input
+     * array, which nothing writes, is taken as unchanged */
+    if (c->forwarded_input && c->input == c->forwarded_input &&
+        c->forwarded_serial == hl_run_forward_serial(c->run))
+        return HL_OK;
+    return hl_run_forward(c->run, c->input->data, 1, err);
+}
+
 /* Forward `batch` inputs and find the output rows. */
 static hl_status forward_classes(hl_attr_call *c, const float *inputs, int batch,
                                  const float **logits, int64_t *classes, hl_error *err)
 {
-    hl_status st = hl_run_forward(c->run, inputs, batch, err);
+    hl_status st = batch == 1 && inputs == c->input->data
+                       ? hl_attr_forward_input(c, err)
+                       : hl_run_forward(c->run, inputs, batch, err);
     return st == HL_OK ? output_classes(c, logits, classes, err) : st;
 }
 
@@ -151,7 +164,9 @@ hl_status hl_attr_target_logits(hl_attr_call *c, const float *inputs,
         max_batch = batch;
     for (int b0 = 0; b0 < batch; b0 += max_batch) {
         int nb = batch - b0 < max_batch ? batch - b0 : max_batch;
-        hl_status st = hl_run_forward(c->run, inputs + (int64_t)b0 * numel, nb, err);
+        hl_status st = nb == 1 && inputs + (int64_t)b0 * numel == c->input->data
+                           ? hl_attr_forward_input(c, err)
+                           : hl_run_forward(c->run, inputs + (int64_t)b0 * numel, nb, err);
         if (st != HL_OK)
             return st;
         const float *logits;

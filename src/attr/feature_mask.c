@@ -124,6 +124,31 @@ static hl_status grid_mask(const char *arg, const char *spec, int C, int H,
     return st;
 }
 
+/* cells:N, an N x N grid of cells over the image whatever its size (cell
+ * edges at floor(i H / N)): the coarse masks of shapley_values. */
+static hl_status cells_mask(const char *arg, const char *spec, int C, int H,
+                            int W, hl_feature_mask *out, hl_error *err)
+{
+    long n;
+    const char *end;
+    if (!parse_positive(arg, &n, &end) || *end || n > H || n > W)
+        return hl_error_set(err, HL_ERR_ARG,
+                            "feature-mask '%s': cells:N needs a positive "
+                            "integer N up to the image side (%d)", spec,
+                            H < W ? H : W);
+    int64_t hw = (int64_t)H * W;
+    int64_t *raw = malloc((size_t)hw * sizeof *raw);
+    if (!raw)
+        return hl_error_set(err, HL_ERR_NOMEM, "feature mask: out of memory");
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            raw[(int64_t)y * W + x] = ((int64_t)y * n / H) * n +
+                                      (int64_t)x * n / W;
+    hl_status st = finish_mask(raw, 1, C, hw, out, err);
+    free(raw);
+    return st;
+}
+
 hl_status hl_feature_mask_check_shape(const hl_shape *s, const char *name,
                                       int C, int H, int W, int *mask_c,
                                       hl_error *err)
@@ -269,6 +294,8 @@ hl_status hl_feature_mask_build(const char *spec, const hl_array *input,
         spec = "grid:16";
     if (strncmp(spec, "grid:", 5) == 0)
         return grid_mask(spec + 5, spec, C, H, W, out, err);
+    if (strncmp(spec, "cells:", 6) == 0)
+        return cells_mask(spec + 6, spec, C, H, W, out, err);
     if (strncmp(spec, "slic:", 5) == 0)
         return slic_mask(spec + 5, spec, input, ctx, C, H, W, out, err);
     size_t len = strlen(spec);
@@ -277,8 +304,8 @@ hl_status hl_feature_mask_build(const char *spec, const hl_array *input,
                             "feature-mask %s: a file is read with the request "
                             "(hl_attr_request_prepare), not here", spec);
     return hl_error_set(err, HL_ERR_ARG,
-                        "feature-mask '%s': expected grid:N, slic:K or a "
-                        ".npy file of integer ids", spec);
+                        "feature-mask '%s': expected grid:N, cells:N, slic:K "
+                        "or a .npy file of integer ids", spec);
 }
 
 hl_status hl_feature_mask_for_request(const hl_attr_request *r,

@@ -189,7 +189,7 @@ hl_status hl_method_layer_activation(hl_attr_call *c, hl_attr_result *out, hl_er
     if (st == HL_OK)
         st = hl_attr_layer_shape(c, v, &s, &numel, err);
     if (st == HL_OK)
-        st = hl_run_forward(c->run, c->input->data, 1, err);
+        st = hl_attr_forward_input(c, err);
     if (st != HL_OK)
         return st;
     const float *act = hl_run_value(c->run, v, NULL);

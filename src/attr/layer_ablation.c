@@ -203,7 +203,7 @@ hl_status hl_method_neuron_feature_ablation(hl_attr_call *c, hl_attr_result *out
     const hl_shape *is = &c->input->shape;
     const int ih = (int)is->dims[is->ndim - 2], iw = (int)is->dims[is->ndim - 1];
     int first = 0, next_emit = 0;
-    st = hl_run_forward(c->run, c->input->data, 1, err);
+    st = hl_attr_forward_input(c, err);
     if (st == HL_OK)
         st = read_neuron(c, &n, 1, &nx, err);
     if (st == HL_OK)

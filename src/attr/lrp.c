@@ -72,7 +72,7 @@ static hl_status lrp_backward(hl_attr_call *c, double *logit, hl_error *err)
     hl_lrp_rules rules;
     hl_status st = lrp_rules(c->p, &rules, err);
     if (st == HL_OK)
-        st = hl_run_forward(c->run, c->input->data, 1, err);
+        st = hl_attr_forward_input(c, err);
     if (st != HL_OK)
         return st;
     hl_shape s;

@@ -272,6 +272,57 @@ const char *hl_method_names(void)
     return names;
 }
 
+/* Defaults a method has of its own, decided here once: exact Shapley
+ * values take 2^F forwards and refuse above 12 groups, so the usual
+ * grid:16 (196 groups on 224 x 224) would only give an error; 3 x 3 cells
+ * (9 groups, 512 forwards) at any input size fit. */
+static const struct {
+    const char *method, *param, *value;
+} method_param_defaults[] = {
+    { "shapley_values", "feature-mask", "cells:3" },
+};
+
+const char *hl_method_param_default(const char *method, const char *param)
+{
+    size_t n = sizeof method_param_defaults / sizeof *method_param_defaults;
+    for (size_t i = 0; method && param && i < n; i++)
+        if (strcmp(method_param_defaults[i].method, method) == 0 &&
+            strcmp(method_param_defaults[i].param, param) == 0)
+            return method_param_defaults[i].value;
+    return NULL;
+}
+
+void hl_attr_params_init_for_method(hl_attr_params *p, const char *method)
+{
+    hl_attr_params_init(p);
+    for (int i = 0; i < hl_param_count(); i++) {
+        const hl_param_desc *d = hl_param_get(i);
+        const char *v = hl_method_param_default(method, d->name);
+        if (v)
+            hl_param_set(p, d, v, NULL);
+    }
+}
+
+void hl_attr_params_switch_method(hl_attr_params *p, const char *from,
+                                  const char *to)
+{
+    hl_attr_params dfrom, dto;
+    hl_attr_params_init_for_method(&dfrom, from);
+    hl_attr_params_init_for_method(&dto, to);
+    for (int i = 0; i < hl_param_count(); i++) {
+        const hl_param_desc *d = hl_param_get(i);
+        if (!hl_method_param_default(from, d->name) &&
+            !hl_method_param_default(to, d->name))
+            continue;
+        char cur[1024], was[1024], now[1024];
+        hl_param_format(p, d, cur, sizeof cur);
+        hl_param_format(&dfrom, d, was, sizeof was);
+        hl_param_format(&dto, d, now, sizeof now);
+        if (strcmp(cur, was) == 0)
+            hl_param_set(p, d, now, NULL);
+    }
+}
+
 const char *hl_group_name(hl_method_group g)
 {
     switch (g) {
@@ -363,6 +414,8 @@ static hl_status resolve_target(hl_attr_call *c, hl_attr_result *out,
     hl_status st = hl_run_forward(c->run, c->input->data, 1, err);
     if (st != HL_OK)
         return st;
+    c->forwarded_input = c->input;
+    c->forwarded_serial = hl_run_forward_serial(c->run);
     hl_shape s;
     const float *logits = hl_run_value(c->run, c->output_value, &s);
     if (!logits)
@@ -423,8 +476,8 @@ static int uses_noise_tunnel(const hl_method_desc *d)
 
 hl_run *hl_attr_run_new(const hl_model *m, const hl_attr_context *ctx)
 {
-    return ctx && ctx->threadpool ? hl_run_new_shared(m, ctx->threadpool)
-                                  : hl_run_new(m, ctx ? ctx->threads : 0);
+    return hl_run_acquire(m, ctx ? ctx->threadpool : NULL,
+                          ctx ? ctx->threads : 0);
 }
 
 hl_status hl_attribute(const hl_model *model, const char *method,
@@ -493,7 +546,7 @@ hl_status hl_attribute_request(const hl_model *model, const hl_attr_request *r,
     if (st == HL_OK)
         st = nt ? hl_noise_tunnel_run(&c, e->fn, out, err) : e->fn(&c, out, err);
     out->seconds = now_seconds() - t0;
-    hl_run_free(c.run);
+    hl_run_release(c.run);
 
     if (st != HL_OK) {
         hl_array_free(out->attr);

@@ -70,7 +70,7 @@ static hl_status neuron_input_gradient(hl_attr_call *c, hl_backward_rule rule,
     hl_neuron_ref n;
     hl_status st = hl_attr_find_neuron(c, &n, err);
     if (st == HL_OK)
-        st = hl_run_forward(c->run, c->input->data, 1, err);
+        st = hl_attr_forward_input(c, err);
     if (st != HL_OK)
         return st;
     hl_array *a = hl_array_new(&c->input->shape);

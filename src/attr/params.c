@@ -86,7 +86,7 @@ static const param_entry params[] = {
     { { "relu-attributions", HL_PARAM_BOOL, OFF(relu_attributions), 0, 1, NULL,
         "GradCAM and the other CAMs: keep only positive evidence (Captum default false)" }, SZ(relu_attributions) },
     { { "relu-family", HL_PARAM_BOOL, OFF(relu_family), 0, 1, NULL,
-        "apply the guided/deconvolution rule to Clip (ReLU6) too and DeepLift's rescale rule to every elementwise activation (beyond Captum; default off)" }, SZ(relu_family) },
+        "apply the guided/deconvolution rule to Clip (ReLU6) too and DeepLift's rescale rule to every elementwise activation, SiLU, GELU, Hardswish and Mish each as one (beyond Captum; default off)" }, SZ(relu_family) },
     { { "attribute-to-layer-input", HL_PARAM_BOOL, OFF(attribute_to_layer_input), 0, 1, NULL,
         "use the layer's input instead of its output" }, SZ(attribute_to_layer_input) },
     { { "interpolate", HL_PARAM_ENUM, OFF(interpolate), 0, 0, interp_choices,
@@ -98,7 +98,7 @@ static const param_entry params[] = {
     { { "perturbations-per-eval", HL_PARAM_INT, OFF(perturbations_per_eval), 1, 4096, NULL,
         "perturbed copies per engine batch (speed only)" }, SZ(perturbations_per_eval) },
     { { "feature-mask", HL_PARAM_STRING, OFF(feature_mask), 0, 0, NULL,
-        "feature groups: grid:N | slic:K | FILE.npy of integer ids" }, SZ(feature_mask) },
+        "feature groups: grid:N (N-pixel squares) | cells:N (N x N cells) | slic:K | FILE.npy of integer ids" }, SZ(feature_mask) },
     { { "n-samples", HL_PARAM_INT, OFF(n_samples), 0, 1e6, NULL,
         "random samples the method averages (draws, permutations or perturbed copies); "
         "0 = Captum's default: 5 for the gradient_shap methods, 25 for shapley_value_sampling, lime and kernel_shap" }, SZ(n_samples) },

@@ -112,7 +112,7 @@ hl_status hl_attr_request_prepare(hl_attr_request *r, const hl_model *model,
     if (params)
         r->params = *params;
     else
-        hl_attr_params_init(&r->params);
+        hl_attr_params_init_for_method(&r->params, m->name);
     hl_attr_params *p = &r->params;
     hl_status st = HL_OK;
     if (m->needs_layer && p->layer[0] == '\0')

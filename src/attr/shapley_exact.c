@@ -156,16 +156,15 @@ hl_status hl_method_shapley_values(hl_attr_call *c, hl_attr_result *out,
         return st;
     const int F = m.n_features;
     if (F > SHAPLEY_MAX_FEATURES) {
-        /* a grid of 3 x 3 squares fits: N = ceil(max(H, W) / 3) */
-        const hl_shape *in = &c->input->shape;
-        int64_t side = in->dims[in->ndim - 1] > in->dims[in->ndim - 2] ? in->dims[in->ndim - 1]
-                                                                       : in->dims[in->ndim - 2];
         st = hl_error_set(err, HL_ERR_ARG,
                           "--feature-mask %s has %d groups; exact values "
-                          "take 2^F forwards and stop at %d groups (4096 forwards): use "
-                          "fewer groups (e.g. --feature-mask grid:%lld, 9 groups) or "
-                          "shapley_value_sampling", c->p->feature_mask, F,
-                          SHAPLEY_MAX_FEATURES, (long long)((side + 2) / 3));
+                          "take 2^F forwards and stop at %d groups (4096 "
+                          "forwards): use fewer groups (the default "
+                          "--feature-mask %s, 9 groups) or "
+                          "shapley_value_sampling",
+                          c->p->feature_mask, F, SHAPLEY_MAX_FEATURES,
+                          hl_method_param_default("shapley_values",
+                                                  "feature-mask"));
         goto done;
     }
     st = hl_attr_make_baseline(c, c->p->baseline, &base, err);

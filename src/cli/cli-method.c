@@ -141,7 +141,7 @@ int cli_method_request(const cli_method_options *o, const hl_method_desc *m,
     if (defaults)
         *p = *defaults;
     else
-        hl_attr_params_init(p);
+        hl_attr_params_init_for_method(p, m->name);
     if (o->target && !cli_method_uses(m, "target"))
         return cli_fail("--target does not apply to %s (it explains a layer "
                         "or neuron, not a class)", m->name);

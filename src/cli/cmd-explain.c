@@ -97,7 +97,7 @@ static void method_help(const hl_method_desc *m)
     }
     hl_attr_params p;
     char defaults[1024];
-    hl_attr_params_init(&p);
+    hl_attr_params_init_for_method(&p, m->name);
     cli_format_params(m, &p, defaults, sizeof defaults);
     if (defaults[0]) {
         printf("\nDefaults: ");

@@ -1,12 +1,18 @@
 /* Elementwise nonlinearities: Relu, LeakyRelu, PRelu, Clip, Sigmoid,
- * HardSigmoid, HardSwish, Tanh, Elu.
+ * HardSigmoid, HardSwish, Tanh, Elu, and the smooth gated ones: Swish
+ * (SiLU, x sigmoid(alpha x)), Gelu (opset 20, exact or tanh
+ * approximation) and Mish (opset 18, x tanh(softplus(x))). The last three
+ * and HardSwish are also what fuse_activations.c makes of the small graphs
+ * torch.onnx.export writes for nn.SiLU, nn.GELU, nn.Hardswish and nn.Mish.
  *
  * Backward rules follow Captum 0.7: GUIDED and DECONV change only Relu;
  * DEEPLIFT (rescale) replaces the local derivative of Relu, Sigmoid, Tanh,
  * Elu and LeakyRelu by (y - y_ref) / (x - x_ref), falling back to the
- * ordinary gradient where |x - x_ref| < 1e-10. With HL_RULE_RELU_FAMILY
- * (ctx->relu_family) GUIDED and DECONV change Clip too (relu(g) gated by
- * lo < x < hi; relu(g)) and DEEPLIFT rescales every kind here. */
+ * ordinary gradient where |x - x_ref| < 1e-10. Captum hooks none of
+ * nn.SiLU, nn.GELU, nn.Hardswish, nn.Mish: they keep their plain gradient.
+ * With HL_RULE_RELU_FAMILY (ctx->relu_family) GUIDED and DECONV change
+ * Clip too (relu(g) gated by lo < x < hi; relu(g)) and DEEPLIFT rescales
+ * every kind here, each as one activation. */
 #include <math.h>
 #include <string.h>
 #include "kernels.h"
@@ -21,12 +27,13 @@
 
 typedef enum {
     ACT_RELU, ACT_LEAKYRELU, ACT_CLIP, ACT_SIGMOID, ACT_HARDSIGMOID,
-    ACT_HARDSWISH, ACT_TANH, ACT_ELU,
+    ACT_HARDSWISH, ACT_TANH, ACT_ELU, ACT_SWISH, ACT_GELU, ACT_GELU_TANH,
+    ACT_MISH,
 } act_kind;
 
 typedef struct {
     act_kind kind;
-    float alpha, beta;  /* LeakyRelu/Elu alpha; HardSigmoid alpha, beta */
+    float alpha, beta;  /* LeakyRelu/Elu/Swish alpha; HardSigmoid alpha, beta */
     float lo, hi;       /* Clip bounds from attributes or constant inputs */
 } act_params;
 
@@ -43,6 +50,17 @@ static hl_status act_init_kind(act_kind kind, hl_node *n, const hl_attrs *attrs,
     switch (kind) {
     case ACT_LEAKYRELU: p->alpha = hl_attrs_float(attrs, "alpha", 0.01f); break;
     case ACT_ELU: p->alpha = hl_attrs_float(attrs, "alpha", 1.0f); break;
+    case ACT_SWISH: p->alpha = hl_attrs_float(attrs, "alpha", 1.0f); break;
+    case ACT_GELU: {
+        const char *approx = hl_attrs_string(attrs, "approximate", "none");
+        if (strcmp(approx, "tanh") == 0)
+            p->kind = ACT_GELU_TANH;
+        else if (strcmp(approx, "none") != 0)
+            return hl_error_set(err, HL_ERR_UNSUPPORTED,
+                                "attribute 'approximate' = '%s' (none or "
+                                "tanh)", approx);
+        break;
+    }
     case ACT_HARDSIGMOID:
         p->alpha = hl_attrs_float(attrs, "alpha", 0.2f);
         p->beta = hl_attrs_float(attrs, "beta", 0.5f);
@@ -76,6 +94,21 @@ static hl_status act_shape(const hl_node *n, const hl_tensor *in,
     out[0].shape = in[0].shape;
     out[0].dtype = HL_DT_FLOAT;
     return HL_OK;
+}
+
+static inline float softplus_of(float x)
+{
+    return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x));
+}
+
+#define SQRT_2_OVER_PI 0.79788456080286535588f
+#define INV_SQRT_2 0.70710678118654752440f
+#define INV_SQRT_2PI 0.39894228040143267794f
+
+/* sqrt(2/pi) (x + 0.044715 x^3), the tanh argument of approximate GELU */
+static inline float gelu_tanh_arg(float x)
+{
+    return SQRT_2_OVER_PI * (x + 0.044715f * x * x * x);
 }
 
 typedef struct {
@@ -131,6 +164,22 @@ static void act_fwd_range(void *arg, long begin, long end)
         for (long i = begin; i < end; i++)
             y[i] = x[i] > 0 ? x[i] : alpha * expm1f(x[i]);
         break;
+    case ACT_SWISH:
+        for (long i = begin; i < end; i++)
+            y[i] = x[i] / (1.0f + expf(-alpha * x[i]));
+        break;
+    case ACT_GELU:
+        for (long i = begin; i < end; i++)
+            y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * INV_SQRT_2));
+        break;
+    case ACT_GELU_TANH:
+        for (long i = begin; i < end; i++)
+            y[i] = 0.5f * x[i] * (1.0f + tanhf(gelu_tanh_arg(x[i])));
+        break;
+    case ACT_MISH:
+        for (long i = begin; i < end; i++)
+            y[i] = x[i] * tanhf(softplus_of(x[i]));
+        break;
     }
 }
 
@@ -165,6 +214,23 @@ static inline float act_deriv(const act_params *p, float x, float y)
         return x < -3.0f ? 0.0f : x <= 3.0f ? x / 3.0f + 0.5f : 1.0f;
     case ACT_TANH: return 1.0f - y * y;
     case ACT_ELU: return x > 0 ? 1.0f : y + p->alpha;
+    case ACT_SWISH: {   /* s + alpha x s (1 - s), s = sigmoid(alpha x) */
+        float s = 1.0f / (1.0f + expf(-p->alpha * x));
+        return s + p->alpha * x * s * (1.0f - s);
+    }
+    case ACT_GELU:      /* Phi(x) + x phi(x) */
+        return 0.5f * (1.0f + erff(x * INV_SQRT_2)) +
+               x * INV_SQRT_2PI * expf(-0.5f * x * x);
+    case ACT_GELU_TANH: {
+        float t = tanhf(gelu_tanh_arg(x));
+        float du = SQRT_2_OVER_PI * (1.0f + 3.0f * 0.044715f * x * x);
+        return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
+    }
+    case ACT_MISH: {    /* tanh(sp) + x (1 - tanh(sp)^2) sigmoid(x) */
+        float t = tanhf(softplus_of(x));
+        float sg = 1.0f / (1.0f + expf(-x));
+        return t + x * (1.0f - t * t) * sg;
+    }
     }
     return 0.0f;
 }
@@ -338,6 +404,23 @@ static int clip_mask_bounds(const hl_node *n, const hl_attrs *attrs,
         .free_params = hl_params_free,                                       \
     };
 
+/* The gated activations: no rule of their own in Captum (plain gradient,
+ * no LRP rule), and the small graphs torch.onnx.export writes for them
+ * (fuse_patterns.c) fused into one node at load. */
+#define ACT_OP_PATTERNS(NAME, KIND, TYPE, PATTERNS)                          \
+    static hl_status NAME##_init(hl_node *n, const hl_attrs *attrs,          \
+                                 const hl_tensor *in, hl_error *err)         \
+    {                                                                        \
+        return act_init_kind(KIND, n, attrs, in, err);                       \
+    }                                                                        \
+    const hl_op hl_op_##NAME = {                                             \
+        .op_type = TYPE, .source = __FILE__, .lrp = HL_LRP_OTHER,            \
+        .flags = HL_OP_RESCALE_FAMILY, .patterns = PATTERNS,                 \
+        .init = NAME##_init, .shape = act_shape,                             \
+        .forward = act_forward, .backward = act_backward,                    \
+        .free_params = hl_params_free,                                       \
+    };
+
 ACT_OP(relu, ACT_RELU, "Relu", HL_OP_GUIDED | HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED,
        HL_BWD_READS_INPUTS, relu_mask_bounds, HL_LRP_PASS)
 ACT_OP(leakyrelu, ACT_LEAKYRELU, "LeakyRelu", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL,
@@ -347,10 +430,13 @@ ACT_OP(clip, ACT_CLIP, "Clip", HL_OP_RELU_FAMILY, HL_BWD_READS_INPUTS,
 ACT_OP(sigmoid, ACT_SIGMOID, "Sigmoid", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL,
        HL_LRP_OTHER)
 ACT_OP(hardsigmoid, ACT_HARDSIGMOID, "HardSigmoid", 0, HL_BWD_READS_ALL, NULL, HL_LRP_OTHER)
-ACT_OP(hardswish, ACT_HARDSWISH, "HardSwish", 0, HL_BWD_READS_ALL, NULL, HL_LRP_OTHER)
+ACT_OP_PATTERNS(hardswish, ACT_HARDSWISH, "HardSwish", hl_patterns_hardswish)
 ACT_OP(tanh, ACT_TANH, "Tanh", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL,
        HL_LRP_PASS)
 ACT_OP(elu, ACT_ELU, "Elu", HL_OP_RESCALE | HL_OP_DEEPLIFT_HOOKED, HL_BWD_READS_ALL, NULL, HL_LRP_OTHER)
+ACT_OP_PATTERNS(swish, ACT_SWISH, "Swish", hl_patterns_swish)
+ACT_OP_PATTERNS(gelu, ACT_GELU, "Gelu", hl_patterns_gelu)
+ACT_OP_PATTERNS(mish, ACT_MISH, "Mish", hl_patterns_mish)
 
 /* ------------------------------------------------------------- PRelu */
 /* y = x (x >= 0), slope * x otherwise; slope broadcasts onto x. */

@@ -13,10 +13,17 @@
  * Primitives and their reordered weights are made once per node and batch
  * size and then reused by every run of the model; a mutex guards the
  * lists because several runs may share a model.
+ *
+ * Scratchpad: oneDNN's own ("library" mode) is one global buffer shared
+ * by the primitives that use one (its AVX-512 kernels do), so two threads
+ * executing at once overwrite each other's partial sums. Every primitive
+ * is made in "user" mode and gets a scratchpad of the executing thread's
+ * own (dn_thread_pad); a reorder that would want one is refused.
  */
 #include <dnnl.h>
 #include <omp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "conv_dnnl.h"
@@ -44,10 +51,10 @@ typedef struct dn_prim {        /* one primitive and its reorders */
     int64_t c0, c1;             /* channel (depthwise: group) range */
     dnnl_primitive_t conv, in_reorder, out_reorder;
     dnnl_memory_desc_t in_user, in_md, out_user, out_md, wei_md, bias_md;
-    dnnl_memory_desc_t scratch_md;  /* its scratchpad, ours (see dn_conv) */
-    size_t scratch_bytes;
     const float *wei;
     size_t in_floats, out_floats;
+    dnnl_memory_desc_t pad_md;  /* the conv's scratchpad (user mode) */
+    size_t pad_bytes;
 } dn_prim;
 
 struct hl_conv_dnnl {
@@ -55,6 +62,8 @@ struct hl_conv_dnnl {
     dnnl_engine_t engine;
     hl_kernel_geom w;
     int64_t group;
+    int every_shape;            /* HL_DNNL=all: oneDNN wherever it accepts */
+    int avx512;                 /* oneDNN runs AVX-512 kernels here */
     dn_prim *prims;
     dn_weights *weights;
 };
@@ -75,6 +84,9 @@ hl_conv_dnnl *hl_conv_dnnl_new(const hl_kernel_geom *w, int64_t group,
     pthread_mutex_init(&d->mu, NULL);
     d->w = *w;
     d->group = group;
+    d->every_shape = env && strcmp(env, "all") == 0;
+    d->avx512 = (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) ==
+                dnnl_cpu_isa_avx512_core;
     return d;
 }
 
@@ -142,16 +154,19 @@ static int dn_geom_make(const hl_conv_dnnl *d, const hl_shape *xs,
 }
 
 /* Per-shape choice between oneDNN and our kernels, from per-layer CPU
- * times on a 2-core Zen 3 (AVX2), ResNet-18 and MobileNet V2 at batch 1
- * and 32, one thread (our time / oneDNN's, docs/engine-runtime.md):
- * oneDNN is faster on 3x3 convs of planes of 14x14 and more (forward
- * 1.1-2x, backward 1.2-1.7x), on depthwise convs (1.2-5x) and on most 1x1
- * convs; ours stay faster on 1x1 stride-2 convs (ResNet's downsample,
- * 0.8x), 3x3 convs on 7x7 planes forward (0.8-0.9x), 1x1 convs on a 1x1
- * plane (classifier heads), the backward of 1x1 convs to 32 channels or
- * fewer at batch 1 (0.5-0.7x), of 3x3 stride-2 convs to 7x7 planes
- * (0.7x) and of stride-2 depthwise convs on 112x112 planes (0.5-0.85x). */
-static int dn_wanted(const dn_geom *g, int bwd)
+ * times (HL_PROFILE=cpu, one thread, ResNet-18 and MobileNet V2 at batch
+ * 1 and 32, our ms / oneDNN's: docs/engine-runtime.md). Two tables,
+ * because oneDNN's kernels and OpenBLAS's change with the vector width.
+ *
+ * AVX2 (Zen 3): oneDNN is faster on 3x3 convs of planes of 14x14 and
+ * more (forward 1.1-2x, backward 1.2-1.7x), on depthwise convs (1.2-5x)
+ * and on most 1x1 convs; ours stay faster on 1x1 stride-2 convs (ResNet's
+ * downsample, 0.8x), 3x3 convs on 7x7 planes forward (0.8-0.9x), 1x1
+ * convs on a 1x1 plane (classifier heads), the backward of 1x1 convs to
+ * 32 channels or fewer at batch 1 (0.5-0.7x), of 3x3 stride-2 convs to
+ * 7x7 planes (0.7x) and of stride-2 depthwise convs on 112x112 planes
+ * (0.5-0.85x). */
+static int dn_wanted_avx2(const dn_geom *g, int bwd)
 {
     int64_t P = g->OH * g->OW, taps = g->KH * g->KW;
     int strided = g->st[0] > 1 || g->st[1] > 1;
@@ -165,6 +180,48 @@ static int dn_wanted(const dn_geom *g, int bwd)
     if (!dw && taps > 1 && strided && P <= 49)
         return 0;
     return !(dw && strided && g->H * g->W >= 112 * 112);
+}
+
+/* AVX-512 (Zen 4): oneDNN is faster on every 3x3 and 7x7 conv, 7x7
+ * planes included (forward 1.2-1.9x, backward 1.4-1.7x), except the
+ * backward to an image of 3 channels (ResNet's conv1: 0.4x at batch 1
+ * and 32). Ours are kept where AVX2 kept them for 3x3 convs to 7x7 planes
+ * (forward, and strided backward) and 1x1 stride-2 convs, though oneDNN
+ * is faster there too: each layer oneDNN takes costs a reordered copy of
+ * its weights, and ResNet-18's layer4 weights are 33 MB (a peak memory
+ * above the AVX2 table's). oneDNN is faster on 1x1 convs at batch 32
+ * (forward up to 2x on large planes, backward on planes of 14x14 and
+ * less) but not at batch 1 (forward 0.3-0.9x; backward only on 7x7
+ * planes, 1.1-1.3x);
+ * on depthwise convs at batch 32 on planes of 28x28 and more or strided
+ * (forward 1.9-2.5x), at batch 1 on planes of 14x14 and less (1.1-1.8x)
+ * but not strided to more than 7x7 (0.4-0.7x); depthwise backward as on
+ * AVX2, and ours on 112x112 planes at batch 32 (0.8x). */
+static int dn_wanted_avx512(const dn_geom *g, int bwd)
+{
+    int64_t P = g->OH * g->OW, taps = g->KH * g->KW;
+    int strided = g->st[0] > 1 || g->st[1] > 1;
+    int dw = g->G > 1 && g->Cg == 1, batch = g->N > 1;
+    if (P == 1 || (taps == 1 && strided && !dw))
+        return 0;
+    if (taps == 1 && !dw)
+        return bwd ? (batch ? P <= 196 : P <= 49) : batch;
+    if (dw) {
+        if (bwd)
+            return !(g->H * g->W >= 112 * 112 && (strided || batch));
+        return batch ? P >= 28 * 28 || strided
+                     : P <= 196 && !(strided && P > 49);
+    }
+    if (P <= 49 && (!bwd || strided))
+        return 0;
+    return !bwd || g->C >= 8;
+}
+
+static int dn_wanted(const hl_conv_dnnl *d, const dn_geom *g, int bwd)
+{
+    if (d->every_shape)
+        return 1;
+    return d->avx512 ? dn_wanted_avx512(g, bwd) : dn_wanted_avx2(g, bwd);
 }
 
 static int64_t ceil_to(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
@@ -198,7 +255,7 @@ size_t hl_conv_dnnl_scratch(hl_conv_dnnl *d, const hl_shape *xs,
 {
     dn_geom g;
     if (!d || dn_geom_make(d, xs, ws, &g) ||
-        (!dn_wanted(&g, 0) && !dn_wanted(&g, 1)))
+        (!dn_wanted(d, &g, 0) && !dn_wanted(d, &g, 1)))
         return 0;
     int64_t per = dn_image_floats(&g);
     int64_t cb = DN_CHUNK_FLOATS / per < 1 ? 1 : DN_CHUNK_FLOATS / per;
@@ -206,6 +263,75 @@ size_t hl_conv_dnnl_scratch(hl_conv_dnnl *d, const hl_shape *xs,
         cb = g.N;
     int64_t slots = g.N < DN_SLOTS ? g.N : DN_SLOTS;
     return (size_t)(slots * cb * per);
+}
+
+/* ------------------------------------------------------ scratchpads */
+
+static pthread_key_t dn_pad_key;
+static pthread_once_t dn_pad_once = PTHREAD_ONCE_INIT;
+
+typedef struct dn_pad {
+    void *buf;
+    size_t bytes;
+} dn_pad;
+
+static void dn_pad_free(void *p)
+{
+    dn_pad *pad = p;
+    if (pad)
+        free(pad->buf);
+    free(pad);
+}
+
+static void dn_pad_key_make(void)
+{
+    (void)pthread_key_create(&dn_pad_key, dn_pad_free);
+}
+
+/* A scratchpad of at least `bytes` owned by the calling thread (freed when
+ * it exits), grown as needed; NULL when out of memory. */
+static void *dn_thread_pad(size_t bytes)
+{
+    pthread_once(&dn_pad_once, dn_pad_key_make);
+    dn_pad *pad = pthread_getspecific(dn_pad_key);
+    if (!pad) {
+        pad = calloc(1, sizeof *pad);
+        if (!pad || pthread_setspecific(dn_pad_key, pad) != 0) {
+            free(pad);
+            return NULL;
+        }
+    }
+    if (pad->bytes < bytes) {
+        free(pad->buf);
+        pad->bytes = 0;
+        if (posix_memalign(&pad->buf, 64, bytes) != 0) {
+            pad->buf = NULL;
+            return NULL;
+        }
+        pad->bytes = bytes;
+    }
+    return pad->buf;
+}
+
+/* An attribute asking for a user-managed scratchpad (and, when
+ * accumulate, adding into the destination); NULL on failure. */
+static dnnl_primitive_attr_t dn_attr_make(int accumulate)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t ops = NULL;
+    int bad = dnnl_primitive_attr_create(&attr) != dnnl_success ||
+              dnnl_primitive_attr_set_scratchpad_mode(
+                  attr, dnnl_scratchpad_mode_user) != dnnl_success;
+    if (!bad && accumulate)
+        bad = dnnl_post_ops_create(&ops) != dnnl_success ||
+              dnnl_post_ops_append_sum(ops, 1.0f) != dnnl_success ||
+              dnnl_primitive_attr_set_post_ops(attr, ops) != dnnl_success;
+    dnnl_post_ops_destroy(ops);
+    if (bad) {
+        dnnl_primitive_attr_destroy(attr);
+        return NULL;
+    }
+    return attr;
 }
 
 /* ------------------------------------------------------ making primitives */
@@ -224,21 +350,18 @@ static int reorder_make(dnnl_engine_t e, const dnnl_memory_desc_t *from,
                         const dnnl_memory_desc_t *to, int accumulate,
                         dnnl_primitive_t *out)
 {
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_post_ops_t ops = NULL;
+    dnnl_primitive_attr_t attr = dn_attr_make(accumulate);
     dnnl_primitive_desc_t pd = NULL;
-    int bad = 0;
-    if (accumulate) {
-        bad |= dnnl_primitive_attr_create(&attr) != dnnl_success;
-        bad |= !bad && dnnl_post_ops_create(&ops) != dnnl_success;
-        bad |= !bad && dnnl_post_ops_append_sum(ops, 1.0f) != dnnl_success;
-        bad |= !bad && dnnl_primitive_attr_set_post_ops(attr, ops) != dnnl_success;
+    int bad = !attr ||
+              dnnl_reorder_primitive_desc_create(&pd, from, e, to, e, attr) !=
+                  dnnl_success;
+    if (!bad) {     /* reorders run without a scratchpad (see the top) */
+        const dnnl_memory_desc_t *pad =
+            dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        bad = pad && dnnl_memory_desc_get_size(pad) > 0;
     }
-    bad |= !bad && dnnl_reorder_primitive_desc_create(&pd, from, e, to, e, attr)
-                       != dnnl_success;
     bad |= !bad && dnnl_primitive_create(out, pd) != dnnl_success;
     dnnl_primitive_desc_destroy(pd);
-    dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
     return bad;
 }
@@ -346,27 +469,17 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
         md_tag(&wuser, 4, wd + 1, dnnl_oihw);
     dnnl_convolution_desc_t fd, bd;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
-    /* A user scratchpad: the pool's threads run the same primitive at once
-     * (one chunk each, and runs of one model in several threads), and the
-     * library-managed scratchpad is shared between them (batched forwards
-     * on 2 threads gave other logits from run to run). */
-    dnnl_primitive_attr_t pattr = NULL;
-    if (dnnl_primitive_attr_create(&pattr) != dnnl_success ||
-        dnnl_primitive_attr_set_scratchpad_mode(pattr, dnnl_scratchpad_mode_user) != dnnl_success) {
-        dnnl_primitive_attr_destroy(pattr);
-        return -1;
-    }
-    int bad = dnnl_dilated_convolution_forward_desc_init(
+    dnnl_primitive_attr_t attr = dn_attr_make(0);
+    int bad = !attr || dnnl_dilated_convolution_forward_desc_init(
                   &fd, p->bwd ? dnnl_forward_training : dnnl_forward_inference,
                   dnnl_convolution_direct, &src, &wei, has_bias && !p->bwd ? &bias : NULL,
                   &dst, g->st, g->dil, g->pl, g->pr) != dnnl_success ||
-              dnnl_primitive_desc_create(&fpd, &fd, pattr, d->engine, NULL) != dnnl_success;
+              dnnl_primitive_desc_create(&fpd, &fd, attr, d->engine, NULL) != dnnl_success;
     if (!bad && p->bwd)
         bad = dnnl_dilated_convolution_backward_data_desc_init(
                   &bd, dnnl_convolution_direct, &src, &wei, &dst, g->st,
                   g->dil, g->pl, g->pr) != dnnl_success ||
-              dnnl_primitive_desc_create(&bpd, &bd, pattr, d->engine, fpd) != dnnl_success;
-    dnnl_primitive_attr_destroy(pattr);
+              dnnl_primitive_desc_create(&bpd, &bd, attr, d->engine, fpd) != dnnl_success;
     dnnl_primitive_desc_t pd = p->bwd ? bpd : fpd;
     const char *impl = NULL;
     /* oneDNN's im2col + GEMM convolutions are ours again, and 2.6's
@@ -382,14 +495,18 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
         p->out_md = *dnnl_primitive_desc_query_md(pd, qout, 0);
         p->wei_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
         p->bias_md = bias;
-        p->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-        p->scratch_bytes = dnnl_memory_desc_get_size(&p->scratch_md);
+        const dnnl_memory_desc_t *pad =
+            dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        if (pad)
+            p->pad_md = *pad;
+        p->pad_bytes = pad ? dnnl_memory_desc_get_size(pad) : 0;
         md_tag(&p->in_user, 4, p->bwd ? dd : sd, dnnl_nchw);
         md_tag(&p->out_user, 4, p->bwd ? sd : dd, dnnl_nchw);
         bad = dnnl_primitive_create(&p->conv, pd) != dnnl_success;
     }
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bpd);
+    dnnl_primitive_attr_destroy(attr);
     if (bad)
         return -1;
     if (!dnnl_memory_desc_equal(&p->in_md, &p->in_user)) {
@@ -454,11 +571,9 @@ static int dn_conv(hl_conv_dnnl *d, const dn_prim *p, const float *src,
 {
     dnnl_memory_t m[5] = { NULL, NULL, NULL, NULL, NULL };
     dnnl_stream_t s = NULL;
-    /* this call's own scratchpad (dn_prim_make) */
-    void *pad = NULL;
-    if (p->scratch_bytes && posix_memalign(&pad, 64, p->scratch_bytes))
-        return -1;
-    int bad = (pad && dnnl_memory_create(&m[4], &p->scratch_md, d->engine, pad)) ||
+    void *pad = p->pad_bytes ? dn_thread_pad(p->pad_bytes) : NULL;
+    int bad = (p->pad_bytes && !pad) ||
+              (pad && dnnl_memory_create(&m[4], &p->pad_md, d->engine, pad)) ||
               dnnl_memory_create(&m[0], &p->in_md, d->engine, (void *)src) ||
               dnnl_memory_create(&m[1], &p->wei_md, d->engine, (void *)p->wei) ||
               dnnl_memory_create(&m[2], &p->out_md, d->engine, dst) ||
@@ -466,29 +581,27 @@ static int dn_conv(hl_conv_dnnl *d, const dn_prim *p, const float *src,
                                           (void *)bias)) ||
               dnnl_stream_create(&s, d->engine, dnnl_stream_default_flags);
     if (!bad) {
-        /* the scratchpad last, so the counts below can leave it out */
+        /* the scratchpad goes last, the bias before it when there is one */
         dnnl_exec_arg_t fa[5] = { { DNNL_ARG_SRC, m[0] },
                                   { DNNL_ARG_WEIGHTS, m[1] },
                                   { DNNL_ARG_DST, m[2] },
                                   { DNNL_ARG_BIAS, m[3] },
                                   { DNNL_ARG_SCRATCHPAD, m[4] } };
-        dnnl_exec_arg_t fn[4] = { { DNNL_ARG_SRC, m[0] },
-                                  { DNNL_ARG_WEIGHTS, m[1] },
-                                  { DNNL_ARG_DST, m[2] },
-                                  { DNNL_ARG_SCRATCHPAD, m[4] } };
         dnnl_exec_arg_t ba[4] = { { DNNL_ARG_DIFF_DST, m[0] },
                                   { DNNL_ARG_WEIGHTS, m[1] },
                                   { DNNL_ARG_DIFF_SRC, m[2] },
                                   { DNNL_ARG_SCRATCHPAD, m[4] } };
-        int extra = pad != NULL;
-        bad = dnnl_primitive_execute(p->conv, s,
-                                     p->bwd ? 3 + extra : bias ? 4 + extra : 3 + extra,
-                                     p->bwd ? ba : bias ? fa : fn) != dnnl_success;
+        int nf = bias ? 4 : 3;
+        if (!bias)
+            fa[3] = fa[4];
+        if (pad)
+            nf++;
+        bad = dnnl_primitive_execute(p->conv, s, p->bwd ? 3 + (pad != NULL) : nf,
+                                     p->bwd ? ba : fa) != dnnl_success;
     }
     dnnl_stream_destroy(s);
     for (int i = 0; i < 5; i++)
         dnnl_memory_destroy(m[i]);
-    free(pad);
     return bad;
 }
 
@@ -542,9 +655,13 @@ static void dn_slice(void *arg, int i, int n)
     } else if (i < j->parts) {  /* one image, channel part i */
         const dn_prim *p = j->prim[i];
         int dw = g->G > 1 && g->Cg == 1;
-        /* the whole image's blocked input, then its blocked output */
+        /* the whole image's blocked input, then its blocked output (the
+         * input's layout may block by 16 when parts share it whole) */
+        size_t in_whole = (size_t)((in_ch + 7) / 8 * 8 * in_plane);
+        if (!dw && j->prim[0]->in_reorder && j->prim[0]->in_floats > in_whole)
+            in_whole = j->prim[0]->in_floats;
         float *buf_in = j->scratch;
-        float *buf_out = j->scratch + ((in_ch + 7) / 8 * 8) * in_plane;
+        float *buf_out = j->scratch + in_whole;
         if (!dw) {   /* every part reads the whole input, reordered once */
             const dn_prim *p0 = j->prim[0];
             if (j->stage == 0) {
@@ -575,7 +692,7 @@ static int dn_run(hl_conv_dnnl *d, hl_op_ctx *c, const hl_shape *xs,
                   int bwd, const float *in, float *out)
 {
     dn_geom g;
-    if (!d || !c->scratch || dn_geom_make(d, xs, ws, &g) || !dn_wanted(&g, bwd))
+    if (!d || !c->scratch || dn_geom_make(d, xs, ws, &g) || !dn_wanted(d, &g, bwd))
         return 0;
     int threads = c->threadpool ? c->threads : 1;
     if (threads > DN_SLOTS)

@@ -240,6 +240,19 @@ hl_run *hl_run_new_shared(const hl_model *m, hl_threadpool *pool);
 void hl_run_free(hl_run *r);
 const hl_model *hl_run_model(const hl_run *r);
 
+/* hl_run_new (pool NULL) or hl_run_new_shared (pool given), but taking
+ * back a run released with the same pool or thread count when the model
+ * keeps one: repeated calls at one batch size then skip planning, laying
+ * out and first touching the run's memory (page faults), and starting
+ * threads. hl_run_release gives a run back instead of freeing it (its
+ * overrides cleared, backward stop reset; its keep_only set and plan kept,
+ * re-laid out only when the next caller asks otherwise). A model keeps at
+ * most 2 idle runs under 1 GiB each, freed with the model; the model must
+ * outlive the pool of a run released with a shared pool. Thread-safe:
+ * any thread may acquire and release (a run is used by one at a time). */
+hl_run *hl_run_acquire(const hl_model *m, hl_threadpool *pool, int threads);
+void hl_run_release(hl_run *r);
+
 /* Replace a value during forward: when the run reaches `value` it uses
  * `data` (shape = the value's shape at the run's batch) instead of
  * computing it. Everything downstream is computed from it and backward
@@ -257,6 +270,12 @@ hl_status hl_run_forward(hl_run *r, const float *input, int batch,
  * shape (optional) receives its shape at the run's batch. */
 const float *hl_run_value(const hl_run *r, int value, hl_shape *shape);
 int hl_run_batch(const hl_run *r);
+/* Names the run's forward state: a number that changes with every forward
+ * and every change that applies at the next one (overrides set or
+ * cleared, hl_run_keep_only); 0 before any forward. Equal numbers mean
+ * the values of the last forward are still those a new forward of the
+ * same inputs would give, so a caller may skip it. */
+long hl_run_forward_serial(const hl_run *r);
 
 /* Backward from `from_value` with seed gradient `seed` (same shape as that
  * value at the run's batch). Gradients of every value upstream of it become

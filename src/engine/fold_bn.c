@@ -17,19 +17,6 @@
 
 #include "graph.h"
 
-static int consumers(const hl_model *m, int v)
-{
-    int n = 0;
-    for (int k = 0; k < m->n_nodes; k++)
-        for (int i = 0; i < m->nodes[k].n_in; i++)
-            if (m->nodes[k].in[i] == v)
-                n++;
-    for (int i = 0; i < m->n_outputs; i++)
-        if (m->outputs[i] == v)
-            n++;
-    return n;
-}
-
 static int const_float(const hl_model *m, int v, int64_t numel)
 {
     if (v < 0)
@@ -74,59 +61,6 @@ static int add_const_value(hl_model *m, const char *name, const hl_shape *s,
     return id;
 }
 
-/* Re-runs a node's init() after its constant inputs changed. */
-static hl_status reinit(hl_model *m, int k, hl_error *err)
-{
-    hl_node *n = &m->nodes[k];
-    const hl_op *op = hl_op_get(n->op);
-    if (op->free_params)
-        op->free_params(n);
-    n->params = NULL;
-    hl_tensor in[HL_MAX_IO];
-    for (int i = 0; i < n->n_in; i++) {
-        memset(&in[i], 0, sizeof in[i]);
-        if (n->in[i] < 0) {
-            in[i].shape.ndim = -1;
-            continue;
-        }
-        const hl_value *v = &m->values[n->in[i]];
-        if (v->kind == HL_VAL_CONST) {
-            in[i].shape = v->shape;
-            in[i].dtype = v->dtype;
-            in[i].data = v->data;
-            in[i].i64 = v->i64;
-        } else {
-            in[i].shape = m->shape1[n->in[i]];
-            in[i].dtype = m->dtype1[n->in[i]];
-            if (in[i].shape.ndim > 0 && v->kind == HL_VAL_DYNAMIC)
-                in[i].shape.dims[0] = -1;
-        }
-    }
-    hl_error e = {0};
-    hl_status st = op->init ? op->init(n, &m->node_attrs[k], in, &e) : HL_OK;
-    if (st)
-        return hl_error_set(err, st, "%s: node '%s' (%s): after folding "
-                            "BatchNormalization: %s", m->name, n->name,
-                            n->op_type, e.msg);
-    return HL_OK;
-}
-
-static void remove_node(hl_model *m, int k)
-{
-    const hl_op *op = hl_op_get(m->nodes[k].op);
-    if (op->free_params)
-        op->free_params(&m->nodes[k]);
-    for (int j = k; j + 1 < m->n_nodes; j++) {
-        m->nodes[j] = m->nodes[j + 1];
-        m->node_kind[j] = m->node_kind[j + 1];
-        m->node_attrs[j] = m->node_attrs[j + 1];
-    }
-    m->n_nodes--;
-    for (int v = 0; v < m->n_values; v++)
-        if (m->values[v].producer > k)
-            m->values[v].producer--;
-}
-
 /* Folds the BN node k into its Conv when possible; *done = 1 if so. */
 static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
 {
@@ -136,7 +70,7 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
         bn->out[0] < 0)
         return HL_OK;
     for (int o = 1; o < bn->n_out; o++)
-        if (bn->out[o] >= 0 && consumers(m, bn->out[o]))
+        if (bn->out[o] >= 0 && hl_model_consumers(m, bn->out[o]))
             return HL_OK;
     if (hl_attrs_int(&m->node_attrs[k], "training_mode", 0) != 0 ||
         hl_attrs_int(&m->node_attrs[k], "spatial", 1) != 1)
@@ -148,7 +82,7 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
     hl_node *conv = &m->nodes[ck];
     if (!(hl_op_get(conv->op)->flags & HL_OP_TAKES_BN) ||
         m->node_kind[ck] != HL_VAL_DYNAMIC ||
-        conv->out[0] != x || conv->n_out != 1 || consumers(m, x) != 1)
+        conv->out[0] != x || conv->n_out != 1 || hl_model_consumers(m, x) != 1)
         return HL_OK;
     int w = conv->in[1];
     int b = conv->n_in > 2 ? conv->in[2] : -1;
@@ -175,7 +109,9 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
     float *s = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
     float *scale = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
     float *shift = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
-    if (!s || !scale || !shift)
+    float *bn_mean = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
+    float *bn_beta = hl_arena_alloc(&m->arena, (size_t)c * sizeof(float));
+    if (!s || !scale || !shift || !bn_mean || !bn_beta)
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory", m->name);
     for (int64_t j = 0; j < c; j++) {
         double sj = (double)gamma[j] / sqrt((double)var[j] + (double)eps);
@@ -184,6 +120,8 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
         s[j] = (float)sj;
         scale[j] = (float)(1.0 / sj);
         shift[j] = (float)((double)mean[j] - (double)beta[j] / sj);
+        bn_mean[j] = mean[j];
+        bn_beta[j] = beta[j];
     }
 
     int64_t wn = hl_shape_numel(ws), per = wn / c;
@@ -221,11 +159,13 @@ static hl_status try_fold(hl_model *m, int k, int *done, hl_error *err)
     xv->scale = scale;
     xv->shift = shift;
     xv->channels = (int)c;
+    xv->bn_mean = bn_mean;
+    xv->bn_beta = bn_beta;
     xv->producer = -1;
-    hl_status st = reinit(m, ck, err);
+    hl_status st = hl_model_node_reinit(m, ck, "after folding BatchNormalization", err);
     if (st)
         return st;
-    remove_node(m, k);
+    hl_model_remove_node(m, k);
     *done = 1;
     return HL_OK;
 }

@@ -50,6 +50,12 @@ typedef struct hl_value {
     int alias;           /* -1 when the value is itself */
     float *scale, *shift;
     int channels;        /* length of scale/shift */
+    /* the folded BatchNormalization's mean and bias (beta), per channel,
+     * for LRP's rules on the BatchNorm itself (run_lrp.c) */
+    float *bn_mean, *bn_beta;
+    /* An inner value of an activation fused into one node at load
+     * (fuse_activations.c): no run computes it. */
+    int fused_away;
 } hl_value;
 
 /* name -> value id for node names (also of nodes removed at load time) */
@@ -57,6 +63,8 @@ typedef struct hl_name_entry {
     char *name;
     int value;
 } hl_name_entry;
+
+#define HL_RUN_IDLE 2   /* idle runs a model keeps (batch --jobs 2) */
 
 struct hl_model {
     char *name;
@@ -92,7 +100,14 @@ struct hl_model {
     /* A weights copy (model_randomize.c): only `values` and `arena` (the
      * changed weights) are its own; everything else is the original's. */
     int borrows_graph;
+
+    /* Runs given back by hl_run_release, kept for the next
+     * hl_run_acquire (run.c; a process-wide mutex guards them). */
+    struct hl_run *idle_runs[HL_RUN_IDLE];
 };
+
+/* run.c: frees the model's idle runs (hl_model_free). */
+void hl_run_idle_free(hl_model *m);
 
 /* Follows `alias` links of values removed without a transform. */
 int hl_model_resolve(const hl_model *m, int value);
@@ -152,6 +167,19 @@ hl_status hl_node_evaluate(const hl_model *m, const hl_node *n,
 
 /* fold_bn.c: BatchNormalization folded into a preceding Conv. */
 hl_status hl_model_fold_batchnorm(hl_model *m, hl_error *err);
+/* The small graphs of one activation (hl_op.patterns) fused into one node
+ * (fuse_activations.c). */
+hl_status hl_model_fuse_activations(hl_model *m, hl_error *err);
+
+/* Load-time graph edits (graph_edit.c) */
+/* Node inputs and graph outputs that read value v. */
+int hl_model_consumers(const hl_model *m, int v);
+/* Re-runs node k's init() after its op, inputs or attributes changed;
+ * `why` ends the error message's prefix ("after folding ..."). */
+hl_status hl_model_node_reinit(hl_model *m, int k, const char *why,
+                               hl_error *err);
+/* Removes node k (its params freed; later producers renumbered). */
+void hl_model_remove_node(hl_model *m, int k);
 
 /* ------------------------------------------------------------------ runs */
 

@@ -13,7 +13,8 @@
 /* ---------------------------------------------------------- op tables */
 extern const hl_op hl_op_conv, hl_op_batchnorm;
 extern const hl_op hl_op_relu, hl_op_leakyrelu, hl_op_prelu, hl_op_clip,
-    hl_op_sigmoid, hl_op_hardsigmoid, hl_op_hardswish, hl_op_tanh, hl_op_elu;
+    hl_op_sigmoid, hl_op_hardsigmoid, hl_op_hardswish, hl_op_tanh, hl_op_elu,
+    hl_op_swish, hl_op_gelu, hl_op_mish;
 extern const hl_op hl_op_maxpool, hl_op_averagepool, hl_op_globalaveragepool,
     hl_op_globalmaxpool;
 extern const hl_op hl_op_add, hl_op_sub, hl_op_mul, hl_op_div, hl_op_sum,
@@ -27,11 +28,14 @@ extern const hl_op hl_op_softmax, hl_op_logsoftmax;
 extern const hl_op hl_op_reducemean, hl_op_reducesum, hl_op_reducemax,
     hl_op_reducemin;
 extern const hl_op hl_op_sqrt, hl_op_abs, hl_op_erf, hl_op_exp, hl_op_log, hl_op_neg,
-    hl_op_reciprocal, hl_op_softplus, hl_op_mish, hl_op_gelu, hl_op_pow;
+    hl_op_reciprocal, hl_op_softplus, hl_op_pow;
 extern const hl_op hl_op_layernormalization, hl_op_instancenormalization,
     hl_op_lrn;
 extern const hl_op hl_op_split, hl_op_resize, hl_op_upsample;
 extern const hl_op hl_op_dequantizelinear;
+/* the exported forms of the gated activations (activation_patterns.c) */
+extern const hl_op_pattern hl_patterns_swish[], hl_patterns_gelu[],
+    hl_patterns_mish[], hl_patterns_hardswish[];
 
 /* ------------------------------------------------------------- helpers */
 

@@ -1,20 +1,18 @@
 /* Elementwise math of one data input: Sqrt, Abs, Erf, Exp, Log, Neg,
- * Reciprocal,
- * Softplus (timm's Mish = x tanh(softplus(x)) before opset 18), Mish
- * (opset 18), Gelu (opset 20, exact or tanh approximation), and Pow with a
- * constant exponent (the x^2 and x^0.5 of decomposed
- * LayerNorm and of GELU/softplus exports).
+ * Reciprocal, Softplus (timm's Mish = x tanh(softplus(x)) before opset
+ * 18), and Pow with a constant exponent (the x^2 and x^0.5 of decomposed
+ * LayerNorm and of GELU/softplus exports). Gelu and Mish are activations
+ * (activation.c).
  *
- * Unlike the activations (activation.c) these keep their ordinary
- * derivative under every backward rule: Captum's DeepLift rescales only
- * ReLU-like modules, and GELU = x * (1 + Erf(x / sqrt 2)) / 2 is not one. */
+ * Unlike the activations these keep their ordinary derivative under every
+ * backward rule: they are the inner parts of a function, not one. */
 #include <math.h>
 #include <string.h>
 #include "kernels.h"
 
 typedef enum {
-    UN_SQRT, UN_ABS, UN_ERF, UN_EXP, UN_LOG, UN_NEG, UN_RECIPROCAL, UN_SOFTPLUS, UN_MISH,
-    UN_GELU, UN_GELU_TANH, UN_POW,
+    UN_SQRT, UN_ABS, UN_ERF, UN_EXP, UN_LOG, UN_NEG, UN_RECIPROCAL, UN_SOFTPLUS,
+    UN_POW,
 } unary_kind;
 
 typedef struct {
@@ -39,21 +37,6 @@ static hl_status unary_init_kind(unary_kind kind, hl_node *n,
     if (n->n_in != 1 || n->n_out != 1)
         return hl_error_set(err, HL_ERR_ARG, "expects 1 input and 1 output");
     return unary_setup(kind, n, err);
-}
-
-static hl_status gelu_init(hl_node *n, const hl_attrs *attrs,
-                           const hl_tensor *in, hl_error *err)
-{
-    (void)in;
-    if (n->n_in != 1 || n->n_out != 1)
-        return hl_error_set(err, HL_ERR_ARG, "expects 1 input and 1 output");
-    const char *approx = hl_attrs_string(attrs, "approximate", "none");
-    int tanh_approx = strcmp(approx, "tanh") == 0;
-    if (!tanh_approx && strcmp(approx, "none") != 0)
-        return hl_error_set(err, HL_ERR_UNSUPPORTED,
-                            "attribute 'approximate' = '%s' (none or tanh)",
-                            approx);
-    return unary_setup(tanh_approx ? UN_GELU_TANH : UN_GELU, n, err);
 }
 
 static hl_status pow_init(hl_node *n, const hl_attrs *attrs,
@@ -101,16 +84,6 @@ static hl_status pow_shape(const hl_node *n, const hl_tensor *in,
 static inline float softplus_value(float x)
 {
     return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x));
-}
-
-#define SQRT_2_OVER_PI 0.79788456080286535588f
-#define INV_SQRT_2 0.70710678118654752440f
-#define INV_SQRT_2PI 0.39894228040143267794f
-
-/* sqrt(2/pi) (x + 0.044715 x^3), the tanh argument of approximate GELU */
-static inline float gelu_tanh_arg(float x)
-{
-    return SQRT_2_OVER_PI * (x + 0.044715f * x * x * x);
 }
 
 /* x^p, with the exact products PyTorch uses for the common exponents. */
@@ -164,18 +137,6 @@ static void unary_fwd_range(void *arg, long begin, long end)
     case UN_SOFTPLUS:   /* log(1 + e^x) without overflow */
         for (long i = begin; i < end; i++) y[i] = softplus_value(x[i]);
         break;
-    case UN_MISH:
-        for (long i = begin; i < end; i++)
-            y[i] = x[i] * tanhf(softplus_value(x[i]));
-        break;
-    case UN_GELU:
-        for (long i = begin; i < end; i++)
-            y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * INV_SQRT_2));
-        break;
-    case UN_GELU_TANH:
-        for (long i = begin; i < end; i++)
-            y[i] = 0.5f * x[i] * (1.0f + tanhf(gelu_tanh_arg(x[i])));
-        break;
     case UN_POW:
         for (long i = begin; i < end; i++) y[i] = pow_value(x[i], p);
         break;
@@ -226,28 +187,6 @@ static void unary_bwd_range(void *arg, long begin, long end)
         for (long i = begin; i < end; i++)
             gx[i] += g[i] / (1.0f + expf(-x[i]));
         break;
-    case UN_MISH:       /* tanh(sp) + x (1 - tanh(sp)^2) sigmoid(x) */
-        for (long i = begin; i < end; i++) {
-            float t = tanhf(softplus_value(x[i]));
-            float sg = 1.0f / (1.0f + expf(-x[i]));
-            gx[i] += g[i] * (t + x[i] * (1.0f - t * t) * sg);
-        }
-        break;
-    case UN_GELU:       /* Phi(x) + x phi(x) */
-        for (long i = begin; i < end; i++) {
-            float xi = x[i];
-            float cdf = 0.5f * (1.0f + erff(xi * INV_SQRT_2));
-            gx[i] += g[i] * (cdf + xi * INV_SQRT_2PI * expf(-0.5f * xi * xi));
-        }
-        break;
-    case UN_GELU_TANH:
-        for (long i = begin; i < end; i++) {
-            float xi = x[i];
-            float t = tanhf(gelu_tanh_arg(xi));
-            float du = SQRT_2_OVER_PI * (1.0f + 3.0f * 0.044715f * xi * xi);
-            gx[i] += g[i] * (0.5f * (1.0f + t) + 0.5f * xi * (1.0f - t * t) * du);
-        }
-        break;
     case UN_POW:
         if (p == 2.0f)
             for (long i = begin; i < end; i++) gx[i] += g[i] * 2.0f * x[i];
@@ -294,13 +233,6 @@ UNARY_OP(log, UN_LOG, "Log")
 UNARY_OP(neg, UN_NEG, "Neg")
 UNARY_OP(reciprocal, UN_RECIPROCAL, "Reciprocal")
 UNARY_OP(softplus, UN_SOFTPLUS, "Softplus")
-UNARY_OP(mish, UN_MISH, "Mish")
-
-const hl_op hl_op_gelu = {
-    .op_type = "Gelu", .source = __FILE__, .init = gelu_init, .shape = unary_shape,
-    .forward = unary_forward, .backward = unary_backward,
-    .free_params = hl_params_free,
-};
 
 const hl_op hl_op_pow = {
     .op_type = "Pow", .source = __FILE__, .init = pow_init, .shape = pow_shape,

@@ -108,6 +108,7 @@ void hl_model_free(hl_model *m)
 {
     if (!m)
         return;
+    hl_run_idle_free(m);
     if (m->borrows_graph) {
         free(m->values);
         hl_arena_free(&m->arena);
@@ -193,7 +194,9 @@ int hl_model_find_value(const hl_model *m, const char *name)
 
 int hl_model_value_is_computed(const hl_model *m, int value)
 {
-    return value >= 0 && value < m->n_values && m->values[value].kind == HL_VAL_DYNAMIC;
+    return value >= 0 && value < m->n_values &&
+           m->values[value].kind == HL_VAL_DYNAMIC &&
+           !m->values[value].fused_away;
 }
 
 int hl_model_layer_input(const hl_model *m, int value)

@@ -23,6 +23,7 @@ hl_status hl_model_copy_weights(const hl_model *m, hl_model **out,
     memcpy(values, m->values, (size_t)m->n_values * sizeof *values);
     c->values = values;
     memset(&c->arena, 0, sizeof c->arena);
+    memset(c->idle_runs, 0, sizeof c->idle_runs);  /* the original's */
     c->borrows_graph = 1;
     *out = c;
     return HL_OK;

@@ -366,6 +366,8 @@ static hl_status load_onnx(const void *data, size_t size,
     hl_name_map_free(&L.used);
     if (st == HL_OK && !(opt && opt->no_simplify))
         st = hl_model_fold_batchnorm(m, err);
+    if (st == HL_OK && !(opt && opt->no_simplify))
+        st = hl_model_fuse_activations(m, err);
     if (st == HL_OK && !(opt && opt->n_input_shapes)) {
         /* Catch models exported with a fixed batch size now rather than
          * at the first batched run. */

@@ -136,6 +136,42 @@ enum {
     HL_OP_RESCALE_FAMILY = 1u << 9,
 };
 
+/* A small graph an exporter writes for one activation (torch.onnx.export's
+ * Sigmoid x Mul for nn.SiLU), fused into one node of the op that lists it
+ * (fuse_activations.c). Steps in topological order; the last one's output
+ * is the activation's output, x its one dynamic input. Add and Mul match
+ * either operand order. */
+typedef enum {
+    HL_PAT_NONE = 0,
+    HL_PAT_X,        /* the activation's input */
+    HL_PAT_STEP,     /* the output of an earlier step (.step) */
+    HL_PAT_CONST,    /* a one-element float constant equal to .value */
+} hl_pattern_arg_kind;
+
+typedef struct hl_pattern_arg {
+    hl_pattern_arg_kind kind;
+    int step;
+    double value;
+} hl_pattern_arg;
+
+#define HL_PATTERN_MAX_STEPS 10
+
+typedef struct hl_pattern_step {
+    const char *op_type;
+    hl_pattern_arg in[3];       /* up to the first HL_PAT_NONE */
+    /* float attributes that must equal a value (NULL name: none), with
+     * the op's ONNX default for when the node leaves them out */
+    struct { const char *name; double value, onnx_default; } attr[2];
+} hl_pattern_step;
+
+typedef struct hl_op_pattern {
+    const char *name;           /* what the exporter wrote ("torch nn.SiLU") */
+    int n_steps;
+    hl_pattern_step steps[HL_PATTERN_MAX_STEPS];
+    const char *fused_attr;     /* a string attribute of the fused node */
+    const char *fused_value;    /* ("approximate" = "tanh"), or NULL */
+} hl_op_pattern;
+
 typedef struct hl_op {
     const char *op_type;
     const char *source;    /* __FILE__ of the family file (for the docs) */
@@ -178,13 +214,20 @@ typedef struct hl_op {
                       hl_error *err);
     /* fold(): out[] is preallocated by the runtime from shape(). */
     void (*free_params)(hl_node *n);
-    /* Backward under HL_RULE_DEEPLIFT when the op has its own multipliers
-     * beside the elementwise Rescale rule (MaxPool); NULL: backward(). The
-     * engine calls it unless input 0 comes from an HL_OP_DEEPLIFT_HOOKED
-     * op (Captum's condition). ctx->ref_in/ref_out are set. */
+    /* DeepLift's own multipliers of an op beside the elementwise Rescale
+     * rule (MaxPool), as Captum's hook on the op's input tensor applies
+     * them: under HL_RULE_DEEPLIFT the engine runs backward() as usual and,
+     * once every consumer of input 0 has added its share, calls this with
+     * gin[0] holding that complete gradient, which it overwrites. Not
+     * called when input 0 comes from an HL_OP_DEEPLIFT_HOOKED op (Captum's
+     * hooks then give that op the plain sum). ctx->ref_in/ref_out are set;
+     * NULL: no rule of its own. */
     void (*deeplift_backward)(const hl_node *n, hl_op_ctx *c,
                               const hl_tensor *in, const hl_tensor *out,
                               const hl_tensor *gout, hl_tensor *gin);
+    /* Small graphs fused into one node of this op at load (an array ended
+     * by an entry with n_steps 0), or NULL. */
+    const hl_op_pattern *patterns;
     /* Multiply-adds of one forward (for bench GFLOP/s); NULL = elementwise. */
     double (*flops)(const hl_node *n, const hl_tensor *in, const hl_tensor *out);
 } hl_op;

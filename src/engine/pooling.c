@@ -402,12 +402,17 @@ static void pool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
  *   / (x - x_ref)
  * where unpool_x scatters over x's argmax and unpool_ref over the
  * reference's; MaxUnpool writes, so an input that is the maximum of several
- * windows keeps the value of the last window in scan order. Where
- * |x - x_ref| < 1e-10 Captum takes grad_input[0]: the plain gradient of
- * the batch's first row, for every row. */
-typedef struct {
+ * windows keeps the value of the last window in scan order.
+ *
+ * Captum's hook sits on the pool's input tensor, so it fires once that
+ * tensor's gradient is complete (every consumer's share, the pool's own as
+ * a plain gradient) and replaces all of it: the engine calls this after
+ * the last consumer's backward, with gin[0] holding that sum, and it is
+ * overwritten by the multiplier; where |x - x_ref| < 1e-10 by the sum's
+ * first row (Captum's grad_input[0]), for every row. */typedef struct {
     const pool_geom *g;
     const float *x, *y, *xr, *yr, *gy;
+    const float *total0;  /* the complete gradient's first row */
     float *gx;
     int64_t ref_planes, row_planes;
 } dl_pool_job;
@@ -438,41 +443,28 @@ static void dl_pool_range(void *arg, long begin, long end)
     dl_pool_job *j = arg;
     const pool_geom *g = j->g;
     int64_t X = g->X;
-    float *buf = malloc((size_t)X * 4 * sizeof(float));
+    float *buf = malloc((size_t)X * 2 * sizeof(float));
     for (long u = begin; u < end; u++) {
         const float *xp = j->x + u * X, *gp = j->gy + u * g->P;
         int64_t ru = u % j->ref_planes, u0 = u % j->row_planes;
         const float *xrp = j->xr + ru * X, *yrp = j->yr + ru * g->P;
+        const float *t0 = j->total0 + u0 * X;
         float *gxp = j->gx + u * X;
-        if (!buf) { /* out of memory: the plain gradient */
-            POOL_LOOP(g, {
-                int64_t best;
-                POOL_ARGMAX(g, xp, best);
-                if (best >= 0)
-                    gxp[best] += gp[o];
-            })
+        if (!buf) /* out of memory: the sum stays (plain gradient) */
             continue;
-        }
-        float *up = buf, *ur = buf + X, *plain = buf + 2 * X;
-        memset(buf, 0, (size_t)X * 3 * sizeof(float));
+        float *up = buf, *ur = buf + X;
+        memset(buf, 0, (size_t)X * 2 * sizeof(float));
         dl_pool_plane(g, xp, xrp, j->y + u * g->P, yrp, gp, up, ur);
-        /* the first row's plain gradient, same channel */
-        POOL_LOOP(g, {
-            int64_t best;
-            const float *x0 = j->x + u0 * X;
-            POOL_ARGMAX(g, x0, best);
-            if (best >= 0)
-                plain[best] += j->gy[u0 * g->P + o];
-        })
         for (int64_t i = 0; i < X; i++) {
             float dx = xp[i] - xrp[i];
-            gxp[i] += fabsf(dx) < DL_POOL_EPS ? plain[i]
-                                              : (up[i] + ur[i]) / dx;
+            gxp[i] = fabsf(dx) < DL_POOL_EPS ? t0[i] : (up[i] + ur[i]) / dx;
         }
     }
     free(buf);
 }
 
+/* Replaces gin[0] (the complete gradient of the input) by the multipliers;
+ * see above. */
 static void maxpool_deeplift_backward(const hl_node *n, hl_op_ctx *c,
                                       const hl_tensor *in,
                                       const hl_tensor *out,
@@ -484,18 +476,21 @@ static void maxpool_deeplift_backward(const hl_node *n, hl_op_ctx *c,
     if (pool_geom_make(n->params, &in[0].shape, &g))
         return;
     if (!c->ref_in || !c->ref_out || !c->ref_in[0].data ||
-        !c->ref_out[0].data || g.X == 0) {
-        pool_backward(n, c, in, out, gout, gin);
+        !c->ref_out[0].data || g.X == 0)
         return;
-    }
     int64_t ref_planes = hl_shape_numel(&c->ref_in[0].shape) / g.X;
     int64_t rows = in[0].shape.dims[0];
+    int64_t row_planes = rows > 0 && g.planes / rows > 0 ? g.planes / rows : 1;
+    float *total0 = malloc((size_t)(row_planes * g.X) * sizeof(float));
+    if (!total0)
+        return;
+    memcpy(total0, gin[0].data, (size_t)(row_planes * g.X) * sizeof(float));
     dl_pool_job j = { &g, in[0].data, out[0].data, c->ref_in[0].data,
-                      c->ref_out[0].data, gout[0].data, gin[0].data,
-                      ref_planes > 0 ? ref_planes : 1,
-                      rows > 0 && g.planes / rows > 0 ? g.planes / rows : 1 };
+                      c->ref_out[0].data, gout[0].data, total0, gin[0].data,
+                      ref_planes > 0 ? ref_planes : 1, row_planes };
     long work = (long)(g.planes * g.P * g.k[0] * g.k[1] * g.k[2]);
     hl_par_for(c, (long)g.planes, work, dl_pool_range, &j);
+    free(total0);
 }
 
 const hl_op hl_op_maxpool = {

@@ -6,6 +6,7 @@
  * size allocate nothing. Forward (run_forward.c) keeps every activation
  * that backward (run_backward.c) or a caller reads.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,81 @@ void hl_run_free(hl_run *r)
     free(r);
 }
 
+/* ------------------------------------------------------------ idle runs */
+
+/* A released run keeps its plan, its laid-out memory (already faulted in)
+ * and its pool; runs bigger than this are freed instead, so a model does
+ * not hold an IG batch's memory for good. */
+#define HL_RUN_IDLE_MAX_BYTES ((size_t)1 << 30)
+
+static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
+
+hl_run *hl_run_acquire(const hl_model *m, hl_threadpool *pool, int threads)
+{
+    if (!m)
+        return NULL;
+    if (!pool && threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (int)n : 1;
+    }
+    hl_model *mm = (hl_model *)m;  /* only the idle list changes */
+    hl_run *r = NULL;
+    pthread_mutex_lock(&idle_mu);
+    for (int i = 0; i < HL_RUN_IDLE && !r; i++) {
+        hl_run *c = mm->idle_runs[i];
+        if (c && (pool ? c->pool == pool && !c->owns_pool
+                       : c->owns_pool && c->threads == threads)) {
+            r = c;
+            mm->idle_runs[i] = NULL;
+        }
+    }
+    pthread_mutex_unlock(&idle_mu);
+    if (r)
+        return r;
+    return pool ? hl_run_new_shared(m, pool) : hl_run_new(m, threads);
+}
+
+void hl_run_release(hl_run *r)
+{
+    if (!r)
+        return;
+    /* back to a fresh run's settings; plan, layout and memory stay */
+    hl_run_clear_overrides(r);
+    (void)hl_run_keep_only(r, NULL, -1, NULL);
+    r->backward_stop = -1;
+    /* profiled runs print their profile when freed; a weights copy's
+     * weights change between calls (model_randomize.c) while a plan holds
+     * the constants' addresses */
+    if (r->mem_size > HL_RUN_IDLE_MAX_BYTES || r->prof_fwd ||
+        r->m->borrows_graph) {
+        hl_run_free(r);
+        return;
+    }
+    hl_model *m = (hl_model *)r->m;
+    hl_run *out = r;
+    pthread_mutex_lock(&idle_mu);
+    for (int i = 0; i < HL_RUN_IDLE && out; i++)
+        if (!m->idle_runs[i]) {
+            m->idle_runs[i] = r;
+            out = NULL;
+        }
+    pthread_mutex_unlock(&idle_mu);
+    hl_run_free(out);
+}
+
+void hl_run_idle_free(hl_model *m)
+{
+    pthread_mutex_lock(&idle_mu);
+    hl_run *runs[HL_RUN_IDLE];
+    for (int i = 0; i < HL_RUN_IDLE; i++) {
+        runs[i] = m->idle_runs[i];
+        m->idle_runs[i] = NULL;
+    }
+    pthread_mutex_unlock(&idle_mu);
+    for (int i = 0; i < HL_RUN_IDLE; i++)
+        hl_run_free(runs[i]);
+}
+
 const hl_model *hl_run_model(const hl_run *r)
 {
     return r->m;
@@ -115,6 +191,11 @@ const hl_model *hl_run_model(const hl_run *r)
 int hl_run_batch(const hl_run *r)
 {
     return r->forward_done ? r->batch : 0;
+}
+
+long hl_run_forward_serial(const hl_run *r)
+{
+    return r->forward_done ? r->serial : 0;
 }
 
 /* ------------------------------------------------------------ overrides */
@@ -138,6 +219,7 @@ hl_status hl_run_set_override(hl_run *r, int value, const float *data,
     /* takes effect at the next forward; the values and gradients of the
      * last forward/backward stay readable and consistent until then */
     r->override[v] = data;
+    r->serial++;
     return HL_OK;
 }
 
@@ -145,6 +227,7 @@ void hl_run_clear_overrides(hl_run *r)
 {
     for (int v = 0; v < r->m->n_values; v++)
         r->override[v] = NULL;
+    r->serial++;
 }
 
 /* Copies an override into its value; for the pre-BN value X of a folded

@@ -136,17 +136,15 @@ static void backward_reach(hl_run *r, int from)
     }
 }
 
-/* Node k's backward: into the gradients of its reached inputs from those
- * of its reached outputs (a lean run's masked Relu/Clip from its mask).
- * `reference` is the DeepLift reference run, NULL for other rules. */
-static void backward_node(hl_run *r, hl_op_ctx *ctx, int k,
-                          const hl_run *reference)
+/* Node k's tensors for backward: in/out of the run, gout/gin the
+ * gradients of its reached outputs/inputs (data NULL where not reached).
+ * Returns 1 when some output is live and some input reached. */
+static int node_grad_tensors(const hl_run *r, int k, hl_tensor *in,
+                             hl_tensor *out, hl_tensor *gout, hl_tensor *gin)
 {
     const hl_model *m = r->m;
     const unsigned char *reached = r->grad_valid;
     const hl_node *nd = &m->nodes[k];
-    hl_tensor in[HL_MAX_IO], out[HL_MAX_IO], gin[HL_MAX_IO],
-        gout[HL_MAX_IO];
     int live = 0, any_in = 0;
     for (int o = 0; o < nd->n_out; o++) {
         int v = nd->out[o];
@@ -180,17 +178,39 @@ static void backward_node(hl_run *r, hl_op_ctx *ctx, int k,
             any_in = 1;
         }
     }
-    if (!live || !any_in)
+    return live && any_in;
+}
+
+/* The reference run's tensors of node k, into ctx (DeepLift). */
+static void node_ref_tensors(const hl_run *reference, const hl_node *nd,
+                             hl_op_ctx *ctx, hl_tensor *ref_in,
+                             hl_tensor *ref_out)
+{
+    for (int i = 0; i < nd->n_in; i++)
+        ref_tensor(reference, nd->in[i], &ref_in[i]);
+    for (int o = 0; o < nd->n_out; o++)
+        ref_tensor(reference, nd->out[o], &ref_out[o]);
+    ctx->ref_in = ref_in;
+    ctx->ref_out = ref_out;
+}
+
+/* Node k's backward: into the gradients of its reached inputs from those
+ * of its reached outputs (a lean run's masked Relu/Clip from its mask).
+ * `reference` is the DeepLift reference run, NULL for other rules. A node
+ * with its own DeepLift multipliers (MaxPool) is marked in `pending`: they
+ * replace its input's gradient once complete (apply_deeplift_pending). */
+static void backward_node(hl_run *r, hl_op_ctx *ctx, int k,
+                          const hl_run *reference, unsigned char *pending)
+{
+    const hl_model *m = r->m;
+    const hl_node *nd = &m->nodes[k];
+    hl_tensor in[HL_MAX_IO], out[HL_MAX_IO], gin[HL_MAX_IO],
+        gout[HL_MAX_IO];
+    if (!node_grad_tensors(r, k, in, out, gout, gin))
         return;
     hl_tensor ref_in[HL_MAX_IO], ref_out[HL_MAX_IO];
-    if (reference) {
-        for (int i = 0; i < nd->n_in; i++)
-            ref_tensor(reference, nd->in[i], &ref_in[i]);
-        for (int o = 0; o < nd->n_out; o++)
-            ref_tensor(reference, nd->out[o], &ref_out[o]);
-        ctx->ref_in = ref_in;
-        ctx->ref_out = ref_out;
-    }
+    if (reference)
+        node_ref_tensors(reference, nd, ctx, ref_in, ref_out);
     double t0 = r->prof_bwd ? hl_run_profile_now(r) : 0;
     for (int i = 0; i < nd->n_in; i++) {
         int v = nd->in[i] >= 0 ? hl_model_resolve(m, nd->in[i]) : -1;
@@ -205,12 +225,39 @@ static void backward_node(hl_run *r, hl_op_ctx *ctx, int k,
     if (r->mask_words[k])
         hl_run_mask_backward(r, k, &in[0], gout[0].data, gin[0].data,
                              ctx->rule, ctx->relu_family);
-    else if (deeplift_own_rule(r, ctx, nd))
-        hl_op_get(nd->op)->deeplift_backward(nd, ctx, in, out, gout, gin);
     else
         hl_op_get(nd->op)->backward(nd, ctx, in, out, gout, gin);
+    if (pending && gin[0].data && deeplift_own_rule(r, ctx, nd) &&
+        !m->values[nd->in[0]].scale)
+        pending[k] = 1;
     if (r->prof_bwd)
         r->prof_bwd[k] += hl_run_profile_now(r) - t0;
+}
+
+/* Replaces the complete input gradient of each pending node whose input
+ * is produced by node `producer` (-1: every one left) by the node's
+ * DeepLift multipliers, in forward order (Captum's hooks on one tensor run
+ * in the order the modules registered them). */
+static void apply_deeplift_pending(hl_run *r, hl_op_ctx *ctx,
+                                   const hl_run *reference,
+                                   unsigned char *pending, int producer)
+{
+    const hl_model *m = r->m;
+    for (int q = 0; q < m->n_nodes; q++) {
+        if (!pending[q])
+            continue;
+        const hl_node *nd = &m->nodes[q];
+        int p = m->values[hl_model_resolve(m, nd->in[0])].producer;
+        if (producer >= 0 && p != producer)
+            continue;
+        pending[q] = 0;
+        hl_tensor in[HL_MAX_IO], out[HL_MAX_IO], gin[HL_MAX_IO],
+            gout[HL_MAX_IO], ref_in[HL_MAX_IO], ref_out[HL_MAX_IO];
+        if (!node_grad_tensors(r, q, in, out, gout, gin) || !gin[0].data)
+            continue;
+        node_ref_tensors(reference, nd, ctx, ref_in, ref_out);
+        hl_op_get(nd->op)->deeplift_backward(nd, ctx, in, out, gout, gin);
+    }
 }
 
 hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
@@ -261,10 +308,25 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
     ctx.rule = rule;
     ctx.relu_family = relu_family;
     ctx.scratch = r->scratch;
-    for (int k = m->n_nodes - 1; k >= 0; k--)
+    ctx.weights_transient = m->borrows_graph;  /* see run_forward.c */
+    unsigned char *pending = NULL;
+    if (rule == HL_RULE_DEEPLIFT) {
+        pending = calloc((size_t)m->n_nodes + 1, 1);
+        if (!pending)
+            return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory",
+                                m->name);
+    }
+    for (int k = m->n_nodes - 1; k >= 0; k--) {
+        if (pending)
+            apply_deeplift_pending(r, &ctx, reference, pending, k);
         if (m->node_kind[k] == HL_VAL_DYNAMIC)
             backward_node(r, &ctx, k,
-                          rule == HL_RULE_DEEPLIFT ? reference : NULL);
+                          rule == HL_RULE_DEEPLIFT ? reference : NULL,
+                          pending);
+    }
+    if (pending)
+        apply_deeplift_pending(r, &ctx, reference, pending, -1);
+    free(pending);
     r->prof_backwards++;
     /* plain aliases and pre-BN values share the reached state */
     for (int v = 0; v < m->n_values; v++)

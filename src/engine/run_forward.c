@@ -75,6 +75,7 @@ hl_status hl_run_forward_inputs(hl_run *r, int n, const hl_tensor *inputs,
             return hl_error_set(err, HL_ERR_ARG, "%s: input %d has no float "
                                 "data", m->name, i);
     }
+    r->serial++;
     hl_status st = hl_run_plan(r, n, shapes, err);
     if (st)
         return st;
@@ -110,6 +111,9 @@ hl_status hl_run_forward_inputs(hl_run *r, int n, const hl_tensor *inputs,
     ctx.threads = r->threads;
     ctx.rule = HL_RULE_GRADIENT;
     ctx.scratch = r->scratch;
+    /* a weights copy (model_randomize.c) shares the nodes, and with them
+     * oneDNN's primitives made for the original's weights */
+    ctx.weights_transient = m->borrows_graph;
     for (int k = 0; k < m->n_nodes; k++)
         if (m->node_kind[k] == HL_VAL_DYNAMIC)
             forward_node(r, &ctx, k);

@@ -32,6 +32,7 @@ struct hl_run {
     unsigned char *grad_valid;
     unsigned char *derived_ready, *derived_grad_ready;
     int forward_done;
+    long serial;               /* hl_run_forward_serial */
     int backward_stop;         /* hl_run_set_backward_stop, -1 = none */
     /* HL_PROFILE set in the environment: seconds per node (forward,
      * backward) and of the gradient clearing, printed by hl_run_free */

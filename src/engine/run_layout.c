@@ -467,5 +467,6 @@ hl_status hl_run_keep_only(hl_run *r, const int *values, int n,
     for (int i = 0; i < n; i++)
         r->keep_user[values[i]] = 1;
     r->lean = n >= 0;
+    r->serial++;
     return HL_OK;
 }

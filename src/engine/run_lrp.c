@@ -32,10 +32,48 @@ static void modify_weights(const hl_lrp_rule *rule, const float *w, float *o,
     }
 }
 
+/* The pre-BN value of a Conv whose BatchNormalization was folded into it
+ * (fold_bn.c), or -1. */
+static int pre_bn_value(const hl_model *m, int vo)
+{
+    for (int v = 0; v < m->n_values; v++)
+        if (m->values[v].alias == vo && m->values[v].scale &&
+            m->values[v].bn_mean)
+            return v;
+    return -1;
+}
+
+/* Captum's rule on the folded BatchNorm Y = s (X - mean) + beta, from
+ * R_Y to R_X: R_X = X s' R_Y / stab(s' (X - mean) + beta), s' = s for
+ * epsilon (stab with its eps), s + g max(s, 0) for gamma, max(s, 0) for
+ * alpha1-beta0 (Captum changes the BN weight gamma, and s = gamma /
+ * sqrt(var + eps) has its sign); identity passes R_Y. */
+static void lrp_bn_step(const hl_value *pv, const hl_shape *shape,
+                        const float *x, const float *ry,
+                        const hl_lrp_rule *rule, float *rx)
+{
+    size_t n = (size_t)hl_shape_numel(shape);
+    float eps = rule->kind == HL_LRP_EPSILON ? rule->value : LRP_STABILITY;
+    for (size_t i = 0; i < n; i++) {
+        int c = channel_of(shape, i);
+        float sc = 1.0f / pv->scale[c];
+        if (rule->kind == HL_LRP_IDENTITY) {
+            rx[i] = ry[i];
+            continue;
+        }
+        float sp = sc > 0.0f ? sc : 0.0f;
+        float s2 = rule->kind == HL_LRP_GAMMA ? sc + rule->value * sp
+                   : rule->kind == HL_LRP_ALPHA1_BETA0 ? sp : sc;
+        float z = s2 * (x[i] - pv->bn_mean[c]) + pv->bn_beta[c];
+        rx[i] = x[i] * s2 * ry[i] / stabilised(z, eps);
+    }
+}
+
 typedef struct lrp_state {
     hl_run *r;
     hl_op_ctx ctx;
     unsigned char *has;   /* per resolved value: relevance arrived */
+    const hl_lrp_rules *rules;
 } lrp_state;
 
 /* Relevance R (the output's gradient slot) through node k under `rule`
@@ -70,7 +108,45 @@ static hl_status lrp_rule_node(lrp_state *st, const hl_node *nd,
         gin[i].dtype = in[i].dtype;
     }
     int weighted = rule->kind == HL_LRP_GAMMA || rule->kind == HL_LRP_ALPHA1_BETA0;
-    if (weighted && nd->n_in > 1 && nd->in[1] >= 0 && in[1].data &&
+    const float *g = r->grad[vo];
+    /* A Conv with a folded BatchNorm is Captum's two layers: the BN's rule
+     * from R_Y to R_X, then the Conv's with its own weights W = W_f / s and
+     * bias b = (b_f - beta) / s + mean (fold_bn.c). */
+    int pv = nd->n_in > 2 && in[1].data && in[2].data
+                 ? pre_bn_value(m, vo) : -1;
+    float *rpre = NULL, *borig = NULL;
+    if (pv >= 0) {
+        const hl_value *bn = &m->values[pv];
+        size_t nw = (size_t)hl_shape_numel(&in[1].shape);
+        int64_t cout = in[1].shape.dims[0], per = (int64_t)nw / cout;
+        const float *xpre = hl_run_value(r, pv, NULL);
+        rpre = malloc(no * sizeof *rpre);
+        wmod = malloc(nw * sizeof *wmod);
+        borig = malloc((size_t)cout * sizeof *borig);
+        zmod = malloc(no * sizeof *zmod);
+        if (!xpre || !rpre || !wmod || !borig || !zmod) {
+            ret = hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory (LRP)", m->name);
+            free(rpre);
+            free(borig);
+            goto done;
+        }
+        lrp_bn_step(bn, &out[0].shape, xpre, g,
+                    &st->rules->rule[HL_LRP_BATCHNORM], rpre);
+        for (int64_t c = 0; c < cout; c++) {
+            for (int64_t q = 0; q < per; q++)
+                wmod[c * per + q] = in[1].data[c * per + q] * bn->scale[c];
+            borig[c] = (in[2].data[c] - bn->bn_beta[c]) * bn->scale[c] +
+                       bn->bn_mean[c];
+        }
+        if (weighted)
+            modify_weights(rule, wmod, wmod, nw);
+        in[1].data = wmod;
+        in[2].data = borig;
+        out[0].data = zmod;
+        st->ctx.weights_transient = 1;
+        op->forward(nd, &st->ctx, in, out);
+        g = rpre;
+    } else if (weighted && nd->n_in > 1 && nd->in[1] >= 0 && in[1].data &&
         !r->requires_grad[hl_model_resolve(m, nd->in[1])]) {
         size_t nw = (size_t)hl_shape_numel(&in[1].shape);
         wmod = malloc(nw * sizeof *wmod);
@@ -86,9 +162,12 @@ static hl_status lrp_rule_node(lrp_state *st, const hl_node *nd,
         op->forward(nd, &st->ctx, in, out);
     }
     float eps = rule->kind == HL_LRP_EPSILON ? rule->value : LRP_STABILITY;
-    const float *g = r->grad[vo];
     for (size_t j = 0; j < no; j++)
         s[j] = g[j] / stabilised(out[0].data[j], eps);
+    free(rpre);
+    rpre = NULL;
+    free(borig);
+    borig = NULL;
     gout[0].shape = out[0].shape;
     gout[0].dtype = HL_DT_FLOAT;
     gout[0].data = s;
@@ -179,8 +258,8 @@ static hl_status lrp_node(lrp_state *st, int k, const hl_lrp_rules *rules,
     return lrp_rule_node(st, nd, rule, err);
 }
 
-/* A pre-BN value X of a folded Conv: Captum's epsilon rule on the
- * BatchNorm, R_X = X * scale * R_Y / stab(Y). */
+/* A pre-BN value X of a folded Conv (a layer LayerLRP may name): the
+ * BatchNorm's rule from R_Y (lrp_bn_step; BN weights not kept: epsilon). */
 static void lrp_pre_bn(hl_run *r, const hl_lrp_rules *rules)
 {
     const hl_model *m = r->m;
@@ -196,10 +275,14 @@ static void lrp_pre_bn(hl_run *r, const hl_lrp_rules *rules)
         float *rx = r->grad[v];
         if (!x || !rx)
             continue;
-        size_t n = (size_t)hl_shape_numel(s);
-        for (size_t i = 0; i < n; i++)
-            rx[i] = x[i] * m->values[v].scale[channel_of(s, i)] * ry[i] /
-                    stabilised(y[i], eps);
+        if (m->values[v].bn_mean) {
+            lrp_bn_step(&m->values[v], s, x, ry, bn, rx);
+        } else {
+            size_t n = (size_t)hl_shape_numel(s);
+            for (size_t i = 0; i < n; i++)
+                rx[i] = x[i] * m->values[v].scale[channel_of(s, i)] * ry[i] /
+                        stabilised(y[i], eps);
+        }
         r->grad_valid[v] = 1;
         r->derived_grad_ready[v] = 1;
     }
@@ -220,7 +303,7 @@ hl_status hl_run_backward_lrp(hl_run *r, int from_value, const float *seed,
     if (!r->requires_grad[from])
         return hl_error_set(err, HL_ERR_ARG, "%s: value '%s' does not depend "
                             "on the input", m->name, m->values[from].name);
-    lrp_state st = { .r = r };
+    lrp_state st = { .r = r, .rules = rules };
     st.has = calloc((size_t)m->n_values, 1);
     if (!st.has)
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory (LRP)", m->name);

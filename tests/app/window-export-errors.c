@@ -167,6 +167,22 @@ test_clipboard (void)
                   t >= 0 ? hl_classifier_get_label (hl_window_get_classifier (h.win), t) : "");
 }
 
+/* The text of the feature-mask field (an entry, or the entry in its box). */
+static const char *
+mask_text (void)
+{
+  GtkWidget *w = win_named ("feature-mask");
+
+  if (w && !GTK_IS_EDITABLE (w))
+    for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+      if (GTK_IS_EDITABLE (c))
+        {
+          w = c;
+          break;
+        }
+  return w && GTK_IS_EDITABLE (w) ? gtk_editable_get_text (GTK_EDITABLE (w)) : NULL;
+}
+
 /* The parameter panel follows attr's descriptor table. */
 static void
 test_param_panel (void)
@@ -201,6 +217,25 @@ test_param_panel (void)
     }
   check (missing == 0 && shown > hl_method_count (),
          "every parameter of all %d methods gets a widget (%d shown)", hl_method_count (), shown);
+  /* a method's own default (the library's hl_method_param_default) shows
+   * when the method is picked, and a mask the user typed stays */
+  act_s ("set-method", "feature_ablation");
+  act_s ("set-method", "shapley_values");
+  {
+    g_autofree char *shap = g_strdup (mask_text ());
+    gboolean own = shap && strcmp (shap, "cells:3") == 0;
+    act_s ("set-method", "feature_ablation");
+    g_autofree char *back = g_strdup (mask_text ());
+    check (own && back && strcmp (back, "grid:16") == 0,
+           "the feature mask follows each method's default (shapley_values %s, feature_ablation %s)",
+           shap ? shap : "(none)", back ? back : "(none)");
+    act_s ("set-param", "feature-mask=slic:5");
+    act_s ("set-method", "shapley_values");
+    g_autofree char *kept = g_strdup (mask_text ());
+    check (kept && strcmp (kept, "slic:5") == 0,
+           "a mask the user chose stays when the method changes (%s)", kept ? kept : "(none)");
+    act_s ("set-param", "feature-mask=grid:16");
+  }
   settle ();
   check (h.n_results == jobs_before && !hl_worker_get_busy (h.worker),
          "with 'Recompute automatically' off, nothing runs");

@@ -2,7 +2,10 @@
  * (tests/data/captum/deeplift_maxpool/, made by make_cases.py there): a
  * MaxPool after a Concat of ReLUs (SqueezeNet Fire-like, with a ReLU-fed
  * MaxPool below it, where Captum keeps the plain gradient) and one after an
- * Add, each with a zero and a random baseline, within relative L2 1e-4.
+ * Add, and GoogLeNet's Inception structure (a pool whose input also feeds
+ * two Conv branches, where Captum's hook replaces the whole summed
+ * gradient; and one whose input is a hooked MaxPool's output), each with a
+ * zero and a random baseline, within relative L2 1e-4.
  * The plain gradient through the pools (the rule missing) is far off. */
 #include <math.h>
 #include <stdio.h>
@@ -50,5 +53,7 @@ int main(void)
     check_case("fire", "random");
     check_case("addpool", "zeros");
     check_case("addpool", "random");
+    check_case("inception", "zeros");
+    check_case("inception", "random");
     return tap_done();
 }

@@ -41,6 +41,47 @@ static void grid_masks(void)
     hl_array_free(x);
 }
 
+/* cells:N: an N x N grid of cells at any image size, and shapley_values'
+ * own default (cells:3, within exact Shapley's 12-group bound), decided in
+ * the library and followed when the method changes. */
+static void cells_masks(void)
+{
+    hl_array *x = blank(3, 10, 7);
+    hl_feature_mask m;
+    hl_error err = {0};
+    hl_status st = hl_feature_mask_build("cells:3", x, NULL, &m, &err);
+    int ok = st == HL_OK && m.n_features == 9;
+    for (int c = 0; ok && c < 3; c++)
+        for (int y = 0; y < 10; y++)
+            for (int xx = 0; xx < 7; xx++)
+                ok &= m.id[(c * 10 + y) * 7 + xx] == (y * 3 / 10) * 3 + xx * 3 / 7;
+    tap_ok(ok, "cells:3 on 10x7: id = floor(3y/10)*3 + floor(3x/7), 9 features");
+    hl_feature_mask_clear(&m);
+    st = hl_feature_mask_build("cells:8", x, NULL, &m, &err);
+    tap_ok(st == HL_ERR_ARG && strstr(err.msg, "cells:N"),
+           "cells:8 on a 7-pixel-wide image is refused (%s)", err.msg);
+    hl_array_free(x);
+
+    hl_attr_params p;
+    hl_attr_params_init_for_method(&p, "shapley_values");
+    tap_ok(strcmp(p.feature_mask, "cells:3") == 0,
+           "shapley_values' default feature mask is cells:3 (%s)", p.feature_mask);
+    hl_attr_params_init_for_method(&p, "feature_ablation");
+    tap_ok(strcmp(p.feature_mask, "grid:16") == 0,
+           "feature_ablation keeps grid:16 (%s)", p.feature_mask);
+    hl_attr_params_switch_method(&p, "feature_ablation", "shapley_values");
+    int to_shap = strcmp(p.feature_mask, "cells:3") == 0;
+    hl_attr_params_switch_method(&p, "shapley_values", "occlusion");
+    tap_ok(to_shap && strcmp(p.feature_mask, "grid:16") == 0,
+           "switching methods moves a mask left at the default (grid:16 -> "
+           "cells:3 -> grid:16)");
+    strcpy(p.feature_mask, "slic:5");
+    hl_attr_params_switch_method(&p, "feature_ablation", "shapley_values");
+    tap_ok(strcmp(p.feature_mask, "slic:5") == 0,
+           "a mask the user chose stays when the method changes (%s)",
+           p.feature_mask);
+}
+
 /* A mask file the way a request carries it: the ids read once
  * (hl_attr_request_prepare does this), then the mask built from them. */
 static hl_status mask_from_file(const char *path, const hl_array *x,
@@ -226,6 +267,7 @@ int main(void)
 {
     hl_engine_init();
     grid_masks();
+    cells_masks();
     npy_masks();
     slic_blocks();
     return tap_done();

@@ -265,7 +265,7 @@ static void test_rise(void)
     hl_error err = {0};
     int ok = hl_rise_masks(&t.c, N, H_IN, H_IN, masks, &err) == HL_OK;
     call_done(&t);
-    double ref[NX] = { 0 }, x[NX];
+    double ref[NX] = { 0 }, x[NX], mean_pr = 0;
     input_double(x);
     int in_range = 1;
     for (int n = 0; ok && n < N; n++) {
@@ -277,13 +277,17 @@ static void test_rise(void)
                 masked[c * H_IN * H_IN + i] = m[i] * x[c * H_IN * H_IN + i];
             }
         double pr = target_prob(masked);
+        mean_pr += pr / N;
         for (int c = 0; c < C_IN; c++)
             for (int i = 0; i < H_IN * H_IN; i++)
                 ref[c * H_IN * H_IN + i] += pr * m[i] / (N * 0.5);
     }
+    /* Heatlens shows eq. 6 relative to the mean masked score (rise.c) */
+    for (int i = 0; i < NX; i++)
+        ref[i] -= mean_pr;
     tap_ok(ok && in_range, "RISE masks are in [0, 1]");
     /* the method as registered draws the same masks from the same seed */
-    check_method("rise", &q, ref, NX, 1e-5, "RISE eq. 6: sum_i p(M_i o I) M_i / (N p) in float64");
+    check_method("rise", &q, ref, NX, 1e-5, "RISE eq. 6 minus the mean score: sum_i p(M_i o I) M_i / (N p) - mean_i p(M_i o I) in float64");
     q.seed = 78;
     hl_array *other = run_method(model, "rise", x_in, &q, NULL);
     double e = other ? rel_l2_d(other->data, ref, NX) : 0;

@@ -290,7 +290,11 @@ fails "report: unknown metric" "valid: infidelity" -- report --image "$CAT" --me
 "$CLI" explain --method rise --help > "$TMP/out" 2>&1
 grep -q -- "--n-masks" "$TMP/out" && grep -q "n-masks=2000" "$TMP/out" && ! grep -q -- "--n-steps" "$TMP/out"
 ok $? "explain --method rise --help shows its options and defaults only"
-fails "explain: shapley_values over 196 groups" "shapley_value_sampling" -- explain --image "$CAT" --method shapley_values
+fails "explain: shapley_values over 196 groups" "shapley_value_sampling" -- explain --image "$CAT" --method shapley_values --feature-mask grid:16
+"$CLI" explain --method shapley_values --help > "$TMP/out" 2>&1
+grep -q "feature-mask=cells:3" "$TMP/out"
+ok $? "explain --method shapley_values --help shows its own default mask, cells:3"
+succeeds "explain shapley_values with its default mask (9 groups, 512 forwards)" -- explain --image "$CAT" --method shapley_values --json --threads 2
 fails "explain: rise with --mask-prob 0" "mask-prob" -- explain --image "$CAT" --method rise --mask-prob 0
 succeeds "report grad_cam_plus_plus,xgrad_cam --out .png" -- report --image "$CAT" --methods grad_cam_plus_plus,xgrad_cam --out "$TMP/report-cams.png" --threads 1
 head -c 8 "$TMP/report-cams.png" | od -An -c | grep -q "P   N   G"; ok $? "the report of the CAMs is a PNG"

@@ -533,6 +533,69 @@ static void check_relu_free(void)
     hl_model_free(m);
 }
 
+/* One forward + backward of x from logit 3 on r; copies the input gradient
+ * into g (n floats). */
+static int grad_of(hl_run *r, const hl_array *x, float *g, long n)
+{
+    hl_error err = {0};
+    float seed[10] = {0};
+    seed[3] = 1;
+    int out = hl_model_output_value(hl_run_model(r));
+    if (hl_run_forward(r, x->data, 1, &err) ||
+        hl_run_backward(r, out, seed, HL_RULE_GRADIENT, NULL, &err) ||
+        !hl_run_input_grad(r))
+        return 0;
+    memcpy(g, hl_run_input_grad(r), (size_t)n * sizeof(float));
+    return 1;
+}
+
+/* hl_run_release keeps a run for the next hl_run_acquire with the same
+ * thread count, reset to a fresh run's settings (a lean run comes back
+ * keeping everything, with no override), giving a fresh run's numbers bit
+ * for bit; another thread count gets another run; the model frees them
+ * (valgrind). */
+static void check_idle_runs(hl_model *m, const char *case_name)
+{
+    hl_array *x = load_npy(case_name, "input.npy");
+    if (!m || !x) {
+        tap_ok(0, "idle runs data");
+        hl_array_free(x);
+        return;
+    }
+    long n = (long)hl_shape_numel(&x->shape);
+    float *g0 = malloc((size_t)(3 * n) * sizeof(float));
+    float *g1 = g0 + n, *g2 = g0 + 2 * n;
+    hl_error err = {0};
+    hl_run *fresh = hl_run_new(m, 2);
+    int ok = fresh && grad_of(fresh, x, g0, n);
+    hl_run_free(fresh);
+
+    hl_run *a = hl_run_acquire(m, NULL, 2);
+    float junk[1024] = {0};
+    int v = hl_model_find_value(m, "/conv2/Conv_output_0");
+    ok = ok && a && v >= 0 && hl_run_keep_only(a, NULL, 0, &err) == HL_OK &&
+         hl_run_set_override(a, v, junk, &err) == HL_OK;
+    hl_run_set_backward_stop(a, v);
+    hl_run_release(a);
+    hl_run *b = hl_run_acquire(m, NULL, 2);
+    hl_run *c = hl_run_acquire(m, NULL, 1);
+    ok = ok && b && c && grad_of(b, x, g1, n) && grad_of(c, x, g2, n);
+    tap_ok(ok && b == a && c != a, "%s: a released run is taken back by the "
+           "next acquire with its thread count, not by another", case_name);
+    tap_ok(ok && memcmp(g0, g1, (size_t)n * sizeof(float)) == 0 &&
+               hl_run_value(b, v, NULL) != NULL,
+           "%s: the run taken back forgets its override, backward stop and "
+           "lean set: the fresh run's input gradient bit for bit, every "
+           "value readable", case_name);
+    tap_ok(ok && max_abs_diff(g0, g2, n) <= 1e-6 * max_abs(g0, n),
+           "%s: a 1-thread run acquired meanwhile gives the same gradient",
+           case_name);
+    hl_run_release(b);
+    hl_run_release(c);
+    free(g0);
+    hl_array_free(x);
+}
+
 /* A run reused many times at changing batch sizes gives the same numbers
  * (valgrind checks it leaks nothing). */
 static void check_reuse(hl_model *m, const char *case_name)
@@ -675,6 +738,7 @@ int main(void)
     check_layer_gradient(cnn, "tinycnn", "/conv2/Conv_output_0", 1, 1);
     check_rules(cnn, "tinycnn", 1);
     check_reuse(cnn, "tinycnn");
+    check_idle_runs(cnn, "tinycnn");
     check_shared_pool(cnn, "tinycnn");
 
     hl_model *res = load_model("captum/tinyres/model.onnx", 1);

@@ -14,6 +14,12 @@ Writes <model>.onnx, input.npy, baseline_random.npy and
   Conv -> global average -> Linear.
 - addpool: two Conv/ReLU branches -> Add -> MaxPool 3x3 stride 2 pad 1 ->
   Conv -> global average -> Linear.
+- inception: GoogLeNet's Inception block fed by a Concat (its inception
+  3b, 4b-4e, 5b), where a MaxPool's input has other consumers. Two
+  Conv/ReLU branches -> Concat = x; on x: 1x1 Conv/ReLU, 3x3 Conv/ReLU and
+  MaxPool 3x3 stride 1 pad 1 ceil_mode -> 1x1 Conv/ReLU, concatenated
+  (Captum's hook on x replaces the gradient summed over all three branches
+  by the pool's multipliers) -> Conv -> global average -> Linear.
 """
 import numpy as np
 import torch
@@ -62,6 +68,38 @@ class AddPool(nn.Module):
         return self.fc(x)
 
 
+class Block(nn.Module):
+    def __init__(self, cin):
+        super().__init__()
+        self.b1 = nn.Conv2d(cin, 4, 1)
+        self.b1_relu = nn.ReLU()
+        self.b2 = nn.Conv2d(cin, 4, 3, padding=1)
+        self.b2_relu = nn.ReLU()
+        self.b4_pool = nn.MaxPool2d(3, 1, padding=1, ceil_mode=True)
+        self.b4 = nn.Conv2d(cin, 4, 1)
+        self.b4_relu = nn.ReLU()
+
+    def forward(self, x):
+        return torch.cat([self.b1_relu(self.b1(x)), self.b2_relu(self.b2(x)),
+                          self.b4_relu(self.b4(self.b4_pool(x)))], 1)
+
+
+class Inception(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.s1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.s1_relu = nn.ReLU()
+        self.s2 = nn.Conv2d(3, 4, 1)
+        self.s2_relu = nn.ReLU()
+        self.a = Block(8)
+        self.head = nn.Conv2d(12, 8, 1)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = torch.cat([self.s1_relu(self.s1(x)), self.s2_relu(self.s2(x))], 1)
+        return self.fc(self.head(self.a(x)).mean((2, 3)))
+
+
 def main():
     torch.manual_seed(7)
     rng = np.random.default_rng(7)
@@ -69,7 +107,8 @@ def main():
     base = rng.uniform(-1, 1, (1, 3, 15, 15)).astype(np.float32)
     np.save("input.npy", x)
     np.save("baseline_random.npy", base)
-    for name, model in (("fire", Fire()), ("addpool", AddPool())):
+    for name, model in (("fire", Fire()), ("addpool", AddPool()),
+                        ("inception", Inception())):
         model.eval()
         torch.onnx.export(model, torch.from_numpy(x), name + ".onnx",
                           opset_version=13, input_names=["input"],
