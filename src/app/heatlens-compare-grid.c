@@ -1,25 +1,32 @@
 #include "heatlens-compare-grid.h"
+#include "heatlens-colorbar.h"
+#include "heatlens-compare-layout.h"
 #include "heatlens-param-panel.h"
+#include "label_names.h"
 
 #include <math.h>
 
-#define CARD_SIZE 220
-/* cards are drawn at twice their smallest size, so they stay sharp when
- * a wide window (a projector) gives them more room */
-#define RENDER_SIZE (2 * CARD_SIZE)
+/* cards are drawn at three times their smallest width, so they stay sharp
+ * when the pane (a projector) gives them more room */
+#define RENDER_SIZE (3 * HL_COMPARE_MIN_CARD)
 
 struct _HlCompareGrid
 {
   GtkWidget       parent_instance;
 
+  GtkWidget      *box;
+  GtkWidget      *legend;    /* the shared colour bars */
   GtkWidget      *scroller;
-  GtkFlowBox     *flow;
+  GtkWidget      *cards;     /* laid out by HlCompareLayout */
   GtkWidget      *empty_label;
   HlPhoto        *photo;
   hl_crop_map     map;
   gboolean        has_map;
   GPtrArray      *pins;      /* HlResult */
   hl_viz_options  opts;
+  gboolean        user_sign; /* the sign / colormap are the user's choice, */
+  gboolean        user_cmap; /* else each card's method's */
+  gboolean        shared_bars;
 };
 
 G_DEFINE_FINAL_TYPE (HlCompareGrid, hl_compare_grid, GTK_TYPE_WIDGET)
@@ -29,11 +36,35 @@ static GParamSpec *properties[N_PROPS];
 
 static void rebuild (HlCompareGrid *self);
 
-/* The photo scaled to fit CARD_SIZE, with the result's overlay when given. */
+/* A card's options: the overlay's, with its method's sign and colormap
+ * (hl_viz_method_defaults, as the Explain page shows that method) unless
+ * the user chose them. */
+static hl_viz_options
+card_options (HlCompareGrid *self,
+              HlResult      *result)
+{
+  hl_viz_options o = self->opts;
+  hl_viz_sign sign;
+  hl_colormap_id cmap;
+
+  if (result == NULL)
+    return o;
+  hl_viz_method_defaults (result->method, o.mode, &sign, &cmap);
+  if (!self->user_sign)
+    o.sign = sign;
+  if (!self->user_cmap)
+    o.cmap = cmap;
+  return o;
+}
+
+/* The photo scaled to fit RENDER_SIZE, with the result's overlay when
+ * given; threshold and is_zero: the map's scale (for its colour bar). */
 static GdkTexture *
 render_card (HlCompareGrid *self,
              HlResult      *result,
-             char         **problem)
+             char         **problem,
+             double        *threshold,
+             gboolean      *is_zero)
 {
   const hl_image *img = hl_photo_get_image (self->photo);
   double s = MIN (1.0, (double) RENDER_SIZE / MAX (img->width, img->height));
@@ -42,7 +73,7 @@ render_card (HlCompareGrid *self,
   gsize stride = (gsize) w * 3;
   g_autofree guint8 *rgb = g_malloc (stride * (gsize) h);
   g_autoptr(GBytes) bytes = NULL;
-  hl_viz_options o = self->opts;
+  hl_viz_options o = card_options (self, result);
   hl_viz_norm *norm = NULL;
   hl_error err = { 0 };
   hl_status st;
@@ -60,6 +91,11 @@ render_card (HlCompareGrid *self,
 
       st = zero ? hl_viz_normalize (zero, o.sign, o.outlier_perc, &norm, &err) : HL_ERR_NOMEM;
       hl_array_free (zero);
+    }
+  if (st == HL_OK && result)
+    {
+      *threshold = hl_viz_norm_threshold (norm);
+      *is_zero = hl_viz_norm_is_zero (norm);
     }
   if (st == HL_OK)
     st = hl_viz_check (norm, &o, &err);
@@ -87,115 +123,240 @@ unpin_clicked_cb (GtkButton     *button,
     hl_compare_grid_unpin (self, index);
 }
 
+/* A caption line: wrapped on two lines at most, then "…", the whole text
+ * in its tooltip; it never widens the card (the layout sets the width). */
+static GtkWidget *
+caption_label (const char *text,
+               const char *css_class)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_lines (GTK_LABEL (label), 2);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 1);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_widget_set_tooltip_text (label, text);
+  gtk_widget_add_css_class (label, css_class);
+  if (g_strcmp0 (css_class, "caption") == 0)
+    gtk_widget_add_css_class (label, "dim-label");
+  return label;
+}
+
 static GtkWidget *
 make_card (HlCompareGrid *self,
            HlResult      *result)
 {
   GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
-  GtkWidget *title, *subtitle, *picture;
+  GtkWidget *title, *picture;
   g_autofree char *problem = NULL;
-  g_autoptr(GdkTexture) tex = render_card (self, result, &problem);
+  double threshold = 0;
+  gboolean is_zero = FALSE;
+  g_autoptr(GdkTexture) tex = render_card (self, result, &problem, &threshold, &is_zero);
   g_autofree char *sub = NULL;
   g_autofree char *params = NULL;
 
   gtk_widget_add_css_class (card, "card");
   gtk_widget_add_css_class (card, "compare-card");
-  {
-    /* the high-resolution texture in a paintable of the card's size, so
-     * the flow box lays cards out by CARD_SIZE */
-    int tw = gdk_texture_get_width (tex), th = gdk_texture_get_height (tex);
-    double k = (double) CARD_SIZE / MAX (tw, th);
-    graphene_size_t size = GRAPHENE_SIZE_INIT ((float) (tw * k), (float) (th * k));
-    GtkSnapshot *snapshot = gtk_snapshot_new ();
-    g_autoptr(GdkPaintable) paintable = NULL;
-
-    gtk_snapshot_append_texture (snapshot, tex,
-                                 &GRAPHENE_RECT_INIT (0, 0, size.width, size.height));
-    paintable = gtk_snapshot_free_to_paintable (snapshot, &size);
-    picture = gtk_picture_new_for_paintable (paintable);
-  }
-  gtk_widget_set_size_request (picture, CARD_SIZE, CARD_SIZE * 3 / 4);
+  gtk_widget_set_name (card, result ? "compare-card" : "compare-card-original");
+  picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (tex));
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+  gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_CONTAIN);
+  gtk_widget_set_vexpand (picture, TRUE);
 
   if (result)
     {
       const hl_method_desc *md = hl_method_find (result->method);
+      char label[256];
 
-      title = gtk_label_new (md ? md->title : result->method);
+      gboolean one_target = TRUE;
+
+      hl_label_short (result->target_label, label, sizeof label);
+      title = caption_label (md ? md->title : result->method, "heading");
+      for (guint i = 0; i < self->pins->len; i++)
+        one_target &= ((HlResult *) self->pins->pdata[i])->attr.target == result->attr.target;
       if (problem)
         sub = g_strdup (problem);
+      else if (one_target && self->pins->len > 1)
+        /* every card explains this class (the toolbar names it): a line less */
+        sub = g_strdup_printf ("%.1f%% · %.2f s", 100.0 * result->attr.target_prob, result->attr.seconds);
       else
-        sub = g_strdup_printf ("%s · %.1f%% · %.2f s", result->target_label,
+        sub = g_strdup_printf ("%s · %.1f%% · %.2f s", label,
                                100.0 * result->attr.target_prob, result->attr.seconds);
-      /* two pins of one method differ in their parameters: say which */
       params = hl_param_panel_describe (result->method, &result->params);
     }
   else
     {
-      title = gtk_label_new ("Original");
+      title = caption_label ("Original", "heading");
       sub = g_strdup (hl_photo_get_name (self->photo));
     }
-  gtk_widget_add_css_class (title, "heading");
-  gtk_label_set_xalign (GTK_LABEL (title), 0);
-  /* labels must not widen the cards: the picture sets their width */
-  gtk_label_set_max_width_chars (GTK_LABEL (title), 1);
-  gtk_widget_set_hexpand (title, TRUE);
-  gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_END);
   gtk_box_append (GTK_BOX (top), title);
+  gtk_box_append (GTK_BOX (card), top);
   if (result)
     {
+      /* Unpin: over the picture's corner, so the title has the card's width */
+      GtkWidget *overlay = gtk_overlay_new ();
       GtkWidget *close = gtk_button_new_from_icon_name ("window-close-symbolic");
 
-      gtk_widget_add_css_class (close, "flat");
+      gtk_widget_add_css_class (close, "osd");
       gtk_widget_add_css_class (close, "circular");
+      gtk_widget_set_halign (close, GTK_ALIGN_END);
+      gtk_widget_set_valign (close, GTK_ALIGN_START);
       gtk_widget_set_tooltip_text (close, "Unpin");
       g_object_set_data (G_OBJECT (close), "hl-result", result);
       g_signal_connect (close, "clicked", G_CALLBACK (unpin_clicked_cb), self);
-      gtk_box_append (GTK_BOX (top), close);
+      gtk_overlay_set_child (GTK_OVERLAY (overlay), picture);
+      gtk_overlay_add_overlay (GTK_OVERLAY (overlay), close);
+      gtk_widget_set_vexpand (overlay, TRUE);
+      gtk_box_append (GTK_BOX (card), overlay);
     }
-  subtitle = gtk_label_new (sub);
-  gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (subtitle), PANGO_ELLIPSIZE_END);
-  gtk_widget_set_tooltip_text (subtitle, sub);
-  gtk_label_set_max_width_chars (GTK_LABEL (subtitle), 1);
-  gtk_widget_add_css_class (subtitle, "dim-label");
-  gtk_widget_add_css_class (subtitle, "caption");
+  else
+    gtk_box_append (GTK_BOX (card), picture);
+  {
+    GtkWidget *line = caption_label (sub, "caption");
 
-  gtk_box_append (GTK_BOX (card), top);
-  gtk_box_append (GTK_BOX (card), picture);
-  gtk_box_append (GTK_BOX (card), subtitle);
+    /* the target's full label (all its synonyms) on hover */
+    if (result && !problem)
+      {
+        g_autofree char *tip = g_strdup_printf ("%s · %.1f%% · %.2f s", result->target_label,
+                                                100.0 * result->attr.target_prob, result->attr.seconds);
+
+        gtk_widget_set_tooltip_text (line, tip);
+      }
+    gtk_widget_set_name (line, "compare-card-caption");
+    gtk_box_append (GTK_BOX (card), line);
+  }
+  /* the parameters on hover; as a line when another pin has the same
+   * method (two pins of one method differ in them: say which) */
   if (params && *params)
     {
-      GtkWidget *line = gtk_label_new (params);
+      gboolean twin = FALSE;
 
-      gtk_label_set_xalign (GTK_LABEL (line), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (line), PANGO_ELLIPSIZE_END);
-      gtk_label_set_max_width_chars (GTK_LABEL (line), 1);
-      gtk_widget_set_tooltip_text (line, params);
-      gtk_widget_add_css_class (line, "dim-label");
-      gtk_widget_add_css_class (line, "caption");
-      gtk_box_append (GTK_BOX (card), line);
+      for (guint i = 0; i < self->pins->len; i++)
+        twin |= self->pins->pdata[i] != result &&
+                g_strcmp0 (((HlResult *) self->pins->pdata[i])->method, result->method) == 0;
+      if (twin)
+        gtk_box_append (GTK_BOX (card), caption_label (params, "caption"));
+      else
+        {
+          g_autofree char *tip = g_strdup_printf ("%s\n%s", gtk_label_get_text (GTK_LABEL (title)), params);
+
+          gtk_widget_set_tooltip_text (title, tip);
+        }
+    }
+  /* its own colour bar, unless the grid shows one per sign for all */
+  if (result && !self->shared_bars)
+    {
+      hl_viz_options o = card_options (self, result);
+      GtkWidget *bar = hl_colorbar_new ();
+
+      hl_colorbar_set_scale (HL_COLORBAR (bar), o.sign, o.cmap, problem ? 0 : threshold, is_zero);
+      gtk_widget_set_name (bar, "compare-card-colorbar");
+      gtk_box_append (GTK_BOX (card), bar);
     }
   return card;
 }
 
 static void
+string_free (gpointer s)
+{
+  g_string_free (s, TRUE);
+}
+
+static const char *
+sign_title (hl_viz_sign sign)
+{
+  switch (sign)
+    {
+    case HL_SIGN_ALL: return "Signed";
+    case HL_SIGN_POSITIVE: return "Positive";
+    case HL_SIGN_NEGATIVE: return "Negative";
+    default: return "Absolute";
+    }
+}
+
+/* One colour bar per sign (and colormap) the cards use, naming its
+ * cards: every card of a sign is normalised to the same scale (-1..1 or
+ * 0..1 of its own largest value after the outlier clip), so one bar
+ * reads them all. */
+static void
+rebuild_legend (HlCompareGrid *self)
+{
+  GtkWidget *child;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (string_free);
+
+  while ((child = gtk_widget_get_first_child (self->legend)))
+    gtk_flow_box_remove (GTK_FLOW_BOX (self->legend), child);
+  gtk_widget_set_visible (self->legend, self->shared_bars && self->pins->len > 0);
+  if (!self->shared_bars)
+    return;
+  for (guint i = 0; i < self->pins->len; i++)
+    {
+      HlResult *r = self->pins->pdata[i];
+      hl_viz_options o = card_options (self, r);
+      const hl_method_desc *md = hl_method_find (r->method);
+      int key = (int) o.sign * 1000 + (int) hl_colormap_resolve (o.cmap, o.sign);
+      guint k;
+
+      for (k = 0; k < keys->len && g_array_index (keys, int, k) != key; k++)
+        ;
+      if (k == keys->len)
+        {
+          g_array_append_val (keys, key);
+          g_ptr_array_add (names, g_string_new (NULL));
+        }
+      g_string_append_printf (names->pdata[k], "%s%s", ((GString *) names->pdata[k])->len ? ", " : "",
+                              md ? md->title : r->method);
+    }
+  for (guint k = 0; k < keys->len; k++)
+    {
+      int key = g_array_index (keys, int, k);
+      hl_viz_sign sign = (hl_viz_sign) (key / 1000);
+      GtkWidget *group = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+      GtkWidget *bar = hl_colorbar_new ();
+      GtkWidget *name = gtk_label_new (sign_title (sign));
+      g_autofree char *tip = g_strdup_printf ("%s, each normalised to its own largest value: %s",
+                                              sign_title (sign), ((GString *) names->pdata[k])->str);
+
+      gtk_widget_set_hexpand (group, TRUE);
+      gtk_widget_set_tooltip_text (group, tip);
+      gtk_widget_add_css_class (name, "heading");
+      gtk_widget_set_valign (name, GTK_ALIGN_START);
+      gtk_box_append (GTK_BOX (group), name);
+      /* normalised only: each card has its own raw scale */
+      hl_colorbar_set_scale (HL_COLORBAR (bar), sign, (hl_colormap_id) (key % 1000), 0, FALSE);
+      hl_colorbar_set_reserve_raw (HL_COLORBAR (bar), FALSE);
+      gtk_widget_set_name (bar, "compare-shared-colorbar");
+      gtk_widget_set_hexpand (bar, TRUE);
+      gtk_box_append (GTK_BOX (group), bar);
+      gtk_flow_box_append (GTK_FLOW_BOX (self->legend), group);
+    }
+}
+
+static void
 rebuild (HlCompareGrid *self)
 {
+  GtkWidget *child;
 
-  {
-    GtkWidget *child;
-
-    while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->flow))))
-      gtk_flow_box_remove (self->flow, child);
-  }
+  while ((child = gtk_widget_get_first_child (self->cards)))
+    gtk_box_remove (GTK_BOX (self->cards), child);
   gtk_widget_set_visible (self->empty_label, self->photo == NULL || self->pins->len == 0);
+  rebuild_legend (self);
   if (self->photo == NULL)
     return;
-  gtk_flow_box_append (self->flow, make_card (self, NULL));
+  {
+    const hl_image *img = hl_photo_get_image (self->photo);
+
+    hl_compare_layout_set_aspect (HL_COMPARE_LAYOUT (gtk_widget_get_layout_manager (self->cards)),
+                                  (double) img->height / MAX (1, img->width));
+  }
+  gtk_box_append (GTK_BOX (self->cards), make_card (self, NULL));
   for (guint i = 0; i < self->pins->len; i++)
-    gtk_flow_box_append (self->flow, make_card (self, self->pins->pdata[i]));
+    gtk_box_append (GTK_BOX (self->cards), make_card (self, self->pins->pdata[i]));
 }
 
 GtkWidget *
@@ -251,6 +412,7 @@ void
 hl_compare_grid_clear (HlCompareGrid *self)
 {
   g_ptr_array_set_size (self->pins, 0);
+  self->shared_bars = FALSE;
   rebuild (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_PINS]);
 }
@@ -262,6 +424,41 @@ hl_compare_grid_set_options (HlCompareGrid        *self,
   self->opts = *options;
   if (self->pins->len)
     rebuild (self);
+}
+
+void
+hl_compare_grid_set_user_choice (HlCompareGrid *self,
+                                 gboolean       sign,
+                                 gboolean       cmap)
+{
+  if (self->user_sign == sign && self->user_cmap == cmap)
+    return;
+  self->user_sign = sign;
+  self->user_cmap = cmap;
+  if (self->pins->len)
+    rebuild (self);
+}
+
+void
+hl_compare_grid_set_shared_colorbars (HlCompareGrid *self,
+                                      gboolean       shared)
+{
+  if (self->shared_bars == shared)
+    return;
+  self->shared_bars = shared;
+  rebuild (self);
+}
+
+gboolean
+hl_compare_grid_get_shared_colorbars (HlCompareGrid *self)
+{
+  return self->shared_bars;
+}
+
+int
+hl_compare_grid_get_columns (HlCompareGrid *self)
+{
+  return hl_compare_layout_get_columns (HL_COMPARE_LAYOUT (gtk_widget_get_layout_manager (self->cards)));
 }
 
 guint
@@ -282,7 +479,7 @@ hl_compare_grid_dispose (GObject *object)
 {
   HlCompareGrid *self = HL_COMPARE_GRID (object);
 
-  g_clear_pointer (&self->scroller, gtk_widget_unparent);
+  g_clear_pointer (&self->box, gtk_widget_unparent);
   g_clear_object (&self->photo);
   g_clear_pointer (&self->pins, g_ptr_array_unref);
   G_OBJECT_CLASS (hl_compare_grid_parent_class)->dispose (object);
@@ -321,28 +518,42 @@ hl_compare_grid_class_init (HlCompareGridClass *klass)
 static void
 hl_compare_grid_init (HlCompareGrid *self)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *inner = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
 
   self->pins = g_ptr_array_new_with_free_func ((GDestroyNotify) hl_result_unref);
   hl_viz_options_init (&self->opts);
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+  /* a flow box: a narrow pane puts the bars on more lines */
+  self->legend = gtk_flow_box_new ();
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (self->legend), GTK_SELECTION_NONE);
+  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (self->legend), 18);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (self->legend), 4);
+  gtk_widget_set_can_focus (self->legend, FALSE);
+  gtk_widget_set_name (self->legend, "compare-legend");
+  gtk_widget_set_margin_start (self->legend, 18);
+  gtk_widget_set_margin_end (self->legend, 18);
+  gtk_widget_set_margin_top (self->legend, 8);
+  gtk_widget_set_visible (self->legend, FALSE);
+  gtk_box_append (GTK_BOX (self->box), self->legend);
   self->scroller = gtk_scrolled_window_new ();
-  gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
-  gtk_widget_set_margin_start (box, 18);
-  gtk_widget_set_margin_end (box, 18);
-  gtk_widget_set_margin_top (box, 18);
-  gtk_widget_set_margin_bottom (box, 18);
-  self->flow = GTK_FLOW_BOX (gtk_flow_box_new ());
-  gtk_flow_box_set_selection_mode (self->flow, GTK_SELECTION_NONE);
-  gtk_flow_box_set_homogeneous (self->flow, TRUE);
-  gtk_flow_box_set_column_spacing (self->flow, 12);
-  gtk_flow_box_set_row_spacing (self->flow, 12);
-  gtk_flow_box_set_max_children_per_line (self->flow, 6);
-  gtk_widget_set_valign (GTK_WIDGET (self->flow), GTK_ALIGN_START);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_vexpand (self->scroller, TRUE);
+  gtk_box_append (GTK_BOX (self->box), self->scroller);
+  gtk_widget_set_margin_start (inner, 18);
+  gtk_widget_set_margin_end (inner, 18);
+  gtk_widget_set_margin_top (inner, 12);
+  gtk_widget_set_margin_bottom (inner, 12);
+  /* a box whose layout is HlCompareLayout: cards that fill the pane */
+  self->cards = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_set_name (self->cards, "compare-cards");
+  gtk_widget_set_layout_manager (self->cards, hl_compare_layout_new ());
+  gtk_widget_set_vexpand (self->cards, TRUE);
   self->empty_label = gtk_label_new ("Pin results (Ctrl+D) to compare methods side by side.");
   gtk_widget_add_css_class (self->empty_label, "dim-label");
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->flow));
-  gtk_box_append (GTK_BOX (box), self->empty_label);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), box);
+  gtk_box_append (GTK_BOX (inner), self->cards);
+  gtk_box_append (GTK_BOX (inner), self->empty_label);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), inner);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
 }

@@ -1,5 +1,8 @@
 /* HlCompareGrid: the current photo and the results pinned for it, side by
- * side, all drawn with the current overlay options. */
+ * side, filling the pane (HlCompareLayout), drawn with the current overlay
+ * options and each method's sign and colormap (unless the user chose
+ * them); each card has its colour bar, or, with shared colour bars (all
+ * methods at once), one bar per sign above the cards. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -25,6 +28,18 @@ void       hl_compare_grid_unpin       (HlCompareGrid        *self,
 void       hl_compare_grid_clear       (HlCompareGrid        *self);
 void       hl_compare_grid_set_options (HlCompareGrid        *self,
                                         const hl_viz_options *options);
+/* The sign / colormap are the user's (every card uses the overlay's),
+ * else each card's method's (hl_viz_method_defaults). */
+void       hl_compare_grid_set_user_choice (HlCompareGrid    *self,
+                                            gboolean          sign,
+                                            gboolean          cmap);
+/* One colour bar per sign for all cards instead of one per card (until
+ * the grid is cleared). */
+void       hl_compare_grid_set_shared_colorbars (HlCompareGrid *self,
+                                                 gboolean       shared);
+gboolean   hl_compare_grid_get_shared_colorbars (HlCompareGrid *self);
+/* The columns of the cards as last laid out (for tests). */
+int        hl_compare_grid_get_columns (HlCompareGrid        *self);
 guint      hl_compare_grid_get_n_pins  (HlCompareGrid        *self);
 HlResult  *hl_compare_grid_get_pin     (HlCompareGrid        *self,
                                         guint                 index);

@@ -191,6 +191,84 @@ snapshot_marker (HlImageView *self,
     }
 }
 
+/* The dimmed frame around the model's crop says what it is, in its
+ * widest band on screen: top or bottom (text across), left or right
+ * (text up the band); FALSE when no band is tall enough for a line. */
+gboolean
+hl_image_view_get_outside_label (HlImageView     *self,
+                                 graphene_rect_t *band,
+                                 gboolean        *vertical)
+{
+  double scale, ox, oy, cx0, cy0, cx1, cy1, bx1, by1, best = 0;
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  g_autoptr(PangoLayout) layout = NULL;
+  const hl_image *img;
+  int tw, th;
+
+  if (!self->has_map || !get_placement (self, &scale, &ox, &oy))
+    return FALSE;
+  img = hl_photo_get_image (self->photo);
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), HL_IMAGE_VIEW_OUTSIDE_LABEL);
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  /* the bands as seen: clipped to the widget */
+  cx0 = MAX (0, ox + self->map.x0 * scale);
+  cy0 = MAX (0, oy + self->map.y0 * scale);
+  cx1 = MIN (w, ox + (self->map.x0 + self->map.input_width * self->map.sx) * scale);
+  cy1 = MIN (h, oy + (self->map.y0 + self->map.input_height * self->map.sy) * scale);
+  ox = MAX (0, ox);
+  oy = MAX (0, oy);
+  bx1 = MIN (w, ox + img->width * scale);
+  by1 = MIN (h, oy + img->height * scale);
+  {
+    const graphene_rect_t bands[4] = {
+      GRAPHENE_RECT_INIT ((float) ox, (float) oy, (float) (bx1 - ox), (float) (cy0 - oy)),
+      GRAPHENE_RECT_INIT ((float) ox, (float) cy1, (float) (bx1 - ox), (float) (by1 - cy1)),
+      GRAPHENE_RECT_INIT ((float) ox, (float) cy0, (float) (cx0 - ox), (float) (cy1 - cy0)),
+      GRAPHENE_RECT_INIT ((float) cx1, (float) cy0, (float) (bx1 - cx1), (float) (cy1 - cy0)),
+    };
+
+    for (int i = 0; i < 4; i++)
+      {
+        gboolean across = i < 2;
+        double thick = across ? bands[i].size.height : bands[i].size.width;
+        double length = across ? bands[i].size.width : bands[i].size.height;
+
+        /* room for the line with 2 px to spare, and its whole length */
+        if (thick >= th + 4 && length >= tw + 8 && thick > best)
+          {
+            best = thick;
+            *band = bands[i];
+            *vertical = !across;
+          }
+      }
+  }
+  return best > 0;
+}
+
+static void
+snapshot_outside_label (HlImageView *self,
+                        GtkSnapshot *snapshot)
+{
+  graphene_rect_t band;
+  gboolean vertical;
+  g_autoptr(PangoLayout) layout = NULL;
+  GdkRGBA white = { 1, 1, 1, 0.8f };
+  int tw, th;
+
+  if (!hl_image_view_get_outside_label (self, &band, &vertical))
+    return;
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), HL_IMAGE_VIEW_OUTSIDE_LABEL);
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (band.origin.x + band.size.width / 2,
+                                                          band.origin.y + band.size.height / 2));
+  if (vertical)
+    gtk_snapshot_rotate (snapshot, -90);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (-tw / 2.0f, -th / 2.0f));
+  gtk_snapshot_append_layout (snapshot, layout, &white);
+  gtk_snapshot_restore (snapshot);
+}
+
 static void
 hl_image_view_snapshot (GtkWidget   *widget,
                         GtkSnapshot *snapshot)
@@ -237,6 +315,8 @@ hl_image_view_snapshot (GtkWidget   *widget,
         gtk_snapshot_append_color (snapshot, &dim,
                                    &GRAPHENE_RECT_INIT (cx1, cy0, bx1 - cx1, cy1 - cy0));
     }
+  if (self->has_map)
+    snapshot_outside_label (self, snapshot);
   if (self->has_marker)
     snapshot_marker (self, snapshot, scale, ox, oy);
   gtk_snapshot_pop (snapshot);
@@ -283,7 +363,7 @@ hl_image_view_describe_pixel (HlImageView *self,
   u = (int) floor ((px - m->x0) / m->sx);
   v = (int) floor ((py - m->y0) / m->sy);
   if (u < 0 || v < 0 || u >= m->input_width || v >= m->input_height)
-    return g_strdup_printf ("x %d, y %d — outside the model's crop",
+    return g_strdup_printf ("x %d, y %d — outside the model's view",
                             (int) floor (px), (int) floor (py));
   u = u * nw / m->input_width;
   v = v * nh / m->input_height;

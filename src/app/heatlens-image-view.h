@@ -70,4 +70,14 @@ void                hl_image_view_set_marker   (HlImageView          *self,
 gboolean            hl_image_view_get_marker   (HlImageView          *self,
                                                 graphene_rect_t      *photo_rect);
 
+/* The label of the dimmed frame around the model's crop (the part of the
+ * photo the model does not see), as the report names it. */
+#define HL_IMAGE_VIEW_OUTSIDE_LABEL "outside the model's view"
+/* Where that label is drawn: the widest band of the frame on screen
+ * (vertical: a left or right band, the text turned); FALSE when the photo
+ * is the model's input or no band has room for a line. */
+gboolean hl_image_view_get_outside_label (HlImageView     *self,
+                                          graphene_rect_t *band,
+                                          gboolean        *vertical);
+
 G_END_DECLS

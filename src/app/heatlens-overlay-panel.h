@@ -20,4 +20,8 @@ void                  hl_overlay_panel_set_scale   (HlOverlayPanel       *self,
                                                     double                threshold,
                                                     gboolean              is_zero);
 
+/* The comparison draws its own colour bars: the panel's is hidden there. */
+void hl_overlay_panel_set_colorbar_visible (HlOverlayPanel *self,
+                                            gboolean        visible);
+
 G_END_DECLS

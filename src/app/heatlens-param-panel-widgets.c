@@ -257,6 +257,43 @@ make_spin (const hl_param_desc *d,
   return spin;
 }
 
+/* A special value (n-samples 0, internal-batch-size 0) reads as the
+ * library names it ("default (5)", "automatic") instead of a bare 0. */
+static gboolean
+spin_output_cb (GtkSpinButton *spin,
+                gpointer       data)
+{
+  const hl_param_desc *d = g_object_get_data (G_OBJECT (spin), "hl-param-desc");
+  const char *method = g_object_get_data (G_OBJECT (spin), "hl-method");
+  double value = gtk_spin_button_get_value (spin);
+  char buf[64];
+  const char *name = hl_param_value_name (method, d, value, buf, sizeof buf);
+
+  if (name == NULL)
+    return FALSE;   /* the number, as GTK formats it */
+  gtk_editable_set_text (GTK_EDITABLE (spin), name);
+  return TRUE;
+}
+
+/* Typed text that is not a number (the special value's name) is that value. */
+static int
+spin_input_cb (GtkSpinButton *spin,
+               double        *value,
+               gpointer       data)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
+  char *end = NULL;
+  double v = g_ascii_strtod (text, &end);
+
+  if (end != text)
+    {
+      *value = v;
+      return TRUE;
+    }
+  *value = 0;
+  return TRUE;
+}
+
 static void
 layer_setup_cb (GtkSignalListItemFactory *f,
                 GtkListItem              *item,
@@ -319,8 +356,26 @@ make_widget (HlParamPanel        *self,
   switch (d->type)
     {
     case HL_PARAM_INT:
-      w = make_spin (d, *(int *) field (&self->params, d), d->min, d->max);
-      g_signal_connect (w, "value-changed", G_CALLBACK (spin_changed_cb), self);
+      {
+        char buf[64];
+
+        w = make_spin (d, *(int *) field (&self->params, d), d->min, d->max);
+        if (hl_param_value_name (hl_param_panel_get_method (self), d, 0, buf, sizeof buf))
+          {
+            g_object_set_data (G_OBJECT (w), "hl-param-desc", (gpointer) d);
+            g_object_set_data_full (G_OBJECT (w), "hl-method",
+                                    g_strdup (hl_param_panel_get_method (self)), g_free);
+            /* (a numeric spin button refuses the name's letters) */
+            gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (w), FALSE);
+            g_signal_connect (w, "output", G_CALLBACK (spin_output_cb), NULL);
+            g_signal_connect (w, "input", G_CALLBACK (spin_input_cb), NULL);
+            gtk_spin_button_update (GTK_SPIN_BUTTON (w));
+            /* the value's name fits ("default (25)") */
+            gtk_editable_set_width_chars (GTK_EDITABLE (w), 11);
+            g_snprintf (tip, sizeof tip, "%s (0 = %s)", d->help, buf);
+          }
+        g_signal_connect (w, "value-changed", G_CALLBACK (spin_changed_cb), self);
+      }
       break;
     case HL_PARAM_FLOAT:
       w = make_spin (d, *(float *) field (&self->params, d), d->min, d->max);
@@ -391,7 +446,13 @@ make_widget (HlParamPanel        *self,
         hl_param_format (&self->params, d, text, sizeof text);
         w = gtk_entry_new ();
         gtk_editable_set_text (GTK_EDITABLE (w), text);
-        gtk_entry_set_placeholder_text (GTK_ENTRY (w), d->type == HL_PARAM_U64 ? "0" : "zero");
+        {
+          /* an empty field's meaning, as the library names it */
+          char buf[64];
+          const char *empty = hl_param_value_name (hl_param_panel_get_method (self), d, 0, buf, sizeof buf);
+
+          gtk_entry_set_placeholder_text (GTK_ENTRY (w), empty ? empty : d->type == HL_PARAM_U64 ? "0" : "zero");
+        }
         g_signal_connect (w, "activate", G_CALLBACK (entry_activate_cb), self);
         g_signal_connect (focus, "leave", G_CALLBACK (entry_focus_leave_cb), self);
         gtk_widget_add_controller (w, focus);

@@ -74,21 +74,6 @@ dialog_response_cb (GtkNativeDialog *dialog,
     }
 }
 
-static char *
-suggested_name (HlWindow   *self,
-                const char *suffix)
-{
-  const char *photo = self->photo ? hl_photo_get_name (self->photo) : "heatlens";
-  g_autofree char *base = g_strdup (photo);
-  char *dot = strrchr (base, '.');
-
-  if (dot)
-    *dot = '\0';
-  if (self->result)
-    return g_strdup_printf ("%s-%s%s", base, self->result->method, suffix);
-  return g_strdup_printf ("%s%s", base, suffix);
-}
-
 static void
 run_dialog (HlWindow   *self,
             DialogKind  kind)
@@ -128,9 +113,8 @@ run_dialog (HlWindow   *self,
     }
   if (save)
     {
-      g_autofree char *name = suggested_name (self, kind == DIALOG_NPY ? ".npy"
-                                                    : kind == DIALOG_EXPORT_GRID ? "-compare.png"
-                                                    : ".png");
+      g_autofree char *name = hl_window_export_name (self, kind == DIALOG_EXPORT_GRID,
+                                                     kind == DIALOG_NPY ? ".npy" : ".png");
 
       gtk_file_chooser_set_current_name (chooser, name);
     }

@@ -26,6 +26,65 @@ hl_window_result_title (HlResult *r)
                           label, 100.0 * r->attr.target_prob);
 }
 
+/* "cat-integrated_gradients-egyptian_cat": the photo, the method and the
+ * class of what is exported, in characters any file system takes. */
+static void
+append_name_part (GString    *name,
+                  const char *part)
+{
+  gsize start;
+
+  if (name->len)
+    g_string_append_c (name, '-');
+  start = name->len;
+  for (const char *c = part; *c; c++)
+    if (g_ascii_isalnum (*c) || *c == '+')
+      g_string_append_c (name, g_ascii_tolower (*c));
+    else if (name->len > start && name->str[name->len - 1] != '_')
+      g_string_append_c (name, '_');
+  if (name->len > start && name->str[name->len - 1] == '_')
+    g_string_truncate (name, name->len - 1);
+}
+
+char *
+hl_window_export_name (HlWindow   *self,
+                       gboolean    comparison,
+                       const char *suffix)
+{
+  g_autoptr(GString) name = g_string_new (NULL);
+  g_autofree char *photo = g_strdup (self->photo ? hl_photo_get_name (self->photo) : "heatlens");
+  char *dot = strrchr (photo, '.');
+  HlResult *r = self->result;
+  guint n = hl_compare_grid_get_n_pins (self->compare_grid);
+
+  if (dot && dot != photo)
+    *dot = '\0';
+  append_name_part (name, photo);
+  if (comparison && n > 0)
+    r = hl_compare_grid_get_pin (self->compare_grid, 0);
+  if (r)
+    {
+      char label[256];
+
+      /* the exported result's method (for a comparison: how many) */
+      if (!comparison || n <= 1)
+        append_name_part (name, r->method);
+      else
+        {
+          char count[32];
+
+          g_snprintf (count, sizeof count, "%u methods", n);
+          append_name_part (name, count);
+        }
+      hl_label_short (r->target_label, label, sizeof label);
+      append_name_part (name, label);
+    }
+  if (comparison)
+    g_string_append (name, "-compare");
+  g_string_append (name, suffix);
+  return g_string_free (g_steal_pointer (&name), FALSE);
+}
+
 static gboolean
 need_result (HlWindow  *self,
              GError   **error)
@@ -143,6 +202,9 @@ hl_window_export_grid (HlWindow    *self,
   info.target_index = first->attr.target;
   info.probability = first->attr.target_prob;
   info.opts = *hl_overlay_panel_get_options (self->overlay_panel);
+  /* a standard sheet, the locale's (Letter in the US and Canada, else A4) */
+  info.paper = g_strcmp0 (gtk_paper_size_get_default (), GTK_PAPER_NAME_LETTER) == 0
+               ? HL_PAPER_LETTER : HL_PAPER_A4;
   if (hl_report_write (path, &info, panels, (int) n, &err) != HL_OK)
     {
       hl_app_error_from_hl (error, &err);

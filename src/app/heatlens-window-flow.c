@@ -43,16 +43,15 @@ hover_changed_cb (HlWindow *self)
   hl_window_update_status (self);
 }
 
-/* The raw values under the colour bar belong to the map on the Explain
- * page; each comparison card is normalised on its own, so the Compare
- * page shows the normalised scale only. */
+/* The colour bar is the map's on the Explain page; the Compare page has
+ * its own (one per card or per sign), so the panel's is hidden there. */
 void
 hl_window_update_colorbar (HlWindow *self)
 {
   const hl_viz_norm *norm = hl_image_view_get_norm (self->image_view);
+  gboolean compare = g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "compare") == 0;
 
-  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "compare") == 0)
-    norm = NULL;
+  hl_overlay_panel_set_colorbar_visible (self->overlay_panel, !compare);
 
   hl_overlay_panel_set_scale (self->overlay_panel,
                               norm ? hl_viz_norm_threshold (norm) : 0,

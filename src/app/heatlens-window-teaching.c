@@ -100,6 +100,7 @@ start_all_methods (HlWindow *self)
   if (s->running)
     return;
   hl_compare_grid_clear (self->compare_grid);
+  hl_compare_grid_set_shared_colorbars (self->compare_grid, TRUE);
   s->next = 0;
   s->done = 0;
   s->running = TRUE;

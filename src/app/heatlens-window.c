@@ -167,6 +167,7 @@ overlay_changed_cb (HlWindow *self)
   gboolean mode_changed = hl_window_note_overlay_choice (self);
 
   hl_image_view_set_options (self->image_view, o);
+  hl_compare_grid_set_user_choice (self->compare_grid, self->sign_chosen, self->cmap_chosen);
   hl_compare_grid_set_options (self->compare_grid, o);
   hl_window_update_colorbar (self);
   hl_window_update_status (self);

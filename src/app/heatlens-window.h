@@ -95,4 +95,10 @@ gboolean       hl_window_get_busy         (HlWindow       *self);
 HlPhoto       *hl_window_get_photo        (HlWindow       *self);
 const char    *hl_window_get_method       (HlWindow       *self);
 
+/* The export dialog's file name: "PHOTO-METHOD-CLASS.png" for the
+ * result shown, "PHOTO-N_methods-CLASS-compare.png" for the comparison. */
+char *hl_window_export_name (HlWindow   *self,
+                             gboolean    comparison,
+                             const char *suffix);
+
 G_END_DECLS

@@ -325,6 +325,15 @@ const char *hl_method_param_default(const char *method, const char *param);
 int hl_param_count(void);
 const hl_param_desc *hl_param_get(int index);
 const hl_param_desc *hl_param_find(const char *name);
+/* Captum's default number of samples of a method, what n_samples = 0
+ * stands for (0: the method takes no samples). */
+int hl_param_n_samples_default(const char *method);
+/* The words a special value stands for, shown in place of the number
+ * (window): n-samples 0 -> "default (5)" for gradient_shap, internal-batch-
+ * size 0 -> "automatic", an empty baselines (value 0) -> "none: the one
+ * Baseline"; NULL for an ordinary value. Written into buf. */
+const char *hl_param_value_name(const char *method, const hl_param_desc *d,
+                                double value, char *buf, size_t size);
 /* Parse a textual value ("200", "3,8,8", "true", "riemann_left") into p. */
 hl_status hl_param_set(hl_attr_params *p, const hl_param_desc *d,
                        const char *value, hl_error *err);

@@ -73,7 +73,8 @@ static const param_entry params[] = {
     { { "neuron", HL_PARAM_INT3, OFF(neuron), 0, 1e6, NULL,
         "neuron of the layer as C,H,W (neuron methods; default: the centre cell, its strongest channel)" }, SZ(neuron) },
     { { "baseline", HL_PARAM_STRING, OFF(baseline), 0, 0, NULL,
-        "reference input: zero | NUMBER | black | white | blur:SIGMA | uniform | FILE.npy" }, SZ(baseline) },
+        "reference input: zero | NUMBER | black | white | blur:SIGMA | uniform | FILE.npy; "
+        "the *_shap methods use it as their one baseline when 'baselines' is empty" }, SZ(baseline) },
     { { "n-steps", HL_PARAM_INT, OFF(n_steps), 1, 100000, NULL,
         "integration steps of the path methods (Captum default 50)" }, SZ(n_steps) },
     { { "ig-method", HL_PARAM_ENUM, OFF(ig_method), 0, 0, ig_method_choices,
@@ -99,11 +100,13 @@ static const param_entry params[] = {
     { { "feature-mask", HL_PARAM_STRING, OFF(feature_mask), 0, 0, NULL,
         "feature groups: grid:N (N-pixel squares) | cells:N (N x N cells) | slic:K | FILE.npy of integer ids" }, SZ(feature_mask) },
     { { "n-samples", HL_PARAM_INT, OFF(n_samples), 0, 1e6, NULL,
-        "samples; 0 = Captum's default (the gradient_shap methods 5, shapley_value_sampling 25, lime 50, kernel_shap 25)" }, SZ(n_samples) },
+        "random samples the method averages (draws, permutations or perturbed copies); "
+        "0 = Captum's default: 5 for the gradient_shap methods, 25 for shapley_value_sampling, lime and kernel_shap" }, SZ(n_samples) },
     { { "stdevs", HL_PARAM_FLOAT, OFF(stdevs), 0, 1e3, NULL,
         "the gradient_shap methods: standard deviation of the input noise (Captum default 0)" }, SZ(stdevs) },
     { { "baselines", HL_PARAM_STRING, OFF(baselines_npy), 0, 0, NULL,
-        "the *_shap methods: FILE.npy with a set of baselines [K,C,H,W]" }, SZ(baselines_npy) },
+        "the *_shap methods: a set of K reference inputs, FILE.npy [K,C,H,W]; each sample draws one "
+        "(gradient_shap) or the map averages over all (deep_lift_shap); empty = the one 'baseline'" }, SZ(baselines_npy) },
     { { "noise-tunnel", HL_PARAM_ENUM, OFF(noise_tunnel), 0, 0, nt_choices,
         "wrap a gradient method in Captum's NoiseTunnel (Captum: nt_type)" }, sizeof(int) },
     { { "nt-samples", HL_PARAM_INT, OFF(nt_samples), 1, 100000, NULL,
@@ -134,6 +137,45 @@ static const param_entry params[] = {
 };
 
 #define N_PARAMS ((int)(sizeof params / sizeof params[0]))
+
+int hl_param_n_samples_default(const char *method)
+{
+    /* the methods' own fallbacks for n_samples <= 0 (shap.c, perturbation.c,
+     * surrogate.c), Captum 0.7's signature defaults; test-attr-units runs
+     * each method with 0 and with this number and compares */
+    static const struct { const char *method; int n; } defaults[] = {
+        { "gradient_shap", 5 }, { "layer_gradient_shap", 5 }, { "neuron_gradient_shap", 5 },
+        { "shapley_value_sampling", 25 }, { "lime", 25 }, { "kernel_shap", 25 },
+    };
+    for (size_t i = 0; method && i < sizeof defaults / sizeof defaults[0]; i++)
+        if (strcmp(method, defaults[i].method) == 0)
+            return defaults[i].n;
+    return 0;
+}
+
+const char *hl_param_value_name(const char *method, const hl_param_desc *d,
+                                double value, char *buf, size_t size)
+{
+    if (!d || value != 0 || size == 0)
+        return NULL;
+    if (strcmp(d->name, "n-samples") == 0) {
+        int n = hl_param_n_samples_default(method);
+        if (n > 0)
+            snprintf(buf, size, "default (%d)", n);
+        else
+            snprintf(buf, size, "default");
+        return buf;
+    }
+    if (strcmp(d->name, "internal-batch-size") == 0) {
+        snprintf(buf, size, "automatic");
+        return buf;
+    }
+    if (strcmp(d->name, "baselines") == 0) {   /* (an empty string) */
+        snprintf(buf, size, "none: the one Baseline");
+        return buf;
+    }
+    return NULL;
+}
 
 int hl_param_count(void)
 {

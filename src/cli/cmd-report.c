@@ -40,6 +40,8 @@ static void report_help(void)
            "  --cmap NAME            %s (default: each method's)\n"
            "  --alpha A              overlay opacity (default 0.5)\n"
            "  --cell-size N          side of each picture in pixels (default 300)\n"
+           "  --paper fit|a4|letter  the page: the content's size (default) or a\n"
+           "                         standard sheet, the content scaled to fit\n"
            "  --evaluate             add a metrics section (see '%s evaluate --help')\n"
            "  --metrics LIST         the metrics of --evaluate (default all)\n"
            "  --help                 this text\n",
@@ -67,6 +69,7 @@ typedef struct report {
     cli_viz viz;
     const char *methods_arg, *out_path;
     int cell_size;
+    hl_paper paper;          /* --paper */
     int evaluate, metrics;   /* --evaluate, --metrics (HL_METRIC_*) */
     report_item items[REPORT_MAX_METHODS];
     int n_items;
@@ -132,11 +135,18 @@ static int report_parse(report *rp, int argc, char **argv)
             const char *v = cli_args_value(&a);
             if (!v || !cli_parse_int("cell-size", v, 64, 2000, &rp->cell_size))
                 return 1;
+        } else if (strcmp(a.name, "paper") == 0) {
+            const char *v = cli_args_value(&a);
+            hl_error perr = { 0 };
+            if (!v)
+                return 1;
+            if (hl_paper_from_name(v, &rp->paper, &perr) != HL_OK)
+                return cli_fail("--%s", perr.msg);
         } else {
             return cli_fail("report: unknown option '%s'; valid: the input "
                             "options, --methods, --target, --layer, --out, "
                             "--viz, --sign, --outlier-perc, --cmap, --alpha, "
-                            "--cell-size, --evaluate, --metrics, --help", a.word);
+                            "--cell-size, --paper, --evaluate, --metrics, --help", a.word);
         }
     }
     return r < 0;
@@ -308,6 +318,7 @@ static int report_page(report *rp)
     info->target_index = target;
     info->probability = target >= 0 ? rp->items[first].result.target_prob : -1;
     info->cell_size = rp->cell_size;
+    info->paper = rp->paper;
     if (hl_report_write(rp->out_path, info, panels, rp->n_items, &err) != HL_OK)
         return cli_fail("%s", err.msg);
     return 0;

@@ -29,7 +29,27 @@ void hl_viz_colorbar_draw(cairo_t *cr, double x, double y, double w,
     double font = h * 0.22;
     if (font > 14)
         font = 14;
+    int two_rows = show_raw && !is_zero && threshold != 0.0;
     cairo_save(cr);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+                           CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, font);
+    /* two rows of numbers: named in a left column ("norm." the normalised
+     * values the colours stand for, "raw" the attribution values) */
+    if (two_rows) {
+        cairo_text_extents_t e;
+        cairo_text_extents(cr, "norm.", &e);
+        double names_w = e.x_advance + font * 0.6;
+        if (names_w < w / 3) {
+            cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+            cairo_move_to(cr, x, y + bar_h + font * 1.5);
+            cairo_show_text(cr, "norm.");
+            cairo_move_to(cr, x, y + bar_h + font * 2.8);
+            cairo_show_text(cr, "raw");
+            x += names_w;
+            w -= names_w;
+        }
+    }
 
     /* Gradient: one rectangle per table entry (as matplotlib's colorbar). */
     for (int i = 0; i < 256; i++) {
@@ -47,9 +67,6 @@ void hl_viz_colorbar_draw(cairo_t *cr, double x, double y, double w,
 
     double vmin, vmax;
     hl_viz_sign_range(sign, &vmin, &vmax);
-    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
-                           CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, font);
     char buf[48];
     for (int i = 0; i <= 4; i++) {
         double tick = vmin + (vmax - vmin) * i / 4.0;
@@ -57,10 +74,12 @@ void hl_viz_colorbar_draw(cairo_t *cr, double x, double y, double w,
         cairo_move_to(cr, floor(tx) + 0.5, y + bar_h);
         cairo_line_to(cr, floor(tx) + 0.5, y + bar_h + font * 0.4);
         cairo_stroke(cr);
-        snprintf(buf, sizeof buf, "%g", tick);
+        snprintf(buf, sizeof buf, "%g", tick + 0.0);
         draw_centered(cr, tx, y + bar_h + font * 1.5, buf, x, x + w);
-        if (show_raw && !is_zero && threshold != 0.0) {
-            snprintf(buf, sizeof buf, "%.3g", threshold * tick);
+        if (two_rows) {
+            /* (+ 0.0: a negative map's threshold is negative, and its 0
+             * tick would print "-0") */
+            snprintf(buf, sizeof buf, "%.3g", threshold * tick + 0.0);
             draw_centered(cr, tx, y + bar_h + font * 2.8, buf, x, x + w);
         }
     }

@@ -245,9 +245,65 @@ static double view_scale(int img_w)
     return s < 0.75 ? 0.75 : s > 4.0 ? 4.0 : s;
 }
 
+/* The title in at most two lines that fit the picture's width: split at
+ * the last space that lets the first line fit, and a line still too wide
+ * (no space to break at) cut with "…". The whole title stays in the
+ * file's metadata. Returns the number of lines (0: no title). */
+static int title_lines(const hl_viz_view *v, int img_w, char lines[2][512])
+{
+    if (!v->title || !v->title[0])
+        return 0;
+    double s = view_scale(img_w), max_w = img_w - 16 * s;
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+    cairo_t *cr = cairo_create(surf);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_set_font_size(cr, 16 * s);
+    cairo_text_extents_t e;
+    int n = 1;
+    snprintf(lines[0], 512, "%s", v->title);
+    lines[1][0] = '\0';
+    cairo_text_extents(cr, lines[0], &e);
+    if (e.x_advance > max_w) {
+        /* the longest first line that fits, ending at a space */
+        size_t len = strlen(lines[0]), cut = 0;
+        for (size_t i = 1; i < len; i++) {
+            if (lines[0][i] != ' ')
+                continue;
+            char head[512];
+            snprintf(head, sizeof head, "%.*s", (int)i, lines[0]);
+            cairo_text_extents(cr, head, &e);
+            if (e.x_advance > max_w)
+                break;
+            cut = i;
+        }
+        if (cut > 0) {
+            memcpy(lines[1], lines[0] + cut + 1, len - cut);  /* with its NUL */
+            lines[0][cut] = '\0';
+            n = 2;
+        }
+    }
+    for (int l = 0; l < n; l++) {
+        /* "…" (UTF-8) replaces the end of a line still too wide */
+        size_t len = strlen(lines[l]);
+        cairo_text_extents(cr, lines[l], &e);
+        while (e.x_advance > max_w && len > 1) {
+            do
+                len--;
+            while (len > 1 && ((unsigned char)lines[l][len] & 0xc0) == 0x80);
+            snprintf(lines[l] + len, 512 - len, "\xe2\x80\xa6");
+            cairo_text_extents(cr, lines[l], &e);
+        }
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(surf);
+    return n;
+}
+
 static int title_band(const hl_viz_view *v, int img_w)
 {
-    return v->title && v->title[0] ? (int)lround(30 * view_scale(img_w)) : 0;
+    char lines[2][512];
+    int n = title_lines(v, img_w, lines);
+    return n ? (int)lround((30 + 20 * (n - 1)) * view_scale(img_w)) : 0;
 }
 
 /* Modes without a heat map have no colour bar (Captum keeps an empty axis
@@ -287,15 +343,19 @@ hl_status hl_viz_view_draw(cairo_t *cr, const hl_viz_view *v, int img_w,
     cairo_fill(cr);
     cairo_surface_destroy(img);
     if (tb) {
+        char lines[2][512];
+        int n = title_lines(v, img_w, lines);
         cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
                                CAIRO_FONT_WEIGHT_BOLD);
         cairo_set_font_size(cr, 16 * s);
-        cairo_text_extents_t e;
-        cairo_text_extents(cr, v->title, &e);
-        double x = (img_w - e.width) / 2 - e.x_bearing;
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        cairo_move_to(cr, x > 2 ? x : 2, tb * 0.7);
-        cairo_show_text(cr, v->title);
+        for (int l = 0; l < n; l++) {
+            cairo_text_extents_t e;
+            cairo_text_extents(cr, lines[l], &e);
+            double x = (img_w - e.x_advance) / 2;
+            cairo_move_to(cr, x > 2 ? x : 2, (21 + 20 * l) * s);
+            cairo_show_text(cr, lines[l]);
+        }
     }
     if (cb) {
         double pad = 8 * s;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "label_names.h"
 #include "metric-plots.h"
@@ -73,6 +74,66 @@ typedef struct report_ctx {
     hl_viz_norm **norms;      /* one per panel */
     char date[64];
 } report_ctx;
+
+hl_status hl_paper_from_name(const char *name, hl_paper *out, hl_error *err)
+{
+    static const char *const names[] = { "fit", "a4", "letter" };
+    for (int i = 0; i < 3; i++)
+        if (name && strcasecmp(name, names[i]) == 0) {
+            *out = (hl_paper)i;
+            return HL_OK;
+        }
+    return hl_error_set(err, HL_ERR_ARG, "paper '%s': expected fit, a4 or letter",
+                        name ? name : "");
+}
+
+int hl_paper_size(hl_paper paper, double *w_pt, double *h_pt)
+{
+    switch (paper) {
+    case HL_PAPER_A4: *w_pt = 595; *h_pt = 842; return 1;
+    case HL_PAPER_LETTER: *w_pt = 612; *h_pt = 792; return 1;
+    default: return 0;
+    }
+}
+
+/* The content (content_w x content_h) on a sheet: its size (portrait or
+ * landscape, whichever shows the content larger), the scale and offset
+ * that centre the content with a margin. */
+typedef struct paper_fit {
+    const void *report;         /* report_ctx */
+    double sheet_w, sheet_h, scale, ox, oy;
+} paper_fit;
+
+static void paper_fit_make(hl_paper paper, double units_per_pt, int content_w,
+                           int content_h, paper_fit *f)
+{
+    double pw, ph, m = 24 * units_per_pt;
+    hl_paper_size(paper, &pw, &ph);
+    pw *= units_per_pt;
+    ph *= units_per_pt;
+    double portrait = fmin((pw - 2 * m) / content_w, (ph - 2 * m) / content_h);
+    double landscape = fmin((ph - 2 * m) / content_w, (pw - 2 * m) / content_h);
+    f->sheet_w = landscape > portrait ? ph : pw;
+    f->sheet_h = landscape > portrait ? pw : ph;
+    f->scale = fmax(portrait, landscape);
+    f->ox = (f->sheet_w - content_w * f->scale) / 2;
+    f->oy = (f->sheet_h - content_h * f->scale) / 2;
+}
+
+static hl_status draw_report(cairo_t *cr, const void *vctx, hl_error *err);
+
+static hl_status draw_on_paper(cairo_t *cr, const void *vctx, hl_error *err)
+{
+    const paper_fit *f = vctx;
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_save(cr);
+    cairo_translate(cr, f->ox, f->oy);
+    cairo_scale(cr, f->scale, f->scale);
+    hl_status st = draw_report(cr, f->report, err);
+    cairo_restore(cr);
+    return st;
+}
 
 /* Show text at (x,y) cut with "..." to fit max_w. */
 static void show_fitted(cairo_t *cr, double x, double y, double max_w,
@@ -461,12 +522,25 @@ hl_status hl_report_write(const char *path, const hl_report_info *info,
 
     int page_w, page_h;
     hl_report_page_size(info, n_panels, &page_w, &page_h);
-    if (format == HL_VIZ_FORMAT_PDF || format == HL_VIZ_FORMAT_SVG) {
+    int vector = format == HL_VIZ_FORMAT_PDF || format == HL_VIZ_FORMAT_SVG;
+    paper_fit fit = { &c, page_w, page_h, 1, 0, 0 };
+    hl_viz_page_draw_fn draw = draw_report;
+    const void *draw_ctx = &c;
+    if (info->paper != HL_PAPER_FIT) {
+        paper_fit_make(info->paper, vector ? 1.0 : 2.0, page_w, page_h, &fit);
+        fit.sheet_w = round(fit.sheet_w);
+        fit.sheet_h = round(fit.sheet_h);
+        draw = draw_on_paper;
+        draw_ctx = &fit;
+    }
+    if (vector) {
         /* PDF: "Title" goes into the PDF title, the rest into
          * subject/keywords; SVG has no metadata API in cairo. */
-        st = hl_viz_vector_write(path, format, page_w, page_h, meta[0].value,
-                                 meta + 1, k - 1, draw_report, &c, err);
+        st = hl_viz_vector_write(path, format, fit.sheet_w, fit.sheet_h, meta[0].value,
+                                 meta + 1, k - 1, draw, draw_ctx, err);
     } else {
+        page_w = (int)fit.sheet_w;
+        page_h = (int)fit.sheet_h;
         cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24,
                                                         page_w, page_h);
         if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
@@ -475,7 +549,7 @@ hl_status hl_report_write(const char *path, const hl_report_info *info,
                               page_w, page_h);
         } else {
             cairo_t *cr = cairo_create(s);
-            st = draw_report(cr, &c, err);
+            st = draw(cr, draw_ctx, err);
             cairo_destroy(cr);
             if (!st)
                 st = hl_viz_write_png_surface(path, s, meta, k, err);

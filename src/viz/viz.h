@@ -272,7 +272,10 @@ typedef struct hl_viz_view {
     const hl_crop_map *map;    /* NULL: photo is the model input */
     const hl_viz_norm *norm;
     hl_viz_options opts;
-    const char *title;         /* NULL or "": no title band */
+    const char *title;         /* NULL or "": no title band; wider than
+                                * the picture: two lines (band 50 px x
+                                * scale instead of 30), a line that still
+                                * does not fit ends in "…" */
     int show_colorbar;
     int show_raw_range;        /* raw values under the colour bar */
 } hl_viz_view;
@@ -328,6 +331,21 @@ typedef struct hl_report_panel {
 
 struct hl_metric_plots;         /* metric-plots.h */
 
+/* The report's page: its content's own size, or a standard paper size
+ * (the content scaled to fit, centred, turned landscape when that makes
+ * it larger). Paper is in points (PDF, SVG); a PNG gets 2 pixels per
+ * point (144 dpi). */
+typedef enum {
+    HL_PAPER_FIT = 0,   /* the page is the content's size */
+    HL_PAPER_A4,        /* 595 x 842 pt */
+    HL_PAPER_LETTER,    /* 612 x 792 pt */
+} hl_paper;
+
+/* "fit", "a4", "letter" (any case). */
+hl_status hl_paper_from_name(const char *name, hl_paper *out, hl_error *err);
+/* Portrait size in points; FALSE (0) for HL_PAPER_FIT. */
+int hl_paper_size(hl_paper paper, double *w_pt, double *h_pt);
+
 typedef struct hl_report_info {
     const char *image_name;     /* shown in the header */
     const hl_image *photo;      /* required */
@@ -343,6 +361,7 @@ typedef struct hl_report_info {
      * block per method, drawn the page's width; n = 0: none. */
     const struct hl_metric_plots *const *evaluations;
     int n_evaluations;
+    hl_paper paper;             /* HL_PAPER_FIT (0): the content's size */
 } hl_report_info;
 
 /* Page layout in pixels (PNG) or points (PDF), all panels + the original

@@ -21,6 +21,9 @@
 #include "heatlens-search-anywhere.h"
 #include "heatlens-window.h"
 #include "heatlens-window-teaching.h"
+#include "heatlens-compare-layout.h"
+#include "heatlens-colorbar.h"
+#include "heatlens-image-view.h"
 #include "image.h"
 #include "preprocess.h"
 
@@ -394,6 +397,99 @@ check_not_cut (GtkWidget *w, int *n_checked, GString *cut)
     check_not_cut (c, n_checked, cut);
 }
 
+/* The y of every control of the overlay bar (drop-downs, spin button,
+ * scale): one value when they sit in one row. */
+static void
+collect_control_rows (GtkWidget *w, GArray *ys)
+{
+  graphene_rect_t r;
+
+  if (!gtk_widget_get_mapped (w))
+    return;
+  if ((GTK_IS_DROP_DOWN (w) || GTK_IS_SPIN_BUTTON (w) || GTK_IS_SCALE (w)) &&
+      gtk_widget_compute_bounds (w, GTK_WIDGET (win), &r))
+    {
+      float mid = r.origin.y + r.size.height / 2;
+
+      g_array_append_val (ys, mid);
+      return;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    collect_control_rows (c, ys);
+}
+
+/* The whole window in one state at 1024x768: it is no wider than the
+ * screen, nothing reaches past its edge, the header title is whole and the
+ * overlay bar's controls sit in one row (a flow box wrapped them). */
+static void
+check_window_fits (const char *state, int *overlay_height)
+{
+  g_autoptr(GString) bad = g_string_new (NULL);
+  g_autoptr(GArray) ys = g_array_new (FALSE, FALSE, sizeof (float));
+  GtkWidget *overlay = find_named (GTK_WIDGET (win), "overlay-controls");
+  GtkWidget *title = find_named (GTK_WIDGET (win), "window-title");
+  int n = 0, width = gtk_widget_get_width (GTK_WIDGET (win));
+  float spread = 0;
+
+  check_inside (GTK_WIDGET (win), width, HEIGHT, &n, bad);
+  g_assert_nonnull (overlay);
+  g_assert_nonnull (title);
+  collect_control_rows (overlay, ys);
+  for (guint i = 1; i < ys->len; i++)
+    spread = fmaxf (spread, fabsf (g_array_index (ys, float, i) - g_array_index (ys, float, 0)));
+  g_test_message ("%s: window %d px wide, %d widgets checked;%s title '%s'%s, "
+                  "%u overlay controls, rows %.0f px apart, overlay bar %d px high",
+                  state, width, n, bad->len ? bad->str : " none past the edge,",
+                  gtk_label_get_text (GTK_LABEL (title)),
+                  pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (title))) ? " (cut)" : "",
+                  ys->len, spread, gtk_widget_get_height (gtk_widget_get_parent (overlay)));
+  g_assert_cmpint (width, <=, WIDTH);
+  g_assert_cmpint (n, >, 20);
+  g_assert_cmpuint (bad->len, ==, 0);
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (title))));
+  g_assert_cmpuint (ys->len, ==, 5);
+  /* (centres differ by a few pixels between a scale and a drop-down; a
+   * second row would be a control's height, 30 px and more, away) */
+  g_assert_cmpfloat (spread, <, 10);
+  /* the same height whatever the method: the picture does not jump */
+  if (*overlay_height < 0)
+    *overlay_height = gtk_widget_get_height (gtk_widget_get_parent (overlay));
+  g_assert_cmpint (gtk_widget_get_height (gtk_widget_get_parent (overlay)), ==, *overlay_height);
+}
+
+/* The Xvfb screen is 1024x768 (tests/app/meson.build) and so is the
+ * window's default size: the window itself must fit, with the sidebar
+ * and in presentation mode, for the methods with the longest panels and
+ * the widest overlay choices. */
+static void
+test_window_fits_1024x768 (void)
+{
+  static const char *const methods[] = {
+    "saliency", "layer_grad_cam", "gradient_shap", "neuron_integrated_gradients", "occlusion" };
+  int heights[2] = { -1, -1 };
+
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-overlay", g_variant_new_string ("sign=absolute_value"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-overlay", g_variant_new_string ("cmap=coolwarm"));
+  for (int presenting = 0; presenting < 2; presenting++)
+    {
+      hl_window_set_presenting (win, presenting);
+      for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+        {
+          g_autofree char *state = g_strdup_printf ("%s%s", methods[i], presenting ? ", presenting" : "");
+
+          g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string (methods[i]));
+          settle ();
+          check_window_fits (state, &heights[presenting]);
+        }
+    }
+  hl_window_set_presenting (win, FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-overlay", g_variant_new_string ("sign=all"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-overlay", g_variant_new_string ("cmap=default"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string ("saliency"));
+  settle ();
+}
+
 static void
 test_presenting_fits_1024x768 (void)
 {
@@ -454,6 +550,75 @@ all_done (gpointer p)
 }
 
 static void
+count_named (GtkWidget *w, const char *name, int *n)
+{
+  if (!gtk_widget_get_mapped (w))
+    return;
+  *n += g_strcmp0 (gtk_widget_get_name (w), name) == 0;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    count_named (c, name, n);
+}
+
+/* The comparison as laid out: the cards fill the width of their pane
+ * (the block of cards spans it, to the rounding of equal columns) or its
+ * height, their
+ * target captions are whole, and the colour bars are one per card or,
+ * shared, one per sign the cards are drawn with (each method's sign,
+ * hl_viz_method_defaults, counted here over the pinned methods). */
+static void
+check_compare_cards (guint n_pins, gboolean shared)
+{
+  HlCompareGrid *grid = hl_window_get_compare_grid (win);
+  GtkWidget *cards = find_named (GTK_WIDGET (grid), "compare-cards");
+  double left = G_MAXDOUBLE, right = -G_MAXDOUBLE, bottom = 0;
+  int n_cards = 0, own_bars = 0, shared_bars = 0, n_signs = 0, cut = 0;
+  gboolean seen[HL_SIGN_N] = { FALSE };
+
+  g_assert_nonnull (cards);
+  for (GtkWidget *c = gtk_widget_get_first_child (cards); c; c = gtk_widget_get_next_sibling (c))
+    {
+      graphene_rect_t r;
+      GtkWidget *caption = find_named (c, "compare-card-caption");
+
+      g_assert_true (gtk_widget_compute_bounds (c, cards, &r));
+      left = fmin (left, r.origin.x);
+      right = fmax (right, r.origin.x + r.size.width);
+      bottom = fmax (bottom, r.origin.y + r.size.height);
+      n_cards++;
+      if (caption && pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (caption))))
+        {
+          g_test_message ("cut caption: '%s'", gtk_label_get_text (GTK_LABEL (caption)));
+          cut++;
+        }
+    }
+  for (guint i = 0; i < n_pins; i++)
+    {
+      hl_viz_sign sign;
+      hl_colormap_id cmap;
+
+      hl_viz_method_defaults (hl_compare_grid_get_pin (grid, i)->method,
+                              hl_window_get_overlay_options (win)->mode, &sign, &cmap);
+      n_signs += !seen[sign];
+      seen[sign] = TRUE;
+    }
+  count_named (GTK_WIDGET (grid), "compare-card-colorbar", &own_bars);
+  count_named (GTK_WIDGET (grid), "compare-shared-colorbar", &shared_bars);
+  g_test_message ("compare: %d cards in %d columns over x %.0f..%.0f of %d px, y 0..%.0f of %d px, "
+                  "%d cut captions, %d card colour bars, %d shared ones for %d signs",
+                  n_cards, hl_compare_grid_get_columns (grid), left, right,
+                  gtk_widget_get_width (cards), bottom, gtk_widget_get_height (cards),
+                  cut, own_bars, shared_bars, n_signs);
+  g_assert_cmpint (n_cards, ==, (int) n_pins + 1);
+  /* the whole width, or (larger cards in fewer columns) the whole height
+   * less what one narrowing step of the layout leaves */
+  g_assert_true ((left <= HL_COMPARE_GAP && right >= gtk_widget_get_width (cards) - HL_COMPARE_GAP) ||
+                 bottom >= 0.9 * gtk_widget_get_height (cards));
+  g_assert_cmpint (cut, ==, 0);
+  g_assert_cmpint (own_bars, ==, shared ? 0 : (int) n_pins);
+  g_assert_cmpint (shared_bars, ==, shared ? n_signs : 0);
+}
+
+static void
 test_all_methods_fill_the_grid (void)
 {
   HlClassifier *c = hl_window_get_classifier (win);
@@ -493,7 +658,214 @@ test_all_methods_fill_the_grid (void)
     }
   settle ();
   assert_drawn (GTK_WIDGET (win), "all-methods.png", WIDTH - 40, 600);
+  check_compare_cards (n, TRUE);
   hl_array_free (x);
+}
+
+/* Pinned by hand: each card has its own colour bar, the map's raw
+ * values under the normalised ones. */
+static void
+test_compare_cards_own_colorbars (void)
+{
+  HlCompareGrid *grid = hl_window_get_compare_grid (win);
+
+  hl_compare_grid_clear (grid);
+  g_assert_false (hl_compare_grid_get_shared_colorbars (grid));
+  for (int i = 0; i < 2; i++)
+    {
+      /* a method other than the one shown, so a result comes */
+      const char *method = i == 0 && g_strcmp0 (hl_window_get_method (win), "deconvolution") != 0
+                           ? "deconvolution" : "input_x_gradient";
+      guint from = n_results;
+
+      g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string (method));
+      g_assert_true (wait_for (results_above, GUINT_TO_POINTER (from)));
+      g_action_group_activate_action (G_ACTION_GROUP (win), "pin", NULL);
+    }
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("compare"));
+  settle ();
+  check_compare_cards (2, FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
+}
+
+/* The export dialog's names: the photo, the method of the result shown
+ * and its class (first synonym), in lower case with "_" for spaces; the
+ * comparison counts its methods. */
+static void
+test_export_names (void)
+{
+  HlResult *r = hl_window_get_result (win);
+  HlCompareGrid *grid = hl_window_get_compare_grid (win);
+  g_autofree char *view = hl_window_export_name (win, FALSE, ".png");
+  g_autofree char *npy = hl_window_export_name (win, FALSE, ".npy");
+  g_autofree char *grid_name = hl_window_export_name (win, TRUE, ".png");
+  g_autofree char *want_view = NULL, *want_grid = NULL;
+
+  g_assert_nonnull (r);
+  /* the cat shown as "Egyptian cat" (class 285 of the bundled labels) */
+  g_assert_true (g_str_has_prefix (r->target_label, "Egyptian cat"));
+  want_view = g_strdup_printf ("cat-%s-egyptian_cat.png", r->method);
+  want_grid = g_strdup_printf ("cat-%u_methods-egyptian_cat-compare.png", hl_compare_grid_get_n_pins (grid));
+  g_test_message ("export names: %s, %s, %s", view, npy, grid_name);
+  g_assert_cmpstr (view, ==, want_view);
+  g_assert_true (g_str_has_suffix (npy, "-egyptian_cat.npy"));
+  g_assert_cmpuint (hl_compare_grid_get_n_pins (grid), >=, 2);
+  g_assert_cmpstr (grid_name, ==, want_grid);
+}
+
+/* The cat is wider than the model's square crop: the dimmed frame
+ * around the crop carries its label, in a band of the frame (outside the
+ * crop's rectangle on screen, computed here from the crop map). */
+static void
+test_outside_label (void)
+{
+  HlImageView *view = hl_window_get_image_view (win);
+  const hl_crop_map *m = hl_image_view_get_crop_map (view);
+  graphene_rect_t band, crop;
+  gboolean vertical = FALSE;
+  double fit, ox, oy;
+  const hl_image *img;
+  int w, h;
+
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "zoom-fit", NULL);
+  settle ();
+  g_assert_nonnull (m);
+  g_assert_true (hl_image_view_get_outside_label (view, &band, &vertical));
+  /* the photo fitted into the view with an 8 px margin, centred (zoom 1) */
+  img = hl_photo_get_image (hl_window_get_photo (win));
+  w = gtk_widget_get_width (GTK_WIDGET (view));
+  h = gtk_widget_get_height (GTK_WIDGET (view));
+  fit = fmin ((w - 16.0) / img->width, (h - 16.0) / img->height);
+  ox = (w - img->width * fit) / 2;
+  oy = (h - img->height * fit) / 2;
+  crop = GRAPHENE_RECT_INIT ((float) (ox + m->x0 * fit), (float) (oy + m->y0 * fit),
+                             (float) (m->input_width * m->sx * fit), (float) (m->input_height * m->sy * fit));
+  g_test_message ("'%s' in band x %.0f y %.0f %.0fx%.0f%s; crop x %.0f y %.0f %.0fx%.0f",
+                  HL_IMAGE_VIEW_OUTSIDE_LABEL, band.origin.x, band.origin.y, band.size.width,
+                  band.size.height, vertical ? " (turned)" : "", crop.origin.x, crop.origin.y,
+                  crop.size.width, crop.size.height);
+  g_assert_true (band.size.width > 10 && band.size.height > 10);
+  /* the band and the crop share no more than their edge */
+  {
+    graphene_rect_t inter;
+
+    if (graphene_rect_intersection (&band, &crop, &inter))
+      g_assert_cmpfloat (inter.size.width * inter.size.height, <, 2 * fmax (band.size.width, band.size.height));
+  }
+  g_assert_true (band.origin.x >= -1 && band.origin.x + band.size.width <= w + 1);
+}
+
+/* GradientSHAP's sidebar: N samples 0 reads as the default it stands for
+ * (5, Captum's), and the empty Baselines field says the Baseline is used. */
+static void
+test_sidebar_special_values (void)
+{
+  GtkWidget *spin, *baselines;
+
+  g_action_group_change_action_state (G_ACTION_GROUP (win), "auto-run", g_variant_new_boolean (FALSE));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "page", g_variant_new_string ("view"));
+  g_action_group_activate_action (G_ACTION_GROUP (win), "set-method", g_variant_new_string ("gradient_shap"));
+  settle ();
+  spin = find_named (GTK_WIDGET (win), "n-samples");
+  baselines = find_named (GTK_WIDGET (win), "baselines");
+  g_assert_nonnull (spin);
+  g_assert_nonnull (baselines);
+  g_test_message ("N samples reads '%s', Baselines placeholder '%s'",
+                  gtk_editable_get_text (GTK_EDITABLE (spin)),
+                  gtk_entry_get_placeholder_text (GTK_ENTRY (baselines)));
+  g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin)), ==, 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "default (5)");
+  g_assert_nonnull (strstr (gtk_entry_get_placeholder_text (GTK_ENTRY (baselines)), "Baseline"));
+  /* a number typed reads as the number */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 12);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "12");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "default (5)");
+  g_action_group_change_action_state (G_ACTION_GROUP (win), "auto-run", g_variant_new_boolean (TRUE));
+}
+
+static void
+other_prediction_cb (HlWindow *w, gboolean *flag)
+{
+  *flag = TRUE;
+}
+
+static void
+other_result_cb (HlWindow *w, HlResult *r, gboolean *flag)
+{
+  *flag = TRUE;
+}
+
+/* `heatlens --model M --method layer_activation --param layer=L --view
+ * layers`, in process: the layer asked for before the model has loaded is
+ * the one explained and the one the layer browser opens on. */
+static void
+test_layer_param_survives_model_load (void)
+{
+  const char *layer = "MobilenetV2/expanded_conv_6/expand/Relu6";
+  HlWindow *other = hl_window_new (GTK_APPLICATION (gtk_window_get_application (GTK_WINDOW (win))));
+  g_autofree char *model = hl_data_default_model ();
+  g_autofree char *cat_path = hl_data_find_sample ("cat");
+  g_autoptr(GFile) cat = g_file_new_for_path (cat_path);
+  g_autoptr(GError) error = NULL;
+  gboolean predicted = FALSE, explained = FALSE, ready = FALSE;
+  HlLayerBrowser *browser;
+
+  g_signal_connect (other, "prediction-shown", G_CALLBACK (other_prediction_cb), &predicted);
+  g_signal_connect (other, "result-shown", G_CALLBACK (other_result_cb), &explained);
+  hl_window_open_model (other, model);
+  g_assert_true (hl_window_set_method (other, "layer_activation", &error));
+  g_assert_true (hl_window_set_param (other, "layer", layer, &error));
+  hl_window_open_image (other, cat);
+  g_assert_true (wait_for (flag_set, &predicted));
+  g_assert_true (wait_for (flag_set, &explained));
+  g_test_message ("layer_activation explained %s", hl_window_get_result (other)->params.layer);
+  g_assert_cmpstr (hl_window_get_result (other)->params.layer, ==, layer);
+  browser = HL_LAYER_BROWSER (hl_window_open_view (other, "layers", &error));
+  g_assert_no_error (error);
+  g_signal_connect (browser, "ready", G_CALLBACK (ready_cb), &ready);
+  gtk_window_present (GTK_WINDOW (browser));
+  g_assert_true (wait_for (flag_set, &ready));
+  g_test_message ("the layer browser opens on %s", hl_layer_browser_get_layer (browser));
+  g_assert_cmpstr (hl_layer_browser_get_layer (browser), ==, layer);
+  gtk_window_destroy (GTK_WINDOW (browser));
+  gtk_window_destroy (GTK_WINDOW (other));
+}
+
+/* The colour bar's numbers: "%g" of the normalised ticks and "%.3g" of
+ * threshold times them, computed here; a negative map's threshold is
+ * negative, and its 0 tick reads "0", not "-0". */
+static void
+test_colorbar_ticks (void)
+{
+  GtkWidget *bar = g_object_ref_sink (hl_colorbar_new ());
+  static const double thresholds[] = { -0.25, 0.1577, 3 };
+
+  for (int s = 0; s < HL_SIGN_N; s++)
+    for (guint t = 0; t < G_N_ELEMENTS (thresholds); t++)
+      {
+        double vmin = s == HL_SIGN_ALL ? -1 : 0;
+
+        hl_colorbar_set_scale (HL_COLORBAR (bar), (hl_viz_sign) s, HL_CMAP_DEFAULT, thresholds[t], FALSE);
+        for (int i = 0; i < 5; i++)
+          {
+            double tick = vmin + (1 - vmin) * i / 4;
+            char want[32];
+
+            g_snprintf (want, sizeof want, "%.3g", fabs (thresholds[t] * tick) < 1e-300 ? 0.0 : thresholds[t] * tick);
+            g_assert_cmpstr (hl_colorbar_get_tick (HL_COLORBAR (bar), 1, i), ==, want);
+            g_assert_false (g_str_equal (hl_colorbar_get_tick (HL_COLORBAR (bar), 0, i), "-0"));
+            g_assert_false (g_str_equal (hl_colorbar_get_tick (HL_COLORBAR (bar), 1, i), "-0"));
+          }
+      }
+  /* no raw row without a threshold, or for a zero map */
+  hl_colorbar_set_scale (HL_COLORBAR (bar), HL_SIGN_ALL, HL_CMAP_DEFAULT, 0, FALSE);
+  g_assert_null (hl_colorbar_get_tick (HL_COLORBAR (bar), 1, 0));
+  g_assert_cmpstr (hl_colorbar_get_tick (HL_COLORBAR (bar), 0, 0), ==, "-1");
+  hl_colorbar_set_scale (HL_COLORBAR (bar), HL_SIGN_ALL, HL_CMAP_DEFAULT, 2, TRUE);
+  g_assert_null (hl_colorbar_get_tick (HL_COLORBAR (bar), 1, 0));
+  g_object_unref (bar);
 }
 
 /* ------------------------------------------------------------ labels */
@@ -643,6 +1015,14 @@ main (int argc, char **argv)
   g_test_add_func ("/teaching/search/method-anywhere", test_method_search_matches_anywhere);
   g_test_add_func ("/teaching/present/fits-1024x768", test_presenting_fits_1024x768);
   g_test_add_func ("/teaching/all-methods/fill-the-grid", test_all_methods_fill_the_grid);
+  g_test_add_func ("/teaching/compare/cards-own-colorbars", test_compare_cards_own_colorbars);
+  g_test_add_func ("/teaching/colorbar/ticks", test_colorbar_ticks);
+  g_test_add_func ("/teaching/export/names", test_export_names);
+  g_test_add_func ("/teaching/view/outside-label", test_outside_label);
+  g_test_add_func ("/teaching/sidebar/special-values", test_sidebar_special_values);
+  g_test_add_func ("/teaching/layers/param-survives-model-load", test_layer_param_survives_model_load);
+  /* (after all-methods: it sets the sign, which is then the user's) */
+  g_test_add_func ("/teaching/window/fits-1024x768", test_window_fits_1024x768);
   g_test_add_func ("/teaching/labels/first-synonym-shown", test_long_labels_shortened);
   g_test_add_func ("/teaching/cli/view-explain", test_cli_view_explain);
   g_test_add_func ("/teaching/cli/view-layers", test_cli_view_layers);

@@ -66,11 +66,16 @@ test_export_grid_npy (void)
   hl_array *a = NULL;
   hl_image *img;
 
+  /* on the locale's paper (viz.h: A4 595x842 pt or Letter 612x792, 2 px
+   * per point in a PNG), landscape as this content is wider than tall */
+  gboolean letter = g_strcmp0 (gtk_paper_size_get_default (), GTK_PAPER_NAME_LETTER) == 0;
+  int sheet_w = 2 * (letter ? 792 : 842), sheet_h = 2 * (letter ? 612 : 595);
+
   act_s ("export-grid-to", grid);
   img = load_png (grid);
-  check (img && img->width == w && img->height == ht,
-         "the comparison exports as a %dx%d page (got %dx%d)", w, ht,
-         img ? img->width : 0, img ? img->height : 0);
+  check (w > ht && img && img->width == sheet_w && img->height == sheet_h,
+         "the comparison (a %dx%d page) exports on %s: %dx%d (got %dx%d)", w, ht,
+         letter ? "Letter" : "A4", sheet_w, sheet_h, img ? img->width : 0, img ? img->height : 0);
   check (img && image_stddev (img) > 10, "the comparison page is not blank");
   hl_image_free (img);
 

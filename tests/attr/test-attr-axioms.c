@@ -443,6 +443,42 @@ static void test_determinism_and_leaks(void)
            "1000 runs of saliency/layer_grad_cam/deep_lift: heap in use %zu -> %zu bytes", before, after);
 }
 
+/* n_samples = 0 is the method's Captum default: the number
+ * hl_param_n_samples_default names gives the same map (same seed), for
+ * every method of the registry that takes n-samples. */
+static void test_n_samples_default(void)
+{
+    for (int i = 0; i < hl_method_count(); i++) {
+        const hl_method_desc *md = hl_method_get(i);
+        int takes = 0;
+        for (const char *const *q = md->params; q && *q; q++)
+            takes |= strcmp(*q, "n-samples") == 0;
+        int n = hl_param_n_samples_default(md->name);
+        if (!takes) {
+            if (n != 0)
+                tap_ok(0, "%s takes no samples but has a default of %d", md->name, n);
+            continue;
+        }
+        hl_attr_params p0, pn;
+        hl_attr_params_init(&p0);
+        if (md->needs_neuron) {   /* (as test_every_method_on_tinyres) */
+            strcpy(p0.layer, "/res/Add");
+            p0.has_neuron = 1;
+            p0.neuron[0] = 3, p0.neuron[1] = 4, p0.neuron[2] = 5;
+        }
+        pn = p0;
+        pn.n_samples = n;
+        hl_attr_result r0, rn;
+        hl_array *a0 = run_attr(tinyres, md->name, x_res, &p0, NULL, &r0);
+        hl_array *an = run_attr(tinyres, md->name, x_res, &pn, NULL, &rn);
+        int same = n > 0 && a0 && an && hl_shape_numel(&a0->shape) == hl_shape_numel(&an->shape) &&
+                   memcmp(a0->data, an->data, sizeof(float) * (size_t)hl_shape_numel(&a0->shape)) == 0;
+        tap_ok(same, "%s: n_samples 0 = %d, its named default (same map bit for bit)", md->name, n);
+        hl_array_free(a0);
+        hl_array_free(an);
+    }
+}
+
 int main(void)
 {
     hl_engine_init();
@@ -462,6 +498,7 @@ int main(void)
     test_definitions();
     test_progress_cancel();
     test_every_method_on_tinyres();
+    test_n_samples_default();
     test_determinism_and_leaks();
     hl_model_free(tinycnn), hl_model_free(tinyres), hl_model_free(smooth);
     hl_array_free(x_cnn), hl_array_free(x_res), hl_array_free(x_smooth);

@@ -267,6 +267,29 @@ int main(void)
                "colour-bar band only for heat maps (%d, %d, %d)", h0, h1, ch);
     }
 
+    /* A title wider than the picture takes two lines (a band 20 px x the
+     * scale taller; the scale is 0.75 at 200 px); one without a space to
+     * break at stays one line, cut with an ellipsis. */
+    {
+        hl_viz_view v3 = view;
+        int w2, h2, w3, h3;
+        v3.title = "Integrated Gradients of neuron 12,3,4 — a long ImageNet label, "
+                   "several synonyms (71.2%)";
+        hl_viz_view_size(&v3, 200, 150, &w2, &h2);
+        v3.title = "Integrated_Gradients_of_neuron_12,3,4_without_a_single_space";
+        hl_viz_view_size(&v3, 200, 150, &w3, &h3);
+        tap_ok(h2 == ch + (int)lround(50 * 0.75) - (int)lround(30 * 0.75) && h3 == ch,
+               "a long title on two lines (%d = %d + 15), one without spaces cut (%d)",
+               h2, ch, h3);
+        snprintf(path, sizeof path, "%s/long-title.png", dir);
+        v3.title = "Integrated Gradients of neuron 12,3,4 — a long ImageNet label, "
+                   "several synonyms (71.2%)";
+        st = hl_viz_export(&v3, path, HL_VIZ_FORMAT_PNG, 200, 0, meta, 3, &err);
+        r = read_png(path);
+        tap_ok(st == HL_OK && r.width == w2 && r.height == h2,
+               "PNG with a two-line title: %dx%d", r.width, r.height);
+    }
+
     snprintf(path, sizeof path, "%s/view.pdf", dir);
     st = hl_viz_export(&view, path, HL_VIZ_FORMAT_AUTO, 0, 0, meta, 3, &err);
     tap_ok(st == HL_OK && starts_with_file(path, "%PDF") && file_size(path) > 1000,
@@ -385,7 +408,7 @@ int main(void)
         cairo_set_source_rgb(cr, 1, 1, 1);
         cairo_paint(cr);
         hl_viz_colorbar_draw(cr, 0, 0, 256, 60, HL_CMAP_DEFAULT, HL_SIGN_ALL,
-                             0.05, 1, 0);
+                             0.05, 0, 0);
         cairo_destroy(cr);
         cairo_surface_flush(cs);
         unsigned char *d = cairo_image_surface_get_data(cs);
@@ -396,6 +419,19 @@ int main(void)
         /* RdWhGn (matplotlib): bin 2 = (255,4,4), bin 253 = (4,129,4) */
         tap_ok((left & 0xffffff) == 0xff0404 && (right & 0xffffff) == 0x048104,
                "colour bar gradient red..green (%06x, %06x)",
+               (unsigned)(left & 0xffffff), (unsigned)(right & 0xffffff));
+        /* with the raw row, the two rows are named in a left column: the
+         * bar starts after it (white at column 2, still green at 253) */
+        cairo_set_source_rgb(cr = cairo_create(cs), 1, 1, 1);
+        cairo_paint(cr);
+        hl_viz_colorbar_draw(cr, 0, 0, 256, 60, HL_CMAP_DEFAULT, HL_SIGN_ALL,
+                             0.05, 1, 0);
+        cairo_destroy(cr);
+        cairo_surface_flush(cs);
+        left = ((uint32_t *)(void *)(d + 10 * stride))[2];
+        right = ((uint32_t *)(void *)(d + 10 * stride))[253];
+        tap_ok((left & 0xffffff) == 0xffffff && (right & 0x00ff00) > 0x006000,
+               "colour bar with raw values: rows named left of the bar (%06x, %06x)",
                (unsigned)(left & 0xffffff), (unsigned)(right & 0xffffff));
         cairo_surface_destroy(cs);
     }
@@ -475,6 +511,34 @@ int main(void)
     tap_ok(st == HL_OK && r.width == exp_w && r.height == exp_h,
            "report of 5 panels: %dx%d (expected %dx%d)", r.width, r.height,
            exp_w, exp_h);
+
+    /* On paper: A4 / Letter at 2 px per point for a PNG, in points for a
+     * PDF; this content is wider than tall, so the sheet is landscape. */
+    {
+        static const struct { hl_paper paper; const char *name; int w, h; } sheets[] = {
+            { HL_PAPER_A4, "a4", 842, 595 }, { HL_PAPER_LETTER, "letter", 792, 612 } };
+        for (int i = 0; i < 2; i++) {
+            hl_paper parsed = HL_PAPER_FIT;
+            tap_ok(hl_paper_from_name(sheets[i].name, &parsed, &err) == HL_OK &&
+                   parsed == sheets[i].paper, "paper name '%s'", sheets[i].name);
+            info.paper = sheets[i].paper;
+            snprintf(path, sizeof path, "%s/report-%s.png", dir, sheets[i].name);
+            st = hl_report_write(path, &info, five, 5, &err);
+            r = read_png(path);
+            tap_ok(st == HL_OK && r.width == 2 * sheets[i].w && r.height == 2 * sheets[i].h,
+                   "report on %s, PNG: %dx%d (expected %dx%d)", sheets[i].name, r.width,
+                   r.height, 2 * sheets[i].w, 2 * sheets[i].h);
+            snprintf(path, sizeof path, "%s/report-%s.pdf", dir, sheets[i].name);
+            st = hl_report_write(path, &info, five, 5, &err);
+            char box[64];
+            snprintf(box, sizeof box, "/MediaBox [ 0 0 %d %d ]", sheets[i].w, sheets[i].h);
+            tap_ok(st == HL_OK && file_contains(path, box), "report on %s, PDF: %s", sheets[i].name, box);
+        }
+        hl_paper bad;
+        tap_ok(hl_paper_from_name("a5", &bad, &err) == HL_ERR_ARG && strstr(err.msg, "a4"),
+               "unknown paper: %s", err.msg);
+        info.paper = HL_PAPER_FIT;
+    }
 
     /* A panel that cannot be shown is an error naming it. */
     hl_viz_options o_bad;
