@@ -1,7 +1,8 @@
-/* A batch run on two threads gives each image the numbers it gets alone
- * on one thread, forward and backward, on the bundled MobileNet V2 (whose
- * convolutions go through oneDNN when it is built in: its shared library
- * scratchpad made some images of a batch wrong at two threads). */
+/* A batch run on two threads gives each image the outputs it gets alone
+ * on one thread, and the input gradients the same batch gets on one
+ * thread, on the bundled MobileNet V2 (whose convolutions go through
+ * oneDNN when it is built in: its shared library scratchpad made some
+ * images of a batch wrong at two threads). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,13 +57,23 @@ int main(void)
         if (!y1)
             y1 = malloc(sizeof(float) * (size_t)(BATCH * k));
         memcpy(y1 + b * k, y, sizeof(float) * (size_t)k);
-        /* the gradient of the sum of the logits w.r.t. the input */
-        float *seed = malloc(sizeof(float) * (size_t)k);
-        for (int64_t i = 0; i < k; i++)
-            seed[i] = 1.0f;
-        hl_run_backward(one, out_v, seed, HL_RULE_GRADIENT, NULL, &err);
-        memcpy(g1 + b * numel, hl_run_grad(one, in_v, NULL), sizeof(float) * (size_t)numel);
+    }
+    /* The input gradients' reference is the same batch on one thread: the
+     * kernels are chosen per batch shape (engine-runtime.md), and a batch
+     * of one may take another kernel whose last-bit differences flip a
+     * ReLU6 sitting on its kink, which moves a whole patch of one image's
+     * gradient (measured: 1.9e-3 on one of the 12 images). */
+    if (y1 && k > 0 && hl_run_forward(one, x, BATCH, &err) == HL_OK) {
+        float *seed = malloc(sizeof(float) * (size_t)(BATCH * k));
+        for (int64_t i = 0; i < BATCH * k; i++)
+            seed[i] = 1.0f; /* the gradient of the sum of the logits */
+        if (hl_run_backward(one, out_v, seed, HL_RULE_GRADIENT, NULL, &err) == HL_OK)
+            memcpy(g1, hl_run_grad(one, in_v, NULL), sizeof(float) * (size_t)(BATCH * numel));
+        else
+            k = 0;
         free(seed);
+    } else {
+        k = 0;
     }
     tap_ok(y1 && k > 0, "each image alone on one thread: %s", err.msg);
     for (int round = 0; y1 && two && round < ROUNDS; round++) {
@@ -80,7 +91,7 @@ int main(void)
         /* (the same kernels; the threads split sums differently) */
         tap_ok(fw < 1e-4, "round %d: a batch of %d on 2 threads, outputs = alone (max rel diff %.2e)",
                round + 1, BATCH, fw);
-        tap_ok(bw < 1e-4, "round %d: input gradients = alone (max rel diff %.2e)", round + 1, bw);
+        tap_ok(bw < 1e-4, "round %d: input gradients = the batch on one thread (max rel diff %.2e)", round + 1, bw);
     }
     hl_run_free(one);
     hl_run_free(two);
