@@ -419,6 +419,7 @@ static int clip_mask_bounds(const hl_node *n, const hl_attrs *attrs,
         .flags = HL_OP_RESCALE_FAMILY, .patterns = PATTERNS,                 \
         .init = NAME##_init, .shape = act_shape,                             \
         .forward = act_forward, .backward = act_backward,                    \
+        .region = hl_region_pointwise,                                       \
         .free_params = hl_params_free,                                       \
     };
 

@@ -13,7 +13,9 @@
  * MaxPool, Concat, AveragePool, LayerNorm, Resize, LRN, ...),
  * tests/data/engine/incremental_resnet.onnx (7x7 stride-2 stem, MaxPool,
  * stride-2 residual blocks with 1x1 downsampling, dilated and asymmetric
- * convs, padded AveragePool) and the bundled MobileNet V2. */
+ * convs, padded AveragePool), the fused activations' cases of
+ * tests/data/captum/activations (Swish, Gelu, HardSwish, Mish) and the
+ * bundled MobileNet V2. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +216,16 @@ int main(void)
                  models[i]);
         int cheaper = check_model(path, models[i]);
         tap_diag("%s: a small box %s", models[i],
+                 cheaper ? "costs less than the whole map" : "costs as much as the whole map");
+    }
+    /* the activations fused at load (Swish, Gelu, HardSwish, Mish) */
+    static const char *const fused[] = { "silu", "gelu", "gelu_tanh", "hardswish",
+                                         "hardswish_hand", "mish" };
+    for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++) {
+        snprintf(path, sizeof path, "%s/tests/data/captum/activations/%s.onnx",
+                 src_root, fused[i]);
+        int cheaper = check_model(path, fused[i]);
+        tap_diag("%s: a small box %s", fused[i],
                  cheaper ? "costs less than the whole map" : "costs as much as the whole map");
     }
     snprintf(path, sizeof path, "%s/tests/data/engine/incremental_resnet.onnx",
