@@ -172,6 +172,21 @@ deliver_progress (gpointer data)
 
 /* Worker thread: called by the library between batches. Coalesces: at
  * most one source is queued at a time, it reads the newest fraction. */
+/* Any thread: run `deliver` on the job's main context after `delay_ms`
+ * (0: when idle), holding a reference to the job until it has run. */
+static void
+job_schedule (Job         *job,
+              GSourceFunc  deliver,
+              guint        delay_ms)
+{
+  GSource *source = delay_ms > 0 ? g_timeout_source_new (delay_ms) : g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, deliver, job_ref (job), job_unref);
+  g_source_attach (source, job->context);
+  g_source_unref (source);
+}
+
 static void
 job_progress (void   *user,
               double  fraction)
@@ -180,14 +195,7 @@ job_progress (void   *user,
 
   g_atomic_int_set (&job->fraction_millis, (gint) (CLAMP (fraction, 0.0, 1.0) * 1e6));
   if (g_atomic_int_compare_and_exchange (&job->progress_pending, 0, 1))
-    {
-      GSource *source = g_idle_source_new ();
-
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, deliver_progress, job_ref (job), job_unref);
-      g_source_attach (source, job->context);
-      g_source_unref (source);
-    }
+    job_schedule (job, deliver_progress, 0);
 }
 
 /* The result's description from the job (main context or worker
@@ -273,15 +281,7 @@ job_estimate (void                  *user,
     wait_us = job->estimate_shown_us + ESTIMATE_INTERVAL_MS * 1000 - g_get_monotonic_time ();
   g_mutex_unlock (&job->estimate_lock);
   if (schedule)
-    {
-      GSource *source = wait_us > 0 ? g_timeout_source_new ((guint) (wait_us / 1000))
-                                    : g_idle_source_new ();
-
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, deliver_estimate, job_ref (job), job_unref);
-      g_source_attach (source, job->context);
-      g_source_unref (source);
-    }
+    job_schedule (job, deliver_estimate, wait_us > 0 ? (guint) (wait_us / 1000) : 0);
 }
 
 static hl_status
@@ -422,14 +422,7 @@ evaluation_watch (void                *user,
   job->partial_fraction = fraction;
   g_mutex_unlock (&job->partial_lock);
   if (schedule)
-    {
-      GSource *source = g_idle_source_new ();
-
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, deliver_partial, job_ref (job), job_unref);
-      g_source_attach (source, job->context);
-      g_source_unref (source);
-    }
+    job_schedule (job, deliver_partial, 0);
 }
 
 static hl_status
