@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "attr.h"
+#include "bench-clock.h"
 
 #ifndef HL_SOURCE_ROOT
 #define HL_SOURCE_ROOT "."
@@ -39,13 +40,6 @@ typedef struct bench_result {
     double sum;
     char msg[520];
 } bench_result;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void fill_input(float *x, size_t n)
 {
