@@ -100,10 +100,20 @@ hl_status hl_node_evaluate(const hl_model *m, const hl_node *n,
         out[o].data = out[o].dtype == HL_DT_FLOAT ? p : NULL;
         out[o].i64 = out[o].dtype == HL_DT_INT64 ? p : NULL;
     }
-    int all_float = 1;
-    for (int i = 0; i < n->n_in; i++)
-        if (n->in[i] >= 0 && in[i].dtype != HL_DT_FLOAT)
+    /* The forward kernels read every present input: each must be float
+     * and hold its data (a fold that answered "inputs not known" leaves a
+     * value whose data is not there; a kernel must never see it). */
+    int all_float = 1, missing = -1;
+    for (int i = 0; i < n->n_in; i++) {
+        if (n->in[i] < 0)
+            continue;
+        if (in[i].dtype != HL_DT_FLOAT)
             all_float = 0;
+        else if (!in[i].data && hl_shape_numel(&in[i].shape) > 0 && missing < 0)
+            missing = i;
+    }
+    if (missing >= 0)
+        all_float = 0;
     for (int o = 0; o < n->n_out; o++)
         if (n->out[o] >= 0 && out[o].dtype != HL_DT_FLOAT)
             all_float = 0;
@@ -124,6 +134,12 @@ hl_status hl_node_evaluate(const hl_model *m, const hl_node *n,
                                 m->name);
         op->forward(n, &ctx, in, out);
         st = HL_OK;
+    }
+    if (st && missing >= 0) {
+        char what[80];
+        snprintf(what, sizeof what, "input %d has no data at load time",
+                 missing + 1);
+        return node_error(m, n, HL_ERR_UNSUPPORTED, what, err);
     }
     if (st)
         return node_error(m, n, HL_ERR_UNSUPPORTED,
