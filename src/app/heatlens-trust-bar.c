@@ -48,7 +48,7 @@ hl_trust_bar_set_result (HlTrustBar     *self,
   g_return_if_fail (HL_IS_TRUST_BAR (self));
   if (result && model)
     {
-      hl_attr_notices (model, result->method, &result->params, &notices);
+      hl_attr_notices (model, result->method, &result->params, &result->attr, &notices);
       large = hl_attr_delta_note (result->method, &result->attr, note, sizeof note);
     }
   if (notices.n > 0)

@@ -213,7 +213,7 @@ hl_status hl_evaluate(const hl_model *model, const hl_array *input,
     snprintf(out->method, sizeof out->method, "%s", method);
     out->target = res->target;
     out->target_prob = res->target_prob;
-    hl_attr_notices(model, method, p, &out->notices);
+    hl_attr_notices(model, method, p, res, &out->notices);
     if (hl_attr_delta_note(method, res, out->delta_note, sizeof out->delta_note) < 0)
         out->delta_note[0] = '\0';
 

@@ -71,12 +71,31 @@ static const char *or_none(const char *others)
     return others[0] ? others : "no ReLU-like activation";
 }
 
+/* A map that is zero everywhere draws as the bare photo, which reads as
+ * "nothing matters" or as a bug; say what it means. */
+static void zero_map_notice(const hl_attr_result *r, hl_notices *out)
+{
+    if (!r || !r->attr || !r->attr->data)
+        return;
+    int64_t n = hl_shape_numel(&r->attr->shape);
+    for (int64_t i = 0; i < n; i++)
+        if (r->attr->data[i] != 0.0f)
+            return;
+    add(out, "= zero everywhere: the score does not respond",
+        "this map is zero everywhere: nothing this method changes moves the "
+        "score of the class%s%s%s (saturated or dead units, or a model that "
+        "ignores its input here); try another class, baseline or method",
+        r->is_layer ? " (at this layer)" : "", "", "");
+}
+
 void hl_attr_notices(const hl_model *model, const char *method,
-                     const hl_attr_params *p, hl_notices *out)
+                     const hl_attr_params *p, const hl_attr_result *r,
+                     hl_notices *out)
 {
     memset(out, 0, sizeof *out);
     if (!model || !method)
         return;
+    zero_map_notice(r, out);
     int limit = node_limit(model, method, p);
     char others[160];
     int zero_baseline = !p || !p->baseline[0] || strcmp(p->baseline, "zero") == 0 ||

@@ -34,9 +34,11 @@ typedef struct hl_notices {
 } hl_notices;
 
 /* The notices for `method` on `model` (p: its parameters, may be NULL; the
- * layer of neuron methods limits the search to the nodes before it). */
+ * layer of neuron methods limits the search to the nodes before it); with
+ * the result r (may be NULL), also what its map says (zero everywhere). */
 void hl_attr_notices(const hl_model *model, const char *method,
-                     const hl_attr_params *p, hl_notices *out);
+                     const hl_attr_params *p, const hl_attr_result *r,
+                     hl_notices *out);
 
 /* |delta| / |F(x) - F(baseline)| of a result with a delta (NaN when it has
  * none or F(x) = F(baseline)). */

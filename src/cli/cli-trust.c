@@ -6,10 +6,10 @@
 #include "cli-trust.h"
 
 void cli_print_notices(const hl_model *model, const char *method,
-                       const hl_attr_params *p)
+                       const hl_attr_params *p, const hl_attr_result *r)
 {
     hl_notices n;
-    hl_attr_notices(model, method, p, &n);
+    hl_attr_notices(model, method, p, r, &n);
     for (int i = 0; i < n.n; i++)
         fprintf(stderr, "%s: note: %s: %s\n", CLI_PROG, method, n.line[i]);
 }
@@ -18,7 +18,7 @@ void cli_json_trust(FILE *f, const hl_model *model, const char *method,
                     const hl_attr_params *p, const hl_attr_result *r)
 {
     hl_notices n;
-    hl_attr_notices(model, method, p, &n);
+    hl_attr_notices(model, method, p, r, &n);
     fprintf(f, ", \"notices\": [");
     for (int i = 0; i < n.n; i++) {
         fprintf(f, "%s", i ? ", " : "");
@@ -50,7 +50,7 @@ const char *cli_panel_notice(const hl_model *model, const char *method,
                              char *buf, size_t size)
 {
     hl_notices n;
-    hl_attr_notices(model, method, p, &n);
+    hl_attr_notices(model, method, p, r, &n);
     buf[0] = '\0';
     if (n.n) {
         snprintf(buf, size, "%s", n.brief[0]);

@@ -7,9 +7,10 @@
 
 #include "trust.h"
 
-/* "heatlens-cli: note: ..." on stderr for each notice of (model, method). */
+/* "heatlens-cli: note: ..." on stderr for each notice of (model, method)
+ * and its result r. */
 void cli_print_notices(const hl_model *model, const char *method,
-                       const hl_attr_params *p);
+                       const hl_attr_params *p, const hl_attr_result *r);
 
 /* `, "notices": [...]` and, with a delta, `, "delta": D,
  * "delta_reference": R, "delta_relative": X, "delta_large": B,

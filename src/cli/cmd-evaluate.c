@@ -183,7 +183,7 @@ int cmd_evaluate(int argc, char **argv)
         goto out;
     if (out_path && write_plots(&ev, &in, out_path))
         goto out;
-    cli_print_notices(in.model, m->name, params);
+    cli_print_notices(in.model, m->name, params, &res);
     if (json) {
         printf("{\"method\": ");
         cli_json_string(stdout, m->name);

@@ -503,7 +503,7 @@ int cmd_explain(int argc, char **argv)
     if (viz.out_path && explain_write_picture(&viz, &in, m, params, &res))
         goto out;
 
-    cli_print_notices(in.model, m->name, params);
+    cli_print_notices(in.model, m->name, params, &res);
     print_outcome(json, &in, m, &mo, params, &res, raw_path, viz.out_path);
     if (viz.frames_dir && !json)
         printf("frames:      %d in %s, the first after %.3f s\n", frames.written,

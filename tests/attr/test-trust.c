@@ -256,7 +256,7 @@ static int has_notice(const hl_model *m, const char *method, const char *word)
     hl_attr_params p;
     hl_attr_params_init(&p);
     hl_notices n;
-    hl_attr_notices(m, method, &p, &n);
+    hl_attr_notices(m, method, &p, NULL, &n);
     for (int i = 0; i < n.n; i++)
         if (strstr(n.line[i], word))
             return 1;
@@ -284,6 +284,40 @@ static int same_bytes(const hl_array *a, const hl_array *b)
 {
     return a && b && hl_shape_equal(&a->shape, &b->shape) &&
            memcmp(a->data, b->data, (size_t)hl_shape_numel(&a->shape) * sizeof(float)) == 0;
+}
+
+/* A map that is zero everywhere gets the zero-map notice, and only then:
+ * a real saliency map of tinycnn, then the same result with its map
+ * zeroed, then with one element back. */
+static void zero_map(void)
+{
+    hl_model *m = load_source_model("tests/data/captum/tinycnn/model.onnx");
+    hl_array *x = load_source_npy("tests/data/captum/tinycnn/input.npy");
+    hl_attr_params p;
+    hl_attr_params_init(&p);
+    hl_attr_result r;
+    hl_error err = {0};
+    if (!tap_ok(m && x && hl_attribute(m, "saliency", x, &p, NULL, &r, &err) == HL_OK,
+                "zero map: tinycnn saliency runs %s", err.msg))
+        goto done;
+    hl_notices n;
+    hl_attr_notices(m, "saliency", &p, &r, &n);
+    tap_ok(n.n == 0, "zero map: no notice for a real saliency map (%d)", n.n);
+    int64_t count = hl_shape_numel(&r.attr->shape);
+    float keep = r.attr->data[count / 2];
+    memset(r.attr->data, 0, (size_t)count * sizeof(float));
+    hl_attr_notices(m, "saliency", &p, &r, &n);
+    tap_ok(n.n == 1 && strstr(n.line[0], "zero everywhere") &&
+           strstr(n.brief[0], "zero everywhere") && n.offer[0][0] == '\0',
+           "zero map: the notice for a map of %lld zeros: %s", (long long)count,
+           n.n ? n.line[0] : "(none)");
+    r.attr->data[count / 2] = keep != 0.0f ? keep : 1e-30f;
+    hl_attr_notices(m, "saliency", &p, &r, &n);
+    tap_ok(n.n == 0, "zero map: no notice once one element is not zero");
+    hl_attr_result_clear(&r);
+done:
+    hl_array_free(x);
+    hl_model_free(m);
 }
 
 static void notices(void)
@@ -338,16 +372,16 @@ static void relu_family(void)
     hl_attr_params p;
     hl_attr_params_init(&p);
     hl_notices n;
-    hl_attr_notices(mb, "deep_lift", &p, &n);
+    hl_attr_notices(mb, "deep_lift", &p, NULL, &n);
     tap_ok(n.n == 1 && strstr(n.line[0], "use --relu-family"),
            "deep_lift notice offers --relu-family: %s", n.n ? n.line[0] : "");
-    hl_attr_notices(mb, "guided_backprop", &p, &n);
+    hl_attr_notices(mb, "guided_backprop", &p, NULL, &n);
     tap_ok(n.n == 1 && strstr(n.line[0], "--relu-family to apply the rule to Clip/ReLU6"),
            "guided_backprop notice offers --relu-family");
     p.relu_family = 1;
-    hl_attr_notices(mb, "deep_lift", &p, &n);
+    hl_attr_notices(mb, "deep_lift", &p, NULL, &n);
     int none = n.n == 0;
-    hl_attr_notices(mb, "guided_backprop", &p, &n);
+    hl_attr_notices(mb, "guided_backprop", &p, NULL, &n);
     tap_ok(none && n.n == 0, "with --relu-family: no notice");
 
     hl_shape s = { 4, { 1, 3, 224, 224 } };
@@ -515,6 +549,7 @@ static void weights_copy(void)
 int main(void)
 {
     notices();
+    zero_map();
     delta_note();
     weights_copy();
     relu_family();
