@@ -72,8 +72,11 @@ static const char *or_none(const char *others)
 }
 
 /* A map that is zero everywhere draws as the bare photo, which reads as
- * "nothing matters" or as a bug; say what it means. */
-static void zero_map_notice(const hl_attr_result *r, hl_notices *out)
+ * "nothing matters" or as a bug; say what it means. LIME's zeros have their
+ * own cause: its Lasso (alpha 0.01, as Captum) shrinks weights that small
+ * score changes cannot carry to exactly zero. */
+static void zero_map_notice(const char *method, const hl_attr_result *r,
+                            hl_notices *out)
 {
     if (!r || !r->attr || !r->attr->data)
         return;
@@ -81,11 +84,19 @@ static void zero_map_notice(const hl_attr_result *r, hl_notices *out)
     for (int64_t i = 0; i < n; i++)
         if (r->attr->data[i] != 0.0f)
             return;
-    add(out, "= zero everywhere: the score does not respond",
-        "this map is zero everywhere: nothing this method changes moves the "
-        "score of the class%s%s%s (saturated or dead units, or a model that "
-        "ignores its input here); try another class, baseline or method",
-        r->is_layer ? " (at this layer)" : "", "", "");
+    if (strcmp(method, "lime") == 0)
+        add(out, "= zero everywhere: the score moves too little for LIME's fit",
+            "this map is zero everywhere: LIME's Lasso fit (alpha 0.01, as "
+            "Captum) set every weight to zero, because the score moves too "
+            "little between its samples%s%s%s for the penalty; use "
+            "coarser features (--feature-mask cells:N) or kernel_shap, which "
+            "fits without a penalty", "", "", "");
+    else
+        add(out, "= zero everywhere: the score does not respond",
+            "this map is zero everywhere: nothing this method changes moves "
+            "the score of the class%s%s%s (saturated or dead units, or a "
+            "model that ignores its input here); try another class, baseline "
+            "or method", r->is_layer ? " (at this layer)" : "", "", "");
 }
 
 void hl_attr_notices(const hl_model *model, const char *method,
@@ -95,7 +106,7 @@ void hl_attr_notices(const hl_model *model, const char *method,
     memset(out, 0, sizeof *out);
     if (!model || !method)
         return;
-    zero_map_notice(r, out);
+    zero_map_notice(method, r, out);
     int limit = node_limit(model, method, p);
     char others[160];
     int zero_baseline = !p || !p->baseline[0] || strcmp(p->baseline, "zero") == 0 ||

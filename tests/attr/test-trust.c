@@ -311,6 +311,9 @@ static void zero_map(void)
            strstr(n.brief[0], "zero everywhere") && n.offer[0][0] == '\0',
            "zero map: the notice for a map of %lld zeros: %s", (long long)count,
            n.n ? n.line[0] : "(none)");
+    hl_attr_notices(m, "lime", &p, &r, &n);
+    tap_ok(n.n == 1 && strstr(n.line[0], "Lasso") && strstr(n.line[0], "kernel_shap"),
+           "zero map: LIME's zeros are put down to its Lasso penalty");
     r.attr->data[count / 2] = keep != 0.0f ? keep : 1e-30f;
     hl_attr_notices(m, "saliency", &p, &r, &n);
     tap_ok(n.n == 0, "zero map: no notice once one element is not zero");
