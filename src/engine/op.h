@@ -91,6 +91,17 @@ typedef struct hl_op_ctx {
      * reference run (batch = this batch or 1, broadcast). NULL otherwise. */
     const hl_tensor *ref_in;
     const hl_tensor *ref_out;
+    /* DeepLift, deeplift_backward only: the reference half's gradients at
+     * the node's outputs (Captum's grad_output of the doubled batch's
+     * second half); NULL = the same as gout. */
+    const hl_tensor *ref_gout;
+    /* DeepLift, a rescaled activation whose output feeds a MaxPool: the
+     * gradient where |x - x_ref| < 1e-10 is the derivative times
+     * eps_grad[i % eps_period] (Captum: the pool's hook replaced the
+     * output's gradient by its multipliers, there the complete gradient's
+     * first row) instead of times gout; NULL = times gout. */
+    const float *eps_grad;
+    long eps_period;
     /* The weight inputs are not the model's (LRP's modified weights, a
      * temporary buffer): kernels must not use state cached from them
      * (oneDNN's reordered weights). */

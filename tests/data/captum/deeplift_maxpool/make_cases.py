@@ -5,7 +5,8 @@ Run with PyTorch 1.13 and Captum 0.7.0 importable (e.g. PYTHONPATH pointing at
 a checkout of github.com/pytorch/captum at tag v0.7.0):
     python3 make_cases.py
 Writes <model>.onnx, input.npy, baseline_random.npy and
-<model>_deeplift_{zeros,random}.npy (float32, Captum's output) here.
+<model>_deeplift_{zeros,random}.npy (float32, Captum's output) here, and
+the GoogLeNet-like cases gl3, gl2 (see googlenet_cases).
 
 - fire: a SqueezeNet-Fire-like block. stem Conv -> nn.ReLU -> MaxPool (fed
   by a hooked ReLU: Captum's pool rule does not reach the input there) ->
@@ -100,6 +101,82 @@ class Inception(nn.Module):
         return self.fc(self.head(self.a(x)).mean((2, 3)))
 
 
+class GoogLeNetLike(nn.Module):
+    """GoogLeNet's stem and inception 3a, 4a, 4b in small: Conv/ReLU ->
+    MaxPool (fed by a hooked ReLU) -> Inception A (3a: fed by a hooked
+    MaxPool, so its branch pool keeps the plain gradient) -> MaxPool F (fed
+    by A's Concat: Captum's rule) -> Inception B (4a: fed by F, a hooked op,
+    so B's branch pool passes each half's plain gradient over its own
+    argmax, and the two halves' gradients at F's output differ) ->
+    Inception C (4b: fed by a Concat, its branch pool has its own rule) ->
+    Conv -> global average -> Linear. `k` is the size (= stride) of the
+    stem pool and of F: 3 (stride 2, ceil_mode, overlapping, GoogLeNet's)
+    or 2 (2x2 stride 2)."""
+
+    def __init__(self, k):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 6, 3, padding=1)
+        self.stem_relu = nn.ReLU()
+        self.pool0 = nn.MaxPool2d(k, 2, ceil_mode=True)
+        self.a = Block(6)
+        self.pool1 = nn.MaxPool2d(k, 2, ceil_mode=True)
+        self.b = Block(12)
+        self.c = Block(12)
+        self.head = nn.Conv2d(12, 8, 1)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = self.pool0(self.stem_relu(self.stem(x)))
+        x = self.c(self.b(self.pool1(self.a(x))))
+        return self.fc(self.head(x).mean((2, 3)))
+
+
+def googlenet_cases():
+    """gl3, gl2 (GoogLeNetLike(3), (2)) on a 24x24 input gl_input.npy:
+    DeepLift with the zero, a random (gl_baseline_random.npy) and a
+    "patch" baseline (gl_baseline_patch.npy: random, but equal to the input
+    on a 10x10 square, so that activations there are equal in both halves,
+    |x - x_ref| < 1e-10, at the ReLUs and the pools); DeepLiftShap over
+    gl_baselines4.npy (zero, random, and two patch baselines: the rows
+    after the first take Captum's grad_input[0], the first row's gradient,
+    where |x - x_ref| < 1e-10); LayerDeepLift at a.b2 (below F) with the
+    zero and the random baseline."""
+    from captum.attr import DeepLiftShap, LayerDeepLift
+    torch.manual_seed(11)
+    rng = np.random.default_rng(11)
+    shape = (1, 3, 24, 24)
+    x = rng.uniform(-1, 1, shape).astype(np.float32)
+    rnd = rng.uniform(-1, 1, shape).astype(np.float32)
+    patch = rng.uniform(-1, 1, shape).astype(np.float32)
+    patch[:, :, 6:16, 8:18] = x[:, :, 6:16, 8:18]
+    patch2 = rng.uniform(-1, 1, shape).astype(np.float32)
+    patch2[:, :, 2:14, 2:14] = x[:, :, 2:14, 2:14]
+    bl4 = np.concatenate([np.zeros_like(x), rnd, patch, patch2])
+    np.save("gl_input.npy", x)
+    np.save("gl_baseline_random.npy", rnd)
+    np.save("gl_baseline_patch.npy", patch)
+    np.save("gl_baselines4.npy", bl4)
+    xt = torch.from_numpy(x)
+    for name, k in (("gl3", 3), ("gl2", 2)):
+        model = GoogLeNetLike(k).eval()
+        torch.onnx.export(model, xt, name + ".onnx", opset_version=13,
+                          input_names=["input"], output_names=["logits"])
+        for bname, b in (("zeros", np.zeros_like(x)), ("random", rnd),
+                         ("patch", patch)):
+            a = DeepLift(model).attribute(xt, torch.from_numpy(b), target=2)
+            np.save("%s_deeplift_%s.npy" % (name, bname),
+                    a.detach().numpy().astype(np.float32))
+        a = DeepLiftShap(model).attribute(xt, torch.from_numpy(bl4), target=2)
+        np.save("%s_deepliftshap_4.npy" % name,
+                a.detach().numpy().astype(np.float32))
+        for bname, b in (("zeros", np.zeros_like(x)), ("random", rnd)):
+            a = LayerDeepLift(model, model.a.b2).attribute(
+                xt, torch.from_numpy(b), target=2)
+            np.save("%s_layerdeeplift_%s.npy" % (name, bname),
+                    a.detach().numpy().astype(np.float32))
+        print(name, "done")
+
+
 def main():
     torch.manual_seed(7)
     rng = np.random.default_rng(7)
@@ -120,6 +197,7 @@ def main():
             np.save("%s_deeplift_%s.npy" % (name, bname),
                     a.detach().numpy().astype(np.float32))
             print(name, bname, "delta", float(delta[0]))
+    googlenet_cases()
 
 
 if __name__ == "__main__":
