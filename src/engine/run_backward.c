@@ -73,9 +73,16 @@ static int deeplift_own_rule(const hl_run *r, const hl_op_ctx *ctx,
  *   half_from on: the first MaxPool with a rule of its own, below which no
  *   rule reads the reference half's gradient. NULL when the graph has none
  *   (no cost), or the reference has batch 1 against a larger batch (then
- *   both halves take this run's gradient). */
+ *   both halves take this run's gradient). The halves' gradients are equal
+ *   from the seed on, and again at the input of every pool with a rule:
+ *   a value's gradient is the half's own (mat) only from a node whose
+ *   backward may treat the halves differently (half_node), and becomes
+ *   shared again where both come out equal; a node whose backward reads
+ *   no data runs for the half only where some of its gradients are the
+ *   half's own. */
 typedef struct {
     unsigned char *pending, *feeds_pool;
+    unsigned char *mat; /* per value: the half's gradient is its own */
     float **pre, **pre_half;
     hl_run *half;
     int half_from;
@@ -96,7 +103,8 @@ static hl_status dl_state_init(hl_run *r, hl_run *reference, dl_state *d,
 {
     const hl_model *m = r->m;
     memset(d, 0, sizeof *d);
-    d->pending = calloc(2 * ((size_t)m->n_nodes + 1), 1);
+    d->pending = calloc(2 * ((size_t)m->n_nodes + 1) + (size_t)m->n_values,
+                        1);
     d->pre = calloc(2 * (size_t)m->n_values + 1, sizeof *d->pre);
     if (!d->pending || !d->pre) {
         dl_state_free(m, d);
@@ -104,6 +112,7 @@ static hl_status dl_state_init(hl_run *r, hl_run *reference, dl_state *d,
     }
     d->pre_half = d->pre + m->n_values;
     d->feeds_pool = d->pending + m->n_nodes + 1;
+    d->mat = d->feeds_pool + m->n_nodes + 1;
     d->half_from = m->n_nodes;
     for (int k = m->n_nodes - 1; k >= 0; k--) {
         const hl_node *nd = &m->nodes[k];
@@ -236,11 +245,12 @@ static void backward_reach(hl_run *r, int from)
 /* Node k's tensors for backward: in/out of `half` (the run, or under
  * DeepLift the reference run for the reference half), gout/gin the
  * gradients of its reached outputs/inputs (data NULL where not reached;
- * what is reached is the run's). Returns 1 when some output is live and
- * some input reached. */
-static int node_grad_tensors(const hl_run *r, const hl_run *half, int k,
-                             hl_tensor *in, hl_tensor *out, hl_tensor *gout,
-                             hl_tensor *gin)
+ * what is reached is the run's; for the reference half, an output whose
+ * gradient is not its own (mat) takes the run's). Returns 1 when some
+ * output is live and some input reached. */
+static int node_grad_tensors(const hl_run *r, const hl_run *half,
+                             const unsigned char *mat, int k, hl_tensor *in,
+                             hl_tensor *out, hl_tensor *gout, hl_tensor *gin)
 {
     const hl_model *m = r->m;
     const unsigned char *reached = r->grad_valid;
@@ -257,7 +267,9 @@ static int node_grad_tensors(const hl_run *r, const hl_run *half, int k,
         gout[o].shape = out[o].shape;
         gout[o].dtype = HL_DT_FLOAT;
         if (reached[v] && !r->overridden[v] && half->grad[v]) {
-            gout[o].data = half->grad[v];
+            /* a shared gradient is the run's */
+            gout[o].data = half == r || (mat && mat[v]) ? half->grad[v]
+                                                        : r->grad[v];
             live = 1;
         }
     }
@@ -309,7 +321,7 @@ static void backward_node(hl_run *r, hl_run *half, hl_op_ctx *ctx, int k,
     const hl_node *nd = &m->nodes[k];
     hl_tensor in[HL_MAX_IO], out[HL_MAX_IO], gin[HL_MAX_IO],
         gout[HL_MAX_IO];
-    if (!node_grad_tensors(r, half, k, in, out, gout, gin))
+    if (!node_grad_tensors(r, half, dl ? dl->mat : NULL, k, in, out, gout, gin))
         return;
     hl_tensor ref_in[HL_MAX_IO], ref_out[HL_MAX_IO];
     if (other)
@@ -361,34 +373,34 @@ static void deeplift_pending_node(hl_run *r, hl_op_ctx *ctx,
     const hl_node *nd = &m->nodes[q];
     hl_tensor in[HL_MAX_IO], out[HL_MAX_IO], gin[HL_MAX_IO],
         gout[HL_MAX_IO], ref_in[HL_MAX_IO], ref_out[HL_MAX_IO];
-    if (!node_grad_tensors(r, r, q, in, out, gout, gin) || !gin[0].data)
+    if (!node_grad_tensors(r, r, NULL, q, in, out, gout, gin) || !gin[0].data)
         return;
     hl_tensor hin[HL_MAX_IO], hout[HL_MAX_IO], hgin[HL_MAX_IO],
         hgout[HL_MAX_IO];
     int half = dl->half && q >= dl->half_from &&
-               node_grad_tensors(r, dl->half, q, hin, hout, hgout, hgin) &&
+               node_grad_tensors(r, dl->half, dl->mat, q, hin, hout, hgout,
+                                 hgin) &&
                hgin[0].data;
     int u = hl_model_resolve(m, nd->in[0]), w = nd->out[0];
     int p = m->values[u].producer;
     if (p >= 0 && hl_op_get(m->nodes[p].op)->deeplift_backward) {
         /* the producer, a MaxPool, reads u's gradient from before this */
         if (!dl_keep_pre(r, u, &dl->pre[u]) ||
-            (half && !dl_keep_pre(dl->half, u, &dl->pre_half[u])))
+            (half && dl->mat[u] &&
+             !dl_keep_pre(dl->half, u, &dl->pre_half[u])))
             return; /* out of memory: the plain gradient stays */
     }
     if (w >= 0 && dl->pre[w] && gout[0].data)
         gout[0].data = dl->pre[w];
-    if (half && w >= 0 && dl->pre_half[w] && hgout[0].data)
+    /* the half's own gradient at w, else the run's (ref_gout NULL) */
+    half = half && w >= 0 && hgout[0].data && (dl->pre_half[w] || dl->mat[w]);
+    if (half && dl->pre_half[w])
         hgout[0].data = dl->pre_half[w];
     node_ref_tensors(reference, nd, ctx, ref_in, ref_out);
     ctx->ref_gout = half ? hgout : NULL;
     hl_op_get(nd->op)->deeplift_backward(nd, ctx, in, out, gout, gin);
     ctx->ref_gout = NULL;
-    if (half) {
-        memcpy(hgin[0].data, gin[0].data,
-               (size_t)hl_shape_numel(&gin[0].shape) * sizeof(float));
-        dl->half->zeroed[u] = 1;
-    }
+    dl->mat[u] = 0; /* both halves now hold the multipliers */
 }
 
 /* Replaces the complete input gradient of each pending node whose input
@@ -409,6 +421,75 @@ static void apply_deeplift_pending(hl_run *r, hl_op_ctx *ctx,
             continue;
         dl->pending[q] = 0;
         deeplift_pending_node(r, ctx, reference, dl, q);
+    }
+}
+
+/* Whether node k's backward may treat the halves differently with the
+ * same output gradients: it reads data (an activation, a pool), or a
+ * weight computed from the input. */
+static int half_node(const hl_run *r, int k)
+{
+    const hl_node *nd = &r->m->nodes[k];
+    hl_bwd_reads reads = hl_op_get(nd->op)->bwd_reads;
+    if (reads == HL_BWD_READS_NOTHING)
+        return 0;
+    if (reads != HL_BWD_READS_WEIGHTS && reads != HL_BWD_READS_OTHER_OPERAND)
+        return 1;
+    for (int i = 1; i < nd->n_in; i++)
+        if (nd->in[i] >= 0 && r->requires_grad[nd->in[i]])
+            return 1;
+    return 0;
+}
+
+/* Before node k's backward: whether the reference half's runs, and if so
+ * its inputs' gradients made its own (a copy of the run's so far: the
+ * consumers done until now gave both halves the same share). */
+static int half_begin(const hl_run *r, dl_state *dl, int k)
+{
+    const hl_model *m = r->m;
+    const hl_node *nd = &m->nodes[k];
+    if (deeplift_own_node(m, nd)) {
+        /* its multipliers replace the input's gradient in both halves;
+         * the half's share before that is read only by a MaxPool that
+         * produced the input (its own rule's grad_output) */
+        int p = m->values[hl_model_resolve(m, nd->in[0])].producer;
+        if (p < 0 || !hl_op_get(m->nodes[p].op)->deeplift_backward)
+            return 0;
+    }
+    int need = half_node(r, k);
+    for (int o = 0; o < nd->n_out && !need; o++)
+        need = nd->out[o] >= 0 && dl->mat[nd->out[o]];
+    for (int i = 0; i < nd->n_in && !need; i++)
+        need = nd->in[i] >= 0 && dl->mat[hl_model_resolve(m, nd->in[i])];
+    if (!need)
+        return 0;
+    hl_run *h = dl->half;
+    for (int i = 0; i < nd->n_in; i++) {
+        int v = nd->in[i] >= 0 ? hl_model_resolve(m, nd->in[i]) : -1;
+        if (v < 0 || dl->mat[v] || !r->grad_valid[v] || !h->grad[v])
+            continue;
+        dl->mat[v] = 1;
+        h->zeroed[v] = r->zeroed[v];
+        if (r->zeroed[v])
+            memcpy(h->grad[v], r->grad[v],
+                   (size_t)hl_shape_numel(&r->plan.t[v].shape) *
+                       sizeof(float));
+    }
+    return 1;
+}
+
+/* After node k's backward in both halves: an input whose two gradients
+ * came out equal is shared again. */
+static void half_end(const hl_run *r, dl_state *dl, int k)
+{
+    const hl_node *nd = &r->m->nodes[k];
+    for (int i = 0; i < nd->n_in; i++) {
+        int v = nd->in[i] >= 0 ? hl_model_resolve(r->m, nd->in[i]) : -1;
+        if (v >= 0 && dl->mat[v] && r->zeroed[v] && dl->half->zeroed[v] &&
+            !memcmp(dl->half->grad[v], r->grad[v],
+                    (size_t)hl_shape_numel(&r->plan.t[v].shape) *
+                        sizeof(float)))
+            dl->mat[v] = 0;
     }
 }
 
@@ -461,10 +542,8 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
      * in the cache for the kernel that accumulates into it */
     memset(r->zeroed, 0, (size_t)m->n_values);
     seed_gradient(r, from, fv, seed);
-    if (deeplift && dl.half) {
+    if (deeplift && dl.half)
         memset(dl.half->zeroed, 0, (size_t)m->n_values);
-        seed_gradient(dl.half, from, fv, seed);
-    }
 
     hl_op_ctx ctx = {0};
     ctx.threadpool = r->pool;
@@ -478,10 +557,14 @@ hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
             apply_deeplift_pending(r, &ctx, reference, &dl, k);
         if (m->node_kind[k] != HL_VAL_DYNAMIC)
             continue;
+        int half = deeplift && dl.half && k >= dl.half_from &&
+                   half_begin(r, &dl, k);
+        if (half)
+            backward_node(r, dl.half, &ctx, k, r, &dl);
         backward_node(r, r, &ctx, k, deeplift ? reference : NULL,
                       deeplift ? &dl : NULL);
-        if (deeplift && dl.half && k >= dl.half_from)
-            backward_node(r, dl.half, &ctx, k, r, &dl);
+        if (half)
+            half_end(r, &dl, k);
     }
     if (deeplift) {
         apply_deeplift_pending(r, &ctx, reference, &dl, -1);
