@@ -56,6 +56,54 @@ done:
     hl_model_free(m);
 }
 
+/* The engine's DeepLift multipliers at the input (hl_run_backward under
+ * HL_RULE_DEEPLIFT against a reference run of the same batch) for fire's 4
+ * rows, the input against each baseline of fire_baselines4.npy, against
+ * Captum's (DeepLift with multiply_by_inputs=False on the same 4 rows).
+ * Inside the baselines' squares equal to the input the stem ReLU has
+ * |x - x_ref| < 1e-10 and feeds a MaxPool: there Captum takes the first
+ * row's gradient for every row (see make_cases.py). */
+static void check_multipliers(void)
+{
+    hl_model *m = load_source_model(DIR "/fire.onnx");
+    hl_array *x = load_source_npy(DIR "/input.npy");
+    hl_array *bl = load_source_npy(DIR "/fire_baselines4.npy");
+    hl_array *e = load_source_npy(DIR "/fire_multipliers_4.npy");
+    hl_run *r = m ? hl_run_new(m, 2) : NULL, *ref = m ? hl_run_new(m, 2) : NULL;
+    float *x4 = NULL, *seed = NULL;
+    double err_l2 = INFINITY;
+    if (!tap_ok(m && x && bl && e && r && ref, "fire multipliers: files load"))
+        goto done;
+    long n = (long)hl_shape_numel(&x->shape);
+    x4 = malloc(sizeof(float) * (size_t)(4 * n));
+    for (int b = 0; b < 4; b++)
+        memcpy(x4 + b * n, x->data, sizeof(float) * (size_t)n);
+    hl_error err = {0};
+    int out = hl_model_output_value(m);
+    hl_shape os;
+    if (hl_run_forward(r, x4, 4, &err) || hl_run_forward(ref, bl->data, 4, &err) ||
+        !hl_run_value(r, out, &os))
+        goto done;
+    long k = (long)hl_shape_numel(&os) / 4;
+    seed = calloc((size_t)(4 * k), sizeof(float));
+    for (int b = 0; b < 4; b++)
+        seed[b * k + 2] = 1.0f;
+    if (hl_run_backward(r, out, seed, HL_RULE_DEEPLIFT, ref, &err) == HL_OK &&
+        hl_run_input_grad(r) && hl_shape_numel(&e->shape) == 4 * n)
+        err_l2 = tap_rel_l2(hl_run_input_grad(r), e->data, 4 * n);
+done:
+    tap_ok(err_l2 <= 1e-4, "fire DeepLift multipliers over 4 rows == Captum 0.7 "
+           "(rel L2 %.3g)", err_l2);
+    free(seed);
+    free(x4);
+    hl_run_free(ref);
+    hl_run_free(r);
+    hl_array_free(e);
+    hl_array_free(bl);
+    hl_array_free(x);
+    hl_model_free(m);
+}
+
 /* One GoogLeNet-like case: `method` with `p` set but the target, against
  * <model>_<file>.npy. */
 static void check_gl(const char *model, const char *method, const char *file,
@@ -115,6 +163,7 @@ int main(void)
     check_case("addpool", "random");
     check_case("inception", "zeros");
     check_case("inception", "random");
+    check_multipliers();
     googlenet_like("gl3");
     googlenet_like("gl2");
     return tap_done();

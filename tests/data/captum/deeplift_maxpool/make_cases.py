@@ -101,6 +101,30 @@ class Inception(nn.Module):
         return self.fc(self.head(self.a(x)).mean((2, 3)))
 
 
+def fire_multipliers_case(model, x, base):
+    """Captum's DeepLift multipliers (multiply_by_inputs=False: the
+    gradients at the input) of fire for 4 rows, the input against each of
+    fire_baselines4.npy: zero, the random baseline and two random ones
+    equal to the input on a square (fire_multipliers_4.npy, [4, 3, 15,
+    15]); the rows as DeepLiftShap batches them. Where the stem ReLU's
+    |x - x_ref| < 1e-10 (inside the squares), Captum's hook on the ReLU
+    reads grad_input, which the MaxPool it feeds replaced by its
+    multipliers, there the complete gradient's first row: the rows after
+    the first take the first row's gradient. An attribution multiplies them
+    by x - x_ref = 0 there, a multiplier does not."""
+    rng = np.random.default_rng(13)
+    p1 = rng.uniform(-1, 1, x.shape).astype(np.float32)
+    p1[:, :, 3:12, 2:11] = x[:, :, 3:12, 2:11]
+    p2 = rng.uniform(-1, 1, x.shape).astype(np.float32)
+    p2[:, :, 5:15, 5:15] = x[:, :, 5:15, 5:15]
+    bl4 = np.concatenate([np.zeros_like(x), base, p1, p2])
+    np.save("fire_baselines4.npy", bl4)
+    x4 = torch.from_numpy(np.concatenate([x] * 4))
+    a = DeepLift(model, multiply_by_inputs=False).attribute(
+        x4, torch.from_numpy(bl4), target=2)
+    np.save("fire_multipliers_4.npy", a.detach().numpy().astype(np.float32))
+
+
 class GoogLeNetLike(nn.Module):
     """GoogLeNet's stem and inception 3a, 4a, 4b in small: Conv/ReLU ->
     MaxPool (fed by a hooked ReLU) -> Inception A (3a: fed by a hooked
@@ -197,6 +221,8 @@ def main():
             np.save("%s_deeplift_%s.npy" % (name, bname),
                     a.detach().numpy().astype(np.float32))
             print(name, bname, "delta", float(delta[0]))
+        if name == "fire":
+            fire_multipliers_case(model, x, base)
     googlenet_cases()
 
 
