@@ -60,9 +60,10 @@ static int deeplift_own_rule(const hl_run *r, const hl_op_ctx *ctx,
  *   MaxPool's input (Captum's pool hook then replaces that output's
  *   gradient before this op's own hook reads its grad_input; see the ctx
  *   field eps_grad);
- * - pre, pre_half (per value): the gradient of a MaxPool's output before
- *   the multipliers of the pools it feeds replaced it (Captum's hook on a
- *   module's output captures it first): what that pool's own rule reads;
+ * - pre, pre_half (per value): the gradient of the output of a MaxPool
+ *   with a rule of its own before the multipliers of the pools it feeds
+ *   replaced it (Captum's hook on a module's output captures it first):
+ *   what that pool's rule reads;
  * - half, half_from: Captum's doubled batch carries the reference in its
  *   second half, with a gradient of its own, which the MaxPool rule reads
  *   (grad_output's second half). It differs from the input half's where
@@ -383,7 +384,7 @@ static void deeplift_pending_node(hl_run *r, hl_op_ctx *ctx,
                hgin[0].data;
     int u = hl_model_resolve(m, nd->in[0]), w = nd->out[0];
     int p = m->values[u].producer;
-    if (p >= 0 && hl_op_get(m->nodes[p].op)->deeplift_backward) {
+    if (p >= 0 && deeplift_own_node(m, &m->nodes[p])) {
         /* the producer, a MaxPool, reads u's gradient from before this */
         if (!dl_keep_pre(r, u, &dl->pre[u]) ||
             (half && dl->mat[u] &&
@@ -450,10 +451,10 @@ static int half_begin(const hl_run *r, dl_state *dl, int k)
     const hl_node *nd = &m->nodes[k];
     if (deeplift_own_node(m, nd)) {
         /* its multipliers replace the input's gradient in both halves;
-         * the half's share before that is read only by a MaxPool that
-         * produced the input (its own rule's grad_output) */
+         * the half's share before that is read only by a MaxPool with a
+         * rule of its own that produced the input (its grad_output) */
         int p = m->values[hl_model_resolve(m, nd->in[0])].producer;
-        if (p < 0 || !hl_op_get(m->nodes[p].op)->deeplift_backward)
+        if (p < 0 || !deeplift_own_node(m, &m->nodes[p]))
             return 0;
     }
     int need = half_node(r, k);

@@ -8,10 +8,10 @@
  * zero and a random baseline, within relative L2 1e-4.
  * The plain gradient through the pools (the rule missing) is far off.
  * GoogLeNet-like models (gl3: overlapping 3x3 stride 2 pools, gl2: 2x2)
- * with inception 3a, 4a, 4b's pattern: an Inception block fed by a MaxPool
- * that has Captum's rule, whose own branch pool routes the two halves of
- * Captum's doubled batch over their own argmax (the reference half's
- * gradient, read by the rule, differs from the input half's), through
+ * with inception 3a, 4a, 4b's pattern: Inception blocks fed by a MaxPool
+ * (whose plain backward sees the block's branch pool's multipliers, and
+ * routes the two halves of Captum's doubled batch over their own argmax:
+ * the reference half's gradient, read by the rules, differs), through
  * deep_lift (zero, random and a baseline equal to the input on a square),
  * deep_lift_shap over 4 baselines (rows after the first take the first
  * row's gradient where |x - x_ref| < 1e-10) and layer_deep_lift below the

@@ -127,15 +127,16 @@ def fire_multipliers_case(model, x, base):
 
 class GoogLeNetLike(nn.Module):
     """GoogLeNet's stem and inception 3a, 4a, 4b in small: Conv/ReLU ->
-    MaxPool (fed by a hooked ReLU) -> Inception A (3a: fed by a hooked
-    MaxPool, so its branch pool keeps the plain gradient) -> MaxPool F (fed
-    by A's Concat: Captum's rule) -> Inception B (4a: fed by F, a hooked op,
-    so B's branch pool passes each half's plain gradient over its own
-    argmax, and the two halves' gradients at F's output differ) ->
-    Inception C (4b: fed by a Concat, its branch pool has its own rule) ->
-    Conv -> global average -> Linear. `k` is the size (= stride) of the
-    stem pool and of F: 3 (stride 2, ceil_mode, overlapping, GoogLeNet's)
-    or 2 (2x2 stride 2)."""
+    MaxPool P (fed by a hooked ReLU: the ReLU's rule reads the plain
+    gradient) -> Inception A (3a: fed by P; A's branch pool's multipliers
+    replace the gradient P's plain backward reads, not the one P's own
+    hook captured) -> MaxPool F (fed by A's Concat: Captum's rule) ->
+    Inception B (4a: fed by F, likewise) -> Inception C (4b: fed by a
+    Concat) -> Conv -> global average -> Linear. P's and F's plain
+    backward route each half of Captum's doubled batch over its own
+    argmax, so the halves' gradients differ, and the rules read the
+    reference half's. `k` is the size of the stem pool and of F (stride
+    2, ceil_mode): 3 (overlapping, GoogLeNet's) or 2."""
 
     def __init__(self, k):
         super().__init__()
