@@ -47,7 +47,7 @@ hl_status hl_attr_tick(hl_attr_call *c, double fraction, hl_error *err);
  * grad (batch x input numel) and logits_target (batch) are optional outputs.
  * reference: see hl_run_backward (DeepLift). Uses c->run. */
 hl_status hl_attr_target_grad(hl_attr_call *c, const float *inputs, int batch,
-                              hl_backward_rule rule, const hl_run *reference,
+                              hl_backward_rule rule, hl_run *reference,
                               float *grad, float *logits_target,
                               hl_error *err);
 
@@ -316,7 +316,7 @@ hl_status hl_attr_find_neuron(hl_attr_call *c, hl_neuron_ref *n, hl_error *err);
  * (batch x input numel). */
 hl_status hl_attr_neuron_backward(hl_attr_call *c, const hl_neuron_ref *n,
                                   int batch, hl_backward_rule rule,
-                                  const hl_run *reference, float *grads,
+                                  hl_run *reference, float *grads,
                                   hl_error *err);
 /* An hl_path_grad_fn: the neuron's (user: hl_neuron_ref) input gradient
  * at `batch` points. */

@@ -124,7 +124,7 @@ static hl_status forward_classes(hl_attr_call *c, const float *inputs, int batch
 }
 
 hl_status hl_attr_target_grad(hl_attr_call *c, const float *inputs, int batch,
-                              hl_backward_rule rule, const hl_run *reference,
+                              hl_backward_rule rule, hl_run *reference,
                               float *grad, float *logits_target, hl_error *err)
 {
     const float *logits;

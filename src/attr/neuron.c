@@ -43,7 +43,7 @@ hl_status hl_attr_find_neuron(hl_attr_call *c, hl_neuron_ref *n, hl_error *err)
 
 hl_status hl_attr_neuron_backward(hl_attr_call *c, const hl_neuron_ref *n,
                                   int batch, hl_backward_rule rule,
-                                  const hl_run *reference, float *grads,
+                                  hl_run *reference, float *grads,
                                   hl_error *err)
 {
     float *seed = calloc((size_t)(n->numel * batch), sizeof *seed);

@@ -244,6 +244,8 @@ typedef struct {
     /* DeepLift reference (NULL unless rule == DEEPLIFT) */
     const float *xr, *yr;
     long ref_period;    /* elements per sample when the reference has batch 1 */
+    const float *eps_g; /* hl_op_ctx.eps_grad (NULL: g), period eps_period */
+    long eps_period;
 } act_bwd_job;
 
 static void act_bwd_range(void *arg, long begin, long end)
@@ -276,7 +278,8 @@ static void act_bwd_range(void *arg, long begin, long end)
             long r = j->ref_period ? i % j->ref_period : i;
             double dx = (double)x[i] - (double)j->xr[r];
             if (fabs(dx) < DEEPLIFT_EPS)
-                gx[i] += g[i] * act_deriv(p, x[i], y[i]);
+                gx[i] += (j->eps_g ? j->eps_g[i % j->eps_period] : g[i]) *
+                         act_deriv(p, x[i], y[i]);
             else
                 gx[i] += (float)((double)g[i] *
                                  ((double)y[i] - (double)j->yr[r]) / dx);
@@ -336,7 +339,7 @@ static void act_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
     act_bwd_job j = { &local, c ? c->rule : HL_RULE_GRADIENT,
                       p->kind == ACT_RELU || (family && p->kind == ACT_CLIP),
                       in[0].data, out[0].data, gout[0].data, gin[0].data,
-                      NULL, NULL, 0 };
+                      NULL, NULL, 0, NULL, 0 };
     /* the rescale rule: Captum's activations, every one with the option */
     if (j.rule == HL_RULE_DEEPLIFT && (family || act_rescaled(n)) &&
         c->ref_in &&
@@ -347,6 +350,10 @@ static void act_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
         if (ref_total != total) {
             /* reference of batch 1 broadcast over this batch */
             j.ref_period = ref_total;
+        }
+        if (c->eps_grad && c->eps_period > 0) {
+            j.eps_g = c->eps_grad;
+            j.eps_period = c->eps_period;
         }
     }
     hl_par_for(c, total, total, act_bwd_range, &j);

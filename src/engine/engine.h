@@ -294,9 +294,13 @@ long hl_run_forward_serial(const hl_run *r);
  * value at the run's batch). Gradients of every value upstream of it become
  * available via hl_run_grad. `reference` is needed for HL_RULE_DEEPLIFT:
  * a run of the same model on the baselines, batch equal to this run's or 1
- * (broadcast); NULL otherwise. */
+ * (broadcast); NULL otherwise. Where the model has a MaxPool whose own
+ * DeepLift rule applies, the reference run's gradients are overwritten by
+ * the reference half's (Captum's doubled batch), which that rule reads:
+ * at batch 1 against a larger batch they cannot be, and both halves take
+ * this run's gradient. */
 hl_status hl_run_backward(hl_run *r, int from_value, const float *seed,
-                          hl_backward_rule rule, const hl_run *reference,
+                          hl_backward_rule rule, hl_run *reference,
                           hl_error *err);
 
 /* Backward only as far as `value` (layer methods): later backward passes

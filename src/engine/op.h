@@ -91,6 +91,17 @@ typedef struct hl_op_ctx {
      * reference run (batch = this batch or 1, broadcast). NULL otherwise. */
     const hl_tensor *ref_in;
     const hl_tensor *ref_out;
+    /* DeepLift, deeplift_backward only: the reference half's gradients at
+     * the node's outputs (Captum's grad_output of the doubled batch's
+     * second half); NULL = the same as gout. */
+    const hl_tensor *ref_gout;
+    /* DeepLift, a rescaled activation whose output feeds a MaxPool: the
+     * gradient where |x - x_ref| < 1e-10 is the derivative times
+     * eps_grad[i % eps_period] (Captum: the pool's hook replaced the
+     * output's gradient by its multipliers, there the complete gradient's
+     * first row) instead of times gout; NULL = times gout. */
+    const float *eps_grad;
+    long eps_period;
     /* The weight inputs are not the model's (LRP's modified weights, a
      * temporary buffer): kernels must not use state cached from them
      * (oneDNN's reordered weights). */
@@ -137,7 +148,8 @@ enum {
     /* a module Captum's DeepLift hooks (nn.ReLU, Sigmoid, Tanh, ELU,
      * LeakyReLU, MaxPool): when it feeds a MaxPool directly, Captum's
      * tensor hooks let this op's rule see the pool's plain gradient, so the
-     * pool's deeplift_backward is not used there */
+     * pool's deeplift_backward is not used there, unless this op has one
+     * too (a MaxPool: its plain backward sees the multipliers) */
     HL_OP_DEEPLIFT_HOOKED = 1u << 7,
     /* with HL_RULE_RELU_FAMILY the guided and deconvolution rules change
      * its backward as Relu's (Clip = ReLU6, at the lower kink) */
@@ -255,8 +267,10 @@ typedef struct hl_op {
      * them: under HL_RULE_DEEPLIFT the engine runs backward() as usual and,
      * once every consumer of input 0 has added its share, calls this with
      * gin[0] holding that complete gradient, which it overwrites. Not
-     * called when input 0 comes from an HL_OP_DEEPLIFT_HOOKED op (Captum's
-     * hooks then give that op the plain sum). ctx->ref_in/ref_out are set;
+     * called when input 0 comes from an HL_OP_DEEPLIFT_HOOKED op without
+     * a deeplift_backward of its own (Captum's hooks then give that op the
+     * plain sum). ctx->ref_in/ref_out are set, ctx->ref_gout too where the
+     * reference half's gradient is its own (run_backward.c);
      * NULL: no rule of its own. */
     void (*deeplift_backward)(const hl_node *n, hl_op_ctx *c,
                               const hl_tensor *in, const hl_tensor *out,

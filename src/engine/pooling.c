@@ -400,9 +400,11 @@ static void pool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 /* ---------------------------------------------- DeepLift's MaxPool rule */
 /* Captum 0.7's maxpool() multipliers (deep_lift.py). Captum runs the input
  * and the reference as one doubled batch and seeds the target of both
- * halves, so both carry the same gradient g. With o, r the pool outputs at
- * x and at the reference, the input multiplier is
- *   (unpool_x(g * (max(o, r) - r)) + unpool_ref(g * (o - max(o, r))))
+ * halves; g and g_ref are the two halves' gradients at the pool's output
+ * (equal until some op's backward treats the halves differently: a pool
+ * fed by a hooked op routes each half over its own argmax). With o, r the
+ * pool outputs at x and at the reference, the input multiplier is
+ *   (unpool_x(g * (max(o, r) - r)) + unpool_ref(g_ref * (o - max(o, r))))
  *   / (x - x_ref)
  * where unpool_x scatters over x's argmax and unpool_ref over the
  * reference's; MaxUnpool writes, so an input that is the maximum of several
@@ -413,9 +415,11 @@ static void pool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
  * a plain gradient) and replaces all of it: the engine calls this after
  * the last consumer's backward, with gin[0] holding that sum, and it is
  * overwritten by the multiplier; where |x - x_ref| < 1e-10 by the sum's
- * first row (Captum's grad_input[0]), for every row. */typedef struct {
+ * first row (Captum's grad_input[0]), for every row. g_ref is
+ * ctx->ref_gout (the engine's backward of the reference run), else g. */
+typedef struct {
     const pool_geom *g;
-    const float *x, *y, *xr, *yr, *gy;
+    const float *x, *y, *xr, *yr, *gy, *gyr;
     const float *total0;  /* the complete gradient's first row */
     float *gx;
     int64_t ref_planes, row_planes;
@@ -427,7 +431,8 @@ static void pool_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
  * (over x's argmax) and ur (over the reference's), both zeroed. */
 static void dl_pool_plane(const pool_geom *g, const float *xp,
                           const float *xrp, const float *yp, const float *yrp,
-                          const float *gp, float *up, float *ur)
+                          const float *gp, const float *grp, float *up,
+                          float *ur)
 {
     POOL_LOOP(g, {
         int64_t best;
@@ -438,7 +443,7 @@ static void dl_pool_plane(const pool_geom *g, const float *xp,
         if (best >= 0)
             up[best] = gp[o] * (hi - yrp[o]);
         if (rbest >= 0)
-            ur[rbest] = gp[o] * (yp[o] - hi);
+            ur[rbest] = grp[o] * (yp[o] - hi);
     })
 }
 
@@ -458,7 +463,8 @@ static void dl_pool_range(void *arg, long begin, long end)
             continue;
         float *up = buf, *ur = buf + X;
         memset(buf, 0, (size_t)X * 2 * sizeof(float));
-        dl_pool_plane(g, xp, xrp, j->y + u * g->P, yrp, gp, up, ur);
+        dl_pool_plane(g, xp, xrp, j->y + u * g->P, yrp, gp,
+                      j->gyr + u * g->P, up, ur);
         for (int64_t i = 0; i < X; i++) {
             float dx = xp[i] - xrp[i];
             gxp[i] = fabsf(dx) < DL_POOL_EPS ? t0[i] : (up[i] + ur[i]) / dx;
@@ -489,8 +495,14 @@ static void maxpool_deeplift_backward(const hl_node *n, hl_op_ctx *c,
     if (!total0)
         return;
     memcpy(total0, gin[0].data, (size_t)(row_planes * g.X) * sizeof(float));
+    const float *gyr = c->ref_gout && c->ref_gout[0].data &&
+                               hl_shape_numel(&c->ref_gout[0].shape) ==
+                                   hl_shape_numel(&out[0].shape)
+                           ? c->ref_gout[0].data
+                           : gout[0].data;
     dl_pool_job j = { &g, in[0].data, out[0].data, c->ref_in[0].data,
-                      c->ref_out[0].data, gout[0].data, total0, gin[0].data,
+                      c->ref_out[0].data, gout[0].data, gyr, total0,
+                      gin[0].data,
                       ref_planes > 0 ? ref_planes : 1, row_planes };
     long work = (long)(g.planes * g.P * g.k[0] * g.k[1] * g.k[2]);
     hl_par_for(c, (long)g.planes, work, dl_pool_range, &j);

@@ -104,7 +104,7 @@ static int forward1(hl_run *r, const float *x, int batch)
 
 /* Gradient of logit `target` w.r.t. the input, for batch row 0. */
 static float *input_grad(hl_run *r, const float *x, int target,
-                         hl_backward_rule rule, const hl_run *ref, long n_in)
+                         hl_backward_rule rule, hl_run *ref, long n_in)
 {
     const hl_model *m = hl_run_model(r);
     if (!forward1(r, x, 1))
