@@ -3,7 +3,7 @@
  * and the seed occlusion on the bundled model), and what it is made of.
  *
  *   bench-first-picture [--model FILE.onnx] [--threads N] [--repeat N]
- *                       [--case ig|occlusion|all]
+ *                       [--case ig|occlusion|all] [--cold window|cli]
  *
  * Each repeat makes the request (hl_attribute with an intermediate
  * callback, as the window's worker does), stops it right after the first
@@ -12,13 +12,25 @@
  * ticks before it. For scale it also times, in the same process, one
  * batch-1 forward and one batch-1 gradient (the engine's own calls): on a
  * loaded machine the CPU seconds and these ratios say more than the wall
- * time. Not a test: no thresholds; it prints numbers. */
+ * time.
+ *
+ * --cold measures the first request of a fresh process instead: each
+ * repeat forks a child that starts from nothing and makes one request, in
+ * the window's order of events (`window`: model load, the classification
+ * forward on the worker's shared thread pool as heatlens-worker.c makes
+ * it, then the explain request on that pool) or the CLI's (`cli`: model
+ * load, then `heatlens-cli explain`'s single hl_attribute call, which
+ * classifies inside). Each child prints its phases; the parent prints the
+ * medians over the repeats. Not a test: no thresholds; it prints numbers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "attr.h"
+#include "bench-clock.h"
 
 #ifndef HL_SOURCE_ROOT
 #define HL_SOURCE_ROOT "."
@@ -69,8 +81,8 @@ static void fill_input(float *x, size_t n)
     }
 }
 
-static void first_picture(const hl_model *m, const hl_array *x, const char *which,
-                          int threads)
+static watch first_picture(const hl_model *m, const hl_array *x, const char *which,
+                           int threads, hl_threadpool *pool)
 {
     hl_attr_params p;
     hl_attr_params_init(&p);
@@ -91,7 +103,8 @@ static void first_picture(const hl_model *m, const hl_array *x, const char *whic
     ctx.intermediate = on_estimate;
     ctx.progress_user = &w;
     ctx.cancel = &w.cancel;
-    ctx.threads = threads;
+    ctx.threads = pool ? 0 : threads;
+    ctx.threadpool = pool;
     hl_attr_result r;
     memset(&r, 0, sizeof r);
     hl_error err = {0};
@@ -105,6 +118,7 @@ static void first_picture(const hl_model *m, const hl_array *x, const char *whic
                "%d batches before it\n", which, w.first_wall * 1e3, w.first_cpu * 1e3,
                w.done, w.total, w.unit, w.ticks);
     hl_attr_result_clear(&r);
+    return w;
 }
 
 /* One batch-1 forward and one batch-1 gradient of the target logit, by
@@ -137,10 +151,108 @@ static void engine_scale(const hl_model *m, const hl_array *x, int threads)
     hl_run_free(run);
 }
 
+/* ---------------------------------------------------------------- cold */
+
+enum { PH_LOAD, PH_CLASSIFY, PH_FIRST, PH_FIRST_CPU, PH_SECOND, PH_N };
+static const char *const ph_name[PH_N] = {
+    "model load", "classify", "first estimate", "first estimate CPU",
+    "again, warm"
+};
+
+/* One fresh process's phases (ms), written to fd: load, classify (the
+ * window's order only), request -> first estimate (wall, CPU), and the
+ * same request once more in the same process (warm). */
+static int cold_child(const char *model_path, const char *which, int threads,
+                      int window, int fd)
+{
+    double ph[PH_N] = {0};
+    double t0 = now();
+    hl_engine_init();
+    hl_model *m = NULL;
+    hl_error err = {0};
+    if (hl_model_load_onnx(model_path, &m, &err) != HL_OK) {
+        fprintf(stderr, "bench-first-picture: %s\n", err.msg);
+        return 1;
+    }
+    ph[PH_LOAD] = (now() - t0) * 1e3;
+    hl_shape s;
+    hl_model_input_shape(m, &s);
+    s.dims[0] = 1;
+    hl_array *x = hl_array_new(&s);
+    fill_input(x->data, (size_t)hl_shape_numel(&s));
+    hl_threadpool *pool = NULL;
+    if (window) {
+        /* heatlens-worker.c: one pool for every job; classify makes a run
+         * of its own on it, forwards the photo once and frees the run */
+        t0 = now();
+        pool = hl_threadpool_new(threads);
+        hl_run *run = hl_run_new_shared(m, pool);
+        if (!run || hl_run_forward(run, x->data, 1, &err) != HL_OK) {
+            fprintf(stderr, "bench-first-picture: classify: %s\n", err.msg);
+            return 1;
+        }
+        hl_run_free(run);
+        ph[PH_CLASSIFY] = (now() - t0) * 1e3;
+    }
+    watch w = first_picture(m, x, which, threads, pool);
+    ph[PH_FIRST] = w.first_wall * 1e3;
+    ph[PH_FIRST_CPU] = w.first_cpu * 1e3;
+    w = first_picture(m, x, which, threads, pool);
+    ph[PH_SECOND] = w.first_wall * 1e3;
+    hl_array_free(x);
+    hl_model_free(m);
+    hl_threadpool_free(pool);
+    fflush(stdout);
+    return write(fd, ph, sizeof ph) == (ssize_t)sizeof ph ? 0 : 1;
+}
+
+static int cold(const char *model_path, const char *which, int threads,
+                int repeat, int window)
+{
+    double (*ph)[PH_N] = calloc((size_t)repeat, sizeof *ph);
+    int got = 0;
+    for (int k = 0; k < repeat && ph; k++) {
+        int p[2];
+        if (pipe(p))
+            break;
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(p[0]);
+            _exit(cold_child(model_path, which, threads, window, p[1]));
+        }
+        close(p[1]);
+        if (pid > 0 && read(p[0], ph[got], sizeof ph[got]) == (ssize_t)sizeof ph[got])
+            got++;
+        close(p[0]);
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+    }
+    if (!got) {
+        free(ph);
+        return 1;
+    }
+    printf("%s, cold, %s order, %d fresh processes: medians (min-max) in ms\n",
+           which, window ? "window" : "cli", got);
+    double v[256];
+    for (int i = 0; i < PH_N; i++) {
+        if (i == PH_CLASSIFY && !window)
+            continue;
+        int n = got < 256 ? got : 256;
+        for (int k = 0; k < n; k++)
+            v[k] = ph[k][i];
+        double md = median(v, n);
+        printf("  %-20s %7.1f (%.1f-%.1f)\n", ph_name[i], md, v[0], v[n - 1]);
+    }
+    free(ph);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *model_path = HL_SOURCE_ROOT "/data/models/mobilenet_v2.onnx";
     const char *which = "all";
+    const char *cold_order = NULL;
     int threads = 0, repeat = 3;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--model") == 0)
@@ -151,10 +263,25 @@ int main(int argc, char **argv)
             repeat = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--case") == 0)
             which = argv[i + 1];
+        else if (strcmp(argv[i], "--cold") == 0)
+            cold_order = argv[i + 1];
         else {
             fprintf(stderr, "bench-first-picture: unknown option %s\n", argv[i]);
             return 2;
         }
+    }
+    if (cold_order) {
+        int window = strcmp(cold_order, "window") == 0;
+        if (!window && strcmp(cold_order, "cli") != 0) {
+            fprintf(stderr, "bench-first-picture: --cold window|cli\n");
+            return 2;
+        }
+        int rc = 0;
+        if (strcmp(which, "all") == 0 || strcmp(which, "ig") == 0)
+            rc |= cold(model_path, "ig", threads, repeat, window);
+        if (strcmp(which, "all") == 0 || strcmp(which, "occlusion") == 0)
+            rc |= cold(model_path, "occlusion", threads, repeat, window);
+        return rc;
     }
     hl_engine_init();
     hl_model *m = NULL;
@@ -180,9 +307,9 @@ int main(int argc, char **argv)
     engine_scale(m, x, threads);
     for (int k = 0; k < repeat; k++) {
         if (strcmp(which, "all") == 0 || strcmp(which, "ig") == 0)
-            first_picture(m, x, "ig", threads);
+            first_picture(m, x, "ig", threads, NULL);
         if (strcmp(which, "all") == 0 || strcmp(which, "occlusion") == 0)
-            first_picture(m, x, "occlusion", threads);
+            first_picture(m, x, "occlusion", threads, NULL);
     }
     hl_array_free(x);
     hl_model_free(m);

@@ -365,6 +365,14 @@ hl_status hl_incremental_read(const hl_incremental *inc, int value,
 size_t hl_incremental_clean_bytes(const hl_incremental *inc);
 size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
                                 hl_error *err);
+/* For tools (bench-incremental): the multiply-adds of every node (arrays
+ * of hl_model_num_nodes) that one row with this box computes, and that a
+ * full batch-1 forward computes (hl_model_forward_flops' count: MACs for
+ * conv and matrix ops, output elements for the rest); a node left clean
+ * computes 0. Forgets the last forward's rows. */
+hl_status hl_incremental_node_macs(hl_incremental *inc, const hl_box *box,
+                                   double *computed, double *full,
+                                   hl_error *err);
 
 /* Multiply-add count of one forward at batch 1 (for GFLOP/s in bench). */
 double hl_model_forward_flops(const hl_model *m);

@@ -23,57 +23,34 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kernels.h"
-#include "run_internal.h"
+#include "run_incremental.h"
 
-/* A row's state of one value: clean (the clean forward's numbers) or
- * dirty inside box b (rank-4 values; others: dirty everywhere), its
- * numbers at buf[v] + off, laid out [C, b.y1 - b.y0, b.x1 - b.x0] (or
- * the whole value). */
-typedef struct row_state {
-    int dirty;
-    hl_box b;
-    int64_t off;
-} row_state;
+/* A buffer of `floats` floats, 64-byte aligned. From 4 MiB on it is
+ * 2 MiB aligned and asked to be backed by transparent huge pages (as the
+ * run's block, run_layout.c): a fresh process's first occlusion touches
+ * ~100 MB of new buffers, and with 4 KiB pages their page faults cost
+ * more than the arithmetic of its first windows. */
+#define INC_HUGE ((size_t)2 << 20)
 
-struct hl_incremental {
-    const hl_model *m;
-    hl_threadpool *pool;
-    int input;              /* the graph input's value */
-    hl_plan plan1;          /* shapes (and known values) at batch 1 */
-    float **clean;          /* per value: the clean forward (dynamic floats) */
-    size_t clean_bytes;
-    hl_region *reg;         /* per node */
-    unsigned char *tracked; /* per node: reg is valid */
-
-    int n, cap_rows;        /* rows of the last forward; rows allocated */
-    row_state *rs;          /* [n_values][cap_rows] */
-    float **buf;            /* per value: the dirty numbers of every row */
-    size_t *buf_cap;        /* floats */
-    float *crop[HL_MAX_IO]; /* per node input: crops or whole rows */
-    size_t crop_cap[HL_MAX_IO];
-    float *scratch;
-    size_t scratch_cap;
-    hl_plan plan_n;         /* the plan at batch plan_n_batch (full nodes) */
-    int plan_n_batch;
-    int *group;             /* rows of one box size, cap_rows */
-    unsigned char *done;    /* cap_rows */
-};
-
-static int box_empty(const hl_box *b)
+static float *buf_alloc(size_t *floats)
 {
-    return b->y1 <= b->y0 || b->x1 <= b->x0;
-}
-
-static int64_t box_area(const hl_box *b)
-{
-    return box_empty(b) ? 0 : (b->y1 - b->y0) * (b->x1 - b->x0);
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
+    size_t bytes = *floats * sizeof(float);
+    if (bytes < 2 * INC_HUGE) {
+        float *p = NULL;
+        return posix_memalign((void **)&p, 64, bytes ? bytes : 64) ? NULL : p;
+    }
+    bytes = (bytes + INC_HUGE - 1) / INC_HUGE * INC_HUGE;
+    float *p = aligned_alloc(INC_HUGE, bytes);
+#ifdef MADV_HUGEPAGE
+    if (p)
+        (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+    if (p)
+        *floats = bytes / sizeof(float);
+    return p;
 }
 
 /* Grows *p to at least n floats (contents not kept). */
@@ -82,8 +59,8 @@ static int reserve(float **p, size_t *cap, size_t n)
     if (n <= *cap)
         return 0;
     size_t want = n + n / 4;
-    float *q = NULL;
-    if (posix_memalign((void **)&q, 64, want * sizeof(float)))
+    float *q = buf_alloc(&want);
+    if (!q)
         return -1;
     free(*p);
     *p = q;
@@ -91,14 +68,17 @@ static int reserve(float **p, size_t *cap, size_t n)
     return 0;
 }
 
-static int is_dynamic(const hl_model *m, int v)
+/* buf[v] for this forward: `floats` floats of the arena (sized for the
+ * whole forward by arena_for before the first node). */
+static int take(hl_incremental *inc, int v, size_t floats)
 {
-    return v >= 0 && m->values[v].kind == HL_VAL_DYNAMIC;
-}
-
-static row_state *state(const hl_incremental *inc, int v, int row)
-{
-    return &inc->rs[(size_t)v * inc->cap_rows + row];
+    size_t n = (floats + 15) / 16 * 16;   /* 64-byte aligned */
+    if (inc->arena_used + n > inc->arena_cap)
+        return -1;
+    inc->buf[v] = inc->arena + inc->arena_used;
+    inc->buf_cap[v] = floats;
+    inc->arena_used += n;
+    return 0;
 }
 
 /* ------------------------------------------------------------- copies */
@@ -240,12 +220,53 @@ static void node_tensors(const hl_model *m, const hl_plan *plan,
     }
 }
 
+/* One block for the clean forward's values (the input and every float
+ * output of a computed node), so that it is faulted in as a few huge
+ * pages rather than a hundred separate buffers. */
+static hl_status clean_block(hl_incremental *inc, hl_error *err)
+{
+    const hl_model *m = inc->m;
+    const int64_t align = 16;   /* floats: 64 bytes */
+    unsigned char *kept = calloc((size_t)m->n_values, 1);
+    if (!kept)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+    kept[inc->input] = 1;
+    for (int k = 0; k < m->n_nodes; k++)
+        for (int o = 0; m->node_kind[k] == HL_VAL_DYNAMIC && o < m->nodes[k].n_out; o++)
+            if (m->nodes[k].out[o] >= 0)
+                kept[m->nodes[k].out[o]] = 1;
+    int64_t total = 0;
+    for (int v = 0; v < m->n_values; v++) {
+        const hl_tensor *t = &inc->plan1.t[v];
+        kept[v] &= t->dtype == HL_DT_FLOAT;
+        if (kept[v])
+            total += (hl_shape_numel(&t->shape) + align - 1) / align * align;
+    }
+    inc->clean_bytes = sizeof(float) * (size_t)total;
+    hl_status st = hl_check_memory(inc->clean_bytes, m->name,
+                                   "the incremental forward", err);
+    size_t floats = (size_t)(total ? total : 1);
+    if (st == HL_OK && !(inc->clean_block = buf_alloc(&floats)))
+        st = hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
+                          "(incremental forward)", m->name);
+    for (int64_t v = 0, off = 0; st == HL_OK && v < m->n_values; v++)
+        if (kept[v]) {
+            inc->clean[v] = inc->clean_block + off;
+            off += (hl_shape_numel(&inc->plan1.t[v].shape) + align - 1) / align * align;
+        }
+    free(kept);
+    return st;
+}
+
 /* The clean forward at batch 1, every dynamic value kept; which nodes
  * can be tracked. */
 static hl_status clean_forward(hl_incremental *inc, const float *clean,
                                hl_error *err)
 {
     const hl_model *m = inc->m;
+    hl_status st = clean_block(inc, err);
+    if (st != HL_OK)
+        return st;
     memcpy(inc->clean[inc->input], clean,
            sizeof(float) * (size_t)hl_shape_numel(&inc->plan1.t[inc->input].shape));
     for (int k = 0; k < m->n_nodes; k++) {
@@ -255,29 +276,16 @@ static hl_status clean_forward(hl_incremental *inc, const float *clean,
         const hl_op *op = hl_op_get(nd->op);
         hl_tensor in[HL_MAX_IO], out[HL_MAX_IO];
         node_tensors(m, &inc->plan1, nd, inc->clean, in, out);
-        for (int o = 0; o < nd->n_out; o++) {
-            int v = nd->out[o];
-            if (v < 0 || out[o].dtype != HL_DT_FLOAT)
-                continue;
-            size_t bytes = sizeof(float) * (size_t)hl_shape_numel(&out[o].shape);
-            inc->clean_bytes += bytes;
-            hl_status st = hl_check_memory(inc->clean_bytes, m->name,
-                                           "the incremental forward", err);
-            if (st != HL_OK)
-                return st;
-            if (posix_memalign((void **)&inc->clean[v], 64, bytes ? bytes : 4))
-                return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
-                                    "(incremental forward)", m->name);
-            out[o].data = inc->clean[v];
-        }
+        for (int o = 0; o < nd->n_out; o++)
+            if (nd->out[o] >= 0 && out[o].dtype == HL_DT_FLOAT)
+                out[o].data = inc->clean[nd->out[o]];
         for (int i = 0; i < nd->n_in; i++)
             if (nd->in[i] >= 0 && in[i].dtype == HL_DT_FLOAT && !in[i].data &&
                 !in[i].i64)
                 return hl_error_set(err, HL_ERR_UNSUPPORTED, "%s: node '%s' "
                                     "reads a value the incremental forward "
                                     "does not keep", m->name, nd->name);
-        hl_status st = scratch_for(inc, op, nd, in, out,
-                                   inc->plan1.scratch_floats, err);
+        st = scratch_for(inc, op, nd, in, out, inc->plan1.scratch_floats, err);
         if (st != HL_OK)
             return st;
         hl_op_ctx c = op_ctx(inc);
@@ -346,12 +354,6 @@ hl_status hl_incremental_new(const hl_model *m, hl_threadpool *pool,
         st = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
     if (st == HL_OK)
         st = hl_plan_compute(m, &inc->plan1, &s1, 1, err);
-    if (st == HL_OK) {
-        size_t bytes = sizeof(float) * (size_t)hl_shape_numel(&s1);
-        inc->clean_bytes = bytes;
-        if (posix_memalign((void **)&inc->clean[inc->input], 64, bytes))
-            st = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
-    }
     if (st == HL_OK)
         st = clean_forward(inc, clean, err);
     if (st != HL_OK) {
@@ -367,12 +369,8 @@ void hl_incremental_free(hl_incremental *inc)
     if (!inc)
         return;
     const hl_model *m = inc->m;
-    for (int v = 0; v < m->n_values; v++) {
-        if (inc->clean)
-            free(inc->clean[v]);
-        if (inc->buf)
-            free(inc->buf[v]);
-    }
+    free(inc->clean_block);
+    free(inc->arena);
     for (int k = 0; inc->reg && k < m->n_nodes; k++)
         free(inc->reg[k].unpadded);
     for (int i = 0; i < HL_MAX_IO; i++)
@@ -392,57 +390,6 @@ void hl_incremental_free(hl_incremental *inc)
     free(inc);
 }
 
-/* ------------------------------------------------------------ boxes */
-
-/* Output rows [lo, hi) whose kernel reads any of input rows [a, e). */
-static void slide_range(int64_t a, int64_t e, int64_t k, int64_t s,
-                        int64_t d, int64_t pb, int64_t out, int64_t *lo,
-                        int64_t *hi)
-{
-    int64_t l = floor_div(a + pb - (k - 1) * d + s - 1, s);
-    int64_t h = floor_div(e - 1 + pb, s) + 1;
-    *lo = l < 0 ? 0 : l;
-    *hi = h > out ? out : h;
-    if (*hi < *lo)
-        *hi = *lo;
-}
-
-/* The output box of tracked node k in a row (empty: clean). */
-static hl_box out_box(const hl_incremental *inc, int k, int row)
-{
-    const hl_model *m = inc->m;
-    const hl_node *nd = &m->nodes[k];
-    const hl_region *r = &inc->reg[k];
-    const hl_shape *os = &inc->plan1.t[nd->out[0]].shape;
-    hl_box b = {0, 0, 0, 0};
-    int any = 0;
-    for (int i = 0; i < nd->n_in; i++) {
-        int v = hl_model_resolve(m, nd->in[i]);
-        if (!is_dynamic(m, v))
-            continue;
-        const row_state *s = state(inc, v, row);
-        if (!s->dirty)
-            continue;
-        hl_box o = s->b;
-        if (r->sliding) {
-            slide_range(s->b.y0, s->b.y1, r->k[0], r->s[0], r->d[0], r->pb[0],
-                        os->dims[2], &o.y0, &o.y1);
-            slide_range(s->b.x0, s->b.x1, r->k[1], r->s[1], r->d[1], r->pb[1],
-                        os->dims[3], &o.x0, &o.x1);
-        }
-        if (!any) {
-            b = o;
-            any = 1;
-        } else {
-            b.y0 = o.y0 < b.y0 ? o.y0 : b.y0;
-            b.x0 = o.x0 < b.x0 ? o.x0 : b.x0;
-            b.y1 = o.y1 > b.y1 ? o.y1 : b.y1;
-            b.x1 = o.x1 > b.x1 ? o.x1 : b.x1;
-        }
-    }
-    return b;
-}
-
 /* ------------------------------------------------------------ nodes */
 
 /* Tracked node k: each dirty row's output box from crops, rows of one box
@@ -459,13 +406,13 @@ static hl_status forward_tracked(hl_incremental *inc, int k, hl_error *err)
     int64_t total = 0;
     for (int r = 0; r < inc->n; r++) {
         row_state *s = state(inc, vo, r);
-        s->b = out_box(inc, k, r);
+        s->b = hl_inc_out_box(inc, k, r);
         s->dirty = !box_empty(&s->b);
         s->off = 0;
         total += OC * box_area(&s->b);
         inc->done[r] = !s->dirty;
     }
-    if (reserve(&inc->buf[vo], &inc->buf_cap[vo], (size_t)(total ? total : 1)))
+    if (take(inc, vo, (size_t)total))
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
                             "(incremental forward)", m->name);
     hl_node tn = *nd;
@@ -601,7 +548,7 @@ static hl_status forward_full(hl_incremental *inc, int k, hl_error *err)
             continue;
         const hl_shape *s1 = &inc->plan1.t[v].shape;
         int64_t numel = hl_shape_numel(s1);
-        if (reserve(&inc->buf[v], &inc->buf_cap[v], (size_t)(n * numel) + 1))
+        if (take(inc, v, (size_t)(n * numel)))
             return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
                                 "(incremental forward)", m->name);
         out[o].data = inc->buf[v];
@@ -621,7 +568,7 @@ static hl_status forward_full(hl_incremental *inc, int k, hl_error *err)
     return HL_OK;
 }
 
-static hl_status reserve_rows(hl_incremental *inc, int n, hl_error *err)
+hl_status hl_inc_reserve_rows(hl_incremental *inc, int n, hl_error *err)
 {
     if (n <= inc->cap_rows)
         return HL_OK;
@@ -645,13 +592,29 @@ static hl_status reserve_rows(hl_incremental *inc, int n, hl_error *err)
     return HL_OK;
 }
 
+/* The arena for one forward of inc->n rows whose input boxes are set
+ * (input_floats of them): every node's output boxes are found first
+ * (forward_tracked and forward_full set the same ones again), so that the
+ * rows' numbers of every value go into one block, faulted in as a few
+ * huge pages and kept for the next forward. */
+static hl_status arena_for(hl_incremental *inc, int64_t input_floats,
+                           hl_error *err)
+{
+    size_t total = (size_t)hl_inc_propagate(inc, input_floats, NULL);
+    inc->arena_used = 0;
+    if (reserve(&inc->arena, &inc->arena_cap, total ? total : 1))
+        return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
+                            "(incremental forward)", inc->m->name);
+    return HL_OK;
+}
+
 hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
                                  const hl_box *boxes, int n, hl_error *err)
 {
     if (!inc || !inputs || !boxes || n < 1)
         return hl_error_set(err, HL_ERR_ARG, "incremental forward: no inputs");
     const hl_model *m = inc->m;
-    hl_status st = reserve_rows(inc, n, err);
+    hl_status st = hl_inc_reserve_rows(inc, n, err);
     if (st != HL_OK)
         return st;
     inc->n = n;
@@ -674,8 +637,10 @@ hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
         s->off = total;
         total += C * box_area(&b);
     }
-    if (reserve(&inc->buf[inc->input], &inc->buf_cap[inc->input],
-                (size_t)(total ? total : 1)))
+    st = arena_for(inc, total, err);
+    if (st != HL_OK)
+        return st;
+    if (take(inc, inc->input, (size_t)total))
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
                             "(incremental forward)", m->name);
     for (int r = 0; r < n; r++) {
@@ -692,17 +657,7 @@ hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
     }
 
     for (int k = 0; k < m->n_nodes; k++) {
-        if (m->node_kind[k] != HL_VAL_DYNAMIC)
-            continue;
-        const hl_node *nd = &m->nodes[k];
-        int any = 0;
-        for (int i = 0; i < nd->n_in && !any; i++) {
-            int v = hl_model_resolve(m, nd->in[i]);
-            if (is_dynamic(m, v))
-                for (int r = 0; r < n && !any; r++)
-                    any = state(inc, v, r)->dirty;
-        }
-        if (!any)
+        if (m->node_kind[k] != HL_VAL_DYNAMIC || !hl_inc_node_dirty(inc, k))
             continue;   /* its outputs stay clean in every row */
         st = inc->tracked[k] ? forward_tracked(inc, k, err)
                              : forward_full(inc, k, err);
@@ -728,62 +683,4 @@ hl_status hl_incremental_read(const hl_incremental *inc, int value,
 size_t hl_incremental_clean_bytes(const hl_incremental *inc)
 {
     return inc ? inc->clean_bytes : 0;
-}
-
-size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
-                                hl_error *err)
-{
-    /* One row through the box propagation, without computing: its dirty
-     * numbers of every value plus the crops of its largest node. */
-    hl_incremental *w = inc;
-    if (reserve_rows(w, 1, err) != HL_OK)
-        return 0;
-    const hl_model *m = inc->m;
-    int saved = w->n;
-    w->n = 1;
-    memset(w->rs, 0, sizeof *w->rs * (size_t)m->n_values * (size_t)w->cap_rows);
-    row_state *s = state(w, w->input, 0);
-    s->b = *box;
-    s->dirty = !box_empty(box);
-    const hl_shape *is = &inc->plan1.t[inc->input].shape;
-    int64_t floats = is->dims[1] * box_area(box), crop_max = 0;
-    for (int k = 0; k < m->n_nodes; k++) {
-        if (m->node_kind[k] != HL_VAL_DYNAMIC)
-            continue;
-        const hl_node *nd = &m->nodes[k];
-        int any = 0;
-        int64_t in_floats = 0;
-        for (int i = 0; i < nd->n_in; i++) {
-            int v = hl_model_resolve(m, nd->in[i]);
-            if (is_dynamic(m, v)) {
-                any |= state(w, v, 0)->dirty;
-                in_floats += hl_shape_numel(&inc->plan1.t[v].shape);
-            }
-        }
-        if (!any)
-            continue;
-        for (int o = 0; o < nd->n_out; o++) {
-            int v = nd->out[o];
-            if (v < 0)
-                continue;
-            row_state *so = state(w, v, 0);
-            const hl_shape *s1 = &inc->plan1.t[v].shape;
-            if (w->tracked[k]) {
-                so->b = out_box(w, k, 0);
-                so->dirty = !box_empty(&so->b);
-                floats += s1->dims[1] * box_area(&so->b);
-            } else {
-                so->dirty = 1;
-                so->b = (hl_box){0, s1->ndim == 4 ? s1->dims[2] : 1, 0,
-                                 s1->ndim == 4 ? s1->dims[3] : 1};
-                floats += hl_shape_numel(s1);
-            }
-        }
-        /* crops are at most whole inputs (plus a padding ring) */
-        if (in_floats > crop_max)
-            crop_max = in_floats;
-    }
-    w->n = saved;
-    memset(w->rs, 0, sizeof *w->rs * (size_t)m->n_values * (size_t)w->cap_rows);
-    return sizeof(float) * (size_t)(floats + 2 * crop_max);
 }

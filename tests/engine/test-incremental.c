@@ -94,6 +94,29 @@ static int check_model(const char *path, const char *label)
     size_t b_small = hl_incremental_row_bytes(inc, &small, &err);
     size_t b_whole = hl_incremental_row_bytes(inc, &whole, &err);
 
+    /* multiply-adds: the whole map recomputes a full forward (the count
+     * the loader sums, hl_model_forward_flops), a small box a part of it */
+    int nn = hl_model_num_nodes(m);
+    double *mc = calloc((size_t)nn, sizeof *mc), *mf = calloc((size_t)nn, sizeof *mf);
+    double c_whole = 0, f_whole = 0, c_small = 0, f_small = 0;
+    int macs_ok = hl_incremental_node_macs(inc, &whole, mc, mf, &err) == HL_OK;
+    for (int k = 0; k < nn; k++)
+        c_whole += mc[k], f_whole += mf[k];
+    macs_ok &= hl_incremental_node_macs(inc, &small, mc, mf, &err) == HL_OK;
+    for (int k = 0; k < nn; k++) {
+        c_small += mc[k], f_small += mf[k];
+        macs_ok &= mc[k] >= 0 && mc[k] <= mf[k] * (1 + 1e-12);
+    }
+    double flops = hl_model_forward_flops(m);
+    tap_ok(macs_ok && fabs(f_whole - flops) <= 1e-9 * flops &&
+           fabs(c_whole - flops) <= 1e-9 * flops && f_small == f_whole &&
+           c_small > 0 && c_small <= c_whole,
+           "%s: MACs per node: whole map %.4g = the model's %.4g, box %lldx%lld "
+           "%.4g (%.1f%%)", label, c_whole, flops, (long long)(small.y1 - small.y0),
+           (long long)(small.x1 - small.x0), c_small, 100.0 * c_small / flops);
+    free(mc);
+    free(mf);
+
     hl_run *full = hl_run_new_shared(m, pool);
     const int batches[2] = {1, 16};
     int first = 0;
