@@ -295,6 +295,12 @@ hl_status hl_onnx_add_node(loader *L, const Onnx__NodeProto *np, int index)
         return hl_error_set(L->err, HL_ERR_PARSE,
                             "%s: node '%s' (%s) has no %s", L->file, name,
                             op_type, np->n_output < 1 ? "output" : "input");
+    /* The kernels write output 0 (a node folded at load would write
+     * through a null pointer); only Split skips omitted outputs. */
+    if (!np->output[0][0] && !(op->flags & HL_OP_OUTPUTS_OPTIONAL))
+        return hl_error_set(L->err, HL_ERR_PARSE,
+                            "%s: node '%s' (%s): output 1 is omitted (named "
+                            "\"\")", L->file, name, op_type);
 
     hl_node tmp, *n = &tmp;
     if (!(op->flags & HL_OP_ALIAS)) {

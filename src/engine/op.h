@@ -157,6 +157,10 @@ enum {
     /* with HL_RULE_RELU_FAMILY DeepLift's rescale rule replaces its local
      * derivative (every elementwise activation of activation.c) */
     HL_OP_RESCALE_FAMILY = 1u << 9,
+    /* any output may be omitted (named ""), output 0 included: its kernels
+     * skip an omitted output (Split). Every other op writes output 0, so
+     * the loader refuses a node whose output 0 is omitted. */
+    HL_OP_OUTPUTS_OPTIONAL = 1u << 10,
 };
 
 /* How an op's output depends on its inputs along the last two (H, W)

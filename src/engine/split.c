@@ -162,7 +162,8 @@ static void split_backward(const hl_node *n, hl_op_ctx *c, const hl_tensor *in,
 }
 
 const hl_op hl_op_split = {
-    .op_type = "Split", .source = __FILE__, .init = split_init, .shape = split_shape,
+    .op_type = "Split", .source = __FILE__, .flags = HL_OP_OUTPUTS_OPTIONAL,
+    .init = split_init, .shape = split_shape,
     .forward = split_forward, .backward = split_backward,
     .free_params = hl_params_free,
 };

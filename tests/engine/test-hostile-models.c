@@ -353,6 +353,83 @@ static void expect_refused(wbuf *w, const char *file, const char *needle)
     hl_model_free(m);
 }
 
+/* A node with inputs ins[0..n_in) and outputs outs[0..n_out), any of them
+ * "" (omitted, which put_node's comma lists cannot say), and one optional
+ * int attribute. */
+static void put_node_raw(wbuf *g, const char *op, const char *name,
+                         const char *const *ins, int n_in,
+                         const char *const *outs, int n_out,
+                         const char *int_attr, int64_t int_value)
+{
+    wbuf n = {0};
+    for (int i = 0; i < n_in; i++)
+        put_string(&n, 1, ins[i]);
+    for (int o = 0; o < n_out; o++)
+        put_string(&n, 2, outs[o]);
+    put_string(&n, 3, name);
+    put_string(&n, 4, op);
+    if (int_attr) {
+        wbuf a = {0};
+        put_string(&a, 1, int_attr);
+        put_int(&a, 3, (uint64_t)int_value);
+        put_int(&a, 20, 2);                /* AttributeProto.INT */
+        put_sub(&n, 5, &a);
+    }
+    put_sub(g, 1, &n);
+}
+
+/* Omitted outputs (CI's fuzz-onnx, December 2026): an Add of two
+ * initializers whose output is "" was folded at load and its kernel wrote
+ * through the null data pointer of that output; every op but Split writes
+ * output 0, so it must be present. Split may omit any output: x [N,4]
+ * split [2,2] on axis 1 into ("", y) gives y = x[:, 2:4]. */
+static void omitted_outputs(void)
+{
+    wbuf g = {0};
+    put_node_raw(&g, "Add", "dead_add", (const char *[]){ "a", "b" }, 2,
+                 (const char *[]){ "" }, 1, NULL, 0);
+    put_node(&g, "Relu", "r", "x", "y");
+    put_float_init(&g, "a", 1, (int64_t[]){ 4 });
+    put_float_init(&g, "b", 1, (int64_t[]){ 4 });
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 4 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    wbuf w = model_of(&g);
+    expect_refused(&w, "add-omitted-output.onnx",
+                   "node 'dead_add' (Add): output 1 is omitted");
+    put_node_raw(&g, "LayerNormalization", "ln", (const char *[]){ "x", "a" },
+                 2, (const char *[]){ "", "y" }, 2, NULL, 0);
+    put_float_init(&g, "a", 1, (int64_t[]){ 4 });
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 4 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of_opset(&g, 17);
+    expect_refused(&w, "layernorm-omitted-y.onnx",
+                   "node 'ln' (LayerNormalization): output 1 is omitted");
+
+    put_node_raw(&g, "Split", "split", (const char *[]){ "x", "s" }, 2,
+                 (const char *[]){ "", "y" }, 2, "axis", 1);
+    put_int64_init(&g, "s", 2, (int64_t[]){ 2, 2 });
+    put_value_info(&g, 11, "x", 2, (int64_t[]){ -1, 4 });
+    put_value_info(&g, 12, "y", 0, NULL);
+    w = model_of(&g);
+    hl_model *m = NULL;
+    hl_error err = {0};
+    hl_status st = hl_model_load_onnx_buffer(w.b, w.n, "split-omitted.onnx",
+                                             &m, &err);
+    free(w.b);
+    const float x[4] = { 1.5f, -2.0f, 3.25f, -4.5f };
+    hl_run *r = st == HL_OK ? hl_run_new(m, 1) : NULL;
+    hl_shape ys = {0};
+    const float *y = NULL;
+    if (r && hl_run_forward(r, x, 1, &err) == HL_OK)
+        y = hl_run_value(r, hl_model_output_value(m), &ys);
+    tap_ok(y && ys.ndim == 2 && ys.dims[0] == 1 && ys.dims[1] == 2 &&
+               y[0] == x[2] && y[1] == x[3],
+           "split-omitted.onnx: Split into (\"\", y) loads and y = x[:, 2:4] "
+           "(%s)", err.msg);
+    hl_run_free(r);
+    hl_model_free(m);
+}
+
 int main(void)
 {
     hl_engine_init();
@@ -395,6 +472,7 @@ int main(void)
     expect_refused(&w, "input-1x3x10000x10000.onnx",
                    "a run at batch 1 needs 2288 MiB, over the memory limit");
     hl_set_max_memory(0);
+    omitted_outputs();
     uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) *
                     (uint64_t)sysconf(_SC_PAGESIZE);
     tap_ok(hl_max_memory() == phys / 2 && phys > 0,
