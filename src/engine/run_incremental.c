@@ -645,26 +645,20 @@ static hl_status reserve_rows(hl_incremental *inc, int n, hl_error *err)
     return HL_OK;
 }
 
-hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
-                                 const hl_box *boxes, int n, hl_error *err)
+/* Rows of value v (rank 4 at batch 1: dirty inside boxes[r], every
+ * channel; other ranks: dirty everywhere) copied into its dirty buffer. */
+static hl_status seed_rows(hl_incremental *inc, int v, const float *rows,
+                           const hl_box *boxes, int n, hl_error *err)
 {
-    if (!inc || !inputs || !boxes || n < 1)
-        return hl_error_set(err, HL_ERR_ARG, "incremental forward: no inputs");
-    const hl_model *m = inc->m;
-    hl_status st = reserve_rows(inc, n, err);
-    if (st != HL_OK)
-        return st;
-    inc->n = n;
-    memset(inc->rs, 0, sizeof *inc->rs * (size_t)m->n_values * (size_t)inc->cap_rows);
-
-    /* the inputs' boxes, clipped to the map */
-    const hl_shape *is = &inc->plan1.t[inc->input].shape;
-    const int64_t C = is->dims[1], H = is->dims[2], W = is->dims[3];
-    const int64_t numel = C * H * W;
+    const hl_shape *vs = &inc->plan1.t[v].shape;
+    const int rank4 = vs->ndim == 4;
+    const int64_t numel = hl_shape_numel(vs);
+    const int64_t C = rank4 ? vs->dims[1] : 1, H = rank4 ? vs->dims[2] : 1,
+                  W = rank4 ? vs->dims[3] : 1;
     int64_t total = 0;
     for (int r = 0; r < n; r++) {
-        row_state *s = state(inc, inc->input, r);
-        hl_box b = boxes[r];
+        row_state *s = state(inc, v, r);
+        hl_box b = rank4 ? boxes[r] : (hl_box){0, 1, 0, 1};
         b.y0 = b.y0 < 0 ? 0 : b.y0;
         b.x0 = b.x0 < 0 ? 0 : b.x0;
         b.y1 = b.y1 > H ? H : b.y1;
@@ -672,25 +666,35 @@ hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
         s->b = b;
         s->dirty = !box_empty(&b);
         s->off = total;
-        total += C * box_area(&b);
+        total += rank4 ? C * box_area(&b) : (s->dirty ? numel : 0);
     }
-    if (reserve(&inc->buf[inc->input], &inc->buf_cap[inc->input],
-                (size_t)(total ? total : 1)))
+    if (reserve(&inc->buf[v], &inc->buf_cap[v], (size_t)(total ? total : 1)))
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
-                            "(incremental forward)", m->name);
+                            "(incremental forward)", inc->m->name);
     for (int r = 0; r < n; r++) {
-        const row_state *s = state(inc, inc->input, r);
+        const row_state *s = state(inc, v, r);
         if (!s->dirty)
             continue;
+        float *d = inc->buf[v] + s->off;
+        if (!rank4) {
+            memcpy(d, rows + r * numel, sizeof(float) * (size_t)numel);
+            continue;
+        }
         int64_t bh = s->b.y1 - s->b.y0, bw = s->b.x1 - s->b.x0;
-        float *d = inc->buf[inc->input] + s->off;
         for (int64_t c = 0; c < C; c++)
             for (int64_t y = 0; y < bh; y++)
                 memcpy(d + (c * bh + y) * bw,
-                       inputs + r * numel + (c * H + s->b.y0 + y) * W + s->b.x0,
+                       rows + r * numel + (c * H + s->b.y0 + y) * W + s->b.x0,
                        sizeof(float) * (size_t)bw);
     }
+    return HL_OK;
+}
 
+/* Every node with a dirty input, in order: upstream of the seeded value
+ * nothing is dirty, so nothing there runs. */
+static hl_status propagate(hl_incremental *inc, hl_error *err)
+{
+    const hl_model *m = inc->m;
     for (int k = 0; k < m->n_nodes; k++) {
         if (m->node_kind[k] != HL_VAL_DYNAMIC)
             continue;
@@ -699,17 +703,122 @@ hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
         for (int i = 0; i < nd->n_in && !any; i++) {
             int v = hl_model_resolve(m, nd->in[i]);
             if (is_dynamic(m, v))
-                for (int r = 0; r < n && !any; r++)
+                for (int r = 0; r < inc->n && !any; r++)
                     any = state(inc, v, r)->dirty;
         }
         if (!any)
             continue;   /* its outputs stay clean in every row */
-        st = inc->tracked[k] ? forward_tracked(inc, k, err)
-                             : forward_full(inc, k, err);
+        hl_status st = inc->tracked[k] ? forward_tracked(inc, k, err)
+                                       : forward_full(inc, k, err);
         if (st != HL_OK)
             return st;
     }
     return HL_OK;
+}
+
+static hl_status begin_rows(hl_incremental *inc, int n, hl_error *err)
+{
+    hl_status st = reserve_rows(inc, n, err);
+    if (st != HL_OK)
+        return st;
+    inc->n = n;
+    memset(inc->rs, 0, sizeof *inc->rs * (size_t)inc->m->n_values * (size_t)inc->cap_rows);
+    return HL_OK;
+}
+
+hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
+                                 const hl_box *boxes, int n, hl_error *err)
+{
+    if (!inc || !inputs || !boxes || n < 1)
+        return hl_error_set(err, HL_ERR_ARG, "incremental forward: no inputs");
+    hl_status st = begin_rows(inc, n, err);
+    if (st == HL_OK)
+        st = seed_rows(inc, inc->input, inputs, boxes, n, err);
+    if (st == HL_OK)
+        st = propagate(inc, err);
+    return st;
+}
+
+/* The value a start value's numbers live in: itself (resolved), or for
+ * the pre-BN value X of a folded conv, the conv's output Y (the rows are
+ * mapped through Y = (X - shift) / scale, as an override of X is). -1:
+ * cannot start there. */
+static int start_value(const hl_incremental *inc, int value)
+{
+    const hl_model *m = inc->m;
+    if (value < 0 || value >= m->n_values)
+        return -1;
+    int v = value;
+    if (m->values[v].alias >= 0 && m->values[v].scale)
+        v = m->values[v].alias;
+    v = hl_model_resolve(m, v);
+    return v >= 0 && is_dynamic(m, v) && inc->clean[v] &&
+           inc->plan1.t[v].shape.ndim == 4 ? v : -1;
+}
+
+/* Rows of a pre-BN value X as rows of its conv's output Y, inside the
+ * boxes only (the rest is never read). */
+static hl_status unfold_rows(hl_incremental *inc, int value, const float *rows,
+                             const hl_box *boxes, int n, float **out,
+                             hl_error *err)
+{
+    const hl_value *val = &inc->m->values[value];
+    const hl_shape *s = &inc->plan1.t[start_value(inc, value)].shape;
+    const int64_t C = s->dims[1], H = s->dims[2], W = s->dims[3];
+    const int64_t numel = C * H * W;
+    float *y = malloc(sizeof(float) * (size_t)(n * numel));
+    if (!y)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (incremental forward)");
+    for (int r = 0; r < n; r++) {
+        int64_t y0 = boxes[r].y0 < 0 ? 0 : boxes[r].y0, y1 = boxes[r].y1 > H ? H : boxes[r].y1;
+        int64_t x0 = boxes[r].x0 < 0 ? 0 : boxes[r].x0, x1 = boxes[r].x1 > W ? W : boxes[r].x1;
+        for (int64_t c = 0; c < C; c++) {
+            int ch = val->channels == 1 ? 0 : (int)c;
+            for (int64_t yy = y0; yy < y1; yy++)
+                for (int64_t xx = x0; xx < x1; xx++) {
+                    int64_t i = r * numel + (c * H + yy) * W + xx;
+                    y[i] = (rows[i] - val->shift[ch]) / val->scale[ch];
+                }
+        }
+    }
+    *out = y;
+    return HL_OK;
+}
+
+int hl_incremental_can_start(const hl_incremental *inc, int value)
+{
+    return inc && start_value(inc, value) >= 0;
+}
+
+hl_status hl_incremental_forward_from(hl_incremental *inc, int value,
+                                      const float *rows, const hl_box *boxes,
+                                      int n, hl_error *err)
+{
+    if (!inc || !rows || !boxes || n < 1)
+        return hl_error_set(err, HL_ERR_ARG, "incremental forward: no rows");
+    int v = start_value(inc, value);
+    if (v < 0)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED, "%s: the incremental "
+                            "forward cannot start at value %d", inc->m->name,
+                            value);
+    float *unfolded = NULL;
+    hl_status st = HL_OK;
+    if (hl_model_resolve(inc->m, value) != v)
+        st = unfold_rows(inc, value, rows, boxes, n, &unfolded, err);
+    if (st == HL_OK)
+        st = begin_rows(inc, n, err);
+    if (st == HL_OK)
+        st = seed_rows(inc, v, unfolded ? unfolded : rows, boxes, n, err);
+    free(unfolded);
+    if (st == HL_OK)
+        st = propagate(inc, err);
+    return st;
+}
+
+const float *hl_incremental_clean(const hl_incremental *inc, int value)
+{
+    int v = inc ? start_value(inc, value) : -1;
+    return v >= 0 && hl_model_resolve(inc->m, value) == v ? inc->clean[v] : NULL;
 }
 
 hl_status hl_incremental_read(const hl_incremental *inc, int value,
@@ -733,6 +842,15 @@ size_t hl_incremental_clean_bytes(const hl_incremental *inc)
 size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
                                 hl_error *err)
 {
+    return hl_incremental_row_bytes_from(inc, inc->input, box, err);
+}
+
+size_t hl_incremental_row_bytes_from(hl_incremental *inc, int value,
+                                     const hl_box *box, hl_error *err)
+{
+    int v0 = value == inc->input ? value : start_value(inc, value);
+    if (v0 < 0)
+        return 0;
     /* One row through the box propagation, without computing: its dirty
      * numbers of every value plus the crops of its largest node. */
     hl_incremental *w = inc;
@@ -742,11 +860,12 @@ size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
     int saved = w->n;
     w->n = 1;
     memset(w->rs, 0, sizeof *w->rs * (size_t)m->n_values * (size_t)w->cap_rows);
-    row_state *s = state(w, w->input, 0);
-    s->b = *box;
-    s->dirty = !box_empty(box);
-    const hl_shape *is = &inc->plan1.t[inc->input].shape;
-    int64_t floats = is->dims[1] * box_area(box), crop_max = 0;
+    row_state *s = state(w, v0, 0);
+    const hl_shape *is = &inc->plan1.t[v0].shape;
+    s->b = is->ndim == 4 ? *box : (hl_box){0, 1, 0, 1};
+    s->dirty = !box_empty(&s->b);
+    int64_t floats = is->ndim == 4 ? is->dims[1] * box_area(box)
+                                   : hl_shape_numel(is), crop_max = 0;
     for (int k = 0; k < m->n_nodes; k++) {
         if (m->node_kind[k] != HL_VAL_DYNAMIC)
             continue;
