@@ -102,7 +102,8 @@ static const param_entry params[] = {
         "feature groups: grid:N (N-pixel squares) | cells:N (N x N cells) | slic:K | FILE.npy of integer ids" }, SZ(feature_mask) },
     { { "layer-mask", HL_PARAM_STRING, OFF(layer_mask), 0, 0, NULL,
         "layer_feature_ablation: which layer elements are ablated together: units (each on its own, "
-        "Captum's default; one forward per unit) | channels (each channel's units together; one "
+        "Captum's default: one forward of the layers after it per unit, minutes on a large layer) | "
+        "channels (each channel's units together, as Captum's layer_mask of shape [1,C,1,1]: one "
         "forward per channel) | FILE.npy of integer ids broadcast to the layer's shape (Captum: layer_mask)" }, SZ(layer_mask) },
     { { "n-samples", HL_PARAM_INT, OFF(n_samples), 0, 1e6, NULL,
         "random samples the method averages (draws, permutations or perturbed copies); "
