@@ -215,6 +215,18 @@ static hl_status lfa_setup(lfa *L, float *fx, hl_error *err)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (layer feature ablation)");
     if (L->inc && hl_incremental_clean(L->inc, L->v))
         memcpy(L->act, hl_incremental_clean(L->inc, L->v), sizeof(float) * (size_t)L->numel);
+    if (L->inc) {
+        /* F(x) from the same clean numbers the ablated rows start from
+         * (an empty box: nothing runs), so a feature that changes
+         * nothing gets 0 rather than the two forwards' rounding */
+        hl_box none = { 0, 0, 0, 0 };
+        hl_status s2 = hl_incremental_forward_from(L->inc, L->v, L->act, &none, 1, err);
+        if (s2 == HL_OK)
+            s2 = hl_incremental_read(L->inc, c->output_value, L->out, err);
+        if (s2 != HL_OK)
+            return s2;
+        *fx = L->out[c->target];
+    }
     for (int b = 0; b < L->ppe; b++) {
         memcpy(L->rows + (int64_t)b * L->numel, L->act, sizeof(float) * (size_t)L->numel);
         if (!L->inc)
