@@ -103,8 +103,8 @@ int hl_attr_request_cost_note(const hl_attr_request *r, const hl_model *model,
     long long C = s.ndim >= 2 ? (long long)s.dims[1] : 1;
     snprintf(buf, size, "layer_feature_ablation: %lld features (every unit of "
              "layer '%s' ablated on its own, Captum's default), one forward "
-             "of the network after the layer each: this can take many "
-             "minutes; --layer-mask channels ablates its %lld channels instead",
+             "of the layers after it each, which can take minutes; "
+             "--layer-mask channels ablates its %lld channels instead",
              (long long)n, r->params.layer, C);
     return 1;
 }
