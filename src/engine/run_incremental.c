@@ -756,30 +756,19 @@ static int start_value(const hl_incremental *inc, int value)
            inc->plan1.t[v].shape.ndim == 4 ? v : -1;
 }
 
-/* Rows of a pre-BN value X as rows of its conv's output Y, inside the
- * boxes only (the rest is never read). */
+/* Rows of a pre-BN value X as rows of its conv's output Y. */
 static hl_status unfold_rows(hl_incremental *inc, int value, const float *rows,
-                             const hl_box *boxes, int n, float **out,
-                             hl_error *err)
+                             int n, float **out, hl_error *err)
 {
     const hl_value *val = &inc->m->values[value];
     const hl_shape *s = &inc->plan1.t[start_value(inc, value)].shape;
-    const int64_t C = s->dims[1], H = s->dims[2], W = s->dims[3];
-    const int64_t numel = C * H * W;
-    float *y = malloc(sizeof(float) * (size_t)(n * numel));
+    const int64_t C = s->dims[1], HW = s->dims[2] * s->dims[3];
+    float *y = malloc(sizeof(float) * (size_t)(n * C * HW));
     if (!y)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (incremental forward)");
-    for (int r = 0; r < n; r++) {
-        int64_t y0 = boxes[r].y0 < 0 ? 0 : boxes[r].y0, y1 = boxes[r].y1 > H ? H : boxes[r].y1;
-        int64_t x0 = boxes[r].x0 < 0 ? 0 : boxes[r].x0, x1 = boxes[r].x1 > W ? W : boxes[r].x1;
-        for (int64_t c = 0; c < C; c++) {
-            int ch = val->channels == 1 ? 0 : (int)c;
-            for (int64_t yy = y0; yy < y1; yy++)
-                for (int64_t xx = x0; xx < x1; xx++) {
-                    int64_t i = r * numel + (c * H + yy) * W + xx;
-                    y[i] = (rows[i] - val->shift[ch]) / val->scale[ch];
-                }
-        }
+    for (int64_t i = 0; i < n * C * HW; i++) {
+        int ch = val->channels == 1 ? 0 : (int)((i / HW) % C);
+        y[i] = (rows[i] - val->shift[ch]) / val->scale[ch];
     }
     *out = y;
     return HL_OK;
@@ -804,7 +793,7 @@ hl_status hl_incremental_forward_from(hl_incremental *inc, int value,
     float *unfolded = NULL;
     hl_status st = HL_OK;
     if (hl_model_resolve(inc->m, value) != v)
-        st = unfold_rows(inc, value, rows, boxes, n, &unfolded, err);
+        st = unfold_rows(inc, value, rows, n, &unfolded, err);
     if (st == HL_OK)
         st = begin_rows(inc, n, err);
     if (st == HL_OK)
