@@ -3,14 +3,19 @@
  * the median of repeated calls):
  *
  *   bench-method --method NAME [--model FILE.onnx] [--input-npy FILE.npy]
- *                [--threads N] [--calls N] [--PARAM VALUE ...]
+ *                [--threads N] [--calls N] [--stop-after S]
+ *                [--PARAM VALUE ...]
  *
  * PARAM is any method parameter of `heatlens-cli explain` (--target 1,
  * --n-steps 200, --layer NAME, ...). Prints the first (cold) call and the
  * median and minimum of the others (warm), each as wall and process CPU
  * seconds, the peak RSS, and the attribution's sum (to check that every
  * call gives the same map). The input defaults to a fixed pseudo-random
- * image. Not a test: no thresholds; it prints numbers. */
+ * image. --stop-after S cancels one call after S seconds of wall time and
+ * prints the fraction done and the whole call's time projected from it
+ * (for calls of many minutes whose work is spread evenly, e.g.
+ * layer_feature_ablation's coarse-to-fine units). Not a test: no
+ * thresholds; it prints numbers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +32,49 @@
 
 #define MAX_CALLS 200
 
+/* --stop-after: the cancel flag raised after `limit` seconds. */
+typedef struct stopper {
+    double t0, limit, fraction;
+    volatile int cancel;
+} stopper;
+
+static void on_progress(void *user, double fraction)
+{
+    stopper *s = user;
+    s->fraction = fraction;
+    if (now() - s->t0 > s->limit)
+        s->cancel = 1;
+}
+
+static int stop_after(const hl_model *m, const char *method, const hl_array *x,
+                      const hl_attr_params *p, int threads, double limit)
+{
+    stopper s = { now(), limit, 0.0, 0 };
+    hl_attr_context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.threads = threads;
+    ctx.progress = on_progress;
+    ctx.progress_user = &s;
+    ctx.cancel = &s.cancel;
+    hl_attr_result r;
+    hl_error err = {0};
+    double c0 = cpu_now();
+    hl_status st = hl_attribute(m, method, x, p, &ctx, &r, &err);
+    double wall = now() - s.t0, cpu = cpu_now() - c0;
+    if (st == HL_OK)
+        hl_attr_result_clear(&r);
+    else if (st != HL_ERR_CANCELLED) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    double f = st == HL_OK ? 1.0 : s.fraction;
+    printf("%s: %s after %.2f s wall %.2f s CPU at %.4f done; whole call "
+           "projected %.1f s wall %.1f s CPU\n", method,
+           st == HL_OK ? "finished" : "stopped", wall, cpu, f,
+           f > 0 ? wall / f : 0.0, f > 0 ? cpu / f : 0.0);
+    return 0;
+}
+
 static void fill_input(float *x, size_t n)
 {
     unsigned long long s = 0x5eedULL;
@@ -39,7 +87,7 @@ static void fill_input(float *x, size_t n)
 static int usage(const char *argv0)
 {
     fprintf(stderr, "usage: %s --method NAME [--model FILE.onnx] "
-            "[--input-npy FILE.npy] [--threads N] [--calls N] "
+            "[--input-npy FILE.npy] [--threads N] [--calls N] [--stop-after S] "
             "[--PARAM VALUE ...]\n", argv0);
     return 2;
 }
@@ -50,6 +98,7 @@ int main(int argc, char **argv)
     const char *model_path = HL_SOURCE_ROOT "/data/models/mobilenet_v2.onnx";
     const char *method = NULL, *npy = NULL;
     int threads = 0, calls = 5;
+    double stop = 0;
     hl_attr_params p;
     hl_attr_params_init(&p);
     hl_error err = {0};
@@ -68,6 +117,8 @@ int main(int argc, char **argv)
             threads = atoi(v);
         else if (strcmp(a, "--calls") == 0)
             calls = atoi(v);
+        else if (strcmp(a, "--stop-after") == 0)
+            stop = atof(v);
         else {
             const hl_param_desc *d = hl_param_find(a + 2);
             if (!d) {
@@ -101,6 +152,12 @@ int main(int argc, char **argv)
         s.dims[0] = 1;
         x = hl_array_new(&s);
         fill_input(x->data, (size_t)hl_shape_numel(&s));
+    }
+    if (stop > 0) {
+        int rc = stop_after(m, method, x, &p, threads, stop);
+        hl_array_free(x);
+        hl_model_free(m);
+        return rc;
     }
     hl_attr_context ctx;
     memset(&ctx, 0, sizeof ctx);

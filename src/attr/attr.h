@@ -72,6 +72,10 @@ typedef struct hl_attr_params {
     int perturbations_per_eval; /* 16 */
     char feature_mask[512];     /* "grid:N" | "cells:N" | "slic:K" | FILE.npy;
                                    grid:16 (shapley_values: cells:3) */
+    char layer_mask[512];       /* layer_feature_ablation: "units" (every
+                                   element its own feature, Captum's
+                                   default) | "channels" | FILE.npy of ids
+                                   broadcast to the layer; units */
     int n_samples;              /* shapley 25, lime/kernel_shap 200... */
     float stdevs;               /* gradient_shap 0.0, noise tunnel 1.0 */
     char baselines_npy[512];    /* gradient_shap / deep_lift_shap set */
@@ -191,6 +195,8 @@ typedef struct hl_attr_request {
     hl_array *baselines;       /* params.baselines_npy: [K,C,H,W] */
     int64_t *mask_ids;         /* params.feature_mask = FILE.npy: the ids */
     hl_shape mask_shape;       /* of mask_ids */
+    int64_t *layer_mask_ids;   /* params.layer_mask = FILE.npy: the ids */
+    hl_shape layer_mask_shape; /* of layer_mask_ids */
 } hl_attr_request;
 
 /* Look the method up, apply the default layer when a layer or neuron
@@ -200,6 +206,14 @@ hl_status hl_attr_request_prepare(hl_attr_request *r, const hl_model *model,
                                   const char *method,
                                   const hl_attr_params *params, hl_error *err);
 void hl_attr_request_clear(hl_attr_request *r);
+/* Before a run: one line (to stderr, a status bar) when the request ablates
+ * so many features one by one that it takes minutes (layer_feature_ablation
+ * with every unit of a large layer its own feature): how many, and the
+ * quicker choice (--layer-mask channels). Returns 1 when a line was
+ * written, 0 (buf empty) when the request is quick enough. */
+#define HL_ATTR_MANY_FEATURES 4096
+int hl_attr_request_cost_note(const hl_attr_request *r, const hl_model *model,
+                              char *buf, size_t size);
 /* Deep copy (dst is overwritten, not cleared first). */
 hl_status hl_attr_request_copy(hl_attr_request *dst, const hl_attr_request *src,
                                hl_error *err);

@@ -318,3 +318,13 @@ hl_status hl_feature_mask_for_request(const hl_attr_request *r,
                                         r->params.feature_mask, input, out, err);
     return hl_feature_mask_build(r->params.feature_mask, input, ctx, out, err);
 }
+
+hl_status hl_feature_mask_from_element_ids(const int64_t *ids, int64_t numel,
+                                           hl_feature_mask *out, hl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (numel < 1 || numel > INT32_MAX)
+        return hl_error_set(err, HL_ERR_ARG, "feature mask: %lld elements",
+                            (long long)numel);
+    return finish_mask(ids, 1, 1, numel, out, err);
+}

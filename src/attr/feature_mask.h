@@ -41,6 +41,17 @@ void hl_feature_mask_clear(hl_feature_mask *m);
 hl_status hl_feature_mask_from_ids(const int64_t *ids, const hl_shape *s,
                                    const char *name, const hl_array *input,
                                    hl_feature_mask *out, hl_error *err);
+/* A mask of any values from one id per element (numel of them). */
+hl_status hl_feature_mask_from_element_ids(const int64_t *ids, int64_t numel,
+                                           hl_feature_mask *out, hl_error *err);
+/* The features of a layer of shape s (batch 1, numel elements) as
+ * params.layer_mask says (units, channels or the request's ids broadcast
+ * to s as numpy does; Captum's layer_mask). */
+hl_status hl_layer_mask_build(const hl_attr_request *r, const hl_shape *s,
+                              hl_feature_mask *out, hl_error *err);
+/* Does a --layer-mask file of shape ms broadcast to a layer of shape s? */
+hl_status hl_layer_mask_check_shape(const hl_shape *ms, const hl_shape *s,
+                                    const char *name, hl_error *err);
 /* Does a mask of shape s fit an input [1,C,H,W]? *mask_c = its channels. */
 hl_status hl_feature_mask_check_shape(const hl_shape *s, const char *name,
                                       int C, int H, int W, int *mask_c,

@@ -3,9 +3,16 @@
  * per engine batch, capped by the memory budget (speed and memory only,
  * never the result).
  *
- * layer_feature_ablation: every element of the layer is its own feature,
- *   replaced by 0 (Captum's default layer_baselines) through the engine's
- *   value override; attribution (layer shape) = F(x) - F(x with A_i = 0).
+ * layer_feature_ablation: the layer's features (--layer-mask: every
+ *   element its own, Captum's default; its channels; or a file's groups,
+ *   layer_mask.c) replaced by 0 (Captum's default layer_baselines); every
+ *   element of feature i gets F(x) - F(x with feature i = 0). The layer's
+ *   clean values are fixed, so only what follows it runs: the engine's
+ *   exact incremental forward from the layer (hl_incremental_forward_from)
+ *   recomputes only the box each ablated feature reaches; where it cannot
+ *   start (a folded conv's pre-BN value, a layer not 4-D, a graph it does
+ *   not take) the layer is overridden in whole forwards. A feature whose
+ *   values are all 0 already gets exactly 0 without a forward.
  * neuron_feature_ablation: the input's feature groups (--feature-mask) set
  *   to the baseline one at a time; every element of a group gets
  *   A_n(x) - A_n(x with the group ablated).
@@ -23,18 +30,6 @@
 static int per_eval(const hl_attr_call *c)
 {
     return hl_attr_eval_batch(c);
-}
-
-/* Layer values of batch rows: row b is A(x) with element order[k0 + b]
- * set to 0. */
-static void ablated_rows(const float *act_x, int64_t numel, const int *order, int k0,
-                         int nb, float *rows)
-{
-    for (int b = 0; b < nb; b++) {
-        float *r = rows + (int64_t)b * numel;
-        memcpy(r, act_x, sizeof(float) * (size_t)numel);
-        r[order[k0 + b]] = 0.0f;
-    }
 }
 
 /* A layer of shape s seen as planes of h x w (the last two dims; h = 1
@@ -70,7 +65,8 @@ static hl_status element_order(const hl_shape *s, int64_t numel, int *order,
 /* The map of the elements ablated so far (have[e] set), the others filled
  * with the nearest ablated element's value in their plane. */
 static hl_status emit_filled(hl_attr_call *c, const float *map, const unsigned char *have,
-                             const hl_shape *s, int64_t numel, int done, hl_error *err)
+                             const hl_shape *s, int64_t numel, int done, int total,
+                             hl_error *err)
 {
     int planes, h, w;
     layer_planes(s, numel, &planes, &h, &w);
@@ -80,80 +76,276 @@ static hl_status emit_filled(hl_attr_call *c, const float *map, const unsigned c
     memcpy(tmp, map, sizeof(float) * (size_t)numel);
     hl_status st = hl_attr_fill_nearest(tmp, have, planes, h, w, err);
     if (st == HL_OK)
-        st = hl_attr_emit_layer(c, tmp, s, done, (int)numel, "elements", 0, 0.0, err);
+        st = hl_attr_emit_layer(c, tmp, s, done, total, "features", 0, 0.0, err);
     free(tmp);
     return st;
+}
+
+/* One layer_feature_ablation call. */
+typedef struct lfa {
+    hl_attr_call *c;
+    int v;                  /* the layer value */
+    hl_shape s;             /* its batch-1 shape */
+    int64_t numel;
+    hl_feature_mask m;      /* the features (--layer-mask) */
+    hl_box *box;            /* [n_features]: each one's rows and columns */
+    float *act;             /* the layer's clean values */
+    hl_incremental *inc;    /* NULL: overrides on c->run, whole forwards */
+    int ppe;
+    float *rows;            /* [ppe, numel] the ablated layer values */
+    float *inputs;          /* [ppe, input] (override path) */
+    float *out;             /* [ppe, classes] (incremental path) */
+    int64_t classes;
+    float *logits;          /* [ppe] */
+    int *live;              /* [ppe] the features of a batch */
+    hl_box *boxes;          /* [ppe] their boxes */
+} lfa;
+
+static void lfa_free(lfa *L)
+{
+    hl_feature_mask_clear(&L->m);
+    hl_incremental_free(L->inc);
+    free(L->box);
+    free(L->act);
+    free(L->rows);
+    free(L->inputs);
+    free(L->out);
+    free(L->logits);
+    free(L->live);
+    free(L->boxes);
+}
+
+/* Each feature's box of the H x W plane (4-D layers; else all of it). */
+static void feature_boxes(lfa *L)
+{
+    const int rank4 = L->s.ndim == 4;
+    const int64_t H = rank4 ? L->s.dims[2] : 1, W = rank4 ? L->s.dims[3] : 1;
+    for (int f = 0; f < L->m.n_features; f++) {
+        hl_box b = { H, 0, W, 0 };
+        for (int64_t k = L->m.start[f]; k < L->m.start[f + 1] && rank4; k++) {
+            int64_t e = L->m.element[k], x = e % W, y = (e / W) % H;
+            b.y0 = y < b.y0 ? y : b.y0;
+            b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
+            b.x0 = x < b.x0 ? x : b.x0;
+            b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
+        }
+        L->box[f] = rank4 ? b : (hl_box){ 0, 1, 0, 1 };
+    }
+}
+
+/* The exact incremental forward from the layer when the model and layer
+ * allow it (4-D, not a folded conv's pre-BN value): only what an ablated
+ * feature reaches runs. HL_INCREMENTAL=0 asks for whole forwards with
+ * the layer overridden (to time both). Sets L->ppe either way. */
+static hl_status lfa_engine(lfa *L, hl_error *err)
+{
+    hl_attr_call *c = L->c;
+    L->ppe = per_eval(c);
+    const char *env = getenv("HL_INCREMENTAL");
+    if (L->s.ndim != 4 || (env && strcmp(env, "0") == 0))
+        return HL_OK;
+    hl_error e = {0};
+    hl_status st = hl_incremental_new(c->model, hl_run_threadpool(c->run),
+                                      c->input->data, &L->inc, &e);
+    if (st == HL_ERR_UNSUPPORTED || (st == HL_OK && !hl_incremental_can_start(L->inc, L->v))) {
+        hl_incremental_free(L->inc);
+        L->inc = NULL;
+        return HL_OK;
+    }
+    if (st != HL_OK)
+        return hl_error_set(err, st, "%s", e.msg);
+    hl_box big = L->box[0];
+    for (int f = 1; f < L->m.n_features; f++)
+        if ((L->box[f].y1 - L->box[f].y0) * (L->box[f].x1 - L->box[f].x0) >
+            (big.y1 - big.y0) * (big.x1 - big.x0))
+            big = L->box[f];
+    size_t row = hl_incremental_row_bytes_from(L->inc, L->v, &big, &e);
+    int cap = hl_attr_rows_within_budget((int64_t)hl_incremental_clean_bytes(L->inc),
+                                         (int64_t)row + 4 * L->numel);
+    int want = c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;
+    L->ppe = want < cap ? want : cap;
+    hl_shape os;
+    if (hl_model_value_shape(c->model, c->output_value, &os) != HL_OK)
+        return hl_error_set(err, HL_ERR_ARG, "%s: no output shape", hl_model_name(c->model));
+    os.dims[0] = 1;
+    L->classes = hl_shape_numel(&os);
+    if (c->target < 0 || c->target >= L->classes)
+        return hl_error_set(err, HL_ERR_ARG, "target %d out of range (%lld classes)",
+                            c->target, (long long)L->classes);
+    return HL_OK;
+}
+
+/* The layer, its features, F(x) and the layer's clean values. */
+static hl_status lfa_setup(lfa *L, float *fx, hl_error *err)
+{
+    hl_attr_call *c = L->c;
+    hl_status st = hl_attr_layer_value(c, &L->v, err);
+    if (st == HL_OK)
+        st = hl_attr_layer_shape(c, L->v, &L->s, &L->numel, err);
+    if (st == HL_OK && L->numel > INT32_MAX / 2)
+        st = hl_error_set(err, HL_ERR_ARG, "layer '%s' has %lld elements: too many "
+                          "to ablate", c->p->layer, (long long)L->numel);
+    if (st == HL_OK)
+        st = hl_layer_mask_build(c->req, &L->s, &L->m, err);
+    if (st != HL_OK)
+        return st;
+    L->box = malloc(sizeof(hl_box) * (size_t)L->m.n_features);
+    L->act = malloc(sizeof(float) * (size_t)L->numel);
+    if (!L->box || !L->act)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (layer feature ablation)");
+    feature_boxes(L);
+    st = hl_attr_target_logits(c, c->input->data, 1, 1, fx, err);
+    const float *a = st == HL_OK ? hl_run_value(c->run, L->v, NULL) : NULL;
+    if (st == HL_OK && !a)
+        return hl_error_set(err, HL_ERR_ARG, "layer '%s' was not computed", c->p->layer);
+    if (st == HL_OK)
+        memcpy(L->act, a, sizeof(float) * (size_t)L->numel);
+    if (st == HL_OK)
+        st = lfa_engine(L, err);
+    if (st != HL_OK)
+        return st;
+    const int64_t in_numel = hl_attr_input_numel(c);
+    L->rows = malloc(sizeof(float) * (size_t)(L->ppe * L->numel));
+    L->logits = malloc(sizeof(float) * (size_t)L->ppe);
+    L->live = malloc(sizeof(int) * (size_t)L->ppe);
+    L->boxes = malloc(sizeof(hl_box) * (size_t)L->ppe);
+    L->inputs = L->inc ? NULL : malloc(sizeof(float) * (size_t)(L->ppe * in_numel));
+    L->out = L->inc ? malloc(sizeof(float) * (size_t)(L->ppe * L->classes)) : NULL;
+    if (!L->rows || !L->logits || !L->live || !L->boxes || (!L->inc && !L->inputs) || (L->inc && !L->out))
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (layer feature ablation)");
+    if (L->inc && hl_incremental_clean(L->inc, L->v))
+        memcpy(L->act, hl_incremental_clean(L->inc, L->v), sizeof(float) * (size_t)L->numel);
+    if (L->inc) {
+        /* F(x) from the same clean numbers the ablated rows start from
+         * (an empty box: nothing runs), so a feature that changes
+         * nothing gets 0 rather than the two forwards' rounding */
+        hl_box none = { 0, 0, 0, 0 };
+        hl_status s2 = hl_incremental_forward_from(L->inc, L->v, L->act, &none, 1, err);
+        if (s2 == HL_OK)
+            s2 = hl_incremental_read(L->inc, c->output_value, L->out, err);
+        if (s2 != HL_OK)
+            return s2;
+        *fx = L->out[c->target];
+    }
+    for (int b = 0; b < L->ppe; b++) {
+        memcpy(L->rows + (int64_t)b * L->numel, L->act, sizeof(float) * (size_t)L->numel);
+        if (!L->inc)
+            memcpy(L->inputs + (int64_t)b * in_numel, c->input->data,
+                   sizeof(float) * (size_t)in_numel);
+    }
+    return HL_OK;
+}
+
+/* Is every element of feature f already 0? Then ablating it changes
+ * nothing and its attribution is exactly 0, without a forward. */
+static int feature_is_zero(const lfa *L, int f)
+{
+    for (int64_t k = L->m.start[f]; k < L->m.start[f + 1]; k++)
+        if (L->act[L->m.element[k]] != 0.0f)
+            return 0;
+    return 1;
+}
+
+/* The target logit with each of the nb live features ablated (row b:
+ * feature live[b] set to 0); the rows are restored after. */
+static hl_status lfa_batch(lfa *L, int nb, hl_error *err)
+{
+    hl_attr_call *c = L->c;
+    hl_box *boxes = L->boxes;
+    for (int b = 0; b < nb; b++) {
+        int f = L->live[b];
+        float *r = L->rows + (int64_t)b * L->numel;
+        for (int64_t k = L->m.start[f]; k < L->m.start[f + 1]; k++)
+            r[L->m.element[k]] = 0.0f;
+        boxes[b] = L->box[f];
+    }
+    hl_status st;
+    if (L->inc) {
+        st = hl_incremental_forward_from(L->inc, L->v, L->rows, boxes, nb, err);
+        if (st == HL_OK)
+            st = hl_incremental_read(L->inc, c->output_value, L->out, err);
+        for (int b = 0; b < nb && st == HL_OK; b++)
+            L->logits[b] = L->out[(int64_t)b * L->classes + c->target];
+    } else {
+        st = hl_run_set_override(c->run, L->v, L->rows, err);
+        if (st == HL_OK)
+            st = hl_attr_target_logits(c, L->inputs, nb, nb, L->logits, err);
+        hl_run_clear_overrides(c->run);
+    }
+    for (int b = 0; b < nb; b++) {
+        int f = L->live[b];
+        float *r = L->rows + (int64_t)b * L->numel;
+        for (int64_t k = L->m.start[f]; k < L->m.start[f + 1]; k++)
+            r[L->m.element[k]] = L->act[L->m.element[k]];
+    }
+    return st;
+}
+
+/* Features coarse to fine: units by their place in the plane (as the
+ * elements always went), groups by their centroid. */
+static hl_status lfa_order(const lfa *L, int *order, int *first, hl_error *err)
+{
+    const char *spec = L->c->p->layer_mask;
+    if (!spec[0] || strcmp(spec, "units") == 0)
+        return element_order(&L->s, L->numel, order, first, err);
+    int planes, h, w;
+    layer_planes(&L->s, L->numel, &planes, &h, &w);
+    return hl_attr_feature_order(&L->m, h, w, order, first, err);
 }
 
 hl_status hl_method_layer_feature_ablation(hl_attr_call *c, hl_attr_result *out,
                                            hl_error *err)
 {
-    const int64_t in_numel = hl_attr_input_numel(c);
-    const int ppe = per_eval(c);
-    int v;
-    hl_shape s;
-    int64_t numel = 0;
-    float *act_x = NULL, *rows = NULL, *inputs = NULL, *logits = NULL, *map = NULL;
+    lfa L;
+    memset(&L, 0, sizeof L);
+    L.c = c;
+    float fx = 0.0f, *map = NULL;
     int *order = NULL;
     unsigned char *have = NULL;
-    hl_status st = hl_attr_layer_value(c, &v, err);
-    if (st == HL_OK)
-        st = hl_attr_layer_shape(c, v, &s, &numel, err);
-    if (st != HL_OK)
-        return st;
-    if (numel > INT32_MAX / 2)
-        return hl_error_set(err, HL_ERR_ARG, "layer '%s' has %lld elements: too many to "
-                            "ablate one by one", c->p->layer, (long long)numel);
-    act_x = malloc(sizeof(float) * (size_t)numel);
-    rows = malloc(sizeof(float) * (size_t)(ppe * numel));
-    inputs = malloc(sizeof(float) * (size_t)(ppe * in_numel));
-    logits = malloc(sizeof(float) * (size_t)ppe);
-    map = malloc(sizeof(float) * (size_t)numel);
-    order = malloc(sizeof(int) * (size_t)numel);
-    have = calloc((size_t)numel, 1);
-    if (!act_x || !rows || !inputs || !logits || !map || !order || !have) {
-        st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (layer feature ablation)");
-        goto done;
-    }
-    for (int b = 0; b < ppe; b++)
-        memcpy(inputs + (int64_t)b * in_numel, c->input->data, sizeof(float) * (size_t)in_numel);
-    float fx;
-    st = hl_attr_target_logits(c, c->input->data, 1, 1, &fx, err);
-    const float *a = st == HL_OK ? hl_run_value(c->run, v, NULL) : NULL;
-    if (st == HL_OK && !a)
-        st = hl_error_set(err, HL_ERR_ARG, "layer '%s' was not computed", c->p->layer);
-    int first = 0, next_emit = 0;
+    hl_status st = lfa_setup(&L, &fx, err);
+    const int F = L.m.n_features;
     if (st == HL_OK) {
-        memcpy(act_x, a, sizeof(float) * (size_t)numel);
-        st = element_order(&s, numel, order, &first, err);
+        map = malloc(sizeof(float) * (size_t)L.numel);
+        order = malloc(sizeof(int) * (size_t)F);
+        have = calloc((size_t)L.numel, 1);
+        if (!map || !order || !have)
+            st = hl_error_set(err, HL_ERR_NOMEM, "out of memory (layer feature ablation)");
     }
-    for (int k0 = 0; k0 < numel && st == HL_OK;) {
-        int nb = hl_attr_batch_size(k0, (int)numel, ppe, first);
-        ablated_rows(act_x, numel, order, k0, nb, rows);
-        st = hl_run_set_override(c->run, v, rows, err);
-        if (st == HL_OK)
-            st = hl_attr_target_logits(c, inputs, nb, nb, logits, err);
-        hl_run_clear_overrides(c->run);
-        for (int b = 0; b < nb && st == HL_OK; b++) {
-            map[order[k0 + b]] = fx - logits[b];
-            have[order[k0 + b]] = 1;
+    int first = 0, next_emit = 0;
+    if (st == HL_OK)
+        st = lfa_order(&L, order, &first, err);
+    for (int k0 = 0; k0 < F && st == HL_OK;) {
+        /* up to ppe features that need a forward, never past the coarse level */
+        int stop = k0 < first ? first : F, nb = 0;
+        while (k0 < stop && nb < L.ppe) {
+            int f = order[k0++];
+            if (!feature_is_zero(&L, f)) {
+                L.live[nb++] = f;
+                continue;
+            }
+            for (int64_t k = L.m.start[f]; k < L.m.start[f + 1]; k++) {
+                map[L.m.element[k]] = 0.0f;
+                have[L.m.element[k]] = 1;
+            }
         }
-        k0 += nb;
-        if (st == HL_OK && k0 < numel && hl_attr_partial_wanted(c) &&
-            hl_attr_emit_due(k0, (int)numel, first, &next_emit))
-            st = emit_filled(c, map, have, &s, numel, k0, err);
+        if (nb > 0)
+            st = lfa_batch(&L, nb, err);
+        for (int b = 0; b < nb && st == HL_OK; b++)
+            for (int64_t k = L.m.start[L.live[b]]; k < L.m.start[L.live[b] + 1]; k++) {
+                map[L.m.element[k]] = fx - L.logits[b];
+                have[L.m.element[k]] = 1;
+            }
+        if (st == HL_OK && k0 < F && hl_attr_partial_wanted(c) &&
+            hl_attr_emit_due(k0, F, first, &next_emit))
+            st = emit_filled(c, map, have, &L.s, L.numel, k0, F, err);
         if (st == HL_OK)
-            st = hl_attr_tick(c, (double)k0 / (double)numel, err);
+            st = hl_attr_tick(c, (double)k0 / (double)F, err);
     }
     if (st == HL_OK)
-        st = hl_attr_store_layer_map(c, map, &s, out, err);
+        st = hl_attr_store_layer_map(c, map, &L.s, out, err);
     if (st == HL_OK)
-        hl_attr_emit(c, out->attr, out->is_layer, (int)numel, (int)numel, "elements", 0, 0.0);
-done:
-    free(act_x);
-    free(rows);
-    free(inputs);
-    free(logits);
+        hl_attr_emit(c, out->attr, out->is_layer, F, F, "features", 0, 0.0);
+    lfa_free(&L);
     free(map);
     free(order);
     free(have);

@@ -60,7 +60,7 @@ static const char *const p_layer_dl_shap[] = {
     "target", "layer", "baseline", "baselines", "internal-batch-size",
     "relu-family", LAYER_OUT, NULL };
 static const char *const p_layer_ablation[] = {
-    "target", "layer", "perturbations-per-eval", LAYER_OUT, NULL };
+    "target", "layer", "layer-mask", "perturbations-per-eval", LAYER_OUT, NULL };
 static const char *const p_neuron_dl[] = {
     "layer", "neuron", "baseline", "attribute-to-layer-input", "relu-family",
     NULL };
@@ -181,7 +181,7 @@ static const method_entry methods[] = {
         "layer DeepLift averaged over a set of baselines",
         p_layer_dl_shap, 1, 0, 1, 0 }, hl_method_layer_deep_lift_shap, 1 },
     { { "layer_feature_ablation", "Layer Feature Ablation", HL_GROUP_LAYER,
-        "drop of the target logit when each unit of the layer is set to 0",
+        "drop of the target logit when each unit (or channel, --layer-mask) of the layer is set to 0",
         p_layer_ablation, 1, 0, 0, 0 }, hl_method_layer_feature_ablation, 0 },
     { { "grad_cam_plus_plus", "GradCAM++", HL_GROUP_LAYER,
         "GradCAM with pixel-wise weights of the positive gradients (Chattopadhyay et al. 2018)",

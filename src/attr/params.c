@@ -30,6 +30,7 @@ void hl_attr_params_init(hl_attr_params *p)
     p->window[0] = 3, p->window[1] = 15, p->window[2] = 15;
     p->perturbations_per_eval = 16;     /* only batches forwards */
     strcpy(p->feature_mask, "grid:16");
+    strcpy(p->layer_mask, "units");
     p->n_samples = 0;                   /* 0 = the method's Captum default */
     p->stdevs = 0.0f;                   /* GradientShap stdevs=0.0 */
     p->noise_tunnel = HL_NT_NONE;
@@ -99,6 +100,11 @@ static const param_entry params[] = {
         "perturbed copies per engine batch (speed only)" }, SZ(perturbations_per_eval) },
     { { "feature-mask", HL_PARAM_STRING, OFF(feature_mask), 0, 0, NULL,
         "feature groups: grid:N (N-pixel squares) | cells:N (N x N cells) | slic:K | FILE.npy of integer ids" }, SZ(feature_mask) },
+    { { "layer-mask", HL_PARAM_STRING, OFF(layer_mask), 0, 0, NULL,
+        "layer_feature_ablation: which layer elements are ablated together: units (each on its own, "
+        "Captum's default: one forward of the layers after it per unit, minutes on a large layer) | "
+        "channels (each channel's units together, as Captum's layer_mask of shape [1,C,1,1]: one "
+        "forward per channel) | FILE.npy of integer ids broadcast to the layer's shape (Captum: layer_mask)" }, SZ(layer_mask) },
     { { "n-samples", HL_PARAM_INT, OFF(n_samples), 0, 1e6, NULL,
         "random samples the method averages (draws, permutations or perturbed copies); "
         "0 = Captum's default: 5 for the gradient_shap methods, 25 for shapley_value_sampling, lime and kernel_shap" }, SZ(n_samples) },

@@ -97,6 +97,25 @@ static hl_status read_mask(hl_attr_request *r, const hl_model *model,
                                        &mask_c, err);
 }
 
+/* --layer-mask FILE.npy: its ids, checked against the layer's shape. */
+static hl_status read_layer_mask(hl_attr_request *r, const hl_model *model,
+                                 hl_error *err)
+{
+    const char *path = r->params.layer_mask;
+    hl_status st = hl_npy_read_int64(path, &r->layer_mask_ids,
+                                     &r->layer_mask_shape, err);
+    if (st != HL_OK)
+        return st;
+    int v = hl_model_find_value(model, r->params.layer);
+    if (v >= 0 && r->params.attribute_to_layer_input)
+        v = hl_model_layer_input(model, v);
+    hl_shape s;
+    if (v < 0 || hl_model_value_shape(model, v, &s) != HL_OK)
+        return HL_OK;   /* the method names the layer's problem */
+    s.dims[0] = 1;
+    return hl_layer_mask_check_shape(&r->layer_mask_shape, &s, path, err);
+}
+
 hl_status hl_attr_request_prepare(hl_attr_request *r, const hl_model *model,
                                   const char *method,
                                   const hl_attr_params *params, hl_error *err)
@@ -123,6 +142,8 @@ hl_status hl_attr_request_prepare(hl_attr_request *r, const hl_model *model,
         st = read_baseline_set(r, model, err);
     if (st == HL_OK && uses(m, "feature-mask") && names_file(p->feature_mask))
         st = read_mask(r, model, err);
+    if (st == HL_OK && uses(m, "layer-mask") && names_file(p->layer_mask))
+        st = read_layer_mask(r, model, err);
     if (st != HL_OK)
         hl_attr_request_clear(r);
     return st;
@@ -135,6 +156,7 @@ void hl_attr_request_clear(hl_attr_request *r)
     hl_array_free(r->baseline);
     hl_array_free(r->baselines);
     free(r->mask_ids);
+    free(r->layer_mask_ids);
     memset(r, 0, sizeof *r);
 }
 
@@ -149,8 +171,13 @@ hl_status hl_attr_request_copy(hl_attr_request *dst, const hl_attr_request *src,
         ? (size_t)hl_shape_numel(&src->mask_shape) * sizeof(int64_t) : 0;
     if (mask_bytes && (dst->mask_ids = malloc(mask_bytes)))
         memcpy(dst->mask_ids, src->mask_ids, mask_bytes);
+    dst->layer_mask_ids = NULL;
+    size_t lm_bytes = src->layer_mask_ids
+        ? (size_t)hl_shape_numel(&src->layer_mask_shape) * sizeof(int64_t) : 0;
+    if (lm_bytes && (dst->layer_mask_ids = malloc(lm_bytes)))
+        memcpy(dst->layer_mask_ids, src->layer_mask_ids, lm_bytes);
     if ((src->baseline && !dst->baseline) || (src->baselines && !dst->baselines) ||
-        (mask_bytes && !dst->mask_ids)) {
+        (mask_bytes && !dst->mask_ids) || (lm_bytes && !dst->layer_mask_ids)) {
         hl_attr_request_clear(dst);
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory copying a request");
     }
@@ -171,7 +198,8 @@ static void params_text(const hl_attr_request *r, char *buf, size_t size)
         hl_param_format(&r->params, d, value, sizeof value);
         if ((strcmp(d->name, "baseline") == 0 && r->baseline) ||
             (strcmp(d->name, "baselines") == 0 && r->baselines) ||
-            (strcmp(d->name, "feature-mask") == 0 && r->mask_ids))
+            (strcmp(d->name, "feature-mask") == 0 && r->mask_ids) ||
+            (strcmp(d->name, "layer-mask") == 0 && r->layer_mask_ids))
             snprintf(value, sizeof value, "file");
         len += (size_t)snprintf(buf + len, size - len, "|%s=%s", d->name, value);
     }
@@ -208,12 +236,18 @@ static uint64_t files_hash(const hl_attr_request *r)
         h = fnv(h, r->mask_ids,
                 sizeof(int64_t) * (size_t)hl_shape_numel(&r->mask_shape));
     }
+    if (r->layer_mask_ids) {
+        h = fnv(h, r->layer_mask_shape.dims,
+                sizeof(int64_t) * (size_t)r->layer_mask_shape.ndim);
+        h = fnv(h, r->layer_mask_ids,
+                sizeof(int64_t) * (size_t)hl_shape_numel(&r->layer_mask_shape));
+    }
     return h;
 }
 
 static int has_files(const hl_attr_request *r)
 {
-    return r->baseline || r->baselines || r->mask_ids;
+    return r->baseline || r->baselines || r->mask_ids || r->layer_mask_ids;
 }
 
 uint64_t hl_attr_request_hash(const hl_attr_request *r)
@@ -233,6 +267,15 @@ static int arrays_equal(const hl_array *a, const hl_array *b)
                   sizeof(float) * (size_t)hl_shape_numel(&a->shape)) == 0;
 }
 
+static int ids_equal(const int64_t *a, const hl_shape *as, const int64_t *b,
+                     const hl_shape *bs)
+{
+    if (!a || !b)
+        return a == b;
+    return hl_shape_equal(as, bs) &&
+           memcmp(a, b, sizeof(int64_t) * (size_t)hl_shape_numel(as)) == 0;
+}
+
 int hl_attr_request_equal(const hl_attr_request *a, const hl_attr_request *b)
 {
     char ta[4096], tb[4096];
@@ -241,11 +284,9 @@ int hl_attr_request_equal(const hl_attr_request *a, const hl_attr_request *b)
     if (strcmp(ta, tb) != 0 || !arrays_equal(a->baseline, b->baseline) ||
         !arrays_equal(a->baselines, b->baselines))
         return 0;
-    if (!a->mask_ids || !b->mask_ids)
-        return a->mask_ids == b->mask_ids;
-    return hl_shape_equal(&a->mask_shape, &b->mask_shape) &&
-           memcmp(a->mask_ids, b->mask_ids,
-                  sizeof(int64_t) * (size_t)hl_shape_numel(&a->mask_shape)) == 0;
+    return ids_equal(a->mask_ids, &a->mask_shape, b->mask_ids, &b->mask_shape) &&
+           ids_equal(a->layer_mask_ids, &a->layer_mask_shape, b->layer_mask_ids,
+                     &b->layer_mask_shape);
 }
 
 void hl_attr_request_key(const hl_attr_request *r, char *buf, size_t size)

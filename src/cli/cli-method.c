@@ -186,6 +186,10 @@ int cli_method_request(const cli_method_options *o, const hl_method_desc *m,
         }
         rp->has_neuron = 1;
     }
+    /* the library says when a request takes very many forwards */
+    char note[640];
+    if (hl_attr_request_cost_note(r, in->model, note, sizeof note))
+        fprintf(stderr, "note: %s\n", note);
     return 0;
 }
 

@@ -359,12 +359,32 @@ hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
 /* A value of the last forward, all rows: dst [n, value's batch-1 numel]. */
 hl_status hl_incremental_read(const hl_incremental *inc, int value,
                               float *dst, hl_error *err);
+/* The same from a value downstream of the input: n rows of `value` (rank
+ * 4 [1,C,H,W] at batch 1), row r equal to the clean forward's value
+ * except inside boxes[r] of its H x W (every channel; only those numbers
+ * of rows [n, C*H*W] are read). Only the nodes the change reaches run;
+ * everything upstream of the value stays the clean forward's (ablating a
+ * layer's units). A folded conv's pre-BN value X starts at the conv's
+ * output Y = (X - shift) / scale, as an override of X does. Values not
+ * 4-D cannot start one (hl_incremental_can_start says 0;
+ * HL_ERR_UNSUPPORTED). */
+int hl_incremental_can_start(const hl_incremental *inc, int value);
+hl_status hl_incremental_forward_from(hl_incremental *inc, int value,
+                                      const float *rows, const hl_box *boxes,
+                                      int n, hl_error *err);
+/* The clean forward's numbers of a value that can start one (batch 1),
+ * NULL otherwise (and for a pre-BN value). */
+const float *hl_incremental_clean(const hl_incremental *inc, int value);
 /* Bytes the clean forward keeps, and about what one row of a forward with
  * this box adds (its boxes and crops), for sizing batches. The latter
  * forgets the last forward's rows (call it before forwarding). */
 size_t hl_incremental_clean_bytes(const hl_incremental *inc);
 size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
                                 hl_error *err);
+/* The same for a forward starting at `value` (hl_incremental_forward_from);
+ * 0 if it cannot start one. */
+size_t hl_incremental_row_bytes_from(hl_incremental *inc, int value,
+                                     const hl_box *box, hl_error *err);
 /* For tools (bench-incremental): the multiply-adds of every node (arrays
  * of hl_model_num_nodes) that one row with this box computes, and that a
  * full batch-1 forward computes (hl_model_forward_flops' count: MACs for

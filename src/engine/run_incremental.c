@@ -17,6 +17,10 @@
  * as dirty everywhere: from there on the forward is a full one (the same
  * op forwards as hl_run_forward, at a plan for that batch).
  *
+ * A forward may also start at a 4-D value downstream of the input
+ * (ablating a layer's units): its rows are seeded there, and the nodes
+ * upstream of it, never dirty, never run.
+ *
  * Rows whose boxes have the same size at a node run as one batch, so a
  * conv over 16 windows is one GEMM over all their columns. (The idea of
  * Krypton, Nakandala et al., SIGMOD 2019, without its approximation.) */
@@ -592,8 +596,8 @@ hl_status hl_inc_reserve_rows(hl_incremental *inc, int n, hl_error *err)
     return HL_OK;
 }
 
-/* The arena for one forward of inc->n rows whose input boxes are set
- * (input_floats of them): every node's output boxes are found first
+/* The arena for one forward of inc->n rows whose start value's boxes are
+ * set (input_floats of them): every node's output boxes are found first
  * (forward_tracked and forward_full set the same ones again), so that the
  * rows' numbers of every value go into one block, faulted in as a few
  * huge pages and kept for the next forward. */
@@ -608,54 +612,37 @@ static hl_status arena_for(hl_incremental *inc, int64_t input_floats,
     return HL_OK;
 }
 
-hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
-                                 const hl_box *boxes, int n, hl_error *err)
+hl_status hl_inc_run(hl_incremental *inc, int v, const float *rows,
+                     const hl_box *boxes, int n, hl_error *err)
 {
-    if (!inc || !inputs || !boxes || n < 1)
-        return hl_error_set(err, HL_ERR_ARG, "incremental forward: no inputs");
     const hl_model *m = inc->m;
-    hl_status st = hl_inc_reserve_rows(inc, n, err);
-    if (st != HL_OK)
-        return st;
-    inc->n = n;
-    memset(inc->rs, 0, sizeof *inc->rs * (size_t)m->n_values * (size_t)inc->cap_rows);
-
-    /* the inputs' boxes, clipped to the map */
-    const hl_shape *is = &inc->plan1.t[inc->input].shape;
-    const int64_t C = is->dims[1], H = is->dims[2], W = is->dims[3];
-    const int64_t numel = C * H * W;
     int64_t total = 0;
-    for (int r = 0; r < n; r++) {
-        row_state *s = state(inc, inc->input, r);
-        hl_box b = boxes[r];
-        b.y0 = b.y0 < 0 ? 0 : b.y0;
-        b.x0 = b.x0 < 0 ? 0 : b.x0;
-        b.y1 = b.y1 > H ? H : b.y1;
-        b.x1 = b.x1 > W ? W : b.x1;
-        s->b = b;
-        s->dirty = !box_empty(&b);
-        s->off = total;
-        total += C * box_area(&b);
-    }
-    st = arena_for(inc, total, err);
+    hl_status st = hl_inc_seed(inc, v, boxes, n, &total, err);
+    if (st == HL_OK)
+        st = arena_for(inc, total, err);
     if (st != HL_OK)
         return st;
-    if (take(inc, inc->input, (size_t)total))
+    if (take(inc, v, (size_t)total))
         return hl_error_set(err, HL_ERR_NOMEM, "%s: out of memory "
                             "(incremental forward)", m->name);
+    const hl_shape *vs = &inc->plan1.t[v].shape;
+    const int64_t C = vs->dims[1], H = vs->dims[2], W = vs->dims[3];
+    const int64_t numel = C * H * W;
     for (int r = 0; r < n; r++) {
-        const row_state *s = state(inc, inc->input, r);
+        const row_state *s = state(inc, v, r);
         if (!s->dirty)
             continue;
         int64_t bh = s->b.y1 - s->b.y0, bw = s->b.x1 - s->b.x0;
-        float *d = inc->buf[inc->input] + s->off;
+        float *d = inc->buf[v] + s->off;
         for (int64_t c = 0; c < C; c++)
             for (int64_t y = 0; y < bh; y++)
                 memcpy(d + (c * bh + y) * bw,
-                       inputs + r * numel + (c * H + s->b.y0 + y) * W + s->b.x0,
+                       rows + r * numel + (c * H + s->b.y0 + y) * W + s->b.x0,
                        sizeof(float) * (size_t)bw);
     }
 
+    /* every node reading a dirty value, in order: upstream of v nothing
+     * is dirty, so nothing there runs */
     for (int k = 0; k < m->n_nodes; k++) {
         if (m->node_kind[k] != HL_VAL_DYNAMIC || !hl_inc_node_dirty(inc, k))
             continue;   /* its outputs stay clean in every row */
@@ -666,6 +653,81 @@ hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
     }
     return HL_OK;
 }
+
+hl_status hl_incremental_forward(hl_incremental *inc, const float *inputs,
+                                 const hl_box *boxes, int n, hl_error *err)
+{
+    if (!inc || !inputs || !boxes || n < 1)
+        return hl_error_set(err, HL_ERR_ARG, "incremental forward: no inputs");
+    return hl_inc_run(inc, inc->input, inputs, boxes, n, err);
+}
+
+/* ------------------------------------------- starting at another value */
+
+int hl_inc_start_value(const hl_incremental *inc, int value)
+{
+    const hl_model *m = inc->m;
+    if (value < 0 || value >= m->n_values)
+        return -1;
+    int v = value;
+    if (m->values[v].alias >= 0 && m->values[v].scale)
+        v = m->values[v].alias;
+    v = hl_model_resolve(m, v);
+    return v >= 0 && is_dynamic(m, v) && inc->clean[v] &&
+           inc->plan1.t[v].shape.ndim == 4 ? v : -1;
+}
+
+/* Rows of a pre-BN value X as rows of its conv's output Y. */
+static hl_status unfold_rows(hl_incremental *inc, int value, const float *rows,
+                             int n, float **out, hl_error *err)
+{
+    const hl_value *val = &inc->m->values[value];
+    const hl_shape *s = &inc->plan1.t[hl_inc_start_value(inc, value)].shape;
+    const int64_t C = s->dims[1], HW = s->dims[2] * s->dims[3];
+    float *y = malloc(sizeof(float) * (size_t)(n * C * HW));
+    if (!y)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (incremental forward)");
+    for (int64_t i = 0; i < n * C * HW; i++) {
+        int ch = val->channels == 1 ? 0 : (int)((i / HW) % C);
+        y[i] = (rows[i] - val->shift[ch]) / val->scale[ch];
+    }
+    *out = y;
+    return HL_OK;
+}
+
+int hl_incremental_can_start(const hl_incremental *inc, int value)
+{
+    return inc && hl_inc_start_value(inc, value) >= 0;
+}
+
+hl_status hl_incremental_forward_from(hl_incremental *inc, int value,
+                                      const float *rows, const hl_box *boxes,
+                                      int n, hl_error *err)
+{
+    if (!inc || !rows || !boxes || n < 1)
+        return hl_error_set(err, HL_ERR_ARG, "incremental forward: no rows");
+    int v = hl_inc_start_value(inc, value);
+    if (v < 0)
+        return hl_error_set(err, HL_ERR_UNSUPPORTED, "%s: the incremental "
+                            "forward cannot start at value %d", inc->m->name,
+                            value);
+    float *unfolded = NULL;
+    hl_status st = HL_OK;
+    if (hl_model_resolve(inc->m, value) != v)
+        st = unfold_rows(inc, value, rows, n, &unfolded, err);
+    if (st == HL_OK)
+        st = hl_inc_run(inc, v, unfolded ? unfolded : rows, boxes, n, err);
+    free(unfolded);
+    return st;
+}
+
+const float *hl_incremental_clean(const hl_incremental *inc, int value)
+{
+    int v = inc ? hl_inc_start_value(inc, value) : -1;
+    return v >= 0 && hl_model_resolve(inc->m, value) == v ? inc->clean[v] : NULL;
+}
+
+/* ------------------------------------------------------------ reading */
 
 hl_status hl_incremental_read(const hl_incremental *inc, int value,
                               float *dst, hl_error *err)

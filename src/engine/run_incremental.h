@@ -70,9 +70,14 @@ static inline row_state *state(const hl_incremental *inc, int v, int row)
     return &inc->rs[(size_t)v * inc->cap_rows + row];
 }
 
-/* Every node's output boxes for the inc->n rows whose input boxes are set
- * (input_floats of their numbers), as the forward will compute them;
- * returns the floats of every value's rows, each rounded to 64 bytes.
+/* Rows 0..n-1 of a forward starting at value v (rank 4): v dirty inside
+ * boxes[r] clipped to its H x W (every channel), laid out row after row
+ * (*floats of them), every other value clean. */
+hl_status hl_inc_seed(hl_incremental *inc, int v, const hl_box *boxes,
+                      int n, int64_t *floats, hl_error *err);
+/* Every node's output boxes for the inc->n rows whose start value's boxes
+ * are set (input_floats of their numbers; hl_inc_seed), as the forward
+ * will compute them; returns the floats of every value's rows, each rounded to 64 bytes.
  * crop_max (optional): the most floats of any computed node's inputs. */
 int64_t hl_inc_propagate(hl_incremental *inc, int64_t input_floats,
                          int64_t *crop_max);
@@ -81,5 +86,14 @@ hl_box hl_inc_out_box(const hl_incremental *inc, int k, int row);
 /* Does node k read a value that is dirty in some row? */
 int hl_inc_node_dirty(const hl_incremental *inc, int k);
 hl_status hl_inc_reserve_rows(hl_incremental *inc, int n, hl_error *err);
+/* The value a forward starting at `value` seeds: itself (resolved), or
+ * for the pre-BN value X of a folded conv, the conv's output Y (its rows
+ * mapped through Y = (X - shift) / scale, as an override of X is); -1 if
+ * none can start there (not a kept 4-D dynamic value). */
+int hl_inc_start_value(const hl_incremental *inc, int value);
+/* One forward of n rows seeded at start value v: rows [n, C*H*W], row r
+ * read only inside boxes[r] (run_incremental.c). */
+hl_status hl_inc_run(hl_incremental *inc, int v, const float *rows,
+                     const hl_box *boxes, int n, hl_error *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* Box propagation of the incremental forward (run_incremental.c): where
  * each row's values may differ from the clean forward's, node by node,
+ * from the value a forward starts at (the input, or a layer's value),
  * and what that costs: bytes per row (for sizing batches) and
  * multiply-adds per node (for tools that ask how much of a full forward
  * an occlusion window recomputes). */
@@ -115,36 +116,60 @@ int64_t hl_inc_propagate(hl_incremental *inc, int64_t input_floats,
     return total;
 }
 
-/* One row with `box` through the propagation, without computing; the
- * last forward's rows are forgotten. */
-static hl_status one_row(hl_incremental *inc, const hl_box *box,
-                         int64_t *floats, int64_t *crop_max, hl_error *err)
+hl_status hl_inc_seed(hl_incremental *inc, int v, const hl_box *boxes,
+                      int n, int64_t *floats, hl_error *err)
 {
-    hl_status st = hl_inc_reserve_rows(inc, 1, err);
+    hl_status st = hl_inc_reserve_rows(inc, n, err);
     if (st != HL_OK)
         return st;
-    const hl_model *m = inc->m;
-    inc->n = 1;
-    memset(inc->rs, 0, sizeof *inc->rs * (size_t)m->n_values * (size_t)inc->cap_rows);
-    const hl_shape *is = &inc->plan1.t[inc->input].shape;
-    row_state *s = state(inc, inc->input, 0);
-    s->b = *box;
-    s->b.y0 = s->b.y0 < 0 ? 0 : s->b.y0;
-    s->b.x0 = s->b.x0 < 0 ? 0 : s->b.x0;
-    s->b.y1 = s->b.y1 > is->dims[2] ? is->dims[2] : s->b.y1;
-    s->b.x1 = s->b.x1 > is->dims[3] ? is->dims[3] : s->b.x1;
-    s->dirty = !box_empty(&s->b);
-    *floats = hl_inc_propagate(inc, is->dims[1] * box_area(&s->b), crop_max);
+    inc->n = n;
+    memset(inc->rs, 0, sizeof *inc->rs * (size_t)inc->m->n_values * (size_t)inc->cap_rows);
+    const hl_shape *vs = &inc->plan1.t[v].shape;
+    const int64_t H = vs->dims[2], W = vs->dims[3];
+    *floats = 0;
+    for (int r = 0; r < n; r++) {
+        row_state *s = state(inc, v, r);
+        hl_box b = boxes[r];
+        b.y0 = b.y0 < 0 ? 0 : b.y0;
+        b.x0 = b.x0 < 0 ? 0 : b.x0;
+        b.y1 = b.y1 > H ? H : b.y1;
+        b.x1 = b.x1 > W ? W : b.x1;
+        s->b = b;
+        s->dirty = !box_empty(&b);
+        s->off = *floats;
+        *floats += vs->dims[1] * box_area(&b);
+    }
     return HL_OK;
+}
+
+/* One row with `box` at start value v through the propagation, without
+ * computing; the last forward's rows are forgotten. */
+static hl_status one_row(hl_incremental *inc, int v, const hl_box *box,
+                         int64_t *floats, int64_t *crop_max, hl_error *err)
+{
+    int64_t seeded = 0;
+    hl_status st = hl_inc_seed(inc, v, box, 1, &seeded, err);
+    if (st == HL_OK)
+        *floats = hl_inc_propagate(inc, seeded, crop_max);
+    return st;
 }
 
 size_t hl_incremental_row_bytes(hl_incremental *inc, const hl_box *box,
                                 hl_error *err)
 {
+    return hl_incremental_row_bytes_from(inc, inc->input, box, err);
+}
+
+size_t hl_incremental_row_bytes_from(hl_incremental *inc, int value,
+                                     const hl_box *box, hl_error *err)
+{
+    int v = value == inc->input ? value : hl_inc_start_value(inc, value);
+    if (v < 0)
+        return 0;
     /* its dirty numbers of every value plus the crops of its largest
      * node (at most whole inputs, plus a padding ring) */
     int64_t floats = 0, crop_max = 0;
-    if (one_row(inc, box, &floats, &crop_max, err) != HL_OK)
+    if (one_row(inc, v, box, &floats, &crop_max, err) != HL_OK)
         return 0;
     inc->n = 0;
     return sizeof(float) * (size_t)(floats + 2 * crop_max);
@@ -155,7 +180,7 @@ hl_status hl_incremental_node_macs(hl_incremental *inc, const hl_box *box,
                                    hl_error *err)
 {
     int64_t floats = 0;
-    hl_status st = one_row(inc, box, &floats, NULL, err);
+    hl_status st = one_row(inc, inc->input, box, &floats, NULL, err);
     const hl_model *m = inc->m;
     for (int k = 0; st == HL_OK && k < m->n_nodes; k++) {
         computed[k] = full[k] = 0;

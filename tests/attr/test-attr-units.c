@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "attr-test-util.h"
+#include "feature_mask.h"
 
 static void test_quadrature(void)
 {
@@ -310,6 +311,69 @@ static void test_baselines(void)
     hl_array_free(x);
 }
 
+/* --layer-mask: units, channels and a file's ids broadcast as numpy
+ * does, element by element from the formula; and the note before a run
+ * with very many features. */
+static void test_layer_mask(void)
+{
+    const hl_shape s = { 4, { 1, 4, 3, 5 } };
+    hl_attr_request r;
+    memset(&r, 0, sizeof r);
+    hl_attr_params_init(&r.params);
+    hl_feature_mask m;
+    hl_error err = {0};
+    int ok = hl_layer_mask_build(&r, &s, &m, &err) == HL_OK && m.n_features == 60;
+    for (int f = 0; ok && f < 60; f++)
+        ok = m.start[f + 1] - m.start[f] == 1 && m.element[m.start[f]] == f;
+    tap_ok(ok, "layer mask units: 60 features of one element each, in element order");
+    hl_feature_mask_clear(&m);
+    strcpy(r.params.layer_mask, "channels");
+    ok = hl_layer_mask_build(&r, &s, &m, &err) == HL_OK && m.n_features == 4;
+    for (int64_t e = 0; ok && e < 60; e++)
+        ok = m.id[e] == e / 15;
+    tap_ok(ok, "layer mask channels: 4 features, element e in channel e / 15");
+    hl_feature_mask_clear(&m);
+    /* [3,1] ids broadcast to [1,4,3,5]: the feature of (c,y,x) is ids[y] */
+    int64_t ids[3] = { 7, 2, 7 };
+    strcpy(r.params.layer_mask, "rows.npy");
+    r.layer_mask_ids = ids;
+    r.layer_mask_shape = (hl_shape){ 2, { 3, 1 } };
+    ok = hl_layer_mask_build(&r, &s, &m, &err) == HL_OK && m.n_features == 2;
+    for (int64_t e = 0; ok && e < 60; e++)
+        ok = m.id[e] == (((e / 5) % 3) == 1 ? 0 : 1);
+    tap_ok(ok, "layer mask file [3,1]: broadcast over channels and columns (2 features)");
+    hl_feature_mask_clear(&m);
+    r.layer_mask_shape = (hl_shape){ 2, { 1, 3 } };
+    tap_ok(hl_layer_mask_build(&r, &s, &m, &err) == HL_ERR_SHAPE && strstr(err.msg, "broadcast"),
+           "layer mask file [1,3] refused for a [1,4,3,5] layer: %s", err.msg);
+    r.layer_mask_ids = NULL;
+
+    hl_model *model = case_model("tinycnn");
+    char note[640];
+    hl_attr_request q;
+    int prepared = model && hl_attr_request_prepare(&q, model, "layer_feature_ablation", NULL,
+                                                    &err) == HL_OK;
+    if (prepared)
+        snprintf(q.params.layer, sizeof q.params.layer, "/conv2/Conv_output_0");
+    /* 32 x 16 x 16 = 8192 units, above HL_ATTR_MANY_FEATURES */
+    tap_ok(prepared && hl_attr_request_cost_note(&q, model, note, sizeof note) == 1 &&
+           strstr(note, "8192 features") && strstr(note, "--layer-mask channels") &&
+           strstr(note, "32 channels"), "a note before ablating 8192 units: %s", note);
+    if (prepared)
+        strcpy(q.params.layer_mask, "channels");
+    tap_ok(prepared && hl_attr_request_cost_note(&q, model, note, sizeof note) == 0 && !note[0],
+           "no note with --layer-mask channels");
+    if (prepared) {
+        strcpy(q.params.layer_mask, "units");
+        snprintf(q.params.layer, sizeof q.params.layer, "/gap/GlobalAveragePool_output_0");
+    }
+    tap_ok(prepared && hl_attr_request_cost_note(&q, model, note, sizeof note) == 0,
+           "no note for 32 units");
+    if (prepared)
+        hl_attr_request_clear(&q);
+    hl_model_free(model);
+}
+
 int main(void)
 {
     hl_engine_init();
@@ -318,5 +382,6 @@ int main(void)
     test_registry();
     test_interpolate();
     test_baselines();
+    test_layer_mask();
     return tap_done();
 }

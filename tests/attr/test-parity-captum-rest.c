@@ -238,6 +238,37 @@ static void layer_gradient_shap_noise(const hl_model *m, const hl_array *x, hl_a
     free(g_dummy);
 }
 
+/* Captum's layer_mask (tests/data/captum/layer_mask/make_cases.py):
+ * --layer-mask channels and a file of 4x4 blocks of the plane, through
+ * the incremental forward from the layer and through whole forwards with
+ * the layer overridden (HL_INCREMENTAL=0). */
+static void layer_mask_cases(const hl_model *m, const hl_array *x, const hl_attr_params *p)
+{
+    const char *files[2] = { "captum/layer_mask/tinycnn_channels.npy",
+                             "captum/layer_mask/tinycnn_blocks.npy" };
+    for (int whole = 0; whole < 2; whole++) {
+        if (whole)
+            setenv("HL_INCREMENTAL", "0", 1);
+        for (int k = 0; k < 2; k++) {
+            hl_attr_params q = *p;
+            snprintf(q.layer_mask, sizeof q.layer_mask, "%s",
+                     k == 0 ? "channels" : data_path("captum/layer_mask/layer_mask_blocks.npy"));
+            hl_attr_result r;
+            hl_array *a = run_method(m, "layer_feature_ablation", x, &q, &r);
+            hl_array *e = load_npy(files[k]);
+            int ok = a && e && hl_shape_numel(&a->shape) == hl_shape_numel(&e->shape);
+            double err = ok ? tap_rel_l2(a->data, e->data, (long)hl_shape_numel(&e->shape)) : INFINITY;
+            tap_ok(ok && err <= REL_TOL, "%s layer_feature_ablation --layer-mask %s (%s) == "
+                   "Captum layer_mask (rel L2 %.3g <= %.0e)", cur->name,
+                   k == 0 ? "channels" : "blocks.npy",
+                   whole ? "whole forwards" : "incremental", err, REL_TOL);
+            hl_array_free(a);
+            hl_array_free(e);
+        }
+        unsetenv("HL_INCREMENTAL");
+    }
+}
+
 static void run_case(const rest_case *rc)
 {
     cur = rc;
@@ -254,6 +285,8 @@ static void run_case(const rest_case *rc)
 
     check(m, x, "internal_influence", &p, "internal_influence.npy");
     check(m, x, "layer_feature_ablation", &p, "layer_feature_ablation.npy");
+    if (strcmp(rc->name, "tinycnn") == 0)
+        layer_mask_cases(m, x, &p);
     check(m, x, "neuron_deconvolution", &p, "neuron_deconvolution.npy");
     check(m, x, "neuron_deep_lift", &p, "neuron_deep_lift.npy");
     {
