@@ -27,7 +27,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "kernels.h"
 #include "run_incremental.h"
@@ -37,21 +36,11 @@
  * run's block, run_layout.c): a fresh process's first occlusion touches
  * ~100 MB of new buffers, and with 4 KiB pages their page faults cost
  * more than the arithmetic of its first windows. */
-#define INC_HUGE ((size_t)2 << 20)
-
+/* A block of at least *floats floats (updated to what it holds). */
 static float *buf_alloc(size_t *floats)
 {
     size_t bytes = *floats * sizeof(float);
-    if (bytes < 2 * INC_HUGE) {
-        float *p = NULL;
-        return posix_memalign((void **)&p, 64, bytes ? bytes : 64) ? NULL : p;
-    }
-    bytes = (bytes + INC_HUGE - 1) / INC_HUGE * INC_HUGE;
-    float *p = aligned_alloc(INC_HUGE, bytes);
-#ifdef MADV_HUGEPAGE
-    if (p)
-        (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
-#endif
+    float *p = hl_huge_block_alloc(&bytes, 64);
     if (p)
         *floats = bytes / sizeof(float);
     return p;

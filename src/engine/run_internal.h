@@ -83,6 +83,11 @@ void hl_run_mask_backward(const hl_run *r, int k, const hl_tensor *in0,
                           const float *g, float *gx, hl_backward_rule rule,
                           int relu_family);
 
+/* huge_block.c: a block of at least *bytes (aligned to align, a power of
+ * two); from 4 MiB on whole 2 MiB huge pages, *bytes then updated to the
+ * rounded size. free() it. */
+void *hl_huge_block_alloc(size_t *bytes, size_t align);
+
 /* run_profile.c: HL_PROFILE in the environment. */
 void hl_run_profile_init(hl_run *r);
 double hl_run_profile_now(const hl_run *r);

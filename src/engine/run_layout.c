@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "run_internal.h"
 
@@ -35,23 +34,6 @@ static size_t round_up(size_t n)
  * the first time, and with 4 KiB pages that first touch (about 800k page
  * faults for MobileNet V2 forward + backward at batch 32) cost more than
  * the arithmetic (IG 200 steps at batch 50: 48.7 s -> 29.2 s wall). */
-#define HL_RUN_HUGE ((size_t)2 << 20)
-
-static void *run_mem_alloc(size_t *bytes)
-{
-    if (*bytes < 2 * HL_RUN_HUGE)
-        return aligned_alloc(HL_RUN_ALIGN, *bytes);
-    size_t n = (*bytes + HL_RUN_HUGE - 1) / HL_RUN_HUGE * HL_RUN_HUGE;
-    void *p = aligned_alloc(HL_RUN_HUGE, n);
-#ifdef MADV_HUGEPAGE
-    if (p)
-        (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: failure is harmless */
-#endif
-    if (p)
-        *bytes = n;
-    return p;
-}
-
 /* ------------------------------------------------------ memory layout */
 
 /* Does node k's backward read the data of its input (is_out = 0) or output
@@ -348,7 +330,7 @@ static hl_status run_layout(hl_run *r, hl_error *err)
     }
     if (need > r->mem_size) {
         free(r->mem);
-        r->mem = run_mem_alloc(&need);
+        r->mem = hl_huge_block_alloc(&need, HL_RUN_ALIGN);
         r->mem_size = r->mem ? need : 0;
         if (!r->mem) {
             free(items);
