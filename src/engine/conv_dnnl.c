@@ -453,16 +453,17 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
     int64_t sd[4] = { n, C, g->H, g->W }, dd[4] = { n, OC, g->OH, g->OW };
     int64_t wd[5] = { Gp, OC / Gp, C / Gp, g->KH, g->KW };
     dnnl_memory_desc_t src, dst, wei, wuser, bias;
-    /* Depthwise parts cut both sides, blocked by the channel block so that
-     * a part is a pointer offset. Other parts share the whole input (its
-     * layout must agree, dn_run checks) and each writes its own output
-     * channels in the layout oneDNN likes best (AVX-512: often NHWC, a
-     * block of 16 otherwise; forcing nChw8c there gave AVX2 kernels),
-     * at the offset c0 * plane of the scratch output (parts are whole
-     * blocks: only the last one's padding may run over its channels). */
+    /* The side that is cut (output channels forward, input channels
+     * backward, both for depthwise) is in the channel-blocked layout, so
+     * that a part is a pointer offset into the whole: nChw16c on AVX-512,
+     * whose kernels it gives (nChw8c there gave oneDNN's AVX2 kernels),
+     * nChw8c otherwise. Blocked rather than the NHWC brgconv would pick
+     * forward: its NHWC <-> NCHW reorders cost more than the ~10 % its
+     * kernel gains. The whole side is left to oneDNN (dn_run checks that
+     * the parts agree on it). */
     dnnl_format_tag_t blocked = d->blk == 16 ? dnnl_nChw16c : dnnl_nChw8c;
-    dnnl_format_tag_t st = split && dw ? blocked : dnnl_format_tag_any;
-    dnnl_format_tag_t dt = split && dw ? blocked : dnnl_format_tag_any;
+    dnnl_format_tag_t st = split && (dw || p->bwd) ? blocked : dnnl_format_tag_any;
+    dnnl_format_tag_t dt = split && (dw || !p->bwd) ? blocked : dnnl_format_tag_any;
     int grouped = g->G > 1;
     if (md_tag(&src, 4, sd, st) || md_tag(&dst, 4, dd, dt) ||
         md_tag(&wei, grouped ? 5 : 4, grouped ? wd : wd + 1, dnnl_format_tag_any) ||
