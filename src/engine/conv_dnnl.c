@@ -4,11 +4,12 @@
  * thread of our pool, so no OpenMP thread is left spinning against the
  * pool after a call and oneDNN uses exactly the run's thread count. A
  * batch is cut into chunks of images shared out over the threads; a
- * single image is cut by channels in blocks of 8 (the nChw8c block):
- * output channels forward, input channels backward, groups for depthwise.
+ * single image is cut by channels in whole blocks of the vector width
+ * (nChw16c on AVX-512, nChw8c otherwise): output channels forward, input
+ * channels backward, groups for depthwise.
  *
  * Layout: a chunk is reordered from NCHW into the layout the primitive
- * chose (nChw8c on AVX2) in scratch memory, convolved, and reordered back
+ * chose (nChw8c on AVX2, nChw16c on AVX-512) in scratch memory, convolved, and reordered back
  * (backward: added into the input gradient by the reorder's sum post-op).
  * Primitives and their reordered weights are made once per node and batch
  * size and then reused by every run of the model; a mutex guards the
