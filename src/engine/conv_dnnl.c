@@ -4,11 +4,12 @@
  * thread of our pool, so no OpenMP thread is left spinning against the
  * pool after a call and oneDNN uses exactly the run's thread count. A
  * batch is cut into chunks of images shared out over the threads; a
- * single image is cut by channels in blocks of 8 (the nChw8c block):
- * output channels forward, input channels backward, groups for depthwise.
+ * single image is cut by channels in whole blocks of the vector width
+ * (nChw16c on AVX-512, nChw8c otherwise): output channels forward, input
+ * channels backward, groups for depthwise.
  *
  * Layout: a chunk is reordered from NCHW into the layout the primitive
- * chose (nChw8c on AVX2) in scratch memory, convolved, and reordered back
+ * chose (nChw8c on AVX2, nChw16c on AVX-512) in scratch memory, convolved, and reordered back
  * (backward: added into the input gradient by the reorder's sum post-op).
  * Primitives and their reordered weights are made once per node and batch
  * size and then reused by every run of the model; a mutex guards the
@@ -64,6 +65,7 @@ struct hl_conv_dnnl {
     int64_t group;
     int every_shape;            /* HL_DNNL=all: oneDNN wherever it accepts */
     int avx512;                 /* oneDNN runs AVX-512 kernels here */
+    int64_t blk;                /* channel block: 16 (AVX-512) or 8 */
     dn_prim *prims;
     dn_weights *weights;
 };
@@ -87,6 +89,7 @@ hl_conv_dnnl *hl_conv_dnnl_new(const hl_kernel_geom *w, int64_t group,
     d->every_shape = env && strcmp(env, "all") == 0;
     d->avx512 = (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) ==
                 dnnl_cpu_isa_avx512_core;
+    d->blk = d->avx512 ? 16 : 8;
     return d;
 }
 
@@ -415,13 +418,13 @@ static const float *dn_weights_get(hl_conv_dnnl *d,
     return w->buf;
 }
 
-/* Channel range [c0, c1) of part `part` of `parts`, in blocks of 8. */
-static void dn_part(int64_t total, int part, int parts, int64_t *c0,
-                    int64_t *c1)
+/* Channel range [c0, c1) of part `part` of `parts`, in blocks of blk. */
+static void dn_part(int64_t total, int64_t blk, int part, int parts,
+                    int64_t *c0, int64_t *c1)
 {
-    int64_t blocks = (total + 7) / 8;
-    *c0 = blocks * part / parts * 8;
-    *c1 = blocks * (part + 1) / parts * 8;
+    int64_t blocks = (total + blk - 1) / blk;
+    *c0 = blocks * part / parts * blk;
+    *c1 = blocks * (part + 1) / parts * blk;
     if (*c1 > total)
         *c1 = total;
 }
@@ -435,7 +438,7 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
     p->c0 = 0;
     p->c1 = dw || g->G > 1 ? g->G : p->bwd ? g->C : g->OC;
     if (split)
-        dn_part(p->c1, p->part, p->parts, &p->c0, &p->c1);
+        dn_part(p->c1, d->blk, p->part, p->parts, &p->c0, &p->c1);
     if (dw) {
         Gp = p->c1 - p->c0;
         C = Gp;
@@ -451,9 +454,17 @@ static int dn_prim_make(hl_conv_dnnl *d, const dn_geom *g, const float *w,
     int64_t sd[4] = { n, C, g->H, g->W }, dd[4] = { n, OC, g->OH, g->OW };
     int64_t wd[5] = { Gp, OC / Gp, C / Gp, g->KH, g->KW };
     dnnl_memory_desc_t src, dst, wei, wuser, bias;
-    /* the part that is cut is in nChw8c so that a part is a pointer offset */
-    dnnl_format_tag_t st = split && (dw || p->bwd) ? dnnl_nChw8c : dnnl_format_tag_any;
-    dnnl_format_tag_t dt = split && (dw || !p->bwd) ? dnnl_nChw8c : dnnl_format_tag_any;
+    /* The side that is cut (output channels forward, input channels
+     * backward, both for depthwise) is in the channel-blocked layout, so
+     * that a part is a pointer offset into the whole: nChw16c on AVX-512,
+     * whose kernels it gives (nChw8c there gave oneDNN's AVX2 kernels),
+     * nChw8c otherwise. Blocked rather than the NHWC brgconv would pick
+     * forward: its NHWC <-> NCHW reorders cost more than the ~10 % its
+     * kernel gains. The whole side is left to oneDNN (dn_run checks that
+     * the parts agree on it). */
+    dnnl_format_tag_t blocked = d->blk == 16 ? dnnl_nChw16c : dnnl_nChw8c;
+    dnnl_format_tag_t st = split && (dw || p->bwd) ? blocked : dnnl_format_tag_any;
+    dnnl_format_tag_t dt = split && (dw || !p->bwd) ? blocked : dnnl_format_tag_any;
     int grouped = g->G > 1;
     if (md_tag(&src, 4, sd, st) || md_tag(&dst, 4, dd, dt) ||
         md_tag(&wei, grouped ? 5 : 4, grouped ? wd : wd + 1, dnnl_format_tag_any) ||
@@ -657,7 +668,8 @@ static void dn_slice(void *arg, int i, int n)
         int dw = g->G > 1 && g->Cg == 1;
         /* the whole image's blocked input, then its blocked output (the
          * input's layout may block by 16 when parts share it whole) */
-        size_t in_whole = (size_t)((in_ch + 7) / 8 * 8 * in_plane);
+        int64_t blk = j->d->blk;
+        size_t in_whole = (size_t)((in_ch + blk - 1) / blk * blk * in_plane);
         if (!dw && j->prim[0]->in_reorder && j->prim[0]->in_floats > in_whole)
             in_whole = j->prim[0]->in_floats;
         float *buf_in = j->scratch;
@@ -700,7 +712,8 @@ static int dn_run(hl_conv_dnnl *d, hl_op_ctx *c, const hl_shape *xs,
     int parts = 1;
     if (g.N == 1 && threads > 1 && (g.G == 1 || g.Cg == 1)) {
         int64_t split = g.G > 1 ? g.G : bwd ? g.C : g.OC;
-        parts = (int)((split + 7) / 8) < threads ? (int)((split + 7) / 8) : threads;
+        int blocks = (int)((split + d->blk - 1) / d->blk);
+        parts = blocks < threads ? blocks : threads;
     }
     dn_job j = { .d = d, .g = &g, .parts = parts, .in = in, .out = out,
                  .bias = bwd ? NULL : bias, .scratch = c->scratch };
@@ -714,6 +727,11 @@ static int dn_run(hl_conv_dnnl *d, hl_op_ctx *c, const hl_shape *xs,
         ok = j.prim[k] != NULL &&
              (g.G > 1 || dnnl_memory_desc_equal(&j.prim[k]->in_md,
                                                 &j.prim[0]->in_md));
+        /* and a part's output must stay within its channels' room */
+        int64_t plane = bwd ? g.H * g.W : g.OH * g.OW;
+        if (ok && k + 1 < parts && j.prim[k]->out_floats >
+                                       (size_t)((j.prim[k]->c1 - j.prim[k]->c0) * plane))
+            ok = 0;
     }
     pthread_mutex_unlock(&d->mu);
     if (!ok)

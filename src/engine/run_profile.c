@@ -1,6 +1,8 @@
-/* The per-node profiler of a run: HL_PROFILE=1 (wall time) or
+/* The per-node profiler of a run: HL_PROFILE=1 (wall time),
  * HL_PROFILE=cpu (CPU time of the calling thread, meaningful with one
- * thread on a busy machine) makes every run print, when freed, its
+ * thread on a busy machine) or HL_PROFILE=process (CPU time of the whole
+ * process: with several threads, the work plus what the pool spends
+ * waiting and waking, per node) makes every run print, when freed, its
  * per-node forward and backward times on stderr, slowest first. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +14,10 @@
 void hl_run_profile_init(hl_run *r)
 {
     const char *prof = getenv("HL_PROFILE");
-    r->prof_clock = prof && strcmp(prof, "cpu") == 0 ? CLOCK_THREAD_CPUTIME_ID
-                                                     : CLOCK_MONOTONIC;
+    r->prof_clock = !prof                         ? CLOCK_MONOTONIC
+                    : strcmp(prof, "cpu") == 0     ? CLOCK_THREAD_CPUTIME_ID
+                    : strcmp(prof, "process") == 0 ? CLOCK_PROCESS_CPUTIME_ID
+                                                   : CLOCK_MONOTONIC;
     if (prof && prof[0] && strcmp(prof, "0") != 0) {
         r->prof_fwd = calloc((size_t)r->m->n_nodes + 1, sizeof *r->prof_fwd);
         r->prof_bwd = calloc((size_t)r->m->n_nodes + 1, sizeof *r->prof_bwd);
@@ -54,7 +58,9 @@ void hl_run_profile_print(const hl_run *r)
     fprintf(stderr, "HL_PROFILE %s, batch %d, %d threads, %ld forwards, "
             "%ld backwards (ms per call, %s)\n", m->name, r->batch, r->threads,
             r->prof_forwards, r->prof_backwards,
-            r->prof_clock == CLOCK_MONOTONIC ? "wall" : "CPU of the caller");
+            r->prof_clock == CLOCK_MONOTONIC           ? "wall"
+            : r->prof_clock == CLOCK_THREAD_CPUTIME_ID ? "CPU of the caller"
+                                                       : "CPU of the process");
     fprintf(stderr, "  forward total %.3f  backward total %.3f  "
             "(of which clearing gradients %.3f)\n", total_f * fw,
             total_b * bw, r->prof_clear * bw);

@@ -293,6 +293,18 @@ int main(void)
               1, 3, 3, 1, 1, 1, 1, { 1, 1, 1, 1 }, NULL, 0, 0, 24, 24, 1 },
             { "conv big depthwise (threaded)", 2, 16, 32, 32, 16, 16, 3, 3,
               1, 1, 1, 1, { 1, 1, 1, 1 }, NULL, 0, 0, 32, 32, 1 },
+            /* one image on 2 threads: oneDNN (where it runs) cuts the
+             * channels into parts of whole blocks (8 or 16), the last
+             * part short of a block */
+            { "conv big batch 1 channel parts (C40 -> OC24, k3 p1, 12x12)",
+              1, 40, 12, 12, 24, 1, 3, 3, 1, 1, 1, 1, { 1, 1, 1, 1 }, NULL,
+              0, 0, 12, 12, 1 },
+            { "conv big batch 1 channel parts strided (C24 -> OC40, k3 s2)",
+              1, 24, 16, 16, 40, 1, 3, 3, 2, 2, 1, 1, { 1, 1, 1, 1 }, NULL,
+              0, 0, 8, 8, 0 },
+            { "conv big batch 1 depthwise channel parts (C40, 12x12)", 1, 40,
+              12, 12, 40, 40, 3, 3, 1, 1, 1, 1, { 1, 1, 1, 1 }, NULL, 0, 0,
+              12, 12, 1 },
         };
         for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
             run_conv2d(&big[i]);
