@@ -61,16 +61,28 @@ static void make_boxes(int64_t H, int64_t W, int first, int count,
         out[i] = all[(first + i) % n];
 }
 
-static int check_model(const char *path, const char *label)
+/* The model at path and its input's batch-1 shape; NULL (a failed check
+ * naming label) when it does not load. */
+static hl_model *load_batch1(const char *path, const char *label, hl_shape *is)
 {
     hl_error err = {0};
     hl_model *m = NULL;
     if (hl_model_load_onnx(path, &m, &err) != HL_OK) {
         tap_ok(0, "%s: loads: %s", label, err.msg);
-        return 0;
+        return NULL;
     }
-    hl_shape is = m->input_shapes[0];
-    is.dims[0] = 1;
+    *is = m->input_shapes[0];
+    is->dims[0] = 1;
+    return m;
+}
+
+static int check_model(const char *path, const char *label)
+{
+    hl_error err = {0};
+    hl_shape is;
+    hl_model *m = load_batch1(path, label, &is);
+    if (!m)
+        return 0;
     const int64_t C = is.dims[1], H = is.dims[2], W = is.dims[3];
     const size_t numel = (size_t)(C * H * W);
     float *clean = malloc(numel * sizeof(float));
@@ -223,13 +235,10 @@ static int check_model(const char *path, const char *label)
 static int check_from(const char *path, const char *label, int every)
 {
     hl_error err = {0};
-    hl_model *m = NULL;
-    if (hl_model_load_onnx(path, &m, &err) != HL_OK) {
-        tap_ok(0, "%s: loads: %s", label, err.msg);
+    hl_shape is;
+    hl_model *m = load_batch1(path, label, &is);
+    if (!m)
         return 0;
-    }
-    hl_shape is = m->input_shapes[0];
-    is.dims[0] = 1;
     const size_t in_numel = (size_t)hl_shape_numel(&is);
     enum { N = 3 };
     float *clean = malloc(in_numel * sizeof(float)), *inputs = malloc(N * in_numel * sizeof(float));
