@@ -196,12 +196,22 @@ int hl_attr_rows_within_budget(int64_t fixed_bytes, int64_t row_bytes);
  * a box of the usual size. */
 typedef struct hl_attr_boxed {
     hl_incremental *inc;    /* NULL: plain forwards on c->run */
+    int value;              /* where the rows start: -1 the input, else a
+                               4-D value (hl_incremental_forward_from) */
+    int64_t row_floats;     /* floats of one row */
     int rows;
     int64_t classes;
     float *out;             /* [rows, classes] */
 } hl_attr_boxed;
 hl_status hl_attr_boxed_new(hl_attr_call *c, hl_attr_boxed *b,
                             const hl_box *typical, hl_error *err);
+/* The same with rows that are values of `value` (a 4-D value of numel
+ * row_floats, the upstream fixed at c->input's), each row also costing
+ * extra_row_bytes of the caller's; b->inc is NULL (the caller's plain
+ * path) where the forward cannot start there. */
+hl_status hl_attr_boxed_new_at(hl_attr_call *c, hl_attr_boxed *b, int value,
+                               int64_t row_floats, const hl_box *typical,
+                               int64_t extra_row_bytes, hl_error *err);
 hl_status hl_attr_boxed_logits(hl_attr_call *c, hl_attr_boxed *b,
                                const float *inputs, const hl_box *boxes,
                                int n, float *logits_target, hl_error *err);

@@ -328,3 +328,27 @@ hl_status hl_feature_mask_from_element_ids(const int64_t *ids, int64_t numel,
                             (long long)numel);
     return finish_mask(ids, 1, 1, numel, out, err);
 }
+
+hl_box *hl_feature_mask_boxes(const hl_feature_mask *m, int64_t H, int64_t W,
+                              hl_box *largest)
+{
+    hl_box *bb = malloc(sizeof *bb * (size_t)(m->n_features > 0 ? m->n_features : 1));
+    if (!bb)
+        return NULL;
+    *largest = (hl_box){0, 0, 0, 0};
+    for (int f = 0; f < m->n_features; f++) {
+        hl_box b = {H, 0, W, 0};
+        for (int64_t k = m->start[f]; k < m->start[f + 1]; k++) {
+            int64_t e = m->element[k] % (H * W), y = e / W, x = e % W;
+            b.y0 = y < b.y0 ? y : b.y0;
+            b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
+            b.x0 = x < b.x0 ? x : b.x0;
+            b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
+        }
+        bb[f] = b;
+        if ((b.y1 - b.y0) * (b.x1 - b.x0) >
+            (largest->y1 - largest->y0) * (largest->x1 - largest->x0))
+            *largest = b;
+    }
+    return bb;
+}

@@ -41,6 +41,11 @@ void hl_feature_mask_clear(hl_feature_mask *m);
 hl_status hl_feature_mask_from_ids(const int64_t *ids, const hl_shape *s,
                                    const char *name, const hl_array *input,
                                    hl_feature_mask *out, hl_error *err);
+/* Bounding boxes of every feature in an H x W plane (an element e is at
+ * e % (H * W), whatever its channel); *largest = the biggest (the first
+ * of equal ones). NULL when out of memory; free() it. */
+hl_box *hl_feature_mask_boxes(const hl_feature_mask *m, int64_t H, int64_t W,
+                              hl_box *largest);
 /* A mask of any values from one id per element (numel of them). */
 hl_status hl_feature_mask_from_element_ids(const int64_t *ids, int64_t numel,
                                            hl_feature_mask *out, hl_error *err);

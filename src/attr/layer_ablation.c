@@ -90,12 +90,11 @@ typedef struct lfa {
     hl_feature_mask m;      /* the features (--layer-mask) */
     hl_box *box;            /* [n_features]: each one's rows and columns */
     float *act;             /* the layer's clean values */
-    hl_incremental *inc;    /* NULL: overrides on c->run, whole forwards */
+    hl_attr_boxed bx;       /* from the layer; bx.inc NULL: overrides on
+                               c->run, whole forwards */
     int ppe;
     float *rows;            /* [ppe, numel] the ablated layer values */
     float *inputs;          /* [ppe, input] (override path) */
-    float *out;             /* [ppe, classes] (incremental path) */
-    int64_t classes;
     float *logits;          /* [ppe] */
     int *live;              /* [ppe] the features of a batch */
     hl_box *boxes;          /* [ppe] their boxes */
@@ -104,75 +103,37 @@ typedef struct lfa {
 static void lfa_free(lfa *L)
 {
     hl_feature_mask_clear(&L->m);
-    hl_incremental_free(L->inc);
+    hl_attr_boxed_free(&L->bx);
     free(L->box);
     free(L->act);
     free(L->rows);
     free(L->inputs);
-    free(L->out);
     free(L->logits);
     free(L->live);
     free(L->boxes);
 }
 
-/* Each feature's box of the H x W plane (4-D layers; else all of it). */
-static void feature_boxes(lfa *L)
-{
-    const int rank4 = L->s.ndim == 4;
-    const int64_t H = rank4 ? L->s.dims[2] : 1, W = rank4 ? L->s.dims[3] : 1;
-    for (int f = 0; f < L->m.n_features; f++) {
-        hl_box b = { H, 0, W, 0 };
-        for (int64_t k = L->m.start[f]; k < L->m.start[f + 1] && rank4; k++) {
-            int64_t e = L->m.element[k], x = e % W, y = (e / W) % H;
-            b.y0 = y < b.y0 ? y : b.y0;
-            b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
-            b.x0 = x < b.x0 ? x : b.x0;
-            b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
-        }
-        L->box[f] = rank4 ? b : (hl_box){ 0, 1, 0, 1 };
-    }
-}
-
 /* The exact incremental forward from the layer when the model and layer
  * allow it (4-D, not a folded conv's pre-BN value): only what an ablated
- * feature reaches runs. HL_INCREMENTAL=0 asks for whole forwards with
- * the layer overridden (to time both). Sets L->ppe either way. */
+ * feature reaches runs (boxed.c; HL_INCREMENTAL=0 asks for whole forwards
+ * with the layer overridden). Each feature's box of the H x W plane (4-D
+ * layers; else all of it); sets L->ppe either way. */
 static hl_status lfa_engine(lfa *L, hl_error *err)
 {
-    hl_attr_call *c = L->c;
-    L->ppe = per_eval(c);
-    const char *env = getenv("HL_INCREMENTAL");
-    if (L->s.ndim != 4 || (env && strcmp(env, "0") == 0))
+    const int rank4 = L->s.ndim == 4;
+    hl_box big;
+    L->box = hl_feature_mask_boxes(&L->m, rank4 ? L->s.dims[2] : 1,
+                                   rank4 ? L->s.dims[3] : 1, &big);
+    if (!L->box)
+        return hl_error_set(err, HL_ERR_NOMEM, "out of memory (layer feature ablation)");
+    L->ppe = per_eval(L->c);
+    if (!rank4)
         return HL_OK;
-    hl_error e = {0};
-    hl_status st = hl_incremental_new(c->model, hl_run_threadpool(c->run),
-                                      c->input->data, &L->inc, &e);
-    if (st == HL_ERR_UNSUPPORTED || (st == HL_OK && !hl_incremental_can_start(L->inc, L->v))) {
-        hl_incremental_free(L->inc);
-        L->inc = NULL;
-        return HL_OK;
-    }
-    if (st != HL_OK)
-        return hl_error_set(err, st, "%s", e.msg);
-    hl_box big = L->box[0];
-    for (int f = 1; f < L->m.n_features; f++)
-        if ((L->box[f].y1 - L->box[f].y0) * (L->box[f].x1 - L->box[f].x0) >
-            (big.y1 - big.y0) * (big.x1 - big.x0))
-            big = L->box[f];
-    size_t row = hl_incremental_row_bytes_from(L->inc, L->v, &big, &e);
-    int cap = hl_attr_rows_within_budget((int64_t)hl_incremental_clean_bytes(L->inc),
-                                         (int64_t)row + 4 * L->numel);
-    int want = c->p->perturbations_per_eval > 0 ? c->p->perturbations_per_eval : 1;
-    L->ppe = want < cap ? want : cap;
-    hl_shape os;
-    if (hl_model_value_shape(c->model, c->output_value, &os) != HL_OK)
-        return hl_error_set(err, HL_ERR_ARG, "%s: no output shape", hl_model_name(c->model));
-    os.dims[0] = 1;
-    L->classes = hl_shape_numel(&os);
-    if (c->target < 0 || c->target >= L->classes)
-        return hl_error_set(err, HL_ERR_ARG, "target %d out of range (%lld classes)",
-                            c->target, (long long)L->classes);
-    return HL_OK;
+    hl_status st = hl_attr_boxed_new_at(L->c, &L->bx, L->v, L->numel, &big,
+                                        (int64_t)sizeof(float) * L->numel, err);
+    if (st == HL_OK)
+        L->ppe = L->bx.rows;
+    return st;
 }
 
 /* The layer, its features, F(x) and the layer's clean values. */
@@ -189,11 +150,9 @@ static hl_status lfa_setup(lfa *L, float *fx, hl_error *err)
         st = hl_layer_mask_build(c->req, &L->s, &L->m, err);
     if (st != HL_OK)
         return st;
-    L->box = malloc(sizeof(hl_box) * (size_t)L->m.n_features);
     L->act = malloc(sizeof(float) * (size_t)L->numel);
-    if (!L->box || !L->act)
+    if (!L->act)
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (layer feature ablation)");
-    feature_boxes(L);
     st = hl_attr_target_logits(c, c->input->data, 1, 1, fx, err);
     const float *a = st == HL_OK ? hl_run_value(c->run, L->v, NULL) : NULL;
     if (st == HL_OK && !a)
@@ -209,27 +168,23 @@ static hl_status lfa_setup(lfa *L, float *fx, hl_error *err)
     L->logits = malloc(sizeof(float) * (size_t)L->ppe);
     L->live = malloc(sizeof(int) * (size_t)L->ppe);
     L->boxes = malloc(sizeof(hl_box) * (size_t)L->ppe);
-    L->inputs = L->inc ? NULL : malloc(sizeof(float) * (size_t)(L->ppe * in_numel));
-    L->out = L->inc ? malloc(sizeof(float) * (size_t)(L->ppe * L->classes)) : NULL;
-    if (!L->rows || !L->logits || !L->live || !L->boxes || (!L->inc && !L->inputs) || (L->inc && !L->out))
+    L->inputs = L->bx.inc ? NULL : malloc(sizeof(float) * (size_t)(L->ppe * in_numel));
+    if (!L->rows || !L->logits || !L->live || !L->boxes || (!L->bx.inc && !L->inputs))
         return hl_error_set(err, HL_ERR_NOMEM, "out of memory (layer feature ablation)");
-    if (L->inc && hl_incremental_clean(L->inc, L->v))
-        memcpy(L->act, hl_incremental_clean(L->inc, L->v), sizeof(float) * (size_t)L->numel);
-    if (L->inc) {
+    if (L->bx.inc && hl_incremental_clean(L->bx.inc, L->v))
+        memcpy(L->act, hl_incremental_clean(L->bx.inc, L->v), sizeof(float) * (size_t)L->numel);
+    if (L->bx.inc) {
         /* F(x) from the same clean numbers the ablated rows start from
          * (an empty box: nothing runs), so a feature that changes
          * nothing gets 0 rather than the two forwards' rounding */
         hl_box none = { 0, 0, 0, 0 };
-        hl_status s2 = hl_incremental_forward_from(L->inc, L->v, L->act, &none, 1, err);
-        if (s2 == HL_OK)
-            s2 = hl_incremental_read(L->inc, c->output_value, L->out, err);
+        hl_status s2 = hl_attr_boxed_logits(c, &L->bx, L->act, &none, 1, fx, err);
         if (s2 != HL_OK)
             return s2;
-        *fx = L->out[c->target];
     }
     for (int b = 0; b < L->ppe; b++) {
         memcpy(L->rows + (int64_t)b * L->numel, L->act, sizeof(float) * (size_t)L->numel);
-        if (!L->inc)
+        if (!L->bx.inc)
             memcpy(L->inputs + (int64_t)b * in_numel, c->input->data,
                    sizeof(float) * (size_t)in_numel);
     }
@@ -260,12 +215,8 @@ static hl_status lfa_batch(lfa *L, int nb, hl_error *err)
         boxes[b] = L->box[f];
     }
     hl_status st;
-    if (L->inc) {
-        st = hl_incremental_forward_from(L->inc, L->v, L->rows, boxes, nb, err);
-        if (st == HL_OK)
-            st = hl_incremental_read(L->inc, c->output_value, L->out, err);
-        for (int b = 0; b < nb && st == HL_OK; b++)
-            L->logits[b] = L->out[(int64_t)b * L->classes + c->target];
+    if (L->bx.inc) {
+        st = hl_attr_boxed_logits(c, &L->bx, L->rows, boxes, nb, L->logits, err);
     } else {
         st = hl_run_set_override(c->run, L->v, L->rows, err);
         if (st == HL_OK)

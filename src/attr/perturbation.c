@@ -271,32 +271,6 @@ static hl_status ablation_emit(hl_attr_call *c, const input_dims *g,
     return st;
 }
 
-/* Bounding boxes (H, W) of every feature; *largest = the biggest one. */
-static hl_box *feature_boxes(const hl_feature_mask *m, const input_dims *g,
-                             hl_box *largest)
-{
-    hl_box *bb = malloc(sizeof *bb * (size_t)(m->n_features > 0 ? m->n_features : 1));
-    if (!bb)
-        return NULL;
-    const int64_t H = g->d[1], W = g->d[2];
-    *largest = (hl_box){0, 0, 0, 0};
-    for (int f = 0; f < m->n_features; f++) {
-        hl_box b = {H, 0, W, 0};
-        for (int64_t k = m->start[f]; k < m->start[f + 1]; k++) {
-            int64_t e = m->element[k] % (H * W), y = e / W, x = e % W;
-            b.y0 = y < b.y0 ? y : b.y0;
-            b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
-            b.x0 = x < b.x0 ? x : b.x0;
-            b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
-        }
-        bb[f] = b;
-        if ((b.y1 - b.y0) * (b.x1 - b.x0) >
-            (largest->y1 - largest->y0) * (largest->x1 - largest->x0))
-            *largest = b;
-    }
-    return bb;
-}
-
 hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
                                      hl_error *err)
 {
@@ -315,7 +289,7 @@ hl_status hl_method_feature_ablation(hl_attr_call *c, hl_attr_result *out,
         return st;
     }
     hl_box largest;
-    hl_box *fbox = feature_boxes(&m, &g, &largest);
+    hl_box *fbox = hl_feature_mask_boxes(&m, g.d[1], g.d[2], &largest);
     hl_attr_boxed boxed;
     st = fbox ? hl_attr_boxed_new(c, &boxed, &largest, err)
               : hl_error_set(err, HL_ERR_NOMEM, "feature_ablation: out of memory");
